@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The agent: owns the loop, the probes, the output, identity and metrics, and wires them:
+ * ring buffers -> probe decoders -> output; interval timer -> probe map reads -> metrics.
+ * A probe that cannot run is reported and skipped; the agent fails only when none runs.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <bpf/libbpf.h>
+#include <jansson.h>
+
+#include "agent.h"
+#include "config.h"
+#include "feature.h"
+#include "identity.h"
+#include "log.h"
+#include "loop.h"
+#include "metrics.h"
+#include "out.h"
+#include "probe.h"
+
+struct rb_ctx {
+	struct lmp_agent *a;
+	struct lmp_probe *p;
+};
+
+struct lmp_agent {
+	const struct lmp_config *cfg;
+	struct lmp_loop *loop;
+	struct lmp_rt rt;
+	struct lmp_probe *probes; /* one per registry entry, same order */
+	size_t n_probes, n_running;
+	struct ring_buffer *rb;
+	struct rb_ctx *rb_ctxs; /* one per probe; the ring buffer points into it */
+	int sfd;
+	int status;
+	bool stopping;
+};
+
+static const struct lmp_metric_desc m_probe_up = {
+	"lmp_probe_up", "1 when the probe is attached, by probe and attach method.",
+	LMP_METRIC_GAUGE, "probe", 1, false,
+};
+static const struct lmp_metric_desc m_events = {
+	"lmp_events_total", "Records received from the kernel, by probe.", LMP_METRIC_COUNTER,
+	"probe", 1, false,
+};
+static const struct lmp_metric_desc m_lost = {
+	"lmp_events_lost_total", "Records lost because the ring buffer was full, by probe.",
+	LMP_METRIC_COUNTER, "probe", 1, false,
+};
+static const struct lmp_metric_desc m_map_full = {
+	"lmp_map_updates_failed_total",
+	"In-kernel aggregation updates that failed because a map was full, by probe.",
+	LMP_METRIC_COUNTER, "probe", 1, false,
+};
+
+/* is name in the comma list (or is the list "all")? */
+static bool list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strcmp(list, "all") == 0)
+		return true;
+	for (const char *p = list; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len == n && strncmp(p, name, n) == 0)
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+int lmp_agent_check_probes(const char *list, char *err, size_t len)
+{
+	if (strcmp(list, "all") == 0)
+		return 0;
+	if (!*list) {
+		snprintf(err, len, "option --probes: empty list (use a comma list of names or 'all')");
+		return -EINVAL;
+	}
+	for (const char *p = list; p;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		bool found = false;
+
+		for (size_t i = 0; i < lmp_registry_len && !found; i++)
+			found = strlen(lmp_registry[i].name) == n &&
+				strncmp(lmp_registry[i].name, p, n) == 0;
+		if (!found) {
+			snprintf(err, len, "option --probes: unknown probe '%.*s' (see 'lmp probes')",
+				 (int)n, p);
+			return -EINVAL;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+static struct lmp_probe *probes_resolve(size_t *n)
+{
+	struct lmp_probe *ps = calloc(lmp_registry_len, sizeof(*ps));
+
+	if (!ps)
+		return NULL;
+	for (size_t i = 0; i < lmp_registry_len; i++) {
+		lmp_probe_init(&ps[i], &lmp_registry[i]);
+		lmp_probe_resolve(&ps[i], lmp_feature_hook, NULL);
+	}
+	*n = lmp_registry_len;
+	return ps;
+}
+
+static void probes_free(struct lmp_probe *ps, size_t n)
+{
+	for (size_t i = 0; ps && i < n; i++) {
+		lmp_probe_stop(&ps[i]);
+		free(ps[i].chosen);
+	}
+	free(ps);
+}
+
+int lmp_agent_list_probes(const struct lmp_config *cfg)
+{
+	struct lmp_probe *ps;
+	size_t n;
+
+	lmp_log_hook_libbpf();
+	lmp_feature_init(cfg->btf_path);
+	ps = probes_resolve(&n);
+	if (!ps)
+		return LMP_EXIT_FAILURE;
+	if (cfg->json) {
+		json_t *arr = json_array();
+		char *s;
+
+		for (size_t i = 0; i < n; i++) {
+			const struct lmp_probe *p = &ps[i];
+
+			json_array_append_new(
+				arr, json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "name", p->name, "state",
+					       lmp_probe_state_name(p->state), "summary",
+					       p->desc ? p->desc->summary : "",
+					       "attach", p->state == LMP_PROBE_READY ? p->attach : NULL,
+					       "reason", p->reason[0] ? p->reason : NULL));
+		}
+		s = json_dumps(arr, JSON_INDENT(2));
+		printf("%s\n", s ? s : "[]");
+		free(s);
+		json_decref(arr);
+	} else {
+		printf("%-12s %-12s %s\n", "PROBE", "STATE", "ATTACH / REASON");
+		for (size_t i = 0; i < n; i++) {
+			const struct lmp_probe *p = &ps[i];
+
+			printf("%-12s %-12s %s\n", p->name, lmp_probe_state_name(p->state),
+			       p->state == LMP_PROBE_READY ? p->attach : p->reason);
+		}
+	}
+	probes_free(ps, n);
+	lmp_feature_fini();
+	return LMP_EXIT_OK;
+}
+
+static int on_record(void *ctx, void *data, size_t len)
+{
+	struct rb_ctx *c = ctx;
+
+	lmp_probe_handle(c->p, data, len, &c->a->rt);
+	return 0;
+}
+
+static void on_ringbuf(void *ctx, int fd, uint32_t events)
+{
+	struct lmp_agent *a = ctx;
+	int r = ring_buffer__consume(a->rb);
+
+	if (r < 0 && r != -EINTR)
+		lmp_log_errno(LMP_LOG_WARN, r, "ring buffer consume");
+}
+
+static void on_idle(void *ctx)
+{
+	struct lmp_agent *a = ctx;
+	int r = lmp_out_flush(a->rt.out);
+
+	if (r == -EPIPE) {
+		lmp_log(LMP_LOG_INFO, "stdout closed, stopping");
+		lmp_loop_stop(a->loop);
+	} else if (r < 0) {
+		lmp_log_errno(LMP_LOG_WARN, r, "writing events to stdout");
+	}
+}
+
+static void on_signal(void *ctx, int fd, uint32_t events)
+{
+	struct lmp_agent *a = ctx;
+	struct signalfd_siginfo si;
+
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP) {
+		lmp_log(LMP_LOG_INFO, "SIGHUP: nothing to reload, ignored");
+		return;
+	}
+	lmp_log(LMP_LOG_INFO, "received %s, stopping", strsignal(si.ssi_signo));
+	lmp_loop_stop(a->loop);
+}
+
+static void on_duration(void *ctx)
+{
+	struct lmp_agent *a = ctx;
+
+	lmp_log(LMP_LOG_INFO, "--duration %u s reached, stopping", a->cfg->duration);
+	lmp_loop_stop(a->loop);
+}
+
+/* counters every probe has, and loss reported (rate-limited: once per interval) */
+static void probe_accounting(struct lmp_agent *a, struct lmp_probe *p)
+{
+	char label[320];
+
+	lmp_probe_read_drops(p);
+	if (p->lost > p->lost_logged) {
+		lmp_log(LMP_LOG_WARN,
+			"probe %s: %llu events lost (ring buffer full) in the last interval, "
+			"%llu in all; consider a larger --ringbuf-kb",
+			p->name, (unsigned long long)(p->lost - p->lost_logged),
+			(unsigned long long)p->lost);
+		p->lost_logged = p->lost;
+	}
+	if (!a->rt.metrics)
+		return;
+	snprintf(label, sizeof(label), "%s", p->name);
+	lmp_metrics_set(a->rt.metrics, &m_events, NULL, label, p->events);
+	lmp_metrics_set(a->rt.metrics, &m_lost, NULL, label, p->lost);
+	lmp_metrics_set(a->rt.metrics, &m_map_full, NULL, label, p->map_full);
+}
+
+static void on_interval(void *ctx)
+{
+	struct lmp_agent *a = ctx;
+
+	lmp_out_sync_clock(a->rt.out);
+	for (size_t i = 0; i < a->n_probes; i++) {
+		struct lmp_probe *p = &a->probes[i];
+
+		if (p->state != LMP_PROBE_RUNNING)
+			continue;
+		if (p->desc->interval)
+			p->desc->interval(p, p->skel, &a->rt);
+		probe_accounting(a, p);
+	}
+}
+
+static int setup_signals(struct lmp_agent *a)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN); /* EPIPE from write() instead: stop cleanly */
+	a->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (a->sfd < 0)
+		return -errno;
+	return lmp_loop_add_fd(a->loop, a->sfd, EPOLLIN, on_signal, a);
+}
+
+static int start_probes(struct lmp_agent *a)
+{
+	struct rb_ctx *ctxs = calloc(a->n_probes, sizeof(*ctxs));
+	int r;
+
+	if (!ctxs)
+		return -ENOMEM;
+	a->rb_ctxs = ctxs;
+	for (size_t i = 0; i < a->n_probes; i++) {
+		struct lmp_probe *p = &a->probes[i];
+		bool wanted = list_has(a->cfg->probes, p->name);
+		bool all = strcmp(a->cfg->probes, "all") == 0;
+
+		if (!wanted) {
+			p->state = LMP_PROBE_DISABLED;
+			continue;
+		}
+		if (p->state == LMP_PROBE_NOT_BUILT) {
+			if (!all)
+				lmp_log(LMP_LOG_WARN, "probe %s: not built in this version, skipped",
+					p->name);
+			continue;
+		}
+		if (p->state == LMP_PROBE_UNSUPPORTED) {
+			lmp_log(LMP_LOG_WARN, "probe %s: unsupported on this node: %s", p->name,
+				p->reason);
+			continue;
+		}
+		r = lmp_probe_start(p, a->cfg);
+		if (r < 0) {
+			lmp_log(LMP_LOG_WARN, "probe %s: failed, skipped: %s", p->name, p->reason);
+			continue;
+		}
+		lmp_log(LMP_LOG_INFO, "probe %s: attached (%s)", p->name, p->attach);
+		a->n_running++;
+		if (a->rt.metrics) {
+			char label[320];
+
+			snprintf(label, sizeof(label), "%s", p->name);
+			lmp_metrics_set(a->rt.metrics, &m_probe_up, NULL, label, 1);
+		}
+		if (p->events_fd < 0 || !p->desc->events)
+			continue;
+		ctxs[i] = (struct rb_ctx){ a, p };
+		if (!a->rb) {
+			a->rb = ring_buffer__new(p->events_fd, on_record, &ctxs[i], NULL);
+			r = a->rb ? 0 : -errno;
+		} else {
+			r = ring_buffer__add(a->rb, p->events_fd, on_record, &ctxs[i]);
+		}
+		if (r < 0) {
+			lmp_log_errno(LMP_LOG_ERROR, r, "ring buffer for probe %s", p->name);
+			return r;
+		}
+	}
+	if (a->rb) {
+		r = lmp_loop_add_fd(a->loop, ring_buffer__epoll_fd(a->rb), EPOLLIN, on_ringbuf, a);
+		if (r < 0)
+			return r;
+	}
+	return a->n_running ? 0 : -ENOENT;
+}
+
+int lmp_agent_run(const struct lmp_config *cfg)
+{
+	struct lmp_agent a = { .cfg = cfg, .sfd = -1, .status = LMP_EXIT_OK };
+	int r;
+
+	lmp_log_hook_libbpf();
+	lmp_log(LMP_LOG_INFO, "lmp %s starting on node %s", LMP_VERSION, cfg->node_name);
+	lmp_feature_init(cfg->btf_path);
+	a.rt.cfg = cfg;
+	if ((r = lmp_loop_new(&a.loop)) < 0 ||
+	    (r = lmp_out_new(cfg->output, STDOUT_FILENO, cfg->node_name, &a.rt.out)) < 0 ||
+	    (r = lmp_metrics_new(cfg->metrics_max_series, &a.rt.metrics)) < 0 ||
+	    (r = setup_signals(&a)) < 0) {
+		lmp_log_errno(LMP_LOG_ERROR, r, "agent set-up failed");
+		a.status = LMP_EXIT_FAILURE;
+		goto out;
+	}
+	r = lmp_ident_new(cfg, a.loop, &a.rt.ident);
+	if (r < 0) {
+		lmp_log_errno(LMP_LOG_ERROR, r, "identity resolver");
+		a.status = LMP_EXIT_FAILURE;
+		goto out;
+	}
+	a.probes = probes_resolve(&a.n_probes);
+	if (!a.probes) {
+		a.status = LMP_EXIT_FAILURE;
+		goto out;
+	}
+	r = start_probes(&a);
+	if (r < 0) {
+		lmp_log(LMP_LOG_ERROR, "no probe could attach; see 'lmp probes' for the reasons");
+		a.status = LMP_EXIT_FAILURE;
+		goto out;
+	}
+	lmp_loop_set_idle(a.loop, on_idle, &a);
+	if (lmp_loop_add_timer(a.loop, cfg->interval * 1000ULL, true, on_interval, &a) < 0 ||
+	    (cfg->duration &&
+	     lmp_loop_add_timer(a.loop, cfg->duration * 1000ULL, false, on_duration, &a) < 0)) {
+		lmp_log(LMP_LOG_ERROR, "timers could not be created");
+		a.status = LMP_EXIT_FAILURE;
+		goto out;
+	}
+	lmp_log(LMP_LOG_INFO, "ready: %zu probes running", a.n_running);
+	r = lmp_loop_run(a.loop);
+	if (r < 0) {
+		lmp_log_errno(LMP_LOG_ERROR, r, "event loop");
+		a.status = LMP_EXIT_FAILURE;
+	}
+	/* drain what is already in the ring buffers, then a last summary */
+	if (a.rb)
+		ring_buffer__consume(a.rb);
+	on_interval(&a);
+	lmp_out_flush(a.rt.out);
+out:
+	ring_buffer__free(a.rb);
+	free(a.rb_ctxs);
+	probes_free(a.probes, a.n_probes);
+	lmp_ident_free(a.rt.ident);
+	lmp_metrics_free(a.rt.metrics);
+	lmp_out_free(a.rt.out);
+	if (a.sfd >= 0)
+		close(a.sfd);
+	lmp_loop_free(a.loop);
+	lmp_feature_fini();
+	return a.status;
+}

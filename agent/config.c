@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Options as a table: each row names the flag, its environment variable, its default, its
+ * type and range. Parsing, validation and --help all read the same rows, so they cannot
+ * disagree. Precedence: default < environment < command line.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+
+enum opt_type {
+	OPT_STR,
+	OPT_UINT,
+	OPT_BOOL,
+	OPT_ENUM,
+};
+
+struct lmp_option {
+	const char *name; /* long flag without "--" */
+	const char *env;  /* primary variable */
+	const char *env2; /* also accepted (downward-API names), lower precedence */
+	enum opt_type type;
+	size_t off;
+	const char *def;
+	unsigned min, max;	 /* OPT_UINT */
+	const char *const *enums; /* OPT_ENUM: NULL-terminated names, value = index */
+	unsigned cmds;		 /* bit mask of commands that accept it */
+	int (*check)(const char *val, char *err, size_t len);
+	const char *help;
+};
+
+#define RUN (1u << LMP_CMD_RUN)
+#define PROBES (1u << LMP_CMD_PROBES)
+#define TOP (1u << LMP_CMD_TOP)
+#define OFF(f) offsetof(struct lmp_config, f)
+
+static const char *const outputs[] = { "json", "text", "none", NULL };
+
+static int check_listen(const char *v, char *err, size_t len)
+{
+	const char *colon = strrchr(v, ':');
+	char *end;
+	long port;
+
+	if (!*v || strcmp(v, "none") == 0)
+		return 0;
+	if (!colon || colon == v) {
+		snprintf(err, len, "expected ADDR:PORT or 'none', got '%s'", v);
+		return -EINVAL;
+	}
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port < 0 || port > 65535) {
+		snprintf(err, len, "port must be 0..65535, got '%s'", colon + 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_level(const char *v, char *err, size_t len)
+{
+	enum lmp_log_level lvl;
+
+	if (lmp_log_parse_level(v, &lvl) < 0) {
+		snprintf(err, len, "expected debug, info, warn or error, got '%s'", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_url(const char *v, char *err, size_t len)
+{
+	if (*v && strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) {
+		snprintf(err, len, "expected an http:// or https:// URL, got '%s'", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+#define SA "/var/run/secrets/kubernetes.io/serviceaccount"
+
+static const struct lmp_option options[] = {
+	{ "probes", "LMP_PROBES", NULL, OPT_STR, OFF(probes), "all", .cmds = RUN,
+	  .help = "probes to run: comma list of names, or 'all'" },
+	{ "output", "LMP_OUTPUT", NULL, OPT_ENUM, OFF(output), "json", .enums = outputs,
+	  .cmds = RUN, .help = "event output on stdout: json, text or none" },
+	{ "listen", "LMP_LISTEN", NULL, OPT_STR, OFF(listen), "127.0.0.1:9464", .cmds = RUN,
+	  .check = check_listen, .help = "HTTP address for /metrics and the API, or 'none'" },
+	{ "node-name", "LMP_NODE_NAME", "NODE_NAME", OPT_STR, OFF(node_name), "", .cmds = RUN,
+	  .help = "node name put in every event (default: hostname)" },
+	{ "interval", "LMP_INTERVAL", NULL, OPT_UINT, OFF(interval), "10", 1, 3600, .cmds = RUN,
+	  .help = "seconds between summaries and map reads" },
+	{ "duration", "LMP_DURATION", NULL, OPT_UINT, OFF(duration), "0", 0, UINT_MAX / 1000,
+	  .cmds = RUN, .help = "stop after this many seconds (0: run until signalled)" },
+	{ "top", "LMP_TOP", NULL, OPT_UINT, OFF(top), "10", 1, 1000, .cmds = RUN,
+	  .help = "rows per periodic summary" },
+	{ "ringbuf-kb", "LMP_RINGBUF_KB", NULL, OPT_UINT, OFF(ringbuf_kb), "256", 4, 262144,
+	  .cmds = RUN, .help = "ring buffer size per probe in KiB (power of two)" },
+	{ "kubelet-url", "LMP_KUBELET_URL", NULL, OPT_STR, OFF(kubelet_url), "", .cmds = RUN,
+	  .check = check_url, .help = "kubelet /pods URL (default: https://$NODE_IP:10250/pods)" },
+	{ "kubelet-token-file", "LMP_KUBELET_TOKEN_FILE", NULL, OPT_STR, OFF(kubelet_token_file),
+	  SA "/token", .cmds = RUN, .help = "bearer token file, re-read when it changes" },
+	{ "kubelet-ca-file", "LMP_KUBELET_CA_FILE", NULL, OPT_STR, OFF(kubelet_ca_file),
+	  SA "/ca.crt", .cmds = RUN, .help = "CA bundle that signs the kubelet's certificate" },
+	{ "kubelet-insecure-skip-verify", "LMP_KUBELET_INSECURE_SKIP_VERIFY", NULL, OPT_BOOL,
+	  OFF(kubelet_insecure_skip_verify), "false", .cmds = RUN,
+	  .help = "do not verify the kubelet's TLS certificate (logs a warning)" },
+	{ "kubelet-refresh", "LMP_KUBELET_REFRESH", NULL, OPT_UINT, OFF(kubelet_refresh), "30", 1,
+	  3600, .cmds = RUN, .help = "seconds between kubelet /pods refreshes" },
+	{ "metrics-max-series", "LMP_METRICS_MAX_SERIES", NULL, OPT_UINT, OFF(metrics_max_series),
+	  "50000", 100, 10000000, .cmds = RUN, .help = "cap on metric series (excess is counted)" },
+	{ "cgroup-root", "LMP_CGROUP_ROOT", NULL, OPT_STR, OFF(cgroup_root), "", .cmds = RUN,
+	  .help = "cgroup v2 mount point (default: detected)" },
+	{ "btf-path", "LMP_BTF_PATH", NULL, OPT_STR, OFF(btf_path), "", .cmds = RUN | PROBES,
+	  .help = "kernel BTF file when /sys/kernel/btf/vmlinux is missing" },
+	{ "log-level", "LMP_LOG_LEVEL", NULL, OPT_STR, OFF(log_level), "info",
+	  .cmds = RUN | PROBES | TOP, .check = check_level,
+	  .help = "stderr verbosity: debug, info, warn, error" },
+	{ "json", NULL, NULL, OPT_BOOL, OFF(json), "false", .cmds = PROBES,
+	  .help = "print the probe table as JSON" },
+	{ "agent", "LMP_AGENT", NULL, OPT_STR, OFF(agent_url), "http://127.0.0.1:9464",
+	  .cmds = TOP, .check = check_url, .help = "agent HTTP address to read from" },
+	{ "once", NULL, NULL, OPT_BOOL, OFF(once), "false", .cmds = TOP,
+	  .help = "print one table and exit" },
+};
+
+static const struct {
+	const char *name;
+	enum lmp_command cmd;
+	const char *help;
+} commands[] = {
+	{ "run", LMP_CMD_RUN, "run the agent (default)" },
+	{ "probes", LMP_CMD_PROBES, "list every probe and how it attaches on this kernel" },
+	{ "top", LMP_CMD_TOP, "per-pod latency view of a running agent" },
+	{ "version", LMP_CMD_VERSION, "print the version" },
+	{ "help", LMP_CMD_HELP, "show this help" },
+};
+
+static const char *command_name(enum lmp_command cmd)
+{
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+		if (commands[c].cmd == cmd)
+			return commands[c].name;
+	return "?";
+}
+
+static int set_value(struct lmp_config *cfg, const struct lmp_option *o, const char *val,
+		     const char *origin, char *err, size_t len)
+{
+	void *field = (char *)cfg + o->off;
+	char why[200] = "";
+	unsigned long v;
+	char *end;
+
+	switch (o->type) {
+	case OPT_STR:
+		if (o->check && o->check(val, why, sizeof(why)) < 0)
+			goto bad;
+		free(*(char **)field);
+		*(char **)field = strdup(val);
+		return *(char **)field ? 0 : -ENOMEM;
+	case OPT_UINT:
+		errno = 0;
+		v = strtoul(val, &end, 10);
+		if (!*val || *end || errno || val[0] == '-' || v < o->min || v > o->max) {
+			snprintf(why, sizeof(why), "expected a whole number from %u to %u, got '%s'",
+				 o->min, o->max, val);
+			goto bad;
+		}
+		*(unsigned *)field = v;
+		return 0;
+	case OPT_BOOL:
+		if (!strcmp(val, "true") || !strcmp(val, "1") || !strcmp(val, "yes")) {
+			*(bool *)field = true;
+			return 0;
+		}
+		if (!strcmp(val, "false") || !strcmp(val, "0") || !strcmp(val, "no")) {
+			*(bool *)field = false;
+			return 0;
+		}
+		snprintf(why, sizeof(why), "expected true or false, got '%s'", val);
+		goto bad;
+	case OPT_ENUM:
+		for (int i = 0; o->enums[i]; i++) {
+			if (strcmp(val, o->enums[i]) == 0) {
+				*(int *)field = i;
+				return 0;
+			}
+		}
+		snprintf(why, sizeof(why), "expected one of");
+		for (int i = 0; o->enums[i]; i++)
+			snprintf(why + strlen(why), sizeof(why) - strlen(why), "%s %s",
+				 i ? "," : "", o->enums[i]);
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), "; got '%s'", val);
+		goto bad;
+	}
+	return -EINVAL;
+bad:
+	snprintf(err, len, "%s --%s: %s", origin, o->name, why);
+	return -EINVAL;
+}
+
+static const struct lmp_option *find_option(const char *name, size_t n)
+{
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (strlen(options[i].name) == n && strncmp(options[i].name, name, n) == 0)
+			return &options[i];
+	return NULL;
+}
+
+static int post_check(struct lmp_config *cfg, char *err, size_t len)
+{
+	char host[256];
+
+	if (cfg->ringbuf_kb & (cfg->ringbuf_kb - 1)) {
+		snprintf(err, len, "option --ringbuf-kb: must be a power of two, got %u",
+			 cfg->ringbuf_kb);
+		return -EINVAL;
+	}
+	if (!*cfg->node_name && gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = 0;
+		free(cfg->node_name);
+		cfg->node_name = strdup(host);
+		if (!cfg->node_name)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int lmp_config_parse(struct lmp_config *cfg, int argc, char **argv, char *err, size_t len)
+{
+	const size_t n_opts = sizeof(options) / sizeof(options[0]);
+	int i = 1, r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->command = LMP_CMD_RUN;
+	if (argc > 1 && argv[1][0] != '-') {
+		size_t c;
+
+		for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+			if (strcmp(argv[1], commands[c].name) == 0)
+				break;
+		if (c == sizeof(commands) / sizeof(commands[0])) {
+			snprintf(err, len, "unknown command '%s' (try 'lmp help')", argv[1]);
+			return -EINVAL;
+		}
+		cfg->command = commands[c].cmd;
+		i = 2;
+	}
+
+	for (size_t o = 0; o < n_opts; o++) {
+		r = set_value(cfg, &options[o], options[o].def, "default", err, len);
+		if (r < 0)
+			return r;
+	}
+	/* environment: the downward-API name first, so LMP_* wins over it */
+	for (size_t o = 0; o < n_opts; o++) {
+		const char *names[2] = { options[o].env2, options[o].env };
+
+		for (int k = 0; k < 2; k++) {
+			const char *v = names[k] ? getenv(names[k]) : NULL;
+			char origin[64];
+
+			if (!v || !(options[o].cmds & (1u << cfg->command)))
+				continue;
+			snprintf(origin, sizeof(origin), "environment %s, option", names[k]);
+			r = set_value(cfg, &options[o], v, origin, err, len);
+			if (r < 0)
+				return r;
+		}
+	}
+
+	for (; i < argc; i++) {
+		const char *arg = argv[i], *eq, *val;
+		const struct lmp_option *o;
+
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+			cfg->command = LMP_CMD_HELP;
+			return 0;
+		}
+		if (cfg->command == LMP_CMD_TOP && !strcmp(arg, "-o") && i + 1 < argc) {
+			/* kubectl-style short form for `lmp top -o json` */
+			cfg->json = !strcmp(argv[++i], "json");
+			continue;
+		}
+		if (strncmp(arg, "--", 2) != 0) {
+			snprintf(err, len, "unexpected argument '%s'", arg);
+			return -EINVAL;
+		}
+		arg += 2;
+		eq = strchr(arg, '=');
+		o = find_option(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+		if (!o) {
+			snprintf(err, len, "unknown option '--%.*s'",
+				 (int)(eq ? (size_t)(eq - arg) : strlen(arg)), arg);
+			return -EINVAL;
+		}
+		if (!(o->cmds & (1u << cfg->command))) {
+			snprintf(err, len, "option --%s does not apply to '%s'", o->name,
+				 command_name(cfg->command));
+			return -EINVAL;
+		}
+		if (eq) {
+			val = eq + 1;
+		} else if (o->type == OPT_BOOL) {
+			val = "true";
+		} else if (i + 1 < argc) {
+			val = argv[++i];
+		} else {
+			snprintf(err, len, "option --%s needs a value", o->name);
+			return -EINVAL;
+		}
+		r = set_value(cfg, o, val, "option", err, len);
+		if (r < 0)
+			return r;
+	}
+	return post_check(cfg, err, len);
+}
+
+void lmp_config_free(struct lmp_config *cfg)
+{
+	for (size_t o = 0; o < sizeof(options) / sizeof(options[0]); o++)
+		if (options[o].type == OPT_STR) {
+			free(*(char **)((char *)cfg + options[o].off));
+			*(char **)((char *)cfg + options[o].off) = NULL;
+		}
+}
+
+void lmp_config_usage(FILE *f)
+{
+	fprintf(f, "Usage: lmp [COMMAND] [OPTIONS]\n\nKubernetes-aware eBPF node agent.\n\n"
+		   "Commands:\n");
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+		fprintf(f, "  %-10s %s\n", commands[c].name, commands[c].help);
+	fprintf(f, "\nOptions (each also read from its environment variable):\n");
+	for (size_t o = 0; o < sizeof(options) / sizeof(options[0]); o++) {
+		const struct lmp_option *op = &options[o];
+		char flag[64];
+
+		snprintf(flag, sizeof(flag), "--%s%s", op->name, op->type == OPT_BOOL ? "" : " V");
+		fprintf(f, "  %-34s %s", flag, op->help);
+		if (op->def && *op->def && op->type != OPT_BOOL)
+			fprintf(f, " [%s]", op->def);
+		if (op->env)
+			fprintf(f, " (%s%s%s)", op->env, op->env2 ? ", " : "", op->env2 ? op->env2 : "");
+		fprintf(f, "\n");
+	}
+	fprintf(f, "\nExit status: 0 on a clean stop, 1 when no probe could attach or on a runtime\n"
+		   "failure, 2 on a usage error.\n");
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Agent configuration: one table of options (agent/config.c) drives parsing of long flags
+ * and LMP_* environment variables, validation, defaults and --help.
+ */
+#ifndef LMP_CONFIG_H
+#define LMP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum lmp_output {
+	LMP_OUTPUT_JSON,
+	LMP_OUTPUT_TEXT,
+	LMP_OUTPUT_NONE,
+};
+
+enum lmp_command {
+	LMP_CMD_RUN,
+	LMP_CMD_PROBES,
+	LMP_CMD_VERSION,
+	LMP_CMD_HELP,
+	LMP_CMD_TOP,
+};
+
+struct lmp_config {
+	enum lmp_command command;
+	char *probes; /* comma list or "all" */
+	enum lmp_output output;
+	char *listen; /* ADDR:PORT, "" or "none" disables HTTP */
+	char *node_name;
+	char *kubelet_url; /* empty: from NODE_IP, else no kubelet */
+	char *kubelet_token_file;
+	char *kubelet_ca_file;
+	bool kubelet_insecure_skip_verify;
+	unsigned kubelet_refresh; /* seconds */
+	unsigned duration;	  /* seconds, 0 = until signalled */
+	unsigned interval;	  /* seconds between summaries */
+	unsigned ringbuf_kb;	  /* per probe, power of two */
+	unsigned top;		  /* rows per summary */
+	unsigned metrics_max_series;
+	char *cgroup_root; /* cgroup v2 mount; empty = detect */
+	char *btf_path;	   /* external BTF for kernels without /sys/kernel/btf/vmlinux */
+	char *log_level;
+	bool json;	    /* `lmp probes --json` */
+	char *agent_url;    /* `lmp top --agent` */
+	bool once;	    /* `lmp top --once` */
+};
+
+/*
+ * Parse argv and the environment into cfg (defaults first, then LMP_* variables, then
+ * flags). On a usage error returns -EINVAL with a one-line message naming the option in
+ * err; main prints it and exits 2.
+ */
+int lmp_config_parse(struct lmp_config *cfg, int argc, char **argv, char *err, size_t errlen);
+void lmp_config_free(struct lmp_config *cfg);
+void lmp_config_usage(FILE *f);
+
+#endif /* LMP_CONFIG_H */

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The agent's single-threaded event loop: file descriptors and timers on one epoll set.
+ * Everything (ring buffers, signals, HTTP, kubelet requests, interval work) runs from here,
+ * so no module needs locks.
+ */
+#ifndef LMP_LOOP_H
+#define LMP_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct lmp_loop;
+
+/* events: the EPOLL* bits that fired */
+typedef void (*lmp_loop_fd_fn)(void *ctx, int fd, uint32_t events);
+typedef void (*lmp_loop_timer_fn)(void *ctx);
+
+int lmp_loop_new(struct lmp_loop **out);
+void lmp_loop_free(struct lmp_loop *l);
+
+int lmp_loop_add_fd(struct lmp_loop *l, int fd, uint32_t events, lmp_loop_fd_fn cb, void *ctx);
+int lmp_loop_mod_fd(struct lmp_loop *l, int fd, uint32_t events);
+int lmp_loop_del_fd(struct lmp_loop *l, int fd);
+
+/*
+ * A timer firing after ms milliseconds, again every ms when periodic. Returns a timer id
+ * (> 0) for lmp_loop_del_timer / lmp_loop_set_timer, or -errno.
+ */
+int lmp_loop_add_timer(struct lmp_loop *l, uint64_t ms, bool periodic, lmp_loop_timer_fn cb,
+		       void *ctx);
+/* re-arm an existing timer (ms = 0 disarms it) */
+int lmp_loop_set_timer(struct lmp_loop *l, int id, uint64_t ms, bool periodic);
+int lmp_loop_del_timer(struct lmp_loop *l, int id);
+
+/* Called once per loop iteration after the callbacks ran (to flush output in batches). */
+void lmp_loop_set_idle(struct lmp_loop *l, lmp_loop_timer_fn cb, void *ctx);
+
+/* Run until lmp_loop_stop(); returns 0 or -errno if epoll itself failed. */
+int lmp_loop_run(struct lmp_loop *l);
+void lmp_loop_stop(struct lmp_loop *l);
+
+#endif /* LMP_LOOP_H */

@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * JSON and text rendering without building trees per event: values are appended to one
+ * growing buffer as they come, which is what lets one core sustain millions of events per
+ * second. Strings from the kernel are arbitrary bytes; JSON output stays valid UTF-8 by
+ * escaping control characters and replacing invalid sequences with U+FFFD.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lmp/event.h"
+#include "identity.h"
+#include "out.h"
+
+#define FLUSH_AT (64 * 1024) /* flush early past this; the loop flushes when idle anyway */
+#define MAX_DEPTH 8
+
+struct lmp_out {
+	enum lmp_output fmt;
+	int fd;
+	char *node;
+	char *buf;
+	size_t len, cap;
+	bool oom; /* a line was lost to allocation failure; reported by flush */
+	size_t line_start;
+	int depth;
+	bool first[MAX_DEPTH]; /* no separator needed before the next value at this depth */
+	__s64 boot_to_real_ns;
+	time_t cached_sec;
+	char cached_prefix[24]; /* "YYYY-MM-DDTHH:MM:SS." of cached_sec */
+};
+
+static void sync_clock(struct lmp_out *o)
+{
+	struct timespec rt, bt;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	o->boot_to_real_ns = (rt.tv_sec - bt.tv_sec) * 1000000000LL + (rt.tv_nsec - bt.tv_nsec);
+}
+
+void lmp_out_sync_clock(struct lmp_out *o)
+{
+	sync_clock(o);
+}
+
+int lmp_out_new(enum lmp_output fmt, int fd, const char *node, struct lmp_out **out)
+{
+	struct lmp_out *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return -ENOMEM;
+	o->fmt = fmt;
+	o->fd = fd;
+	o->node = strdup(node ? node : "");
+	o->cap = 2 * FLUSH_AT;
+	o->buf = malloc(o->cap);
+	o->cached_sec = -1;
+	if (!o->node || !o->buf) {
+		lmp_out_free(o);
+		return -ENOMEM;
+	}
+	sync_clock(o);
+	*out = o;
+	return 0;
+}
+
+void lmp_out_free(struct lmp_out *o)
+{
+	if (!o)
+		return;
+	free(o->node);
+	free(o->buf);
+	free(o);
+}
+
+static bool reserve(struct lmp_out *o, size_t n)
+{
+	char *nb;
+	size_t cap;
+
+	if (o->len + n <= o->cap)
+		return true;
+	cap = o->cap * 2 > o->len + n ? o->cap * 2 : o->len + n + FLUSH_AT;
+	nb = realloc(o->buf, cap);
+	if (!nb) {
+		o->oom = true;
+		return false;
+	}
+	o->buf = nb;
+	o->cap = cap;
+	return true;
+}
+
+static void put(struct lmp_out *o, const char *s, size_t n)
+{
+	if (!reserve(o, n))
+		return;
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+}
+
+static void putc_(struct lmp_out *o, char c)
+{
+	if (o->len < o->cap || reserve(o, 1))
+		o->buf[o->len++] = c;
+}
+
+/* length of a valid UTF-8 sequence at s (at most n bytes), or 0 */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t need;
+	unsigned cp;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	need = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (need > n)
+		return 0;
+	for (size_t i = 1; i < need; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	cp = need == 2 ? (s[0] & 0x1f) << 6 | (s[1] & 0x3f) :
+	     need == 3 ? (s[0] & 0x0f) << 12 | (s[1] & 0x3f) << 6 | (s[2] & 0x3f) :
+			 (s[0] & 0x07) << 18 | (s[1] & 0x3f) << 12 | (s[2] & 0x3f) << 6 |
+				 (s[3] & 0x3f);
+	if ((need == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (need == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return need;
+}
+
+static void put_json_string(struct lmp_out *o, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0;
+
+	putc_(o, '"');
+	while (i < n && p[i]) {
+		unsigned char c = p[i];
+
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			i++;
+			run++;
+			continue;
+		}
+		put(o, (const char *)p + i - run, run);
+		run = 0;
+		if (c == '"' || c == '\\') {
+			char e[2] = { '\\', c };
+
+			put(o, e, 2);
+			i++;
+		} else if (c < 0x20) {
+			char e[8];
+
+			snprintf(e, sizeof(e), "\\u%04x", c);
+			put(o, e, 6);
+			i++;
+		} else {
+			size_t l = utf8_len(p + i, n - i);
+
+			if (l) {
+				put(o, (const char *)p + i, l);
+				i += l;
+			} else {
+				put(o, "\xef\xbf\xbd", 3); /* U+FFFD */
+				i++;
+			}
+		}
+	}
+	put(o, (const char *)p + i - run, run);
+	putc_(o, '"');
+}
+
+/* text mode: spaces and control bytes would break the key=value columns */
+static void put_text_string(struct lmp_out *o, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && s[i]; i++) {
+		unsigned char c = s[i];
+
+		putc_(o, c <= ' ' || c == 0x7f ? '_' : c);
+	}
+}
+
+static void key(struct lmp_out *o, const char *k)
+{
+	bool *first = &o->first[o->depth < MAX_DEPTH ? o->depth : MAX_DEPTH - 1];
+
+	if (o->fmt == LMP_OUTPUT_JSON) {
+		if (!*first)
+			putc_(o, ',');
+		if (k) {
+			put_json_string(o, k, strlen(k));
+			putc_(o, ':');
+		}
+	} else {
+		if (!*first || o->depth == 0)
+			putc_(o, o->depth ? ',' : ' ');
+		if (k) {
+			put(o, k, strlen(k));
+			putc_(o, '=');
+		}
+	}
+	*first = false;
+}
+
+void lmp_out_strn(struct lmp_out *o, const char *k, const char *val, size_t n)
+{
+	if (o->fmt == LMP_OUTPUT_NONE)
+		return;
+	key(o, k);
+	if (o->fmt == LMP_OUTPUT_JSON)
+		put_json_string(o, val, n);
+	else
+		put_text_string(o, val, n);
+}
+
+void lmp_out_str(struct lmp_out *o, const char *k, const char *val)
+{
+	if (!val)
+		lmp_out_null(o, k);
+	else
+		lmp_out_strn(o, k, val, strlen(val));
+}
+
+static void put_u64(struct lmp_out *o, __u64 v)
+{
+	char tmp[24];
+	int i = sizeof(tmp);
+
+	do {
+		tmp[--i] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	put(o, tmp + i, sizeof(tmp) - i);
+}
+
+void lmp_out_u64(struct lmp_out *o, const char *k, __u64 val)
+{
+	if (o->fmt == LMP_OUTPUT_NONE)
+		return;
+	key(o, k);
+	put_u64(o, val);
+}
+
+void lmp_out_s64(struct lmp_out *o, const char *k, __s64 val)
+{
+	if (o->fmt == LMP_OUTPUT_NONE)
+		return;
+	key(o, k);
+	if (val < 0) {
+		putc_(o, '-');
+		put_u64(o, -(__u64)val);
+	} else {
+		put_u64(o, val);
+	}
+}
+
+void lmp_out_double(struct lmp_out *o, const char *k, double val)
+{
+	char tmp[40];
+	int n;
+
+	if (o->fmt == LMP_OUTPUT_NONE)
+		return;
+	key(o, k);
+	if (val != val || val > 1e300 || val < -1e300) { /* NaN/Inf are not JSON */
+		put(o, "null", 4);
+		return;
+	}
+	n = snprintf(tmp, sizeof(tmp), "%.9g", val);
+	put(o, tmp, n);
+}
+
+void lmp_out_bool(struct lmp_out *o, const char *k, bool val)
+{
+	if (o->fmt == LMP_OUTPUT_NONE)
+		return;
+	key(o, k);
+	put(o, val ? "true" : "false", val ? 4 : 5);
+}
+
+void lmp_out_null(struct lmp_out *o, const char *k)
+{
+	if (o->fmt == LMP_OUTPUT_NONE)
+		return;
+	key(o, k);
+	put(o, o->fmt == LMP_OUTPUT_JSON ? "null" : "-", o->fmt == LMP_OUTPUT_JSON ? 4 : 1);
+}
+
+static void open_nest(struct lmp_out *o, const char *k, char c)
+{
+	if (o->fmt == LMP_OUTPUT_NONE)
+		return;
+	key(o, k);
+	putc_(o, o->fmt == LMP_OUTPUT_JSON ? c : (c == '{' ? '{' : '['));
+	if (o->depth < MAX_DEPTH - 1)
+		o->depth++;
+	o->first[o->depth] = true;
+}
+
+static void close_nest(struct lmp_out *o, char c)
+{
+	if (o->fmt == LMP_OUTPUT_NONE)
+		return;
+	if (o->depth > 0)
+		o->depth--;
+	putc_(o, c);
+}
+
+void lmp_out_object_begin(struct lmp_out *o, const char *k)
+{
+	open_nest(o, k, '{');
+}
+
+void lmp_out_object_end(struct lmp_out *o)
+{
+	close_nest(o, '}');
+}
+
+void lmp_out_array_begin(struct lmp_out *o, const char *k)
+{
+	open_nest(o, k, '[');
+}
+
+void lmp_out_array_end(struct lmp_out *o)
+{
+	close_nest(o, ']');
+}
+
+void lmp_out_format_ts(struct lmp_out *o, __u64 boot_ns, char buf[40])
+{
+	__s64 real = (__s64)boot_ns + o->boot_to_real_ns;
+	time_t sec = real / 1000000000LL;
+
+	if (sec != o->cached_sec) {
+		struct tm tm;
+
+		gmtime_r(&sec, &tm);
+		strftime(o->cached_prefix, sizeof(o->cached_prefix), "%Y-%m-%dT%H:%M:%S.", &tm);
+		o->cached_sec = sec;
+	}
+	snprintf(buf, 40, "%s%09lldZ", o->cached_prefix, (long long)(real % 1000000000LL));
+}
+
+void lmp_out_identity(struct lmp_out *o, const char *k, const struct lmp_identity *id)
+{
+	if (!id || !id->namespace)
+		return;
+	lmp_out_object_begin(o, k);
+	lmp_out_str(o, "namespace", id->namespace);
+	lmp_out_str(o, "pod", id->pod);
+	lmp_out_str(o, "container", id->container);
+	lmp_out_str(o, "pod_uid", id->pod_uid);
+	lmp_out_str(o, "container_id", id->container_id);
+	lmp_out_object_end(o);
+}
+
+void lmp_out_begin(struct lmp_out *o, const char *probe, const char *event,
+		   const struct lmp_event_hdr *h, const struct lmp_identity *id)
+{
+	char ts[40];
+
+	if (o->fmt == LMP_OUTPUT_NONE)
+		return;
+	o->line_start = o->len;
+	o->depth = 0;
+	o->first[0] = true;
+	lmp_out_format_ts(o, h->ts_ns, ts);
+	if (o->fmt == LMP_OUTPUT_TEXT) {
+		char cols[160];
+		const char *who = id && id->namespace ? id->pod : id && id->cgroup ? id->cgroup : "-";
+		int n = snprintf(cols, sizeof(cols), "%.23s %-10s %-8s %7u %-16.16s ", ts + 11, probe,
+				 event, h->pid, h->comm);
+
+		put(o, cols, n);
+		if (id && id->namespace) {
+			put(o, id->namespace, strlen(id->namespace));
+			putc_(o, '/');
+		}
+		put_text_string(o, who, strlen(who));
+		if (id && id->namespace && id->container) {
+			putc_(o, '/');
+			put(o, id->container, strlen(id->container));
+		}
+		return;
+	}
+	putc_(o, '{');
+	lmp_out_str(o, "ts", ts);
+	lmp_out_str(o, "node", o->node);
+	lmp_out_str(o, "probe", probe);
+	lmp_out_str(o, "event", event);
+	lmp_out_u64(o, "pid", h->pid);
+	lmp_out_u64(o, "tid", h->tid);
+	lmp_out_u64(o, "uid", h->uid);
+	lmp_out_strn(o, "comm", h->comm, sizeof(h->comm));
+	lmp_out_u64(o, "cgroup_id", h->cgroup_id);
+	if (id && id->cgroup)
+		lmp_out_str(o, "cgroup", id->cgroup);
+	lmp_out_identity(o, "k8s", id);
+}
+
+void lmp_out_end(struct lmp_out *o)
+{
+	if (o->fmt == LMP_OUTPUT_NONE)
+		return;
+	if (o->fmt == LMP_OUTPUT_JSON)
+		putc_(o, '}');
+	putc_(o, '\n');
+	if (o->oom) { /* drop the partial line rather than emit broken JSON */
+		o->len = o->line_start;
+		return;
+	}
+	if (o->len >= FLUSH_AT)
+		lmp_out_flush(o);
+}
+
+int lmp_out_flush(struct lmp_out *o)
+{
+	size_t off = 0;
+	int err = 0;
+
+	while (off < o->len) {
+		ssize_t n = write(o->fd, o->buf + off, o->len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno; /* EAGAIN included: a stuck reader must not stall the loop */
+			break;
+		}
+		off += n;
+	}
+	o->len = 0;
+	if (!err && o->oom) {
+		o->oom = false;
+		err = -ENOMEM;
+	}
+	return err;
+}

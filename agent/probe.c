@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Generic probe lifecycle. The choice of attach alternatives happens before the object is
+ * loaded: losing programs get autoload=false, so the verifier never sees a program whose
+ * hook the kernel lacks (an fentry program fails to load where fentry is refused, which
+ * would fail the whole object).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "lmp/event.h"
+#include "config.h"
+#include "identity.h"
+#include "out.h"
+#include "probe.h"
+
+static const char *const state_names[] = {
+	[LMP_PROBE_NOT_BUILT] = "not-built",	   [LMP_PROBE_DISABLED] = "disabled",
+	[LMP_PROBE_UNSUPPORTED] = "unsupported", [LMP_PROBE_FAILED] = "failed",
+	[LMP_PROBE_READY] = "ready",		   [LMP_PROBE_RUNNING] = "running",
+};
+
+const char *lmp_probe_state_name(enum lmp_probe_state s)
+{
+	return s <= LMP_PROBE_RUNNING ? state_names[s] : "?";
+}
+
+const char *lmp_signal_name(int sig)
+{
+	static char rt[16];
+	const char *abbr;
+
+	if (sig >= 34 && sig <= 64) { /* SIGRTMIN..SIGRTMAX as the kernel numbers them */
+		snprintf(rt, sizeof(rt), "SIGRT%d", sig - 34);
+		return rt;
+	}
+	abbr = sig > 0 && sig < 34 ? sigabbrev_np(sig) : NULL;
+	if (!abbr)
+		return NULL;
+	snprintf(rt, sizeof(rt), "SIG%s", abbr);
+	return rt;
+}
+
+const char *lmp_errno_name(int err)
+{
+	return err > 0 ? strerrorname_np(err) : NULL;
+}
+
+int lmp_hooks_choose(const struct lmp_hook *hooks, size_t n, lmp_hook_check_fn check,
+		     void *ctx, bool *chosen, char *why, size_t whylen)
+{
+	size_t i = 0;
+
+	if (whylen)
+		why[0] = 0;
+	while (i < n) {
+		const char *group = hooks[i].group;
+		size_t end = i, used;
+		bool found = false;
+
+		while (end < n && strcmp(hooks[end].group, group) == 0)
+			end++;
+		for (size_t k = i; k < end; k++) {
+			const char *reason = "";
+
+			chosen[k] = false;
+			if (!found && check(ctx, hooks[k].kind, hooks[k].target, &reason)) {
+				chosen[k] = true;
+				found = true;
+			} else if (!found && whylen) {
+				used = strlen(why);
+				snprintf(why + used, whylen - used, "%s%s: %s: %s", used ? "; " : "",
+					 group, lmp_hook_kind_name(hooks[k].kind), reason);
+			}
+		}
+		if (!found)
+			return -ENOTSUP;
+		i = end;
+	}
+	if (whylen)
+		why[0] = 0;
+	return 0;
+}
+
+void lmp_probe_init(struct lmp_probe *p, const struct lmp_registry_entry *e)
+{
+	memset(p, 0, sizeof(*p));
+	p->name = e->name;
+	p->desc = e->desc;
+	p->events_fd = -1;
+	p->drops_fd = -1;
+	p->state = e->desc ? LMP_PROBE_READY : LMP_PROBE_NOT_BUILT;
+	if (!e->desc)
+		snprintf(p->reason, sizeof(p->reason), "not built yet");
+}
+
+int lmp_probe_resolve(struct lmp_probe *p, lmp_hook_check_fn check, void *ctx)
+{
+	const struct lmp_probe_desc *d = p->desc;
+	size_t used = 0;
+	int r;
+
+	if (!d)
+		return -ENOTSUP;
+	free(p->chosen);
+	p->chosen = calloc(d->n_hooks ? d->n_hooks : 1, sizeof(bool));
+	if (!p->chosen)
+		return -ENOMEM;
+	r = lmp_hooks_choose(d->hooks, d->n_hooks, check, ctx, p->chosen, p->reason,
+			     sizeof(p->reason));
+	if (r < 0) {
+		p->state = LMP_PROBE_UNSUPPORTED;
+		return r;
+	}
+	p->attach[0] = 0;
+	for (size_t i = 0; i < d->n_hooks; i++) {
+		if (!p->chosen[i])
+			continue;
+		used += snprintf(p->attach + used, used < sizeof(p->attach) ? sizeof(p->attach) - used : 0,
+				 "%s%s=%s", used ? "," : "", d->hooks[i].group,
+				 lmp_hook_kind_name(d->hooks[i].kind));
+	}
+	p->state = LMP_PROBE_READY;
+	return 0;
+}
+
+/* Set a `const volatile` global in .rodata by name, before load. */
+static int set_rodata_u32(struct bpf_object *obj, const char *var, __u32 val)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".rodata");
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec;
+	size_t size;
+	char *data;
+	int id;
+
+	if (!map || !btf)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	data = (char *)bpf_map__initial_value(map, &size); /* writable until load */
+	if (id < 0 || !data)
+		return -ENOENT;
+	sec = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(sec);
+	for (int i = 0; i < btf_vlen(sec); i++, vs++) {
+		const struct btf_type *t = btf__type_by_id(btf, vs->type);
+
+		if (strcmp(btf__name_by_offset(btf, t->name_off), var) == 0) {
+			if (vs->size != sizeof(val) || vs->offset + sizeof(val) > size)
+				return -EINVAL;
+			memcpy(data + vs->offset, &val, sizeof(val));
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int attach_chosen(struct lmp_probe *p)
+{
+	struct bpf_program *prog;
+	size_t n = 0;
+
+	bpf_object__for_each_program(prog, p->obj)
+		n++;
+	p->links = calloc(n ? n : 1, sizeof(*p->links));
+	if (!p->links)
+		return -ENOMEM;
+	bpf_object__for_each_program(prog, p->obj)
+	{
+		struct bpf_link *l;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		l = bpf_program__attach(prog);
+		if (!l) {
+			int err = -errno;
+
+			snprintf(p->reason, sizeof(p->reason), "attach %s: %s",
+				 bpf_program__name(prog), strerror(-err));
+			return err;
+		}
+		p->links[p->n_links++] = l;
+	}
+	return 0;
+}
+
+int lmp_probe_start(struct lmp_probe *p, const struct lmp_config *cfg)
+{
+	const struct lmp_probe_desc *d = p->desc;
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	struct bpf_map *events;
+	int err;
+
+	if (p->state != LMP_PROBE_READY)
+		return -EINVAL;
+	if (cfg->btf_path && *cfg->btf_path)
+		opts.btf_custom_path = cfg->btf_path;
+	p->skel = d->skel->open(&opts);
+	if (!p->skel) {
+		err = -errno;
+		snprintf(p->reason, sizeof(p->reason), "open: %s", strerror(-err));
+		goto fail;
+	}
+	p->obj = d->skel->obj(p->skel);
+	for (size_t i = 0; i < d->n_hooks; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(p->obj, d->hooks[i].prog);
+
+		if (!prog) { /* descriptor and BPF source disagree: a programming error */
+			err = -ENOENT;
+			snprintf(p->reason, sizeof(p->reason), "no BPF program %s", d->hooks[i].prog);
+			goto fail;
+		}
+		bpf_program__set_autoload(prog, p->chosen[i]);
+	}
+	events = bpf_object__find_map_by_name(p->obj, "events");
+	if (events && cfg->ringbuf_kb)
+		bpf_map__set_max_entries(events, cfg->ringbuf_kb * 1024);
+	set_rodata_u32(p->obj, "cfg_self_pid", getpid()); /* absent in some probes: fine */
+	if (d->configure) {
+		err = d->configure(p, p->skel, cfg);
+		if (err < 0) {
+			if (!p->reason[0])
+				snprintf(p->reason, sizeof(p->reason), "configure: %s", strerror(-err));
+			goto fail;
+		}
+	}
+	err = bpf_object__load(p->obj);
+	if (err) {
+		snprintf(p->reason, sizeof(p->reason), "load: %s", strerror(-err));
+		goto fail;
+	}
+	err = d->attach ? d->attach(p, p->skel, cfg) : attach_chosen(p);
+	if (err < 0) {
+		if (!p->reason[0])
+			snprintf(p->reason, sizeof(p->reason), "attach: %s", strerror(-err));
+		goto fail;
+	}
+	if (events)
+		p->events_fd = bpf_map__fd(events);
+	p->drops_fd = bpf_object__find_map_fd_by_name(p->obj, "drops");
+	p->state = LMP_PROBE_RUNNING;
+	p->reason[0] = 0;
+	return 0;
+fail:
+	lmp_probe_stop(p);
+	p->state = LMP_PROBE_FAILED;
+	return err;
+}
+
+static void print_field(struct lmp_out *o, const struct lmp_field *f, const char *rec)
+{
+	const void *v = rec + f->off;
+	__u32 u32;
+	__s32 s32;
+	__u64 u64;
+
+	switch (f->kind) {
+	case LMP_FIELD_U32:
+		memcpy(&u32, v, 4);
+		lmp_out_u64(o, f->name, u32);
+		break;
+	case LMP_FIELD_S32:
+		memcpy(&s32, v, 4);
+		lmp_out_s64(o, f->name, s32);
+		break;
+	case LMP_FIELD_U64:
+		memcpy(&u64, v, 8);
+		lmp_out_u64(o, f->name, u64);
+		break;
+	case LMP_FIELD_STR:
+		lmp_out_strn(o, f->name, v, f->size);
+		break;
+	case LMP_FIELD_BOOL32:
+		memcpy(&u32, v, 4);
+		lmp_out_bool(o, f->name, u32 != 0);
+		break;
+	case LMP_FIELD_NS_AS_S:
+		memcpy(&u64, v, 8);
+		lmp_out_double(o, f->name, u64 / 1e9);
+		break;
+	case LMP_FIELD_ERRNO:
+		memcpy(&s32, v, 4);
+		if (s32 < 0 && lmp_errno_name(-s32))
+			lmp_out_str(o, f->name, lmp_errno_name(-s32));
+		else if (s32 < 0)
+			lmp_out_s64(o, f->name, s32);
+		else
+			lmp_out_null(o, f->name);
+		break;
+	case LMP_FIELD_SIGNAL:
+		memcpy(&u32, v, 4);
+		lmp_out_str(o, f->name, lmp_signal_name(u32));
+		break;
+	}
+}
+
+int lmp_probe_handle(struct lmp_probe *p, const void *data, size_t len, struct lmp_rt *rt)
+{
+	const struct lmp_event_hdr *h = data;
+	const struct lmp_event_desc *e;
+	struct lmp_identity id;
+
+	p->events++;
+	if (len < sizeof(*h) || !p->desc->events || h->type >= p->desc->n_events ||
+	    len < p->desc->events[h->type].size) {
+		p->decode_errors++;
+		return -EINVAL;
+	}
+	e = &p->desc->events[h->type];
+	lmp_ident_lookup(rt->ident, h->cgroup_id, &id);
+	lmp_out_begin(rt->out, p->name, e->name, h, &id);
+	for (size_t i = 0; i < e->n_fields; i++)
+		print_field(rt->out, &e->fields[i], data);
+	if (e->extra)
+		e->extra(p, data, rt);
+	lmp_out_end(rt->out);
+	return 0;
+}
+
+void lmp_probe_read_drops(struct lmp_probe *p)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 sum[2] = { 0, 0 };
+
+	if (p->drops_fd < 0 || ncpu <= 0)
+		return;
+	for (__u32 k = 0; k < 2; k++) {
+		__u64 vals[ncpu];
+
+		if (bpf_map_lookup_elem(p->drops_fd, &k, vals) < 0)
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			sum[k] += vals[c];
+	}
+	p->lost = sum[0];
+	p->map_full = sum[1];
+}
+
+void lmp_probe_stop(struct lmp_probe *p)
+{
+	for (size_t i = 0; i < p->n_links; i++)
+		bpf_link__destroy(p->links[i]);
+	free(p->links);
+	p->links = NULL;
+	p->n_links = 0;
+	if (p->desc && p->desc->cleanup)
+		p->desc->cleanup(p);
+	if (p->skel)
+		p->desc->skel->destroy(p->skel);
+	p->skel = NULL;
+	p->obj = NULL;
+	p->events_fd = p->drops_fd = -1;
+	if (p->state == LMP_PROBE_RUNNING)
+		p->state = LMP_PROBE_READY;
+}

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A probe is one BPF object plus a descriptor (agent/probes/<name>.c): its hooks with their
+ * alternatives best first, how its records decode, and its periodic work. This module runs
+ * the generic lifecycle: choose hooks -> open -> configure -> load -> attach -> poll ->
+ * destroy. Library code: returns -errno and leaves logging to the caller.
+ */
+#ifndef LMP_PROBE_H
+#define LMP_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "feature.h"
+
+struct bpf_object;
+struct bpf_object_open_opts;
+struct bpf_link;
+struct lmp_config;
+struct lmp_event_hdr;
+struct lmp_ident;
+struct lmp_metrics;
+struct lmp_out;
+struct lmp_probe;
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Typed wrappers around one skeleton, so the generic code never casts function pointers. */
+struct lmp_skel_ops {
+	void *(*open)(const struct bpf_object_open_opts *opts);
+	struct bpf_object *(*obj)(void *skel);
+	void (*destroy)(void *skel);
+};
+
+#define LMP_DEFINE_SKEL_OPS(n)                                                                 \
+	static void *n##_skel_open(const struct bpf_object_open_opts *o)                        \
+	{                                                                                       \
+		return n##_bpf__open_opts(o);                                                   \
+	}                                                                                       \
+	static struct bpf_object *n##_skel_obj(void *s)                                         \
+	{                                                                                       \
+		return ((struct n##_bpf *)s)->obj;                                              \
+	}                                                                                       \
+	static void n##_skel_destroy(void *s)                                                   \
+	{                                                                                       \
+		n##_bpf__destroy(s);                                                            \
+	}                                                                                       \
+	static const struct lmp_skel_ops n##_skel_ops = { n##_skel_open, n##_skel_obj,          \
+							   n##_skel_destroy }
+
+/* One attach alternative. Alternatives of one group are contiguous, best first. */
+struct lmp_hook {
+	const char *group;  /* what the hook observes: "exec", "exit", "connect", ... */
+	enum lmp_hook_kind kind;
+	const char *prog;   /* BPF program name in the object */
+	const char *target; /* function, tracepoint ("cat/name") or event for the check */
+};
+
+/* How one field of a record is printed. */
+enum lmp_field_kind {
+	LMP_FIELD_U32,
+	LMP_FIELD_S32,
+	LMP_FIELD_U64,
+	LMP_FIELD_STR,	    /* fixed char array, NUL-terminated or full */
+	LMP_FIELD_BOOL32,   /* __u32 0/1 */
+	LMP_FIELD_NS_AS_S,  /* __u64 nanoseconds printed as seconds (float) */
+	LMP_FIELD_ERRNO,    /* __s32 negative errno or >= 0 result: prints name, "" when ok */
+	LMP_FIELD_SIGNAL,   /* __u32 signal number: prints its name ("SIGKILL") */
+};
+
+struct lmp_field {
+	const char *name;
+	enum lmp_field_kind kind;
+	size_t off;
+	size_t size;
+};
+
+#define LMP_FIELD(type, member, name, kind)                                                    \
+	{ name, kind, offsetof(type, member), sizeof(((type *)0)->member) }
+
+/* Runtime services a probe's callbacks may use. */
+struct lmp_rt {
+	const struct lmp_config *cfg;
+	struct lmp_out *out;
+	struct lmp_ident *ident;
+	struct lmp_metrics *metrics;
+};
+
+/* One record type of a probe's ring buffer (indexed by hdr.type). */
+struct lmp_event_desc {
+	const char *name; /* the "event" field */
+	size_t size;	  /* minimum record size */
+	const struct lmp_field *fields;
+	size_t n_fields;
+	/* optional: extra output/metrics after the declared fields, before the line ends */
+	void (*extra)(struct lmp_probe *p, const void *rec, struct lmp_rt *rt);
+};
+
+struct lmp_probe_desc {
+	const char *name;
+	const char *summary; /* one line for `lmp probes` and the docs */
+	const struct lmp_skel_ops *skel;
+	const struct lmp_hook *hooks;
+	size_t n_hooks;
+	const struct lmp_event_desc *events; /* NULL for probes that only aggregate */
+	size_t n_events;
+	/* before load: set rodata, resize maps. May return -ENOTSUP with a reason. */
+	int (*configure)(struct lmp_probe *p, void *skel, const struct lmp_config *cfg);
+	/* instead of attaching every chosen program (uprobes, perf events) */
+	int (*attach)(struct lmp_probe *p, void *skel, const struct lmp_config *cfg);
+	/* every --interval: read aggregation maps, print summaries, feed metrics */
+	void (*interval)(struct lmp_probe *p, void *skel, struct lmp_rt *rt);
+	void (*cleanup)(struct lmp_probe *p); /* free p->priv */
+};
+
+enum lmp_probe_state {
+	LMP_PROBE_NOT_BUILT,   /* in the product list, not implemented yet */
+	LMP_PROBE_DISABLED,    /* not selected by --probes */
+	LMP_PROBE_UNSUPPORTED, /* no attach alternative works on this kernel */
+	LMP_PROBE_FAILED,      /* load or attach failed */
+	LMP_PROBE_READY,       /* hooks chosen, not loaded (lmp probes) */
+	LMP_PROBE_RUNNING,
+};
+
+struct lmp_probe {
+	const struct lmp_probe_desc *desc;
+	const char *name;
+	enum lmp_probe_state state;
+	char reason[512]; /* why it is not running */
+	char attach[256]; /* chosen hooks, "exec=tp_btf,exit=tp_btf" */
+	bool *chosen;	  /* per hook */
+	void *skel;
+	struct bpf_object *obj;
+	struct bpf_link **links;
+	size_t n_links;
+	int events_fd, drops_fd;
+	__u64 events;	     /* records received */
+	__u64 decode_errors; /* records too short or of an unknown type */
+	__u64 lost;	     /* reservations that failed, read from the drops map */
+	__u64 map_full;	     /* aggregation updates that failed */
+	__u64 lost_logged;
+	void *priv; /* the probe's own state */
+};
+
+/* The registry: every probe of the product list, built or not (agent/probes/probes.c). */
+struct lmp_registry_entry {
+	const char *name;
+	const struct lmp_probe_desc *desc; /* NULL: not built yet */
+};
+extern const struct lmp_registry_entry lmp_registry[];
+extern const size_t lmp_registry_len;
+
+/*
+ * Pick one alternative per group: the first whose check passes. chosen[i] is set for the
+ * winners. Returns 0, or -ENOTSUP when a group has no working alternative; why then
+ * says, per alternative of that group, what the kernel lacks.
+ */
+int lmp_hooks_choose(const struct lmp_hook *hooks, size_t n, lmp_hook_check_fn check,
+		     void *ctx, bool *chosen, char *why, size_t whylen);
+
+void lmp_probe_init(struct lmp_probe *p, const struct lmp_registry_entry *e);
+/* choose hooks on this kernel (state READY or UNSUPPORTED/NOT_BUILT) */
+int lmp_probe_resolve(struct lmp_probe *p, lmp_hook_check_fn check, void *ctx);
+/* open, configure, load, attach: state RUNNING, or -errno with p->reason */
+int lmp_probe_start(struct lmp_probe *p, const struct lmp_config *cfg);
+/* decode one ring-buffer record and print it */
+int lmp_probe_handle(struct lmp_probe *p, const void *data, size_t len, struct lmp_rt *rt);
+/* read the drops map: updates p->lost and p->map_full */
+void lmp_probe_read_drops(struct lmp_probe *p);
+void lmp_probe_stop(struct lmp_probe *p);
+
+const char *lmp_probe_state_name(enum lmp_probe_state s);
+
+/* helpers for descriptors */
+const char *lmp_signal_name(int sig);	/* "SIGKILL", or NULL */
+const char *lmp_errno_name(int err);	/* "ECONNREFUSED" for 111, or NULL */
+
+#endif /* LMP_PROBE_H */

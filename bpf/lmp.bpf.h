@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers every lmp probe shares: the ring buffer of streamed events, the per-CPU counter
+ * of events that did not fit, and the event header fill. Each probe is its own BPF object,
+ * so each gets its own copy of these maps; the agent finds them by name.
+ */
+#ifndef LMP_BPF_H
+#define LMP_BPF_H
+
+#include "lmp/event.h"
+
+/* The agent resizes this before load (--ringbuf-kb); 256 KiB holds ~1000 exec records. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+/* index 0: ring buffer reservations that failed; 1: map updates that failed (map full) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+#define LMP_DROP_RINGBUF 0
+#define LMP_DROP_MAPFULL 1
+
+/* The agent's own tgid: its reads, writes and opens would otherwise feed back into itself. */
+const volatile __u32 cfg_self_pid = 0;
+
+static __always_inline void lmp_count_drop(__u32 what)
+{
+	__u64 *v = bpf_map_lookup_elem(&drops, &what);
+
+	if (v)
+		*v += 1; /* per-CPU slot: no atomics needed */
+}
+
+static __always_inline bool lmp_is_self(void)
+{
+	return cfg_self_pid && (bpf_get_current_pid_tgid() >> 32) == cfg_self_pid;
+}
+
+static __always_inline void lmp_fill_hdr(struct lmp_event_hdr *h, __u16 type, __u16 size)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	h->uid = (__u32)bpf_get_current_uid_gid();
+	h->type = type;
+	h->size = size;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/*
+ * Reserve a record of `size` bytes and fill its header from the current task. A failed
+ * reservation is counted, never silently lost.
+ */
+static __always_inline void *lmp_event_reserve(__u32 size, __u16 type)
+{
+	struct lmp_event_hdr *h = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!h) {
+		lmp_count_drop(LMP_DROP_RINGBUF);
+		return NULL;
+	}
+	lmp_fill_hdr(h, type, size);
+	return h;
+}
+
+/* Insert-or-fail for aggregation maps: a full map is counted as loss. */
+static __always_inline void *lmp_map_lookup_or_init(void *map, const void *key, const void *init)
+{
+	void *val = bpf_map_lookup_elem(map, key);
+	long err;
+
+	if (val)
+		return val;
+	err = bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST: another CPU won the race */) {
+		lmp_count_drop(LMP_DROP_MAPFULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(map, key);
+}
+
+/* log2 slot of v, capped to the last slot */
+static __always_inline __u32 lmp_log2_slot(__u64 v)
+{
+	__u32 r = 0;
+
+#pragma unroll
+	for (int i = 32; i > 0; i >>= 1) {
+		if (v >= (1ULL << i)) {
+			v >>= i;
+			r += i;
+		}
+	}
+	return r < LMP_HIST_SLOTS ? r : LMP_HIST_SLOTS - 1;
+}
+
+static __always_inline void lmp_hist_add(struct lmp_hist *h, __u64 v)
+{
+	__u32 slot = lmp_log2_slot(v);
+
+	if (slot >= LMP_HIST_SLOTS) /* already capped; restated for the verifier */
+		slot = LMP_HIST_SLOTS - 1;
+	__sync_fetch_and_add(&h->slots[slot], 1);
+	__sync_fetch_and_add(&h->sum, v);
+	__sync_fetch_and_add(&h->count, 1);
+}
+
+#endif /* LMP_BPF_H */

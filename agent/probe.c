@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -322,6 +323,21 @@ int lmp_probe_handle(struct lmp_probe *p, const void *data, size_t len, struct l
 		e->extra(p, data, rt);
 	lmp_out_end(rt->out);
 	return 0;
+}
+
+void lmp_probe_summary_begin(struct lmp_probe *p, struct lmp_rt *rt, const char *event,
+			     __u64 cgroup_id, __u32 pid, const char *comm)
+{
+	struct lmp_event_hdr h = { .cgroup_id = cgroup_id, .pid = pid, .tid = pid };
+	struct lmp_identity id;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	h.ts_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	if (comm)
+		strncpy(h.comm, comm, sizeof(h.comm) - 1);
+	lmp_ident_lookup(rt->ident, cgroup_id, &id);
+	lmp_out_begin(rt->out, p->name, event, &h, &id);
 }
 
 void lmp_probe_read_drops(struct lmp_probe *p)

@@ -172,6 +172,14 @@ void lmp_probe_stop(struct lmp_probe *p);
 
 const char *lmp_probe_state_name(enum lmp_probe_state s);
 
+/*
+ * Start a summary line of an aggregating probe (one per cgroup or process per interval):
+ * the common fields with ts = now; pid/comm may be 0/NULL for per-cgroup rows. Continue with
+ * lmp_out_* calls and finish with lmp_out_end(rt->out).
+ */
+void lmp_probe_summary_begin(struct lmp_probe *p, struct lmp_rt *rt, const char *event,
+			     __u64 cgroup_id, __u32 pid, const char *comm);
+
 /* helpers for descriptors */
 const char *lmp_signal_name(int sig);	/* "SIGKILL", or NULL */
 const char *lmp_errno_name(int err);	/* "ECONNREFUSED" for 111, or NULL */

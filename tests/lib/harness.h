@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Integration-test harness: run the real agent binary ($LMP) as a child, read its JSON
+ * events, and make real cgroups and processes for it to observe. Used with cmocka.
+ */
+#ifndef LMP_TEST_HARNESS_H
+#define LMP_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <jansson.h>
+#include <linux/types.h>
+
+struct lmp_test_agent {
+	pid_t pid;
+	int out_fd, err_fd;
+	char *outbuf, *errbuf; /* partial stdout line; all of stderr */
+	size_t outlen, errlen, errcap;
+	json_t *events; /* every event line seen so far, in order */
+	size_t bad_lines; /* stdout lines that were not JSON objects */
+	int status;	  /* exit status once stopped, -1 before */
+};
+
+/* Path of the agent binary: $LMP or build/lmp. */
+const char *lmp_test_binary(void);
+
+/*
+ * Start `$LMP run --listen none <args...>` (args NULL-terminated) and wait until it logs
+ * "ready:" (up to 30 s). Returns 0, or -1 if it exited or never got ready (stderr is
+ * printed to help).
+ */
+int lmp_test_agent_start(struct lmp_test_agent *a, const char *const *args);
+/* SIGTERM, wait up to timeout_ms; returns ms taken, or -1 on timeout (then SIGKILL). */
+int lmp_test_agent_stop(struct lmp_test_agent *a, int timeout_ms);
+void lmp_test_agent_free(struct lmp_test_agent *a);
+
+typedef bool (*lmp_test_match_fn)(json_t *ev, void *ctx);
+/* First event (old or new) for which match returns true, waiting up to timeout_ms. */
+json_t *lmp_test_agent_wait(struct lmp_test_agent *a, int timeout_ms, lmp_test_match_fn match,
+			    void *ctx);
+/* Read whatever the agent printed in the next ms milliseconds. */
+void lmp_test_agent_pump(struct lmp_test_agent *a, int ms);
+/* Does stderr contain this text? */
+bool lmp_test_agent_stderr_has(struct lmp_test_agent *a, const char *text);
+
+/* match on probe, event and pid (pid 0: any) */
+struct lmp_test_want {
+	const char *probe, *event;
+	pid_t pid;
+};
+bool lmp_test_match_want(json_t *ev, void *ctx);
+
+/* cgroup v2 mount of this host: /sys/fs/cgroup/unified (hybrid) or /sys/fs/cgroup */
+const char *lmp_test_cgroup2_root(void);
+/* mkdir root/rel (parents too); id = inode of the directory. 0 or -errno */
+int lmp_test_cgroup_create(const char *rel, char *path, size_t len, __u64 *id);
+void lmp_test_cgroup_remove(const char *path);
+/* fork; the child joins cgroup path (NULL: stays) then execs argv. Returns the pid. */
+pid_t lmp_test_spawn(const char *cgroup_path, char *const argv[]);
+/* waitpid with the raw status; -1 on error */
+int lmp_test_wait_child(pid_t pid);
+
+/* Run a shell command, return its exit status (-1 if it could not run). */
+int lmp_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* cmocka's assert for root: tests of real BPF fail loudly without it. */
+void lmp_test_require_root(void);
+
+#endif /* LMP_TEST_HARNESS_H */

@@ -17,7 +17,7 @@ SANITIZE ?=
 # Debian packages: build + run + test. `deps` installs whichever are missing.
 DEB_PKGS := make gcc clang-16 llvm-16 bpftool pkg-config libbpf-dev libelf-dev zlib1g-dev \
 	libcurl4-openssl-dev libjansson-dev libcgroup-dev libmicrohttpd-dev libcmocka-dev \
-	openssl iproute2 util-linux procps
+	openssl iproute2 util-linux procps prometheus
 BENCH_PKGS := libbpf-tools bpftrace
 
 CFLAGS ?= -O2 -g

@@ -105,7 +105,20 @@ int lmp_agent_check_probes(const char *list, char *err, size_t len)
 	return 0;
 }
 
-static struct lmp_probe *probes_resolve(size_t *n)
+/* the kernel's answer, unless the operator ruled the kind out with --disable-hooks */
+static bool hook_check(void *ctx, enum lmp_hook_kind kind, const char *target, const char **why)
+{
+	const struct lmp_config *cfg = ctx;
+
+	if (cfg->disable_hooks && *cfg->disable_hooks &&
+	    list_has(cfg->disable_hooks, lmp_hook_kind_name(kind))) {
+		*why = "disabled by --disable-hooks";
+		return false;
+	}
+	return lmp_feature_hook(NULL, kind, target, why);
+}
+
+static struct lmp_probe *probes_resolve(const struct lmp_config *cfg, size_t *n)
 {
 	struct lmp_probe *ps = calloc(lmp_registry_len, sizeof(*ps));
 
@@ -113,7 +126,7 @@ static struct lmp_probe *probes_resolve(size_t *n)
 		return NULL;
 	for (size_t i = 0; i < lmp_registry_len; i++) {
 		lmp_probe_init(&ps[i], &lmp_registry[i]);
-		lmp_probe_resolve(&ps[i], lmp_feature_hook, NULL);
+		lmp_probe_resolve(&ps[i], hook_check, (void *)cfg);
 	}
 	*n = lmp_registry_len;
 	return ps;
@@ -135,7 +148,7 @@ int lmp_agent_list_probes(const struct lmp_config *cfg)
 
 	lmp_log_hook_libbpf();
 	lmp_feature_init(cfg->btf_path);
-	ps = probes_resolve(&n);
+	ps = probes_resolve(cfg, &n);
 	if (!ps)
 		return LMP_EXIT_FAILURE;
 	if (cfg->json) {
@@ -364,7 +377,7 @@ int lmp_agent_run(const struct lmp_config *cfg)
 		a.status = LMP_EXIT_FAILURE;
 		goto out;
 	}
-	a.probes = probes_resolve(&a.n_probes);
+	a.probes = probes_resolve(cfg, &a.n_probes);
 	if (!a.probes) {
 		a.status = LMP_EXIT_FAILURE;
 		goto out;

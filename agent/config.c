@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "feature.h"
 #include "log.h"
 
 enum opt_type {
@@ -83,6 +84,26 @@ static int check_url(const char *v, char *err, size_t len)
 	return 0;
 }
 
+static int check_hook_kinds(const char *v, char *err, size_t len)
+{
+	for (const char *p = v; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		bool found = false;
+
+		for (int k = 0; k < _LMP_HOOK_KIND_MAX && !found; k++)
+			found = strlen(lmp_hook_kind_name(k)) == n &&
+				strncmp(lmp_hook_kind_name(k), p, n) == 0;
+		if (!found) {
+			snprintf(err, len, "unknown hook kind '%.*s' (fentry, fexit, tp_btf, raw_tp, "
+				 "tracepoint, kprobe, kretprobe, uprobe, perf_sw, perf_hw)", (int)n, p);
+			return -EINVAL;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
 #define SA "/var/run/secrets/kubernetes.io/serviceaccount"
 
 static const struct lmp_option options[] = {
@@ -119,6 +140,9 @@ static const struct lmp_option options[] = {
 	  .help = "cgroup v2 mount point (default: detected)" },
 	{ "btf-path", "LMP_BTF_PATH", NULL, OPT_STR, OFF(btf_path), "", .cmds = RUN | PROBES,
 	  .help = "kernel BTF file when /sys/kernel/btf/vmlinux is missing" },
+	{ "disable-hooks", "LMP_DISABLE_HOOKS", NULL, OPT_STR, OFF(disable_hooks), "",
+	  .cmds = RUN | PROBES, .check = check_hook_kinds,
+	  .help = "hook kinds never to use, e.g. 'tp_btf,raw_tp' (forces the fallbacks)" },
 	{ "log-level", "LMP_LOG_LEVEL", NULL, OPT_STR, OFF(log_level), "info",
 	  .cmds = RUN | PROBES | TOP, .check = check_level,
 	  .help = "stderr verbosity: debug, info, warn, error" },

@@ -43,6 +43,7 @@ struct lmp_config {
 	char *cgroup_root; /* cgroup v2 mount; empty = detect */
 	char *btf_path;	   /* external BTF for kernels without /sys/kernel/btf/vmlinux */
 	char *log_level;
+	char *disable_hooks; /* comma list of hook kinds never to use (forces fallbacks) */
 	bool json;	    /* `lmp probes --json` */
 	char *agent_url;    /* `lmp top --agent` */
 	bool once;	    /* `lmp top --once` */

@@ -320,3 +320,32 @@ void lmp_test_require_root(void)
 	if (geteuid() != 0)
 		fail_msg("this test loads BPF programs and needs root (run 'make test' as root)");
 }
+
+int lmp_test_bpf_ids(pid_t pid, const char *kind, __u32 *ids, int max)
+{
+	char path[64], line[256];
+	int n = 0;
+
+	for (int fd = 0; fd < 4096 && n < max; fd++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f) && n < max) {
+			unsigned id;
+			bool dup = false;
+
+			if (strncmp(line, kind, strlen(kind)) || line[strlen(kind)] != ':' ||
+			    sscanf(line + strlen(kind) + 1, "%u", &id) != 1)
+				continue;
+			for (int i = 0; i < n; i++)
+				dup |= ids[i] == id;
+			if (!dup)
+				ids[n++] = id;
+		}
+		fclose(f);
+	}
+	return n;
+}

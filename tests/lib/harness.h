@@ -61,6 +61,12 @@ pid_t lmp_test_spawn(const char *cgroup_path, char *const argv[]);
 /* waitpid with the raw status; -1 on error */
 int lmp_test_wait_child(pid_t pid);
 
+/*
+ * BPF objects a process holds, from /proc/<pid>/fdinfo: kind is "prog_id" or "link_id" or
+ * "map_id". Returns how many ids were stored (distinct, at most max).
+ */
+int lmp_test_bpf_ids(pid_t pid, const char *kind, __u32 *ids, int max);
+
 /* Run a shell command, return its exit status (-1 if it could not run). */
 int lmp_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

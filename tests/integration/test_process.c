@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * process probe against the real kernel: exec inside a fresh cgroup, exits with a code and
+ * by a signal, argv truncation, and a clean stop within 2 s.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+struct ctx {
+	struct lmp_test_agent agent;
+	char cg[4096];
+	__u64 cgid;
+};
+
+static int setup(void **state)
+{
+	static struct ctx c;
+	char rel[128];
+
+	lmp_test_require_root();
+	snprintf(rel, sizeof(rel), "lmp-test/process-%d", getpid());
+	if (lmp_test_cgroup_create(rel, c.cg, sizeof(c.cg), &c.cgid) < 0)
+		return -1;
+	if (lmp_test_agent_start(&c.agent, (const char *const[]){ "--probes", "process",
+								 "--interval", "1", NULL }) < 0)
+		return -1;
+	*state = &c;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+
+	lmp_test_agent_free(&c->agent);
+	lmp_test_cgroup_remove(c->cg);
+	return 0;
+}
+
+static json_t *wait_event(struct ctx *c, const char *event, pid_t pid)
+{
+	struct lmp_test_want w = { "process", event, pid };
+
+	return lmp_test_agent_wait(&c->agent, 5000, lmp_test_match_want, &w);
+}
+
+static void assert_header(struct ctx *c, json_t *ev, pid_t pid, const char *comm)
+{
+	char host[256];
+
+	gethostname(host, sizeof(host));
+	assert_int_equal(json_integer_value(json_object_get(ev, "pid")), pid);
+	assert_string_equal(json_string_value(json_object_get(ev, "comm")), comm);
+	assert_int_equal(json_integer_value(json_object_get(ev, "cgroup_id")), c->cgid);
+	assert_string_equal(json_string_value(json_object_get(ev, "node")), host);
+	/* RFC 3339, UTC, nanoseconds: 2026-11-25T12:00:00.123456789Z */
+	assert_int_equal(strlen(json_string_value(json_object_get(ev, "ts"))), 30);
+	assert_int_equal(json_string_value(json_object_get(ev, "ts"))[29], 'Z');
+}
+
+static void test_exec_in_cgroup(void **state)
+{
+	struct ctx *c = *state;
+	char *argv[] = { "/bin/echo", "lmp-exec-test", "two words", NULL };
+	pid_t pid = lmp_test_spawn(c->cg, argv);
+	json_t *ev, *args;
+
+	assert_true(pid > 0);
+	assert_int_equal(WEXITSTATUS(lmp_test_wait_child(pid)), 0);
+	ev = wait_event(c, "exec", pid);
+	assert_non_null(ev);
+	assert_header(c, ev, pid, "echo");
+	assert_string_equal(json_string_value(json_object_get(ev, "filename")), "/bin/echo");
+	assert_int_equal(json_integer_value(json_object_get(ev, "ppid")), getpid());
+	args = json_object_get(ev, "argv");
+	assert_int_equal(json_array_size(args), 3);
+	for (int i = 0; i < 3; i++)
+		assert_string_equal(json_string_value(json_array_get(args, i)), argv[i]);
+	assert_false(json_boolean_value(json_object_get(ev, "argv_truncated")));
+}
+
+static void test_exit_code(void **state)
+{
+	struct ctx *c = *state;
+	char *argv[] = { "/bin/sh", "-c", "exit 7", NULL };
+	pid_t pid = lmp_test_spawn(c->cg, argv);
+	json_t *ev;
+
+	assert_int_equal(WEXITSTATUS(lmp_test_wait_child(pid)), 7);
+	ev = wait_event(c, "exit", pid);
+	assert_non_null(ev);
+	assert_header(c, ev, pid, "sh");
+	assert_int_equal(json_integer_value(json_object_get(ev, "exit_code")), 7);
+	assert_true(json_is_null(json_object_get(ev, "signal")));
+	assert_true(json_real_value(json_object_get(ev, "lifetime_s")) > 0);
+	assert_int_equal(json_integer_value(json_object_get(ev, "ppid")), getpid());
+}
+
+static void test_exit_by_signal(void **state)
+{
+	struct ctx *c = *state;
+	char *argv[] = { "/bin/sleep", "30", NULL };
+	pid_t pid = lmp_test_spawn(c->cg, argv);
+	json_t *ev;
+	int st;
+
+	usleep(200 * 1000);
+	kill(pid, SIGTERM);
+	st = lmp_test_wait_child(pid);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGTERM);
+	ev = wait_event(c, "exit", pid);
+	assert_non_null(ev);
+	assert_header(c, ev, pid, "sleep");
+	assert_string_equal(json_string_value(json_object_get(ev, "signal")), "SIGTERM");
+	assert_int_equal(json_integer_value(json_object_get(ev, "exit_code")), 0);
+	assert_true(json_real_value(json_object_get(ev, "lifetime_s")) >= 0.2);
+}
+
+static void test_argv_truncated(void **state)
+{
+	struct ctx *c = *state;
+	static char big[2000];
+	char *argv[] = { "/bin/true", big, NULL };
+	json_t *ev, *args;
+	size_t total = 0;
+	pid_t pid;
+
+	memset(big, 'x', sizeof(big) - 1);
+	pid = lmp_test_spawn(c->cg, argv);
+	lmp_test_wait_child(pid);
+	ev = wait_event(c, "exec", pid);
+	assert_non_null(ev);
+	assert_true(json_boolean_value(json_object_get(ev, "argv_truncated")));
+	args = json_object_get(ev, "argv");
+	assert_string_equal(json_string_value(json_array_get(args, 0)), "/bin/true");
+	for (size_t i = 0; i < json_array_size(args); i++)
+		total += strlen(json_string_value(json_array_get(args, i))) + (i ? 1 : 0);
+	/* LMP_ARGV_BYTES = 512: strings plus the NULs between them; cut there, not dropped */
+	assert_int_equal(total, 512);
+}
+
+static void test_clean_stop(void **state)
+{
+	struct ctx *c = *state;
+	__u32 ids[64];
+	int n = lmp_test_bpf_ids(c->agent.pid, "prog_id", ids, 64), ms;
+
+	assert_true(n >= 2); /* exec and exit programs, held by the agent */
+	ms = lmp_test_agent_stop(&c->agent, 2000);
+
+	assert_true(ms >= 0);
+	assert_true(WIFEXITED(c->agent.status));
+	assert_int_equal(WEXITSTATUS(c->agent.status), 0);
+	assert_int_equal(c->agent.bad_lines, 0);
+	/* detached: none of its programs is left in the kernel */
+	for (int i = 0; i < n; i++)
+		assert_int_not_equal(lmp_test_sh("bpftool prog show id %u >/dev/null 2>&1", ids[i]),
+				     0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exec_in_cgroup),
+		cmocka_unit_test(test_exit_code),
+		cmocka_unit_test(test_exit_by_signal),
+		cmocka_unit_test(test_argv_truncated),
+		cmocka_unit_test(test_clean_stop),
+	};
+
+	return cmocka_run_group_tests_name("process", tests, setup, teardown);
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The binary as a user runs it: usage errors exit 2 with one line on stderr naming the
+# option, nothing on stdout; help and version exit 0.
+set -u
+LMP=${LMP:-build/lmp}
+fails=0
+
+check_usage_error() { # expected-text, args...
+	local want=$1; shift
+	local out err rc
+	out=$("$LMP" "$@" 2>/tmp/lmp-cli-err.$$); rc=$?
+	err=$(cat /tmp/lmp-cli-err.$$)
+	if [ $rc -ne 2 ] || [ -n "$out" ] || [ "$(printf '%s\n' "$err" | wc -l)" -ne 1 ] ||
+		! grep -qF -- "$want" <<<"$err"; then
+		echo "FAIL: lmp $* -> rc=$rc stdout='$out' stderr='$err' (want exit 2 and '$want')"
+		fails=$((fails + 1))
+	fi
+}
+
+check_usage_error "--probes" run --probes nosuchprobe
+check_usage_error "--probes" --probes ""
+check_usage_error "--output" --output yaml
+check_usage_error "--listen" --listen localhost
+check_usage_error "--interval" --interval 0
+check_usage_error "--duration" --duration forever
+check_usage_error "--node-name" --node-name
+check_usage_error "--kubelet-url" --kubelet-url gopher://x
+check_usage_error "--ringbuf-kb" --ringbuf-kb 3
+check_usage_error "--top" --top 0
+check_usage_error "--metrics-max-series" --metrics-max-series 1
+check_usage_error "--log-level" --log-level chatty
+check_usage_error "unknown option '--frobnicate'" --frobnicate
+check_usage_error "unknown command" frobnicate
+out=$(LMP_OUTPUT=csv "$LMP" 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "LMP_OUTPUT" <<<"$out" || { echo "FAIL: LMP_OUTPUT=csv -> $rc $out"; fails=$((fails + 1)); }
+out=$(LMP_DURATION=-5 "$LMP" 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "LMP_DURATION" <<<"$out" || { echo "FAIL: LMP_DURATION=-5 -> $rc $out"; fails=$((fails + 1)); }
+
+"$LMP" --help | grep -q -- "--kubelet-token-file" || { echo "FAIL: --help lacks options"; fails=$((fails + 1)); }
+"$LMP" version | grep -Eq '^lmp [0-9a-g.-]+' || { echo "FAIL: version"; fails=$((fails + 1)); }
+n=$("$LMP" probes | tail -n +2 | wc -l)
+[ "$n" -eq 22 ] || { echo "FAIL: lmp probes lists $n probes, want 22"; fails=$((fails + 1)); }
+rm -f /tmp/lmp-cli-err.$$
+echo "cli: $fails failures"
+[ $fails -eq 0 ]

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The loader's decisions without a kernel: hook choice against a faked feature table, and
+ * record decoding (fields, argv, bounds) into the output format.
+ */
+/* wrap: lmp_ident_lookup */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "lmp/process.h"
+#include "identity.h"
+#include "out.h"
+#include "probe.h"
+
+/* ---- hook choice ---- */
+
+struct fake {
+	bool ok[_LMP_HOOK_KIND_MAX];
+	int calls;
+};
+
+static bool fake_check(void *ctx, enum lmp_hook_kind kind, const char *target, const char **why)
+{
+	struct fake *f = ctx;
+
+	f->calls++;
+	*why = f->ok[kind] ? "" : "not on this fake kernel";
+	return f->ok[kind];
+}
+
+static const struct lmp_hook hooks[] = {
+	{ "connect", LMP_HOOK_FENTRY, "fentry_c", "tcp_v4_connect" },
+	{ "connect", LMP_HOOK_KPROBE, "kprobe_c", "tcp_v4_connect" },
+	{ "connect", LMP_HOOK_TRACEPOINT, "tp_c", "sock/inet_sock_set_state" },
+	{ "state", LMP_HOOK_TP_BTF, "tp_btf_s", "inet_sock_set_state" },
+	{ "state", LMP_HOOK_RAW_TP, "raw_tp_s", "inet_sock_set_state" },
+};
+
+static void test_choose_first_supported_per_group(void **state)
+{
+	struct fake f = { .ok = { [LMP_HOOK_KPROBE] = true, [LMP_HOOK_TRACEPOINT] = true,
+				  [LMP_HOOK_TP_BTF] = true, [LMP_HOOK_RAW_TP] = true } };
+	bool chosen[5];
+	char why[256];
+
+	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, chosen, why, sizeof(why)), 0);
+	assert_false(chosen[0]);
+	assert_true(chosen[1]); /* kprobe beats the tracepoint listed after it */
+	assert_false(chosen[2]);
+	assert_true(chosen[3]);
+	assert_false(chosen[4]);
+	assert_int_equal(f.calls, 3); /* alternatives after a winner are not even checked */
+	assert_string_equal(why, "");
+}
+
+static void test_choose_this_kernel(void **state)
+{
+	/* the development VM: no fentry, no kprobes */
+	struct fake f = { .ok = { [LMP_HOOK_TRACEPOINT] = true, [LMP_HOOK_TP_BTF] = true,
+				  [LMP_HOOK_RAW_TP] = true } };
+	bool chosen[5];
+	char why[256];
+
+	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, chosen, why, sizeof(why)), 0);
+	assert_true(chosen[2]);
+	assert_true(chosen[3]);
+	assert_false(chosen[0] || chosen[1] || chosen[4]);
+}
+
+static void test_choose_group_without_alternative(void **state)
+{
+	struct fake f = { .ok = { [LMP_HOOK_TP_BTF] = true } };
+	bool chosen[5];
+	char why[512];
+
+	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, chosen, why, sizeof(why)),
+			 -ENOTSUP);
+	assert_string_equal(why, "connect: fentry: not on this fake kernel; connect: kprobe: not "
+				 "on this fake kernel; connect: tracepoint: not on this fake kernel");
+}
+
+static void test_choose_reason_truncates_safely(void **state)
+{
+	struct fake f = { 0 };
+	bool chosen[5];
+	char why[16];
+
+	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, chosen, why, sizeof(why)),
+			 -ENOTSUP);
+	assert_int_equal(strlen(why), sizeof(why) - 1);
+}
+
+/* ---- decoding ---- */
+
+void __wrap_lmp_ident_lookup(struct lmp_ident *ic, __u64 cgroup_id, struct lmp_identity *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->cgroup_id = cgroup_id;
+	out->cgroup = "/kubepods.slice/pod";
+	if (cgroup_id == 42) {
+		out->namespace = "shop";
+		out->pod = "cart-7d9";
+		out->container = "cart";
+		out->pod_uid = "8712f785-1a3e-41ec-a00b-e2dcc77431cb";
+		out->container_id = "73051af271105c07";
+	}
+}
+
+extern const struct lmp_probe_desc lmp_probe_process;
+
+static json_t *decode(const void *rec, size_t len, int *rc)
+{
+	struct lmp_probe p;
+	struct lmp_registry_entry e = { "process", &lmp_probe_process };
+	struct lmp_rt rt = { 0 };
+	int fds[2];
+	char buf[8192];
+	ssize_t n;
+
+	lmp_probe_init(&p, &e);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(lmp_out_new(LMP_OUTPUT_JSON, fds[1], "node-a", &rt.out), 0);
+	*rc = lmp_probe_handle(&p, rec, len, &rt);
+	assert_int_equal(lmp_out_flush(rt.out), 0);
+	lmp_out_free(rt.out);
+	close(fds[1]);
+	n = read(fds[0], buf, sizeof(buf) - 1);
+	close(fds[0]);
+	buf[n > 0 ? n : 0] = 0;
+	return n > 0 ? json_loads(buf, 0, NULL) : NULL;
+}
+
+static void test_decode_exec(void **state)
+{
+	struct lmp_process_exec e = { .hdr = { .ts_ns = 1, .cgroup_id = 42, .pid = 100,
+					       .tid = 100, .type = LMP_PROCESS_EXEC,
+					       .comm = "curl" },
+				      .ppid = 7 };
+	const char args[] = "curl\0-s\0http://x\0";
+	json_t *j, *k8s;
+	int rc;
+
+	strcpy(e.filename, "/usr/bin/curl");
+	memcpy(e.args, args, sizeof(args) - 1);
+	e.args_size = sizeof(args) - 1;
+	j = decode(&e, sizeof(e), &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "node")), "node-a");
+	assert_string_equal(json_string_value(json_object_get(j, "probe")), "process");
+	assert_string_equal(json_string_value(json_object_get(j, "event")), "exec");
+	assert_int_equal(json_integer_value(json_object_get(j, "pid")), 100);
+	assert_int_equal(json_integer_value(json_object_get(j, "ppid")), 7);
+	assert_string_equal(json_string_value(json_object_get(j, "comm")), "curl");
+	assert_string_equal(json_string_value(json_object_get(j, "filename")), "/usr/bin/curl");
+	assert_int_equal(json_array_size(json_object_get(j, "argv")), 3);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "argv"), 2)),
+			    "http://x");
+	k8s = json_object_get(j, "k8s");
+	assert_string_equal(json_string_value(json_object_get(k8s, "namespace")), "shop");
+	assert_string_equal(json_string_value(json_object_get(k8s, "pod")), "cart-7d9");
+	assert_string_equal(json_string_value(json_object_get(k8s, "container")), "cart");
+	json_decref(j);
+}
+
+static void test_decode_exec_without_pod_has_no_k8s(void **state)
+{
+	struct lmp_process_exec e = { .hdr = { .cgroup_id = 5, .type = LMP_PROCESS_EXEC } };
+	json_t *j;
+	int rc;
+
+	j = decode(&e, sizeof(e), &rc);
+	assert_non_null(j);
+	assert_null(json_object_get(j, "k8s"));
+	assert_string_equal(json_string_value(json_object_get(j, "cgroup")), "/kubepods.slice/pod");
+	assert_int_equal(json_array_size(json_object_get(j, "argv")), 0);
+	json_decref(j);
+}
+
+static void test_decode_exit_signal(void **state)
+{
+	struct lmp_process_exit e = { .hdr = { .type = LMP_PROCESS_EXIT, .comm = "x" },
+				      .signal = 9, .lifetime_ns = 1500000000 };
+	json_t *j;
+	int rc;
+
+	j = decode(&e, sizeof(e), &rc);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "signal")), "SIGKILL");
+	assert_true(json_real_value(json_object_get(j, "lifetime_s")) == 1.5);
+	json_decref(j);
+}
+
+static void test_decode_rejects_short_and_unknown(void **state)
+{
+	struct lmp_process_exit e = { .hdr = { .type = LMP_PROCESS_EXIT } };
+	int rc;
+
+	assert_null(decode(&e, sizeof(e.hdr) + 4, &rc)); /* cut short */
+	assert_int_equal(rc, -EINVAL);
+	e.hdr.type = 9; /* no such record type */
+	assert_null(decode(&e, sizeof(e), &rc));
+	assert_int_equal(rc, -EINVAL);
+	assert_null(decode(&e, 3, &rc));
+	assert_int_equal(rc, -EINVAL);
+}
+
+static void test_decode_comm_not_terminated_and_binary(void **state)
+{
+	struct lmp_process_exec e = { .hdr = { .type = LMP_PROCESS_EXEC } };
+	json_t *j;
+	int rc;
+
+	memset(e.hdr.comm, 'a', sizeof(e.hdr.comm)); /* all 16 bytes used, no NUL */
+	memcpy(e.filename, "/tmp/\x01\"\\\xff\xc3\xa9", 11);
+	j = decode(&e, sizeof(e), &rc);
+	assert_non_null(j); /* still valid JSON */
+	assert_string_equal(json_string_value(json_object_get(j, "comm")), "aaaaaaaaaaaaaaaa");
+	assert_string_equal(json_string_value(json_object_get(j, "filename")),
+			    "/tmp/\x01\"\\\xef\xbf\xbd\xc3\xa9");
+	json_decref(j);
+}
+
+static void test_names(void **state)
+{
+	assert_string_equal(lmp_signal_name(9), "SIGKILL");
+	assert_string_equal(lmp_signal_name(34), "SIGRT0");
+	assert_null(lmp_signal_name(0));
+	assert_null(lmp_signal_name(99));
+	assert_string_equal(lmp_errno_name(111), "ECONNREFUSED");
+	assert_null(lmp_errno_name(0));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_choose_first_supported_per_group),
+		cmocka_unit_test(test_choose_this_kernel),
+		cmocka_unit_test(test_choose_group_without_alternative),
+		cmocka_unit_test(test_choose_reason_truncates_safely),
+		cmocka_unit_test(test_decode_exec),
+		cmocka_unit_test(test_decode_exec_without_pod_has_no_k8s),
+		cmocka_unit_test(test_decode_exit_signal),
+		cmocka_unit_test(test_decode_rejects_short_and_unknown),
+		cmocka_unit_test(test_decode_comm_not_terminated_and_binary),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests_name("probe", tests, NULL, NULL);
+}

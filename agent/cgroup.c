@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * cgroup v2 id -> path. See cgroup.h for the two resolution strategies.
+ *
+ * The cache is a dense array of entries plus an open-addressing index (id -> slot + 1).
+ * Eviction is CLOCK: a hit sets the entry's ref bit; when the array is full the hand sweeps,
+ * clearing ref bits, and evicts the first entry found clear. cgroup ids are 64-bit and never
+ * reused within a boot, so a stale entry is wasted memory, never a wrong answer; prune
+ * (called periodically by the owner) returns that memory.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include "cgroup.h"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+#define FILEID_KERNFS 0xfe	 /* include/linux/exportfs.h: kernfs node id as the handle */
+#define NEG_TTL_MS 1000		 /* how long "no such cgroup" is believed */
+#define WALK_MIN_INTERVAL_MS 1000 /* fallback: at most one tree walk per second */
+#define WALK_MAX_DIRS 65536	 /* fallback: bound on one walk (a node has a few thousand) */
+#define WALK_MAX_DEPTH 32
+
+struct walk_ent {
+	__u64 ino;
+	uint32_t off; /* into walk_names */
+};
+
+struct lmp_cgroup {
+	char root[PATH_MAX];
+	size_t rootlen;
+	int root_fd;
+	bool handles;
+	struct lmp_cgroup_entry *ents;
+	size_t n, cap, hand;
+	uint32_t *idx;
+	size_t mask;
+	struct walk_ent *walk;
+	size_t n_walk;
+	char *walk_names;
+	uint64_t walk_ms;
+	struct lmp_cgroup_stats st;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+/* ---- mount detection ---- */
+
+static void unescape_octal(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = '\0';
+}
+
+static int mount_score(const char *mp)
+{
+	size_t n = strlen(mp);
+	static const char v2[] = "/sys/fs/cgroup", hy[] = "/sys/fs/cgroup/unified";
+
+	if (n > sizeof(hy) - 1 && !strcmp(mp + n - (sizeof(hy) - 1), hy))
+		return 4; /* host hierarchy bind-mounted, hybrid */
+	if (n > sizeof(v2) - 1 && !strcmp(mp + n - (sizeof(v2) - 1), v2))
+		return 5; /* host hierarchy bind-mounted, pure v2 */
+	if (!strcmp(mp, v2))
+		return 3;
+	if (!strcmp(mp, hy))
+		return 2;
+	return 1;
+}
+
+int lmp_cgroup_find_v2(const char *mounts, char *out, size_t len)
+{
+	int best = 0;
+
+	for (const char *l = mounts; l && *l;) {
+		const char *eol = strchrnul(l, '\n');
+		char line[4096], *f[16], *save = NULL, *mp = NULL, *fstype = NULL;
+		size_t ll = eol - l;
+		int nf = 0;
+
+		if (ll < sizeof(line)) {
+			memcpy(line, l, ll);
+			line[ll] = '\0';
+			for (char *t = strtok_r(line, " \t", &save); t && nf < 16;
+			     t = strtok_r(NULL, " \t", &save))
+				f[nf++] = t;
+		}
+		/* mountinfo: id parent maj:min root mountpoint opts [tags...] - fstype src opts */
+		for (int i = 6; i < nf - 1; i++)
+			if (!strcmp(f[i], "-")) {
+				mp = f[4];
+				fstype = f[i + 1];
+				break;
+			}
+		/* /proc/mounts: source mountpoint fstype opts dump pass */
+		if (!mp && nf >= 3) {
+			mp = f[1];
+			fstype = f[2];
+		}
+		if (mp && !strcmp(fstype, "cgroup2")) {
+			int s;
+
+			unescape_octal(mp);
+			s = mount_score(mp);
+			if (s > best && strlen(mp) < len) {
+				best = s;
+				strcpy(out, mp);
+			}
+		}
+		l = *eol ? eol + 1 : eol;
+	}
+	return best ? 0 : -ENOENT;
+}
+
+static int detect_root(char *out, size_t len)
+{
+	char *text = NULL;
+	size_t cap = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	ssize_t n;
+	int r;
+
+	if (!f)
+		return -errno;
+	n = getdelim(&text, &cap, '\0', f); /* whole file: it has no NUL */
+	fclose(f);
+	if (n < 0) {
+		free(text);
+		return -EIO;
+	}
+	r = lmp_cgroup_find_v2(text, out, len);
+	free(text);
+	return r;
+}
+
+int lmp_cgroup_id_of(const char *dir, __u64 *id)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	*id = st.st_ino;
+	return 0;
+}
+
+/* ---- id -> path ---- */
+
+static int resolve_handle(struct lmp_cgroup *cg, __u64 id, char *buf, size_t len)
+{
+	struct {
+		struct file_handle fh;
+		__u64 id;
+	} h = { .fh = { .handle_bytes = sizeof(__u64), .handle_type = FILEID_KERNFS }, .id = id };
+	char link[64], path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	fd = open_by_handle_at(cg->root_fd, &h.fh, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ESTALE ? -ENOENT : -errno;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	path[n] = '\0';
+	/* removed between open and readlink: the link says so */
+	if (n > 10 && !strcmp(path + n - 10, " (deleted)"))
+		return -ENOENT;
+	/* outside the mounted subtree (a namespaced mount): no path we can name */
+	if (strncmp(path, cg->root, cg->rootlen) || (path[cg->rootlen] && path[cg->rootlen] != '/'))
+		return -ENOENT;
+	if ((size_t)snprintf(buf, len, "%s", path[cg->rootlen] ? path + cg->rootlen : "/") >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int walk_cmp(const void *a, const void *b)
+{
+	const struct walk_ent *x = a, *y = b;
+
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+static bool is_dir(int dfd, const struct dirent *de)
+{
+	struct stat st;
+
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type == DT_DIR;
+	return fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+struct walk_buf {
+	struct walk_ent *ents;
+	size_t n, cap;
+	char *names;
+	size_t used, ncap;
+};
+
+static int walk_add(struct walk_buf *w, __u64 ino, const char *parent, const char *name)
+{
+	size_t need = strlen(parent) + strlen(name) + 2;
+
+	if (w->n == w->cap) {
+		void *p = realloc(w->ents, sizeof(*w->ents) * (w->cap = w->cap ? 2 * w->cap : 256));
+
+		if (!p)
+			return -ENOMEM;
+		w->ents = p;
+	}
+	if (w->used + need > w->ncap) {
+		size_t nc = w->ncap ? w->ncap : 4096;
+		void *p;
+
+		while (w->used + need > nc)
+			nc *= 2;
+		p = realloc(w->names, nc);
+		if (!p)
+			return -ENOMEM;
+		w->names = p;
+		w->ncap = nc;
+	}
+	snprintf(w->names + w->used, need, "%s%s%s", parent, parent[1] ? "/" : "", name);
+	w->ents[w->n++] = (struct walk_ent){ ino, (uint32_t)w->used };
+	w->used += need;
+	return 0;
+}
+
+/*
+ * One bounded breadth-first walk of the whole tree into an inode-sorted index; the list
+ * itself is the queue. d_ino is the cgroup id, so no stat per directory.
+ */
+static int walk_tree(struct lmp_cgroup *cg)
+{
+	struct walk_buf w = { 0 };
+	struct stat st;
+	int r;
+
+	if (fstat(cg->root_fd, &st) < 0)
+		return -errno;
+	r = walk_add(&w, st.st_ino, "/", ""); /* the root itself, named "/" */
+	for (size_t i = 0; r == 0 && i < w.n; i++) {
+		char rel[PATH_MAX];
+		struct dirent *de;
+		int fd, depth = 0;
+		DIR *d;
+
+		snprintf(rel, sizeof(rel), "%s", w.names + w.ents[i].off);
+		for (const char *p = rel; *p; p++)
+			depth += *p == '/';
+		if (depth > WALK_MAX_DEPTH)
+			continue;
+		fd = openat(cg->root_fd, rel[1] ? rel + 1 : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		d = fd >= 0 ? fdopendir(fd) : NULL;
+		if (!d) { /* removed while walking */
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		while (r == 0 && (de = readdir(d)) && w.n < WALK_MAX_DIRS)
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && is_dir(fd, de))
+				r = walk_add(&w, de->d_ino, rel, de->d_name);
+		closedir(d);
+	}
+	if (r) {
+		free(w.ents);
+		free(w.names);
+		return r;
+	}
+	qsort(w.ents, w.n, sizeof(*w.ents), walk_cmp);
+	free(cg->walk);
+	free(cg->walk_names);
+	cg->walk = w.ents;
+	cg->walk_names = w.names;
+	cg->n_walk = w.n;
+	cg->walk_ms = now_ms();
+	cg->st.walks++;
+	return 0;
+}
+
+static int resolve_walk(struct lmp_cgroup *cg, __u64 id, char *buf, size_t len)
+{
+	struct walk_ent key = { .ino = id }, *e = NULL;
+
+	for (int pass = 0; pass < 2; pass++) {
+		if (cg->walk)
+			e = bsearch(&key, cg->walk, cg->n_walk, sizeof(key), walk_cmp);
+		if (e || pass || (cg->walk && now_ms() - cg->walk_ms < WALK_MIN_INTERVAL_MS))
+			break;
+		if (walk_tree(cg) < 0)
+			break;
+	}
+	if (!e)
+		return -ENOENT;
+	if ((size_t)snprintf(buf, len, "%s", cg->walk_names + e->off) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int lmp_cgroup_resolve(struct lmp_cgroup *cg, __u64 id, char *buf, size_t len)
+{
+	if (cg->handles) {
+		int r = resolve_handle(cg, id, buf, len);
+
+		if (r == 0 || r == -ENOENT || r == -ENAMETOOLONG)
+			return r;
+		/* EPERM (no CAP_DAC_READ_SEARCH), EOPNOTSUPP, EINVAL: walk from now on */
+		cg->handles = false;
+	}
+	return resolve_walk(cg, id, buf, len);
+}
+
+void lmp_cgroup_disable_handles(struct lmp_cgroup *cg)
+{
+	cg->handles = false;
+}
+
+/* ---- cache ---- */
+
+static size_t slot_of(const struct lmp_cgroup *cg, __u64 id)
+{
+	return (id * 0x9e3779b97f4a7c15ULL) >> 32 & cg->mask;
+}
+
+static struct lmp_cgroup_entry *find(struct lmp_cgroup *cg, __u64 id, size_t *slot)
+{
+	for (size_t h = slot_of(cg, id); cg->idx[h]; h = (h + 1) & cg->mask)
+		if (cg->ents[cg->idx[h] - 1].id == id) {
+			if (slot)
+				*slot = h;
+			return &cg->ents[cg->idx[h] - 1];
+		}
+	return NULL;
+}
+
+static void idx_put(struct lmp_cgroup *cg, __u64 id, uint32_t v)
+{
+	size_t h = slot_of(cg, id);
+
+	while (cg->idx[h])
+		h = (h + 1) & cg->mask;
+	cg->idx[h] = v;
+}
+
+/* Linear-probing delete: shift later members of the run back so lookups still reach them. */
+static void idx_del(struct lmp_cgroup *cg, size_t h)
+{
+	size_t j = h;
+
+	cg->idx[h] = 0;
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & cg->mask;
+		if (!cg->idx[j])
+			return;
+		home = slot_of(cg, cg->ents[cg->idx[j] - 1].id);
+		/* move j into the hole h unless its home lies cyclically in (h, j] */
+		if ((j > h && (home <= h || home > j)) || (j < h && home <= h && home > j)) {
+			cg->idx[h] = cg->idx[j];
+			cg->idx[j] = 0;
+			h = j;
+		}
+	}
+}
+
+static void remove_at(struct lmp_cgroup *cg, struct lmp_cgroup_entry *e)
+{
+	size_t slot, i = e - cg->ents, last = cg->n - 1;
+
+	find(cg, e->id, &slot);
+	idx_del(cg, slot);
+	free(e->path);
+	if (i != last) { /* keep the array dense: the last entry fills the hole */
+		size_t s2;
+
+		find(cg, cg->ents[last].id, &s2);
+		cg->ents[i] = cg->ents[last];
+		cg->idx[s2] = i + 1;
+	}
+	cg->n--;
+	if (cg->hand >= cg->n)
+		cg->hand = 0;
+}
+
+static void evict_one(struct lmp_cgroup *cg)
+{
+	for (;;) {
+		struct lmp_cgroup_entry *e = &cg->ents[cg->hand];
+
+		if (!e->ref) {
+			remove_at(cg, e);
+			cg->st.evictions++;
+			return;
+		}
+		e->ref = false;
+		cg->hand = (cg->hand + 1) % cg->n;
+	}
+}
+
+struct lmp_cgroup_entry *lmp_cgroup_get(struct lmp_cgroup *cg, __u64 id)
+{
+	struct lmp_cgroup_entry *e = find(cg, id, NULL);
+	char path[PATH_MAX];
+	int r;
+
+	if (e && (e->path || now_ms() < e->neg_until_ms)) {
+		cg->st.hits++;
+		e->ref = true;
+		return e->path ? e : NULL;
+	}
+	cg->st.misses++;
+	r = lmp_cgroup_resolve(cg, id, path, sizeof(path));
+	if (e)
+		remove_at(cg, e); /* an expired negative: start afresh */
+	if (cg->n == cg->cap)
+		evict_one(cg);
+	e = &cg->ents[cg->n];
+	*e = (struct lmp_cgroup_entry){ .id = id, .memo_pod = -1, .memo_ctr = -1 };
+	if (r == 0)
+		e->path = strdup(path);
+	if (!e->path) {
+		cg->st.not_found++;
+		e->neg_until_ms = now_ms() + NEG_TTL_MS;
+	} else {
+		lmp_podpath_parse(e->path, &e->pp);
+	}
+	idx_put(cg, id, ++cg->n);
+	return e->path ? e : NULL;
+}
+
+int lmp_cgroup_prune(struct lmp_cgroup *cg)
+{
+	uint64_t now = now_ms();
+	int gone = 0;
+
+	for (size_t i = 0; i < cg->n;) {
+		struct lmp_cgroup_entry *e = &cg->ents[i];
+		struct stat st;
+		bool dead;
+
+		if (!e->path)
+			dead = now >= e->neg_until_ms;
+		else
+			dead = fstatat(cg->root_fd, e->path[1] ? e->path + 1 : ".", &st,
+				       AT_SYMLINK_NOFOLLOW) < 0 ||
+			       st.st_ino != e->id;
+		if (!dead) {
+			i++;
+			continue;
+		}
+		remove_at(cg, e); /* the last entry moved into i: look at i again */
+		gone++;
+	}
+	cg->st.forgotten += gone;
+	return gone;
+}
+
+void lmp_cgroup_forget(struct lmp_cgroup *cg, __u64 id)
+{
+	struct lmp_cgroup_entry *e = find(cg, id, NULL);
+
+	if (e) {
+		remove_at(cg, e);
+		cg->st.forgotten++;
+	}
+}
+
+void lmp_cgroup_stats(const struct lmp_cgroup *cg, struct lmp_cgroup_stats *out)
+{
+	*out = cg->st;
+	out->entries = cg->n;
+	out->max_entries = cg->cap;
+	out->handles = cg->handles;
+}
+
+const char *lmp_cgroup_root(const struct lmp_cgroup *cg)
+{
+	return cg->root;
+}
+
+int lmp_cgroup_new(const char *root, size_t max_entries, struct lmp_cgroup **out)
+{
+	struct lmp_cgroup *cg = calloc(1, sizeof(*cg));
+	char found[PATH_MAX];
+	struct statfs sfs;
+	size_t cap = 16;
+	int r;
+
+	if (!cg)
+		return -ENOMEM;
+	cg->root_fd = -1;
+	if (!root || !*root) {
+		r = detect_root(found, sizeof(found));
+		if (r < 0)
+			goto fail;
+		root = found;
+	}
+	if (!realpath(root, cg->root)) {
+		r = -errno;
+		goto fail;
+	}
+	if (!strcmp(cg->root, "/"))
+		cg->root[0] = '\0'; /* so that root + "/x" never doubles the slash */
+	cg->rootlen = strlen(cg->root);
+	cg->root_fd = open(cg->rootlen ? cg->root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg->root_fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	/* kernfs file handles only mean something on a cgroup2 mount */
+	cg->handles = fstatfs(cg->root_fd, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
+	cg->cap = max_entries ? max_entries : 4096;
+	while (cap < 2 * cg->cap)
+		cap <<= 1;
+	cg->mask = cap - 1;
+	cg->ents = calloc(cg->cap, sizeof(*cg->ents));
+	cg->idx = calloc(cap, sizeof(*cg->idx));
+	if (!cg->ents || !cg->idx) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	*out = cg;
+	return 0;
+fail:
+	lmp_cgroup_free(cg);
+	return r;
+}
+
+void lmp_cgroup_free(struct lmp_cgroup *cg)
+{
+	if (!cg)
+		return;
+	for (size_t i = 0; i < cg->n; i++)
+		free(cg->ents[i].path);
+	free(cg->ents);
+	free(cg->idx);
+	free(cg->walk);
+	free(cg->walk_names);
+	if (cg->root_fd >= 0)
+		close(cg->root_fd);
+	free(cg);
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cgroup v2 id -> path, with a bounded cache. The id BPF reports (bpf_get_current_cgroup_id)
+ * is the kernfs node id of the cgroup's directory, which is also its inode number in the v2
+ * hierarchy. A miss is resolved by opening that directory by file handle on the v2 mount and
+ * reading the fd's path back: two syscalls, no tree walk. Where file handles are refused
+ * (no CAP_DAC_READ_SEARCH, a root that is not a cgroup2 mount) a bounded walk of the tree
+ * builds an inode index, at most once per second, and misses are answered from it.
+ */
+#ifndef LMP_CGROUP_H
+#define LMP_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "podpath.h"
+
+struct lmp_cgroup;
+
+struct lmp_cgroup_entry {
+	__u64 id;
+	char *path; /* relative to the v2 root, "/" for the root; NULL: not found (negative) */
+	struct lmp_podpath pp; /* parsed once, when the entry is made */
+	/* scratch for the owner (identity): memo of the kubelet join, miss bookkeeping */
+	uint64_t memo_gen;
+	int32_t memo_pod, memo_ctr;
+	uint64_t first_miss_ms;
+	uint32_t miss_refreshes;
+	/* private */
+	uint64_t neg_until_ms;
+	bool ref;
+};
+
+struct lmp_cgroup_stats {
+	uint64_t hits, misses, evictions, forgotten, not_found, walks;
+	size_t entries, max_entries;
+	bool handles; /* open_by_handle_at in use (else the walk fallback) */
+};
+
+/*
+ * root: the cgroup v2 mount, or NULL/"" to detect it from /proc/self/mountinfo.
+ * max_entries bounds the cache (least recently used go first; 0 = 4096).
+ */
+int lmp_cgroup_new(const char *root, size_t max_entries, struct lmp_cgroup **out);
+void lmp_cgroup_free(struct lmp_cgroup *cg);
+const char *lmp_cgroup_root(const struct lmp_cgroup *cg);
+
+/*
+ * Cached lookup. NULL when the id names no cgroup (gone, or never in this hierarchy); that
+ * answer is itself cached for a second so a dying cgroup's last events cost nothing. The
+ * entry stays valid until the next lmp_cgroup_get/prune/forget/free.
+ */
+struct lmp_cgroup_entry *lmp_cgroup_get(struct lmp_cgroup *cg, __u64 id);
+/* Drop entries whose cgroup was removed (and expired negatives); returns how many. */
+int lmp_cgroup_prune(struct lmp_cgroup *cg);
+void lmp_cgroup_forget(struct lmp_cgroup *cg, __u64 id);
+void lmp_cgroup_stats(const struct lmp_cgroup *cg, struct lmp_cgroup_stats *out);
+
+/* Uncached id -> path relative to the root. -ENOENT when gone, -ENAMETOOLONG, ... */
+int lmp_cgroup_resolve(struct lmp_cgroup *cg, __u64 id, char *buf, size_t len);
+/* Tests: force the tree-walk fallback even where file handles work. */
+void lmp_cgroup_disable_handles(struct lmp_cgroup *cg);
+
+/*
+ * Pure: pick the cgroup v2 mount from /proc/self/mountinfo or /proc/mounts text. A host
+ * hierarchy bind-mounted into the agent's container (/host/sys/fs/cgroup[/unified]) beats
+ * the container's own namespaced /sys/fs/cgroup; then /sys/fs/cgroup (pure v2), then
+ * /sys/fs/cgroup/unified (hybrid), then any other. -ENOENT when there is none.
+ */
+int lmp_cgroup_find_v2(const char *mounts, char *out, size_t len);
+
+/* The cgroup id of a v2 directory (its inode number). */
+int lmp_cgroup_id_of(const char *dir, __u64 *id);
+
+#endif /* LMP_CGROUP_H */

@@ -318,7 +318,7 @@ static struct lmp_series *series_new(struct lmp_metrics *m, struct lmp_family *f
 				     size_t klen, uint64_t h)
 {
 	struct lmp_series *s = calloc(1, sizeof(*s) + klen);
-	const char *v[3 + LMP_METRICS_MAX_LABELS];
+	const char *v[3 + LMP_METRICS_MAX_LABELS] = { 0 };
 	const char *p;
 	int i;
 

@@ -18,12 +18,16 @@
 #include "agent.h"
 #include "config.h"
 #include "feature.h"
+#include "http.h"
 #include "identity.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
 #include "out.h"
 #include "probe.h"
+
+/* series of a pod that is gone stay this long, so a last scrape still sees its totals */
+#define LMP_POD_SERIES_GRACE_S 300
 
 struct rb_ctx {
 	struct lmp_agent *a;
@@ -36,6 +40,7 @@ struct lmp_agent {
 	struct lmp_rt rt;
 	struct lmp_probe *probes; /* one per registry entry, same order */
 	size_t n_probes, n_running;
+	struct lmp_http *http;
 	struct ring_buffer *rb;
 	struct rb_ctx *rb_ctxs; /* one per probe; the ring buffer points into it */
 	int sfd;
@@ -43,18 +48,6 @@ struct lmp_agent {
 	bool stopping;
 };
 
-static const struct lmp_metric_desc m_probe_up = {
-	"lmp_probe_up", "1 when the probe is attached, by probe and attach method.",
-	LMP_METRIC_GAUGE, "probe", 1, false,
-};
-static const struct lmp_metric_desc m_events = {
-	"lmp_events_total", "Records received from the kernel, by probe.", LMP_METRIC_COUNTER,
-	"probe", 1, false,
-};
-static const struct lmp_metric_desc m_lost = {
-	"lmp_events_lost_total", "Records lost because the ring buffer was full, by probe.",
-	LMP_METRIC_COUNTER, "probe", 1, false,
-};
 static const struct lmp_metric_desc m_map_full = {
 	"lmp_map_updates_failed_total",
 	"In-kernel aggregation updates that failed because a map was full, by probe.",
@@ -141,6 +134,31 @@ static void probes_free(struct lmp_probe *ps, size_t n)
 	free(ps);
 }
 
+/* the probe table as JSON: `lmp probes --json` and GET /api/v1/probes */
+static json_t *probes_json(const struct lmp_probe *ps, size_t n, bool counters)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < n; i++) {
+		const struct lmp_probe *p = &ps[i];
+		bool has_attach = p->state == LMP_PROBE_READY || p->state == LMP_PROBE_RUNNING;
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "name", p->name, "state",
+				      lmp_probe_state_name(p->state), "summary",
+				      p->desc ? p->desc->summary : "", "attach",
+				      has_attach ? p->attach : NULL, "reason",
+				      p->reason[0] ? p->reason : NULL);
+
+		if (o && counters && p->state == LMP_PROBE_RUNNING) {
+			json_object_set_new(o, "events", json_integer(p->events));
+			json_object_set_new(o, "events_lost", json_integer(p->lost));
+			json_object_set_new(o, "map_updates_failed", json_integer(p->map_full));
+			json_object_set_new(o, "decode_errors", json_integer(p->decode_errors));
+		}
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
 int lmp_agent_list_probes(const struct lmp_config *cfg)
 {
 	struct lmp_probe *ps;
@@ -152,20 +170,9 @@ int lmp_agent_list_probes(const struct lmp_config *cfg)
 	if (!ps)
 		return LMP_EXIT_FAILURE;
 	if (cfg->json) {
-		json_t *arr = json_array();
-		char *s;
+		json_t *arr = probes_json(ps, n, false);
+		char *s = json_dumps(arr, JSON_INDENT(2));
 
-		for (size_t i = 0; i < n; i++) {
-			const struct lmp_probe *p = &ps[i];
-
-			json_array_append_new(
-				arr, json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "name", p->name, "state",
-					       lmp_probe_state_name(p->state), "summary",
-					       p->desc ? p->desc->summary : "",
-					       "attach", p->state == LMP_PROBE_READY ? p->attach : NULL,
-					       "reason", p->reason[0] ? p->reason : NULL));
-		}
-		s = json_dumps(arr, JSON_INDENT(2));
 		printf("%s\n", s ? s : "[]");
 		free(s);
 		json_decref(arr);
@@ -253,9 +260,21 @@ static void probe_accounting(struct lmp_agent *a, struct lmp_probe *p)
 	if (!a->rt.metrics)
 		return;
 	snprintf(label, sizeof(label), "%s", p->name);
-	lmp_metrics_set(a->rt.metrics, &m_events, NULL, label, p->events);
-	lmp_metrics_set(a->rt.metrics, &m_lost, NULL, label, p->lost);
+	lmp_metrics_set(a->rt.metrics, &lmp_metric_events_total, NULL, label, p->events);
+	lmp_metrics_set(a->rt.metrics, &lmp_metric_events_lost_total, NULL, label, p->lost);
 	lmp_metrics_set(a->rt.metrics, &m_map_full, NULL, label, p->map_full);
+}
+
+/* lmp_probe_up{probe,attach}: 1 for running probes, 0 (attach "") for the others */
+static void publish_probe_up(struct lmp_agent *a)
+{
+	for (size_t i = 0; a->rt.metrics && i < a->n_probes; i++) {
+		const struct lmp_probe *p = &a->probes[i];
+		bool up = p->state == LMP_PROBE_RUNNING;
+
+		lmp_metrics_set2(a->rt.metrics, &lmp_metric_probe_up, NULL, p->name,
+				 up ? p->attach : "", up ? 1 : 0);
+	}
 }
 
 static void on_interval(void *ctx)
@@ -272,6 +291,48 @@ static void on_interval(void *ctx)
 			p->desc->interval(p, p->skel, &a->rt);
 		probe_accounting(a, p);
 	}
+	lmp_metrics_update_self(a->rt.metrics);
+	lmp_metrics_interval_mark(a->rt.metrics);
+	lmp_metrics_expire(a->rt.metrics, lmp_metrics_clock(), LMP_POD_SERIES_GRACE_S);
+}
+
+static int http_probes(void *ctx, char **out, size_t *len)
+{
+	struct lmp_agent *a = ctx;
+	json_t *arr = probes_json(a->probes, a->n_probes, true);
+
+	*out = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+	json_decref(arr);
+	if (!*out)
+		return -ENOMEM;
+	*len = strlen(*out);
+	return 0;
+}
+
+static bool http_ready(void *ctx)
+{
+	struct lmp_agent *a = ctx;
+
+	return a->n_running > 0 && lmp_ident_ready(a->rt.ident);
+}
+
+static int setup_http(struct lmp_agent *a)
+{
+	static struct lmp_http_handlers handlers;
+	struct lmp_http_opts opts = { .listen = a->cfg->listen };
+	int r;
+
+	handlers = (struct lmp_http_handlers){ .probes_json = http_probes, .ready = http_ready,
+					       .ctx = a };
+	r = lmp_http_new(a->loop, &opts, a->rt.metrics, &handlers, &a->http);
+	if (r < 0) {
+		lmp_log_errno(LMP_LOG_ERROR, r, "--listen %s: cannot serve HTTP", a->cfg->listen);
+		return r;
+	}
+	if (a->http)
+		lmp_log(LMP_LOG_INFO, "serving /metrics and /api/v1 on %s (port %d)",
+			a->cfg->listen, lmp_http_port(a->http));
+	return 0;
 }
 
 static int setup_signals(struct lmp_agent *a)
@@ -305,7 +366,8 @@ static int start_probes(struct lmp_agent *a)
 		bool all = strcmp(a->cfg->probes, "all") == 0;
 
 		if (!wanted) {
-			p->state = LMP_PROBE_DISABLED;
+			if (p->state != LMP_PROBE_NOT_BUILT)
+				p->state = LMP_PROBE_DISABLED;
 			continue;
 		}
 		if (p->state == LMP_PROBE_NOT_BUILT) {
@@ -326,12 +388,6 @@ static int start_probes(struct lmp_agent *a)
 		}
 		lmp_log(LMP_LOG_INFO, "probe %s: attached (%s)", p->name, p->attach);
 		a->n_running++;
-		if (a->rt.metrics) {
-			char label[320];
-
-			snprintf(label, sizeof(label), "%s", p->name);
-			lmp_metrics_set(a->rt.metrics, &m_probe_up, NULL, label, 1);
-		}
 		if (p->events_fd < 0 || !p->desc->events)
 			continue;
 		ctxs[i] = (struct rb_ctx){ a, p };
@@ -382,7 +438,12 @@ int lmp_agent_run(const struct lmp_config *cfg)
 		a.status = LMP_EXIT_FAILURE;
 		goto out;
 	}
+	if (setup_http(&a) < 0) {
+		a.status = LMP_EXIT_FAILURE;
+		goto out;
+	}
 	r = start_probes(&a);
+	publish_probe_up(&a);
 	if (r < 0) {
 		lmp_log(LMP_LOG_ERROR, "no probe could attach; see 'lmp probes' for the reasons");
 		a.status = LMP_EXIT_FAILURE;
@@ -408,6 +469,7 @@ int lmp_agent_run(const struct lmp_config *cfg)
 	on_interval(&a);
 	lmp_out_flush(a.rt.out);
 out:
+	lmp_http_free(a.http);
 	ring_buffer__free(a.rb);
 	free(a.rb_ctxs);
 	probes_free(a.probes, a.n_probes);

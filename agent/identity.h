@@ -34,4 +34,10 @@ void lmp_ident_free(struct lmp_ident *ic);
  */
 void lmp_ident_lookup(struct lmp_ident *ic, __u64 cgroup_id, struct lmp_identity *out);
 
+/*
+ * True once identity is usable: outside Kubernetes at once; with a kubelet, after the first
+ * successful /pods sync. Feeds GET /readyz.
+ */
+bool lmp_ident_ready(struct lmp_ident *ic);
+
 #endif /* LMP_IDENTITY_H */

@@ -148,6 +148,20 @@ static json_t *probes_json(const struct lmp_probe *ps, size_t n, bool counters)
 				      has_attach ? p->attach : NULL, "reason",
 				      p->reason[0] ? p->reason : NULL);
 
+		if (o && p->desc) {
+			json_t *hooks = json_array();
+
+			for (size_t k = 0; k < p->desc->n_hooks; k++) {
+				const struct lmp_hook *h = &p->desc->hooks[k];
+
+				json_array_append_new(
+					hooks, json_pack("{s:s, s:s, s:s?, s:b}", "group", h->group,
+							 "kind", lmp_hook_kind_name(h->kind), "target",
+							 h->target, "chosen",
+							 p->chosen && p->chosen[k] && has_attach));
+			}
+			json_object_set_new(o, "hooks", hooks);
+		}
 		if (o && counters && p->state == LMP_PROBE_RUNNING) {
 			json_object_set_new(o, "events", json_integer(p->events));
 			json_object_set_new(o, "events_lost", json_integer(p->lost));

@@ -50,7 +50,8 @@ E2E_SRCS := $(sort $(wildcard tests/e2e/test_*.c))
 E2E_BINS := $(patsubst tests/e2e/%.c,$(BUILD)/tests/e2e/%,$(E2E_SRCS))
 TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
 TESTLIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TESTLIB_SRCS))
-BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
+BENCH_SRCS := $(sort $(filter-out %.bpf.c,$(wildcard tests/bench/*.c)))
+BENCH_BPF := $(patsubst tests/bench/%.bpf.c,$(OUTPUT)/skel/%.skel.h,$(wildcard tests/bench/*.bpf.c))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 ifeq ($(V),1)
@@ -128,7 +129,13 @@ $(BUILD)/tests/%: tests/%.c $(LIBAGENT) $(TESTLIB_OBJS) $(wildcard tests/lib/*.h
 		$(patsubst %,-Wl$(comma)--wrap=%,$(shell sed -n 's|.*/\* wrap: \(.*\) \*/.*|\1|p' $<)) \
 		-lcmocka $(LDLIBS) -o $@
 
-$(BUILD)/bench/%: tests/bench/%.c $(LIBAGENT) | $(BUILD)/bench
+# bench-only BPF objects (load generators), same skeleton chain as the probes
+$(OUTPUT)/bpf/%.bpf.o: tests/bench/%.bpf.c $(wildcard bpf/*.h include/lmp/*.h) | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
+
+$(BUILD)/bench/%: tests/bench/%.c $(LIBAGENT) $(BENCH_BPF) | $(BUILD)/bench
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -Wl,--whole-archive $(LIBAGENT) \
 		-Wl,--no-whole-archive $(LDLIBS) -o $@

@@ -104,9 +104,9 @@ static void put(struct lmp_out *o, const char *s, size_t n)
 	o->len += n;
 }
 
-static void putc_(struct lmp_out *o, char c)
+static inline __attribute__((always_inline)) void putc_(struct lmp_out *o, char c)
 {
-	if (o->len < o->cap || reserve(o, 1))
+	if (__builtin_expect(o->len < o->cap, 1) || reserve(o, 1))
 		o->buf[o->len++] = c;
 }
 
@@ -194,9 +194,16 @@ static void key(struct lmp_out *o, const char *k)
 	if (o->fmt == LMP_OUTPUT_JSON) {
 		if (!*first)
 			putc_(o, ',');
-		if (k) {
-			put_json_string(o, k, strlen(k));
-			putc_(o, ':');
+		if (k) { /* keys are lmp's own ASCII identifiers: nothing to escape */
+			size_t n = strlen(k);
+
+			if (reserve(o, n + 3)) {
+				o->buf[o->len++] = '"';
+				memcpy(o->buf + o->len, k, n);
+				o->len += n;
+				o->buf[o->len++] = '"';
+				o->buf[o->len++] = ':';
+			}
 		}
 	} else {
 		if (!*first || o->depth == 0)
@@ -226,6 +233,16 @@ void lmp_out_str(struct lmp_out *o, const char *k, const char *val)
 		lmp_out_null(o, k);
 	else
 		lmp_out_strn(o, k, val, strlen(val));
+}
+
+/* exactly `width` digits, zero-padded */
+static void put_digits(struct lmp_out *o, __u64 v, int width)
+{
+	char tmp[24];
+
+	for (int i = width - 1; i >= 0; i--, v /= 10)
+		tmp[i] = '0' + v % 10;
+	put(o, tmp, width);
 }
 
 static void put_u64(struct lmp_out *o, __u64 v)
@@ -275,6 +292,26 @@ void lmp_out_double(struct lmp_out *o, const char *k, double val)
 	}
 	n = snprintf(tmp, sizeof(tmp), "%.9g", val);
 	put(o, tmp, n);
+}
+
+void lmp_out_ns_as_s(struct lmp_out *o, const char *k, __u64 ns)
+{
+	__u64 frac = ns % 1000000000ULL;
+	int width = 9;
+
+	if (o->fmt == LMP_OUTPUT_NONE)
+		return;
+	key(o, k);
+	/* printf("%.9f") without printf: it is on the per-event path */
+	put_u64(o, ns / 1000000000ULL);
+	if (!frac)
+		return;
+	while (frac % 10 == 0) {
+		frac /= 10;
+		width--;
+	}
+	putc_(o, '.');
+	put_digits(o, frac, width);
 }
 
 void lmp_out_bool(struct lmp_out *o, const char *k, bool val)
@@ -345,7 +382,13 @@ void lmp_out_format_ts(struct lmp_out *o, __u64 boot_ns, char buf[40])
 		strftime(o->cached_prefix, sizeof(o->cached_prefix), "%Y-%m-%dT%H:%M:%S.", &tm);
 		o->cached_sec = sec;
 	}
-	snprintf(buf, 40, "%s%09lldZ", o->cached_prefix, (long long)(real % 1000000000LL));
+	long long ns = real % 1000000000LL;
+
+	memcpy(buf, o->cached_prefix, 20);
+	for (int i = 28; i >= 20; i--, ns /= 10)
+		buf[i] = '0' + ns % 10;
+	buf[29] = 'Z';
+	buf[30] = 0;
 }
 
 void lmp_out_identity(struct lmp_out *o, const char *k, const struct lmp_identity *id)

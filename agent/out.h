@@ -30,6 +30,8 @@ void lmp_out_strn(struct lmp_out *o, const char *key, const char *val, size_t n)
 void lmp_out_u64(struct lmp_out *o, const char *key, __u64 val);
 void lmp_out_s64(struct lmp_out *o, const char *key, __s64 val);
 void lmp_out_double(struct lmp_out *o, const char *key, double val);
+/* nanoseconds printed as decimal seconds, exactly (no floating point) */
+void lmp_out_ns_as_s(struct lmp_out *o, const char *key, __u64 ns);
 void lmp_out_bool(struct lmp_out *o, const char *key, bool val);
 void lmp_out_null(struct lmp_out *o, const char *key);
 /* nested values: key is NULL for elements of an array */

@@ -284,7 +284,7 @@ static void print_field(struct lmp_out *o, const struct lmp_field *f, const char
 		break;
 	case LMP_FIELD_NS_AS_S:
 		memcpy(&u64, v, 8);
-		lmp_out_double(o, f->name, u64 / 1e9);
+		lmp_out_ns_as_s(o, f->name, u64);
 		break;
 	case LMP_FIELD_ERRNO:
 		memcpy(&s32, v, 4);

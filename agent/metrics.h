@@ -100,6 +100,13 @@ int lmp_metrics_pods_json(struct lmp_metrics *m, char **out, size_t *len);
 /* Agent self metrics: CPU seconds (getrusage) and resident bytes (/proc/self/statm). */
 void lmp_metrics_update_self(struct lmp_metrics *m);
 
+/*
+ * The kubelet client's counters as lmp_kubelet_* metrics (metrics_kubelet.c); the agent
+ * calls it each interval with what lmp_ident_kubelet_stats returned.
+ */
+struct lmp_kubelet_stats;
+void lmp_metrics_update_kubelet(struct lmp_metrics *m, const struct lmp_kubelet_stats *st);
+
 size_t lmp_metrics_series_count(const struct lmp_metrics *m);
 uint64_t lmp_metrics_dropped(const struct lmp_metrics *m);
 

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "identity.h"
+#include "kubelet.h"
 #include "metrics.h"
 #include "metrics_int.h"
 
@@ -542,6 +543,39 @@ static void test_metrics_promtool_accepts_render(void **state)
 	lmp_metrics_free(m);
 }
 
+static void test_metrics_kubelet_stats(void **state)
+{
+	struct lmp_kubelet_stats st = { .requests_ok = 7,
+					.token_reads = 2,
+					.last_sync = 1700000000.5,
+					.last_duration = 0.012,
+					.pods_known = 12,
+					.containers_known = 30,
+					.last_err = LMP_KUBELET_ERR_FORBIDDEN };
+	struct lmp_metrics *m;
+	char *out;
+
+	st.failures[LMP_KUBELET_ERR_FORBIDDEN] = 3;
+	assert_int_equal(lmp_metrics_new(10, &m), 0);
+	lmp_metrics_update_kubelet(m, &st);
+	st.requests_ok = 8; /* a later interval overwrites, it does not add */
+	lmp_metrics_update_kubelet(m, &st);
+	out = render(m);
+	assert_non_null(strstr(out, "lmp_kubelet_requests_total{result=\"ok\"} 8\n"));
+	assert_non_null(strstr(out, "lmp_kubelet_requests_total{result=\"forbidden\"} 3\n"));
+	assert_non_null(strstr(out, "lmp_kubelet_requests_total{result=\"timeout\"} 0\n"));
+	assert_non_null(strstr(out, "lmp_kubelet_up 0\n"));
+	assert_non_null(strstr(out, "lmp_kubelet_last_sync_timestamp_seconds 1700000000.5\n"));
+	assert_non_null(strstr(out, "lmp_kubelet_request_duration_seconds 0.012\n"));
+	assert_non_null(strstr(out, "\nlmp_kubelet_pods 12\n"));
+	assert_non_null(strstr(out, "lmp_kubelet_containers 30\n"));
+	assert_non_null(strstr(out, "lmp_kubelet_token_reads_total 2\n"));
+	/* no pod labels and not subject to the per-pod cap of 10 */
+	assert_int_equal(lmp_metrics_dropped(m), 0);
+	free(out);
+	lmp_metrics_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -557,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_metrics_quantile_interpolates),
 		cmocka_unit_test(test_metrics_pods_json_last_interval),
 		cmocka_unit_test(test_metrics_promtool_accepts_render),
+		cmocka_unit_test(test_metrics_kubelet_stats),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The kubelet client's health as metrics: how many /pods requests succeeded and failed (by
+ * cause), when the last good sync was, and how many pods and containers the agent knows.
+ * The agent copies the client's counters in each interval (lmp_ident_kubelet_stats), so
+ * the client itself stays free of any metrics dependency.
+ */
+#include "kubelet.h"
+#include "metrics.h"
+
+static const struct lmp_metric_desc requests = {
+	.name = "lmp_kubelet_requests_total",
+	.help = "Kubelet /pods requests, by result (ok or the cause of the failure)",
+	.type = LMP_METRIC_COUNTER,
+	.label = "result",
+	.scale = 1,
+};
+
+static const struct lmp_metric_desc up = {
+	.name = "lmp_kubelet_up",
+	.help = "1 when the last kubelet /pods request succeeded",
+	.type = LMP_METRIC_GAUGE,
+	.scale = 1,
+};
+
+static const struct lmp_metric_desc last_sync = {
+	.name = "lmp_kubelet_last_sync_timestamp_seconds",
+	.help = "When the kubelet last answered /pods, seconds since the Unix epoch (0: never)",
+	.type = LMP_METRIC_GAUGE,
+	.scale = 1,
+};
+
+static const struct lmp_metric_desc duration = {
+	.name = "lmp_kubelet_request_duration_seconds",
+	.help = "How long the last kubelet /pods request took",
+	.type = LMP_METRIC_GAUGE,
+	.scale = 1,
+};
+
+static const struct lmp_metric_desc pods = {
+	.name = "lmp_kubelet_pods",
+	.help = "Pods on this node in the last kubelet reply",
+	.type = LMP_METRIC_GAUGE,
+	.scale = 1,
+};
+
+static const struct lmp_metric_desc containers = {
+	.name = "lmp_kubelet_containers",
+	.help = "Containers on this node in the last kubelet reply",
+	.type = LMP_METRIC_GAUGE,
+	.scale = 1,
+};
+
+static const struct lmp_metric_desc token_reads = {
+	.name = "lmp_kubelet_token_reads_total",
+	.help = "Times the service-account token file was (re)read",
+	.type = LMP_METRIC_COUNTER,
+	.scale = 1,
+};
+
+void lmp_metrics_update_kubelet(struct lmp_metrics *m, const struct lmp_kubelet_stats *st)
+{
+	if (!m || !st)
+		return;
+	/* every cause is exported, zeros included, so rate() and alerts need no absent() */
+	lmp_metrics_set(m, &requests, NULL, lmp_kubelet_err_name(LMP_KUBELET_OK),
+			(double)st->requests_ok);
+	for (int e = LMP_KUBELET_OK + 1; e < _LMP_KUBELET_ERR_MAX; e++)
+		lmp_metrics_set(m, &requests, NULL, lmp_kubelet_err_name(e),
+				(double)st->failures[e]);
+	lmp_metrics_set(m, &up, NULL, NULL,
+			st->last_err == LMP_KUBELET_OK && st->last_sync > 0 ? 1 : 0);
+	lmp_metrics_set(m, &last_sync, NULL, NULL, st->last_sync);
+	lmp_metrics_set(m, &duration, NULL, NULL, st->last_duration);
+	lmp_metrics_set(m, &pods, NULL, NULL, st->pods_known);
+	lmp_metrics_set(m, &containers, NULL, NULL, st->containers_known);
+	lmp_metrics_set(m, &token_reads, NULL, NULL, (double)st->token_reads);
+}

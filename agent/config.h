@@ -44,6 +44,7 @@ struct lmp_config {
 	char *btf_path;	   /* external BTF for kernels without /sys/kernel/btf/vmlinux */
 	char *log_level;
 	char *disable_hooks; /* comma list of hook kinds never to use (forces fallbacks) */
+	unsigned tcpconnlat_min_ms; /* tcpconnlat: stream connects at least this slow */
 	bool json;	    /* `lmp probes --json` */
 	char *agent_url;    /* `lmp top --agent` */
 	bool once;	    /* `lmp top --once` */

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * syscount: per-cgroup, per-syscall counts, latency histograms and errors by errno
+ * (bpf/syscount.bpf.c). Every interval the agent drains both maps, prints one summary line
+ * for each of the --top busiest cgroups (their --top busiest syscalls, and every errno seen)
+ * and feeds lmp_syscall_latency_seconds{syscall} and lmp_syscall_errors_total{errno} for
+ * every cgroup, shown or not.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lmp/syscount.h"
+#include "syscount.skel.h"
+#include "bpfmap.h"
+#include "config.h"
+#include "identity.h"
+#include "metrics.h"
+#include "out.h"
+#include "probe.h"
+#include "syscalls.h"
+
+LMP_DEFINE_SKEL_OPS(syscount);
+
+static const struct lmp_hook syscount_hooks[] = {
+	{ "enter", LMP_HOOK_TP_BTF, "tp_btf_sys_enter", "sys_enter" },
+	{ "enter", LMP_HOOK_RAW_TP, "raw_tp_sys_enter", "sys_enter" },
+	{ "enter", LMP_HOOK_TRACEPOINT, "tp_sys_enter", "raw_syscalls/sys_enter" },
+	{ "exit", LMP_HOOK_TP_BTF, "tp_btf_sys_exit", "sys_exit" },
+	{ "exit", LMP_HOOK_RAW_TP, "raw_tp_sys_exit", "sys_exit" },
+	{ "exit", LMP_HOOK_TRACEPOINT, "tp_sys_exit", "raw_syscalls/sys_exit" },
+};
+
+static const struct lmp_metric_desc latency_seconds = {
+	"lmp_syscall_latency_seconds",
+	"System call latency from entry to exit, per container and syscall name.",
+	LMP_METRIC_HISTOGRAM, "syscall", 1e-9, true,
+};
+static const struct lmp_metric_desc errors_total = {
+	"lmp_syscall_errors_total", "System calls that returned an error, per container and errno.",
+	LMP_METRIC_COUNTER, "errno", 1, true,
+};
+
+struct row {
+	struct lmp_syscount_key k;
+	struct lmp_syscount_val v;
+};
+
+struct err_row {
+	struct lmp_syscount_err_key k;
+	__u64 n;
+};
+
+/* one cgroup's rows in both sorted arrays */
+struct group {
+	__u64 cgroup_id;
+	size_t first, n;	 /* rows */
+	size_t efirst, en;	 /* err_rows */
+	__u64 calls, errors;
+};
+
+struct syscount_priv {
+	struct row *rows;
+	size_t n, cap;
+	struct err_row *errs;
+	size_t en, ecap;
+	bool oom; /* rows lost to a failed allocation this interval */
+};
+
+/* grow *arr (elements of size sz) to hold one more; false when memory ran out */
+static bool grow(void **arr, size_t *cap, size_t n, size_t sz)
+{
+	size_t c = *cap ? *cap * 2 : 256;
+	void *p;
+
+	if (n < *cap)
+		return true;
+	p = realloc(*arr, c * sz);
+	if (!p)
+		return false;
+	*arr = p;
+	*cap = c;
+	return true;
+}
+
+static void collect(void *ctx, const void *key, const void *value)
+{
+	struct syscount_priv *priv = ctx;
+
+	if (!grow((void **)&priv->rows, &priv->cap, priv->n, sizeof(*priv->rows))) {
+		priv->oom = true;
+		return;
+	}
+	memcpy(&priv->rows[priv->n].k, key, sizeof(struct lmp_syscount_key));
+	memcpy(&priv->rows[priv->n].v, value, sizeof(struct lmp_syscount_val));
+	priv->n++;
+}
+
+static void collect_err(void *ctx, const void *key, const void *value)
+{
+	struct syscount_priv *priv = ctx;
+
+	if (!grow((void **)&priv->errs, &priv->ecap, priv->en, sizeof(*priv->errs))) {
+		priv->oom = true;
+		return;
+	}
+	memcpy(&priv->errs[priv->en].k, key, sizeof(struct lmp_syscount_err_key));
+	memcpy(&priv->errs[priv->en].n, value, sizeof(__u64));
+	priv->en++;
+}
+
+static int cmp_u64(__u64 a, __u64 b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/* by cgroup, then busiest syscall first */
+static int cmp_row(const void *a_, const void *b_)
+{
+	const struct row *a = a_, *b = b_;
+	int c;
+
+	if ((c = cmp_u64(a->k.cgroup_id, b->k.cgroup_id)) ||
+	    (c = cmp_u64(b->v.lat.count, a->v.lat.count)))
+		return c;
+	return cmp_u64(a->k.nr, b->k.nr);
+}
+
+static int cmp_err(const void *a_, const void *b_)
+{
+	const struct err_row *a = a_, *b = b_;
+	int c;
+
+	if ((c = cmp_u64(a->k.cgroup_id, b->k.cgroup_id)) || (c = cmp_u64(b->n, a->n)))
+		return c;
+	return cmp_u64(a->k.err, b->k.err);
+}
+
+static int cmp_group(const void *a_, const void *b_)
+{
+	const struct group *a = a_, *b = b_;
+
+	return cmp_u64(b->calls, a->calls) ?: cmp_u64(a->cgroup_id, b->cgroup_id);
+}
+
+static const char *syscall_label(__u32 nr, char buf[16])
+{
+	const char *name = nr == LMP_SYSCOUNT_NR_OTHER ? "other" : lmp_syscall_name(nr);
+
+	if (name)
+		return name;
+	snprintf(buf, 16, "%u", nr);
+	return buf;
+}
+
+/* user-space names for errno values, and the kernel-internal restart codes a syscall
+ * interrupted by a signal returns at sys_exit before the kernel restarts it */
+static const char *errno_label(__u32 err, char buf[16])
+{
+	static const char *const restart[] = { "ERESTARTSYS", "ERESTARTNOINTR", "ERESTARTNOHAND",
+					       "ENOIOCTLCMD", "ERESTART_RESTARTBLOCK" };
+	const char *name = lmp_errno_name(err);
+
+	if (name)
+		return name;
+	if (err >= 512 && err < 512 + ARRAY_SIZE(restart))
+		return restart[err - 512];
+	snprintf(buf, 16, "E%u", err);
+	return buf;
+}
+
+static void feed_metrics(struct syscount_priv *priv, const struct group *g, struct lmp_rt *rt)
+{
+	struct lmp_identity id;
+	char buf[16];
+
+	lmp_ident_lookup(rt->ident, g->cgroup_id, &id);
+	for (size_t i = g->first; i < g->first + g->n; i++) {
+		const struct row *r = &priv->rows[i];
+
+		lmp_metrics_hist_add(rt->metrics, &latency_seconds, &id,
+				     syscall_label(r->k.nr, buf), &r->v.lat);
+	}
+	for (size_t i = g->efirst; i < g->efirst + g->en; i++) {
+		const struct err_row *e = &priv->errs[i];
+
+		lmp_metrics_add(rt->metrics, &errors_total, &id, errno_label(e->k.err, buf), e->n);
+	}
+}
+
+static void print_group(struct lmp_probe *p, struct lmp_rt *rt, const struct group *g)
+{
+	const struct syscount_priv *priv = p->priv;
+	size_t n = g->n < rt->cfg->top ? g->n : rt->cfg->top;
+	char buf[16];
+
+	lmp_probe_summary_begin(p, rt, "summary", g->cgroup_id, 0, NULL);
+	lmp_out_u64(rt->out, "interval_s", rt->cfg->interval);
+	lmp_out_u64(rt->out, "calls", g->calls);
+	lmp_out_u64(rt->out, "errors", g->errors);
+	lmp_out_u64(rt->out, "distinct_syscalls", g->n);
+	lmp_out_array_begin(rt->out, "syscalls");
+	for (size_t i = g->first; i < g->first + n; i++) {
+		const struct lmp_syscount_val *v = &priv->rows[i].v;
+
+		lmp_out_object_begin(rt->out, NULL);
+		lmp_out_str(rt->out, "syscall", syscall_label(priv->rows[i].k.nr, buf));
+		lmp_out_u64(rt->out, "nr", priv->rows[i].k.nr);
+		lmp_out_u64(rt->out, "count", v->lat.count);
+		lmp_out_u64(rt->out, "errors", v->errors);
+		lmp_out_double(rt->out, "total_s", v->lat.sum / 1e9);
+		lmp_out_double(rt->out, "avg_s", v->lat.count ? v->lat.sum / 1e9 / v->lat.count : 0);
+		lmp_out_double(rt->out, "p50_s", lmp_hist_quantile(&v->lat, 0.5) / 1e9);
+		lmp_out_double(rt->out, "p99_s", lmp_hist_quantile(&v->lat, 0.99) / 1e9);
+		lmp_out_object_end(rt->out);
+	}
+	lmp_out_array_end(rt->out);
+	/* errno values are few (the failing calls of one cgroup): all of them */
+	lmp_out_object_begin(rt->out, "errnos");
+	for (size_t i = g->efirst; i < g->efirst + g->en; i++)
+		lmp_out_u64(rt->out, errno_label(priv->errs[i].k.err, buf), priv->errs[i].n);
+	lmp_out_object_end(rt->out);
+	lmp_out_end(rt->out);
+}
+
+/* walk both sorted arrays together: one group per cgroup present in either */
+static size_t make_groups(const struct syscount_priv *priv, struct group *gs)
+{
+	size_t i = 0, e = 0, ng = 0;
+
+	while (i < priv->n || e < priv->en) {
+		__u64 cg = i < priv->n ? priv->rows[i].k.cgroup_id : ~0ULL;
+		struct group *g = &gs[ng++];
+
+		if (e < priv->en && priv->errs[e].k.cgroup_id < cg)
+			cg = priv->errs[e].k.cgroup_id;
+		*g = (struct group){ .cgroup_id = cg, .first = i, .efirst = e };
+		for (; i < priv->n && priv->rows[i].k.cgroup_id == cg; i++, g->n++) {
+			g->calls += priv->rows[i].v.lat.count;
+			g->errors += priv->rows[i].v.errors;
+		}
+		for (; e < priv->en && priv->errs[e].k.cgroup_id == cg; e++)
+			g->en++;
+	}
+	return ng;
+}
+
+static void syscount_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt)
+{
+	struct syscount_bpf *skel = skel_;
+	struct syscount_priv *priv = p->priv;
+	struct group *gs;
+	size_t ng;
+	int r;
+
+	priv->n = priv->en = 0;
+	priv->oom = false;
+	r = lmp_map_drain(bpf_map__fd(skel->maps.stats), sizeof(struct lmp_syscount_key),
+			  sizeof(struct lmp_syscount_val), true, collect, priv);
+	if (r >= 0)
+		r = lmp_map_drain(bpf_map__fd(skel->maps.errors),
+				  sizeof(struct lmp_syscount_err_key), sizeof(__u64), true,
+				  collect_err, priv);
+	if (r < 0 || priv->oom)
+		p->decode_errors++; /* counted; what is left is read next interval */
+	if (!priv->n && !priv->en)
+		return;
+	qsort(priv->rows, priv->n, sizeof(*priv->rows), cmp_row);
+	qsort(priv->errs, priv->en, sizeof(*priv->errs), cmp_err);
+	gs = calloc(priv->n + priv->en, sizeof(*gs));
+	if (!gs) {
+		p->decode_errors++;
+		return;
+	}
+	ng = make_groups(priv, gs);
+	for (size_t i = 0; rt->metrics && i < ng; i++)
+		feed_metrics(priv, &gs[i], rt);
+	qsort(gs, ng, sizeof(*gs), cmp_group);
+	for (size_t i = 0; i < ng && i < rt->cfg->top; i++)
+		print_group(p, rt, &gs[i]);
+	free(gs);
+}
+
+static int syscount_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
+{
+	p->priv = calloc(1, sizeof(struct syscount_priv));
+	return p->priv ? 0 : -ENOMEM;
+}
+
+static void syscount_cleanup(struct lmp_probe *p)
+{
+	struct syscount_priv *priv = p->priv;
+
+	if (priv) {
+		free(priv->rows);
+		free(priv->errs);
+	}
+	free(priv);
+	p->priv = NULL;
+}
+
+const struct lmp_probe_desc lmp_probe_syscount = {
+	.name = "syscount",
+	.summary = "per-cgroup syscall counts, latency histograms and errors by errno",
+	.skel = &syscount_skel_ops,
+	.hooks = syscount_hooks,
+	.n_hooks = ARRAY_SIZE(syscount_hooks),
+	.configure = syscount_configure,
+	.interval = syscount_interval,
+	.cleanup = syscount_cleanup,
+};

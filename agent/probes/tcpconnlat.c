@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * tcpconnlat: TCP connect latency per cgroup (bpf/tcpconnlat.bpf.c). Every interval: one
+ * summary line per cgroup that connected (count, failures, p50/p90/p99), and the
+ * lmp_tcp_connect_latency_seconds histogram. Connects slower than --tcpconnlat-min-ms also
+ * stream one "connect" event each, with both endpoints.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lmp/tcpconnlat.h"
+#include "tcpconnlat.skel.h"
+#include "bpfmap.h"
+#include "config.h"
+#include "identity.h"
+#include "metrics.h"
+#include "out.h"
+#include "probe.h"
+
+LMP_DEFINE_SKEL_OPS(tcpconnlat);
+
+/*
+ * One group: the state tracepoint alone sees a connect from start to end. The function-hook
+ * alternatives need three programs each; the table names the first, and configure() loads
+ * its two companions (tcp_v6_connect, tcp_rcv_state_process) only when it won.
+ */
+static const struct lmp_hook tcpconnlat_hooks[] = {
+	{ "connect", LMP_HOOK_TP_BTF, "tp_btf_inet_sock_set_state", "inet_sock_set_state" },
+	{ "connect", LMP_HOOK_RAW_TP, "raw_tp_inet_sock_set_state", "inet_sock_set_state" },
+	{ "connect", LMP_HOOK_TRACEPOINT, "tp_inet_sock_set_state", "sock/inet_sock_set_state" },
+	{ "connect", LMP_HOOK_FENTRY, "fentry_tcp_v4_connect", "tcp_v4_connect" },
+	{ "connect", LMP_HOOK_KPROBE, "kprobe_tcp_v4_connect", "tcp_v4_connect" },
+};
+
+static const struct {
+	const char *lead, *prog;
+} companions[] = {
+	{ "fentry_tcp_v4_connect", "fentry_tcp_v6_connect" },
+	{ "fentry_tcp_v4_connect", "fentry_tcp_rcv_state_process" },
+	{ "kprobe_tcp_v4_connect", "kprobe_tcp_v6_connect" },
+	{ "kprobe_tcp_v4_connect", "kprobe_tcp_rcv_state_process" },
+};
+
+static const struct lmp_metric_desc latency_seconds = {
+	"lmp_tcp_connect_latency_seconds",
+	"TCP active-open latency (SYN sent to ESTABLISHED), per container.", LMP_METRIC_HISTOGRAM,
+	NULL, 1e-9, true,
+};
+
+struct row {
+	__u64 cgroup_id;
+	struct lmp_tcpconnlat_val v;
+};
+
+struct tcpconnlat_priv {
+	struct row *rows;
+	size_t n, cap;
+	bool oom;
+};
+
+static bool hook_chosen(const struct lmp_probe *p, const char *prog)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(tcpconnlat_hooks); i++)
+		if (strcmp(tcpconnlat_hooks[i].prog, prog) == 0)
+			return p->chosen[i];
+	return false;
+}
+
+static int tcpconnlat_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)
+{
+	struct tcpconnlat_bpf *skel = skel_;
+
+	p->priv = calloc(1, sizeof(struct tcpconnlat_priv));
+	if (!p->priv)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(companions); i++) {
+		struct bpf_program *prog =
+			bpf_object__find_program_by_name(skel->obj, companions[i].prog);
+
+		if (!prog) {
+			snprintf(p->reason, sizeof(p->reason), "no BPF program %s",
+				 companions[i].prog);
+			return -ENOENT;
+		}
+		bpf_program__set_autoload(prog, hook_chosen(p, companions[i].lead));
+	}
+	skel->rodata->cfg_min_ns = (__u64)cfg->tcpconnlat_min_ms * 1000000;
+	return 0;
+}
+
+static void collect(void *ctx, const void *key, const void *value)
+{
+	struct tcpconnlat_priv *priv = ctx;
+
+	if (priv->n == priv->cap) {
+		size_t cap = priv->cap ? priv->cap * 2 : 64;
+		struct row *r = realloc(priv->rows, cap * sizeof(*r));
+
+		if (!r) {
+			priv->oom = true;
+			return;
+		}
+		priv->rows = r;
+		priv->cap = cap;
+	}
+	memcpy(&priv->rows[priv->n].cgroup_id, key, sizeof(__u64));
+	memcpy(&priv->rows[priv->n].v, value, sizeof(struct lmp_tcpconnlat_val));
+	priv->n++;
+}
+
+static int cmp_row(const void *a_, const void *b_)
+{
+	const struct row *a = a_, *b = b_;
+	__u64 x = a->v.lat.count + a->v.failed, y = b->v.lat.count + b->v.failed;
+
+	if (x != y)
+		return x < y ? 1 : -1;
+	return a->cgroup_id < b->cgroup_id ? -1 : a->cgroup_id > b->cgroup_id;
+}
+
+static void tcpconnlat_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt)
+{
+	struct tcpconnlat_bpf *skel = skel_;
+	struct tcpconnlat_priv *priv = p->priv;
+	struct lmp_identity id;
+	int r;
+
+	priv->n = 0;
+	priv->oom = false;
+	r = lmp_map_drain(bpf_map__fd(skel->maps.hists), sizeof(__u64),
+			  sizeof(struct lmp_tcpconnlat_val), true, collect, priv);
+	if (r < 0 || priv->oom)
+		p->decode_errors++;
+	qsort(priv->rows, priv->n, sizeof(*priv->rows), cmp_row);
+	for (size_t i = 0; i < priv->n; i++) {
+		const struct row *row = &priv->rows[i];
+		const struct lmp_hist *h = &row->v.lat;
+
+		if (rt->metrics && h->count) {
+			lmp_ident_lookup(rt->ident, row->cgroup_id, &id);
+			lmp_metrics_hist_add(rt->metrics, &latency_seconds, &id, NULL, h);
+		}
+		if (i >= rt->cfg->top)
+			continue;
+		lmp_probe_summary_begin(p, rt, "summary", row->cgroup_id, 0, NULL);
+		lmp_out_u64(rt->out, "interval_s", rt->cfg->interval);
+		lmp_out_u64(rt->out, "connects", h->count);
+		lmp_out_u64(rt->out, "failed", row->v.failed);
+		lmp_out_double(rt->out, "avg_s", h->count ? h->sum / 1e9 / h->count : 0);
+		lmp_out_double(rt->out, "p50_s", lmp_hist_quantile(h, 0.5) / 1e9);
+		lmp_out_double(rt->out, "p90_s", lmp_hist_quantile(h, 0.9) / 1e9);
+		lmp_out_double(rt->out, "p99_s", lmp_hist_quantile(h, 0.99) / 1e9);
+		lmp_out_end(rt->out);
+	}
+}
+
+static void put_addr(struct lmp_out *o, const char *key, __u16 family, const __u8 *addr)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, buf, sizeof(buf)))
+		lmp_out_str(o, key, buf);
+	else
+		lmp_out_null(o, key);
+}
+
+static void connect_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
+{
+	const struct lmp_tcpconnlat_event *e = rec;
+
+	lmp_out_str(rt->out, "family", e->family == AF_INET6 ? "ipv6" : "ipv4");
+	put_addr(rt->out, "saddr", e->family, e->saddr);
+	lmp_out_u64(rt->out, "sport", e->sport);
+	put_addr(rt->out, "daddr", e->family, e->daddr);
+	lmp_out_u64(rt->out, "dport", e->dport);
+}
+
+static const struct lmp_field connect_fields[] = {
+	LMP_FIELD(struct lmp_tcpconnlat_event, latency_ns, "latency_s", LMP_FIELD_NS_AS_S),
+};
+
+static const struct lmp_event_desc tcpconnlat_events[] = {
+	[LMP_TCPCONNLAT_CONNECT] = { "connect", sizeof(struct lmp_tcpconnlat_event),
+				     connect_fields, ARRAY_SIZE(connect_fields), connect_extra },
+};
+
+static void tcpconnlat_cleanup(struct lmp_probe *p)
+{
+	struct tcpconnlat_priv *priv = p->priv;
+
+	if (priv)
+		free(priv->rows);
+	free(priv);
+	p->priv = NULL;
+}
+
+const struct lmp_probe_desc lmp_probe_tcpconnlat = {
+	.name = "tcpconnlat",
+	.summary = "TCP connect latency histogram per cgroup; slow connects with both endpoints",
+	.skel = &tcpconnlat_skel_ops,
+	.hooks = tcpconnlat_hooks,
+	.n_hooks = ARRAY_SIZE(tcpconnlat_hooks),
+	.events = tcpconnlat_events,
+	.n_events = ARRAY_SIZE(tcpconnlat_events),
+	.configure = tcpconnlat_configure,
+	.interval = tcpconnlat_interval,
+	.cleanup = tcpconnlat_cleanup,
+};

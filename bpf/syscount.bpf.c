@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * syscount: for every cgroup, how many times each system call returned, how long it took
+ * (log2 histogram of entry-to-exit time) and which errno values the failures carried.
+ *
+ * Hooks, best first (agent/probes/syscount.c):
+ *   enter: tp_btf/sys_enter (5.5+, no tracefs) > raw_tp/sys_enter (4.17+) >
+ *          tracepoint raw_syscalls/sys_enter (needs tracefs)
+ *   exit:  tp_btf/sys_exit > raw_tp/sys_exit > tracepoint raw_syscalls/sys_exit
+ * raw_syscalls fire for every call of every task, so both programs stay short: the entry
+ * time lives in task-local storage (5.11+; freed with the task, so threads that die inside
+ * exit_group() or get killed leave nothing behind, unlike a hash keyed by thread id), and
+ * the exit side updates a per-CPU hash with plain, non-atomic increments. Map inserts happen
+ * only the first time a (cgroup, syscall) or (cgroup, errno) pair is seen in an interval.
+ * A call is counted at its exit, in the cgroup the task is in at that moment.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "lmp/syscount.h"
+#include "lmp.bpf.h"
+
+/*
+ * Sized for the pairs active within one interval (the agent drains them); entries are
+ * allocated on insert, so memory follows the pairs really seen, not max_entries x CPUs
+ * x 344 bytes.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);
+	__type(key, struct lmp_syscount_key);
+	__type(value, struct lmp_syscount_val);
+} stats SEC(".maps");
+
+/* (cgroup, errno) pairs per interval */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct lmp_syscount_err_key);
+	__type(value, __u64);
+} errors SEC(".maps");
+
+struct start {
+	__u64 ts; /* 0: no call in flight that we saw enter */
+	__u32 nr;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct start);
+} start SEC(".maps");
+
+static const struct lmp_syscount_val zero_val;
+static const __u64 zero_u64;
+
+static __always_inline int handle_enter(long id)
+{
+	struct start *s;
+
+	/* -1: a call skipped by seccomp or ptrace before it had a number */
+	if (id < 0 || lmp_is_self())
+		return 0;
+	s = bpf_task_storage_get(&start, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!s)
+		return 0;
+	s->nr = id < LMP_SYSCOUNT_NR_MAX ? id : LMP_SYSCOUNT_NR_OTHER;
+	s->ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+static __always_inline void count_errno(__u64 cgroup_id, __u32 err)
+{
+	struct lmp_syscount_err_key k = { .cgroup_id = cgroup_id, .err = err };
+	__u64 *n = lmp_map_lookup_or_init(&errors, &k, &zero_u64);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline int handle_exit(long ret)
+{
+	struct lmp_syscount_key k = {};
+	struct lmp_syscount_val *v;
+	struct start *s;
+	__u64 delta;
+	__u32 slot;
+
+	s = bpf_task_storage_get(&start, bpf_get_current_task_btf(), 0, 0);
+	if (!s || !s->ts)
+		return 0; /* entered before attach, by the agent itself, or never returns */
+	delta = bpf_ktime_get_ns() - s->ts;
+	s->ts = 0;
+	k.cgroup_id = bpf_get_current_cgroup_id();
+	k.nr = s->nr;
+	v = lmp_map_lookup_or_init(&stats, &k, &zero_val);
+	if (!v)
+		return 0;
+	/* per-CPU value: plain increments, no lock prefix on the hot path */
+	slot = lmp_log2_slot(delta);
+	if (slot >= LMP_HIST_SLOTS)
+		slot = LMP_HIST_SLOTS - 1;
+	v->lat.slots[slot]++;
+	v->lat.sum += delta;
+	v->lat.count++;
+	if (ret < 0 && ret >= -4095) {
+		v->errors++;
+		count_errno(k.cgroup_id, -ret);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(tp_btf_sys_enter, struct pt_regs *regs, long id)
+{
+	return handle_enter(id);
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(raw_tp_sys_enter, struct pt_regs *regs, long id)
+{
+	return handle_enter(id);
+}
+
+SEC("tp/raw_syscalls/sys_enter")
+int tp_sys_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return handle_enter(ctx->id);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(tp_btf_sys_exit, struct pt_regs *regs, long ret)
+{
+	return handle_exit(ret);
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(raw_tp_sys_exit, struct pt_regs *regs, long ret)
+{
+	return handle_exit(ret);
+}
+
+SEC("tp/raw_syscalls/sys_exit")
+int tp_sys_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return handle_exit(ctx->ret);
+}
+
+char LICENSE[] SEC("license") = "GPL";

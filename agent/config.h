@@ -45,6 +45,8 @@ struct lmp_config {
 	char *log_level;
 	char *disable_hooks; /* comma list of hook kinds never to use (forces fallbacks) */
 	unsigned tcpconnlat_min_ms; /* tcpconnlat: stream connects at least this slow */
+	bool biolatency_queued;		 /* biolatency: start -> complete instead of issue -> */
+	unsigned biosnoop_min_latency_us; /* biosnoop: queue + service threshold */
 	bool json;	    /* `lmp probes --json` */
 	char *agent_url;    /* `lmp top --agent` */
 	bool once;	    /* `lmp top --once` */

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * biolatency: block I/O latency as log2 histograms per (cgroup, disk), aggregated in the
+ * kernel and drained by the agent every interval. Two phases per request: queue (start ->
+ * issue: plugging, I/O scheduler) and, by default, service (issue -> complete: the device);
+ * with --biolatency-queued the second histogram is total (start -> complete) instead, like
+ * libbpf-tools' biolatency -Q.
+ *
+ * Hooks, best first (bpf/blkio.bpf.h has the request tracking and the attribution rule):
+ *   start: tp_btf/raw_tp block_io_start (6.5+) > fentry/kprobe blk_account_io_start >
+ *          tp_btf/raw_tp block_rq_insert
+ *   issue: tp_btf/raw_tp block_rq_issue
+ *   done:  tp_btf/raw_tp block_rq_complete > fentry/kprobe blk_account_io_done
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "lmp/biolatency.h"
+#include "lmp.bpf.h"
+#include "blkio.bpf.h"
+
+const volatile __u32 cfg_queued = 0; /* 1: second histogram is start -> complete */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LMP_BLKIO_AGG_ENTRIES);
+	__type(key, struct lmp_blkio_key);
+	__type(value, struct lmp_hist);
+} hists SEC(".maps");
+
+static const struct lmp_hist zero_hist; /* init value, kept off the 512-byte stack */
+
+static __always_inline void record(struct lmp_blkio_key *key, __u32 phase, __u64 ns)
+{
+	struct lmp_hist *h;
+
+	key->aux = phase;
+	h = lmp_map_lookup_or_init(&hists, key, &zero_hist);
+	if (h)
+		lmp_hist_add(h, ns);
+}
+
+static __always_inline int on_issue(struct request *rq)
+{
+	blkio_issue_track(rq);
+	return 0;
+}
+
+static __always_inline int on_done(struct request *rq, __u32 status, __u32 nr_bytes,
+				   bool all_done)
+{
+	struct lmp_blkio_rq *r = blkio_done(rq, nr_bytes, all_done);
+	struct lmp_blkio_key key = {};
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!r)
+		return 0;
+	key.cgroup_id = r->cgroup_id;
+	key.dev = r->dev;
+	/* without a seen start the queue time is unknown, not zero: leave it out */
+	if (r->flags & LMP_BLKIO_F_STARTED)
+		record(&key, LMP_BIOLAT_QUEUE, r->issue_ns - r->start_ns);
+	if (cfg_queued)
+		record(&key, LMP_BIOLAT_TOTAL, now - r->start_ns);
+	else
+		record(&key, LMP_BIOLAT_SERVICE, now - r->issue_ns);
+	blkio_forget(rq);
+	return 0;
+}
+
+LMP_BLKIO_START_PROGS
+LMP_BLKIO_ISSUE_PROGS
+LMP_BLKIO_DONE_PROGS
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What the block I/O probes (biolatency, biopattern, biosnoop, bitesize) share between the
+ * BPF side and the agent: the (cgroup, disk) key of their aggregation maps and the request
+ * flags, decoded in BPF into bits of our own because the kernel's REQ_* bit positions move
+ * between releases.
+ */
+#ifndef LMP_BLKIO_H
+#define LMP_BLKIO_H
+
+#include "lmp/event.h"
+
+/* dev as the kernel's MKDEV(): major in the top 12 bits, minor in the low 20 */
+#define LMP_BLKIO_MINORBITS 20
+#define LMP_BLKIO_MAJOR(dev) ((dev) >> LMP_BLKIO_MINORBITS)
+#define LMP_BLKIO_MINOR(dev) ((dev) & ((1U << LMP_BLKIO_MINORBITS) - 1))
+
+/* Key of the per-(cgroup, disk) aggregation maps. */
+struct lmp_blkio_key {
+	__u64 cgroup_id; /* cgroup v2 id the I/O is charged to */
+	__u32 dev;	 /* whole disk, MKDEV(major, first_minor) */
+	__u32 aux;	 /* probe-specific: biolatency's phase, 0 elsewhere */
+};
+
+/* Operation (low 8 bits of lmp flags), as in the kernel's enum req_op. */
+enum lmp_blkio_op {
+	LMP_BLKIO_OP_READ = 0,
+	LMP_BLKIO_OP_WRITE = 1,
+	LMP_BLKIO_OP_FLUSH = 2,
+	LMP_BLKIO_OP_DISCARD = 3,
+	LMP_BLKIO_OP_SECURE_ERASE = 5,
+	LMP_BLKIO_OP_WRITE_ZEROES = 9,
+	LMP_BLKIO_OP_OTHER = 0xff, /* zone management, driver private, unknown */
+};
+
+#define LMP_BLKIO_OP_MASK 0xffU
+
+/* Modifier bits above the op, each the kernel's REQ_<name> resolved through CO-RE. */
+#define LMP_BLKIO_F_SYNC (1U << 8)
+#define LMP_BLKIO_F_META (1U << 9)
+#define LMP_BLKIO_F_PRIO (1U << 10)
+#define LMP_BLKIO_F_FUA (1U << 11)
+#define LMP_BLKIO_F_PREFLUSH (1U << 12)
+#define LMP_BLKIO_F_RAHEAD (1U << 13)
+#define LMP_BLKIO_F_BACKGROUND (1U << 14)
+#define LMP_BLKIO_F_NOWAIT (1U << 15)
+/* lmp's own: the request's start (creation / insertion) was seen, so queue time is known */
+#define LMP_BLKIO_F_STARTED (1U << 24)
+
+#endif /* LMP_BLKIO_H */

@@ -26,7 +26,7 @@ struct lmp_cgroup_entry {
 	/* scratch for the owner (identity): memo of the kubelet join, miss bookkeeping */
 	uint64_t memo_gen;
 	int32_t memo_pod, memo_ctr;
-	uint64_t first_miss_ms;
+	uint64_t first_miss_ms, miss_sync;
 	uint32_t miss_refreshes;
 	/* private */
 	uint64_t neg_until_ms;

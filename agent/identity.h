@@ -30,7 +30,7 @@ void lmp_ident_free(struct lmp_ident *ic);
 
 /*
  * Fill *out for cgroup_id. Never fails: an unknown cgroup yields cgroup = NULL and no pod.
- * The strings stay valid until the next lmp_ident_* call.
+ * The strings stay valid until the next lmp_ident_* call or the loop's next turn.
  */
 void lmp_ident_lookup(struct lmp_ident *ic, __u64 cgroup_id, struct lmp_identity *out);
 
@@ -39,5 +39,18 @@ void lmp_ident_lookup(struct lmp_ident *ic, __u64 cgroup_id, struct lmp_identity
  * successful /pods sync. Feeds GET /readyz.
  */
 bool lmp_ident_ready(struct lmp_ident *ic);
+
+/*
+ * Hold-briefly support for new pods. True when cgroup_id belongs to a pod (or container)
+ * the last kubelet reply did not list, a /pods refresh for it is in flight or about to
+ * start, and the cgroup was first seen less than a second ago: the caller may keep the
+ * event back and look it up again after the next sync (lmp_ident_on_sync) or when its
+ * own timer fires; pending turns false by itself after one second, or at once when the
+ * kubelet is failing, so nothing is held for longer. Asking starts the refresh.
+ */
+bool lmp_ident_pending(struct lmp_ident *ic, __u64 cgroup_id);
+
+/* fn(ctx) runs on the loop after every kubelet request, good or failed (NULL: none). */
+void lmp_ident_on_sync(struct lmp_ident *ic, void (*fn)(void *ctx), void *ctx);
 
 #endif /* LMP_IDENTITY_H */

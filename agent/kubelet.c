@@ -170,7 +170,7 @@ static void finish(struct lmp_kubelet *k, struct lmp_podlist *pl, enum lmp_kubel
 		k->st.requests_ok++;
 		k->st.last_sync = wall_now();
 		k->st.pods_known = pl->n_pods;
-		k->st.containers_known = pl->n_ctrs;
+		k->st.containers_known = pl->n_ctrs - pl->stats.n_previous;
 		k->backoff_ms = 0;
 		next = k->o.refresh_ms;
 		/* an unknown pod was asked for while this reply was already on its way */

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Identity: cgroup id -> cgroup path (cgroup.c) -> pod UID and container ID (podpath.c,
+ * parsed once per cgroup) -> namespace, pod and container names from the last kubelet
+ * reply (kubelet.c, podlist.c).
+ *
+ * A lookup on a hit is one cache probe plus, when a new kubelet reply arrived since this
+ * cgroup was last joined against it, two hash probes; the join is memoised in the cgroup
+ * entry with the reply's generation. When the kubelet fails, the last good reply stays in
+ * use (pods that existed keep their names) and the cause is logged once per change.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cgroup.h"
+#include "config.h"
+#include "identity.h"
+#include "kubelet.h"
+#include "log.h"
+#include "loop.h"
+#include "podlist.h"
+
+#define CGROUP_CACHE_MAX 16384 /* cgroups on a busy node: a few thousand */
+#define PRUNE_MS 30000
+#define HOLD_MS 1000	     /* longest an event may wait for a refresh */
+#define MAX_MISS_REFRESHES 3 /* per unknown cgroup; then it waits for the periodic refresh */
+
+struct lmp_ident {
+	struct lmp_loop *loop;
+	struct lmp_cgroup *cg; /* NULL: no cgroup v2 hierarchy */
+	struct lmp_kubelet *kc; /* NULL: outside Kubernetes */
+	struct lmp_podlist *pods; /* last good reply */
+	uint64_t gen;		  /* bumped with every new reply */
+	uint64_t syncs;		  /* requests finished, good or not */
+	int prune_timer;
+	enum lmp_kubelet_err logged_err;
+	long logged_code;
+	uint64_t fails_since_ok;
+	void (*on_sync)(void *ctx);
+	void *on_sync_ctx;
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+static void on_kubelet(void *ctx, struct lmp_podlist *pl, enum lmp_kubelet_err err,
+		       const char *msg)
+{
+	struct lmp_ident *ic = ctx;
+	struct lmp_kubelet_stats st;
+
+	ic->syncs++;
+	lmp_kubelet_stats(ic->kc, &st);
+	if (err == LMP_KUBELET_OK) {
+		if (!ic->pods)
+			lmp_log(LMP_LOG_INFO, "kubelet: %zu pods, %u containers on this node",
+				pl->n_pods, st.containers_known);
+		else if (ic->logged_err != LMP_KUBELET_OK)
+			lmp_log(LMP_LOG_INFO,
+				"kubelet: recovered after %llu failed requests, %zu pods",
+				(unsigned long long)ic->fails_since_ok, pl->n_pods);
+		lmp_podlist_free(ic->pods);
+		ic->pods = pl;
+		ic->gen++;
+		ic->fails_since_ok = 0;
+		ic->logged_err = LMP_KUBELET_OK;
+	} else {
+		ic->fails_since_ok++;
+		/* once per change of cause, not per request and never per event */
+		if (err != ic->logged_err || st.last_http_code != ic->logged_code)
+			lmp_log(LMP_LOG_WARN,
+				"kubelet /pods failed (%s): %s; retrying with back-off, events "
+				"keep cgroup-level identity%s",
+				lmp_kubelet_err_name(err), msg,
+				ic->pods ? " and the pods of the last good reply" : "");
+		ic->logged_err = err;
+		ic->logged_code = st.last_http_code;
+	}
+	if (ic->on_sync)
+		ic->on_sync(ic->on_sync_ctx);
+}
+
+static void on_prune(void *ctx)
+{
+	struct lmp_ident *ic = ctx;
+
+	lmp_cgroup_prune(ic->cg);
+}
+
+/* Join a cgroup entry with the current reply, unless already done for this reply. */
+static void join(struct lmp_ident *ic, struct lmp_cgroup_entry *e)
+{
+	const struct lmp_pod *p;
+	const struct lmp_pod_ctr *c;
+
+	if (e->memo_gen == ic->gen)
+		return;
+	e->memo_gen = ic->gen;
+	e->memo_pod = e->memo_ctr = -1;
+	if (!ic->pods)
+		return;
+	p = lmp_podlist_find_pod(ic->pods, e->pp.pod_uid);
+	c = lmp_podlist_find_ctr(ic->pods, e->pp.container_id);
+	/* the container ID is the stronger key: it also names its pod */
+	if (c && (!p || &ic->pods->pods[c->pod] == p)) {
+		e->memo_ctr = c - ic->pods->ctrs;
+		e->memo_pod = c->pod;
+	} else if (p) {
+		e->memo_pod = p - ic->pods->pods;
+	}
+}
+
+static bool known(const struct lmp_cgroup_entry *e)
+{
+	return e->memo_pod >= 0 && (!e->pp.container_id[0] || e->memo_ctr >= 0);
+}
+
+/*
+ * An unknown pod or container: ask the kubelet again, at most MAX_MISS_REFRESHES times per
+ * cgroup (a leftover cgroup of a deleted pod must not keep the kubelet busy). Returns
+ * whether a refresh that may still name it is in flight or imminent.
+ */
+static bool ask(struct lmp_ident *ic, struct lmp_cgroup_entry *e)
+{
+	if (!e->miss_refreshes || e->miss_sync != ic->syncs) {
+		if (e->miss_refreshes >= MAX_MISS_REFRESHES)
+			return false;
+		e->miss_refreshes++;
+		e->miss_sync = ic->syncs;
+	}
+	return lmp_kubelet_refresh(ic->kc, true);
+}
+
+void lmp_ident_lookup(struct lmp_ident *ic, __u64 cgroup_id, struct lmp_identity *out)
+{
+	struct lmp_cgroup_entry *e;
+
+	memset(out, 0, sizeof(*out));
+	out->cgroup_id = cgroup_id;
+	if (!ic || !ic->cg || !(e = lmp_cgroup_get(ic->cg, cgroup_id)))
+		return;
+	out->cgroup = e->path;
+	if (!e->pp.pod_uid[0])
+		return;
+	out->pod_uid = e->pp.pod_uid;
+	out->container_id = e->pp.container_id[0] ? e->pp.container_id : NULL;
+	if (!ic->kc)
+		return;
+	join(ic, e);
+	if (e->memo_pod >= 0) {
+		const struct lmp_pod *p = &ic->pods->pods[e->memo_pod];
+
+		out->namespace = p->namespace;
+		out->pod = p->name;
+		out->pod_uid = p->uid;
+	}
+	if (e->memo_ctr >= 0)
+		out->container = ic->pods->ctrs[e->memo_ctr].name;
+	if (!known(e)) {
+		if (!e->first_miss_ms)
+			e->first_miss_ms = mono_ms();
+		ask(ic, e);
+	}
+}
+
+bool lmp_ident_pending(struct lmp_ident *ic, __u64 cgroup_id)
+{
+	struct lmp_cgroup_entry *e;
+	uint64_t now;
+
+	if (!ic || !ic->kc || !ic->cg || !(e = lmp_cgroup_get(ic->cg, cgroup_id)) ||
+	    !e->pp.pod_uid[0])
+		return false;
+	join(ic, e);
+	if (known(e))
+		return false;
+	now = mono_ms();
+	if (!e->first_miss_ms)
+		e->first_miss_ms = now;
+	if (now - e->first_miss_ms >= HOLD_MS)
+		return false;
+	return ask(ic, e);
+}
+
+bool lmp_ident_ready(struct lmp_ident *ic)
+{
+	return ic && (!ic->kc || ic->pods);
+}
+
+void lmp_ident_on_sync(struct lmp_ident *ic, void (*fn)(void *ctx), void *ctx)
+{
+	ic->on_sync = fn;
+	ic->on_sync_ctx = ctx;
+}
+
+int lmp_ident_kubelet_stats(const struct lmp_ident *ic, struct lmp_kubelet_stats *out)
+{
+	if (!ic || !ic->kc)
+		return -ENOENT;
+	lmp_kubelet_stats(ic->kc, out);
+	return 0;
+}
+
+/* --kubelet-url, else https://$NODE_IP:10250/pods (downward API status.hostIP), else none */
+static int kubelet_url(const struct lmp_config *cfg, char *buf, size_t len)
+{
+	const char *ip = getenv("NODE_IP");
+
+	if (cfg->kubelet_url && *cfg->kubelet_url)
+		return snprintf(buf, len, "%s", cfg->kubelet_url) < (int)len ? 1 : -ENAMETOOLONG;
+	if (!ip || !*ip)
+		return 0;
+	return snprintf(buf, len, strchr(ip, ':') ? "https://[%s]:10250/pods"
+						  : "https://%s:10250/pods",
+			ip) < (int)len
+		       ? 1
+		       : -ENAMETOOLONG;
+}
+
+static int start_kubelet(struct lmp_ident *ic, const struct lmp_config *cfg, const char *url)
+{
+	unsigned refresh_ms = (cfg->kubelet_refresh ? cfg->kubelet_refresh : 30) * 1000;
+	/* a request never outlasts half a refresh period, nor 10 s */
+	unsigned timeout_ms = refresh_ms / 2 < 1000 ? 1000
+			      : refresh_ms / 2 > 10000 ? 10000
+						       : refresh_ms / 2;
+	struct lmp_kubelet_opts o = {
+		.url = url,
+		.token_file = cfg->kubelet_token_file,
+		.ca_file = cfg->kubelet_ca_file,
+		.insecure_skip_verify = cfg->kubelet_insecure_skip_verify,
+		.refresh_ms = refresh_ms,
+		.connect_timeout_ms = timeout_ms < 3000 ? timeout_ms : 3000,
+		.timeout_ms = timeout_ms,
+	};
+
+	if (cfg->kubelet_insecure_skip_verify)
+		lmp_log(LMP_LOG_WARN, "kubelet: TLS certificate verification is OFF "
+				      "(--kubelet-insecure-skip-verify): anyone on the path can "
+				      "impersonate the kubelet and read the token");
+	lmp_log(LMP_LOG_INFO, "kubelet: %s, refresh every %u s", url, refresh_ms / 1000);
+	return lmp_kubelet_new(&o, ic->loop, on_kubelet, ic, &ic->kc);
+}
+
+int lmp_ident_new(const struct lmp_config *cfg, struct lmp_loop *loop, struct lmp_ident **out)
+{
+	struct lmp_ident *ic = calloc(1, sizeof(*ic));
+	char url[1024];
+	int r;
+
+	if (!ic)
+		return -ENOMEM;
+	ic->loop = loop;
+	ic->gen = 1;
+	ic->prune_timer = -1;
+	/* without a v2 hierarchy events still flow, with cgroup ids only */
+	r = lmp_cgroup_new(cfg->cgroup_root, CGROUP_CACHE_MAX, &ic->cg);
+	if (r == -ENOMEM)
+		goto fail;
+	if (r < 0) {
+		lmp_log_errno(LMP_LOG_WARN, r, "no cgroup v2 hierarchy%s%s: events carry cgroup ids "
+			      "only",
+			      cfg->cgroup_root && *cfg->cgroup_root ? " at " : "",
+			      cfg->cgroup_root ? cfg->cgroup_root : "");
+		ic->cg = NULL;
+	} else {
+		ic->prune_timer = lmp_loop_add_timer(loop, PRUNE_MS, true, on_prune, ic);
+		if (ic->prune_timer < 0) {
+			r = ic->prune_timer;
+			goto fail;
+		}
+	}
+	r = kubelet_url(cfg, url, sizeof(url));
+	if (r < 0)
+		goto fail;
+	if (r == 0) {
+		lmp_log(LMP_LOG_INFO, "no kubelet (--kubelet-url and NODE_IP unset): events carry "
+				      "cgroup paths only");
+	} else {
+		r = start_kubelet(ic, cfg, url);
+		if (r < 0)
+			goto fail;
+	}
+	*out = ic;
+	return 0;
+fail:
+	lmp_ident_free(ic);
+	return r;
+}
+
+void lmp_ident_free(struct lmp_ident *ic)
+{
+	if (!ic)
+		return;
+	lmp_kubelet_free(ic->kc);
+	if (ic->prune_timer > 0)
+		lmp_loop_del_timer(ic->loop, ic->prune_timer);
+	lmp_cgroup_free(ic->cg);
+	lmp_podlist_free(ic->pods);
+	free(ic);
+}

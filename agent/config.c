@@ -104,6 +104,23 @@ static int check_hook_kinds(const char *v, char *err, size_t len)
 	return 0;
 }
 
+static const char *const profile_events[] = { "cpu-clock", "cycles", NULL };
+
+/* "binary:symbol" (user space) or "symbol" (kernel); symbols are C/C++ linkage names */
+static int check_func_target(const char *v, char *err, size_t len)
+{
+	const char *colon = strrchr(v, ':'), *sym = colon ? colon + 1 : v;
+
+	if (!*v)
+		return 0;
+	if ((colon && colon == v) || !*sym || strspn(sym, "abcdefghijklmnopqrstuvwxyz"
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@$") != strlen(sym)) {
+		snprintf(err, len, "expected BINARY:SYMBOL or a kernel function name, got '%s'", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 #define SA "/var/run/secrets/kubernetes.io/serviceaccount"
 
 static const struct lmp_option options[] = {
@@ -155,6 +172,22 @@ static const struct lmp_option options[] = {
 	{ "biosnoop-min-latency-us", "LMP_BIOSNOOP_MIN_LATENCY_US", NULL, OPT_UINT,
 	  OFF(biosnoop_min_latency_us), "1000", 0, 60000000, .cmds = RUN,
 	  .help = "biosnoop probe: report requests whose queue + service time is at least this" },
+	{ "profile-hz", "LMP_PROFILE_HZ", NULL, OPT_UINT, OFF(profile_hz), "49", 1, 1000,
+	  .cmds = RUN, .help = "profile probe: stack samples per second on each CPU" },
+	{ "profile-event", "LMP_PROFILE_EVENT", NULL, OPT_ENUM, OFF(profile_event), "cpu-clock",
+	  .enums = profile_events, .cmds = RUN,
+	  .help = "profile probe: cpu-clock (software timer) or cycles (needs a hardware PMU)" },
+	{ "funclatency-target", "LMP_FUNCLATENCY_TARGET", NULL, OPT_STR, OFF(funclatency_target),
+	  "", .cmds = RUN, .check = check_func_target,
+	  .help = "funclatency probe: BINARY:SYMBOL (uprobe) or a kernel function; unset: off" },
+	{ "funclatency-pid", "LMP_FUNCLATENCY_PID", NULL, OPT_UINT, OFF(funclatency_pid), "0", 0,
+	  4194304, .cmds = RUN, .help = "funclatency probe: only this process (0: every process)" },
+	{ "memleak-pid", "LMP_MEMLEAK_PID", NULL, OPT_UINT, OFF(memleak_pid), "0", 0, 4194304,
+	  .cmds = RUN, .help = "memleak probe: outstanding allocations of this process" },
+	{ "memleak-cgroup", "LMP_MEMLEAK_CGROUP", NULL, OPT_STR, OFF(memleak_cgroup), "",
+	  .cmds = RUN, .help = "memleak probe: every process of this cgroup v2 path (a pod's)" },
+	{ "memleak-kernel", "LMP_MEMLEAK_KERNEL", NULL, OPT_BOOL, OFF(memleak_kernel), "true",
+	  .cmds = RUN, .help = "memleak probe: also kernel allocations (kmalloc, pages, percpu)" },
 	{ "json", NULL, NULL, OPT_BOOL, OFF(json), "false", .cmds = PROBES,
 	  .help = "print the probe table as JSON" },
 	{ "agent", "LMP_AGENT", NULL, OPT_STR, OFF(agent_url), "http://127.0.0.1:9464",

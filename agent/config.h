@@ -47,6 +47,13 @@ struct lmp_config {
 	unsigned tcpconnlat_min_ms; /* tcpconnlat: stream connects at least this slow */
 	bool biolatency_queued;		 /* biolatency: start -> complete instead of issue -> */
 	unsigned biosnoop_min_latency_us; /* biosnoop: queue + service threshold */
+	unsigned profile_hz;	   /* profile: samples per second per CPU */
+	int profile_event;	   /* profile: 0 cpu-clock (software), 1 cycles (hardware) */
+	char *funclatency_target;  /* funclatency: "binary:symbol" or a kernel function */
+	unsigned funclatency_pid;  /* funclatency: only this process (0: all) */
+	unsigned memleak_pid;	   /* memleak: this process (0: none) */
+	char *memleak_cgroup;	   /* memleak: every process of this v2 cgroup ("" none) */
+	bool memleak_kernel;	   /* memleak: also kernel allocations of the target */
 	bool json;	    /* `lmp probes --json` */
 	char *agent_url;    /* `lmp top --agent` */
 	bool once;	    /* `lmp top --once` */

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "ksyms.h"
+#include "out.h"
+#include "stacks.h"
+#include "usyms.h"
+
+struct lmp_stacks {
+	struct lmp_usyms *usyms;
+};
+
+int lmp_stacks_new(struct lmp_stacks **out)
+{
+	struct lmp_stacks *s = calloc(1, sizeof(*s));
+	int err;
+
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	err = lmp_usyms_new(0, &s->usyms);
+	if (err < 0) {
+		free(s);
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
+void lmp_stacks_free(struct lmp_stacks *s)
+{
+	if (!s)
+		return;
+	lmp_usyms_free(s->usyms);
+	free(s);
+}
+
+void lmp_stacks_interval(struct lmp_stacks *s)
+{
+	if (s)
+		lmp_usyms_forget_pids(s->usyms);
+}
+
+int lmp_stacks_read(int fd, __s32 id, __u64 ips[LMP_STACK_DEPTH])
+{
+	int n = 0;
+
+	if (id < 0)
+		return id;
+	if (bpf_map_lookup_elem(fd, &id, ips) < 0)
+		return -errno;
+	while (n < LMP_STACK_DEPTH && ips[n])
+		n++;
+	return n;
+}
+
+void lmp_stacks_delete(int fd, __s32 id)
+{
+	if (id >= 0)
+		bpf_map_delete_elem(fd, &id);
+}
+
+static const char *missing_reason(int n)
+{
+	switch (n) {
+	case -EEXIST:
+		return "[lost: stack map collision]";
+	case -ENOMEM:
+		return "[lost: stack map full]";
+	case -EFAULT:
+		return NULL; /* no stack of this kind (a kernel thread has no user stack) */
+	case -ENOENT:
+		return "[lost: stack evicted]";
+	default:
+		return "[lost: stack unreadable]";
+	}
+}
+
+static const struct lmp_ksyms *kernel_table(void)
+{
+	const struct lmp_ksyms *ks = NULL;
+
+	lmp_ksyms_default(&ks); /* on failure frames print as addresses */
+	return ks;
+}
+
+/*
+ * One frame as text. Frames after the first are return addresses: the instruction after a
+ * call, which for a call that never returns is already the next function. Looking up ip - 1
+ * names the caller correctly; the printed offset stays that of the return address.
+ */
+static void frame_text(struct lmp_stacks *s, bool kernel, __u32 pid, __u64 ip, bool ret_addr,
+		       bool bare, char *buf, size_t len)
+{
+	__u64 look = ret_addr && ip ? ip - 1 : ip, adj = look != ip;
+
+	if (kernel) {
+		const struct lmp_ksym *k;
+		__u64 off;
+
+		k = lmp_ksyms_resolve(kernel_table(), look, &off);
+		if (!k)
+			snprintf(buf, len, bare ? "[unknown]_[k]" : "0x%llx", (unsigned long long)ip);
+		else if (bare)
+			snprintf(buf, len, "%s_[k]", k->name);
+		else if (k->module)
+			snprintf(buf, len, "%s+0x%llx [%s]", k->name,
+				 (unsigned long long)(off + adj), k->module);
+		else
+			snprintf(buf, len, "%s+0x%llx", k->name, (unsigned long long)(off + adj));
+	} else {
+		struct lmp_usym u;
+
+		if (lmp_usyms_resolve(s->usyms, pid, look, &u) < 0)
+			snprintf(buf, len, bare ? "[unknown]" : "0x%llx", (unsigned long long)ip);
+		else if (u.name)
+			snprintf(buf, len, bare ? "%s" : "%s+0x%llx", u.name,
+				 (unsigned long long)(u.offset + adj));
+		else
+			snprintf(buf, len, bare ? "[%s]" : "[%s+0x%llx]", u.module,
+				 (unsigned long long)(u.offset + adj));
+	}
+	if (!bare)
+		return;
+	/* ';' separates frames and ' ' the count: neither may appear inside a frame */
+	for (char *p = buf; *p; p++)
+		if (*p == ';' || *p == ' ')
+			*p = '_';
+}
+
+void lmp_stacks_out(struct lmp_stacks *s, struct lmp_out *o, const char *key, bool kernel,
+		    __u32 pid, const __u64 *ips, int n)
+{
+	char buf[320];
+
+	lmp_out_array_begin(o, key);
+	if (n < 0 && missing_reason(n))
+		lmp_out_str(o, NULL, missing_reason(n));
+	for (int i = 0; i < n; i++) {
+		frame_text(s, kernel, pid, ips[i], i > 0, false, buf, sizeof(buf));
+		lmp_out_str(o, NULL, buf);
+	}
+	lmp_out_array_end(o);
+}
+
+static size_t append(char *buf, size_t len, size_t used, const char *s)
+{
+	int r;
+
+	if (used >= len)
+		return used;
+	r = snprintf(buf + used, len - used, "%s%s", used ? ";" : "", s);
+	return r < 0 ? used : used + r;
+}
+
+void lmp_stacks_folded(struct lmp_stacks *s, const char *comm, __u32 pid, const __u64 *uips,
+		       int un, const __u64 *kips, int kn, char *buf, size_t len)
+{
+	char frame[320], c[32];
+	size_t used = 0;
+
+	if (!len)
+		return;
+	buf[0] = 0;
+	snprintf(c, sizeof(c), "%s", comm && *comm ? comm : "[unknown]");
+	for (char *p = c; *p; p++)
+		if (*p == ';' || *p == ' ')
+			*p = '_';
+	used = append(buf, len, used, c);
+	if (un < 0 && missing_reason(un))
+		used = append(buf, len, used, "[lost]");
+	for (int i = un - 1; i >= 0; i--) {
+		frame_text(s, false, pid, uips[i], i > 0, true, frame, sizeof(frame));
+		used = append(buf, len, used, frame);
+	}
+	if (kn < 0 && missing_reason(kn))
+		used = append(buf, len, used, "[lost]_[k]");
+	for (int i = kn - 1; i >= 0; i--) {
+		frame_text(s, true, pid, kips[i], i > 0, true, frame, sizeof(frame));
+		used = append(buf, len, used, frame);
+	}
+	if (used >= len && len > 4) /* cut: say so rather than end mid-name silently */
+		memcpy(buf + len - 4, "...", 4);
+}

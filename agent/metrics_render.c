@@ -208,6 +208,12 @@ static void render_hist(struct sb *b, const struct lmp_family *f, const struct l
 	const char *name = f->d->name;
 	uint64_t cum = 0;
 
+	/* a zero bucket just below the lowest slot used: histogram_quantile() takes 0 as the lower
+	 * bound of the first bucket, and would otherwise interpolate over [0, 2^(lo+1)) */
+	if (h->lo > 0 && h->lo <= h->hi) {
+		sample_head(b, name, "_bucket", s, f->le[h->lo - 1]);
+		sb_put(b, "0\n", 2);
+	}
 	for (int i = h->lo; i <= h->hi; i++) {
 		cum += h->slots[i];
 		sample_head(b, name, "_bucket", s, f->le[i]);

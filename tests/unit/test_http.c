@@ -6,7 +6,10 @@
  * scrape linted by promtool.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -495,6 +498,108 @@ static void test_http_connection_cap(void **state)
 	free(r.body);
 }
 
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &sl), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/* ask a Prometheus server an instant query; returns the first sample's value or NAN */
+static double prom_query(int port, const char *promql)
+{
+	char url[512], *q;
+	CURL *c = curl_easy_init();
+	struct resp r = { 0 };
+	const char *vs;
+	double v = NAN;
+	json_t *j, *res;
+
+	assert_non_null(c);
+	q = curl_easy_escape(c, promql, 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/v1/query?query=%s", port, q);
+	curl_free(q);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
+	if (curl_easy_perform(c) == CURLE_OK && r.body) {
+		j = json_loads(r.body, 0, NULL);
+		res = json_array_get(json_object_get(json_object_get(j, "data"), "result"), 0);
+		vs = json_string_value(json_array_get(json_object_get(res, "value"), 1));
+		if (vs)
+			v = strtod(vs, NULL);
+		json_decref(j);
+	}
+	free(r.body);
+	curl_easy_cleanup(c);
+	return v;
+}
+
+/*
+ * A real Prometheus (Debian package prometheus) scrapes the server every second; its query
+ * API must return the per-pod histogram series, and a quantile in the right log2 bucket.
+ */
+static void test_http_real_prometheus_scrapes(void **state)
+{
+	struct server *s = *state;
+	char dir[] = "/tmp/lmp-prom-XXXXXX", cfg[128], data[128], log[128], listen[64], cmd[256];
+	int pport = free_port(), st;
+	double count = NAN, up = NAN, p50;
+	pid_t pid;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(cfg, sizeof(cfg), "%s/prometheus.yml", dir);
+	snprintf(data, sizeof(data), "--storage.tsdb.path=%s/data", dir);
+	snprintf(log, sizeof(log), "%s/log", dir);
+	snprintf(listen, sizeof(listen), "--web.listen-address=127.0.0.1:%d", pport);
+	f = fopen(cfg, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+		"scrape_configs:\n"
+		"  - job_name: lmp\n"
+		"    static_configs: [{targets: ['127.0.0.1:%d']}]\n",
+		s->port);
+	fclose(f);
+	snprintf(cfg, sizeof(cfg), "--config.file=%s/prometheus.yml", dir);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		execlp("prometheus", "prometheus", cfg, data, listen, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 300 && !(count >= 0 && up == 1); i++) {
+		usleep(100 * 1000);
+		count = prom_query(pport,
+				   "lmp_tcp_connect_latency_seconds_count{namespace=\"default\","
+				   "pod=\"web-7\",container=\"nginx\"}");
+		up = prom_query(pport, "up{job=\"lmp\"}");
+	}
+	/* slot 16 holds [65536, 131072) ns: the median of 10 values interpolates to 98304 ns */
+	p50 = prom_query(pport, "histogram_quantile(0.5, lmp_tcp_connect_latency_seconds_bucket"
+				"{pod=\"web-7\"})");
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	assert_true(up == 1);
+	assert_true(count == 10);
+	assert_true(fabs(p50 - 98304e-9) < 1e-12);
+}
+
 static void test_http_listen_addresses(void **state)
 {
 	struct lmp_http_opts o = { 0 };
@@ -544,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_http_oversized_headers),
 		cmocka_unit_test(test_http_slow_client_does_not_block),
 		cmocka_unit_test(test_http_connection_cap),
+		cmocka_unit_test(test_http_real_prometheus_scrapes),
 		cmocka_unit_test(test_http_listen_addresses),
 	};
 	int r;

@@ -66,6 +66,10 @@ static const struct lmp_identity pod_b = { .cgroup_id = 2,
 					   .container = "coredns" };
 static const struct lmp_identity host = { .cgroup_id = 3, .cgroup = "/system.slice/x" };
 
+/* label sets of pod_a and pod_b as rendered, without the closing brace */
+#define POD_A "{namespace=\"default\",pod=\"web-1\",container=\"nginx\""
+#define POD_B "{namespace=\"kube-system\",pod=\"dns-7\",container=\"coredns\""
+
 static char *render(struct lmp_metrics *m)
 {
 	char *out = NULL;
@@ -105,28 +109,23 @@ static void test_metrics_counter_and_node_level(void **state)
 	lmp_metrics_set2(m, &lmp_metric_probe_up, NULL, "tcpconnlat", "tp_btf", 1);
 	lmp_metrics_set2(m, &lmp_metric_probe_up, NULL, "llcstat", "", 0);
 	lmp_metrics_add(m, &execs, &pod_a, NULL, 0.5);
-	assert_render_prefix(m, "# HELP lmp_syscalls_total System calls made by the container\n"
-				"# TYPE lmp_syscalls_total counter\n"
-				"lmp_syscalls_total{namespace=\"default\",pod=\"web-1\",container="
-				"\"nginx\","
-				"syscall=\"read\"} 5\n"
-				"lmp_syscalls_total{namespace=\"default\",pod=\"web-1\",container="
-				"\"nginx\","
-				"syscall=\"write\"} 1\n"
-				"lmp_syscalls_total{syscall=\"read\"} 8\n"
-				"# HELP lmp_events_total Events the probe delivered to the agent\n"
-				"# TYPE lmp_events_total counter\n"
-				"lmp_events_total{probe=\"process\"} 42\n"
-				"# HELP lmp_probe_up 1 when the probe is attached, 0 when it could "
-				"not attach on "
-				"this node\n"
-				"# TYPE lmp_probe_up gauge\n"
-				"lmp_probe_up{probe=\"tcpconnlat\",attach=\"tp_btf\"} 1\n"
-				"lmp_probe_up{probe=\"llcstat\",attach=\"\"} 0\n"
-				"# HELP lmp_execs_total Programs executed\n"
-				"# TYPE lmp_execs_total counter\n"
-				"lmp_execs_total{namespace=\"default\",pod=\"web-1\",container="
-				"\"nginx\"} 0.5\n");
+	assert_render_prefix(
+		m, "# HELP lmp_syscalls_total System calls made by the container\n"
+		   "# TYPE lmp_syscalls_total counter\n"
+		   "lmp_syscalls_total" POD_A ",syscall=\"read\"} 5\n"
+		   "lmp_syscalls_total" POD_A ",syscall=\"write\"} 1\n"
+		   "lmp_syscalls_total{syscall=\"read\"} 8\n"
+		   "# HELP lmp_events_total Events the probe delivered to the agent\n"
+		   "# TYPE lmp_events_total counter\n"
+		   "lmp_events_total{probe=\"process\"} 42\n"
+		   "# HELP lmp_probe_up 1 when the probe is attached, 0 when it could not "
+		   "attach on this node\n"
+		   "# TYPE lmp_probe_up gauge\n"
+		   "lmp_probe_up{probe=\"tcpconnlat\",attach=\"tp_btf\"} 1\n"
+		   "lmp_probe_up{probe=\"llcstat\",attach=\"\"} 0\n"
+		   "# HELP lmp_execs_total Programs executed\n"
+		   "# TYPE lmp_execs_total counter\n"
+		   "lmp_execs_total" POD_A "} 0.5\n");
 	assert_int_equal(lmp_metrics_series_count(m), 7);
 	lmp_metrics_free(m);
 }
@@ -151,56 +150,33 @@ static void test_metrics_histogram_buckets(void **state)
 	h.count = 99; /* ignored: _count is the sum of the slots */
 	lmp_metrics_hist_add(m, &iosize, &pod_b, NULL, &h);
 	lmp_metrics_add(m, &connlat, &pod_a, NULL, 1); /* wrong type: ignored */
-	assert_render_prefix(
-		m, "# HELP lmp_tcp_connect_latency_seconds TCP active open latency\n"
-		   "# TYPE lmp_tcp_connect_latency_seconds histogram\n"
-		   "lmp_tcp_connect_latency_seconds_bucket{namespace=\"default\",pod=\"web-"
-		   "1\","
-		   "container=\"nginx\",le=\"1.6e-08\"} 2\n"
-		   "lmp_tcp_connect_latency_seconds_bucket{namespace=\"default\",pod=\"web-"
-		   "1\","
-		   "container=\"nginx\",le=\"3.2e-08\"} 2\n"
-		   "lmp_tcp_connect_latency_seconds_bucket{namespace=\"default\",pod=\"web-"
-		   "1\","
-		   "container=\"nginx\",le=\"6.4e-08\"} 3\n"
-		   "lmp_tcp_connect_latency_seconds_bucket{namespace=\"default\",pod=\"web-"
-		   "1\","
-		   "container=\"nginx\",le=\"+Inf\"} 3\n"
-		   "lmp_tcp_connect_latency_seconds_sum{namespace=\"default\",pod=\"web-1\","
-		   "container=\"nginx\"} 6.3e-08\n"
-		   "lmp_tcp_connect_latency_seconds_count{namespace=\"default\",pod=\"web-"
-		   "1\","
-		   "container=\"nginx\"} 3\n"
-		   "# HELP lmp_block_io_size_bytes Block I/O request size\n"
-		   "# TYPE lmp_block_io_size_bytes histogram\n"
-		   "lmp_block_io_size_bytes_bucket{namespace=\"kube-system\",pod=\"dns-7\","
-		   "container=\"coredns\",le=\"2\"} 4\n"
-		   "lmp_block_io_size_bytes_bucket{namespace=\"kube-system\",pod=\"dns-7\","
-		   "container=\"coredns\",le=\"4\"} 4\n"
-		   "lmp_block_io_size_bytes_bucket{namespace=\"kube-system\",pod=\"dns-7\","
-		   "container=\"coredns\",le=\"8\"} 4\n"
-		   "lmp_block_io_size_bytes_bucket{namespace=\"kube-system\",pod=\"dns-7\","
-		   "container=\"coredns\",le=\"16\"} 4\n"
-		   "lmp_block_io_size_bytes_bucket{namespace=\"kube-system\",pod=\"dns-7\","
-		   "container=\"coredns\",le=\"32\"} 4\n"
-		   "lmp_block_io_size_bytes_bucket{namespace=\"kube-system\",pod=\"dns-7\","
-		   "container=\"coredns\",le=\"64\"} 4\n"
-		   "lmp_block_io_size_bytes_bucket{namespace=\"kube-system\",pod=\"dns-7\","
-		   "container=\"coredns\",le=\"128\"} 4\n"
-		   "lmp_block_io_size_bytes_bucket{namespace=\"kube-system\",pod=\"dns-7\","
-		   "container=\"coredns\",le=\"256\"} 4\n"
-		   "lmp_block_io_size_bytes_bucket{namespace=\"kube-system\",pod=\"dns-7\","
-		   "container=\"coredns\",le=\"512\"} 4\n"
-		   "lmp_block_io_size_bytes_bucket{namespace=\"kube-system\",pod=\"dns-7\","
-		   "container=\"coredns\",le=\"1024\"} 4\n"
-		   "lmp_block_io_size_bytes_bucket{namespace=\"kube-system\",pod=\"dns-7\","
-		   "container=\"coredns\",le=\"2048\"} 5\n"
-		   "lmp_block_io_size_bytes_bucket{namespace=\"kube-system\",pod=\"dns-7\","
-		   "container=\"coredns\",le=\"+Inf\"} 5\n"
-		   "lmp_block_io_size_bytes_sum{namespace=\"kube-system\",pod=\"dns-7\","
-		   "container=\"coredns\"} 1501\n"
-		   "lmp_block_io_size_bytes_count{namespace=\"kube-system\",pod=\"dns-7\","
-		   "container=\"coredns\"} 5\n");
+	/* slot 0 is the lowest: no zero bucket below it; slot 3 gets one at le = 2^3 ns */
+	assert_render_prefix(m,
+			     "# HELP lmp_tcp_connect_latency_seconds TCP active open latency\n"
+			     "# TYPE lmp_tcp_connect_latency_seconds histogram\n"
+			     "lmp_tcp_connect_latency_seconds_bucket" POD_A ",le=\"8e-09\"} 0\n"
+			     "lmp_tcp_connect_latency_seconds_bucket" POD_A ",le=\"1.6e-08\"} 2\n"
+			     "lmp_tcp_connect_latency_seconds_bucket" POD_A ",le=\"3.2e-08\"} 2\n"
+			     "lmp_tcp_connect_latency_seconds_bucket" POD_A ",le=\"6.4e-08\"} 3\n"
+			     "lmp_tcp_connect_latency_seconds_bucket" POD_A ",le=\"+Inf\"} 3\n"
+			     "lmp_tcp_connect_latency_seconds_sum" POD_A "} 6.3e-08\n"
+			     "lmp_tcp_connect_latency_seconds_count" POD_A "} 3\n"
+			     "# HELP lmp_block_io_size_bytes Block I/O request size\n"
+			     "# TYPE lmp_block_io_size_bytes histogram\n"
+			     "lmp_block_io_size_bytes_bucket" POD_B ",le=\"2\"} 4\n"
+			     "lmp_block_io_size_bytes_bucket" POD_B ",le=\"4\"} 4\n"
+			     "lmp_block_io_size_bytes_bucket" POD_B ",le=\"8\"} 4\n"
+			     "lmp_block_io_size_bytes_bucket" POD_B ",le=\"16\"} 4\n"
+			     "lmp_block_io_size_bytes_bucket" POD_B ",le=\"32\"} 4\n"
+			     "lmp_block_io_size_bytes_bucket" POD_B ",le=\"64\"} 4\n"
+			     "lmp_block_io_size_bytes_bucket" POD_B ",le=\"128\"} 4\n"
+			     "lmp_block_io_size_bytes_bucket" POD_B ",le=\"256\"} 4\n"
+			     "lmp_block_io_size_bytes_bucket" POD_B ",le=\"512\"} 4\n"
+			     "lmp_block_io_size_bytes_bucket" POD_B ",le=\"1024\"} 4\n"
+			     "lmp_block_io_size_bytes_bucket" POD_B ",le=\"2048\"} 5\n"
+			     "lmp_block_io_size_bytes_bucket" POD_B ",le=\"+Inf\"} 5\n"
+			     "lmp_block_io_size_bytes_sum" POD_B "} 1501\n"
+			     "lmp_block_io_size_bytes_count" POD_B "} 5\n");
 	lmp_metrics_free(m);
 }
 
@@ -218,9 +194,11 @@ static void test_metrics_histogram_range_only_widens(void **state)
 	h.slots[12] = 2;
 	lmp_metrics_hist_add(m, &connlat, &pod_a, NULL, &h);
 	out = render(m);
-	/* buckets from slot 12 (le 2^13 ns) to slot 39 (le 2^40 ns), cumulative */
+	/* buckets from slot 12 (le 2^13 ns) to slot 39 (le 2^40 ns), cumulative, after a zero
+	 * bucket at the lower bound of slot 12 */
+	assert_non_null(strstr(out, "le=\"4.096e-06\"} 0\n"));
+	assert_null(strstr(out, "le=\"2.048e-06\""));
 	assert_non_null(strstr(out, "le=\"8.192e-06\"} 2\n"));
-	assert_null(strstr(out, "le=\"4.096e-06\""));
 	assert_non_null(strstr(out, "le=\"0.002097152\"} 3\n"));
 	assert_non_null(strstr(out, "le=\"1099.511627776\"} 4\n"));
 	assert_non_null(strstr(out, "le=\"+Inf\"} 4\n"));
@@ -338,18 +316,13 @@ static void test_metrics_expire_removes_only_stale(void **state)
 	lmp_metrics_add(m, &syscalls, &pod_a, "read", 1);
 	lmp_metrics_add(m, &syscalls, &pod_b, "read", 1);
 	assert_int_equal(lmp_metrics_series_count(m), 3);
-	assert_render_prefix(m,
-			     "# HELP lmp_syscalls_total System calls made by the container\n"
-			     "# TYPE lmp_syscalls_total counter\n"
-			     "lmp_syscalls_total{namespace=\"kube-system\",pod=\"dns-7\",container="
-			     "\"coredns\","
-			     "syscall=\"read\"} 2\n"
-			     "lmp_syscalls_total{syscall=\"read\"} 1\n"
-			     "lmp_syscalls_total{namespace=\"default\",pod=\"web-1\",container="
-			     "\"nginx\","
-			     "syscall=\"read\"} 1\n"
-			     "# HELP lmp_tcp_connect_latency_seconds TCP active open latency\n"
-			     "# TYPE lmp_tcp_connect_latency_seconds histogram\n");
+	assert_render_prefix(m, "# HELP lmp_syscalls_total System calls made by the container\n"
+				"# TYPE lmp_syscalls_total counter\n"
+				"lmp_syscalls_total" POD_B ",syscall=\"read\"} 2\n"
+				"lmp_syscalls_total{syscall=\"read\"} 1\n"
+				"lmp_syscalls_total" POD_A ",syscall=\"read\"} 1\n"
+				"# HELP lmp_tcp_connect_latency_seconds TCP active open latency\n"
+				"# TYPE lmp_tcp_connect_latency_seconds histogram\n");
 	/* everything of pods expires eventually, node-level series never */
 	assert_int_equal(lmp_metrics_expire(m, 1e6, 60), 2);
 	assert_int_equal(lmp_metrics_series_count(m), 1);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <bpf/libbpf.h>
 
 #include "probe.h"
 #include "decode_flags.h"
@@ -163,4 +164,24 @@ int lmp_ksym_ranges(const char *path, const char *const *names, size_t n,
 		found++;
 	}
 	return found;
+}
+
+void lmp_extra_tracepoints(struct lmp_probe *p, const char *group, const struct lmp_extra_tp *x,
+			   size_t n)
+{
+	const struct lmp_probe_desc *d = p->desc;
+	bool tracepoint = false;
+
+	for (size_t i = 0; i < d->n_hooks; i++)
+		if (p->chosen[i] && strcmp(d->hooks[i].group, group) == 0)
+			tracepoint = d->hooks[i].kind == LMP_HOOK_TRACEPOINT;
+	for (size_t i = 0; i < n; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(p->obj, x[i].prog);
+		const char *why = "";
+
+		if (prog)
+			bpf_program__set_autoload(prog, tracepoint &&
+								lmp_feature_hook(NULL, LMP_HOOK_TRACEPOINT,
+										 x[i].tracepoint, &why));
+	}
 }

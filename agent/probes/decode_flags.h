@@ -58,4 +58,19 @@ struct lmp_ksym_range {
 int lmp_ksym_ranges(const char *path, const char *const *names, size_t n,
 		    struct lmp_ksym_range *out);
 
+/*
+ * Syscall probes follow several system calls but list one of them in their hooks table
+ * (a group must have an alternative on every kernel, and e.g. open(2) does not exist on
+ * arm64). The others ride along: each such program loads only when its group chose the
+ * tracepoint kind and its own tracepoint exists here; with a raw sys_enter/sys_exit
+ * fallback chosen instead, that one program covers every call. Call from .configure.
+ */
+struct lmp_probe;
+struct lmp_extra_tp {
+	const char *prog;	/* BPF program name */
+	const char *tracepoint; /* "syscalls/sys_enter_openat2" */
+};
+void lmp_extra_tracepoints(struct lmp_probe *p, const char *group, const struct lmp_extra_tp *x,
+			   size_t n);
+
 #endif /* LMP_DECODE_FLAGS_H */

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "feature.h"
 #include "log.h"
+#include "probes/decode_flags.h"
 
 enum opt_type {
 	OPT_STR,
@@ -121,6 +122,15 @@ static int check_func_target(const char *v, char *err, size_t len)
 	return 0;
 }
 
+static int check_signal_list(const char *v, char *err, size_t len)
+{
+	__u64 mask;
+
+	return lmp_signal_mask_parse(v, &mask, err, len);
+}
+
+static const char *const capable_streams[] = { "audited", "denied", "all", NULL };
+
 #define SA "/var/run/secrets/kubernetes.io/serviceaccount"
 
 static const struct lmp_option options[] = {
@@ -188,6 +198,12 @@ static const struct lmp_option options[] = {
 	  .cmds = RUN, .help = "memleak probe: every process of this cgroup v2 path (a pod's)" },
 	{ "memleak-kernel", "LMP_MEMLEAK_KERNEL", NULL, OPT_BOOL, OFF(memleak_kernel), "true",
 	  .cmds = RUN, .help = "memleak probe: also kernel allocations (kmalloc, pages, percpu)" },
+	{ "sigsnoop-ignore", "LMP_SIGSNOOP_IGNORE", NULL, OPT_STR, OFF(sigsnoop_ignore),
+	  "SIGCHLD,SIGURG", .cmds = RUN, .check = check_signal_list,
+	  .help = "sigsnoop probe: signals not followed (comma list of names/numbers, or 'none')" },
+	{ "capable-stream", "LMP_CAPABLE_STREAM", NULL, OPT_ENUM, OFF(capable_stream), "audited",
+	  .enums = capable_streams, .cmds = RUN,
+	  .help = "capable probe: events for audited denials, every denial, or all checks" },
 	{ "json", NULL, NULL, OPT_BOOL, OFF(json), "false", .cmds = PROBES,
 	  .help = "print the probe table as JSON" },
 	{ "agent", "LMP_AGENT", NULL, OPT_STR, OFF(agent_url), "http://127.0.0.1:9464",

@@ -54,6 +54,8 @@ struct lmp_config {
 	unsigned memleak_pid;	   /* memleak: this process (0: none) */
 	char *memleak_cgroup;	   /* memleak: every process of this v2 cgroup ("" none) */
 	bool memleak_kernel;	   /* memleak: also kernel allocations of the target */
+	char *sigsnoop_ignore; /* sigsnoop: signals neither followed nor counted */
+	int capable_stream;    /* capable: 0 audited denials, 1 every denial, 2 every check */
 	bool json;	    /* `lmp probes --json` */
 	char *agent_url;    /* `lmp top --agent` */
 	bool once;	    /* `lmp top --once` */

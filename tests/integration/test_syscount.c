@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * syscount against the real kernel: a process alone in a fresh cgroup makes N getppid()
+ * calls and M open() calls that fail with ENOENT; the agent's summaries for that cgroup,
+ * summed over intervals, must show exactly N getppid calls with a latency, M failed openat
+ * calls and M ENOENT errors. Run once per working hook kind (tp_btf, raw_tp, tracepoint);
+ * the per-pod metric families must appear on /metrics.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+struct tally {
+	__u64 cgid;
+	long getppid, getppid_errors, openat, openat_errors, enoent, other_errnos;
+	double getppid_total_s, getppid_p50_s;
+	int lines;
+};
+
+/* every summary line of our cgroup adds to the tally; never "matches", so all are read */
+static bool add_summary(json_t *ev, void *ctx)
+{
+	struct tally *t = ctx;
+	const char *probe = json_string_value(json_object_get(ev, "probe"));
+	json_t *sc, *errnos, *v;
+	const char *name;
+	size_t i;
+
+	if (!probe || strcmp(probe, "syscount") ||
+	    (__u64)json_integer_value(json_object_get(ev, "cgroup_id")) != t->cgid)
+		return false;
+	assert_string_equal(json_string_value(json_object_get(ev, "event")), "summary");
+	t->lines++;
+	json_array_foreach(json_object_get(ev, "syscalls"), i, sc)
+	{
+		name = json_string_value(json_object_get(sc, "syscall"));
+		if (!strcmp(name, "getppid")) {
+			assert_int_equal(json_integer_value(json_object_get(sc, "nr")), SYS_getppid);
+			t->getppid += json_integer_value(json_object_get(sc, "count"));
+			t->getppid_errors += json_integer_value(json_object_get(sc, "errors"));
+			t->getppid_total_s += json_real_value(json_object_get(sc, "total_s"));
+			if (json_real_value(json_object_get(sc, "p50_s")) > t->getppid_p50_s)
+				t->getppid_p50_s = json_real_value(json_object_get(sc, "p50_s"));
+		} else if (!strcmp(name, "openat")) {
+			t->openat += json_integer_value(json_object_get(sc, "count"));
+			t->openat_errors += json_integer_value(json_object_get(sc, "errors"));
+		}
+	}
+	errnos = json_object_get(ev, "errnos");
+	assert_true(json_is_object(errnos));
+	json_object_foreach(errnos, name, v)
+	{
+		if (!strcmp(name, "ENOENT"))
+			t->enoent += json_integer_value(v);
+		else
+			t->other_errnos += json_integer_value(v);
+	}
+	return false;
+}
+
+/* fork a child that joins cgroup `path` and makes n getppid and m failing open calls */
+static pid_t spawn_workload(const char *path, int n, int m)
+{
+	char procs[4200], missing[128], pid[16];
+	pid_t child = fork();
+
+	if (child != 0)
+		return child;
+	/* raw calls only between fork and _exit: nothing else may land in the cgroup */
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	snprintf(missing, sizeof(missing), "/nonexistent-lmp-syscount-%d/file", getpid());
+	int fd = open(procs, O_WRONLY);
+
+	if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
+		_exit(10);
+	close(fd);
+	for (int i = 0; i < n; i++)
+		syscall(SYS_getppid);
+	for (int i = 0; i < m; i++)
+		if (open(missing, O_RDONLY) >= 0 || errno != ENOENT)
+			_exit(11);
+	_exit(0);
+}
+
+static void run_workload(const char *disable, const char *attach_line, int n, int m)
+{
+	struct lmp_test_agent a;
+	struct tally t = { 0 };
+	char cg[4096], rel[128];
+	const char *args[12] = { "--probes", "syscount", "--interval", "1", "--top", "1000" };
+	int na = 6, st;
+	pid_t child;
+
+	lmp_test_require_root();
+	snprintf(rel, sizeof(rel), "lmp-test/syscount-%d-%s", getpid(), disable ? disable : "none");
+	for (char *c = rel; *c; c++)
+		if (*c == ',')
+			*c = '_';
+	assert_int_equal(lmp_test_cgroup_create(rel, cg, sizeof(cg), &t.cgid), 0);
+	if (disable) {
+		args[na++] = "--disable-hooks";
+		args[na++] = disable;
+	}
+	args[na] = NULL;
+	assert_int_equal(lmp_test_agent_start(&a, args), 0);
+	assert_true(lmp_test_agent_stderr_has(&a, attach_line));
+
+	child = spawn_workload(cg, n, m);
+	assert_true(child > 0);
+	st = lmp_test_wait_child(child);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+
+	/* the calls may straddle interval ends: sum every line until all are in, then give
+	 * a further interval so that a surplus (double counting) would show */
+	for (int waited = 0; waited < 8000 && (t.getppid < n || t.enoent < m); waited += 500) {
+		memset(&t.getppid, 0, sizeof(t) - offsetof(struct tally, getppid));
+		lmp_test_agent_pump(&a, 500);
+		lmp_test_agent_wait(&a, 0, add_summary, &t);
+	}
+	lmp_test_agent_pump(&a, 1500);
+	memset(&t.getppid, 0, sizeof(t) - offsetof(struct tally, getppid));
+	lmp_test_agent_wait(&a, 0, add_summary, &t);
+
+	assert_true(t.lines >= 1);
+	assert_int_equal(t.getppid, n);
+	assert_int_equal(t.getppid_errors, 0);
+	assert_true(t.getppid_total_s > 0);
+	assert_true(t.getppid_total_s < 1.0 * n); /* getppid does not take a second */
+	assert_true(t.getppid_p50_s > 0);
+	assert_int_equal(t.openat, m);
+	assert_int_equal(t.openat_errors, m);
+	assert_int_equal(t.enoent, m);
+	assert_int_equal(t.other_errnos, 0);
+
+	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
+	assert_true(WIFEXITED(a.status));
+	assert_int_equal(WEXITSTATUS(a.status), 0);
+	assert_int_equal(a.bad_lines, 0);
+	lmp_test_agent_free(&a);
+	lmp_test_cgroup_remove(cg);
+}
+
+static void test_tp_btf(void **state)
+{
+	run_workload(NULL, "probe syscount: attached (enter=tp_btf,exit=tp_btf)", 5000, 37);
+}
+
+static void test_raw_tp(void **state)
+{
+	run_workload("tp_btf", "probe syscount: attached (enter=raw_tp,exit=raw_tp)", 1000, 11);
+}
+
+static void test_tracepoint(void **state)
+{
+	run_workload("tp_btf,raw_tp", "probe syscount: attached (enter=tracepoint,exit=tracepoint)",
+		     1000, 11);
+}
+
+/* the families exist on /metrics and hold at least our calls (non-pod cgroups share one
+ * series outside Kubernetes, so other processes may add to them) */
+static void test_metrics(void **state)
+{
+	struct lmp_test_agent a;
+	char cg[4096], rel[128], port[16], listen[64], cmd[256], line[4096];
+	long count = 0, enoent = 0;
+	__u64 cgid;
+	FILE *f;
+	pid_t child;
+
+	lmp_test_require_root();
+	snprintf(rel, sizeof(rel), "lmp-test/syscount-metrics-%d", getpid());
+	assert_int_equal(lmp_test_cgroup_create(rel, cg, sizeof(cg), &cgid), 0);
+	snprintf(port, sizeof(port), "%d", 30000 + getpid() % 20000);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%s", port);
+	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){ "--probes", "syscount",
+									 "--interval", "1",
+									 "--listen", listen, NULL }),
+			 0);
+	child = spawn_workload(cg, 3000, 23);
+	assert_int_equal(WEXITSTATUS(lmp_test_wait_child(child)), 0);
+	lmp_test_agent_pump(&a, 2500);
+	snprintf(cmd, sizeof(cmd), "curl -sf http://%s/metrics", listen);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "lmp_syscall_latency_seconds_count{", 34) &&
+		    strstr(line, "syscall=\"getppid\""))
+			count += atol(strrchr(line, ' ') + 1);
+		if (!strncmp(line, "lmp_syscall_errors_total{", 25) &&
+		    strstr(line, "errno=\"ENOENT\""))
+			enoent += atol(strrchr(line, ' ') + 1);
+	}
+	assert_int_equal(pclose(f), 0);
+	assert_true(count >= 3000);
+	assert_true(enoent >= 23);
+	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
+	lmp_test_agent_free(&a);
+	lmp_test_cgroup_remove(cg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tp_btf),
+		cmocka_unit_test(test_raw_tp),
+		cmocka_unit_test(test_tracepoint),
+		cmocka_unit_test(test_metrics),
+	};
+
+	return cmocka_run_group_tests_name("syscount", tests, NULL, NULL);
+}

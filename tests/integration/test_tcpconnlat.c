@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * tcpconnlat against the real kernel. A process in a fresh cgroup makes K connects to an
+ * IPv4 and K to an IPv6 loopback listener, then one connect that is slow for a known reason:
+ * the listener's accept queue (backlog 0) is full, so its SYN is dropped and retransmitted
+ * after the initial RTO (1 s), once the test has made room. The per-cgroup histogram must
+ * count exactly 2K + 2 connects; exactly one "connect" event (over --tcpconnlat-min-ms 500)
+ * must name that socket's ports, the caller's pid and the cgroup. The slow handshake
+ * completes in a timer softirq, where the current task is unrelated: the right cgroup there
+ * proves the socket's cgroup is used. Run for each working hook kind.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define K 5
+
+struct listener {
+	int fd;
+	int port;
+};
+
+static struct listener listen_on(int family, int backlog)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len = family == AF_INET ? sizeof(struct sockaddr_in) :
+					    sizeof(struct sockaddr_in6);
+	struct listener l;
+
+	ss.ss_family = family;
+	if (family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+	l.fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(l.fd >= 0);
+	assert_int_equal(bind(l.fd, (struct sockaddr *)&ss, len), 0);
+	assert_int_equal(listen(l.fd, backlog), 0);
+	assert_int_equal(getsockname(l.fd, (struct sockaddr *)&ss, &len), 0);
+	l.port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+					   ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return l;
+}
+
+static int connect_to(int family, int port)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len = family == AF_INET ? sizeof(struct sockaddr_in) :
+					    sizeof(struct sockaddr_in6);
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ss.ss_family = family;
+	if (family == AF_INET) {
+		((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		((struct sockaddr_in *)&ss)->sin_port = htons(port);
+	} else {
+		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+	}
+	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0)
+		return -1;
+	return fd;
+}
+
+static int peer_port(int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	assert_int_equal(getpeername(fd, (struct sockaddr *)&sin, &len), 0);
+	return ntohs(sin.sin_port);
+}
+
+/*
+ * The child: join the cgroup, K fast connects per family, one to the slow listener that
+ * fills its queue, a byte on `ready`, then the connect whose SYN is dropped.
+ */
+static pid_t spawn_client(const char *cg, int port4, int port6, int slow_port, int ready)
+{
+	char procs[4200], pid[16];
+	pid_t child = fork();
+	int fd, keep[2 * K + 2], nk = 0;
+
+	if (child != 0)
+		return child;
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	fd = open(procs, O_WRONLY);
+	if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
+		_exit(10);
+	close(fd);
+	for (int i = 0; i < K; i++) {
+		if ((keep[nk++] = connect_to(AF_INET, port4)) < 0)
+			_exit(11);
+		if ((keep[nk++] = connect_to(AF_INET6, port6)) < 0)
+			_exit(12);
+	}
+	if ((keep[nk++] = connect_to(AF_INET, slow_port)) < 0)
+		_exit(13);
+	if (write(ready, "x", 1) != 1)
+		_exit(14);
+	if ((keep[nk++] = connect_to(AF_INET, slow_port)) < 0)
+		_exit(15);
+	for (int i = 0; i < nk; i++)
+		close(keep[i]);
+	_exit(0);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct tally {
+	__u64 cgid;
+	long connects, failed, events;
+	json_t *event;
+};
+
+static bool add(json_t *ev, void *ctx)
+{
+	struct tally *t = ctx;
+	const char *probe = json_string_value(json_object_get(ev, "probe"));
+	const char *event = json_string_value(json_object_get(ev, "event"));
+
+	if (!probe || strcmp(probe, "tcpconnlat") ||
+	    (__u64)json_integer_value(json_object_get(ev, "cgroup_id")) != t->cgid)
+		return false;
+	if (!strcmp(event, "summary")) {
+		t->connects += json_integer_value(json_object_get(ev, "connects"));
+		t->failed += json_integer_value(json_object_get(ev, "failed"));
+	} else {
+		assert_string_equal(event, "connect");
+		t->events++;
+		t->event = ev;
+	}
+	return false;
+}
+
+static void run(const char *disable, const char *attach_line)
+{
+	struct lmp_test_agent a;
+	struct listener l4, l6, slow;
+	struct tally t = { 0 };
+	char cg[4096], rel[128];
+	const char *args[12] = { "--probes", "tcpconnlat", "--interval", "1", "--top", "1000",
+				 "--tcpconnlat-min-ms", "500" };
+	int na = 8, ready[2], first = -1, second = -1, slow_port_client = 0, st;
+	long t_ready = 0, end;
+	json_t *ev;
+	pid_t child;
+
+	lmp_test_require_root();
+	snprintf(rel, sizeof(rel), "lmp-test/tcpconnlat-%d-%s", getpid(), disable ? disable : "none");
+	for (char *c = rel; *c; c++)
+		if (*c == ',')
+			*c = '_';
+	assert_int_equal(lmp_test_cgroup_create(rel, cg, sizeof(cg), &t.cgid), 0);
+	if (disable) {
+		args[na++] = "--disable-hooks";
+		args[na++] = disable;
+	}
+	args[na] = NULL;
+	assert_int_equal(lmp_test_agent_start(&a, args), 0);
+	assert_true(lmp_test_agent_stderr_has(&a, attach_line));
+
+	l4 = listen_on(AF_INET, 64);
+	l6 = listen_on(AF_INET6, 64);
+	slow = listen_on(AF_INET, 0); /* holds one established connection, drops the next SYN */
+	assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+	child = spawn_client(cg, l4.port, l6.port, slow.port, ready[1]);
+	assert_true(child > 0);
+	close(ready[1]);
+
+	/* serve: accept the fast ones; 300 ms after `ready`, take the queued slow connection
+	 * so the retransmitted SYN finds room; then accept that one and note its port */
+	end = now_ms() + 10000;
+	while (second < 0 && now_ms() < end) {
+		struct pollfd pf[4] = { { l4.fd, POLLIN, 0 }, { l6.fd, POLLIN, 0 },
+					{ ready[0], POLLIN, 0 },
+					{ slow.fd, t_ready && first >= 0 ? POLLIN : 0, 0 } };
+		char b;
+
+		poll(pf, 4, 50);
+		for (int i = 0; i < 2; i++)
+			if (pf[i].revents & POLLIN)
+				close(accept(pf[i].fd, NULL, NULL));
+		if ((pf[2].revents & POLLIN) && !t_ready && read(ready[0], &b, 1) == 1)
+			t_ready = now_ms();
+		if (t_ready && first < 0 && now_ms() - t_ready >= 300)
+			first = accept(slow.fd, NULL, NULL);
+		else if (first >= 0 && (pf[3].revents & POLLIN))
+			second = accept(slow.fd, NULL, NULL);
+	}
+	assert_true(first >= 0);
+	assert_true(second >= 0);
+	slow_port_client = peer_port(second);
+	st = lmp_test_wait_child(child);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+
+	for (int waited = 0; waited < 6000 && (t.connects < 2 * K + 2 || !t.events); waited += 500) {
+		memset(&t.connects, 0, sizeof(t) - offsetof(struct tally, connects));
+		lmp_test_agent_pump(&a, 500);
+		lmp_test_agent_wait(&a, 0, add, &t);
+	}
+	lmp_test_agent_pump(&a, 1500); /* an interval more: a surplus would show */
+	memset(&t.connects, 0, sizeof(t) - offsetof(struct tally, connects));
+	lmp_test_agent_wait(&a, 0, add, &t);
+
+	assert_int_equal(t.connects, 2 * K + 2);
+	assert_int_equal(t.failed, 0);
+	assert_int_equal(t.events, 1);
+	ev = t.event;
+	assert_int_equal(json_integer_value(json_object_get(ev, "pid")), child);
+	assert_int_equal(json_integer_value(json_object_get(ev, "tid")), child);
+	assert_string_equal(json_string_value(json_object_get(ev, "comm")),
+			    "test_tcpconnlat");
+	assert_string_equal(json_string_value(json_object_get(ev, "family")), "ipv4");
+	assert_string_equal(json_string_value(json_object_get(ev, "saddr")), "127.0.0.1");
+	assert_string_equal(json_string_value(json_object_get(ev, "daddr")), "127.0.0.1");
+	assert_int_equal(json_integer_value(json_object_get(ev, "sport")), slow_port_client);
+	assert_int_equal(json_integer_value(json_object_get(ev, "dport")), slow.port);
+	/* the SYN was answered only on its retransmission, one initial RTO (1 s) later */
+	assert_true(json_real_value(json_object_get(ev, "latency_s")) >= 0.9);
+	assert_true(json_real_value(json_object_get(ev, "latency_s")) < 5);
+
+	close(first);
+	close(second);
+	close(l4.fd);
+	close(l6.fd);
+	close(slow.fd);
+	close(ready[0]);
+	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
+	assert_int_equal(WEXITSTATUS(a.status), 0);
+	assert_int_equal(a.bad_lines, 0);
+	lmp_test_agent_free(&a);
+	lmp_test_cgroup_remove(cg);
+}
+
+static void test_tp_btf(void **state)
+{
+	run(NULL, "probe tcpconnlat: attached (connect=tp_btf)");
+}
+
+static void test_raw_tp(void **state)
+{
+	run("tp_btf", "probe tcpconnlat: attached (connect=raw_tp)");
+}
+
+static void test_tracepoint(void **state)
+{
+	run("tp_btf,raw_tp", "probe tcpconnlat: attached (connect=tracepoint)");
+}
+
+/* a refused connect (no listener) leaves SYN_SENT for CLOSE: counted as failed, no event */
+static void test_refused_counts_failed(void **state)
+{
+	struct lmp_test_agent a;
+	struct tally t = { 0 };
+	char cg[4096], rel[128], procs[4200], pid[16];
+	struct listener l;
+	int port, st;
+	pid_t child;
+
+	lmp_test_require_root();
+	snprintf(rel, sizeof(rel), "lmp-test/tcpconnlat-refused-%d", getpid());
+	assert_int_equal(lmp_test_cgroup_create(rel, cg, sizeof(cg), &t.cgid), 0);
+	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){ "--probes", "tcpconnlat",
+									 "--interval", "1",
+									 "--tcpconnlat-min-ms", "0",
+									 NULL }),
+			 0);
+	l = listen_on(AF_INET, 1); /* a port nobody listens on once closed */
+	port = l.port;
+	close(l.fd);
+	child = fork();
+	if (child == 0) {
+		int fd;
+
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		fd = open(procs, O_WRONLY);
+		if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
+			_exit(10);
+		close(fd);
+		for (int i = 0; i < 3; i++)
+			if (connect_to(AF_INET, port) >= 0 || errno != ECONNREFUSED)
+				_exit(11);
+		_exit(0);
+	}
+	st = lmp_test_wait_child(child);
+	assert_int_equal(WEXITSTATUS(st), 0);
+	for (int waited = 0; waited < 5000 && t.failed < 3; waited += 500) {
+		memset(&t.connects, 0, sizeof(t) - offsetof(struct tally, connects));
+		lmp_test_agent_pump(&a, 500);
+		lmp_test_agent_wait(&a, 0, add, &t);
+	}
+	assert_int_equal(t.failed, 3);
+	assert_int_equal(t.connects, 0);
+	assert_int_equal(t.events, 0); /* even with --tcpconnlat-min-ms 0: only completions */
+	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
+	lmp_test_agent_free(&a);
+	lmp_test_cgroup_remove(cg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tp_btf),
+		cmocka_unit_test(test_raw_tp),
+		cmocka_unit_test(test_tracepoint),
+		cmocka_unit_test(test_refused_counts_failed),
+	};
+
+	return cmocka_run_group_tests_name("tcpconnlat", tests, NULL, NULL);
+}

@@ -218,6 +218,37 @@ static void test_usyms_cache_hits(void **state)
 	lmp_usyms_free(NULL);
 }
 
+/* uprobe targets: the file offset of a function, checked against where it is mapped */
+static void test_usyms_func_offset_matches_mapping(void **state)
+{
+	void *addr = dlsym(RTLD_DEFAULT, "malloc");
+	unsigned long long start, end, pgoff;
+	__u64 off = 0, want = 0;
+	char line[512], path[256] = "";
+	Dl_info info;
+	FILE *f;
+
+	assert_non_null(addr);
+	assert_true(dladdr(addr, &info) != 0);
+	f = fopen("/proc/self/maps", "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx %*s %llx %*s %*s %255s", &start, &end, &pgoff, path) == 4 &&
+		    (uintptr_t)addr >= start && (uintptr_t)addr < end)
+			want = (uintptr_t)addr - start + pgoff;
+	}
+	fclose(f);
+	assert_true(want != 0);
+	assert_int_equal(lmp_usyms_func_offset(info.dli_fname, "malloc", &off), 0);
+	assert_int_equal(off, want);
+	/* versioned twice in glibc (@GLIBC_2.2.5 and @@GLIBC_2.17): still one answer */
+	assert_int_equal(lmp_usyms_func_offset(info.dli_fname, "clock_nanosleep", &off), 0);
+	assert_int_equal(lmp_usyms_func_offset(info.dli_fname, "no_such_fn_xyz", &off), -ENOENT);
+	assert_int_equal(lmp_usyms_func_offset("/proc/self/exe", "usyms_test_static_fn", &off), 0);
+	assert_int_equal(lmp_usyms_func_offset("/etc/passwd", "malloc", &off), -ENOEXEC);
+	assert_int_equal(lmp_usyms_func_offset("/nonexistent", "malloc", &off), -ENOENT);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +260,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_usyms_mapped_non_elf),
 		cmocka_unit_test(test_usyms_cache_bound_evicts),
 		cmocka_unit_test(test_usyms_cache_hits),
+		cmocka_unit_test(test_usyms_func_offset_matches_mapping),
 	};
 	const char *slash = strrchr(argv[0], '/');
 

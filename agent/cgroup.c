@@ -395,13 +395,13 @@ static void idx_del(struct lmp_cgroup *cg, size_t h)
 
 static void remove_at(struct lmp_cgroup *cg, struct lmp_cgroup_entry *e)
 {
-	size_t slot, i = e - cg->ents, last = cg->n - 1;
+	size_t slot = 0, i = e - cg->ents, last = cg->n - 1;
 
 	find(cg, e->id, &slot);
 	idx_del(cg, slot);
 	free(e->path);
 	if (i != last) { /* keep the array dense: the last entry fills the hole */
-		size_t s2;
+		size_t s2 = 0;
 
 		find(cg, cg->ents[last].id, &s2);
 		cg->ents[i] = cg->ents[last];

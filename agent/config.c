@@ -204,6 +204,8 @@ static const struct lmp_option options[] = {
 	{ "capable-stream", "LMP_CAPABLE_STREAM", NULL, OPT_ENUM, OFF(capable_stream), "audited",
 	  .enums = capable_streams, .cmds = RUN,
 	  .help = "capable probe: events for audited denials, every denial, or all checks" },
+	{ "opensnoop-failed", "LMP_OPENSNOOP_FAILED", NULL, OPT_BOOL, OFF(opensnoop_failed),
+	  "false", .cmds = RUN, .help = "opensnoop probe: events for failed opens only" },
 	{ "json", NULL, NULL, OPT_BOOL, OFF(json), "false", .cmds = PROBES,
 	  .help = "print the probe table as JSON" },
 	{ "agent", "LMP_AGENT", NULL, OPT_STR, OFF(agent_url), "http://127.0.0.1:9464",

@@ -56,6 +56,7 @@ struct lmp_config {
 	bool memleak_kernel;	   /* memleak: also kernel allocations of the target */
 	char *sigsnoop_ignore; /* sigsnoop: signals neither followed nor counted */
 	int capable_stream;    /* capable: 0 audited denials, 1 every denial, 2 every check */
+	bool opensnoop_failed; /* opensnoop: stream failed opens only (all are counted) */
 	bool json;	    /* `lmp probes --json` */
 	char *agent_url;    /* `lmp top --agent` */
 	bool once;	    /* `lmp top --once` */

@@ -38,7 +38,9 @@ int lmp_blkio_read_devname(const char *sysfs, __u32 dev, char *name, size_t len)
 		p += 8;
 		end = strchr(p, '\n');
 		l = end ? (size_t)(end - p) : strlen(p);
-		if (!l || l >= len)
+		if (!l)
+			return -ENOENT;
+		if (l >= len)
 			return -ENAMETOOLONG;
 		memcpy(name, p, l);
 		name[l] = 0;

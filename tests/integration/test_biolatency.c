@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * biolatency on real block I/O: a child in its own v2 cgroup does O_DIRECT I/O on a private
+ * loop device; the (cgroup, disk) summaries must count every request once in the latency
+ * histogram and once in the queue histogram (block_io_start is seen for each), with
+ * positive latencies whose histogram adds up to the request count.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "blkio_workload.h"
+#include "harness.h"
+
+#define DEV_MIB 64
+#define N_SEQ 64
+#define SEQ_LEN 4096
+#define N_RAND 32
+#define RAND_LEN 16384
+
+struct fixture {
+	struct lmp_test_loop loop;
+	struct lmp_test_agent agent;
+	bool agent_started;
+	char cg[4096];
+	__u64 cgid;
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	char rel[128];
+
+	lmp_test_require_root();
+	memset(&f, 0, sizeof(f));
+	if (lmp_test_loop_create(&f.loop, "biolatency", DEV_MIB) < 0)
+		return -1;
+	snprintf(rel, sizeof(rel), "lmp-test/biolatency-%d", getpid());
+	if (lmp_test_cgroup_create(rel, f.cg, sizeof(f.cg), &f.cgid) < 0) {
+		lmp_test_loop_destroy(&f.loop);
+		return -1;
+	}
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f->agent_started)
+		lmp_test_agent_free(&f->agent);
+	lmp_test_cgroup_remove(f->cg);
+	lmp_test_loop_destroy(&f->loop);
+	return 0;
+}
+
+static void run_latency(struct fixture *f, const char *const *args, const char *attached,
+			const char *kind)
+{
+	struct lmp_test_bio_op ops[N_SEQ + N_RAND];
+	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, N_RAND, RAND_LEN, (__u64)DEV_MIB << 20,
+				     getpid() + 3);
+	__u64 hist_total = 0, rows = 0;
+	pid_t pid;
+
+	assert_int_equal(lmp_test_agent_start(&f->agent, args), 0);
+	f->agent_started = true;
+	assert_true(lmp_test_agent_stderr_has(&f->agent, attached));
+	pid = lmp_test_bio_spawn(f->cg, f->loop.dev, "lmpbio-latency", ops, n,
+				 LMP_TEST_BIO_DIRECT);
+	assert_int_equal(lmp_test_wait_child(pid), 0);
+	for (int i = 0; i < 100; i++) {
+		if (lmp_test_bio_sum(f->agent.events, "biolatency", f->cgid, f->loop.name, "ios") >= n)
+			break;
+		lmp_test_agent_pump(&f->agent, 100);
+	}
+	lmp_test_agent_pump(&f->agent, 1500); /* one more interval: double counts would show */
+
+	assert_int_equal(lmp_test_bio_sum(f->agent.events, "biolatency", f->cgid, f->loop.name,
+					  "ios"),
+			 n);
+	assert_int_equal(lmp_test_bio_sum(f->agent.events, "biolatency", f->cgid, f->loop.name,
+					  "queued_ios"),
+			 n);
+	for (size_t i = 0; i < json_array_size(f->agent.events); i++) {
+		json_t *ev = json_array_get(f->agent.events, i), *hist, *v;
+		const char *d = json_string_value(json_object_get(ev, "disk")), *k;
+
+		if (!d || strcmp(d, f->loop.name) ||
+		    (__u64)json_integer_value(json_object_get(ev, "cgroup_id")) != f->cgid)
+			continue;
+		rows++;
+		assert_string_equal(json_string_value(json_object_get(ev, "probe")), "biolatency");
+		assert_string_equal(json_string_value(json_object_get(ev, "event")), "summary");
+		assert_string_equal(json_string_value(json_object_get(ev, "latency_kind")), kind);
+		assert_string_equal(json_string_value(json_object_get(ev, "cgroup")),
+				    f->cg + strlen(lmp_test_cgroup2_root()));
+		/* a real device round trip through the loop driver takes more than 0 ns */
+		assert_true(json_real_value(json_object_get(ev, "latency_avg_s")) > 0);
+		assert_true(json_real_value(json_object_get(ev, "latency_p50_s")) > 0);
+		assert_true(json_real_value(json_object_get(ev, "latency_p99_s")) >=
+			    json_real_value(json_object_get(ev, "latency_p50_s")));
+		assert_true(json_real_value(json_object_get(ev, "queue_avg_s")) > 0);
+		/* and well under the 10 s the whole test may take */
+		assert_true(json_real_value(json_object_get(ev, "latency_avg_s")) < 10);
+		hist = json_object_get(ev, "latency_hist_ns");
+		json_object_foreach(hist, k, v) {
+			assert_string_not_equal(k, "0-1");
+			hist_total += json_integer_value(v);
+		}
+	}
+	assert_true(rows >= 1);
+	assert_int_equal(hist_total, n);
+	assert_true(lmp_test_agent_stop(&f->agent, 2000) >= 0);
+}
+
+static void test_service_latency(void **state)
+{
+	run_latency(*state,
+		    (const char *const[]){ "--probes", "biolatency", "--interval", "1", NULL },
+		    "probe biolatency: attached (start=tp_btf,issue=tp_btf,done=tp_btf)",
+		    "service");
+}
+
+static void test_total_latency_queued(void **state)
+{
+	run_latency(*state,
+		    (const char *const[]){ "--probes", "biolatency", "--interval", "1",
+					   "--biolatency-queued", NULL },
+		    "probe biolatency: attached (start=tp_btf,issue=tp_btf,done=tp_btf)",
+		    "total");
+}
+
+static void test_service_latency_raw_tp(void **state)
+{
+	run_latency(*state,
+		    (const char *const[]){ "--probes", "biolatency", "--interval", "1",
+					   "--disable-hooks", "tp_btf", NULL },
+		    "probe biolatency: attached (start=raw_tp,issue=raw_tp,done=raw_tp)",
+		    "service");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_service_latency, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_total_latency_queued, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_service_latency_raw_tp, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * biopattern on real block I/O: a child in its own v2 cgroup writes a sequential run and
+ * then reads at random offsets of a private loop device, with O_DIRECT so each operation is
+ * one request. The (cgroup, disk) summaries must split them exactly as the rule says: the
+ * first request of the stream and every request that does not start where the previous one
+ * ended are random, the rest sequential. The expected split is computed from the plan.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "blkio_workload.h"
+#include "harness.h"
+
+#define DEV_MIB 64
+#define N_SEQ 64
+#define SEQ_LEN 4096
+#define N_RAND 32
+#define RAND_LEN 16384
+
+struct fixture {
+	struct lmp_test_loop loop;
+	struct lmp_test_agent agent;
+	bool agent_started;
+	char cg[4096];
+	__u64 cgid;
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	char rel[128];
+
+	lmp_test_require_root();
+	memset(&f, 0, sizeof(f));
+	if (lmp_test_loop_create(&f.loop, "biopattern", DEV_MIB) < 0)
+		return -1;
+	snprintf(rel, sizeof(rel), "lmp-test/biopattern-%d", getpid());
+	if (lmp_test_cgroup_create(rel, f.cg, sizeof(f.cg), &f.cgid) < 0) {
+		lmp_test_loop_destroy(&f.loop);
+		return -1;
+	}
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f->agent_started)
+		lmp_test_agent_free(&f->agent);
+	lmp_test_cgroup_remove(f->cg);
+	lmp_test_loop_destroy(&f->loop);
+	return 0;
+}
+
+static __u64 sum(struct fixture *f, const char *field)
+{
+	return lmp_test_bio_sum(f->agent.events, "biopattern", f->cgid, f->loop.name, field);
+}
+
+static void run_pattern(struct fixture *f, const char *const *args, const char *attached)
+{
+	struct lmp_test_bio_op ops[N_SEQ + N_RAND];
+	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, N_RAND, RAND_LEN, (__u64)DEV_MIB << 20,
+				     getpid() + 7);
+	__u64 want_seq = 0, want_rand = 0, want_seq_b = 0, want_rand_b = 0, prev_end = 0;
+	pid_t pid;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && ops[i].off == prev_end) {
+			want_seq++;
+			want_seq_b += ops[i].len;
+		} else {
+			want_rand++;
+			want_rand_b += ops[i].len;
+		}
+		prev_end = ops[i].off + ops[i].len;
+	}
+	/* the plan is what the test claims it is: one seek into a sequential run, then seeks */
+	assert_int_equal(want_seq, N_SEQ - 1);
+	assert_int_equal(want_rand, N_RAND + 1);
+
+	assert_int_equal(lmp_test_agent_start(&f->agent, args), 0);
+	f->agent_started = true;
+	assert_true(lmp_test_agent_stderr_has(&f->agent, attached));
+	pid = lmp_test_bio_spawn(f->cg, f->loop.dev, "lmpbio-pattern", ops, n,
+				 LMP_TEST_BIO_DIRECT);
+	assert_int_equal(lmp_test_wait_child(pid), 0);
+	for (int i = 0; i < 100 && sum(f, "ios") < n; i++)
+		lmp_test_agent_pump(&f->agent, 100);
+	lmp_test_agent_pump(&f->agent, 1500); /* one more interval: double counts would show */
+
+	assert_int_equal(sum(f, "ios"), n);
+	assert_int_equal(sum(f, "sequential"), want_seq);
+	assert_int_equal(sum(f, "random"), want_rand);
+	assert_int_equal(sum(f, "sequential_bytes"), want_seq_b);
+	assert_int_equal(sum(f, "random_bytes"), want_rand_b);
+	assert_true(lmp_test_agent_stop(&f->agent, 2000) >= 0);
+}
+
+static void test_sequential_then_random(void **state)
+{
+	run_pattern(*state,
+		    (const char *const[]){ "--probes", "biopattern", "--interval", "1", NULL },
+		    "probe biopattern: attached (start=tp_btf,issue=tp_btf)");
+}
+
+static void test_sequential_then_random_raw_tp(void **state)
+{
+	run_pattern(*state,
+		    (const char *const[]){ "--probes", "biopattern", "--interval", "1",
+					   "--disable-hooks", "tp_btf", NULL },
+		    "probe biopattern: attached (start=raw_tp,issue=raw_tp)");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_sequential_then_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sequential_then_random_raw_tp, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * biosnoop on real block I/O: a child in its own v2 cgroup does O_DIRECT writes and reads
+ * of known sizes at known offsets on a private loop device. With the threshold at 0 every
+ * request must arrive as one event naming the disk, the sector and size of its operation,
+ * the op, the child (pid, comm) and its cgroup, with a positive latency; with a threshold
+ * no loop-device request can reach, none may arrive.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "blkio_workload.h"
+#include "harness.h"
+
+#define DEV_MIB 64
+#define N_SEQ 64
+#define SEQ_LEN 4096
+#define N_RAND 32
+#define RAND_LEN 16384
+#define COMM "lmpbio-snoop"
+
+struct fixture {
+	struct lmp_test_loop loop;
+	struct lmp_test_agent agent;
+	bool agent_started;
+	char cg[4096];
+	__u64 cgid;
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	char rel[128];
+
+	lmp_test_require_root();
+	memset(&f, 0, sizeof(f));
+	if (lmp_test_loop_create(&f.loop, "biosnoop", DEV_MIB) < 0)
+		return -1;
+	snprintf(rel, sizeof(rel), "lmp-test/biosnoop-%d", getpid());
+	if (lmp_test_cgroup_create(rel, f.cg, sizeof(f.cg), &f.cgid) < 0) {
+		lmp_test_loop_destroy(&f.loop);
+		return -1;
+	}
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f->agent_started)
+		lmp_test_agent_free(&f->agent);
+	lmp_test_cgroup_remove(f->cg);
+	lmp_test_loop_destroy(&f->loop);
+	return 0;
+}
+
+static size_t child_events(struct fixture *f, pid_t pid)
+{
+	struct lmp_test_want want = { "biosnoop", "io", pid };
+	size_t n = 0;
+
+	for (size_t i = 0; i < json_array_size(f->agent.events); i++)
+		n += lmp_test_match_want(json_array_get(f->agent.events, i), &want);
+	return n;
+}
+
+static void run_snoop(struct fixture *f, const char *const *args, const char *attached)
+{
+	struct lmp_test_bio_op ops[N_SEQ + N_RAND];
+	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, N_RAND, RAND_LEN, (__u64)DEV_MIB << 20,
+				     getpid() + 11);
+	bool used[N_SEQ + N_RAND] = { false };
+	struct lmp_test_want want;
+	char devno[32];
+	pid_t pid;
+
+	assert_int_equal(lmp_test_agent_start(&f->agent, args), 0);
+	f->agent_started = true;
+	assert_true(lmp_test_agent_stderr_has(&f->agent, attached));
+	pid = lmp_test_bio_spawn(f->cg, f->loop.dev, COMM, ops, n, LMP_TEST_BIO_DIRECT);
+	assert_int_equal(lmp_test_wait_child(pid), 0);
+	for (int i = 0; i < 100 && child_events(f, pid) < n; i++)
+		lmp_test_agent_pump(&f->agent, 100);
+	lmp_test_agent_pump(&f->agent, 500);
+	assert_int_equal(child_events(f, pid), n);
+
+	snprintf(devno, sizeof(devno), "%u:%u", f->loop.major, f->loop.minor);
+	want = (struct lmp_test_want){ "biosnoop", "io", pid };
+	for (size_t i = 0; i < json_array_size(f->agent.events); i++) {
+		json_t *ev = json_array_get(f->agent.events, i);
+		__u64 sector, bytes;
+		const char *op;
+		size_t k;
+
+		if (!lmp_test_match_want(ev, &want))
+			continue;
+		assert_string_equal(json_string_value(json_object_get(ev, "comm")), COMM);
+		assert_int_equal(json_integer_value(json_object_get(ev, "cgroup_id")), f->cgid);
+		assert_string_equal(json_string_value(json_object_get(ev, "cgroup")),
+				    f->cg + strlen(lmp_test_cgroup2_root()));
+		assert_string_equal(json_string_value(json_object_get(ev, "disk")), f->loop.name);
+		assert_string_equal(json_string_value(json_object_get(ev, "dev")), devno);
+		assert_true(json_real_value(json_object_get(ev, "latency_s")) > 0);
+		assert_true(json_real_value(json_object_get(ev, "latency_s")) < 10);
+		/* block_io_start was seen for every request: the queue time is known */
+		assert_true(json_is_real(json_object_get(ev, "queue_s")));
+		assert_true(json_real_value(json_object_get(ev, "queue_s")) >= 0);
+		assert_true(json_is_null(json_object_get(ev, "error")));
+		assert_int_equal(json_integer_value(json_object_get(ev, "status")), 0);
+		sector = json_integer_value(json_object_get(ev, "sector"));
+		bytes = json_integer_value(json_object_get(ev, "bytes"));
+		op = json_string_value(json_object_get(ev, "op"));
+		assert_non_null(op);
+		/* match each event to one not yet matched operation of the plan */
+		for (k = 0; k < n; k++)
+			if (!used[k] && ops[k].off / 512 == sector && ops[k].len == bytes &&
+			    !strcmp(op, ops[k].write ? "write" : "read"))
+				break;
+		assert_true(k < n);
+		used[k] = true;
+		assert_non_null(strchr(json_string_value(json_object_get(ev, "rwbs")),
+				       ops[k].write ? 'W' : 'R'));
+	}
+	assert_true(lmp_test_agent_stop(&f->agent, 2000) >= 0);
+}
+
+static void test_every_request(void **state)
+{
+	run_snoop(*state,
+		  (const char *const[]){ "--probes", "biosnoop", "--biosnoop-min-latency-us", "0",
+					 NULL },
+		  "probe biosnoop: attached (start=tp_btf,issue=tp_btf,done=tp_btf)");
+}
+
+static void test_every_request_raw_tp(void **state)
+{
+	run_snoop(*state,
+		  (const char *const[]){ "--probes", "biosnoop", "--biosnoop-min-latency-us", "0",
+					 "--disable-hooks", "tp_btf", NULL },
+		  "probe biosnoop: attached (start=raw_tp,issue=raw_tp,done=raw_tp)");
+}
+
+/* 60 s per request is out of reach for a loop device on a healthy disk: nothing passes */
+static void test_threshold_filters(void **state)
+{
+	struct fixture *f = *state;
+	struct lmp_test_bio_op ops[N_SEQ];
+	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, 0, RAND_LEN, (__u64)DEV_MIB << 20, 1);
+	pid_t pid;
+
+	assert_int_equal(lmp_test_agent_start(&f->agent, (const char *const[]){
+							       "--probes", "biosnoop",
+							       "--biosnoop-min-latency-us",
+							       "60000000", NULL }),
+			 0);
+	f->agent_started = true;
+	pid = lmp_test_bio_spawn(f->cg, f->loop.dev, COMM, ops, n, LMP_TEST_BIO_DIRECT);
+	assert_int_equal(lmp_test_wait_child(pid), 0);
+	lmp_test_agent_pump(&f->agent, 1500);
+	assert_true(lmp_test_agent_stop(&f->agent, 2000) >= 0);
+	assert_int_equal(child_events(f, pid), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_every_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_request_raw_tp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threshold_filters, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

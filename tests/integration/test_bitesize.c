@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * bitesize on real block I/O: a child in its own v2 cgroup does O_DIRECT I/O of known sizes
+ * on a private loop device; the summaries for (that cgroup, that disk) must count every
+ * request in the log2 bucket of its size, and nothing else. Buffered writes followed by
+ * fsync() must be charged to the writer's cgroup too.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "blkio_workload.h"
+#include "harness.h"
+
+#define DEV_MIB 64
+#define N_SEQ 64
+#define SEQ_LEN 4096
+#define N_RAND 32
+#define RAND_LEN 16384
+
+struct fixture {
+	struct lmp_test_loop loop;
+	struct lmp_test_agent agent;
+	bool agent_started;
+	char cg[4096];
+	__u64 cgid;
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	char rel[128];
+
+	lmp_test_require_root();
+	memset(&f, 0, sizeof(f));
+	if (lmp_test_loop_create(&f.loop, "bitesize", DEV_MIB) < 0)
+		return -1;
+	snprintf(rel, sizeof(rel), "lmp-test/bitesize-%d", getpid());
+	if (lmp_test_cgroup_create(rel, f.cg, sizeof(f.cg), &f.cgid) < 0) {
+		lmp_test_loop_destroy(&f.loop);
+		return -1;
+	}
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f->agent_started)
+		lmp_test_agent_free(&f->agent);
+	lmp_test_cgroup_remove(f->cg);
+	lmp_test_loop_destroy(&f->loop);
+	return 0;
+}
+
+/* pump until the (cgroup, disk) rows count at least want requests, then one more interval so
+ * that anything counted twice would show */
+static void wait_rows(struct fixture *f, __u64 want)
+{
+	for (int i = 0; i < 100; i++) {
+		if (lmp_test_bio_sum(f->agent.events, "bitesize", f->cgid, f->loop.name, "ios") >= want)
+			break;
+		lmp_test_agent_pump(&f->agent, 100);
+	}
+	lmp_test_agent_pump(&f->agent, 1500);
+}
+
+static void run_direct(struct fixture *f, const char *const *args, const char *attached)
+{
+	struct lmp_test_bio_op ops[N_SEQ + N_RAND];
+	char seq_bucket[48], rand_bucket[48];
+	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, N_RAND, RAND_LEN, (__u64)DEV_MIB << 20,
+				     getpid());
+	json_t *hist_keys;
+	pid_t pid;
+
+	assert_int_equal(lmp_test_agent_start(&f->agent, args), 0);
+	f->agent_started = true;
+	assert_true(lmp_test_agent_stderr_has(&f->agent, attached));
+	pid = lmp_test_bio_spawn(f->cg, f->loop.dev, "lmpbio-bitesize", ops, n,
+				 LMP_TEST_BIO_DIRECT);
+	assert_int_equal(lmp_test_wait_child(pid), 0);
+	wait_rows(f, N_SEQ + N_RAND);
+
+	lmp_test_bio_bucket(SEQ_LEN, seq_bucket, sizeof(seq_bucket));
+	lmp_test_bio_bucket(RAND_LEN, rand_bucket, sizeof(rand_bucket));
+	assert_int_equal(lmp_test_bio_sum(f->agent.events, "bitesize", f->cgid, f->loop.name, "ios"),
+			 N_SEQ + N_RAND);
+	assert_int_equal(lmp_test_bio_sum(f->agent.events, "bitesize", f->cgid, f->loop.name,
+					  "bytes"),
+			 N_SEQ * SEQ_LEN + N_RAND * RAND_LEN);
+	assert_int_equal(lmp_test_bio_sum_bucket(f->agent.events, "bitesize", f->cgid,
+						 f->loop.name, "size_hist_bytes", seq_bucket),
+			 N_SEQ);
+	assert_int_equal(lmp_test_bio_sum_bucket(f->agent.events, "bitesize", f->cgid,
+						 f->loop.name, "size_hist_bytes", rand_bucket),
+			 N_RAND);
+	/* only those two buckets: every row's histogram has no other key */
+	hist_keys = json_object();
+	for (size_t i = 0; i < json_array_size(f->agent.events); i++) {
+		json_t *ev = json_array_get(f->agent.events, i);
+		const char *d = json_string_value(json_object_get(ev, "disk"));
+
+		if (d && !strcmp(d, f->loop.name) &&
+		    (__u64)json_integer_value(json_object_get(ev, "cgroup_id")) == f->cgid) {
+			assert_string_equal(json_string_value(json_object_get(ev, "probe")),
+					    "bitesize");
+			json_object_update(hist_keys, json_object_get(ev, "size_hist_bytes"));
+			assert_string_equal(json_string_value(json_object_get(ev, "cgroup")),
+					    f->cg + strlen(lmp_test_cgroup2_root()));
+		}
+	}
+	assert_int_equal(json_object_size(hist_keys), 2);
+	json_decref(hist_keys);
+	assert_true(lmp_test_agent_stop(&f->agent, 2000) >= 0);
+}
+
+static void test_direct_io_sizes(void **state)
+{
+	run_direct(*state, (const char *const[]){ "--probes", "bitesize", "--interval", "1", NULL },
+		   "probe bitesize: attached (start=tp_btf,issue=tp_btf)");
+}
+
+/* the same through the raw_tp fallback */
+static void test_direct_io_sizes_raw_tp(void **state)
+{
+	run_direct(*state,
+		   (const char *const[]){ "--probes", "bitesize", "--interval", "1",
+					  "--disable-hooks", "tp_btf", NULL },
+		   "probe bitesize: attached (start=raw_tp,issue=raw_tp)");
+}
+
+/*
+ * Buffered writes then fsync(): the dirty pages are written back by fsync in the writer's
+ * own context, so the requests are charged to its cgroup however the kernel merges them.
+ */
+static void test_buffered_fsync_charged_to_writer(void **state)
+{
+	struct fixture *f = *state;
+	struct lmp_test_bio_op ops[8];
+	pid_t pid;
+
+	for (int i = 0; i < 8; i++) /* far from the direct-I/O region: fresh page cache */
+		ops[i] = (struct lmp_test_bio_op){ (32ULL << 20) + i * 4096ULL, 4096, true };
+	assert_int_equal(lmp_test_agent_start(&f->agent, (const char *const[]){
+							       "--probes", "bitesize",
+							       "--interval", "1", NULL }),
+			 0);
+	f->agent_started = true;
+	pid = lmp_test_bio_spawn(f->cg, f->loop.dev, "lmpbio-fsync", ops, 8,
+				 LMP_TEST_BIO_BUFFERED_FSYNC);
+	assert_int_equal(lmp_test_wait_child(pid), 0);
+	for (int i = 0; i < 100; i++) {
+		if (lmp_test_bio_sum(f->agent.events, "bitesize", f->cgid, f->loop.name, "bytes") >=
+		    8 * 4096)
+			break;
+		lmp_test_agent_pump(&f->agent, 100);
+	}
+	lmp_test_agent_pump(&f->agent, 1500);
+	assert_int_equal(lmp_test_bio_sum(f->agent.events, "bitesize", f->cgid, f->loop.name,
+					  "bytes"),
+			 8 * 4096);
+	assert_true(lmp_test_bio_sum(f->agent.events, "bitesize", f->cgid, f->loop.name, "ios") >=
+		    1);
+	assert_true(lmp_test_agent_stop(&f->agent, 2000) >= 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_direct_io_sizes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_direct_io_sizes_raw_tp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buffered_fsync_charged_to_writer, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

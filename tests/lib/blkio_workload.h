@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Real block I/O for the block probes' tests: a private file-backed loop device, and a
+ * child process in a given cgroup that runs a planned list of reads and writes on it
+ * (O_DIRECT, so every operation is one request of a known size at a known sector).
+ */
+#ifndef LMP_TEST_BLKIO_WORKLOAD_H
+#define LMP_TEST_BLKIO_WORKLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <jansson.h>
+#include <linux/types.h>
+
+struct lmp_test_loop {
+	char img[256];	/* backing file */
+	char dev[64];	/* /dev/loopN */
+	char name[32];	/* loopN, as /sys/dev/block/M:m/uevent names it */
+	unsigned major, minor;
+};
+
+/* A file of mib MiB under /tmp attached to a free loop device. 0 or -1 (message printed). */
+int lmp_test_loop_create(struct lmp_test_loop *l, const char *tag, unsigned mib);
+void lmp_test_loop_destroy(struct lmp_test_loop *l);
+
+struct lmp_test_bio_op {
+	__u64 off; /* bytes, multiple of 4096 */
+	__u32 len;
+	bool write;
+};
+
+/*
+ * The standard plan: n_seq sequential writes of seq_len bytes from offset 0, then n_rand
+ * reads of rand_len bytes at pseudo-random aligned offsets (seeded) inside dev_bytes, none
+ * of which starts where the previous operation ended. Returns the number of ops.
+ */
+size_t lmp_test_bio_plan(struct lmp_test_bio_op *ops, unsigned n_seq, __u32 seq_len,
+			 unsigned n_rand, __u32 rand_len, __u64 dev_bytes, unsigned seed);
+
+enum lmp_test_bio_mode {
+	LMP_TEST_BIO_DIRECT,	   /* O_DIRECT pread/pwrite: one request per op */
+	LMP_TEST_BIO_BUFFERED_FSYNC, /* buffered writes, then fsync(): writeback in our context */
+};
+
+/*
+ * Fork a child that joins cgroup (its cgroup.procs), names itself comm, runs ops on dev and
+ * exits 0 on success. Returns the child's pid.
+ */
+pid_t lmp_test_bio_spawn(const char *cgroup, const char *dev, const char *comm,
+			 const struct lmp_test_bio_op *ops, size_t n, enum lmp_test_bio_mode mode);
+
+/* Sum of an integer field over the summary lines of probe for (cgroup_id, disk). */
+__u64 lmp_test_bio_sum(json_t *events, const char *probe, __u64 cgroup_id, const char *disk,
+		       const char *field);
+/* Sum of one "lo-hi" key of a histogram object field over the same lines. */
+__u64 lmp_test_bio_sum_bucket(json_t *events, const char *probe, __u64 cgroup_id,
+			      const char *disk, const char *hist, const char *bucket);
+/* "lo-hi" key of the log2 slot holding v, as the probes print their histograms. */
+void lmp_test_bio_bucket(__u64 v, char *buf, size_t len);
+
+#endif /* LMP_TEST_BLKIO_WORKLOAD_H */

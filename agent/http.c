@@ -142,8 +142,56 @@ static int gzip_buf(const char *in, size_t len, char **out, size_t *outlen)
 	return 0;
 }
 
+/* who frees a response body */
+enum owner {
+	OWN_STATIC, /* a string constant */
+	OWN_MALLOC, /* free() */
+	OWN_RENDER, /* lmp_metrics_render_done(), so the next scrape reuses the buffer */
+};
+
+struct render_ref {
+	struct lmp_metrics *m;
+	char *buf;
+};
+
+static void render_free(void *cls)
+{
+	struct render_ref *ref = cls;
+
+	lmp_metrics_render_done(ref->m, ref->buf);
+	free(ref);
+}
+
+static void body_free(struct lmp_http *h, char *body, enum owner own)
+{
+	if (own == OWN_MALLOC)
+		free(body);
+	else if (own == OWN_RENDER)
+		lmp_metrics_render_done(h->m, body);
+}
+
+static struct MHD_Response *response(struct lmp_http *h, char *body, size_t len, enum owner own)
+{
+	struct render_ref *ref;
+	struct MHD_Response *resp;
+
+	if (own == OWN_STATIC)
+		return MHD_create_response_from_buffer(len, body, MHD_RESPMEM_PERSISTENT);
+	if (own == OWN_MALLOC)
+		return MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	ref = malloc(sizeof(*ref));
+	if (!ref)
+		return NULL;
+	*ref = (struct render_ref){ h->m, body };
+	resp = MHD_create_response_from_buffer_with_free_callback_cls(len, body, render_free, ref);
+	if (!resp)
+		free(ref);
+	return resp;
+}
+
 static enum MHD_Result reply(struct lmp_http *h, struct MHD_Connection *c, enum route r,
-			     unsigned code, const char *type, char *body, size_t len, bool owned)
+			     unsigned code, const char *type, char *body, size_t len,
+			     enum owner own)
 {
 	const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding");
 	struct MHD_Response *resp;
@@ -156,19 +204,16 @@ static enum MHD_Result reply(struct lmp_http *h, struct MHD_Connection *c, enum 
 		size_t zlen;
 
 		if (gzip_buf(body, len, &z, &zlen) == 0) {
-			if (owned)
-				free(body);
+			body_free(h, body, own);
 			body = z;
 			len = zlen;
-			owned = true;
+			own = OWN_MALLOC;
 			gz = true;
 		}
 	}
-	resp = MHD_create_response_from_buffer(
-		len, body, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	resp = response(h, body, len, own);
 	if (!resp) {
-		if (owned)
-			free(body);
+		body_free(h, body, own);
 		return MHD_NO; /* MHD closes the connection */
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
@@ -189,7 +234,8 @@ static enum MHD_Result reply(struct lmp_http *h, struct MHD_Connection *c, enum 
 static enum MHD_Result reply_text(struct lmp_http *h, struct MHD_Connection *c, enum route r,
 				  unsigned code, const char *text)
 {
-	return reply(h, c, r, code, "text/plain; charset=utf-8", (char *)text, strlen(text), false);
+	return reply(h, c, r, code, "text/plain; charset=utf-8", (char *)text, strlen(text),
+		     OWN_STATIC);
 }
 
 static enum MHD_Result reply_json(struct lmp_http *h, struct MHD_Connection *c, enum route r,
@@ -202,9 +248,9 @@ static enum MHD_Result reply_json(struct lmp_http *h, struct MHD_Connection *c, 
 	if (err < 0 || !body) {
 		free(body);
 		return reply(h, c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "application/json",
-			     (char *)error_json, sizeof(error_json) - 1, false);
+			     (char *)error_json, sizeof(error_json) - 1, OWN_STATIC);
 	}
-	return reply(h, c, r, MHD_HTTP_OK, "application/json", body, len, true);
+	return reply(h, c, r, MHD_HTTP_OK, "application/json", body, len, OWN_MALLOC);
 }
 
 static int pods_default(void *ctx, char **out, size_t *len)
@@ -239,7 +285,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return reply_text(h, c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
 					  "internal error\n");
 		return reply(h, c, r, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", body,
-			     len, true);
+			     len, OWN_RENDER);
 	}
 	case R_HEALTHZ:
 		return reply_text(h, c, r, MHD_HTTP_OK, "ok\n");

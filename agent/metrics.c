@@ -130,6 +130,7 @@ void lmp_metrics_free(struct lmp_metrics *m)
 	}
 	free(m->pod_buckets);
 	free(m->buckets);
+	free(m->spare);
 	free(m);
 }
 
@@ -193,6 +194,7 @@ static struct lmp_family *family_get(struct lmp_metrics *m, const struct lmp_met
 	if (!f)
 		return NULL;
 	f->d = d;
+	f->name_len = strlen(d->name);
 	if (d->scale < 1 && fabs(round(1 / d->scale) * d->scale - 1) < 1e-12)
 		f->div = round(1 / d->scale);
 	if (parse_label_names(f, d->label) < 0) {
@@ -208,8 +210,10 @@ static struct lmp_family *family_get(struct lmp_metrics *m, const struct lmp_met
 			f->le[i] = strdup(buf);
 			if (!f->le[i])
 				goto fail;
+			f->le_len[i] = strlen(buf);
 		}
 	}
+	f->idx = m->nfamilies++;
 	*tail = f;
 	return f;
 fail:

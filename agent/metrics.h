@@ -107,6 +107,12 @@ void lmp_metrics_update_self(struct lmp_metrics *m);
 struct lmp_kubelet_stats;
 void lmp_metrics_update_kubelet(struct lmp_metrics *m, const struct lmp_kubelet_stats *st);
 
+/*
+ * Hand back a buffer lmp_metrics_render returned, instead of free(): the next render reuses
+ * it (a scrape of a busy node is megabytes). Frees it when it is not the latest one.
+ */
+void lmp_metrics_render_done(struct lmp_metrics *m, char *buf);
+
 size_t lmp_metrics_series_count(const struct lmp_metrics *m);
 uint64_t lmp_metrics_dropped(const struct lmp_metrics *m);
 

@@ -61,7 +61,10 @@ struct lmp_family {
 	int nlabels;
 	char label_names[LMP_METRICS_MAX_LABELS][64];
 	char *le[LMP_HIST_SLOTS]; /* formatted bucket bounds, histograms only */
-	double div;		  /* 1/scale when that is a whole number, else 0 */
+	size_t le_len[LMP_HIST_SLOTS];
+	size_t name_len;
+	unsigned idx; /* order of first use */
+	double div;   /* 1/scale when that is a whole number, else 0 */
 };
 
 /*
@@ -76,6 +79,7 @@ static inline double lmp_family_scale(const struct lmp_family *f, double v)
 
 struct lmp_metrics {
 	struct lmp_family *families; /* in order of first use */
+	unsigned nfamilies;
 	struct lmp_series **buckets;
 	size_t nbuckets;
 	struct lmp_pod **pod_buckets;
@@ -89,6 +93,11 @@ struct lmp_metrics {
 	double start_time; /* wall clock, seconds since the epoch */
 	double self_cpu, self_rss;
 	size_t last_render_len;
+	/* the buffer of the last render, and one handed back by lmp_metrics_render_done(): a
+	 * scrape of many series is megabytes, and reusing pages already faulted in halves the
+	 * time of the next render */
+	char *out_buf, *spare;
+	size_t out_cap, spare_cap;
 };
 
 int lmp_metrics_format_labels(struct lmp_series *s);

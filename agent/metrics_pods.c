@@ -52,22 +52,42 @@ double lmp_metrics_hist_quantile(const uint64_t *slots, int nslots, double q)
 	return ldexp(1.0, nslots); /* q > 1: the top bound */
 }
 
+/*
+ * Group a container's series together: series of one pod share their pod entry, so most
+ * comparisons are pointer compares. Rows are put in name order afterwards (cmp_rows), on the
+ * far smaller number of rows.
+ */
 static int cmp_series(const void *a, const void *b)
 {
 	const struct lmp_series *x = *(const struct lmp_series *const *)a;
 	const struct lmp_series *y = *(const struct lmp_series *const *)b;
 	int r;
 
-	if ((r = strcmp(x->ns, y->ns)) || (r = strcmp(x->pod, y->pod)) ||
-	    (r = strcmp(x->container, y->container)))
+	if (x->podref != y->podref)
+		return x->podref < y->podref ? -1 : 1;
+	if ((r = strcmp(x->container, y->container)))
 		return r;
-	return strcmp(x->fam->d->name, y->fam->d->name);
+	return (x->fam->idx > y->fam->idx) - (x->fam->idx < y->fam->idx);
 }
 
 static bool same_row(const struct lmp_series *x, const struct lmp_series *y)
 {
-	return !strcmp(x->ns, y->ns) && !strcmp(x->pod, y->pod) &&
-	       !strcmp(x->container, y->container);
+	return x->podref == y->podref && !strcmp(x->container, y->container);
+}
+
+struct row {
+	const struct lmp_series *s; /* any series of the row, for its names */
+	json_t *json;
+};
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct lmp_series *x = ((const struct row *)a)->s, *y = ((const struct row *)b)->s;
+	int r;
+
+	if ((r = strcmp(x->ns, y->ns)) || (r = strcmp(x->pod, y->pod)))
+		return r;
+	return strcmp(x->container, y->container);
 }
 
 static json_t *real_or_null(double v)
@@ -136,33 +156,50 @@ static const char *section(enum lmp_metric_type t)
 
 static int build(struct lmp_metrics *m, struct lmp_series **v, size_t n, json_t *pods)
 {
-	size_t i = 0;
+	struct row *rows = calloc(n ? n : 1, sizeof(*rows));
+	size_t i = 0, nrows = 0;
+	int err = -ENOMEM;
 
+	if (!rows)
+		return -ENOMEM;
 	while (i < n) {
 		json_t *row = json_pack("{s:s, s:s, s:s, s:{}, s:{}, s:{}}", "namespace", v[i]->ns,
 					"pod", v[i]->pod, "container", v[i]->container,
 					"histograms", "counters", "gauges");
 		size_t r = i;
 
-		if (!row || json_array_append_new(pods, row) < 0)
-			return -ENOMEM;
+		if (!row)
+			goto out;
+		rows[nrows++] = (struct row){ v[i], row };
 		while (r < n && same_row(v[r], v[i])) {
 			const struct lmp_metric_desc *d = v[r]->fam->d;
 			size_t e = r;
 			json_t *fj;
 
-			while (e < n && same_row(v[e], v[r]) &&
-			       !strcmp(v[e]->fam->d->name, d->name))
+			while (e < n && v[e]->fam == v[r]->fam && same_row(v[e], v[r]))
 				e++;
 			fj = family_json(v + r, e - r, m->interval);
 			if (!fj || json_object_set_new(json_object_get(row, section(d->type)),
 						       d->name, fj) < 0)
-				return -ENOMEM;
+				goto out;
 			r = e;
 		}
 		i = r;
 	}
-	return 0;
+	qsort(rows, nrows, sizeof(*rows), cmp_rows);
+	for (i = 0; i < nrows; i++) {
+		err = json_array_append(pods, rows[i].json);
+		if (err < 0) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	err = 0;
+out:
+	for (i = 0; i < nrows; i++)
+		json_decref(rows[i].json);
+	free(rows);
+	return err;
 }
 
 int lmp_metrics_pods_json(struct lmp_metrics *m, char **out, size_t *len)

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,7 +149,10 @@ int lmp_metrics_format_labels(struct lmp_series *s)
 		free(b.p);
 		return -ENOMEM;
 	}
-	s->labels = b.p; /* NULL when the series has no labels at all */
+	/* the builder starts at 4 KiB; keep only what the series needs (NULL: no labels) */
+	s->labels = b.p ? realloc(b.p, b.len + 1) : NULL;
+	if (b.p && !s->labels)
+		s->labels = b.p;
 	s->labels_len = b.len;
 	return 0;
 }
@@ -179,56 +183,98 @@ static void header(struct sb *b, const char *name, const char *help, const char 
 	sb_put(b, "\n", 1);
 }
 
-/* name{labels[,le="x"]} */
-static void sample_head(struct sb *b, const char *name, const char *suffix,
-			const struct lmp_series *s, const char *le)
+/* room for one sample line beyond its name, labels and le: value, separators, newline */
+#define LINE_SLACK 96
+
+static inline char *put(char *p, const void *s, size_t n)
 {
-	sb_str(b, name);
-	if (suffix)
-		sb_str(b, suffix);
-	if (!s->labels_len && !le) {
-		sb_put(b, " ", 1);
-		return;
-	}
-	sb_put(b, "{", 1);
-	sb_put(b, s->labels, s->labels_len);
+	memcpy(p, s, n);
+	return p + n;
+}
+
+static char *put_u64(char *p, uint64_t v)
+{
+	char tmp[24];
+	int i = sizeof(tmp);
+
+	do {
+		tmp[--i] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	return put(p, tmp + i, sizeof(tmp) - i);
+}
+
+/*
+ * name[suffix]{labels[,le="x"]} — written straight into the buffer after one reservation;
+ * this runs for every line of a scrape. Returns where the value goes, or NULL when out of
+ * memory.
+ */
+static char *sample_head(struct sb *b, const struct lmp_family *f, const char *suffix, size_t slen,
+			 const struct lmp_series *s, const char *le, size_t lelen)
+{
+	char *p;
+
+	if (!sb_reserve(b, f->name_len + slen + s->labels_len + lelen + LINE_SLACK))
+		return NULL;
+	p = put(b->p + b->len, f->d->name, f->name_len);
+	p = put(p, suffix, slen);
+	if (!s->labels_len && !le)
+		return put(p, " ", 1);
+	p = put(p, "{", 1);
+	p = put(p, s->labels, s->labels_len);
 	if (le) {
 		if (s->labels_len)
-			sb_put(b, ",", 1);
-		sb_str(b, "le=\"");
-		sb_str(b, le);
-		sb_put(b, "\"", 1);
+			p = put(p, ",", 1);
+		p = put(p, "le=\"", 4);
+		p = put(p, le, lelen);
+		p = put(p, "\"", 1);
 	}
-	sb_put(b, "} ", 2);
+	return put(p, "} ", 2);
 }
+
+static void sample_u64(struct sb *b, const struct lmp_family *f, const char *suffix, size_t slen,
+		       const struct lmp_series *s, const char *le, size_t lelen, uint64_t v)
+{
+	char *p = sample_head(b, f, suffix, slen, s, le, lelen);
+
+	if (!p)
+		return;
+	p = put_u64(p, v);
+	*p++ = '\n';
+	*p = '\0';
+	b->len = p - b->p;
+}
+
+static void sample_double(struct sb *b, const struct lmp_family *f, const char *suffix, size_t slen,
+			  const struct lmp_series *s, double v)
+{
+	char *p = sample_head(b, f, suffix, slen, s, NULL, 0);
+
+	if (!p)
+		return;
+	b->len = p - b->p;
+	sb_double(b, v);
+	sb_put(b, "\n", 1);
+}
+
+#define SUFFIX(s) s, sizeof(s) - 1
 
 static void render_hist(struct sb *b, const struct lmp_family *f, const struct lmp_series *s)
 {
 	const struct lmp_hist_state *h = s->hist;
-	const char *name = f->d->name;
 	uint64_t cum = 0;
 
 	/* a zero bucket just below the lowest slot used: histogram_quantile() takes 0 as the lower
 	 * bound of the first bucket, and would otherwise interpolate over [0, 2^(lo+1)) */
-	if (h->lo > 0 && h->lo <= h->hi) {
-		sample_head(b, name, "_bucket", s, f->le[h->lo - 1]);
-		sb_put(b, "0\n", 2);
-	}
+	if (h->lo > 0 && h->lo <= h->hi)
+		sample_u64(b, f, SUFFIX("_bucket"), s, f->le[h->lo - 1], f->le_len[h->lo - 1], 0);
 	for (int i = h->lo; i <= h->hi; i++) {
 		cum += h->slots[i];
-		sample_head(b, name, "_bucket", s, f->le[i]);
-		sb_u64(b, cum);
-		sb_put(b, "\n", 1);
+		sample_u64(b, f, SUFFIX("_bucket"), s, f->le[i], f->le_len[i], cum);
 	}
-	sample_head(b, name, "_bucket", s, "+Inf");
-	sb_u64(b, h->count);
-	sb_put(b, "\n", 1);
-	sample_head(b, name, "_sum", s, NULL);
-	sb_double(b, lmp_family_scale(f, (double)h->sum));
-	sb_put(b, "\n", 1);
-	sample_head(b, name, "_count", s, NULL);
-	sb_u64(b, h->count);
-	sb_put(b, "\n", 1);
+	sample_u64(b, f, SUFFIX("_bucket"), s, SUFFIX("+Inf"), h->count);
+	sample_double(b, f, SUFFIX("_sum"), s, lmp_family_scale(f, (double)h->sum));
+	sample_u64(b, f, SUFFIX("_count"), s, NULL, 0, h->count);
 }
 
 static void internal(struct sb *b, const char *name, const char *type, const char *help, double v)
@@ -242,10 +288,12 @@ static void internal(struct sb *b, const char *name, const char *type, const cha
 
 int lmp_metrics_render(struct lmp_metrics *m, char **out, size_t *len)
 {
-	struct sb b = { 0 };
+	struct sb b = { .p = m ? m->spare : NULL, .cap = m ? m->spare_cap : 0 };
 
 	if (!m || !out)
 		return -EINVAL;
+	m->spare = NULL;
+	m->spare_cap = 0;
 	/* start at the size of the last scrape: one allocation in the steady state */
 	if (m->last_render_len)
 		sb_reserve(&b, m->last_render_len + m->last_render_len / 8);
@@ -258,9 +306,7 @@ int lmp_metrics_render(struct lmp_metrics *m, char **out, size_t *len)
 				render_hist(&b, f, s);
 				continue;
 			}
-			sample_head(&b, d->name, NULL, s, NULL);
-			sb_double(&b, lmp_family_scale(f, s->value));
-			sb_put(&b, "\n", 1);
+			sample_double(&b, f, "", 0, s, lmp_family_scale(f, s->value));
 		}
 	}
 	internal(&b, "lmp_metrics_series", "gauge", "Metric series currently held",
@@ -286,8 +332,21 @@ int lmp_metrics_render(struct lmp_metrics *m, char **out, size_t *len)
 		return -ENOMEM;
 	}
 	m->last_render_len = b.len;
+	m->out_buf = b.p;
+	m->out_cap = b.cap;
 	*out = b.p;
 	if (len)
 		*len = b.len;
 	return 0;
+}
+
+void lmp_metrics_render_done(struct lmp_metrics *m, char *buf)
+{
+	if (m && buf && buf == m->out_buf && !m->spare) {
+		m->spare = buf;
+		m->spare_cap = m->out_cap;
+		m->out_buf = NULL;
+		return;
+	}
+	free(buf);
 }

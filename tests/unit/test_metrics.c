@@ -549,6 +549,35 @@ static void test_metrics_kubelet_stats(void **state)
 	lmp_metrics_free(m);
 }
 
+static void test_metrics_render_buffer_reuse(void **state)
+{
+	struct lmp_metrics *m;
+	char *a, *b, *c, *first;
+	size_t la, lb, lc;
+
+	assert_int_equal(lmp_metrics_new(10, &m), 0);
+	lmp_metrics_add(m, &execs, &pod_a, NULL, 1);
+	assert_int_equal(lmp_metrics_render(m, &a, &la), 0);
+	first = strdup(a);
+	/* a buffer handed back is reused by the next render, with the right content */
+	lmp_metrics_render_done(m, a);
+	lmp_metrics_add(m, &execs, &pod_a, NULL, 1);
+	assert_int_equal(lmp_metrics_render(m, &b, &lb), 0);
+	assert_ptr_equal(a, b);
+	assert_non_null(strstr(b, "lmp_execs_total" POD_A "} 2\n"));
+	assert_int_equal(strlen(b), lb);
+	/* two renders outstanding: both valid, the older one is freed when handed back */
+	assert_int_equal(lmp_metrics_render(m, &c, &lc), 0);
+	assert_ptr_not_equal(b, c);
+	assert_memory_equal(b, c, strstr(c, "# HELP lmp_agent_cpu") - c);
+	lmp_metrics_render_done(m, b);
+	lmp_metrics_render_done(m, c);
+	lmp_metrics_render_done(m, NULL);
+	assert_int_equal(la, strlen(first));
+	free(first);
+	lmp_metrics_free(m); /* frees the spare: ASan/valgrind see no leak */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -565,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_metrics_pods_json_last_interval),
 		cmocka_unit_test(test_metrics_promtool_accepts_render),
 		cmocka_unit_test(test_metrics_kubelet_stats),
+		cmocka_unit_test(test_metrics_render_buffer_reuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,9 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
+#include <bpf/libbpf.h>
+
+#include "tcprtt.skel.h"
 #include "harness.h"
 
 #define BYTES (8 << 20)
@@ -186,12 +189,65 @@ static void test_tracepoint(void **state)
 	run("tp_btf,raw_tp", "probe tcprtt: attached (rtt=tracepoint)");
 }
 
+/*
+ * The fentry and kprobe alternatives cannot run here. With the tracepoint kinds ruled out
+ * the loader must try them and say why each is refused; and the kprobe programs must still
+ * be valid BPF: the verifier takes them (kprobe-type programs load without CONFIG_KPROBES).
+ */
+static void test_function_hooks(void **state)
+{
+	struct tcprtt_bpf *skel;
+	struct bpf_program *prog;
+	char cmd[512];
+	json_error_t jerr;
+	const char *why;
+	json_t *arr, *p = NULL;
+	int nk = 0;
+	size_t i;
+	FILE *f;
+
+	lmp_test_require_root();
+	snprintf(cmd, sizeof(cmd), "%s probes --json --disable-hooks tp_btf,raw_tp,tracepoint",
+		 lmp_test_binary());
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	arr = json_loadf(f, 0, &jerr);
+	assert_int_equal(pclose(f), 0);
+	assert_non_null(arr);
+	json_array_foreach(arr, i, p)
+	{
+		if (!strcmp(json_string_value(json_object_get(p, "name")), "tcprtt"))
+			break;
+	}
+	assert_true(i < json_array_size(arr));
+	assert_string_equal(json_string_value(json_object_get(p, "state")), "unsupported");
+	why = json_string_value(json_object_get(p, "reason"));
+	assert_non_null(why);
+	assert_non_null(strstr(why, "fentry: "));
+	assert_non_null(strstr(why, "kprobe: kprobes are not available"));
+	json_decref(arr);
+
+	skel = tcprtt_bpf__open();
+	assert_non_null(skel);
+	bpf_object__for_each_program(prog, skel->obj)
+	{
+		bool kp = !strncmp(bpf_program__name(prog), "kprobe_", 7);
+
+		nk += kp;
+		bpf_program__set_autoload(prog, kp);
+	}
+	assert_int_equal(nk, 1);
+	assert_int_equal(tcprtt_bpf__load(skel), 0);
+	tcprtt_bpf__destroy(skel);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tp_btf),
 		cmocka_unit_test(test_raw_tp),
 		cmocka_unit_test(test_tracepoint),
+		cmocka_unit_test(test_function_hooks),
 	};
 
 	return cmocka_run_group_tests_name("tcprtt", tests, NULL, NULL);

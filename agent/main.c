@@ -6,6 +6,7 @@
 #include "agent.h"
 #include "config.h"
 #include "log.h"
+#include "top.h"
 
 int main(int argc, char **argv)
 {
@@ -35,6 +36,9 @@ int main(int argc, char **argv)
 		break;
 	case LMP_CMD_PROBES:
 		status = lmp_agent_list_probes(&cfg);
+		break;
+	case LMP_CMD_TOP:
+		status = lmp_top_main(&cfg);
 		break;
 	default:
 		status = lmp_agent_run(&cfg);

@@ -34,8 +34,12 @@ size_t lmp_flags_format(const struct lmp_flag_name *t, size_t n, __u64 v, char *
 	if (len)
 		buf[0] = 0;
 	for (size_t i = 0; i < n; i++) {
-		/* a zero-valued field entry (O_RDONLY) names v when that field's bits are clear */
-		if (!t[i].mask || (v & t[i].mask) != t[i].value)
+		/*
+		 * Matched against the bits not yet explained, so a composite entry listed first
+		 * (O_SYNC = __O_SYNC|O_DSYNC, a magic number) hides its parts; a zero-valued
+		 * field entry (O_RDONLY) names v when that field's bits are clear.
+		 */
+		if (!t[i].mask || (left & t[i].mask) != t[i].value)
 			continue;
 		if (used)
 			used = append(buf, len, used, "|");

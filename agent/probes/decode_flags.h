@@ -23,10 +23,11 @@ struct lmp_flag_name {
 #define LMP_FLAG(bit, name) { (bit), (bit), (name) }
 
 /*
- * "O_WRONLY|O_CREAT|0x40000000": every table entry that matches, in table order, then the
- * bits no entry explained in hex. An entry whose mask is matched consumes those bits. v = 0
- * with no entry for it prints "0". Always NUL-terminates; returns the length it wanted (as
- * snprintf does), so a caller can see truncation.
+ * "O_WRONLY|O_CREAT|0x40000000": every table entry that matches the bits not yet explained,
+ * in table order, then what is left in hex. A matching entry consumes its mask, so list
+ * composites (O_SYNC before O_DSYNC) and zero-valued field entries (O_RDONLY in O_ACCMODE)
+ * before what shares their bits. v = 0 with no entry for it prints "0". Always
+ * NUL-terminates; returns the length it wanted (as snprintf does), to detect truncation.
  */
 size_t lmp_flags_format(const struct lmp_flag_name *t, size_t n, __u64 v, char *buf, size_t len);
 

@@ -132,15 +132,45 @@ static void frame_text(struct lmp_stacks *s, bool kernel, __u32 pid, __u64 ip, b
 			*p = '_';
 }
 
+/*
+ * A kernel stack taken inside a BPF program starts with the machinery that ran it (the
+ * program, bpf_trace_run1, the tracepoint's perf glue); which frames those are depends on
+ * the attach type and the kernel version, so they are recognised by name, not counted.
+ */
+static int skip_bpf_frames(bool kernel, const __u64 *ips, int n)
+{
+	static const char *const prefixes[] = { "bpf_prog_", "bpf_trace_run", "__bpf_trace_",
+						"perf_trace_", "trace_call_bpf", "__traceiter_",
+						"bpf_get_stack", "__bpf_prog_run" };
+	const struct lmp_ksyms *ks = kernel ? kernel_table() : NULL;
+	int i = 0;
+
+	for (; kernel && i < n - 1; i++) {
+		const struct lmp_ksym *k = lmp_ksyms_resolve(ks, ips[i], NULL);
+		bool bpf = false;
+
+		if (!k)
+			break;
+		if (k->module && strcmp(k->module, "bpf") == 0)
+			bpf = true;
+		for (size_t p = 0; !bpf && p < sizeof(prefixes) / sizeof(prefixes[0]); p++)
+			bpf = strncmp(k->name, prefixes[p], strlen(prefixes[p])) == 0;
+		if (!bpf)
+			break;
+	}
+	return i;
+}
+
 void lmp_stacks_out(struct lmp_stacks *s, struct lmp_out *o, const char *key, bool kernel,
 		    __u32 pid, const __u64 *ips, int n)
 {
+	int skip = n > 0 ? skip_bpf_frames(kernel, ips, n) : 0;
 	char buf[320];
 
 	lmp_out_array_begin(o, key);
 	if (n < 0 && missing_reason(n))
 		lmp_out_str(o, NULL, missing_reason(n));
-	for (int i = 0; i < n; i++) {
+	for (int i = skip; i < n; i++) {
 		frame_text(s, kernel, pid, ips[i], i > 0, false, buf, sizeof(buf));
 		lmp_out_str(o, NULL, buf);
 	}
@@ -179,7 +209,7 @@ void lmp_stacks_folded(struct lmp_stacks *s, const char *comm, __u32 pid, const 
 	}
 	if (kn < 0 && missing_reason(kn))
 		used = append(buf, len, used, "[lost]_[k]");
-	for (int i = kn - 1; i >= 0; i--) {
+	for (int i = kn - 1, skip = kn > 0 ? skip_bpf_frames(true, kips, kn) : 0; i >= skip; i--) {
 		frame_text(s, true, pid, kips[i], i > 0, true, frame, sizeof(frame));
 		used = append(buf, len, used, frame);
 	}

@@ -31,7 +31,8 @@ void lmp_stacks_delete(int fd, __s32 id);
 
 /*
  * key: [frame, ...], leaf first, "func+0x1c" each. n < 0 prints why the stack is missing
- * ("[lost: stack map collision]"), which is how a loss shows up next to its count.
+ * ("[lost: stack map collision]"), which is how a loss shows up next to its count. Leading
+ * kernel frames of the BPF machinery that took the stack are left out (here and folded).
  */
 void lmp_stacks_out(struct lmp_stacks *s, struct lmp_out *o, const char *key, bool kernel,
 		    __u32 pid, const __u64 *ips, int n);

@@ -43,10 +43,20 @@ struct row {
 	struct lmp_profile_val v;
 };
 
+/* a row to print, its stacks copied out of the map before the ids are freed */
+struct shown {
+	const struct row *r;
+	__u64 pod_samples;
+	int un, kn;
+	__u64 uips[LMP_STACK_DEPTH], kips[LMP_STACK_DEPTH];
+};
+
 struct profile_priv {
 	struct lmp_stacks *stacks;
 	struct row *rows;
 	size_t n, cap;
+	struct shown *shown;
+	size_t n_shown, cap_shown;
 	bool oom; /* a row could not be kept this interval */
 	unsigned hz;
 };
@@ -168,27 +178,46 @@ static int cmp_row(const void *a, const void *b)
 	return 0;
 }
 
-static void print_row(struct lmp_probe *p, struct profile_priv *pp, int stacks_fd,
-		      const struct row *r, __u64 pod_samples, struct lmp_rt *rt)
+static void print_row(struct lmp_probe *p, struct profile_priv *pp, const struct shown *sh,
+		      struct lmp_rt *rt)
 {
-	__u64 uips[LMP_STACK_DEPTH], kips[LMP_STACK_DEPTH];
-	int un = lmp_stacks_read(stacks_fd, r->k.user_stack_id, uips);
-	int kn = lmp_stacks_read(stacks_fd, r->k.kernel_stack_id, kips);
+	const struct row *r = sh->r;
 	char comm[LMP_COMM_LEN + 1], folded[4096];
 
 	memcpy(comm, r->v.comm, LMP_COMM_LEN);
 	comm[LMP_COMM_LEN] = 0;
 	lmp_probe_summary_begin(p, rt, "stack", r->k.cgroup_id, r->k.pid, comm);
 	lmp_out_u64(rt->out, "samples", r->v.samples);
-	lmp_out_u64(rt->out, "pod_samples", pod_samples);
+	lmp_out_u64(rt->out, "pod_samples", sh->pod_samples);
 	lmp_out_double(rt->out, "cpu_s", (double)r->v.samples / pp->hz);
-	lmp_stacks_folded(pp->stacks, comm, r->k.pid, uips, un, kips, kn, folded, sizeof(folded));
+	lmp_stacks_folded(pp->stacks, comm, r->k.pid, sh->uips, sh->un, sh->kips, sh->kn, folded,
+			  sizeof(folded));
 	lmp_out_str(rt->out, "folded", folded);
-	lmp_stacks_out(pp->stacks, rt->out, "user_stack", false, r->k.pid, uips, un);
-	lmp_stacks_out(pp->stacks, rt->out, "kernel_stack", true, r->k.pid, kips, kn);
+	lmp_stacks_out(pp->stacks, rt->out, "user_stack", false, r->k.pid, sh->uips, sh->un);
+	lmp_stacks_out(pp->stacks, rt->out, "kernel_stack", true, r->k.pid, sh->kips, sh->kn);
 	lmp_out_end(rt->out);
 }
 
+static struct shown *shown_add(struct profile_priv *pp)
+{
+	if (pp->n_shown == pp->cap_shown) {
+		size_t nc = pp->cap_shown ? pp->cap_shown * 2 : 64;
+		struct shown *ns = realloc(pp->shown, nc * sizeof(*ns));
+
+		if (!ns)
+			return NULL;
+		pp->shown = ns;
+		pp->cap_shown = nc;
+	}
+	return &pp->shown[pp->n_shown++];
+}
+
+/*
+ * Drain the counts, copy out the stacks of the rows to print, free every stack id of the
+ * interval, and only then symbolize: samples taken meanwhile re-insert their stacks, so
+ * the window in which a new count can point at a freed stack is a few syscalls, not the
+ * time symbolization takes.
+ */
 static void profile_interval(struct lmp_probe *p, void *skel, struct lmp_rt *rt)
 {
 	struct profile_bpf *s = skel;
@@ -198,34 +227,45 @@ static void profile_interval(struct lmp_probe *p, void *skel, struct lmp_rt *rt)
 	struct lmp_identity id;
 	size_t i = 0;
 
-	pp->n = 0;
+	pp->n = pp->n_shown = 0;
 	pp->oom = false;
 	if (lmp_map_drain(bpf_map__fd(s->maps.counts), sizeof(struct lmp_profile_key),
 			  sizeof(struct lmp_profile_val), false, collect, pp) < 0)
 		return;
-	if (pp->oom)
-		p->decode_errors++;
 	qsort(pp->rows, pp->n, sizeof(*pp->rows), cmp_row);
-	lmp_stacks_interval(pp->stacks);
 	while (i < pp->n) {
 		__u64 cg = pp->rows[i].k.cgroup_id, pod_samples = 0;
 		size_t end = i;
 
 		while (end < pp->n && pp->rows[end].k.cgroup_id == cg)
 			pod_samples += pp->rows[end++].v.samples;
-		for (size_t k = i; k < end && k - i < top; k++)
-			print_row(p, pp, stacks_fd, &pp->rows[k], pod_samples, rt);
+		for (size_t k = i; k < end && k - i < top; k++) {
+			struct shown *sh = shown_add(pp);
+
+			if (!sh) {
+				pp->oom = true;
+				break;
+			}
+			sh->r = &pp->rows[k];
+			sh->pod_samples = pod_samples;
+			sh->un = lmp_stacks_read(stacks_fd, sh->r->k.user_stack_id, sh->uips);
+			sh->kn = lmp_stacks_read(stacks_fd, sh->r->k.kernel_stack_id, sh->kips);
+		}
 		if (rt->metrics) {
 			lmp_ident_lookup(rt->ident, cg, &id);
 			lmp_metrics_add(rt->metrics, &samples_total, &id, NULL, pod_samples);
 		}
 		i = end;
 	}
-	/* the stack map is bounded: free what this interval used */
 	for (i = 0; i < pp->n; i++) {
 		lmp_stacks_delete(stacks_fd, pp->rows[i].k.user_stack_id);
 		lmp_stacks_delete(stacks_fd, pp->rows[i].k.kernel_stack_id);
 	}
+	if (pp->oom)
+		p->decode_errors++;
+	lmp_stacks_interval(pp->stacks);
+	for (i = 0; i < pp->n_shown; i++)
+		print_row(p, pp, &pp->shown[i], rt);
 }
 
 static void profile_cleanup(struct lmp_probe *p)
@@ -236,6 +276,7 @@ static void profile_cleanup(struct lmp_probe *p)
 		return;
 	lmp_stacks_free(pp->stacks);
 	free(pp->rows);
+	free(pp->shown);
 	free(pp);
 	p->priv = NULL;
 }

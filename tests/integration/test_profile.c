@@ -45,7 +45,8 @@ static bool frame_is(json_t *frame, const char *fn)
 	return s && strncmp(s, fn, n) == 0 && s[n] == '+';
 }
 
-/* a full interval of spinning: the spin function is the top user frame */
+/* an interval with the child spinning: the spin function is the top user frame (the
+ * machine may be loaded by other tests, so a few samples are enough to match) */
 static bool match_spin_row(json_t *ev, void *ctx)
 {
 	struct want *w = ctx;
@@ -55,7 +56,7 @@ static bool match_spin_row(json_t *ev, void *ctx)
 	       (__u64)json_integer_value(json_object_get(ev, "cgroup_id")) == w->cgid &&
 	       json_integer_value(json_object_get(ev, "pid")) == w->pid &&
 	       frame_is(json_array_get(json_object_get(ev, "user_stack"), 0), SPIN_FN) &&
-	       json_integer_value(json_object_get(ev, "samples")) >= 20;
+	       json_integer_value(json_object_get(ev, "samples")) >= 5;
 }
 
 static void test_spinning_function_on_top(void **state)
@@ -88,12 +89,12 @@ static void test_spinning_function_on_top(void **state)
 	assert_string_equal(json_string_value(json_object_get(ev, "event")), "stack");
 	assert_string_equal(json_string_value(json_object_get(ev, "comm")), comm);
 	assert_int_equal(json_integer_value(json_object_get(ev, "cgroup_id")), w.cgid);
-	/* on top: a spinning leaf holds most of its cgroup's samples (49 Hz, 1 s interval) */
+	/* on top: a spinning leaf holds most of its cgroup's samples */
 	samples = json_integer_value(json_object_get(ev, "samples"));
 	pod_samples = json_integer_value(json_object_get(ev, "pod_samples"));
 	assert_true(samples * 2 > pod_samples);
 	assert_true(pod_samples <= 2 * 49 + 10); /* one interval of one process on <= 2 CPUs */
-	assert_true(json_real_value(json_object_get(ev, "cpu_s")) > 0.3);
+	assert_float_equal(json_real_value(json_object_get(ev, "cpu_s")), samples / 49.0, 1e-6);
 	/* folded: "comm;...;lmp_profile_spin_target", user frames end in the leaf */
 	folded = json_string_value(json_object_get(ev, "folded"));
 	assert_non_null(folded);

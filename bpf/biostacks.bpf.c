@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * biostacks: which kernel code paths cause block I/O, and how long that I/O takes. The
+ * kernel stack is taken when a request starts, in the context of the task that submitted
+ * it; the latency is measured to its completion and kept as a log2 histogram per
+ * (cgroup, disk, process, stack), aggregated in the kernel.
+ *
+ * Hooks, best first (agent/probes/biostacks.c):
+ *   start: tp_btf/block_io_start (6.5+: fired when a bio becomes a request, in the
+ *          submitter's context) > raw_tp/block_io_start > tp_btf/block_rq_insert (pre-6.5)
+ *          > raw_tp/block_rq_insert
+ *   issue: tp_btf/block_rq_issue > raw_tp: a request with no start seen yet (issued
+ *          directly without an insert before 6.5, or started before the probe) starts here
+ *   done:  tp_btf/block_io_done (6.5+) > raw_tp > tp_btf/block_rq_complete > raw_tp
+ * libbpf-tools biostacks needs kprobes on blk_account_io_start/done (or fentry) and does
+ * not run where those are missing; these tracepoints are a stable ABI and run there.
+ * Classic tracepoints are not offered: their records carry dev and sector, not the request
+ * pointer that pairs start and completion.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "lmp/biostacks.h"
+#include "lmp.bpf.h"
+
+#define EFAULT 14
+
+/* kernel I/O paths are few; the agent clears the map when collisions are counted */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 2048);
+	__type(key, __u32);
+	__uint(value_size, LMP_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct start_rec {
+	__u64 ts;
+	__u64 cgroup_id;
+	__u32 pid;
+	__s32 stack_id;
+	__u32 dev;
+	__u32 _pad;
+	char comm[LMP_COMM_LEN];
+};
+
+/* requests in flight, by struct request *; LRU: a request merged away never completes */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u64);
+	__type(value, struct start_rec);
+} inflight SEC(".maps");
+
+/* (cgroup, disk, process, stack) of one interval */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct lmp_biostacks_key);
+	__type(value, struct lmp_biostacks_val);
+} hists SEC(".maps");
+
+/* [0]: stack ids lost (-EEXIST collision, -ENOMEM); the I/O itself is still counted */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} stack_errors SEC(".maps");
+
+const struct lmp_biostacks_val zero_val = {};
+
+/* rq->rq_disk gave way to rq->q->disk in 5.16, commit f3fa33acca9f ("block: remove the
+ * ->rq_disk field in struct request") */
+struct request___rq_disk {
+	struct gendisk *rq_disk;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 rq_dev(struct request *rq)
+{
+	struct request___rq_disk *old = (void *)rq;
+	struct gendisk *disk;
+
+	if (bpf_core_field_exists(old->rq_disk))
+		disk = BPF_CORE_READ(old, rq_disk);
+	else
+		disk = BPF_CORE_READ(rq, q, disk);
+	if (!disk)
+		return 0;
+	return (BPF_CORE_READ(disk, major) << LMP_BIOSTACKS_MINORBITS) |
+	       BPF_CORE_READ(disk, first_minor);
+}
+
+/*
+ * Who the I/O is charged to: the bio's blkcg when it is a non-root cgroup of the v2
+ * hierarchy that the submitter is not inside (writeback, kworkers acting for a cgroup);
+ * otherwise the submitting task's own v2 cgroup. A blkcg from a v1 blkio hierarchy (hybrid
+ * hosts) has an id that means nothing in v2, so it is not used.
+ */
+static __always_inline __u64 charge_cgroup(struct request *rq)
+{
+	__u64 task_cg = bpf_get_current_cgroup_id(), id;
+	struct cgroup *blk, *dfl;
+	struct task_struct *task;
+	int level;
+
+	if (!bpf_core_field_exists(struct bio, bi_blkg)) /* CONFIG_BLK_CGROUP=n */
+		return task_cg;
+	blk = BPF_CORE_READ(rq, bio, bi_blkg, blkcg, css.cgroup);
+	if (!blk)
+		return task_cg;
+	task = (struct task_struct *)bpf_get_current_task();
+	dfl = BPF_CORE_READ(task, cgroups, dfl_cgrp);
+	if (!dfl || BPF_CORE_READ(blk, root) != BPF_CORE_READ(dfl, root))
+		return task_cg;
+	level = BPF_CORE_READ(blk, level);
+	if (level == 0)
+		return task_cg;
+	id = BPF_CORE_READ(blk, kn, id);
+	if (bpf_get_current_ancestor_cgroup_id(level) == id)
+		return task_cg;
+	return id;
+}
+
+static __always_inline void count_stack_error(__s32 id)
+{
+	__u32 zero = 0;
+	__u64 *v;
+
+	if (id >= 0 || id == -EFAULT)
+		return;
+	v = bpf_map_lookup_elem(&stack_errors, &zero);
+	if (v)
+		*v += 1;
+	lmp_count_drop(LMP_DROP_MAPFULL);
+}
+
+static __always_inline int handle_start(void *ctx, struct request *rq, bool only_if_new)
+{
+	__u64 key = (__u64)rq, id = bpf_get_current_pid_tgid();
+	struct start_rec r = {};
+
+	if (only_if_new && bpf_map_lookup_elem(&inflight, &key))
+		return 0;
+	r.ts = bpf_ktime_get_ns();
+	r.cgroup_id = charge_cgroup(rq);
+	r.pid = id >> 32;
+	r.dev = rq_dev(rq);
+	r.stack_id = bpf_get_stackid(ctx, &stacks, 0);
+	count_stack_error(r.stack_id);
+	bpf_get_current_comm(r.comm, sizeof(r.comm));
+	bpf_map_update_elem(&inflight, &key, &r, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int handle_done(struct request *rq, __u32 nr_bytes, bool partial_ok)
+{
+	__u64 key = (__u64)rq, now = bpf_ktime_get_ns();
+	struct lmp_biostacks_key k = {};
+	struct lmp_biostacks_val *v;
+	struct start_rec *r;
+
+	/* block_rq_complete fires for each partial completion: wait for the last bytes */
+	if (!partial_ok && nr_bytes < BPF_CORE_READ(rq, __data_len))
+		return 0;
+	r = bpf_map_lookup_elem(&inflight, &key);
+	if (!r)
+		return 0;
+	k.cgroup_id = r->cgroup_id;
+	k.dev = r->dev;
+	k.pid = r->pid;
+	k.stack_id = r->stack_id;
+	v = lmp_map_lookup_or_init(&hists, &k, &zero_val);
+	if (v) {
+		if (!v->comm[0])
+			__builtin_memcpy(v->comm, r->comm, sizeof(v->comm));
+		lmp_hist_add(&v->lat, now > r->ts ? now - r->ts : 0);
+	}
+	bpf_map_delete_elem(&inflight, &key);
+	return 0;
+}
+
+SEC("tp_btf/block_io_start")
+int BPF_PROG(tp_btf_block_io_start, struct request *rq)
+{
+	return handle_start(ctx, rq, false);
+}
+
+SEC("raw_tp/block_io_start")
+int BPF_PROG(raw_tp_block_io_start, struct request *rq)
+{
+	return handle_start(ctx, rq, false);
+}
+
+SEC("tp_btf/block_rq_insert")
+int BPF_PROG(tp_btf_block_rq_insert, struct request *rq)
+{
+	return handle_start(ctx, rq, false);
+}
+
+SEC("raw_tp/block_rq_insert")
+int BPF_PROG(raw_tp_block_rq_insert, struct request *rq)
+{
+	return handle_start(ctx, rq, false);
+}
+
+SEC("tp_btf/block_rq_issue")
+int BPF_PROG(tp_btf_block_rq_issue, struct request *rq)
+{
+	return handle_start(ctx, rq, true);
+}
+
+SEC("raw_tp/block_rq_issue")
+int BPF_PROG(raw_tp_block_rq_issue, struct request *rq)
+{
+	return handle_start(ctx, rq, true);
+}
+
+SEC("tp_btf/block_io_done")
+int BPF_PROG(tp_btf_block_io_done, struct request *rq)
+{
+	return handle_done(rq, 0, true);
+}
+
+SEC("raw_tp/block_io_done")
+int BPF_PROG(raw_tp_block_io_done, struct request *rq)
+{
+	return handle_done(rq, 0, true);
+}
+
+SEC("tp_btf/block_rq_complete")
+int BPF_PROG(tp_btf_block_rq_complete, struct request *rq, int error, unsigned int nr_bytes)
+{
+	return handle_done(rq, nr_bytes, false);
+}
+
+SEC("raw_tp/block_rq_complete")
+int BPF_PROG(raw_tp_block_rq_complete, struct request *rq, int error, unsigned int nr_bytes)
+{
+	return handle_done(rq, nr_bytes, false);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -44,6 +44,8 @@ struct lmp_config {
 	char *btf_path;	   /* external BTF for kernels without /sys/kernel/btf/vmlinux */
 	char *log_level;
 	char *disable_hooks; /* comma list of hook kinds never to use (forces fallbacks) */
+	bool syscall_latency;	   /* syscall probe: also hook sys_exit (errors, latency) */
+	unsigned syscall_max_keys; /* syscall probe: (cgroup, pid, syscall) keys per interval */
 	unsigned tcpconnlat_min_ms; /* tcpconnlat: stream connects at least this slow */
 	bool biolatency_queued;		 /* biolatency: start -> complete instead of issue -> */
 	unsigned biosnoop_min_latency_us; /* biosnoop: queue + service threshold */

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * syscall: per-cgroup, per-process, per-syscall counts (bpf/syscall.bpf.c). Every interval
+ * the agent drains the per-CPU counters, prints one summary line for each of the --top
+ * busiest processes (their --top busiest syscalls by name) and feeds
+ * lmp_syscalls_total{syscall} for every process, shown or not.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lmp/syscall.h"
+#include "syscall.skel.h"
+#include "bpfmap.h"
+#include "config.h"
+#include "identity.h"
+#include "metrics.h"
+#include "out.h"
+#include "probe.h"
+#include "syscalls.h"
+
+LMP_DEFINE_SKEL_OPS(syscall);
+
+static const struct lmp_hook syscall_hooks[] = {
+	{ "enter", LMP_HOOK_TP_BTF, "tp_btf_sys_enter", "sys_enter" },
+	{ "enter", LMP_HOOK_RAW_TP, "raw_tp_sys_enter", "sys_enter" },
+	{ "enter", LMP_HOOK_TRACEPOINT, "tp_sys_enter", "raw_syscalls/sys_enter" },
+	{ "exit", LMP_HOOK_TP_BTF, "tp_btf_sys_exit", "sys_exit" },
+	{ "exit", LMP_HOOK_RAW_TP, "raw_tp_sys_exit", "sys_exit" },
+	{ "exit", LMP_HOOK_TRACEPOINT, "tp_sys_exit", "raw_syscalls/sys_exit" },
+};
+
+static const struct lmp_metric_desc syscalls_total = {
+	"lmp_syscalls_total", "System calls entered, per container and syscall name.",
+	LMP_METRIC_COUNTER, "syscall", 1, true,
+};
+
+struct row {
+	struct lmp_syscall_key k;
+	struct lmp_syscall_val v;
+};
+
+struct proc {
+	size_t first, n; /* its rows in the sorted row array */
+	__u64 total;
+};
+
+struct syscall_priv {
+	struct row *rows;
+	size_t n, cap;
+	bool latency;
+	bool oom;	 /* rows lost to a failed allocation this interval */
+	double last;	 /* CLOCK_MONOTONIC seconds of the previous drain (or of the start) */
+	double interval; /* seconds the drained counts cover */
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int syscall_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)
+{
+	struct syscall_bpf *skel = skel_;
+	struct syscall_priv *priv = calloc(1, sizeof(*priv));
+	char *exit_part;
+	int err;
+
+	if (!priv)
+		return -ENOMEM;
+	p->priv = priv;
+	priv->last = now_s();
+	priv->latency = cfg->syscall_latency;
+	skel->rodata->cfg_latency = priv->latency;
+	err = bpf_map__set_max_entries(skel->maps.counts, cfg->syscall_max_keys);
+	if (err < 0)
+		return err;
+	if (!priv->latency) {
+		/* counting needs only the entry hook: leave the exit programs out entirely, so
+		 * every syscall pays for one program, not two */
+		bpf_program__set_autoload(skel->progs.tp_btf_sys_exit, false);
+		bpf_program__set_autoload(skel->progs.raw_tp_sys_exit, false);
+		bpf_program__set_autoload(skel->progs.tp_sys_exit, false);
+		/* and say so in the "attached (...)" line */
+		exit_part = strstr(p->attach, ",exit=");
+		if (exit_part)
+			*exit_part = 0;
+	}
+	return 0;
+}
+
+static void collect(void *ctx, const void *key, const void *value)
+{
+	struct syscall_priv *priv = ctx;
+
+	if (priv->n == priv->cap) {
+		size_t cap = priv->cap ? priv->cap * 2 : 256;
+		struct row *r = realloc(priv->rows, cap * sizeof(*r));
+
+		if (!r) {
+			priv->oom = true;
+			return;
+		}
+		priv->rows = r;
+		priv->cap = cap;
+	}
+	memcpy(&priv->rows[priv->n].k, key, sizeof(struct lmp_syscall_key));
+	memcpy(&priv->rows[priv->n].v, value, sizeof(struct lmp_syscall_val));
+	priv->n++;
+}
+
+static int cmp_u64(__u64 a, __u64 b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/* by cgroup, then process, then busiest syscall first */
+static int cmp_row(const void *a_, const void *b_)
+{
+	const struct row *a = a_, *b = b_;
+	int c;
+
+	if ((c = cmp_u64(a->k.cgroup_id, b->k.cgroup_id)) || (c = cmp_u64(a->k.pid, b->k.pid)))
+		return c;
+	if ((c = cmp_u64(b->v.count, a->v.count)))
+		return c;
+	return cmp_u64(a->k.nr, b->k.nr);
+}
+
+static int cmp_proc(const void *a_, const void *b_)
+{
+	const struct proc *a = a_, *b = b_;
+
+	return cmp_u64(b->total, a->total);
+}
+
+static const char *syscall_label(__u32 nr, char buf[16])
+{
+	const char *name = lmp_syscall_name(nr);
+
+	if (name)
+		return name;
+	snprintf(buf, 16, "%u", nr);
+	return buf;
+}
+
+/* group leader's name as the BPF side recorded it; /proc when the LRU lost it */
+static void proc_comm(int comms_fd, __u32 pid, char comm[LMP_COMM_LEN])
+{
+	struct lmp_syscall_comm c;
+	char path[64];
+	FILE *f;
+
+	memset(comm, 0, LMP_COMM_LEN);
+	if (bpf_map_lookup_elem(comms_fd, &pid, &c) == 0) {
+		memcpy(comm, c.comm, LMP_COMM_LEN - 1);
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(comm, LMP_COMM_LEN, f))
+		comm[strcspn(comm, "\n")] = 0;
+	fclose(f);
+}
+
+static void feed_metrics(struct syscall_priv *priv, struct lmp_rt *rt)
+{
+	struct lmp_identity id;
+	__u64 cg = 0;
+	char buf[16];
+
+	for (size_t i = 0; i < priv->n; i++) {
+		const struct row *r = &priv->rows[i];
+
+		if (i == 0 || r->k.cgroup_id != cg) { /* rows are sorted by cgroup */
+			cg = r->k.cgroup_id;
+			lmp_ident_lookup(rt->ident, cg, &id);
+		}
+		lmp_metrics_add(rt->metrics, &syscalls_total, &id, syscall_label(r->k.nr, buf),
+				r->v.count);
+	}
+}
+
+static void print_proc(struct lmp_probe *p, struct syscall_bpf *skel, struct lmp_rt *rt,
+		       const struct proc *pr)
+{
+	const struct syscall_priv *priv = p->priv;
+	const struct row *first = &priv->rows[pr->first];
+	char comm[LMP_COMM_LEN], buf[16];
+	size_t n = pr->n < rt->cfg->top ? pr->n : rt->cfg->top;
+
+	proc_comm(bpf_map__fd(skel->maps.comms), first->k.pid, comm);
+	lmp_probe_summary_begin(p, rt, "summary", first->k.cgroup_id, first->k.pid, comm);
+	lmp_out_double(rt->out, "interval_s", priv->interval);
+	lmp_out_u64(rt->out, "syscalls_total", pr->total);
+	lmp_out_u64(rt->out, "distinct_syscalls", pr->n);
+	lmp_out_array_begin(rt->out, "syscalls");
+	for (size_t i = 0; i < n; i++) {
+		const struct row *r = &first[i];
+
+		lmp_out_object_begin(rt->out, NULL);
+		lmp_out_str(rt->out, "syscall", syscall_label(r->k.nr, buf));
+		lmp_out_u64(rt->out, "nr", r->k.nr);
+		lmp_out_u64(rt->out, "count", r->v.count);
+		if (priv->latency) {
+			lmp_out_u64(rt->out, "errors", r->v.errors);
+			lmp_out_double(rt->out, "avg_latency_s",
+				       r->v.done ? r->v.lat_ns / 1e9 / r->v.done : 0);
+		}
+		lmp_out_object_end(rt->out);
+	}
+	lmp_out_array_end(rt->out);
+	lmp_out_end(rt->out);
+}
+
+static void syscall_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt)
+{
+	struct syscall_bpf *skel = skel_;
+	struct syscall_priv *priv = p->priv;
+	struct proc *procs = NULL;
+	size_t np = 0;
+	double now;
+	int r;
+
+	priv->n = 0;
+	priv->oom = false;
+	now = now_s();
+	priv->interval = now - priv->last;
+	priv->last = now;
+	r = lmp_map_drain(bpf_map__fd(skel->maps.counts), sizeof(struct lmp_syscall_key),
+			  sizeof(struct lmp_syscall_val), true, collect, priv);
+	if (r < 0) {
+		p->decode_errors++; /* counted; the next interval drains what is left */
+		return;
+	}
+	if (priv->oom)
+		p->decode_errors++;
+	if (!priv->n)
+		return;
+	qsort(priv->rows, priv->n, sizeof(*priv->rows), cmp_row);
+	if (rt->metrics)
+		feed_metrics(priv, rt);
+	procs = calloc(priv->n, sizeof(*procs));
+	if (!procs) {
+		p->decode_errors++;
+		return;
+	}
+	for (size_t i = 0; i < priv->n; i++) {
+		const struct row *r = &priv->rows[i];
+
+		if (i == 0 || r->k.pid != r[-1].k.pid || r->k.cgroup_id != r[-1].k.cgroup_id)
+			procs[np++] = (struct proc){ .first = i };
+		procs[np - 1].n++;
+		procs[np - 1].total += r->v.count;
+	}
+	qsort(procs, np, sizeof(*procs), cmp_proc);
+	for (size_t i = 0; i < np && i < rt->cfg->top; i++)
+		print_proc(p, skel, rt, &procs[i]);
+	free(procs);
+}
+
+static void syscall_cleanup(struct lmp_probe *p)
+{
+	struct syscall_priv *priv = p->priv;
+
+	if (priv)
+		free(priv->rows);
+	free(priv);
+	p->priv = NULL;
+}
+
+const struct lmp_probe_desc lmp_probe_syscall = {
+	.name = "syscall",
+	.summary = "per-cgroup, per-process, per-syscall counts (and latency) aggregated in kernel",
+	.skel = &syscall_skel_ops,
+	.hooks = syscall_hooks,
+	.n_hooks = ARRAY_SIZE(syscall_hooks),
+	.configure = syscall_configure,
+	.interval = syscall_interval,
+	.cleanup = syscall_cleanup,
+};

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * syscall: how many system calls each process makes, by syscall, per cgroup; with
+ * --syscall-latency also their errors and mean latency.
+ *
+ * Hooks, best first (agent/probes/syscall.c):
+ *   enter: tp_btf/sys_enter (5.5+) > raw_tp/sys_enter (4.17+) > tracepoint
+ *          raw_syscalls/sys_enter (needs tracefs)
+ *   exit:  tp_btf/sys_exit > raw_tp/sys_exit > tracepoint raw_syscalls/sys_exit (attached
+ *          only with --syscall-latency)
+ * raw_syscalls fire for every call of every task, so the hot path is one lookup in a
+ * per-CPU hash and a non-atomic increment; the map insert and the comm copy happen only the
+ * first time a (cgroup, pid, syscall) is seen in an interval. Latency keeps the entry time in
+ * task-local storage (5.11+ for tracing programs): no hash keyed by thread id to grow or leak.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "lmp/syscall.h"
+#include "lmp.bpf.h"
+
+const volatile __u32 cfg_latency = 0;
+
+/* resized by the agent before load (--syscall-max-keys) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 10240);
+	__type(key, struct lmp_syscall_key);
+	__type(value, struct lmp_syscall_val);
+} counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct lmp_syscall_comm);
+} comms SEC(".maps");
+
+struct lmp_syscall_start {
+	__u64 ts;
+	__u32 nr;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct lmp_syscall_start);
+} start SEC(".maps");
+
+static __always_inline struct lmp_syscall_val *counters(__u64 cgroup_id, __u32 pid, __u32 nr)
+{
+	struct lmp_syscall_key key = { .cgroup_id = cgroup_id, .pid = pid, .nr = nr };
+	static const struct lmp_syscall_val zero;
+	struct lmp_syscall_val *v;
+	struct lmp_syscall_comm c;
+	struct task_struct *task;
+	long err;
+
+	v = bpf_map_lookup_elem(&counts, &key);
+	if (v)
+		return v;
+	err = bpf_map_update_elem(&counts, &key, &zero, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST: another CPU inserted it first */) {
+		lmp_count_drop(LMP_DROP_MAPFULL);
+		return NULL;
+	}
+	/* first call of this key in the interval: refresh the name the summary shows, the
+	 * thread-group leader's as in /proc/<pid>/comm (thread names vary) */
+	task = (struct task_struct *)bpf_get_current_task();
+	BPF_CORE_READ_STR_INTO(&c.comm, task, group_leader, comm);
+	bpf_map_update_elem(&comms, &pid, &c, BPF_ANY);
+	return bpf_map_lookup_elem(&counts, &key);
+}
+
+static __always_inline int handle_enter(long id)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct lmp_syscall_start *s;
+	struct lmp_syscall_val *v;
+
+	/* -1: a call skipped by seccomp/ptrace before it had a number. The self check is
+	 * lmp_is_self() without its second bpf_get_current_pid_tgid() call: helpers are a
+	 * measurable part of this path (docs/probes/syscall.md) */
+	if (id < 0 || id >= 1024 || (cfg_self_pid && (pid_tgid >> 32) == cfg_self_pid))
+		return 0;
+	v = counters(bpf_get_current_cgroup_id(), pid_tgid >> 32, id);
+	if (v)
+		v->count++; /* per-CPU value: no atomic needed */
+	if (!cfg_latency)
+		return 0;
+	s = bpf_task_storage_get(&start, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (s) {
+		s->nr = id;
+		s->ts = bpf_ktime_get_ns();
+	}
+	return 0;
+}
+
+static __always_inline int handle_exit(long ret)
+{
+	struct lmp_syscall_start *s;
+	struct lmp_syscall_val *v;
+	__u64 now, ts;
+
+	if (!cfg_latency)
+		return 0;
+	s = bpf_task_storage_get(&start, bpf_get_current_task_btf(), 0, 0);
+	if (!s || !s->ts)
+		return 0; /* entered before the probe was attached, or by the agent itself */
+	now = bpf_ktime_get_ns();
+	ts = s->ts;
+	s->ts = 0;
+	v = counters(bpf_get_current_cgroup_id(), bpf_get_current_pid_tgid() >> 32, s->nr);
+	if (!v)
+		return 0;
+	v->lat_ns += now - ts;
+	v->done++;
+	if (ret < 0 && ret >= -4095)
+		v->errors++;
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(tp_btf_sys_enter, struct pt_regs *regs, long id)
+{
+	return handle_enter(id);
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(raw_tp_sys_enter, struct pt_regs *regs, long id)
+{
+	return handle_enter(id);
+}
+
+SEC("tp/raw_syscalls/sys_enter")
+int tp_sys_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return handle_enter(ctx->id);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(tp_btf_sys_exit, struct pt_regs *regs, long ret)
+{
+	return handle_exit(ret);
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(raw_tp_sys_exit, struct pt_regs *regs, long ret)
+{
+	return handle_exit(ret);
+}
+
+SEC("tp/raw_syscalls/sys_exit")
+int tp_sys_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return handle_exit(ctx->ret);
+}
+
+char LICENSE[] SEC("license") = "GPL";

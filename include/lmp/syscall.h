@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * syscall probe: per-cgroup, per-process, per-syscall counters aggregated in the kernel
+ * (bpf/syscall.bpf.c), read and cleared by the agent every interval.
+ */
+#ifndef LMP_SYSCALL_H
+#define LMP_SYSCALL_H
+
+#include "lmp/event.h"
+
+struct lmp_syscall_key {
+	__u64 cgroup_id; /* cgroup v2 id of the calling task */
+	__u32 pid;	 /* tgid */
+	__u32 nr;	 /* x86_64 syscall number (agent/syscalls.c names it) */
+};
+
+/* per-CPU value: every member is a __u64 counter, summed over CPUs by the agent */
+struct lmp_syscall_val {
+	__u64 count;  /* calls entered */
+	__u64 errors; /* calls that returned -4095..-1 (latency mode only) */
+	__u64 lat_ns; /* sum of entry-to-exit time of the calls that returned (latency mode) */
+	__u64 done;   /* calls whose exit was seen, the divisor of lat_ns (latency mode) */
+};
+
+/* the process name of a pid, kept in an LRU map beside the counters */
+struct lmp_syscall_comm {
+	char comm[LMP_COMM_LEN];
+};
+
+#endif /* LMP_SYSCALL_H */

@@ -106,7 +106,11 @@ Acquire::Languages "none";
 EOF
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin \
 	"$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/log/*.log \
-	"$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/*
+	"$rootfs"/var/cache/debconf/*-old "$rootfs"/var/lib/dpkg/*-old \
+	"$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/usr/share/lintian
+find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+find "$rootfs/usr/share/doc" -mindepth 1 -type d -empty -delete
+find "$rootfs/usr/share/locale" -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} +
 : >"$rootfs/etc/machine-id"
 # debootstrap copies the host's resolver and hostname; a container gets its own at run time.
 : >"$rootfs/etc/resolv.conf"

@@ -217,6 +217,9 @@ expect "kubelet.refresh" "$full" DaemonSet "$c.env[name=LMP_KUBELET_REFRESH].val
 expect "kubelet.authorization -> nodes/pods" "$full" ClusterRole 'rules[0].resources' '["nodes/pods"]'
 expect "extraArgs appended" "$full" DaemonSet "$c.args" '["run","--log-level","debug"]'
 expect "extraEnv appended" "$full" DaemonSet "$c.env[name=TZ].value" UTC
+expect "extraVolumes appended" "$full" DaemonSet "$ds.volumes[name=btf].hostPath.path" /var/lib/lmp
+expect "extraVolumeMounts appended" "$full" DaemonSet "$c.volumeMounts[name=btf].mountPath" /var/lib/lmp
+expect "btfPath names the kernel BTF by default" "$default" DaemonSet "$c.env[name=LMP_BTF_PATH].value" /sys/kernel/btf/vmlinux
 expect "image by digest" "$full" DaemonSet "$c.image" \
 	registry.example.com/obs/lmp@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 expect "default image tag is appVersion" "$default" DaemonSet "$c.image" \
@@ -276,6 +279,8 @@ bad "a misspelt top-level key" 'outptu' --set outptu=json
 bad "a misspelt nested key" 'insecureSkipVerfy' --set kubelet.insecureSkipVerfy=true
 bad "image.digest=latest" 'digest' --set image.digest=latest
 bad "image.pullPolicy=Sometimes" 'pullPolicy' --set image.pullPolicy=Sometimes
+bad "a relative btfPath" 'btfPath' --set btfPath=vmlinux
+bad "an extraVolumeMount without mountPath" 'mountPath' --set 'extraVolumeMounts[0].name=x'
 bad "serviceMonitor.interval=soon" 'interval' --set serviceMonitor.enabled=true --set serviceMonitor.interval=soon
 check "schema accepts probes as a comma string" "$helm" template lmp $chart --set-string 'probes=process\,tcp'
 expect_probes=$("$helm" template lmp $chart --set-string 'probes=process\,tcp' 2>/dev/null >"$work/s.yaml" &&

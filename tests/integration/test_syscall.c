@@ -149,6 +149,7 @@ static void run_workload(const char *const *extra, const char *attach_line, long
 	{
 		struct lmp_test_want self = { "syscall", "summary", a.pid };
 
+		assert_true(a.pid > 0); /* pid 0 would match any line */
 		assert_null(lmp_test_agent_wait(&a, 0, lmp_test_match_want, &self));
 	}
 	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);

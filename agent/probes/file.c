@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * file: read/write calls and bytes per process and file (bpf/file.bpf.c). Every interval the
+ * agent drains the per-CPU counters, prints the --top (process, file) pairs by bytes moved,
+ * and feeds lmp_file_read_bytes_total / lmp_file_write_bytes_total{type} for every pair.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lmp/file.h"
+#include "file.skel.h"
+#include "bpfmap.h"
+#include "config.h"
+#include "identity.h"
+#include "metrics.h"
+#include "out.h"
+#include "probe.h"
+
+LMP_DEFINE_SKEL_OPS(file);
+
+enum {
+	HOOK_READ_FEXIT,
+	HOOK_READ_KPROBE,
+	HOOK_READ_TP,
+	HOOK_WRITE_FEXIT,
+	HOOK_WRITE_KPROBE,
+	HOOK_WRITE_TP,
+};
+
+static const struct lmp_hook file_hooks[] = {
+	[HOOK_READ_FEXIT] = { "read", LMP_HOOK_FEXIT, "fexit_vfs_read", "vfs_read" },
+	[HOOK_READ_KPROBE] = { "read", LMP_HOOK_KPROBE, "kprobe_vfs_read", "vfs_read" },
+	[HOOK_READ_TP] = { "read", LMP_HOOK_TRACEPOINT, "tp_sys_enter_read",
+			   "syscalls/sys_enter_read" },
+	[HOOK_WRITE_FEXIT] = { "write", LMP_HOOK_FEXIT, "fexit_vfs_write", "vfs_write" },
+	[HOOK_WRITE_KPROBE] = { "write", LMP_HOOK_KPROBE, "kprobe_vfs_write", "vfs_write" },
+	[HOOK_WRITE_TP] = { "write", LMP_HOOK_TRACEPOINT, "tp_sys_enter_write",
+			    "syscalls/sys_enter_write" },
+};
+
+/* programs that only work together with a hook of the table: loaded iff that hook won */
+static const struct {
+	const char *prog;
+	int with;
+} companions[] = {
+	{ "kretprobe_vfs_read", HOOK_READ_KPROBE },	{ "kretprobe_vfs_write", HOOK_WRITE_KPROBE },
+	{ "tp_sys_exit_read", HOOK_READ_TP },		{ "tp_sys_enter_pread64", HOOK_READ_TP },
+	{ "tp_sys_exit_pread64", HOOK_READ_TP },	{ "tp_sys_enter_readv", HOOK_READ_TP },
+	{ "tp_sys_exit_readv", HOOK_READ_TP },		{ "tp_sys_exit_write", HOOK_WRITE_TP },
+	{ "tp_sys_enter_pwrite64", HOOK_WRITE_TP },	{ "tp_sys_exit_pwrite64", HOOK_WRITE_TP },
+	{ "tp_sys_enter_writev", HOOK_WRITE_TP },	{ "tp_sys_exit_writev", HOOK_WRITE_TP },
+};
+
+static const struct lmp_metric_desc read_bytes_total = {
+	"lmp_file_read_bytes_total",
+	"Bytes returned by read calls, per container and file type (regular, socket, pipe, other).",
+	LMP_METRIC_COUNTER, "type", 1, true,
+};
+static const struct lmp_metric_desc write_bytes_total = {
+	"lmp_file_write_bytes_total",
+	"Bytes accepted by write calls, per container and file type (regular, socket, pipe, other).",
+	LMP_METRIC_COUNTER, "type", 1, true,
+};
+
+static const char *const type_names[] = {
+	[LMP_FILE_REGULAR] = "regular",
+	[LMP_FILE_SOCKET] = "socket",
+	[LMP_FILE_PIPE] = "pipe",
+	[LMP_FILE_OTHER] = "other",
+};
+
+struct row {
+	struct lmp_file_key k;
+	struct lmp_file_val v;
+};
+
+struct file_priv {
+	struct row *rows;
+	size_t n, cap;
+	bool oom;
+	double last, interval; /* CLOCK_MONOTONIC seconds of the previous drain; span covered */
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int file_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)
+{
+	struct file_bpf *skel = skel_;
+	struct file_priv *priv = calloc(1, sizeof(*priv));
+
+	if (!priv)
+		return -ENOMEM;
+	priv->last = now_s();
+	p->priv = priv;
+	for (size_t i = 0; i < ARRAY_SIZE(companions); i++) {
+		struct bpf_program *prog =
+			bpf_object__find_program_by_name(skel->obj, companions[i].prog);
+
+		if (!prog) {
+			snprintf(p->reason, sizeof(p->reason), "no BPF program %s",
+				 companions[i].prog);
+			return -ENOENT;
+		}
+		bpf_program__set_autoload(prog, p->chosen[companions[i].with]);
+	}
+	return 0;
+}
+
+static void collect(void *ctx, const void *key, const void *value)
+{
+	struct file_priv *priv = ctx;
+
+	if (priv->n == priv->cap) {
+		size_t cap = priv->cap ? priv->cap * 2 : 256;
+		struct row *r = realloc(priv->rows, cap * sizeof(*r));
+
+		if (!r) {
+			priv->oom = true;
+			return;
+		}
+		priv->rows = r;
+		priv->cap = cap;
+	}
+	memcpy(&priv->rows[priv->n].k, key, sizeof(struct lmp_file_key));
+	memcpy(&priv->rows[priv->n].v, value, sizeof(struct lmp_file_val));
+	priv->n++;
+}
+
+static int cmp_u64(__u64 a, __u64 b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/* most bytes first, then most calls; the key keeps the order stable */
+static int cmp_row(const void *a_, const void *b_)
+{
+	const struct row *a = a_, *b = b_;
+	int c;
+
+	if ((c = cmp_u64(b->v.read_bytes + b->v.write_bytes, a->v.read_bytes + a->v.write_bytes)) ||
+	    (c = cmp_u64(b->v.reads + b->v.writes, a->v.reads + a->v.writes)) ||
+	    (c = cmp_u64(a->k.pid, b->k.pid)) || (c = cmp_u64(a->k.ino, b->k.ino)))
+		return c;
+	return cmp_u64(a->k.dev, b->k.dev);
+}
+
+static const char *type_name(__u32 t)
+{
+	return t < ARRAY_SIZE(type_names) ? type_names[t] : "other";
+}
+
+/* names the BPF side recorded; when the LRU lost them, the comm from /proc and no name */
+static void row_info(int fd, const struct lmp_file_key *k, struct lmp_file_info *info)
+{
+	char path[64];
+	FILE *f;
+
+	if (bpf_map_lookup_elem(fd, k, info) == 0) {
+		info->comm[sizeof(info->comm) - 1] = 0;
+		info->name[sizeof(info->name) - 1] = 0;
+		info->dir[sizeof(info->dir) - 1] = 0;
+		return;
+	}
+	memset(info, 0, sizeof(*info));
+	info->type = LMP_FILE_OTHER;
+	snprintf(path, sizeof(path), "/proc/%u/comm", k->pid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(info->comm, sizeof(info->comm), f))
+		info->comm[strcspn(info->comm, "\n")] = 0;
+	fclose(f);
+}
+
+static void print_row(struct lmp_probe *p, struct lmp_rt *rt, const struct row *r,
+		      const struct lmp_file_info *info)
+{
+	const char *type = type_name(info->type);
+	char name[LMP_FILE_NAME_LEN + 32], dev[32];
+
+	/* sockets and pipes have empty dentry names: name them as /proc/<pid>/fd does */
+	if (!info->name[0] && (info->type == LMP_FILE_SOCKET || info->type == LMP_FILE_PIPE))
+		snprintf(name, sizeof(name), "%s:[%llu]", type, (unsigned long long)r->k.ino);
+	else
+		snprintf(name, sizeof(name), "%s", info->name);
+	snprintf(dev, sizeof(dev), "%u:%u", r->k.dev >> 20, r->k.dev & 0xfffff);
+	lmp_probe_summary_begin(p, rt, "summary", r->k.cgroup_id, r->k.pid, info->comm);
+	lmp_out_double(rt->out, "interval_s", ((struct file_priv *)p->priv)->interval);
+	lmp_out_str(rt->out, "file", name);
+	lmp_out_str(rt->out, "dir", info->dir);
+	lmp_out_str(rt->out, "type", type);
+	lmp_out_str(rt->out, "dev", dev);
+	lmp_out_u64(rt->out, "inode", r->k.ino);
+	lmp_out_u64(rt->out, "reads", r->v.reads);
+	lmp_out_u64(rt->out, "writes", r->v.writes);
+	lmp_out_u64(rt->out, "read_bytes", r->v.read_bytes);
+	lmp_out_u64(rt->out, "write_bytes", r->v.write_bytes);
+	lmp_out_end(rt->out);
+}
+
+static void file_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt)
+{
+	struct file_bpf *skel = skel_;
+	struct file_priv *priv = p->priv;
+	int infos_fd = bpf_map__fd(skel->maps.infos);
+	struct lmp_file_info info;
+	struct lmp_identity id;
+	double now = now_s();
+	int r;
+
+	priv->n = 0;
+	priv->oom = false;
+	priv->interval = now - priv->last;
+	priv->last = now;
+	r = lmp_map_drain(bpf_map__fd(skel->maps.stats), sizeof(struct lmp_file_key),
+			  sizeof(struct lmp_file_val), true, collect, priv);
+	if (r < 0 || priv->oom)
+		p->decode_errors++; /* counted; what stays in the map is read next time */
+	if (!priv->n)
+		return;
+	qsort(priv->rows, priv->n, sizeof(*priv->rows), cmp_row);
+	for (size_t i = 0; i < priv->n; i++) {
+		const struct row *row = &priv->rows[i];
+
+		if (i >= rt->cfg->top && !rt->metrics)
+			break;
+		row_info(infos_fd, &row->k, &info);
+		if (rt->metrics) {
+			const char *type = type_name(info.type);
+
+			lmp_ident_lookup(rt->ident, row->k.cgroup_id, &id);
+			if (row->v.read_bytes)
+				lmp_metrics_add(rt->metrics, &read_bytes_total, &id, type,
+						row->v.read_bytes);
+			if (row->v.write_bytes)
+				lmp_metrics_add(rt->metrics, &write_bytes_total, &id, type,
+						row->v.write_bytes);
+		}
+		if (i < rt->cfg->top)
+			print_row(p, rt, row, &info);
+	}
+}
+
+static void file_cleanup(struct lmp_probe *p)
+{
+	struct file_priv *priv = p->priv;
+
+	if (priv)
+		free(priv->rows);
+	free(priv);
+	p->priv = NULL;
+}
+
+const struct lmp_probe_desc lmp_probe_file = {
+	.name = "file",
+	.summary = "per-process, per-file read/write calls and bytes (filetop), aggregated in kernel",
+	.skel = &file_skel_ops,
+	.hooks = file_hooks,
+	.n_hooks = ARRAY_SIZE(file_hooks),
+	.configure = file_configure,
+	.interval = file_interval,
+	.cleanup = file_cleanup,
+};

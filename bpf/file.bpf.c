@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * file: read/write calls and bytes per process and file (filetop), aggregated in the kernel.
+ *
+ * Hooks, best first (agent/probes/file.c), one choice for reads and one for writes:
+ *   fexit vfs_read / vfs_write (5.5+; the return value and the struct file in one program)
+ * > kprobe + kretprobe vfs_read / vfs_write (the file kept in task storage between them)
+ * > tracepoints syscalls/sys_{enter,exit}_{read,pread64,readv} and _{write,pwrite64,writev}
+ *   (needs tracefs and CONFIG_FTRACE_SYSCALLS): the fd is kept at entry, and at exit, when
+ *   the call returned >= 0 bytes, resolved to its struct file through task->files->fdt->fd[].
+ * The tracepoint path is the one that works on kernels without kprobes and fentry. The
+ * first two see every vfs_read/vfs_write (read, pread64, and kernel users of vfs_read) but
+ * not readv/writev, as libbpf-tools filetop; the third sees exactly the six syscalls.
+ *
+ * A key is (cgroup, pid, device, inode); its names (comm, file and directory name, type) go
+ * to an LRU map when the key is first seen in an interval, so the hot path only counts.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "lmp/file.h"
+#include "lmp.bpf.h"
+
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define S_IFREG 0100000
+#define S_IFIFO 0010000
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 10240);
+	__type(key, struct lmp_file_key);
+	__type(value, struct lmp_file_val);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 10240);
+	__type(key, struct lmp_file_key);
+	__type(value, struct lmp_file_info);
+} infos SEC(".maps");
+
+/* what an entry hook leaves for its exit hook, per thread */
+struct pending {
+	__u64 arg;  /* fd (tracepoints) or struct file * (kprobe) */
+	__u32 op;   /* FOP_* + 1; 0 = nothing pending */
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct pending);
+} pend SEC(".maps");
+
+/* scratch for the names, too big for the 512-byte stack next to the rest */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lmp_file_info);
+} scratch SEC(".maps");
+
+enum { FOP_READ = 0, FOP_WRITE = 1 };
+
+static __always_inline __u32 file_type(__u32 mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return LMP_FILE_REGULAR;
+	case S_IFSOCK:
+		return LMP_FILE_SOCKET;
+	case S_IFIFO:
+		return LMP_FILE_PIPE;
+	default:
+		return LMP_FILE_OTHER;
+	}
+}
+
+static __always_inline void record_names(const struct lmp_file_key *key, struct file *file,
+					 struct inode *inode)
+{
+	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct lmp_file_info *info;
+	__u32 zero = 0;
+
+	info = bpf_map_lookup_elem(&scratch, &zero);
+	if (!info)
+		return;
+	info->mode = BPF_CORE_READ(inode, i_mode);
+	info->type = file_type(info->mode);
+	BPF_CORE_READ_STR_INTO(&info->comm, task, group_leader, comm);
+	bpf_probe_read_kernel_str(info->name, sizeof(info->name),
+				  BPF_CORE_READ(dentry, d_name.name));
+	bpf_probe_read_kernel_str(info->dir, sizeof(info->dir),
+				  BPF_CORE_READ(dentry, d_parent, d_name.name));
+	bpf_map_update_elem(&infos, key, info, BPF_ANY);
+}
+
+/* one completed read or write of `bytes` on file by the current task */
+static __always_inline void account(struct file *file, __u64 bytes, __u32 op)
+{
+	static const struct lmp_file_val zero;
+	struct lmp_file_key key = {};
+	struct lmp_file_val *v;
+	struct inode *inode;
+	long err;
+
+	if (!file)
+		return;
+	inode = BPF_CORE_READ(file, f_inode);
+	if (!inode)
+		return;
+	key.cgroup_id = bpf_get_current_cgroup_id();
+	key.pid = bpf_get_current_pid_tgid() >> 32;
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	v = bpf_map_lookup_elem(&stats, &key);
+	if (!v) {
+		err = bpf_map_update_elem(&stats, &key, &zero, BPF_NOEXIST);
+		if (err && err != -17 /* EEXIST: inserted meanwhile by another CPU */) {
+			lmp_count_drop(LMP_DROP_MAPFULL);
+			return;
+		}
+		record_names(&key, file, inode);
+		v = bpf_map_lookup_elem(&stats, &key);
+		if (!v)
+			return;
+	}
+	if (op == FOP_WRITE) {
+		v->writes++;
+		v->write_bytes += bytes;
+	} else {
+		v->reads++;
+		v->read_bytes += bytes;
+	}
+}
+
+/* --- fexit ------------------------------------------------------------------------- */
+
+SEC("fexit/vfs_read")
+int BPF_PROG(fexit_vfs_read, struct file *file, char *buf, size_t count, loff_t *pos,
+	     ssize_t ret)
+{
+	if (ret >= 0 && !lmp_is_self())
+		account(file, ret, FOP_READ);
+	return 0;
+}
+
+SEC("fexit/vfs_write")
+int BPF_PROG(fexit_vfs_write, struct file *file, const char *buf, size_t count, loff_t *pos,
+	     ssize_t ret)
+{
+	if (ret >= 0 && !lmp_is_self())
+		account(file, ret, FOP_WRITE);
+	return 0;
+}
+
+/* --- kprobe + kretprobe, and the syscall tracepoints: an entry leaves a note ------------ */
+
+static __always_inline int enter(__u64 arg, __u32 op)
+{
+	struct pending *p;
+
+	if (lmp_is_self())
+		return 0;
+	p = bpf_task_storage_get(&pend, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (p) {
+		p->arg = arg;
+		p->op = op + 1;
+	}
+	return 0;
+}
+
+/* the note of this thread's pending call, if it is an `op`; cleared either way */
+static __always_inline bool take(__u32 op, __u64 *arg)
+{
+	struct pending *p = bpf_task_storage_get(&pend, bpf_get_current_task_btf(), 0, 0);
+	bool ok;
+
+	if (!p || !p->op)
+		return false;
+	ok = p->op == op + 1;
+	*arg = p->arg;
+	p->op = 0;
+	return ok;
+}
+
+static __always_inline int kret(long ret, __u32 op)
+{
+	__u64 file;
+
+	if (take(op, &file) && ret >= 0)
+		account((struct file *)file, ret, op);
+	return 0;
+}
+
+SEC("kprobe/vfs_read")
+int BPF_KPROBE(kprobe_vfs_read, struct file *file)
+{
+	return enter((__u64)file, FOP_READ);
+}
+
+SEC("kretprobe/vfs_read")
+int BPF_KRETPROBE(kretprobe_vfs_read, long ret)
+{
+	return kret(ret, FOP_READ);
+}
+
+SEC("kprobe/vfs_write")
+int BPF_KPROBE(kprobe_vfs_write, struct file *file)
+{
+	return enter((__u64)file, FOP_WRITE);
+}
+
+SEC("kretprobe/vfs_write")
+int BPF_KRETPROBE(kretprobe_vfs_write, long ret)
+{
+	return kret(ret, FOP_WRITE);
+}
+
+/* fd -> struct file of the current task, as fdget() would find it (NULL if closed) */
+static __always_inline struct file *fd_file(__u64 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *file = NULL;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	return file;
+}
+
+static __always_inline int sys_exit(long ret, __u32 op)
+{
+	__u64 fd;
+
+	if (take(op, &fd) && ret >= 0)
+		account(fd_file(fd), ret, op);
+	return 0;
+}
+
+#define SYSCALL_PAIR(name, op)                                                                 \
+	SEC("tp/syscalls/sys_enter_" #name)                                                    \
+	int tp_sys_enter_##name(struct trace_event_raw_sys_enter *ctx)                          \
+	{                                                                                      \
+		return enter(ctx->args[0], op);                                                \
+	}                                                                                      \
+	SEC("tp/syscalls/sys_exit_" #name)                                                     \
+	int tp_sys_exit_##name(struct trace_event_raw_sys_exit *ctx)                            \
+	{                                                                                      \
+		return sys_exit(ctx->ret, op);                                                 \
+	}
+
+SYSCALL_PAIR(read, FOP_READ)
+SYSCALL_PAIR(pread64, FOP_READ)
+SYSCALL_PAIR(readv, FOP_READ)
+SYSCALL_PAIR(write, FOP_WRITE)
+SYSCALL_PAIR(pwrite64, FOP_WRITE)
+SYSCALL_PAIR(writev, FOP_WRITE)
+
+char LICENSE[] SEC("license") = "GPL";

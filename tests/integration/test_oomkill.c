@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * oomkill against the real kernel: real OOM kills in a memory-limited cgroup v1 memory
+ * controller group (this host is hybrid: memcg is v1) of processes that sit in pod-style
+ * cgroup v2 directories named in a kubelet PodList (served over HTTPS by the fake kubelet).
+ * The event must name the victim (pid, comm, cgroup v2 id, pod), the limit the test set, the
+ * memcg scope and, when another task's allocation triggered the kill, that task and its pod.
+ * sigsnoop runs alongside and must report the kernel's SIGKILL to the victim. The raw_tp
+ * and tracefs variants are exercised too; fentry/kprobe are refused on this kernel.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "evchild.h"
+#include "fake_kubelet.h"
+#include "harness.h"
+
+#define LIMIT (32ULL << 20)
+
+/* pods of fixtures/kubelet/nri-kubernetes_k8s-1_22_pods.json */
+#define VICTIM_REL                                                                             \
+	"kubepods.slice/kubepods-besteffort.slice/"                                            \
+	"kubepods-besteffort-pod394f0746_6390_45cd_bf37_db389c0c7d1e.slice/"                   \
+	"cri-containerd-7bf4cfeff51dcc65920dada06a63cbc8f40575a31e4c7f4cd891224867953ef8.scope"
+#define TRIGGER_REL                                                                            \
+	"kubepods.slice/kubepods-podc971f3b1_082a_4448_adf8_6ca14a9fee45.slice/"               \
+	"cri-containerd-11d9d0bc0acc90eefd786a66bab2cab6fc87ab8ef5e200bb2c9871807ad53b4d.scope"
+
+struct ctx {
+	struct lmp_test_agent agent;
+	struct fake_kubelet *fk;
+	char dir[64], token_file[128], prefix[128], memcg_name[128];
+	char victim_cg[4096], trigger_cg[4096], memcg[4096];
+	__u64 victim_id, trigger_id;
+};
+
+static struct ctx C;
+
+static const char *fixture(const char *name)
+{
+	static char p[512];
+	const char *env = getenv("LMP_FIXTURES");
+
+	snprintf(p, sizeof(p), "%s/kubelet/%s",
+		 env && *env ? env : access("../shared/fixtures", F_OK) ? "/work/shared/fixtures"
+									: "../shared/fixtures",
+		 name);
+	return p;
+}
+
+static int start_agent(struct lmp_test_agent *a, const char *disable)
+{
+	const char *args[24] = { "--probes", "oomkill,sigsnoop", "--interval", "1",
+				 "--kubelet-url", fake_kubelet_url(C.fk), "--kubelet-ca-file",
+				 fake_kubelet_ca_file(C.fk), "--kubelet-token-file", C.token_file };
+	int n = 10;
+
+	if (disable) {
+		args[n++] = "--disable-hooks";
+		args[n++] = disable;
+	}
+	args[n] = NULL;
+	if (lmp_test_agent_start(a, args) < 0)
+		return -1;
+	for (int i = 0; i < 50 && !lmp_test_agent_stderr_has(a, "kubelet: "); i++)
+		lmp_test_agent_pump(a, 100);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	char rel[4096];
+	FILE *f;
+
+	lmp_test_require_root();
+	strcpy(C.dir, "/tmp/lmp-oomkill-XXXXXX");
+	if (!mkdtemp(C.dir))
+		return -1;
+	snprintf(C.token_file, sizeof(C.token_file), "%s/token", C.dir);
+	f = fopen(C.token_file, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "oom-token\n");
+	fclose(f);
+	if (fake_kubelet_start(C.dir, 0, &C.fk) < 0 ||
+	    fake_kubelet_set_body_file(C.fk, fixture("nri-kubernetes_k8s-1_22_pods.json")) < 0)
+		return -1;
+	fake_kubelet_set_token(C.fk, "oom-token");
+	snprintf(C.prefix, sizeof(C.prefix), "lmp-test/oomkill-%d", getpid());
+	snprintf(rel, sizeof(rel), "%s/%s", C.prefix, VICTIM_REL);
+	if (lmp_test_cgroup_create(rel, C.victim_cg, sizeof(C.victim_cg), &C.victim_id) < 0)
+		return -1;
+	snprintf(rel, sizeof(rel), "%s/%s", C.prefix, TRIGGER_REL);
+	if (lmp_test_cgroup_create(rel, C.trigger_cg, sizeof(C.trigger_cg), &C.trigger_id) < 0)
+		return -1;
+	snprintf(C.memcg_name, sizeof(C.memcg_name), "lmp-test-oomkill-%d", getpid());
+	if (lmp_test_memcg_v1_create(C.memcg_name, LIMIT, C.memcg, sizeof(C.memcg)) < 0)
+		return -1;
+	if (start_agent(&C.agent, NULL) < 0)
+		return -1;
+	*state = &C;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[256];
+
+	lmp_test_agent_free(&C.agent);
+	fake_kubelet_free(C.fk);
+	lmp_test_memcg_v1_remove(C.memcg);
+	lmp_test_sh("find '%s/%s' -depth -type d -exec rmdir {} + 2>/dev/null",
+		    lmp_test_cgroup2_root(), C.prefix);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", C.dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", C.dir);
+	return 0;
+}
+
+static void set_oom_score_adj(int adj)
+{
+	FILE *f = fopen("/proc/self/oom_score_adj", "w");
+
+	if (f) {
+		fprintf(f, "%d\n", adj);
+		fclose(f);
+	}
+}
+
+/* touch size bytes of fresh anonymous memory, one page at a time */
+static void touch(size_t size)
+{
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		_exit(3);
+	for (size_t off = 0; off < size; off += 4096)
+		p[off] = 1;
+}
+
+/* allocates far past the limit: the OOM killer must pick this task */
+static int hog(void *arg)
+{
+	set_oom_score_adj(500);
+	touch(200ULL << 20);
+	return 0; /* not reached: killed */
+}
+
+static void assert_victim(json_t *ev, pid_t pid, const char *comm, int adj)
+{
+	assert_non_null(ev);
+	assert_int_equal(lmp_test_jint(ev, "pid"), pid);
+	assert_int_equal(lmp_test_jint(ev, "tid"), pid);
+	assert_string_equal(lmp_test_jstr(ev, "comm"), comm);
+	assert_int_equal(lmp_test_jint(ev, "uid"), 0);
+	/* the victim's own cgroup v2 and pod, not whoever was running */
+	assert_int_equal(lmp_test_jint(ev, "cgroup_id"), C.victim_id);
+	assert_non_null(strstr(lmp_test_jstr(ev, "cgroup"), VICTIM_REL));
+	assert_string_equal(lmp_test_jstr(ev, "k8s.pod"), "storage-provisioner");
+	assert_string_equal(lmp_test_jstr(ev, "k8s.namespace"), "kube-system");
+	assert_string_equal(lmp_test_jstr(ev, "k8s.container"), "storage-provisioner");
+	assert_int_equal(lmp_test_jint(ev, "oom_score_adj"), adj);
+	assert_string_equal(lmp_test_jstr(ev, "scope"), "memcg");
+	assert_string_equal(lmp_test_jstr(ev, "victim_source"), "task");
+	/* the memcg is v1 here; its limit is the one the test wrote */
+	assert_string_equal(lmp_test_jstr(ev, "memcg.hierarchy"), "v1");
+	assert_int_equal(lmp_test_jint(ev, "memcg.limit_bytes"), LIMIT);
+	assert_int_equal(lmp_test_jint(ev, "memcg.levels_up"), 0);
+	assert_true(lmp_test_jint(ev, "memcg.usage_bytes") > (long long)(LIMIT / 2));
+	assert_true(lmp_test_jint(ev, "memcg.usage_bytes") <= (long long)LIMIT);
+	assert_string_equal(strrchr(lmp_test_jstr(ev, "memcg.path"), '/') + 1, C.memcg_name);
+	/* the victim held most of the group's memory, and no more than the limit */
+	assert_true(lmp_test_jint(ev, "anon_rss_bytes") >= (long long)(LIMIT / 2));
+	assert_int_equal(lmp_test_jint(ev, "rss_bytes"),
+			 lmp_test_jint(ev, "anon_rss_bytes") + lmp_test_jint(ev, "file_rss_bytes") +
+				 lmp_test_jint(ev, "shmem_rss_bytes"));
+	assert_true(lmp_test_jint(ev, "total_vm_bytes") >= (long long)(200ULL << 20));
+}
+
+static json_t *wait_kill(struct lmp_test_agent *a, pid_t pid)
+{
+	struct lmp_test_fields w = { "oomkill", "kill", { "pid" }, { pid } };
+
+	return lmp_test_agent_wait(a, 10000, lmp_test_match_fields, &w);
+}
+
+static pid_t run_hog(void)
+{
+	pid_t pid = lmp_test_fork_in(C.victim_cg, C.memcg, "lmp-oom-victim", hog, NULL);
+	int st;
+
+	assert_true(pid > 0);
+	st = lmp_test_wait_child(pid);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGKILL);
+	return pid;
+}
+
+static void test_memcg_oom_kill_reports_victim_and_limit(void **state)
+{
+	struct lmp_test_fields sig = { "sigsnoop", "signal", { "target_pid", "sig" } };
+	pid_t pid = run_hog();
+	json_t *ev = wait_kill(&C.agent, pid);
+
+	assert_victim(ev, pid, "lmp-oom-victim", 500);
+	/* it allocated itself into the OOM: no separate trigger */
+	assert_null(json_object_get(ev, "trigger"));
+
+	/* the OOM killer's SIGKILL, generated by the kernel, for the same task and pod */
+	sig.v[0] = pid;
+	sig.v[1] = SIGKILL;
+	ev = lmp_test_agent_wait(&C.agent, 5000, lmp_test_match_fields, &sig);
+	assert_non_null(ev);
+	assert_string_equal(lmp_test_jstr(ev, "signal"), "SIGKILL");
+	assert_true(json_is_null(lmp_test_jget(ev, "syscall")));
+	assert_string_equal(lmp_test_jstr(ev, "code"), "SI_KERNEL");
+	assert_string_equal(lmp_test_jstr(ev, "delivery"), "delivered");
+	assert_int_equal(lmp_test_jint(ev, "target_tid"), pid);
+	assert_string_equal(lmp_test_jstr(ev, "target_comm"), "lmp-oom-victim");
+	assert_int_equal(lmp_test_jint(ev, "target_cgroup_id"), C.victim_id);
+	assert_string_equal(lmp_test_jstr(ev, "target_k8s.pod"), "storage-provisioner");
+	assert_int_equal(lmp_test_jint(ev, "pid"), pid); /* sent while the victim ran */
+}
+
+struct pair {
+	int ready[2];
+};
+
+/* holds 20 MiB and waits; oom_score_adj 1000 makes it the first choice */
+static int holder(void *arg)
+{
+	struct pair *p = arg;
+
+	set_oom_score_adj(1000);
+	touch(20ULL << 20);
+	if (write(p->ready[1], "r", 1) != 1)
+		return 4;
+	for (;;)
+		pause();
+}
+
+/* 16 MiB on top pushes the group over 32 MiB; after the kill it should fit */
+static int trigger(void *arg)
+{
+	for (int i = 0; i < 16; i++)
+		touch(1ULL << 20);
+	return 0;
+}
+
+static void test_memcg_oom_kill_names_the_trigger(void **state)
+{
+	struct pair p;
+	pid_t victim, trig;
+	json_t *ev;
+	char c;
+	int st, tst;
+
+	assert_int_equal(pipe(p.ready), 0);
+	victim = lmp_test_fork_in(C.victim_cg, C.memcg, "lmp-oom-holder", holder, &p);
+	assert_int_equal(read(p.ready[0], &c, 1), 1);
+	trig = lmp_test_fork_in(C.trigger_cg, C.memcg, "lmp-oom-trigger", trigger, NULL);
+	st = lmp_test_wait_child(trig);
+	tst = st;
+	st = lmp_test_wait_child(victim);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGKILL);
+	close(p.ready[0]);
+	close(p.ready[1]);
+
+	ev = wait_kill(&C.agent, victim);
+	assert_non_null(ev);
+	assert_int_equal(lmp_test_jint(ev, "pid"), victim);
+	assert_string_equal(lmp_test_jstr(ev, "comm"), "lmp-oom-holder");
+	assert_int_equal(lmp_test_jint(ev, "cgroup_id"), C.victim_id);
+	assert_string_equal(lmp_test_jstr(ev, "k8s.pod"), "storage-provisioner");
+	assert_int_equal(lmp_test_jint(ev, "oom_score_adj"), 1000);
+	assert_string_equal(lmp_test_jstr(ev, "scope"), "memcg");
+	assert_int_equal(lmp_test_jint(ev, "memcg.limit_bytes"), LIMIT);
+	assert_true(lmp_test_jint(ev, "anon_rss_bytes") >= (long long)(20ULL << 20));
+	/* the allocating task, its own cgroup and pod */
+	assert_int_equal(lmp_test_jint(ev, "trigger.pid"), trig);
+	assert_int_equal(lmp_test_jint(ev, "trigger.tid"), trig);
+	assert_string_equal(lmp_test_jstr(ev, "trigger.comm"), "lmp-oom-trigger");
+	assert_int_equal(lmp_test_jint(ev, "trigger.cgroup_id"), C.trigger_id);
+	assert_string_equal(lmp_test_jstr(ev, "trigger.k8s.pod"), "kindnet-q6dh9");
+	assert_string_equal(lmp_test_jstr(ev, "trigger.k8s.container"), "kindnet-cni");
+
+	/*
+	 * The trigger usually finishes once the holder's memory is freed, but the kernel may
+	 * run out again before the dying holder has released its pages and kill the trigger
+	 * too: then that is a second, self-inflicted kill, reported as such.
+	 */
+	if (WIFEXITED(tst)) {
+		assert_int_equal(WEXITSTATUS(tst), 0);
+	} else {
+		assert_int_equal(WTERMSIG(tst), SIGKILL);
+		ev = wait_kill(&C.agent, trig);
+		assert_non_null(ev);
+		assert_int_equal(lmp_test_jint(ev, "cgroup_id"), C.trigger_id);
+		assert_string_equal(lmp_test_jstr(ev, "k8s.pod"), "kindnet-q6dh9");
+		assert_null(json_object_get(ev, "trigger"));
+	}
+}
+
+/* the same kill seen through the raw_tp and the tracefs variants */
+static void kill_seen_with(const char *disable, const char *attach_line)
+{
+	struct lmp_test_agent a;
+	json_t *ev;
+	pid_t pid;
+
+	assert_int_equal(start_agent(&a, disable), 0);
+	if (!lmp_test_agent_stderr_has(&a, attach_line))
+		fail_msg("no '%s' in:\n%s", attach_line, a.errbuf);
+	pid = run_hog();
+	ev = wait_kill(&a, pid);
+	assert_victim(ev, pid, "lmp-oom-victim", 500);
+	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
+	lmp_test_agent_free(&a);
+}
+
+static void test_raw_tp_path(void **state)
+{
+	kill_seen_with("tp_btf", "probe oomkill: attached (victim=raw_tp)");
+}
+
+static void test_tracepoint_path(void **state)
+{
+	kill_seen_with("tp_btf,raw_tp", "probe oomkill: attached (victim=tracepoint)");
+}
+
+static void test_fentry_kprobe_refused_here(void **state)
+{
+	char cmd[512], out[4096] = "";
+	size_t n;
+	FILE *f;
+
+	/* with the tracepoints ruled out, what is left (fentry, kprobe) cannot run here */
+	snprintf(cmd, sizeof(cmd),
+		 "%s probes --disable-hooks tp_btf,raw_tp,tracepoint 2>&1 | grep '^oomkill'",
+		 lmp_test_binary());
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = 0;
+	pclose(f);
+	assert_non_null(strstr(out, "unsupported"));
+	assert_non_null(strstr(out, "victim: fentry:"));
+	assert_non_null(strstr(out, "victim: kprobe:"));
+}
+
+static void test_clean_stop(void **state)
+{
+	assert_true(lmp_test_agent_stop(&C.agent, 2000) >= 0);
+	assert_true(WIFEXITED(C.agent.status));
+	assert_int_equal(WEXITSTATUS(C.agent.status), 0);
+	assert_int_equal(C.agent.bad_lines, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_memcg_oom_kill_reports_victim_and_limit),
+		cmocka_unit_test(test_memcg_oom_kill_names_the_trigger),
+		cmocka_unit_test(test_raw_tp_path),
+		cmocka_unit_test(test_tracepoint_path),
+		cmocka_unit_test(test_fentry_kprobe_refused_here),
+		cmocka_unit_test(test_clean_stop),
+	};
+
+	return cmocka_run_group_tests_name("oomkill", tests, setup, teardown);
+}

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <mntent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+
+#include "evchild.h"
+
+static int join(const char *dir)
+{
+	char procs[4096];
+	FILE *f;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	f = fopen(procs, "w");
+	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f) != 0) {
+		fprintf(stderr, "join %s: %s\n", procs, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+pid_t lmp_test_fork_in(const char *cg, const char *memcg, const char *comm, int (*fn)(void *),
+		       void *arg)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	if ((memcg && join(memcg) < 0) || (cg && join(cg) < 0))
+		_exit(126);
+	if (comm)
+		prctl(PR_SET_NAME, comm, 0, 0, 0);
+	_exit(fn(arg));
+}
+
+const char *lmp_test_memcg_v1_root(void)
+{
+	static char root[512];
+	FILE *f = setmntent("/proc/self/mounts", "r");
+	struct mntent *m;
+
+	if (!f)
+		return NULL;
+	root[0] = 0;
+	while ((m = getmntent(f)))
+		if (!strcmp(m->mnt_type, "cgroup") && hasmntopt(m, "memory")) {
+			snprintf(root, sizeof(root), "%s", m->mnt_dir);
+			break;
+		}
+	endmntent(f);
+	return root[0] ? root : NULL;
+}
+
+static int write_file(const char *dir, const char *file, const char *val)
+{
+	char p[4096];
+	int fd, r = 0;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int lmp_test_memcg_v1_create(const char *name, unsigned long long limit, char *path, size_t len)
+{
+	const char *root = lmp_test_memcg_v1_root();
+	char val[32];
+	int r;
+
+	if (!root)
+		return -ENOENT;
+	snprintf(path, len, "%s/%s", root, name);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(val, sizeof(val), "%llu", limit);
+	r = write_file(path, "memory.limit_in_bytes", val);
+	if (r < 0)
+		return r;
+	/* with swap accounting the memory+swap limit must hold too, or the task swaps */
+	if (write_file(path, "memory.memsw.limit_in_bytes", val) == -EACCES)
+		return -EACCES;
+	return 0;
+}
+
+void lmp_test_memcg_v1_remove(const char *path)
+{
+	/* a memcg is removable once its tasks are gone; pages are reparented */
+	for (int i = 0; i < 50 && rmdir(path) < 0 && errno == EBUSY; i++)
+		usleep(100 * 1000);
+}
+
+json_t *lmp_test_jget(json_t *ev, const char *key)
+{
+	char part[128];
+	const char *dot;
+
+	while (ev && (dot = strchr(key, '.'))) {
+		snprintf(part, sizeof(part), "%.*s", (int)(dot - key), key);
+		ev = json_object_get(ev, part);
+		key = dot + 1;
+	}
+	return ev ? json_object_get(ev, key) : NULL;
+}
+
+long long lmp_test_jint(json_t *ev, const char *key)
+{
+	return json_integer_value(lmp_test_jget(ev, key));
+}
+
+const char *lmp_test_jstr(json_t *ev, const char *key)
+{
+	return json_string_value(lmp_test_jget(ev, key));
+}
+
+bool lmp_test_match_fields(json_t *ev, void *ctx)
+{
+	const struct lmp_test_fields *w = ctx;
+	const char *probe = json_string_value(json_object_get(ev, "probe"));
+	const char *event = json_string_value(json_object_get(ev, "event"));
+
+	if (w->probe && (!probe || strcmp(probe, w->probe)))
+		return false;
+	if (w->event && (!event || strcmp(event, w->event)))
+		return false;
+	for (int i = 0; i < 3; i++) {
+		json_t *v = w->k[i] ? lmp_test_jget(ev, w->k[i]) : NULL;
+
+		if (w->k[i] && (!json_is_integer(v) || json_integer_value(v) != w->v[i]))
+			return false;
+	}
+	return true;
+}

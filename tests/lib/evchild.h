@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Helpers for the event-probe integration tests (oomkill, sigsnoop, bindsnoop, mountsnoop,
+ * opensnoop, capable): a child that runs a C function inside given cgroups under a chosen
+ * comm, a cgroup v1 memory controller group with a limit, and matching/reading events by
+ * field (nested keys with dots: "memcg.limit_bytes").
+ */
+#ifndef LMP_TEST_EVCHILD_H
+#define LMP_TEST_EVCHILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+/*
+ * Fork; the child joins the cgroup v2 directory cg and the v1 memory cgroup memcg (either
+ * NULL: stays), sets its comm, and exits with fn(arg). Returns the pid, -1 on error.
+ */
+pid_t lmp_test_fork_in(const char *cg, const char *memcg, const char *comm, int (*fn)(void *),
+		       void *arg);
+
+/* mount point of the cgroup v1 memory controller, or NULL when there is none */
+const char *lmp_test_memcg_v1_root(void);
+/* mkdir <v1 memory root>/name with memory.limit_in_bytes = limit (and the memory+swap
+ * limit where swap accounting exists). 0 or -errno. */
+int lmp_test_memcg_v1_create(const char *name, unsigned long long limit, char *path,
+			     size_t len);
+void lmp_test_memcg_v1_remove(const char *path);
+
+/* value at a dotted key ("memcg.limit_bytes"), NULL when absent */
+json_t *lmp_test_jget(json_t *ev, const char *key);
+long long lmp_test_jint(json_t *ev, const char *key);	 /* 0 when absent */
+const char *lmp_test_jstr(json_t *ev, const char *key); /* NULL when absent or not a string */
+
+/* probe and event (NULL: any) and up to three integer fields (key NULL: unused) */
+struct lmp_test_fields {
+	const char *probe, *event;
+	const char *k[3];
+	long long v[3];
+};
+bool lmp_test_match_fields(json_t *ev, void *ctx);
+
+#endif /* LMP_TEST_EVCHILD_H */

@@ -1,0 +1,845 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * memleak: outstanding allocations of one process (--memleak-pid) or of every process of a
+ * cgroup (--memleak-cgroup, a pod's or container's), user space and kernel, by stack
+ * (bpf/memleak.bpf.c). Each interval the live allocations are summed by (cgroup,
+ * allocator, process, stack) and the largest are printed, symbolized.
+ *
+ * The libc uprobes are attached per target process: a uprobe attached for one process
+ * only puts its breakpoint into that process, where one attached for "all processes"
+ * would trap every malloc and free of every program using the same libc on the node. In
+ * cgroup mode the member processes are rescanned every interval: new ones are attached,
+ * departed ones detached.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lmp/memleak.h"
+#include "memleak.skel.h"
+#include "bpfmap.h"
+#include "cgroup.h"
+#include "config.h"
+#include "identity.h"
+#include "log.h"
+#include "metrics.h"
+#include "out.h"
+#include "probe.h"
+#include "stacks.h"
+#include "usyms.h"
+
+LMP_DEFINE_SKEL_OPS(memleak);
+
+#define KERNEL_HOOKS(group, tp, cat)                                                           \
+	{ group, LMP_HOOK_TP_BTF, "tp_btf_" tp, tp },                                           \
+	{ group, LMP_HOOK_RAW_TP, "raw_tp_" tp, tp },                                           \
+	{ group, LMP_HOOK_TRACEPOINT, "tp_" tp, cat "/" tp }
+
+/* entry 0 stands for every uprobe program: they are attached by hand, per process */
+static const struct lmp_hook memleak_hooks[] = {
+	{ "user", LMP_HOOK_UPROBE, "uprobe_size_arg1", NULL },
+	KERNEL_HOOKS("kmalloc", "kmalloc", "kmem"),
+	KERNEL_HOOKS("kfree", "kfree", "kmem"),
+	KERNEL_HOOKS("kmem_cache_alloc", "kmem_cache_alloc", "kmem"),
+	KERNEL_HOOKS("kmem_cache_free", "kmem_cache_free", "kmem"),
+	KERNEL_HOOKS("page_alloc", "mm_page_alloc", "kmem"),
+	KERNEL_HOOKS("page_free", "mm_page_free", "kmem"),
+	KERNEL_HOOKS("page_free_batched", "mm_page_free_batched", "kmem"),
+	KERNEL_HOOKS("percpu_alloc", "percpu_alloc_percpu", "percpu"),
+	KERNEL_HOOKS("percpu_free", "percpu_free_percpu", "percpu"),
+};
+
+static const char *const allocator_names[] = {
+	[LMP_MEMLEAK_USER] = "user",	       [LMP_MEMLEAK_KMALLOC] = "kmalloc",
+	[LMP_MEMLEAK_KMEM_CACHE] = "kmem_cache", [LMP_MEMLEAK_PAGE] = "page",
+	[LMP_MEMLEAK_PERCPU] = "percpu",
+};
+
+static const struct lmp_metric_desc outstanding_bytes = {
+	"lmp_memleak_outstanding_bytes",
+	"Bytes allocated and not yet freed by the memleak target, per container and allocator.",
+	LMP_METRIC_GAUGE, "allocator", 1, true,
+};
+
+#define N_FUNCS 9
+#define MAX_TARGETS 256	 /* processes of one cgroup attached at a time */
+#define MAX_BINARIES 16	 /* distinct allocator binaries (libc of each image) */
+
+enum prog_id { P_SIZE1, P_SIZE2, P_CALLOC, P_REALLOC, P_FREE, P_MEMALIGN, P_RET, P_RET_MEMALIGN };
+
+static const struct {
+	const char *name;
+	enum prog_id entry;
+	int ret; /* -1: no return probe */
+} funcs[N_FUNCS] = {
+	{ "malloc", P_SIZE1, P_RET },
+	{ "calloc", P_CALLOC, P_RET },
+	{ "realloc", P_REALLOC, P_RET },
+	{ "free", P_FREE, -1 },
+	{ "memalign", P_SIZE2, P_RET },
+	{ "posix_memalign", P_MEMALIGN, P_RET_MEMALIGN },
+	{ "aligned_alloc", P_SIZE2, P_RET },
+	{ "valloc", P_SIZE1, P_RET },
+	{ "pvalloc", P_SIZE1, P_RET },
+};
+
+struct binary {
+	dev_t dev;
+	ino_t ino;
+	__u64 off[N_FUNCS]; /* 0: not in this binary, or an alias of a function before it */
+	int found;
+};
+
+struct target {
+	__u32 pid;
+	bool seen;
+	struct bpf_link *links[2 * N_FUNCS];
+	size_t n;
+};
+
+struct agg {
+	__u64 cgroup_id;
+	__u32 allocator, pid;
+	__s32 stack_id;
+	__u64 bytes, count, oldest_ns;
+};
+
+struct memleak_priv {
+	__u32 pid;
+	int cg_fd;
+	char cg_path[PATH_MAX];
+	struct target targets[MAX_TARGETS];
+	size_t n_targets;
+	__u64 targets_dropped; /* processes beyond MAX_TARGETS */
+	struct binary bins[MAX_BINARIES];
+	size_t n_bins;
+	struct lmp_stacks *stacks;
+	struct lmp_memleak_key *keys;
+	struct lmp_memleak_alloc *vals;
+	size_t n, cap;
+	struct agg *aggs;
+	size_t n_aggs, cap_aggs;
+	__u64 *gauge_cgroups; /* (cgroup, allocator) pairs given a gauge value last interval */
+	__u32 *gauge_allocs;
+	size_t n_gauges;
+};
+
+static struct bpf_program *prog_of(struct memleak_bpf *s, int id)
+{
+	switch (id) {
+	case P_SIZE1:
+		return s->progs.uprobe_size_arg1;
+	case P_SIZE2:
+		return s->progs.uprobe_size_arg2;
+	case P_CALLOC:
+		return s->progs.uprobe_calloc;
+	case P_REALLOC:
+		return s->progs.uprobe_realloc;
+	case P_FREE:
+		return s->progs.uprobe_free;
+	case P_MEMALIGN:
+		return s->progs.uprobe_posix_memalign;
+	case P_RET:
+		return s->progs.uretprobe_alloc;
+	default:
+		return s->progs.uretprobe_posix_memalign;
+	}
+}
+
+static bool is_uprobe_prog(const struct bpf_program *prog)
+{
+	return bpf_program__type(prog) == BPF_PROG_TYPE_KPROBE;
+}
+
+/* the cgroup v2 directory of --memleak-cgroup: absolute, or relative to the v2 mount */
+static int cgroup_dir(const struct lmp_config *cfg, const char *arg, char *out, size_t len)
+{
+	char root[1024] = "", *text = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	if (cfg->cgroup_root && *cfg->cgroup_root) {
+		snprintf(root, sizeof(root), "%s", cfg->cgroup_root);
+	} else {
+		f = fopen("/proc/self/mountinfo", "re");
+		if (f && getdelim(&text, &cap, '\0', f) > 0)
+			lmp_cgroup_find_v2(text, root, sizeof(root));
+		free(text);
+		if (f)
+			fclose(f);
+	}
+	if (!root[0])
+		return -ENOENT;
+	if (strncmp(arg, root, strlen(root)) == 0 &&
+	    (arg[strlen(root)] == '/' || !arg[strlen(root)]))
+		snprintf(out, len, "%s", arg);
+	else
+		snprintf(out, len, "%s/%s", root, arg[0] == '/' ? arg + 1 : arg);
+	return 0;
+}
+
+static int memleak_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
+{
+	const char *cg = cfg->memleak_cgroup ? cfg->memleak_cgroup : "";
+	struct memleak_bpf *s = skel;
+	const char *kernel_kind = NULL;
+	struct memleak_priv *mp;
+	struct bpf_program *prog;
+	char proc[32];
+	struct statfs sfs;
+	int err;
+
+	if (!cfg->memleak_pid && !*cg) {
+		snprintf(p->reason, sizeof(p->reason),
+			 "not configured: set --memleak-pid PID or --memleak-cgroup PATH");
+		return -ENOTSUP;
+	}
+	if (cfg->memleak_pid && *cg) {
+		snprintf(p->reason, sizeof(p->reason),
+			 "--memleak-pid and --memleak-cgroup are exclusive: set one");
+		return -EINVAL;
+	}
+	mp = calloc(1, sizeof(*mp));
+	if (!mp)
+		return -ENOMEM;
+	p->priv = mp;
+	mp->cg_fd = -1;
+	err = lmp_stacks_new(&mp->stacks);
+	if (err < 0)
+		return err;
+	if (cfg->memleak_pid) {
+		mp->pid = cfg->memleak_pid;
+		snprintf(proc, sizeof(proc), "/proc/%u", mp->pid);
+		if (access(proc, F_OK) != 0) {
+			snprintf(p->reason, sizeof(p->reason), "--memleak-pid %u: no such process",
+				 mp->pid);
+			return -ESRCH;
+		}
+		s->rodata->cfg_pid = mp->pid;
+	} else {
+		err = cgroup_dir(cfg, cg, mp->cg_path, sizeof(mp->cg_path));
+		mp->cg_fd = err < 0 ? err : open(mp->cg_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (mp->cg_fd < 0 || fstatfs(mp->cg_fd, &sfs) < 0 ||
+		    sfs.f_type != CGROUP2_SUPER_MAGIC) {
+			snprintf(p->reason, sizeof(p->reason),
+				 "--memleak-cgroup %.200s: not a cgroup v2 directory (%.200s)", cg,
+				 mp->cg_path[0] ? mp->cg_path : "no cgroup v2 mount");
+			return -ENOENT;
+		}
+		s->rodata->cfg_cgroup = 1;
+	}
+	/* kernel programs: off on request; else note the kind the loader chose */
+	for (size_t i = 1; i < ARRAY_SIZE(memleak_hooks); i++) {
+		prog = bpf_object__find_program_by_name(p->obj, memleak_hooks[i].prog);
+		if (!cfg->memleak_kernel && prog)
+			bpf_program__set_autoload(prog, false);
+		else if (prog && p->chosen[i] && !kernel_kind)
+			kernel_kind = lmp_hook_kind_name(memleak_hooks[i].kind);
+	}
+	snprintf(p->attach, sizeof(p->attach), "user=uprobe%s%s", kernel_kind ? ",kernel=" : "",
+		 kernel_kind ? kernel_kind : "");
+	return 0;
+}
+
+/* ---- user-space targets ---- */
+
+static struct binary *binary_for(struct memleak_priv *mp, const char *path)
+{
+	struct binary *b;
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return NULL;
+	for (size_t i = 0; i < mp->n_bins; i++)
+		if (mp->bins[i].dev == st.st_dev && mp->bins[i].ino == st.st_ino)
+			return &mp->bins[i];
+	if (mp->n_bins == MAX_BINARIES)
+		return NULL;
+	b = &mp->bins[mp->n_bins++];
+	memset(b, 0, sizeof(*b));
+	b->dev = st.st_dev;
+	b->ino = st.st_ino;
+	for (int f = 0; f < N_FUNCS; f++) {
+		if (lmp_usyms_func_offset(path, funcs[f].name, &b->off[f]) < 0) {
+			b->off[f] = 0;
+			continue;
+		}
+		/* aliases (memalign and aligned_alloc may share code): probe an address once */
+		for (int g = 0; g < f; g++)
+			if (b->off[g] == b->off[f])
+				b->off[f] = 0;
+		b->found += b->off[f] != 0;
+	}
+	return b;
+}
+
+/* the allocator of a process: its libc, else (static binaries) its executable */
+static int allocator_path(__u32 pid, char *out, size_t len)
+{
+	char maps[64], *line = NULL;
+	size_t cap = 0;
+	int found = -ENOENT;
+	FILE *f;
+
+	snprintf(maps, sizeof(maps), "/proc/%u/maps", pid);
+	f = fopen(maps, "re");
+	if (!f)
+		return -ESRCH;
+	while (found < 0 && getline(&line, &cap, f) > 0) {
+		char *path = strchr(line, '/'), *base;
+
+		if (!path)
+			continue;
+		path[strcspn(path, "\n")] = 0;
+		base = strrchr(path, '/') + 1;
+		if (strncmp(base, "libc.so", 7) == 0 || strncmp(base, "libc-", 5) == 0 ||
+		    strncmp(base, "ld-musl", 7) == 0) {
+			/* through the process's root: its own image's libc, not the host's */
+			snprintf(out, len, "/proc/%u/root%s", pid, path);
+			found = 0;
+		}
+	}
+	free(line);
+	fclose(f);
+	if (found < 0)
+		snprintf(out, len, "/proc/%u/exe", pid);
+	return 0;
+}
+
+static void target_detach(struct target *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		bpf_link__destroy(t->links[i]);
+	t->n = 0;
+}
+
+static int target_attach(struct lmp_probe *p, struct memleak_bpf *s, struct target *t)
+{
+	struct memleak_priv *mp = p->priv;
+	char path[PATH_MAX + 64];
+	struct binary *b;
+	int err;
+
+	err = allocator_path(t->pid, path, sizeof(path));
+	if (err < 0)
+		return err;
+	b = binary_for(mp, path);
+	if (!b || !b->found)
+		return -ENOENT;
+	for (int f = 0; f < N_FUNCS; f++) {
+		for (int ret = 0; ret < 2 && b->off[f]; ret++) {
+			LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = ret == 1);
+			struct bpf_link *l;
+
+			if (ret && funcs[f].ret < 0)
+				continue;
+			l = bpf_program__attach_uprobe_opts(
+				prog_of(s, ret ? funcs[f].ret : (int)funcs[f].entry), (pid_t)t->pid,
+				path, b->off[f], &o);
+			if (!l) {
+				err = -errno;
+				target_detach(t);
+				return err;
+			}
+			t->links[t->n++] = l;
+		}
+	}
+	return 0;
+}
+
+static void add_pids_of(struct memleak_priv *mp, const char *dir, __u32 *pids, size_t *n,
+			size_t max, int depth)
+{
+	char path[PATH_MAX + 32];
+	struct dirent *de;
+	unsigned pid;
+	FILE *f;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "re");
+	while (f && fscanf(f, "%u", &pid) == 1) {
+		if (*n < max)
+			pids[(*n)++] = pid;
+		else
+			mp->targets_dropped++;
+	}
+	if (f)
+		fclose(f);
+	if (depth > 16) /* a pod is a few levels deep; stop runaway recursion */
+		return;
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		add_pids_of(mp, path, pids, n, max, depth + 1);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* attach newcomers, detach processes that left; in pid mode the one target, once */
+static int targets_refresh(struct lmp_probe *p, struct memleak_bpf *s)
+{
+	struct memleak_priv *mp = p->priv;
+	__u32 pids[MAX_TARGETS];
+	size_t n = 0, kept = 0;
+	int err, attached = 0;
+
+	if (mp->pid)
+		pids[n++] = mp->pid;
+	else
+		add_pids_of(mp, mp->cg_path, pids, &n, MAX_TARGETS, 0);
+	for (size_t i = 0; i < mp->n_targets; i++)
+		mp->targets[i].seen = false;
+	for (size_t k = 0; k < n; k++) {
+		struct target *t = NULL;
+
+		for (size_t i = 0; i < mp->n_targets && !t; i++)
+			if (mp->targets[i].pid == pids[k])
+				t = &mp->targets[i];
+		if (t) {
+			t->seen = true;
+			continue;
+		}
+		if (mp->n_targets == MAX_TARGETS)
+			break;
+		t = &mp->targets[mp->n_targets];
+		memset(t, 0, sizeof(*t));
+		t->pid = pids[k];
+		err = target_attach(p, s, t);
+		if (err < 0) {
+			if (mp->pid) {
+				snprintf(p->reason, sizeof(p->reason),
+					 "--memleak-pid %u: attach to its allocator: %s", mp->pid,
+					 strerror(-err));
+				return err;
+			}
+			continue; /* gone meanwhile, or no allocator to probe: try next interval */
+		}
+		t->seen = true;
+		mp->n_targets++;
+		attached++;
+	}
+	for (size_t i = 0; i < mp->n_targets; i++) {
+		if (!mp->targets[i].seen && !mp->pid) {
+			target_detach(&mp->targets[i]);
+			continue;
+		}
+		if (kept != i)
+			mp->targets[kept] = mp->targets[i];
+		kept++;
+	}
+	mp->n_targets = kept;
+	if (attached)
+		lmp_log(LMP_LOG_INFO, "probe memleak: tracing allocations of %d new process%s",
+			attached, attached == 1 ? "" : "es");
+	return 0;
+}
+
+static int memleak_attach(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
+{
+	struct memleak_bpf *s = skel;
+	struct memleak_priv *mp = p->priv;
+	struct bpf_program *prog;
+	size_t n = 0;
+	__u32 zero = 0;
+	int err;
+
+	if (mp->cg_fd >= 0 &&
+	    bpf_map_update_elem(bpf_map__fd(s->maps.cgroup_filter), &zero, &mp->cg_fd, BPF_ANY)) {
+		err = -errno;
+		snprintf(p->reason, sizeof(p->reason), "cgroup filter: %s", strerror(-err));
+		return err;
+	}
+	bpf_object__for_each_program(prog, p->obj)
+		n++;
+	p->links = calloc(n, sizeof(*p->links));
+	if (!p->links)
+		return -ENOMEM;
+	bpf_object__for_each_program(prog, p->obj)
+	{
+		struct bpf_link *l;
+
+		if (!bpf_program__autoload(prog) || is_uprobe_prog(prog))
+			continue;
+		l = bpf_program__attach(prog);
+		if (!l) {
+			err = -errno;
+			snprintf(p->reason, sizeof(p->reason), "attach %s: %s",
+				 bpf_program__name(prog), strerror(-err));
+			return err;
+		}
+		p->links[p->n_links++] = l;
+	}
+	return targets_refresh(p, s);
+}
+
+/* ---- reporting ---- */
+
+static void collect(void *ctx, const void *key, const void *value)
+{
+	struct memleak_priv *mp = ctx;
+
+	if (mp->n == mp->cap) {
+		size_t nc = mp->cap ? mp->cap * 2 : 1024;
+		struct lmp_memleak_key *nk = realloc(mp->keys, nc * sizeof(*nk));
+		struct lmp_memleak_alloc *nv;
+
+		if (!nk)
+			return;
+		mp->keys = nk;
+		nv = realloc(mp->vals, nc * sizeof(*nv));
+		if (!nv)
+			return;
+		mp->vals = nv;
+		mp->cap = nc;
+	}
+	memcpy(&mp->keys[mp->n], key, sizeof(*mp->keys));
+	memcpy(&mp->vals[mp->n], value, sizeof(*mp->vals));
+	mp->n++;
+}
+
+/* every live allocation, batched where the kernel can (one syscall per 1024 entries) */
+static int read_allocs(struct memleak_priv *mp, int fd)
+{
+	__u32 batch = 1024, count;
+	__u64 out_batch = 0;
+	void *in = NULL;
+	int err;
+
+	mp->n = 0;
+	for (;;) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		if (mp->n + batch > mp->cap) {
+			size_t nc = mp->cap ? mp->cap * 2 : 4096;
+			struct lmp_memleak_key *nk;
+			struct lmp_memleak_alloc *nv;
+
+			while (nc < mp->n + batch)
+				nc *= 2;
+			nk = realloc(mp->keys, nc * sizeof(*nk));
+			if (!nk)
+				return -ENOMEM;
+			mp->keys = nk;
+			nv = realloc(mp->vals, nc * sizeof(*nv));
+			if (!nv)
+				return -ENOMEM;
+			mp->vals = nv;
+			mp->cap = nc;
+		}
+		count = batch;
+		err = bpf_map_lookup_batch(fd, in, &out_batch, mp->keys + mp->n, mp->vals + mp->n,
+					   &count, &opts);
+		if (err < 0 && errno != ENOENT) {
+			if (mp->n == 0 && (errno == EINVAL || errno == ENOTSUP))
+				break; /* no batch ops: walk one by one */
+			return -errno;
+		}
+		mp->n += count;
+		if (err < 0)
+			return 0;
+		in = &out_batch;
+	}
+	return lmp_map_walk(fd, sizeof(*mp->keys), sizeof(*mp->vals), false, collect, mp);
+}
+
+static bool pid_alive(__u32 pid)
+{
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/*
+ * User allocations of a process that exited are not leaks: its memory went with it. They
+ * are removed here, since only the agent can tell the process is gone.
+ */
+static void drop_dead(struct memleak_priv *mp, int fd)
+{
+	__u32 last_pid = 0;
+	bool last_alive = true;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < mp->n; i++) {
+		const struct lmp_memleak_key *k = &mp->keys[i];
+
+		if (k->space == LMP_MEMLEAK_SPACE_USER) {
+			if (k->pid != last_pid) {
+				last_pid = k->pid;
+				last_alive = pid_alive(k->pid);
+			}
+			if (!last_alive) {
+				bpf_map_delete_elem(fd, k);
+				continue;
+			}
+		}
+		if (kept != i) {
+			mp->keys[kept] = mp->keys[i];
+			mp->vals[kept] = mp->vals[i];
+		}
+		kept++;
+	}
+	mp->n = kept;
+}
+
+static int cmp_agg_key(const struct agg *x, const struct agg *y)
+{
+	if (x->cgroup_id != y->cgroup_id)
+		return x->cgroup_id < y->cgroup_id ? -1 : 1;
+	if (x->allocator != y->allocator)
+		return x->allocator < y->allocator ? -1 : 1;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->stack_id != y->stack_id)
+		return x->stack_id < y->stack_id ? -1 : 1;
+	return 0;
+}
+
+static int cmp_agg(const void *a, const void *b)
+{
+	return cmp_agg_key(a, b);
+}
+
+/* by cgroup, then most bytes first */
+static int cmp_agg_bytes(const void *a, const void *b)
+{
+	const struct agg *x = a, *y = b;
+
+	if (x->cgroup_id != y->cgroup_id)
+		return x->cgroup_id < y->cgroup_id ? -1 : 1;
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return cmp_agg_key(x, y);
+}
+
+static int aggregate(struct memleak_priv *mp)
+{
+	size_t k = 0;
+
+	if (mp->cap_aggs < mp->n) {
+		struct agg *na = realloc(mp->aggs, mp->n * sizeof(*na));
+
+		if (!na)
+			return -ENOMEM;
+		mp->aggs = na;
+		mp->cap_aggs = mp->n;
+	}
+	for (size_t i = 0; i < mp->n; i++) {
+		const struct lmp_memleak_alloc *v = &mp->vals[i];
+		bool user = v->allocator == LMP_MEMLEAK_USER;
+
+		mp->aggs[i] = (struct agg){ v->cgroup_id, v->allocator, user ? v->pid : 0,
+					    v->stack_id,    v->size,	  1,
+					    v->ts_ns };
+	}
+	qsort(mp->aggs, mp->n, sizeof(*mp->aggs), cmp_agg);
+	for (size_t i = 0; i < mp->n; i++) {
+		struct agg *a = &mp->aggs[i];
+
+		if (k && cmp_agg_key(&mp->aggs[k - 1], a) == 0) {
+			struct agg *d = &mp->aggs[k - 1];
+
+			d->bytes += a->bytes;
+			d->count++;
+			if (a->oldest_ns < d->oldest_ns)
+				d->oldest_ns = a->oldest_ns;
+			continue;
+		}
+		mp->aggs[k++] = *a;
+	}
+	mp->n_aggs = k;
+	qsort(mp->aggs, k, sizeof(*mp->aggs), cmp_agg_bytes);
+	return 0;
+}
+
+static void read_comm(__u32 pid, char *out, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	out[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "re");
+	if (f && fgets(out, len, f))
+		out[strcspn(out, "\n")] = 0;
+	if (f)
+		fclose(f);
+}
+
+static void print_agg(struct lmp_probe *p, struct memleak_priv *mp, int stacks_fd,
+		      const struct agg *a, __u64 now, struct lmp_rt *rt)
+{
+	bool user = a->allocator == LMP_MEMLEAK_USER;
+	__u64 ips[LMP_STACK_DEPTH];
+	char comm[LMP_COMM_LEN + 1] = "";
+	int n = lmp_stacks_read(stacks_fd, a->stack_id, ips);
+
+	if (user)
+		read_comm(a->pid, comm, sizeof(comm));
+	lmp_probe_summary_begin(p, rt, "outstanding", a->cgroup_id, a->pid, user ? comm : NULL);
+	lmp_out_str(rt->out, "allocator", a->allocator < _LMP_MEMLEAK_ALLOCATOR_MAX ?
+						  allocator_names[a->allocator] : "?");
+	lmp_out_u64(rt->out, "outstanding_bytes", a->bytes);
+	lmp_out_u64(rt->out, "allocations", a->count);
+	lmp_out_double(rt->out, "oldest_s", now > a->oldest_ns ? (now - a->oldest_ns) / 1e9 : 0);
+	lmp_stacks_out(mp->stacks, rt->out, "stack", !user, a->pid, ips, n);
+	lmp_out_end(rt->out);
+}
+
+/* one gauge per (cgroup, allocator); pairs that emptied since last interval go to 0 */
+static void update_gauges(struct memleak_priv *mp, struct lmp_rt *rt)
+{
+	__u64 *cgs = calloc(mp->n_aggs + 1, sizeof(*cgs));
+	__u32 *als = calloc(mp->n_aggs + 1, sizeof(*als));
+	struct lmp_identity id;
+	size_t n = 0;
+
+	if (!cgs || !als) {
+		free(cgs);
+		free(als);
+		return;
+	}
+	for (size_t i = 0; i < mp->n_aggs; i++) {
+		const struct agg *a = &mp->aggs[i];
+		double total = 0;
+		size_t j;
+
+		for (j = 0; j < n; j++)
+			if (cgs[j] == a->cgroup_id && als[j] == a->allocator)
+				break;
+		if (j < n)
+			continue;
+		for (size_t k = i; k < mp->n_aggs && mp->aggs[k].cgroup_id == a->cgroup_id; k++)
+			if (mp->aggs[k].allocator == a->allocator)
+				total += mp->aggs[k].bytes;
+		cgs[n] = a->cgroup_id;
+		als[n++] = a->allocator;
+		lmp_ident_lookup(rt->ident, a->cgroup_id, &id);
+		lmp_metrics_set(rt->metrics, &outstanding_bytes, &id,
+				allocator_names[a->allocator % _LMP_MEMLEAK_ALLOCATOR_MAX], total);
+	}
+	for (size_t i = 0; i < mp->n_gauges; i++) {
+		size_t j;
+
+		for (j = 0; j < n; j++)
+			if (cgs[j] == mp->gauge_cgroups[i] && als[j] == mp->gauge_allocs[i])
+				break;
+		if (j < n)
+			continue;
+		lmp_ident_lookup(rt->ident, mp->gauge_cgroups[i], &id);
+		lmp_metrics_set(rt->metrics, &outstanding_bytes, &id,
+				allocator_names[mp->gauge_allocs[i] % _LMP_MEMLEAK_ALLOCATOR_MAX],
+				0);
+	}
+	free(mp->gauge_cgroups);
+	free(mp->gauge_allocs);
+	mp->gauge_cgroups = cgs;
+	mp->gauge_allocs = als;
+	mp->n_gauges = n;
+}
+
+static int cmp_key_pid(const void *a, const void *b)
+{
+	const struct lmp_memleak_key *x = a, *y = b;
+
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static void memleak_interval(struct lmp_probe *p, void *skel, struct lmp_rt *rt)
+{
+	struct memleak_bpf *s = skel;
+	struct memleak_priv *mp = p->priv;
+	int allocs_fd = bpf_map__fd(s->maps.allocs), stacks_fd = bpf_map__fd(s->maps.stacks);
+	unsigned top = rt->cfg->top ? rt->cfg->top : 10;
+	struct timespec ts;
+	size_t i = 0;
+	__u64 now;
+
+	if (!mp->pid)
+		targets_refresh(p, s);
+	if (read_allocs(mp, allocs_fd) < 0)
+		return;
+	/* group by pid so each process is checked once; values move with their keys below */
+	if (mp->n) {
+		struct {
+			struct lmp_memleak_key k;
+			struct lmp_memleak_alloc v;
+		} *pairs = malloc(mp->n * sizeof(*pairs));
+
+		if (pairs) {
+			for (size_t k = 0; k < mp->n; k++) {
+				pairs[k].k = mp->keys[k];
+				pairs[k].v = mp->vals[k];
+			}
+			qsort(pairs, mp->n, sizeof(*pairs), cmp_key_pid);
+			for (size_t k = 0; k < mp->n; k++) {
+				mp->keys[k] = pairs[k].k;
+				mp->vals[k] = pairs[k].v;
+			}
+			free(pairs);
+			drop_dead(mp, allocs_fd);
+		}
+	}
+	if (aggregate(mp) < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	lmp_stacks_interval(mp->stacks);
+	while (i < mp->n_aggs) {
+		__u64 cg = mp->aggs[i].cgroup_id;
+		size_t end = i;
+
+		while (end < mp->n_aggs && mp->aggs[end].cgroup_id == cg)
+			end++;
+		for (size_t k = i; k < end && k - i < top; k++)
+			print_agg(p, mp, stacks_fd, &mp->aggs[k], now, rt);
+		i = end;
+	}
+	if (rt->metrics)
+		update_gauges(mp, rt);
+}
+
+static void memleak_cleanup(struct lmp_probe *p)
+{
+	struct memleak_priv *mp = p->priv;
+
+	if (!mp)
+		return;
+	for (size_t i = 0; i < mp->n_targets; i++)
+		target_detach(&mp->targets[i]);
+	if (mp->cg_fd >= 0)
+		close(mp->cg_fd);
+	lmp_stacks_free(mp->stacks);
+	free(mp->keys);
+	free(mp->vals);
+	free(mp->aggs);
+	free(mp->gauge_cgroups);
+	free(mp->gauge_allocs);
+	free(mp);
+	p->priv = NULL;
+}
+
+const struct lmp_probe_desc lmp_probe_memleak = {
+	.name = "memleak",
+	.summary = "outstanding user (libc) and kernel allocations of a process or pod, by stack",
+	.skel = &memleak_skel_ops,
+	.hooks = memleak_hooks,
+	.n_hooks = ARRAY_SIZE(memleak_hooks),
+	.configure = memleak_configure,
+	.attach = memleak_attach,
+	.interval = memleak_interval,
+	.cleanup = memleak_cleanup,
+};

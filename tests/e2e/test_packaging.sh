@@ -348,6 +348,7 @@ else
 		"$helm" template lmp $chart --set dashboard.enabled=true
 fi
 
+verify
 echo
 echo "packaging: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -27,6 +27,16 @@
 #define PRUNE_MS 30000
 #define HOLD_MS 1000	     /* longest an event may wait for a refresh */
 #define MAX_MISS_REFRESHES 3 /* per unknown cgroup; then it waits for the periodic refresh */
+#define HOLD_MAX_BYTES (4u << 20) /* events held at once, copies included */
+#define HOLD_TICK_MS 100
+
+struct held {
+	struct held *next;
+	lmp_ident_replay_fn fn;
+	void *ctx;
+	size_t len;
+	unsigned char rec[];
+};
 
 struct lmp_ident {
 	struct lmp_loop *loop;
@@ -41,6 +51,11 @@ struct lmp_ident {
 	uint64_t fails_since_ok;
 	void (*on_sync)(void *ctx);
 	void *on_sync_ctx;
+	/* events held for a refresh, in arrival order */
+	struct held *held, **held_tail;
+	size_t held_bytes;
+	int hold_timer;
+	bool flushing; /* replaying unconditionally: nothing is pending */
 };
 
 static uint64_t mono_ms(void)
@@ -49,6 +64,28 @@ static uint64_t mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+/* Replay every held event; those still pending hold themselves again, in order. */
+static void replay_held(struct lmp_ident *ic)
+{
+	struct held *h = ic->held, *next;
+
+	ic->held = NULL;
+	ic->held_tail = &ic->held;
+	ic->held_bytes = 0;
+	for (; h; h = next) {
+		next = h->next;
+		h->fn(h->ctx, h->rec, h->len);
+		free(h);
+	}
+	if (!ic->held && ic->hold_timer > 0)
+		lmp_loop_set_timer(ic->loop, ic->hold_timer, 0, false);
+}
+
+static void on_hold_tick(void *ctx)
+{
+	replay_held(ctx);
 }
 
 static void on_kubelet(void *ctx, struct lmp_podlist *pl, enum lmp_kubelet_err err,
@@ -84,6 +121,8 @@ static void on_kubelet(void *ctx, struct lmp_podlist *pl, enum lmp_kubelet_err e
 		ic->logged_err = err;
 		ic->logged_code = st.last_http_code;
 	}
+	if (ic->held)
+		replay_held(ic);
 	if (ic->on_sync)
 		ic->on_sync(ic->on_sync_ctx);
 }
@@ -176,7 +215,7 @@ bool lmp_ident_pending(struct lmp_ident *ic, __u64 cgroup_id)
 	struct lmp_cgroup_entry *e;
 	uint64_t now;
 
-	if (!ic || !ic->kc || !ic->cg || !(e = lmp_cgroup_get(ic->cg, cgroup_id)) ||
+	if (!ic || !ic->kc || !ic->cg || ic->flushing || !(e = lmp_cgroup_get(ic->cg, cgroup_id)) ||
 	    !e->pp.pod_uid[0])
 		return false;
 	join(ic, e);
@@ -188,6 +227,40 @@ bool lmp_ident_pending(struct lmp_ident *ic, __u64 cgroup_id)
 	if (now - e->first_miss_ms >= HOLD_MS)
 		return false;
 	return ask(ic, e);
+}
+
+int lmp_ident_hold(struct lmp_ident *ic, __u64 cgroup_id, const void *rec, size_t len,
+		   lmp_ident_replay_fn fn, void *ctx)
+{
+	struct held *h;
+
+	if (!ic || !fn || ic->held_bytes + len + sizeof(*h) > HOLD_MAX_BYTES)
+		return -ENOSPC;
+	if (ic->hold_timer < 0) {
+		ic->hold_timer = lmp_loop_add_timer(ic->loop, 0, false, on_hold_tick, ic);
+		if (ic->hold_timer < 0)
+			return ic->hold_timer;
+	}
+	h = malloc(sizeof(*h) + len);
+	if (!h)
+		return -ENOMEM;
+	*h = (struct held){ .fn = fn, .ctx = ctx, .len = len };
+	memcpy(h->rec, rec, len);
+	if (!ic->held)
+		lmp_loop_set_timer(ic->loop, ic->hold_timer, HOLD_TICK_MS, true);
+	*ic->held_tail = h;
+	ic->held_tail = &h->next;
+	ic->held_bytes += len + sizeof(*h);
+	return 0;
+}
+
+void lmp_ident_flush(struct lmp_ident *ic)
+{
+	if (!ic)
+		return;
+	ic->flushing = true;
+	replay_held(ic);
+	ic->flushing = false;
 }
 
 bool lmp_ident_ready(struct lmp_ident *ic)
@@ -260,7 +333,8 @@ int lmp_ident_new(const struct lmp_config *cfg, struct lmp_loop *loop, struct lm
 		return -ENOMEM;
 	ic->loop = loop;
 	ic->gen = 1;
-	ic->prune_timer = -1;
+	ic->prune_timer = ic->hold_timer = -1;
+	ic->held_tail = &ic->held;
 	/* without a v2 hierarchy events still flow, with cgroup ids only */
 	r = lmp_cgroup_new(cfg->cgroup_root, CGROUP_CACHE_MAX, &ic->cg);
 	if (r == -ENOMEM)
@@ -303,6 +377,12 @@ void lmp_ident_free(struct lmp_ident *ic)
 	lmp_kubelet_free(ic->kc);
 	if (ic->prune_timer > 0)
 		lmp_loop_del_timer(ic->loop, ic->prune_timer);
+	if (ic->hold_timer > 0)
+		lmp_loop_del_timer(ic->loop, ic->hold_timer);
+	for (struct held *h = ic->held, *next; h; h = next) {
+		next = h->next;
+		free(h);
+	}
 	lmp_cgroup_free(ic->cg);
 	lmp_podlist_free(ic->pods);
 	free(ic);

@@ -8,6 +8,7 @@
 #define LMP_IDENTITY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 
 struct lmp_config;
@@ -52,5 +53,23 @@ bool lmp_ident_pending(struct lmp_ident *ic, __u64 cgroup_id);
 
 /* fn(ctx) runs on the loop after every kubelet request, good or failed (NULL: none). */
 void lmp_ident_on_sync(struct lmp_ident *ic, void (*fn)(void *ctx), void *ctx);
+
+/*
+ * The holding itself, for the event path: keep a copy of rec (len bytes) and call
+ * fn(ctx, rec, len) from the loop after the next kubelet sync, or within 100 ms after the
+ * hold ran out, whichever is first. The replay is meant to go through the same path again,
+ * which looks the cgroup up anew (and may hold once more, never past the 1 s bound):
+ *
+ *	if (lmp_ident_pending(ic, h->cgroup_id) &&
+ *	    lmp_ident_hold(ic, h->cgroup_id, data, len, replay, p) == 0)
+ *		return 0;
+ *
+ * -ENOSPC when 4 MiB are already held: handle the event now. lmp_ident_flush replays every
+ * held event at once, unconditionally (before shutdown); lmp_ident_free drops them.
+ */
+typedef void (*lmp_ident_replay_fn)(void *ctx, const void *rec, size_t len);
+int lmp_ident_hold(struct lmp_ident *ic, __u64 cgroup_id, const void *rec, size_t len,
+		   lmp_ident_replay_fn fn, void *ctx);
+void lmp_ident_flush(struct lmp_ident *ic);
 
 #endif /* LMP_IDENTITY_H */

@@ -341,6 +341,121 @@ static void test_ident_no_hold_while_the_kubelet_fails(void **state)
 	assert_true(lmp_ident_ready(t->ic));
 }
 
+/* ---- lmp_ident_hold: what the event path does with a pending event ---- */
+
+struct replay {
+	struct t *t;
+	int calls, emitted, labelled, held_again;
+	double first, last;
+};
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* the event path: hold while pending, else "emit" (look up and record the labels) */
+static void handle(void *ctx, const void *rec, size_t len)
+{
+	struct replay *r = ctx;
+	__u64 cg;
+	struct lmp_identity id;
+
+	assert_int_equal(len, sizeof(cg));
+	memcpy(&cg, rec, sizeof(cg));
+	r->calls++;
+	if (lmp_ident_pending(r->t->ic, cg) &&
+	    lmp_ident_hold(r->t->ic, cg, rec, len, handle, r) == 0) {
+		r->held_again += r->calls > 1;
+		return;
+	}
+	lmp_ident_lookup(r->t->ic, cg, &id);
+	r->emitted++;
+	r->labelled += id.pod != NULL;
+	r->last = mono();
+	lmp_loop_stop(r->t->loop);
+}
+
+static void serve_with_new_pod(struct t *t)
+{
+	static const char body[] =
+		"{\"kind\":\"PodList\",\"items\":[{\"metadata\":{\"namespace\":\"prod\","
+		"\"name\":\"api-7\",\"uid\":\"" UID_NEW "\"},\"status\":{\"containerStatuses\":[{"
+		"\"name\":\"api\",\"containerID\":\"docker://" CID_NEW "\"}]}}]}";
+
+	assert_int_equal(fake_kubelet_set_body(t->fk, body, sizeof(body) - 1), 0);
+}
+
+static void test_ident_hold_releases_on_the_sync_that_names_the_pod(void **state)
+{
+	struct t *t = *state;
+	struct replay r = { .t = t };
+
+	assert_int_equal(start_kubelet(t, 0), 0);
+	t->cfg.kubelet_url = (char *)fake_kubelet_url(t->fk);
+	assert_int_equal(lmp_ident_new(&t->cfg, t->loop, &t->ic), 0);
+	lmp_ident_on_sync(t->ic, on_sync, t);
+	assert_true(wait_sync(t, 5000));
+	lmp_ident_on_sync(t->ic, NULL, NULL);
+	serve_with_new_pod(t);
+	r.first = mono();
+	handle(&r, &t->id_new, sizeof(t->id_new));
+	assert_int_equal(r.emitted, 0); /* held */
+	lmp_loop_set_timer(t->loop, t->deadline, 3000, false);
+	lmp_loop_run(t->loop);
+	assert_int_equal(r.emitted, 1);
+	assert_int_equal(r.labelled, 1);
+	assert_true(r.last - r.first < 1.0);
+}
+
+static void test_ident_hold_is_bounded_and_flushable(void **state)
+{
+	struct t *t = *state;
+	struct replay r = { .t = t }, r2 = { .t = t };
+	static char big[1 << 20];
+
+	assert_int_equal(start_kubelet(t, 0), 0);
+	t->cfg.kubelet_url = (char *)fake_kubelet_url(t->fk);
+	assert_int_equal(lmp_ident_new(&t->cfg, t->loop, &t->ic), 0);
+	lmp_ident_on_sync(t->ic, on_sync, t);
+	assert_true(wait_sync(t, 5000));
+	lmp_ident_on_sync(t->ic, NULL, NULL);
+	/* never listed: released unlabelled after the 1 s hold, not later */
+	r.first = mono();
+	handle(&r, &t->id_new, sizeof(t->id_new));
+	lmp_loop_set_timer(t->loop, t->deadline, 3000, false);
+	lmp_loop_run(t->loop);
+	assert_int_equal(r.emitted, 1);
+	assert_int_equal(r.labelled, 0);
+	assert_true(r.last - r.first >= 0.9 && r.last - r.first < 1.5);
+	assert_true(r.held_again > 0); /* replayed more than once while refreshes ran */
+	/* size bound: 4 MiB of held copies at most */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(lmp_ident_hold(t->ic, t->id_new, big, sizeof(big), handle, &r2), 0);
+	assert_int_equal(lmp_ident_hold(t->ic, t->id_new, big, sizeof(big), handle, &r2),
+			 -ENOSPC);
+	/* free drops what is held (the big copies are never replayed) */
+	lmp_ident_free(t->ic);
+	/* flush replays each held event once, pending or not */
+	assert_int_equal(lmp_ident_new(&t->cfg, t->loop, &t->ic), 0);
+	r2 = (struct replay){ .t = t };
+	assert_int_equal(lmp_ident_hold(t->ic, t->id_new, &t->id_new, sizeof(t->id_new), handle,
+					&r2),
+			 0);
+	assert_int_equal(lmp_ident_hold(t->ic, t->id_a, &t->id_a, sizeof(t->id_a), handle, &r2),
+			 0);
+	lmp_ident_flush(t->ic);
+	assert_int_equal(r2.calls, 2);
+	assert_int_equal(r2.emitted, 2);
+	/* and teardown's free drops this one */
+	assert_int_equal(lmp_ident_hold(t->ic, t->id_new, &t->id_new, sizeof(t->id_new), handle,
+					&r2),
+			 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +466,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ident_pending_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ident_no_hold_while_the_kubelet_fails, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_ident_hold_releases_on_the_sync_that_names_the_pod, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ident_hold_is_bounded_and_flushable, setup,
 						teardown),
 	};
 

@@ -10,6 +10,9 @@
 #include "stacks.h"
 #include "usyms.h"
 
+/* no kernel function is this long; beyond it an address belongs to code loaded later */
+#define LMP_KSYM_MAX_OFFSET (1ULL << 20)
+
 struct lmp_stacks {
 	struct lmp_usyms *usyms;
 };
@@ -103,6 +106,10 @@ static void frame_text(struct lmp_stacks *s, bool kernel, __u32 pid, __u64 ip, b
 		__u64 off;
 
 		k = lmp_ksyms_resolve(kernel_table(), look, &off);
+		/* far past the nearest symbol: code loaded after kallsyms was read (a module, a
+		 * BPF program); an address is honest where that symbol's name would not be */
+		if (k && off > LMP_KSYM_MAX_OFFSET)
+			k = NULL;
 		if (!k)
 			snprintf(buf, len, bare ? "[unknown]_[k]" : "0x%llx", (unsigned long long)ip);
 		else if (bare)
@@ -146,10 +153,11 @@ static int skip_bpf_frames(bool kernel, const __u64 *ips, int n)
 	int i = 0;
 
 	for (; kernel && i < n - 1; i++) {
-		const struct lmp_ksym *k = lmp_ksyms_resolve(ks, ips[i], NULL);
+		__u64 off;
+		const struct lmp_ksym *k = lmp_ksyms_resolve(ks, ips[i], &off);
 		bool bpf = false;
 
-		if (!k)
+		if (!k || off > LMP_KSYM_MAX_OFFSET)
 			break;
 		if (k->module && strcmp(k->module, "bpf") == 0)
 			bpf = true;

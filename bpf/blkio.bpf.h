@@ -42,6 +42,12 @@
 /* (cgroup, disk) pairs seen in one interval; drained by the agent each interval */
 #define LMP_BLKIO_AGG_ENTRIES 8192
 
+/*
+ * 0 when the agent found the io controller outside cgroup v2 (hybrid hosts: v1 blkio):
+ * every blkcg is then a v1 cgroup, and reading it per request would only cost time.
+ */
+const volatile __u32 cfg_blkcg_v2 = 1;
+
 /* lmp_blkio_rq.flags bit: the agent's own I/O, tracked only so that it is not re-created */
 #define LMP_BLKIO_F_SKIP (1U << 25)
 
@@ -131,7 +137,7 @@ static __always_inline __u64 blkio_charge_cgroup(struct request *rq)
 	int level;
 
 	/* no bi_blkg without CONFIG_BLK_CGROUP */
-	if (!bpf_core_field_exists(struct bio, bi_blkg))
+	if (!cfg_blkcg_v2 || !bpf_core_field_exists(struct bio, bi_blkg))
 		return task_cg;
 	blk_cg = BPF_CORE_READ(rq, bio, bi_blkg, blkcg, css.cgroup);
 	if (!blk_cg) /* no bio (flush, passthrough) or no blkg */
@@ -274,6 +280,21 @@ static __always_inline void blkio_forget(struct request *rq)
 	bpf_map_delete_elem(&inflight, &key);
 }
 
+extern __u32 LINUX_KERNEL_VERSION __kconfig;
+
+/*
+ * The request argument of block_rq_insert and block_rq_issue: a54895fa057c ("block: remove
+ * the request_queue to argument request based tracepoints", 5.11) dropped the queue that
+ * came first before. The branch on a .kconfig constant is pruned by the verifier, so the
+ * dead ctx[1] read never meets a one-argument tracepoint.
+ */
+static __always_inline struct request *blkio_rq_arg(unsigned long long *ctx)
+{
+	if (LINUX_KERNEL_VERSION >= KERNEL_VERSION(5, 11, 0))
+		return (struct request *)ctx[0];
+	return (struct request *)ctx[1];
+}
+
 /*
  * The hook wrappers, identical in every block probe; the agent side lists them in the same
  * order (agent/probes/blkio.h). Alternatives per group, best first:
@@ -305,26 +326,26 @@ static __always_inline void blkio_forget(struct request *rq)
 		return blkio_start(rq);                                                        \
 	}                                                                                      \
 	SEC("tp_btf/block_rq_insert")                                                          \
-	int BPF_PROG(tp_btf_block_rq_insert, struct request *rq)                               \
+	int BPF_PROG(tp_btf_block_rq_insert)                                                   \
 	{                                                                                      \
-		return blkio_start(rq);                                                        \
+		return blkio_start(blkio_rq_arg(ctx));                                         \
 	}                                                                                      \
 	SEC("raw_tp/block_rq_insert")                                                          \
-	int BPF_PROG(raw_tp_block_rq_insert, struct request *rq)                               \
+	int BPF_PROG(raw_tp_block_rq_insert)                                                   \
 	{                                                                                      \
-		return blkio_start(rq);                                                        \
+		return blkio_start(blkio_rq_arg(ctx));                                         \
 	}
 
 #define LMP_BLKIO_ISSUE_PROGS                                                                  \
 	SEC("tp_btf/block_rq_issue")                                                           \
-	int BPF_PROG(tp_btf_block_rq_issue, struct request *rq)                                \
+	int BPF_PROG(tp_btf_block_rq_issue)                                                    \
 	{                                                                                      \
-		return on_issue(rq);                                                           \
+		return on_issue(blkio_rq_arg(ctx));                                            \
 	}                                                                                      \
 	SEC("raw_tp/block_rq_issue")                                                           \
-	int BPF_PROG(raw_tp_block_rq_issue, struct request *rq)                                \
+	int BPF_PROG(raw_tp_block_rq_issue)                                                    \
 	{                                                                                      \
-		return on_issue(rq);                                                           \
+		return on_issue(blkio_rq_arg(ctx));                                            \
 	}
 
 #define LMP_BLKIO_DONE_PROGS                                                                   \

@@ -60,6 +60,7 @@ static int biolatency_configure(struct lmp_probe *p, void *skel_, const struct l
 		return -ENOMEM;
 	priv->queued = cfg->biolatency_queued;
 	skel->rodata->cfg_queued = priv->queued;
+	skel->rodata->cfg_blkcg_v2 = lmp_blkio_io_on_v2(cfg->cgroup_root);
 	p->priv = priv;
 	return 0;
 }

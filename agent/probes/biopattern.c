@@ -48,6 +48,14 @@ static const struct lmp_metric_desc rand_bytes = {
 	LMP_METRIC_COUNTER, "disk", 1, true,
 };
 
+static int biopattern_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)
+{
+	struct biopattern_bpf *skel = skel_;
+
+	skel->rodata->cfg_blkcg_v2 = lmp_blkio_io_on_v2(cfg->cgroup_root);
+	return 0;
+}
+
 static void collect(void *ctx, const void *key, const void *value)
 {
 	const struct lmp_biopattern_counts *in = value;
@@ -115,5 +123,6 @@ const struct lmp_probe_desc lmp_probe_biopattern = {
 	.skel = &biopattern_skel_ops,
 	.hooks = biopattern_hooks,
 	.n_hooks = ARRAY_SIZE(biopattern_hooks),
+	.configure = biopattern_configure,
 	.interval = biopattern_interval,
 };

@@ -39,6 +39,7 @@ static int biosnoop_configure(struct lmp_probe *p, void *skel_, const struct lmp
 	struct biosnoop_bpf *skel = skel_;
 
 	skel->rodata->cfg_min_ns = (__u64)cfg->biosnoop_min_latency_us * 1000;
+	skel->rodata->cfg_blkcg_v2 = lmp_blkio_io_on_v2(cfg->cgroup_root);
 	return 0;
 }
 

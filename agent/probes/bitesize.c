@@ -33,6 +33,14 @@ static const struct lmp_metric_desc size_bytes = {
 	LMP_METRIC_HISTOGRAM, "disk", 1, true,
 };
 
+static int bitesize_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)
+{
+	struct bitesize_bpf *skel = skel_;
+
+	skel->rodata->cfg_blkcg_v2 = lmp_blkio_io_on_v2(cfg->cgroup_root);
+	return 0;
+}
+
 static void collect(void *ctx, const void *key, const void *value)
 {
 	const struct lmp_blkio_key *k = key;
@@ -90,5 +98,6 @@ const struct lmp_probe_desc lmp_probe_bitesize = {
 	.skel = &bitesize_skel_ops,
 	.hooks = bitesize_hooks,
 	.n_hooks = ARRAY_SIZE(bitesize_hooks),
+	.configure = bitesize_configure,
 	.interval = bitesize_interval,
 };

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lmp/event.h"
+#include "cgroup.h"
 #include "out.h"
 #include "probes/blkio.h"
 
@@ -47,6 +48,75 @@ int lmp_blkio_read_devname(const char *sysfs, __u32 dev, char *name, size_t len)
 		return 0;
 	}
 	return -ENOENT;
+}
+
+bool lmp_blkio_controllers_have_io(const char *controllers)
+{
+	for (const char *p = controllers; (p = strstr(p, "io")); p += 2)
+		if ((p == controllers || p[-1] == ' ') && (p[2] == ' ' || p[2] == '\n' || !p[2]))
+			return true;
+	return false;
+}
+
+/* whole file, NUL-terminated, at most max bytes; NULL on failure */
+static char *slurp(const char *path, size_t max)
+{
+	size_t len = 0, cap = 8192;
+	char *buf = malloc(cap), *nb;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || !buf)
+		goto fail;
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += n;
+		if (len + 1 == cap) {
+			if (cap >= max)
+				goto fail;
+			nb = realloc(buf, cap * 2);
+			if (!nb)
+				goto fail;
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	if (n < 0)
+		goto fail;
+	close(fd);
+	buf[len] = 0;
+	return buf;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return NULL;
+}
+
+bool lmp_blkio_io_on_v2(const char *cgroup_root)
+{
+	char root[512], path[600], *text;
+	bool io;
+
+	if (cgroup_root && *cgroup_root) {
+		snprintf(root, sizeof(root), "%s", cgroup_root);
+	} else {
+		/* a node with many pods has hundreds of mounts: read the whole table */
+		text = slurp("/proc/self/mountinfo", 16 << 20);
+		if (!text)
+			return true;
+		if (lmp_cgroup_find_v2(text, root, sizeof(root)) < 0) {
+			free(text);
+			return true;
+		}
+		free(text);
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
+	text = slurp(path, 1 << 16);
+	if (!text)
+		return true;
+	io = lmp_blkio_controllers_have_io(text);
+	free(text);
+	return io;
 }
 
 #define NAME_CACHE 64

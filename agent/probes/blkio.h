@@ -49,6 +49,16 @@ int lmp_blkio_read_devname(const char *sysfs, __u32 dev, char *name, size_t len)
  */
 const char *lmp_blkio_disk_name(__u32 dev);
 
+/*
+ * Is the io (blkio) controller on the cgroup v2 hierarchy? Reads cgroup.controllers of the v2
+ * mount (cgroup_root, or the one /proc/self/mountinfo shows). When it is not (hybrid hosts
+ * with v1 blkio), the BPF side skips reading each request's blkcg (cfg_blkcg_v2 = 0). When in
+ * doubt the answer is true: the BPF side then checks every blkcg's hierarchy itself.
+ */
+bool lmp_blkio_io_on_v2(const char *cgroup_root);
+/* the same for a given v2 mount's cgroup.controllers text ("cpuset cpu io memory pids") */
+bool lmp_blkio_controllers_have_io(const char *controllers);
+
 /* "read", "write", "flush", "discard", "secure_erase", "write_zeroes", "other" */
 const char *lmp_blkio_op_name(__u32 flags);
 

@@ -116,6 +116,35 @@ static void test_rwbs_and_op(void **state)
 	assert_string_equal(lmp_blkio_op_name(34), "other");
 }
 
+static void test_controllers_have_io(void **state)
+{
+	char path[128];
+	FILE *f;
+
+	assert_true(lmp_blkio_controllers_have_io("cpuset cpu io memory hugetlb pids rdma\n"));
+	assert_true(lmp_blkio_controllers_have_io("io"));
+	assert_true(lmp_blkio_controllers_have_io("cpu io\n"));
+	assert_false(lmp_blkio_controllers_have_io(""));
+	assert_false(lmp_blkio_controllers_have_io("\n"));
+	assert_false(lmp_blkio_controllers_have_io("cpuset cpu memory pids misc\n"));
+	assert_false(lmp_blkio_controllers_have_io("biology iox xio\n"));
+
+	/* a v2 root given explicitly: its cgroup.controllers decides */
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", sysroot);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("cpu memory pids\n", f);
+	fclose(f);
+	assert_false(lmp_blkio_io_on_v2(sysroot));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("cpu io memory pids\n", f);
+	fclose(f);
+	assert_true(lmp_blkio_io_on_v2(sysroot));
+	/* unreadable: in doubt, let the BPF side check each blkcg */
+	assert_true(lmp_blkio_io_on_v2("/nonexistent-lmp-root"));
+}
+
 static void test_status_names(void **state)
 {
 	assert_null(lmp_blkio_status_name(0));
@@ -201,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_devname),
 		cmocka_unit_test(test_disk_name_fallback),
 		cmocka_unit_test(test_rwbs_and_op),
+		cmocka_unit_test(test_controllers_have_io),
 		cmocka_unit_test(test_status_names),
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_out_hist),

@@ -102,58 +102,70 @@ static void schedule(struct lmp_kubelet *k, uint64_t ms)
  */
 static int load_token(struct lmp_kubelet *k, char *msg, size_t msglen)
 {
-	char buf[TOKEN_MAX + 1], hdr[TOKEN_MAX + 32];
-	struct curl_slist *h = NULL, *h2;
+	static const char prefix[] = "Authorization: Bearer ";
+	const size_t pl = sizeof(prefix) - 1;
+	struct curl_slist *h = NULL, *h2 = NULL;
 	struct stat st;
+	char *hdr, *tok;
 	ssize_t n;
-	int fd;
+	int fd, err;
 
 	if (!k->token_file)
 		return 0;
 	if (stat(k->token_file, &st) < 0) {
-		snprintf(msg, msglen, "token file %s: %s", k->token_file, strerror(errno));
+		err = -errno;
+		snprintf(msg, msglen, "token file %s: %s", k->token_file, strerror(-err));
 		k->have_token = false;
-		return -errno;
+		return err;
 	}
 	if (k->have_token && st.st_ino == k->token_st.st_ino && st.st_dev == k->token_st.st_dev &&
 	    st.st_size == k->token_st.st_size &&
 	    st.st_mtim.tv_sec == k->token_st.st_mtim.tv_sec &&
 	    st.st_mtim.tv_nsec == k->token_st.st_mtim.tv_nsec)
 		return 0;
-	fd = open(k->token_file, O_RDONLY | O_CLOEXEC);
-	n = fd < 0 ? -1 : read(fd, buf, TOKEN_MAX);
-	if (n < 0) {
-		snprintf(msg, msglen, "token file %s: %s", k->token_file, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		k->have_token = false;
-		return -EIO;
+	k->have_token = false;
+	hdr = malloc(pl + TOKEN_MAX + 1);
+	if (!hdr) {
+		snprintf(msg, msglen, "out of memory");
+		return -ENOMEM;
 	}
-	close(fd);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+	memcpy(hdr, prefix, pl);
+	tok = hdr + pl;
+	fd = open(k->token_file, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, tok, TOKEN_MAX);
+	err = n < 0 ? -errno : 0;
+	if (fd >= 0)
+		close(fd);
+	if (err) {
+		snprintf(msg, msglen, "token file %s: %s", k->token_file, strerror(-err));
+		goto out;
+	}
+	while (n > 0 && (tok[n - 1] == '\n' || tok[n - 1] == '\r' || tok[n - 1] == ' '))
 		n--;
-	buf[n] = '\0';
-	if (n == 0 || strpbrk(buf, "\r\n")) {
+	tok[n] = '\0';
+	if (n == 0 || strpbrk(tok, "\r\n") || strlen(tok) != (size_t)n) {
 		snprintf(msg, msglen, "token file %s: %s", k->token_file,
 			 n ? "not a single-line token" : "empty");
-		k->have_token = false;
-		return -EINVAL;
+		err = -EINVAL;
+		goto out;
 	}
-	snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", buf);
 	h = curl_slist_append(NULL, "Accept: application/json");
 	h2 = h ? curl_slist_append(h, hdr) : NULL;
 	if (!h2) {
 		curl_slist_free_all(h);
 		snprintf(msg, msglen, "out of memory");
-		return -ENOMEM;
+		err = -ENOMEM;
+		goto out;
 	}
+	curl_easy_setopt(k->easy, CURLOPT_HTTPHEADER, h2);
 	curl_slist_free_all(k->headers);
 	k->headers = h2;
-	curl_easy_setopt(k->easy, CURLOPT_HTTPHEADER, k->headers);
 	k->token_st = st;
 	k->have_token = true;
 	k->st.token_reads++;
-	return 0;
+out:
+	free(hdr);
+	return err;
 }
 
 static void finish(struct lmp_kubelet *k, struct lmp_podlist *pl, enum lmp_kubelet_err err,
@@ -339,7 +351,7 @@ static size_t write_cb(char *data, size_t size, size_t n, void *userp)
 
 static void start_request(struct lmp_kubelet *k)
 {
-	char msg[TOKEN_MAX > 512 ? 512 : TOKEN_MAX];
+	char msg[512];
 
 	k->start_ms = mono_ms();
 	k->in_flight = k->st.in_flight = true;

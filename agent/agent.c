@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -26,6 +27,23 @@
 #include "out.h"
 #include "probe.h"
 
+/*
+ * Events of a cgroup that belongs to a pod the kubelet has not listed yet (a container
+ * started a moment ago) are held until the refresh that identity started answers, for at
+ * most LMP_HOLD_MS, so they go out labelled. Bounded: past LMP_HOLD_MAX held records new
+ * ones go out at once, unlabelled, and are counted.
+ */
+#define LMP_HOLD_MS 1000
+#define LMP_HOLD_MAX 4096
+
+struct held {
+	struct lmp_probe *p;
+	__u64 cgroup_id;
+	long deadline_ms;
+	size_t len;
+	char data[];
+};
+
 /* series of a pod that is gone stay this long, so a last scrape still sees its totals */
 #define LMP_POD_SERIES_GRACE_S 300
 
@@ -41,6 +59,10 @@ struct lmp_agent {
 	struct lmp_probe *probes; /* one per registry entry, same order */
 	size_t n_probes, n_running;
 	struct lmp_http *http;
+	struct held *held[LMP_HOLD_MAX];
+	size_t n_held;
+	__u64 held_total, hold_overflow;
+	int hold_timer;
 	struct ring_buffer *rb;
 	struct rb_ctx *rb_ctxs; /* one per probe; the ring buffer points into it */
 	int sfd;
@@ -52,6 +74,17 @@ static const struct lmp_metric_desc m_map_full = {
 	"lmp_map_updates_failed_total",
 	"In-kernel aggregation updates that failed because a map was full, by probe.",
 	LMP_METRIC_COUNTER, "probe", 1, false,
+};
+
+static const struct lmp_metric_desc m_held = {
+	"lmp_events_held_total",
+	"Events held back (at most 1 s) until the kubelet listed their new pod.",
+	LMP_METRIC_COUNTER, NULL, 1, false,
+};
+static const struct lmp_metric_desc m_hold_overflow = {
+	"lmp_events_hold_overflow_total",
+	"Events of a not-yet-listed pod sent unlabelled because the hold queue was full.",
+	LMP_METRIC_COUNTER, NULL, 1, false,
 };
 
 /* is name in the comma list (or is the list "all")? */
@@ -204,11 +237,74 @@ int lmp_agent_list_probes(const struct lmp_config *cfg)
 	return LMP_EXIT_OK;
 }
 
+static long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* print held records whose pod is known now, or whose time is up (force: all) */
+static void release_held(struct lmp_agent *a, bool force)
+{
+	long now = mono_ms();
+	size_t keep = 0;
+
+	for (size_t i = 0; i < a->n_held; i++) {
+		struct held *h = a->held[i];
+
+		if (!force && now < h->deadline_ms && lmp_ident_pending(a->rt.ident, h->cgroup_id)) {
+			a->held[keep++] = h;
+			continue;
+		}
+		lmp_probe_handle(h->p, h->data, h->len, &a->rt);
+		free(h);
+	}
+	a->n_held = keep;
+	if (!keep && a->hold_timer > 0)
+		lmp_loop_set_timer(a->loop, a->hold_timer, 0, false);
+}
+
+static void on_hold_timer(void *ctx)
+{
+	release_held(ctx, false);
+}
+
+static void on_ident_sync(void *ctx)
+{
+	struct lmp_agent *a = ctx;
+
+	if (a->n_held)
+		release_held(a, false);
+}
+
+static bool hold(struct lmp_agent *a, struct lmp_probe *p, const void *data, size_t len)
+{
+	const struct lmp_event_hdr *h = data;
+	struct held *e;
+
+	if (len < sizeof(*h) || !lmp_ident_pending(a->rt.ident, h->cgroup_id))
+		return false;
+	if (a->n_held == LMP_HOLD_MAX || !(e = malloc(sizeof(*e) + len))) {
+		a->hold_overflow++;
+		return false;
+	}
+	*e = (struct held){ p, h->cgroup_id, mono_ms() + LMP_HOLD_MS, len };
+	memcpy(e->data, data, len);
+	a->held[a->n_held++] = e;
+	a->held_total++;
+	if (a->n_held == 1 && a->hold_timer > 0)
+		lmp_loop_set_timer(a->loop, a->hold_timer, 100, true);
+	return true;
+}
+
 static int on_record(void *ctx, void *data, size_t len)
 {
 	struct rb_ctx *c = ctx;
 
-	lmp_probe_handle(c->p, data, len, &c->a->rt);
+	if (!hold(c->a, c->p, data, len))
+		lmp_probe_handle(c->p, data, len, &c->a->rt);
 	return 0;
 }
 
@@ -305,6 +401,8 @@ static void on_interval(void *ctx)
 			p->desc->interval(p, p->skel, &a->rt);
 		probe_accounting(a, p);
 	}
+	lmp_metrics_set(a->rt.metrics, &m_held, NULL, NULL, a->held_total);
+	lmp_metrics_set(a->rt.metrics, &m_hold_overflow, NULL, NULL, a->hold_overflow);
 	lmp_metrics_update_self(a->rt.metrics);
 	lmp_metrics_interval_mark(a->rt.metrics);
 	lmp_metrics_expire(a->rt.metrics, lmp_metrics_clock(), LMP_POD_SERIES_GRACE_S);
@@ -471,6 +569,8 @@ int lmp_agent_run(const struct lmp_config *cfg)
 		a.status = LMP_EXIT_FAILURE;
 		goto out;
 	}
+	a.hold_timer = lmp_loop_add_timer(a.loop, 0, false, on_hold_timer, &a);
+	lmp_ident_on_sync(a.rt.ident, on_ident_sync, &a);
 	lmp_log(LMP_LOG_INFO, "ready: %zu probes running", a.n_running);
 	r = lmp_loop_run(a.loop);
 	if (r < 0) {
@@ -480,9 +580,12 @@ int lmp_agent_run(const struct lmp_config *cfg)
 	/* drain what is already in the ring buffers, then a last summary */
 	if (a.rb)
 		ring_buffer__consume(a.rb);
+	release_held(&a, true);
 	on_interval(&a);
 	lmp_out_flush(a.rt.out);
 out:
+	for (size_t i = 0; i < a.n_held; i++)
+		free(a.held[i]);
 	lmp_http_free(a.http);
 	ring_buffer__free(a.rb);
 	free(a.rb_ctxs);

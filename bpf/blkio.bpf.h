@@ -39,6 +39,8 @@
 
 /* more than the requests a node keeps in flight; LRU so a missed completion cannot leak */
 #define LMP_BLKIO_INFLIGHT 10240
+/* deepest cgroup nesting followed when comparing a task's cgroup with a blkcg's */
+#define LMP_BLKIO_MAX_DEPTH 32
 /* (cgroup, disk) pairs seen in one interval; drained by the agent each interval */
 #define LMP_BLKIO_AGG_ENTRIES 8192
 
@@ -131,10 +133,10 @@ static __always_inline __u32 blkio_flags(struct request *rq)
 /* The cgroup an I/O is charged to; see the head comment. Call in the submitter's context. */
 static __always_inline __u64 blkio_charge_cgroup(struct request *rq)
 {
-	__u64 task_cg = bpf_get_current_cgroup_id(), blk_id;
+	__u64 task_cg = bpf_get_current_cgroup_id();
 	struct cgroup *blk_cg, *task_dfl;
 	struct task_struct *task;
-	int level;
+	int level, task_level;
 
 	/* no bi_blkg without CONFIG_BLK_CGROUP */
 	if (!cfg_blkcg_v2 || !bpf_core_field_exists(struct bio, bi_blkg))
@@ -147,12 +149,19 @@ static __always_inline __u64 blkio_charge_cgroup(struct request *rq)
 	task_dfl = BPF_CORE_READ(task, cgroups, dfl_cgrp);
 	if (!task_dfl || BPF_CORE_READ(blk_cg, root) != BPF_CORE_READ(task_dfl, root))
 		return task_cg; /* blkcg from a v1 blkio hierarchy: its id is not a v2 id */
-	/* kernfs_node->id is a u64 since 5.5; lmp needs 5.8 (ring buffer) anyway */
-	blk_id = BPF_CORE_READ(blk_cg, kn, id);
+	/*
+	 * Is the submitter inside the blkcg's subtree? Walk up from its v2 cgroup to the blkcg's
+	 * level. (bpf_get_current_ancestor_cgroup_id() would do it, but not every kernel since
+	 * 5.8 offers it to tracing programs.)
+	 */
 	level = BPF_CORE_READ(blk_cg, level);
-	if (bpf_get_current_ancestor_cgroup_id(level) == blk_id)
-		return task_cg; /* submitter inside the blkcg's subtree: its cgroup is finer */
-	return blk_id;
+	task_level = BPF_CORE_READ(task_dfl, level);
+	for (int i = 0; i < LMP_BLKIO_MAX_DEPTH && task_level > level; i++, task_level--)
+		task_dfl = BPF_CORE_READ(task_dfl, self.parent, cgroup);
+	if (task_level == level && task_dfl == blk_cg)
+		return task_cg; /* its own cgroup is the same answer, only finer */
+	/* kernfs_node->id is a u64 since 5.5; lmp needs 5.8 (ring buffer) anyway */
+	return BPF_CORE_READ(blk_cg, kn, id);
 }
 
 static __always_inline void blkio_fill(struct lmp_blkio_rq *r, struct request *rq, __u64 now,

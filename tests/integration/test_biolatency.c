@@ -13,6 +13,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lmp/biolatency.h"
+#include "biolatency.skel.h"
 #include "blkio_workload.h"
 #include "harness.h"
 
@@ -145,12 +150,64 @@ static void test_service_latency_raw_tp(void **state)
 		    "service");
 }
 
+/*
+ * The agent skips the per-request blkcg check on hybrid hosts (io on v1). Load the object
+ * with the check forced on, so the verifier accepts that path and, at run time, it sees the
+ * v1 blkcg and charges the submitter's v2 cgroup: the child's I/O lands under its cgroup.
+ */
+static void test_blkcg_check_charges_submitter(void **state)
+{
+	struct fixture *f = *state;
+	struct lmp_test_bio_op ops[N_SEQ];
+	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, 0, RAND_LEN, (__u64)DEV_MIB << 20, 5);
+	struct lmp_blkio_key key = { 0 }, next;
+	struct biolatency_bpf *skel;
+	struct bpf_program *prog;
+	__u64 service = 0, queue = 0;
+	struct lmp_hist h;
+	pid_t pid;
+	int fd;
+
+	skel = biolatency_bpf__open();
+	assert_non_null(skel);
+	skel->rodata->cfg_blkcg_v2 = 1;
+	bpf_object__for_each_program(prog, skel->obj)
+	{
+		const char *name = bpf_program__name(prog);
+
+		bpf_program__set_autoload(prog, !strncmp(name, "tp_btf_", 7) &&
+							!strstr(name, "insert"));
+	}
+	assert_int_equal(biolatency_bpf__load(skel), 0);
+	assert_int_equal(biolatency_bpf__attach(skel), 0);
+	pid = lmp_test_bio_spawn(f->cg, f->loop.dev, "lmpbio-blkcg", ops, n, LMP_TEST_BIO_DIRECT);
+	assert_int_equal(lmp_test_wait_child(pid), 0);
+	usleep(200000); /* completions are synchronous for O_DIRECT; margin for the map */
+	fd = bpf_map__fd(skel->maps.hists);
+	for (void *prev = NULL; bpf_map_get_next_key(fd, prev, &next) == 0; prev = &key) {
+		key = next;
+		if (key.cgroup_id != f->cgid ||
+		    key.dev != (f->loop.major << LMP_BLKIO_MINORBITS | f->loop.minor))
+			continue;
+		assert_int_equal(bpf_map_lookup_elem(fd, &key, &h), 0);
+		if (key.aux == LMP_BIOLAT_SERVICE)
+			service += h.count;
+		else if (key.aux == LMP_BIOLAT_QUEUE)
+			queue += h.count;
+	}
+	biolatency_bpf__destroy(skel);
+	assert_int_equal(service, n);
+	assert_int_equal(queue, n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_service_latency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_total_latency_queued, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_service_latency_raw_tp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blkcg_check_charges_submitter, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -191,10 +191,30 @@ static void feed_metrics(struct syscount_priv *priv, const struct group *g, stru
 	}
 }
 
+static void put_row(struct lmp_out *o, const struct row *r)
+{
+	const struct lmp_syscount_val *v = &r->v;
+	char buf[16];
+
+	lmp_out_str(o, "syscall", syscall_label(r->k.nr, buf));
+	lmp_out_u64(o, "nr", r->k.nr);
+	lmp_out_u64(o, "count", v->lat.count);
+	lmp_out_u64(o, "errors", v->errors);
+	lmp_out_double(o, "total_s", v->lat.sum / 1e9);
+	lmp_out_double(o, "avg_s", v->lat.count ? v->lat.sum / 1e9 / v->lat.count : 0);
+	lmp_out_double(o, "p50_s", lmp_hist_quantile(&v->lat, 0.5) / 1e9);
+	lmp_out_double(o, "p99_s", lmp_hist_quantile(&v->lat, 0.99) / 1e9);
+}
+
+/*
+ * JSON: one line per cgroup with its top syscalls in an array. Text: the cgroup's line, then
+ * one "syscall" line per top syscall, the rows of libbpf-tools syscount's table.
+ */
 static void print_group(struct lmp_probe *p, struct lmp_rt *rt, const struct group *g)
 {
 	const struct syscount_priv *priv = p->priv;
 	size_t n = g->n < rt->cfg->top ? g->n : rt->cfg->top;
+	bool text = rt->cfg->output == LMP_OUTPUT_TEXT;
 	char buf[16];
 
 	lmp_probe_summary_begin(p, rt, "summary", g->cgroup_id, 0, NULL);
@@ -202,28 +222,26 @@ static void print_group(struct lmp_probe *p, struct lmp_rt *rt, const struct gro
 	lmp_out_u64(rt->out, "calls", g->calls);
 	lmp_out_u64(rt->out, "errors", g->errors);
 	lmp_out_u64(rt->out, "distinct_syscalls", g->n);
-	lmp_out_array_begin(rt->out, "syscalls");
-	for (size_t i = g->first; i < g->first + n; i++) {
-		const struct lmp_syscount_val *v = &priv->rows[i].v;
-
-		lmp_out_object_begin(rt->out, NULL);
-		lmp_out_str(rt->out, "syscall", syscall_label(priv->rows[i].k.nr, buf));
-		lmp_out_u64(rt->out, "nr", priv->rows[i].k.nr);
-		lmp_out_u64(rt->out, "count", v->lat.count);
-		lmp_out_u64(rt->out, "errors", v->errors);
-		lmp_out_double(rt->out, "total_s", v->lat.sum / 1e9);
-		lmp_out_double(rt->out, "avg_s", v->lat.count ? v->lat.sum / 1e9 / v->lat.count : 0);
-		lmp_out_double(rt->out, "p50_s", lmp_hist_quantile(&v->lat, 0.5) / 1e9);
-		lmp_out_double(rt->out, "p99_s", lmp_hist_quantile(&v->lat, 0.99) / 1e9);
-		lmp_out_object_end(rt->out);
+	if (!text) {
+		lmp_out_array_begin(rt->out, "syscalls");
+		for (size_t i = g->first; i < g->first + n; i++) {
+			lmp_out_object_begin(rt->out, NULL);
+			put_row(rt->out, &priv->rows[i]);
+			lmp_out_object_end(rt->out);
+		}
+		lmp_out_array_end(rt->out);
 	}
-	lmp_out_array_end(rt->out);
 	/* errno values are few (the failing calls of one cgroup): all of them */
 	lmp_out_object_begin(rt->out, "errnos");
 	for (size_t i = g->efirst; i < g->efirst + g->en; i++)
 		lmp_out_u64(rt->out, errno_label(priv->errs[i].k.err, buf), priv->errs[i].n);
 	lmp_out_object_end(rt->out);
 	lmp_out_end(rt->out);
+	for (size_t i = g->first; text && i < g->first + n; i++) {
+		lmp_probe_summary_begin(p, rt, "syscall", g->cgroup_id, 0, NULL);
+		put_row(rt->out, &priv->rows[i]);
+		lmp_out_end(rt->out);
+	}
 }
 
 /* walk both sorted arrays together: one group per cgroup present in either */

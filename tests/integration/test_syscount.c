@@ -211,6 +211,54 @@ static void test_metrics(void **state)
 	lmp_test_cgroup_remove(cg);
 }
 
+/* --output text: the cgroup's summary line, then one line per syscall as syscount's table */
+static void test_text_output(void **state)
+{
+	char cg[4096], rel[128], dir[] = "/tmp/lmp-syscount-text-XXXXXX", line[8192];
+	char out[256], err[256], want[200];
+	bool summary = false, row = false;
+	__u64 cgid;
+	FILE *f;
+	pid_t child;
+	int i;
+
+	lmp_test_require_root();
+	snprintf(rel, sizeof(rel), "lmp-test/syscount-text-%d", getpid());
+	assert_int_equal(lmp_test_cgroup_create(rel, cg, sizeof(cg), &cgid), 0);
+	assert_non_null(mkdtemp(dir));
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(err, sizeof(err), "%s/err", dir);
+	assert_int_equal(lmp_test_sh("%s run --listen none --probes syscount --output text "
+				     "--interval 1 --duration 4 --top 1000 >%s 2>%s &",
+				     lmp_test_binary(), out, err),
+			 0);
+	for (i = 0; i < 300 && lmp_test_sh("grep -q 'ready:' %s", err) != 0; i++)
+		usleep(100 * 1000);
+	assert_true(i < 300);
+	child = spawn_workload(cg, 777, 5);
+	assert_int_equal(WEXITSTATUS(lmp_test_wait_child(child)), 0);
+	for (i = 0; i < 100 && lmp_test_sh("grep -q 'stopping' %s", err) != 0; i++)
+		usleep(100 * 1000);
+	usleep(300 * 1000); /* the last summary, written on the way out */
+	snprintf(want, sizeof(want), "/%s ", rel);
+	f = fopen(out, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, want))
+			continue;
+		assert_int_equal(line[0] == '{', 0); /* text, not JSON */
+		if (strstr(line, " syscount   summary ") && strstr(line, "errnos={ENOENT=5}"))
+			summary = true;
+		if (strstr(line, " syscount   syscall ") && strstr(line, " syscall=getppid nr=110 count=777 errors=0 "))
+			row = true;
+	}
+	fclose(f);
+	assert_true(summary);
+	assert_true(row);
+	lmp_test_sh("rm -rf %s", dir);
+	lmp_test_cgroup_remove(cg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_raw_tp),
 		cmocka_unit_test(test_tracepoint),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_text_output),
 	};
 
 	return cmocka_run_group_tests_name("syscount", tests, NULL, NULL);

@@ -123,6 +123,22 @@ static int cmp_row(const void *a_, const void *b_)
 	return a->cgroup_id < b->cgroup_id ? -1 : a->cgroup_id > b->cgroup_id;
 }
 
+/* the non-empty log2 buckets, {"lo-hi": count} with bounds in ns, as biolatency prints them */
+static void out_hist(struct lmp_out *o, const char *key, const struct lmp_hist *h)
+{
+	char label[48];
+
+	lmp_out_object_begin(o, key);
+	for (int i = 0; i < LMP_HIST_SLOTS; i++) {
+		if (!h->slots[i])
+			continue;
+		snprintf(label, sizeof(label), "%llu-%llu", i ? 1ULL << i : 0ULL,
+			 (1ULL << (i + 1)) - 1);
+		lmp_out_u64(o, label, h->slots[i]);
+	}
+	lmp_out_object_end(o);
+}
+
 static void tcpconnlat_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt)
 {
 	struct tcpconnlat_bpf *skel = skel_;
@@ -155,6 +171,7 @@ static void tcpconnlat_interval(struct lmp_probe *p, void *skel_, struct lmp_rt 
 		lmp_out_double(rt->out, "p50_s", lmp_hist_quantile(h, 0.5) / 1e9);
 		lmp_out_double(rt->out, "p90_s", lmp_hist_quantile(h, 0.9) / 1e9);
 		lmp_out_double(rt->out, "p99_s", lmp_hist_quantile(h, 0.99) / 1e9);
+		out_hist(rt->out, "latency_hist_ns", h);
 		lmp_out_end(rt->out);
 	}
 }

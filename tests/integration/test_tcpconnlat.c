@@ -134,7 +134,7 @@ static long now_ms(void)
 
 struct tally {
 	__u64 cgid;
-	long connects, failed, events;
+	long connects, failed, events, slow_bucket;
 	json_t *event;
 };
 
@@ -148,8 +148,21 @@ static bool add(json_t *ev, void *ctx)
 	    (__u64)json_integer_value(json_object_get(ev, "cgroup_id")) != t->cgid)
 		return false;
 	if (!strcmp(event, "summary")) {
+		const char *range;
+		json_t *n;
+		long in_hist = 0;
+
 		t->connects += json_integer_value(json_object_get(ev, "connects"));
 		t->failed += json_integer_value(json_object_get(ev, "failed"));
+		/* the buckets add up to the line's count; a connect of about 1 s lies in
+		 * [2^29, 2^30) ns */
+		json_object_foreach(json_object_get(ev, "latency_hist_ns"), range, n)
+		{
+			in_hist += json_integer_value(n);
+			if (!strcmp(range, "536870912-1073741823"))
+				t->slow_bucket += json_integer_value(n);
+		}
+		assert_int_equal(in_hist, json_integer_value(json_object_get(ev, "connects")));
 	} else {
 		assert_string_equal(event, "connect");
 		t->events++;
@@ -231,6 +244,7 @@ static void run(const char *disable, const char *attach_line)
 
 	assert_int_equal(t.connects, 2 * K + 2);
 	assert_int_equal(t.failed, 0);
+	assert_int_equal(t.slow_bucket, 1);
 	assert_int_equal(t.events, 1);
 	ev = t.event;
 	assert_int_equal(json_integer_value(json_object_get(ev, "pid")), child);

@@ -84,7 +84,10 @@ static bool add(json_t *ev, void *ctx)
 	struct tally *t = ctx;
 	const char *probe = json_string_value(json_object_get(ev, "probe"));
 	__u64 cg = json_integer_value(json_object_get(ev, "cgroup_id"));
+	const char *range;
+	long in_hist = 0;
 	double p50, p99;
+	json_t *n;
 
 	if (!probe || strcmp(probe, "tcprtt"))
 		return false;
@@ -94,6 +97,9 @@ static bool add(json_t *ev, void *ctx)
 		return false;
 	assert_string_equal(json_string_value(json_object_get(ev, "event")), "summary");
 	t->samples += json_integer_value(json_object_get(ev, "samples"));
+	json_object_foreach(json_object_get(ev, "rtt_hist_ns"), range, n)
+		in_hist += json_integer_value(n);
+	assert_int_equal(in_hist, json_integer_value(json_object_get(ev, "samples")));
 	p50 = json_real_value(json_object_get(ev, "p50_s"));
 	p99 = json_real_value(json_object_get(ev, "p99_s"));
 	if (p99 > t->max_p99)

@@ -75,6 +75,14 @@ for cmd in podman umoci node nsenter curl "$runc"; do
 		finish
 	fi
 done
+# Nodes are expected to have tracefs mounted (systemd does it at boot; docs/deploy.md): the pod
+# gets it through a hostPath and, without CAP_SYS_ADMIN, cannot mount it itself. These VMs do
+# not mount it at boot, so do what the node would have done.
+if mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>"$work/log"; then
+	ok "host tracefs at /sys/kernel/tracing (the node's job)"
+else
+	not_ok "host tracefs at /sys/kernel/tracing"
+fi
 if ! tools/get-helm.sh "$LMP_K8S_TOOLS" >/dev/null 2>"$work/log"; then
 	not_ok "tools/get-helm.sh (yaml module for oci_config.mjs)"
 	finish

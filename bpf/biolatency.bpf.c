@@ -26,20 +26,10 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LMP_BLKIO_AGG_ENTRIES);
 	__type(key, struct lmp_blkio_key);
-	__type(value, struct lmp_hist);
+	__type(value, struct lmp_biolatency_val);
 } hists SEC(".maps");
 
-static const struct lmp_hist zero_hist; /* init value, kept off the 512-byte stack */
-
-static __always_inline void record(struct lmp_blkio_key *key, __u32 phase, __u64 ns)
-{
-	struct lmp_hist *h;
-
-	key->aux = phase;
-	h = lmp_map_lookup_or_init(&hists, key, &zero_hist);
-	if (h)
-		lmp_hist_add(h, ns);
-}
+static const struct lmp_biolatency_val zero_val; /* init value, kept off the 512-byte stack */
 
 static __always_inline int on_issue(struct request *rq)
 {
@@ -52,19 +42,20 @@ static __always_inline int on_done(struct request *rq, __u32 status, __u32 nr_by
 {
 	struct lmp_blkio_rq *r = blkio_done(rq, nr_bytes, all_done);
 	struct lmp_blkio_key key = {};
+	struct lmp_biolatency_val *v;
 	__u64 now = bpf_ktime_get_ns();
 
 	if (!r)
 		return 0;
 	key.cgroup_id = r->cgroup_id;
 	key.dev = r->dev;
-	/* without a seen start the queue time is unknown, not zero: leave it out */
-	if (r->flags & LMP_BLKIO_F_STARTED)
-		record(&key, LMP_BIOLAT_QUEUE, r->issue_ns - r->start_ns);
-	if (cfg_queued)
-		record(&key, LMP_BIOLAT_TOTAL, now - r->start_ns);
-	else
-		record(&key, LMP_BIOLAT_SERVICE, now - r->issue_ns);
+	v = lmp_map_lookup_or_init(&hists, &key, &zero_val);
+	if (v) {
+		/* without a seen start the queue time is unknown, not zero: leave it out */
+		if (r->flags & LMP_BLKIO_F_STARTED)
+			lmp_hist_add(&v->queue, r->issue_ns - r->start_ns);
+		lmp_hist_add(&v->latency, now - (cfg_queued ? r->start_ns : r->issue_ns));
+	}
 	blkio_forget(rq);
 	return 0;
 }

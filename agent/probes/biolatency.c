@@ -42,11 +42,6 @@ static const struct lmp_metric_desc queue_seconds = {
 	LMP_METRIC_HISTOGRAM, "disk", 1e-9, true,
 };
 
-struct row_val {
-	struct lmp_hist queue;
-	struct lmp_hist lat; /* service, or total with --biolatency-queued */
-};
-
 struct biolatency_priv {
 	bool queued;
 };
@@ -67,12 +62,14 @@ static int biolatency_configure(struct lmp_probe *p, void *skel_, const struct l
 
 static void collect(void *ctx, const void *key, const void *value)
 {
+	const struct lmp_biolatency_val *in = value;
 	const struct lmp_blkio_key *k = key;
-	struct row_val *v = lmp_blkio_rows_get(ctx, k->cgroup_id, k->dev);
+	struct lmp_biolatency_val *v = lmp_blkio_rows_get(ctx, k->cgroup_id, k->dev);
 
 	if (!v)
 		return; /* counted through rows.oom */
-	lmp_hist_merge(k->aux == LMP_BIOLAT_QUEUE ? &v->queue : &v->lat, value);
+	lmp_hist_merge(&v->queue, &in->queue);
+	lmp_hist_merge(&v->latency, &in->latency);
 }
 
 static void out_quantiles(struct lmp_out *o, const char *prefix, const struct lmp_hist *h)
@@ -99,22 +96,22 @@ static void biolatency_interval(struct lmp_probe *p, void *skel_, struct lmp_rt 
 	struct lmp_identity id;
 	int r;
 
-	lmp_blkio_rows_init(&rows, sizeof(struct row_val));
+	lmp_blkio_rows_init(&rows, sizeof(struct lmp_biolatency_val));
 	r = lmp_map_drain(bpf_map__fd(skel->maps.hists), sizeof(struct lmp_blkio_key),
-			  sizeof(struct lmp_hist), false, collect, &rows);
+			  sizeof(struct lmp_biolatency_val), false, collect, &rows);
 	if (r < 0 || rows.oom)
 		p->decode_errors++; /* counted; what stayed in the map comes next interval */
 	for (size_t i = 0; i < rows.n; i++) {
 		struct lmp_blkio_row *row = &rows.rows[i];
-		struct row_val *v = row->val;
+		struct lmp_biolatency_val *v = row->val;
 
-		row->weight = v->lat.count;
+		row->weight = v->latency.count;
 		if (!rt->metrics)
 			continue;
 		lmp_ident_lookup(rt->ident, row->cgroup_id, &id);
-		if (v->lat.count)
+		if (v->latency.count)
 			lmp_metrics_hist_add(rt->metrics, &latency_seconds, &id,
-					     lmp_blkio_disk_name(row->dev), &v->lat);
+					     lmp_blkio_disk_name(row->dev), &v->latency);
 		if (v->queue.count)
 			lmp_metrics_hist_add(rt->metrics, &queue_seconds, &id,
 					     lmp_blkio_disk_name(row->dev), &v->queue);
@@ -122,17 +119,17 @@ static void biolatency_interval(struct lmp_probe *p, void *skel_, struct lmp_rt 
 	lmp_blkio_rows_sort(&rows);
 	for (size_t i = 0; i < rows.n && i < rt->cfg->top; i++) {
 		const struct lmp_blkio_row *row = &rows.rows[i];
-		const struct row_val *v = row->val;
+		const struct lmp_biolatency_val *v = row->val;
 
 		lmp_probe_summary_begin(p, rt, "summary", row->cgroup_id, 0, NULL);
 		lmp_out_str(rt->out, "disk", lmp_blkio_disk_name(row->dev));
 		lmp_out_u64(rt->out, "interval_s", rt->cfg->interval);
 		lmp_out_str(rt->out, "latency_kind", priv->queued ? "total" : "service");
-		lmp_out_u64(rt->out, "ios", v->lat.count);
-		out_quantiles(rt->out, "latency", &v->lat);
+		lmp_out_u64(rt->out, "ios", v->latency.count);
+		out_quantiles(rt->out, "latency", &v->latency);
 		lmp_out_u64(rt->out, "queued_ios", v->queue.count);
 		out_quantiles(rt->out, "queue", &v->queue);
-		lmp_blkio_out_hist(rt->out, "latency_hist_ns", &v->lat);
+		lmp_blkio_out_hist(rt->out, "latency_hist_ns", &v->latency);
 		lmp_out_end(rt->out);
 	}
 	lmp_blkio_rows_free(&rows);

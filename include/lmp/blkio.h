@@ -19,7 +19,7 @@
 struct lmp_blkio_key {
 	__u64 cgroup_id; /* cgroup v2 id the I/O is charged to */
 	__u32 dev;	 /* whole disk, MKDEV(major, first_minor) */
-	__u32 aux;	 /* probe-specific: biolatency's phase, 0 elsewhere */
+	__u32 aux;	 /* 0; room for a per-probe sub-key without changing the layout */
 };
 
 /* Operation (low 8 bits of lmp flags), as in the kernel's enum req_op. */

@@ -164,7 +164,7 @@ static void test_blkcg_check_charges_submitter(void **state)
 	struct biolatency_bpf *skel;
 	struct bpf_program *prog;
 	__u64 service = 0, queue = 0;
-	struct lmp_hist h;
+	struct lmp_biolatency_val v;
 	pid_t pid;
 	int fd;
 
@@ -189,11 +189,9 @@ static void test_blkcg_check_charges_submitter(void **state)
 		if (key.cgroup_id != f->cgid ||
 		    key.dev != (f->loop.major << LMP_BLKIO_MINORBITS | f->loop.minor))
 			continue;
-		assert_int_equal(bpf_map_lookup_elem(fd, &key, &h), 0);
-		if (key.aux == LMP_BIOLAT_SERVICE)
-			service += h.count;
-		else if (key.aux == LMP_BIOLAT_QUEUE)
-			queue += h.count;
+		assert_int_equal(bpf_map_lookup_elem(fd, &key, &v), 0);
+		service += v.latency.count;
+		queue += v.queue.count;
 	}
 	biolatency_bpf__destroy(skel);
 	assert_int_equal(service, n);

@@ -41,8 +41,9 @@
 #define LMP_BLKIO_INFLIGHT 10240
 /* deepest cgroup nesting followed when comparing a task's cgroup with a blkcg's */
 #define LMP_BLKIO_MAX_DEPTH 32
-/* (cgroup, disk) pairs seen in one interval; drained by the agent each interval */
-#define LMP_BLKIO_AGG_ENTRIES 8192
+/* (cgroup, disk) pairs seen in one interval, drained each interval: containers x busy disks
+ * of a node fit with room; beyond, updates fail and are counted as map-full */
+#define LMP_BLKIO_AGG_ENTRIES 4096
 
 /*
  * 0 when the agent found the io controller outside cgroup v2 (hybrid hosts: v1 blkio):

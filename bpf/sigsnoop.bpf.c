@@ -66,7 +66,8 @@ static __always_inline void fill_target(struct lmp_sigsnoop_event *e, struct tas
 	BPF_CORE_READ_STR_INTO(&e->target_comm, t, comm);
 }
 
-static __always_inline int handle_enter(__u32 via, __s32 target, __u32 sig)
+/* target: the pid/tid argument; tgid: tgkill's thread group (0 for the others) */
+static __always_inline int handle_enter(__u32 via, __s32 target, __s32 tgid, __u32 sig)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
 	struct lmp_sigsnoop_event *e;
@@ -78,7 +79,7 @@ static __always_inline int handle_enter(__u32 via, __s32 target, __u32 sig)
 		return 0;
 	lmp_fill_hdr(&e->hdr, LMP_SIGSNOOP_SIGNAL, sizeof(*e));
 	e->target_arg = target;
-	e->target_pid = 0;
+	e->target_pid = tgid > 0 ? tgid : 0;
 	e->target_tid = 0;
 	e->target_cgroup_id = 0;
 	e->targets = 0;
@@ -110,7 +111,7 @@ static __always_inline int handle_exit(long ret)
 	__builtin_memcpy(e, st, sizeof(*e));
 	e->ret = ret;
 	/* the target could not be read from a task (error, signal 0): keep what was asked */
-	if (!e->targets && e->via == LMP_SIG_VIA_KILL && e->target_arg > 0)
+	if (!e->target_pid && e->via == LMP_SIG_VIA_KILL && e->target_arg > 0)
 		e->target_pid = e->target_arg;
 	bpf_ringbuf_submit(e, 0);
 	bpf_map_delete_elem(&inflight, &tid);
@@ -204,20 +205,21 @@ int tp_signal_generate(struct trace_event_raw_signal_generate *ctx)
 SEC("tp/syscalls/sys_enter_kill")
 int tp_sys_enter_kill(struct trace_event_raw_sys_enter *ctx)
 {
-	return handle_enter(LMP_SIG_VIA_KILL, (__s32)ctx->args[0], (__u32)ctx->args[1]);
+	return handle_enter(LMP_SIG_VIA_KILL, (__s32)ctx->args[0], 0, (__u32)ctx->args[1]);
 }
 
 SEC("tp/syscalls/sys_enter_tkill")
 int tp_sys_enter_tkill(struct trace_event_raw_sys_enter *ctx)
 {
-	return handle_enter(LMP_SIG_VIA_TKILL, (__s32)ctx->args[0], (__u32)ctx->args[1]);
+	return handle_enter(LMP_SIG_VIA_TKILL, (__s32)ctx->args[0], 0, (__u32)ctx->args[1]);
 }
 
 SEC("tp/syscalls/sys_enter_tgkill")
 int tp_sys_enter_tgkill(struct trace_event_raw_sys_enter *ctx)
 {
 	/* tgkill(tgid, tid, sig): the thread is the target */
-	return handle_enter(LMP_SIG_VIA_TGKILL, (__s32)ctx->args[1], (__u32)ctx->args[2]);
+	return handle_enter(LMP_SIG_VIA_TGKILL, (__s32)ctx->args[1], (__s32)ctx->args[0],
+			    (__u32)ctx->args[2]);
 }
 
 SEC("tp/syscalls/sys_exit_kill")
@@ -244,13 +246,14 @@ static __always_inline int raw_enter(struct pt_regs *regs, long id)
 	if (id < 0)
 		return 0;
 	if (id == cfg_nr_kill)
-		return handle_enter(LMP_SIG_VIA_KILL, (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs),
+		return handle_enter(LMP_SIG_VIA_KILL, (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs), 0,
 				    (__u32)PT_REGS_PARM2_CORE_SYSCALL(regs));
 	if (id == cfg_nr_tkill)
-		return handle_enter(LMP_SIG_VIA_TKILL, (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs),
+		return handle_enter(LMP_SIG_VIA_TKILL, (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs), 0,
 				    (__u32)PT_REGS_PARM2_CORE_SYSCALL(regs));
 	if (id == cfg_nr_tgkill)
 		return handle_enter(LMP_SIG_VIA_TGKILL, (__s32)PT_REGS_PARM2_CORE_SYSCALL(regs),
+				    (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs),
 				    (__u32)PT_REGS_PARM3_CORE_SYSCALL(regs));
 	return 0;
 }

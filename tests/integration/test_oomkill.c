@@ -22,7 +22,6 @@
 #include <cmocka.h>
 
 #include "evchild.h"
-#include "fake_kubelet.h"
 #include "harness.h"
 
 #define LIMIT (32ULL << 20)
@@ -38,32 +37,19 @@
 
 struct ctx {
 	struct lmp_test_agent agent;
-	struct fake_kubelet *fk;
-	char dir[64], token_file[128], prefix[128], memcg_name[128];
+	struct lmp_test_agent alt; /* agent with other hooks; freed in teardown if a test fails */
+	struct lmp_test_kube kube;
+	char prefix[128], memcg_name[128];
 	char victim_cg[4096], trigger_cg[4096], memcg[4096];
 	__u64 victim_id, trigger_id;
 };
 
 static struct ctx C;
 
-static const char *fixture(const char *name)
-{
-	static char p[512];
-	const char *env = getenv("LMP_FIXTURES");
-
-	snprintf(p, sizeof(p), "%s/kubelet/%s",
-		 env && *env ? env : access("../shared/fixtures", F_OK) ? "/work/shared/fixtures"
-									: "../shared/fixtures",
-		 name);
-	return p;
-}
-
 static int start_agent(struct lmp_test_agent *a, const char *disable)
 {
-	const char *args[24] = { "--probes", "oomkill,sigsnoop", "--interval", "1",
-				 "--kubelet-url", fake_kubelet_url(C.fk), "--kubelet-ca-file",
-				 fake_kubelet_ca_file(C.fk), "--kubelet-token-file", C.token_file };
-	int n = 10;
+	const char *args[24] = { "--probes", "oomkill,sigsnoop", "--interval", "1" };
+	int n = lmp_test_kube_args(&C.kube, args, 4);
 
 	if (disable) {
 		args[n++] = "--disable-hooks";
@@ -72,30 +58,17 @@ static int start_agent(struct lmp_test_agent *a, const char *disable)
 	args[n] = NULL;
 	if (lmp_test_agent_start(a, args) < 0)
 		return -1;
-	for (int i = 0; i < 50 && !lmp_test_agent_stderr_has(a, "kubelet: "); i++)
-		lmp_test_agent_pump(a, 100);
+	lmp_test_kube_wait_sync(a);
 	return 0;
 }
 
 static int setup(void **state)
 {
 	char rel[4096];
-	FILE *f;
 
 	lmp_test_require_root();
-	strcpy(C.dir, "/tmp/lmp-oomkill-XXXXXX");
-	if (!mkdtemp(C.dir))
+	if (lmp_test_kube_start(&C.kube, "nri-kubernetes_k8s-1_22_pods.json") < 0)
 		return -1;
-	snprintf(C.token_file, sizeof(C.token_file), "%s/token", C.dir);
-	f = fopen(C.token_file, "w");
-	if (!f)
-		return -1;
-	fprintf(f, "oom-token\n");
-	fclose(f);
-	if (fake_kubelet_start(C.dir, 0, &C.fk) < 0 ||
-	    fake_kubelet_set_body_file(C.fk, fixture("nri-kubernetes_k8s-1_22_pods.json")) < 0)
-		return -1;
-	fake_kubelet_set_token(C.fk, "oom-token");
 	snprintf(C.prefix, sizeof(C.prefix), "lmp-test/oomkill-%d", getpid());
 	snprintf(rel, sizeof(rel), "%s/%s", C.prefix, VICTIM_REL);
 	if (lmp_test_cgroup_create(rel, C.victim_cg, sizeof(C.victim_cg), &C.victim_id) < 0)
@@ -114,16 +87,12 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[256];
-
 	lmp_test_agent_free(&C.agent);
-	fake_kubelet_free(C.fk);
+	lmp_test_agent_free(&C.alt);
+	lmp_test_kube_stop(&C.kube);
 	lmp_test_memcg_v1_remove(C.memcg);
 	lmp_test_sh("find '%s/%s' -depth -type d -exec rmdir {} + 2>/dev/null",
 		    lmp_test_cgroup2_root(), C.prefix);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", C.dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", C.dir);
 	return 0;
 }
 
@@ -161,23 +130,25 @@ static void assert_victim(json_t *ev, pid_t pid, const char *comm, int adj)
 	assert_non_null(ev);
 	assert_int_equal(lmp_test_jint(ev, "pid"), pid);
 	assert_int_equal(lmp_test_jint(ev, "tid"), pid);
-	assert_string_equal(lmp_test_jstr(ev, "comm"), comm);
+	assert_jstr(ev, "comm", comm);
 	assert_int_equal(lmp_test_jint(ev, "uid"), 0);
 	/* the victim's own cgroup v2 and pod, not whoever was running */
 	assert_int_equal(lmp_test_jint(ev, "cgroup_id"), C.victim_id);
+	assert_non_null(lmp_test_jstr(ev, "cgroup"));
 	assert_non_null(strstr(lmp_test_jstr(ev, "cgroup"), VICTIM_REL));
-	assert_string_equal(lmp_test_jstr(ev, "k8s.pod"), "storage-provisioner");
-	assert_string_equal(lmp_test_jstr(ev, "k8s.namespace"), "kube-system");
-	assert_string_equal(lmp_test_jstr(ev, "k8s.container"), "storage-provisioner");
+	assert_jstr(ev, "k8s.pod", "storage-provisioner");
+	assert_jstr(ev, "k8s.namespace", "kube-system");
+	assert_jstr(ev, "k8s.container", "storage-provisioner");
 	assert_int_equal(lmp_test_jint(ev, "oom_score_adj"), adj);
-	assert_string_equal(lmp_test_jstr(ev, "scope"), "memcg");
-	assert_string_equal(lmp_test_jstr(ev, "victim_source"), "task");
+	assert_jstr(ev, "scope", "memcg");
+	assert_jstr(ev, "victim_source", "task");
 	/* the memcg is v1 here; its limit is the one the test wrote */
-	assert_string_equal(lmp_test_jstr(ev, "memcg.hierarchy"), "v1");
+	assert_jstr(ev, "memcg.hierarchy", "v1");
 	assert_int_equal(lmp_test_jint(ev, "memcg.limit_bytes"), LIMIT);
 	assert_int_equal(lmp_test_jint(ev, "memcg.levels_up"), 0);
 	assert_true(lmp_test_jint(ev, "memcg.usage_bytes") > (long long)(LIMIT / 2));
 	assert_true(lmp_test_jint(ev, "memcg.usage_bytes") <= (long long)LIMIT);
+	assert_non_null(lmp_test_jstr(ev, "memcg.path"));
 	assert_string_equal(strrchr(lmp_test_jstr(ev, "memcg.path"), '/') + 1, C.memcg_name);
 	/* the victim held most of the group's memory, and no more than the limit */
 	assert_true(lmp_test_jint(ev, "anon_rss_bytes") >= (long long)(LIMIT / 2));
@@ -221,14 +192,14 @@ static void test_memcg_oom_kill_reports_victim_and_limit(void **state)
 	sig.v[1] = SIGKILL;
 	ev = lmp_test_agent_wait(&C.agent, 5000, lmp_test_match_fields, &sig);
 	assert_non_null(ev);
-	assert_string_equal(lmp_test_jstr(ev, "signal"), "SIGKILL");
+	assert_jstr(ev, "signal", "SIGKILL");
 	assert_true(json_is_null(lmp_test_jget(ev, "syscall")));
-	assert_string_equal(lmp_test_jstr(ev, "code"), "SI_KERNEL");
-	assert_string_equal(lmp_test_jstr(ev, "delivery"), "delivered");
+	assert_jstr(ev, "code", "SI_KERNEL");
+	assert_jstr(ev, "delivery", "delivered");
 	assert_int_equal(lmp_test_jint(ev, "target_tid"), pid);
-	assert_string_equal(lmp_test_jstr(ev, "target_comm"), "lmp-oom-victim");
+	assert_jstr(ev, "target_comm", "lmp-oom-victim");
 	assert_int_equal(lmp_test_jint(ev, "target_cgroup_id"), C.victim_id);
-	assert_string_equal(lmp_test_jstr(ev, "target_k8s.pod"), "storage-provisioner");
+	assert_jstr(ev, "target_k8s.pod", "storage-provisioner");
 	assert_int_equal(lmp_test_jint(ev, "pid"), pid); /* sent while the victim ran */
 }
 
@@ -269,8 +240,7 @@ static void test_memcg_oom_kill_names_the_trigger(void **state)
 	victim = lmp_test_fork_in(C.victim_cg, C.memcg, "lmp-oom-holder", holder, &p);
 	assert_int_equal(read(p.ready[0], &c, 1), 1);
 	trig = lmp_test_fork_in(C.trigger_cg, C.memcg, "lmp-oom-trigger", trigger, NULL);
-	st = lmp_test_wait_child(trig);
-	tst = st;
+	tst = lmp_test_wait_child(trig);
 	st = lmp_test_wait_child(victim);
 	assert_true(WIFSIGNALED(st));
 	assert_int_equal(WTERMSIG(st), SIGKILL);
@@ -280,20 +250,20 @@ static void test_memcg_oom_kill_names_the_trigger(void **state)
 	ev = wait_kill(&C.agent, victim);
 	assert_non_null(ev);
 	assert_int_equal(lmp_test_jint(ev, "pid"), victim);
-	assert_string_equal(lmp_test_jstr(ev, "comm"), "lmp-oom-holder");
+	assert_jstr(ev, "comm", "lmp-oom-holder");
 	assert_int_equal(lmp_test_jint(ev, "cgroup_id"), C.victim_id);
-	assert_string_equal(lmp_test_jstr(ev, "k8s.pod"), "storage-provisioner");
+	assert_jstr(ev, "k8s.pod", "storage-provisioner");
 	assert_int_equal(lmp_test_jint(ev, "oom_score_adj"), 1000);
-	assert_string_equal(lmp_test_jstr(ev, "scope"), "memcg");
+	assert_jstr(ev, "scope", "memcg");
 	assert_int_equal(lmp_test_jint(ev, "memcg.limit_bytes"), LIMIT);
 	assert_true(lmp_test_jint(ev, "anon_rss_bytes") >= (long long)(20ULL << 20));
 	/* the allocating task, its own cgroup and pod */
 	assert_int_equal(lmp_test_jint(ev, "trigger.pid"), trig);
 	assert_int_equal(lmp_test_jint(ev, "trigger.tid"), trig);
-	assert_string_equal(lmp_test_jstr(ev, "trigger.comm"), "lmp-oom-trigger");
+	assert_jstr(ev, "trigger.comm", "lmp-oom-trigger");
 	assert_int_equal(lmp_test_jint(ev, "trigger.cgroup_id"), C.trigger_id);
-	assert_string_equal(lmp_test_jstr(ev, "trigger.k8s.pod"), "kindnet-q6dh9");
-	assert_string_equal(lmp_test_jstr(ev, "trigger.k8s.container"), "kindnet-cni");
+	assert_jstr(ev, "trigger.k8s.pod", "kindnet-q6dh9");
+	assert_jstr(ev, "trigger.k8s.container", "kindnet-cni");
 
 	/*
 	 * The trigger usually finishes once the holder's memory is freed, but the kernel may
@@ -307,7 +277,7 @@ static void test_memcg_oom_kill_names_the_trigger(void **state)
 		ev = wait_kill(&C.agent, trig);
 		assert_non_null(ev);
 		assert_int_equal(lmp_test_jint(ev, "cgroup_id"), C.trigger_id);
-		assert_string_equal(lmp_test_jstr(ev, "k8s.pod"), "kindnet-q6dh9");
+		assert_jstr(ev, "k8s.pod", "kindnet-q6dh9");
 		assert_null(json_object_get(ev, "trigger"));
 	}
 }
@@ -315,18 +285,19 @@ static void test_memcg_oom_kill_names_the_trigger(void **state)
 /* the same kill seen through the raw_tp and the tracefs variants */
 static void kill_seen_with(const char *disable, const char *attach_line)
 {
-	struct lmp_test_agent a;
+	struct lmp_test_agent *a = &C.alt;
 	json_t *ev;
 	pid_t pid;
 
-	assert_int_equal(start_agent(&a, disable), 0);
-	if (!lmp_test_agent_stderr_has(&a, attach_line))
-		fail_msg("no '%s' in:\n%s", attach_line, a.errbuf);
+	lmp_test_agent_free(a); /* left running by an earlier failure */
+	assert_int_equal(start_agent(a, disable), 0);
+	if (!lmp_test_agent_stderr_has(a, attach_line))
+		fail_msg("no '%s' in:\n%s", attach_line, a->errbuf);
 	pid = run_hog();
-	ev = wait_kill(&a, pid);
+	ev = wait_kill(a, pid);
 	assert_victim(ev, pid, "lmp-oom-victim", 500);
-	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
-	lmp_test_agent_free(&a);
+	assert_true(lmp_test_agent_stop(a, 2000) >= 0);
+	lmp_test_agent_free(a);
 }
 
 static void test_raw_tp_path(void **state)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <mntent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include <sys/stat.h>
 
 #include "evchild.h"
+#include "fake_kubelet.h"
+#include "harness.h"
 
 static int join(const char *dir)
 {
@@ -32,6 +35,11 @@ pid_t lmp_test_fork_in(const char *cg, const char *memcg, const char *comm, int 
 
 	if (pid != 0)
 		return pid;
+	/* the test framework's crash handlers must not run (and resume tests) in the child */
+	signal(SIGSEGV, SIG_DFL);
+	signal(SIGBUS, SIG_DFL);
+	signal(SIGILL, SIG_DFL);
+	signal(SIGFPE, SIG_DFL);
 	if ((memcg && join(memcg) < 0) || (cg && join(cg) < 0))
 		_exit(126);
 	if (comm)
@@ -140,4 +148,57 @@ bool lmp_test_match_fields(json_t *ev, void *ctx)
 			return false;
 	}
 	return true;
+}
+
+int lmp_test_kube_start(struct lmp_test_kube *k, const char *fixture)
+{
+	const char *env = getenv("LMP_FIXTURES");
+	char path[512];
+	FILE *f;
+
+	memset(k, 0, sizeof(*k));
+	snprintf(path, sizeof(path), "%s/kubelet/%s",
+		 env && *env ? env : access("../shared/fixtures", F_OK) ? "/work/shared/fixtures"
+									: "../shared/fixtures",
+		 fixture);
+	strcpy(k->dir, "/tmp/lmp-kube-XXXXXX");
+	if (!mkdtemp(k->dir))
+		return -errno;
+	snprintf(k->token_file, sizeof(k->token_file), "%s/token", k->dir);
+	f = fopen(k->token_file, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "evtest-token\n");
+	fclose(f);
+	if (fake_kubelet_start(k->dir, 0, &k->fk) < 0 || fake_kubelet_set_body_file(k->fk, path) < 0)
+		return -EIO;
+	fake_kubelet_set_token(k->fk, "evtest-token");
+	return 0;
+}
+
+void lmp_test_kube_stop(struct lmp_test_kube *k)
+{
+	fake_kubelet_free(k->fk);
+	k->fk = NULL;
+	if (k->dir[0])
+		lmp_test_sh("rm -rf '%s'", k->dir);
+	k->dir[0] = 0;
+}
+
+int lmp_test_kube_args(struct lmp_test_kube *k, const char **args, int n)
+{
+	args[n++] = "--kubelet-url";
+	args[n++] = fake_kubelet_url(k->fk);
+	args[n++] = "--kubelet-ca-file";
+	args[n++] = fake_kubelet_ca_file(k->fk);
+	args[n++] = "--kubelet-token-file";
+	args[n++] = k->token_file;
+	return n;
+}
+
+void lmp_test_kube_wait_sync(struct lmp_test_agent *a)
+{
+	/* "kubelet: N pods, M containers on this node" once the first PodList is in */
+	for (int i = 0; i < 100 && !lmp_test_agent_stderr_has(a, "containers on this node"); i++)
+		lmp_test_agent_pump(a, 100);
 }

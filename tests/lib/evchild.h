@@ -33,6 +33,17 @@ json_t *lmp_test_jget(json_t *ev, const char *key);
 long long lmp_test_jint(json_t *ev, const char *key);	 /* 0 when absent */
 const char *lmp_test_jstr(json_t *ev, const char *key); /* NULL when absent or not a string */
 
+/* cmocka assertion on a string field that prints the event when it fails (needs cmocka.h) */
+#define assert_jstr(ev, key, want)                                                             \
+	do {                                                                                   \
+		const char *v_ = lmp_test_jstr((ev), (key));                                   \
+		if (!v_ || strcmp(v_, (want))) {                                               \
+			char *d_ = json_dumps((ev), JSON_COMPACT);                             \
+			fail_msg("%s: got %s, want %s, in %s", (key), v_ ? v_ : "(none)",      \
+				 (want), d_ ? d_ : "(no event)");                              \
+		}                                                                              \
+	} while (0)
+
 /* probe and event (NULL: any) and up to three integer fields (key NULL: unused) */
 struct lmp_test_fields {
 	const char *probe, *event;
@@ -40,5 +51,22 @@ struct lmp_test_fields {
 	long long v[3];
 };
 bool lmp_test_match_fields(json_t *ev, void *ctx);
+
+/*
+ * A fake kubelet serving a fixture PodList (fixtures/kubelet/<name>, $LMP_FIXTURES or
+ * ../shared/fixtures) with a bearer token, for tests that check the pods events name.
+ */
+struct fake_kubelet;
+struct lmp_test_agent;
+struct lmp_test_kube {
+	struct fake_kubelet *fk;
+	char dir[64], token_file[128];
+};
+int lmp_test_kube_start(struct lmp_test_kube *k, const char *fixture);
+void lmp_test_kube_stop(struct lmp_test_kube *k);
+/* append the six agent arguments that point it at this kubelet; returns n + 6 */
+int lmp_test_kube_args(struct lmp_test_kube *k, const char **args, int n);
+/* wait (up to 10 s) until the agent logged its first kubelet sync */
+void lmp_test_kube_wait_sync(struct lmp_test_agent *a);
 
 #endif /* LMP_TEST_EVCHILD_H */

@@ -177,6 +177,16 @@ static void test_program_on_software_clock(void **state)
 	lmp_test_cgroup_remove(cg);
 }
 
+/* a failed assertion skips a test's own cleanup: remove what it left, deepest first */
+static int remove_leftovers(void **state)
+{
+	lmp_test_sh("find %s/lmp-test -mindepth 1 -maxdepth 1 \\( -name 'llcstat-%d' -o -name "
+		    "'llcstat-%d-*' -o -name 'llcstat-*-%d' \\) -exec find {} -depth -type d "
+		    "-delete \\; 2>/dev/null",
+		    lmp_test_cgroup2_root(), getpid(), getpid(), getpid());
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,5 +195,5 @@ int main(void)
 		cmocka_unit_test(test_program_on_software_clock),
 	};
 
-	return cmocka_run_group_tests_name("llcstat", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("llcstat", tests, NULL, remove_leftovers);
 }

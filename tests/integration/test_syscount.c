@@ -259,6 +259,16 @@ static void test_text_output(void **state)
 	lmp_test_cgroup_remove(cg);
 }
 
+/* a failed assertion skips a test's own cleanup: remove what it left, deepest first */
+static int remove_leftovers(void **state)
+{
+	lmp_test_sh("find %s/lmp-test -mindepth 1 -maxdepth 1 \\( -name 'syscount-%d' -o -name "
+		    "'syscount-%d-*' -o -name 'syscount-*-%d' \\) -exec find {} -depth -type d "
+		    "-delete \\; 2>/dev/null",
+		    lmp_test_cgroup2_root(), getpid(), getpid(), getpid());
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,5 +279,5 @@ int main(void)
 		cmocka_unit_test(test_text_output),
 	};
 
-	return cmocka_run_group_tests_name("syscount", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("syscount", tests, NULL, remove_leftovers);
 }

@@ -391,6 +391,16 @@ static void test_function_hooks(void **state)
 	tcpconnlat_bpf__destroy(skel);
 }
 
+/* a failed assertion skips a test's own cleanup: remove what it left, deepest first */
+static int remove_leftovers(void **state)
+{
+	lmp_test_sh("find %s/lmp-test -mindepth 1 -maxdepth 1 \\( -name 'tcpconnlat-%d' -o -name "
+		    "'tcpconnlat-%d-*' -o -name 'tcpconnlat-*-%d' \\) -exec find {} -depth -type d "
+		    "-delete \\; 2>/dev/null",
+		    lmp_test_cgroup2_root(), getpid(), getpid(), getpid());
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,5 +411,5 @@ int main(void)
 		cmocka_unit_test(test_refused_counts_failed),
 	};
 
-	return cmocka_run_group_tests_name("tcpconnlat", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("tcpconnlat", tests, NULL, remove_leftovers);
 }

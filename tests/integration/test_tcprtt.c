@@ -247,6 +247,16 @@ static void test_function_hooks(void **state)
 	tcprtt_bpf__destroy(skel);
 }
 
+/* a failed assertion skips a test's own cleanup: remove what it left, deepest first */
+static int remove_leftovers(void **state)
+{
+	lmp_test_sh("find %s/lmp-test -mindepth 1 -maxdepth 1 \\( -name 'tcprtt-%d' -o -name "
+		    "'tcprtt-%d-*' -o -name 'tcprtt-*-%d' \\) -exec find {} -depth -type d "
+		    "-delete \\; 2>/dev/null",
+		    lmp_test_cgroup2_root(), getpid(), getpid(), getpid());
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,5 +266,5 @@ int main(void)
 		cmocka_unit_test(test_function_hooks),
 	};
 
-	return cmocka_run_group_tests_name("tcprtt", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("tcprtt", tests, NULL, remove_leftovers);
 }

@@ -21,28 +21,13 @@
 #include "feature.h"
 #include "http.h"
 #include "identity.h"
+#include "kubelet.h"
+#include "podlist.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
 #include "out.h"
 #include "probe.h"
-
-/*
- * Events of a cgroup that belongs to a pod the kubelet has not listed yet (a container
- * started a moment ago) are held until the refresh that identity started answers, for at
- * most LMP_HOLD_MS, so they go out labelled. Bounded: past LMP_HOLD_MAX held records new
- * ones go out at once, unlabelled, and are counted.
- */
-#define LMP_HOLD_MS 1000
-#define LMP_HOLD_MAX 4096
-
-struct held {
-	struct lmp_probe *p;
-	__u64 cgroup_id;
-	long deadline_ms;
-	size_t len;
-	char data[];
-};
 
 /* series of a pod that is gone stay this long, so a last scrape still sees its totals */
 #define LMP_POD_SERIES_GRACE_S 300
@@ -52,6 +37,8 @@ struct rb_ctx {
 	struct lmp_probe *p;
 };
 
+static void on_replay(void *ctx, const void *rec, size_t len);
+
 struct lmp_agent {
 	const struct lmp_config *cfg;
 	struct lmp_loop *loop;
@@ -59,10 +46,7 @@ struct lmp_agent {
 	struct lmp_probe *probes; /* one per registry entry, same order */
 	size_t n_probes, n_running;
 	struct lmp_http *http;
-	struct held *held[LMP_HOLD_MAX];
-	size_t n_held;
 	__u64 held_total, hold_overflow;
-	int hold_timer;
 	struct ring_buffer *rb;
 	struct rb_ctx *rb_ctxs; /* one per probe; the ring buffer points into it */
 	int sfd;
@@ -83,7 +67,7 @@ static const struct lmp_metric_desc m_held = {
 };
 static const struct lmp_metric_desc m_hold_overflow = {
 	"lmp_events_hold_overflow_total",
-	"Events of a not-yet-listed pod sent unlabelled because the hold queue was full.",
+	"Events of a not-yet-listed pod sent unlabelled because 4 MiB were already held.",
 	LMP_METRIC_COUNTER, NULL, 1, false,
 };
 
@@ -237,74 +221,34 @@ int lmp_agent_list_probes(const struct lmp_config *cfg)
 	return LMP_EXIT_OK;
 }
 
-static long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* print held records whose pod is known now, or whose time is up (force: all) */
-static void release_held(struct lmp_agent *a, bool force)
-{
-	long now = mono_ms();
-	size_t keep = 0;
-
-	for (size_t i = 0; i < a->n_held; i++) {
-		struct held *h = a->held[i];
-
-		if (!force && now < h->deadline_ms && lmp_ident_pending(a->rt.ident, h->cgroup_id)) {
-			a->held[keep++] = h;
-			continue;
-		}
-		lmp_probe_handle(h->p, h->data, h->len, &a->rt);
-		free(h);
-	}
-	a->n_held = keep;
-	if (!keep && a->hold_timer > 0)
-		lmp_loop_set_timer(a->loop, a->hold_timer, 0, false);
-}
-
-static void on_hold_timer(void *ctx)
-{
-	release_held(ctx, false);
-}
-
-static void on_ident_sync(void *ctx)
-{
-	struct lmp_agent *a = ctx;
-
-	if (a->n_held)
-		release_held(a, false);
-}
-
-static bool hold(struct lmp_agent *a, struct lmp_probe *p, const void *data, size_t len)
+/*
+ * Events of a cgroup that belongs to a pod the kubelet has not listed yet (a container
+ * started a moment ago) are held by identity until the refresh it started answers (at most
+ * 1 s, 4 MiB in all), so they go out labelled. Identity replays held records through
+ * deliver() again: one still pending is held once more, never past its second.
+ */
+static void deliver(struct rb_ctx *c, const void *data, size_t len, bool replay)
 {
 	const struct lmp_event_hdr *h = data;
-	struct held *e;
 
-	if (len < sizeof(*h) || !lmp_ident_pending(a->rt.ident, h->cgroup_id))
-		return false;
-	if (a->n_held == LMP_HOLD_MAX || !(e = malloc(sizeof(*e) + len))) {
-		a->hold_overflow++;
-		return false;
+	if (len >= sizeof(*h) && lmp_ident_pending(c->a->rt.ident, h->cgroup_id)) {
+		if (lmp_ident_hold(c->a->rt.ident, h->cgroup_id, data, len, on_replay, c) == 0) {
+			c->a->held_total += !replay;
+			return;
+		}
+		c->a->hold_overflow++;
 	}
-	*e = (struct held){ p, h->cgroup_id, mono_ms() + LMP_HOLD_MS, len };
-	memcpy(e->data, data, len);
-	a->held[a->n_held++] = e;
-	a->held_total++;
-	if (a->n_held == 1 && a->hold_timer > 0)
-		lmp_loop_set_timer(a->loop, a->hold_timer, 100, true);
-	return true;
+	lmp_probe_handle(c->p, data, len, &c->a->rt);
+}
+
+static void on_replay(void *ctx, const void *rec, size_t len)
+{
+	deliver(ctx, rec, len, true);
 }
 
 static int on_record(void *ctx, void *data, size_t len)
 {
-	struct rb_ctx *c = ctx;
-
-	if (!hold(c->a, c->p, data, len))
-		lmp_probe_handle(c->p, data, len, &c->a->rt);
+	deliver(ctx, data, len, false);
 	return 0;
 }
 
@@ -387,6 +331,18 @@ static void publish_probe_up(struct lmp_agent *a)
 	}
 }
 
+/* kubelet client health, and the pods it still lists keep their series alive */
+static void publish_kubelet(struct lmp_agent *a)
+{
+	const struct lmp_podlist *pl = lmp_ident_podlist(a->rt.ident);
+	struct lmp_kubelet_stats st;
+
+	if (lmp_ident_kubelet_stats(a->rt.ident, &st) == 0)
+		lmp_metrics_update_kubelet(a->rt.metrics, &st);
+	for (size_t i = 0; pl && i < pl->n_pods; i++)
+		lmp_metrics_touch_pod(a->rt.metrics, pl->pods[i].namespace, pl->pods[i].name);
+}
+
 static void on_interval(void *ctx)
 {
 	struct lmp_agent *a = ctx;
@@ -404,6 +360,7 @@ static void on_interval(void *ctx)
 	lmp_metrics_set(a->rt.metrics, &m_held, NULL, NULL, a->held_total);
 	lmp_metrics_set(a->rt.metrics, &m_hold_overflow, NULL, NULL, a->hold_overflow);
 	lmp_metrics_update_self(a->rt.metrics);
+	publish_kubelet(a);
 	lmp_metrics_interval_mark(a->rt.metrics);
 	lmp_metrics_expire(a->rt.metrics, lmp_metrics_clock(), LMP_POD_SERIES_GRACE_S);
 }
@@ -494,6 +451,11 @@ static int start_probes(struct lmp_agent *a)
 			continue;
 		}
 		r = lmp_probe_start(p, a->cfg);
+		if (r == -LMP_ENOTCONFIGURED) {
+			lmp_log(all ? LMP_LOG_INFO : LMP_LOG_WARN, "probe %s: skipped: %s", p->name,
+				p->reason);
+			continue;
+		}
 		if (r < 0) {
 			lmp_log(LMP_LOG_WARN, "probe %s: failed, skipped: %s", p->name, p->reason);
 			continue;
@@ -569,8 +531,6 @@ int lmp_agent_run(const struct lmp_config *cfg)
 		a.status = LMP_EXIT_FAILURE;
 		goto out;
 	}
-	a.hold_timer = lmp_loop_add_timer(a.loop, 0, false, on_hold_timer, &a);
-	lmp_ident_on_sync(a.rt.ident, on_ident_sync, &a);
 	lmp_log(LMP_LOG_INFO, "ready: %zu probes running", a.n_running);
 	r = lmp_loop_run(a.loop);
 	if (r < 0) {
@@ -580,12 +540,10 @@ int lmp_agent_run(const struct lmp_config *cfg)
 	/* drain what is already in the ring buffers, then a last summary */
 	if (a.rb)
 		ring_buffer__consume(a.rb);
-	release_held(&a, true);
+	lmp_ident_flush(a.rt.ident);
 	on_interval(&a);
 	lmp_out_flush(a.rt.out);
 out:
-	for (size_t i = 0; i < a.n_held; i++)
-		free(a.held[i]);
 	lmp_http_free(a.http);
 	ring_buffer__free(a.rb);
 	free(a.rb_ctxs);

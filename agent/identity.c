@@ -274,6 +274,11 @@ void lmp_ident_on_sync(struct lmp_ident *ic, void (*fn)(void *ctx), void *ctx)
 	ic->on_sync_ctx = ctx;
 }
 
+const struct lmp_podlist *lmp_ident_podlist(const struct lmp_ident *ic)
+{
+	return ic ? ic->pods : NULL;
+}
+
 int lmp_ident_kubelet_stats(const struct lmp_ident *ic, struct lmp_kubelet_stats *out)
 {
 	if (!ic || !ic->kc)

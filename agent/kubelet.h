@@ -88,4 +88,7 @@ const char *lmp_kubelet_err_name(enum lmp_kubelet_err e);
  */
 int lmp_ident_kubelet_stats(const struct lmp_ident *ic, struct lmp_kubelet_stats *out);
 
+/* The pods of the last good kubelet reply (NULL before the first, or outside Kubernetes). */
+const struct lmp_podlist *lmp_ident_podlist(const struct lmp_ident *ic);
+
 #endif /* LMP_KUBELET_H */

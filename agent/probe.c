@@ -24,7 +24,7 @@
 static const char *const state_names[] = {
 	[LMP_PROBE_NOT_BUILT] = "not-built",	   [LMP_PROBE_DISABLED] = "disabled",
 	[LMP_PROBE_UNSUPPORTED] = "unsupported", [LMP_PROBE_FAILED] = "failed",
-	[LMP_PROBE_READY] = "ready",		   [LMP_PROBE_RUNNING] = "running",
+	[LMP_PROBE_UNCONFIGURED] = "not-configured", [LMP_PROBE_READY] = "ready",		   [LMP_PROBE_RUNNING] = "running",
 };
 
 const char *lmp_probe_state_name(enum lmp_probe_state s)
@@ -201,8 +201,15 @@ int lmp_probe_start(struct lmp_probe *p, const struct lmp_config *cfg)
 
 	if (p->state != LMP_PROBE_READY)
 		return -EINVAL;
+	/*
+	 * Name the kernel BTF even when it is the default: otherwise libbpf 1.1 also walks
+	 * kernel-module BTF for CO-RE candidates, which needs CAP_SYS_ADMIN, and a DaemonSet
+	 * with only CAP_BPF + CAP_PERFMON would fail to load probes with type flavours.
+	 */
 	if (cfg->btf_path && *cfg->btf_path)
 		opts.btf_custom_path = cfg->btf_path;
+	else if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
+		opts.btf_custom_path = "/sys/kernel/btf/vmlinux";
 	p->skel = d->skel->open(&opts);
 	if (!p->skel) {
 		err = -errno;
@@ -251,7 +258,7 @@ int lmp_probe_start(struct lmp_probe *p, const struct lmp_config *cfg)
 	return 0;
 fail:
 	lmp_probe_stop(p);
-	p->state = LMP_PROBE_FAILED;
+	p->state = err == -LMP_ENOTCONFIGURED ? LMP_PROBE_UNCONFIGURED : LMP_PROBE_FAILED;
 	return err;
 }
 

@@ -24,6 +24,9 @@ struct lmp_metrics;
 struct lmp_out;
 struct lmp_probe;
 
+/* configure(): the probe needs a target option; not an error under --probes all */
+#define LMP_ENOTCONFIGURED 4095
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Typed wrappers around one skeleton, so the generic code never casts function pointers. */
@@ -105,7 +108,10 @@ struct lmp_probe_desc {
 	size_t n_hooks;
 	const struct lmp_event_desc *events; /* NULL for probes that only aggregate */
 	size_t n_events;
-	/* before load: set rodata, resize maps. May return -ENOTSUP with a reason. */
+	/*
+	 * before load: set rodata, resize maps. May return -ENOTSUP with a reason, or
+	 * -LMP_ENOTCONFIGURED when the probe needs an option that was not given.
+	 */
 	int (*configure)(struct lmp_probe *p, void *skel, const struct lmp_config *cfg);
 	/* instead of attaching every chosen program (uprobes, perf events) */
 	int (*attach)(struct lmp_probe *p, void *skel, const struct lmp_config *cfg);
@@ -119,6 +125,7 @@ enum lmp_probe_state {
 	LMP_PROBE_DISABLED,    /* not selected by --probes */
 	LMP_PROBE_UNSUPPORTED, /* no attach alternative works on this kernel */
 	LMP_PROBE_FAILED,      /* load or attach failed */
+	LMP_PROBE_UNCONFIGURED, /* needs an option (a target) the operator did not give */
 	LMP_PROBE_READY,       /* hooks chosen, not loaded (lmp probes) */
 	LMP_PROBE_RUNNING,
 };

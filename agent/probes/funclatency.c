@@ -190,7 +190,7 @@ static int funclatency_configure(struct lmp_probe *p, void *skel, const struct l
 		snprintf(p->reason, sizeof(p->reason),
 			 "not configured: set --funclatency-target BINARY:SYMBOL or a kernel "
 			 "function name");
-		return -ENOTSUP;
+		return -LMP_ENOTCONFIGURED;
 	}
 	fp = calloc(1, sizeof(*fp));
 	if (!fp)

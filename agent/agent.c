@@ -421,8 +421,17 @@ static int setup_signals(struct lmp_agent *a)
 	return lmp_loop_add_fd(a->loop, a->sfd, EPOLLIN, on_signal, a);
 }
 
+static long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int start_probes(struct lmp_agent *a)
 {
+	long t0;
 	struct rb_ctx *ctxs = calloc(a->n_probes, sizeof(*ctxs));
 	int r;
 
@@ -450,7 +459,9 @@ static int start_probes(struct lmp_agent *a)
 				p->reason);
 			continue;
 		}
+		t0 = mono_ms();
 		r = lmp_probe_start(p, a->cfg);
+		lmp_log(LMP_LOG_DEBUG, "probe %s: start took %ld ms", p->name, mono_ms() - t0);
 		if (r == -LMP_ENOTCONFIGURED) {
 			lmp_log(all ? LMP_LOG_INFO : LMP_LOG_WARN, "probe %s: skipped: %s", p->name,
 				p->reason);

@@ -762,7 +762,8 @@ static void memleak_interval(struct lmp_probe *p, void *skel, struct lmp_rt *rt)
 {
 	struct memleak_bpf *s = skel;
 	struct memleak_priv *mp = p->priv;
-	int allocs_fd = bpf_map__fd(s->maps.allocs), stacks_fd = bpf_map__fd(s->maps.stacks);
+	int allocs_fd = bpf_map__fd(s->maps.allocs);
+	int stacks_fd[2] = { bpf_map__fd(s->maps.kstacks), bpf_map__fd(s->maps.ustacks) };
 	unsigned top = rt->cfg->top ? rt->cfg->top : 10;
 	struct timespec ts;
 	size_t i = 0;
@@ -802,10 +803,18 @@ static void memleak_interval(struct lmp_probe *p, void *skel, struct lmp_rt *rt)
 		__u64 cg = mp->aggs[i].cgroup_id;
 		size_t end = i;
 
+		unsigned shown[_LMP_MEMLEAK_ALLOCATOR_MAX] = { 0 };
+
 		while (end < mp->n_aggs && mp->aggs[end].cgroup_id == cg)
 			end++;
-		for (size_t k = i; k < end && k - i < top; k++)
-			print_agg(p, mp, stacks_fd, &mp->aggs[k], now, rt);
+		/* top N of each allocator: page-cache pages must not crowd out a malloc leak */
+		for (size_t k = i; k < end; k++) {
+			__u32 al = mp->aggs[k].allocator % _LMP_MEMLEAK_ALLOCATOR_MAX;
+
+			if (shown[al]++ < top)
+				print_agg(p, mp, stacks_fd[al == LMP_MEMLEAK_USER], &mp->aggs[k],
+					  now, rt);
+		}
 		i = end;
 	}
 	if (rt->metrics)

@@ -202,6 +202,7 @@ struct run {
 	char rel[128], cg[4096], go[64], done[64];
 	__u64 cgid;
 	pid_t child;
+	struct lmp_test_agent agent;
 };
 
 static void run_setup(struct run *r, const char *tag)
@@ -236,35 +237,48 @@ static void run_go_and_stop(struct run *r, struct lmp_test_agent *a)
 	assert_true(lmp_test_agent_stop(a, 2000) >= 0);
 }
 
-static void run_teardown(struct run *r, struct lmp_test_agent *a)
+/* cmocka teardown: runs even when an assertion failed mid-test */
+static int run_teardown(void **state)
 {
-	kill(r->child, SIGKILL);
-	lmp_test_wait_child(r->child);
-	lmp_test_agent_free(a);
+	struct run *r = *state;
+
+	if (r->child > 0) {
+		kill(r->child, SIGKILL);
+		lmp_test_wait_child(r->child);
+	}
+	lmp_test_agent_free(&r->agent);
 	unlink(r->go);
 	unlink(r->done);
 	lmp_test_cgroup_remove(r->cg);
+	free(r);
+	return 0;
+}
+
+static int run_alloc(void **state)
+{
+	struct run *r = calloc(1, sizeof(*r));
+
+	*state = r;
+	return r ? 0 : -1;
 }
 
 static void test_pid_leaks_by_function(void **state)
 {
-	struct lmp_test_agent a;
+	struct run *r = *state;
 	char pidbuf[16];
-	struct run r;
 
 	lmp_test_require_root();
-	run_setup(&r, "pid");
-	run_child(&r);
-	snprintf(pidbuf, sizeof(pidbuf), "%d", r.child);
-	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){
-						      "--probes", "memleak", "--interval", "1",
-						      "--top", "50", "--memleak-pid", pidbuf,
-						      "--memleak-kernel=false", NULL }),
+	run_setup(r, "pid");
+	run_child(r);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", r->child);
+	assert_int_equal(lmp_test_agent_start(&r->agent, (const char *const[]){
+							     "--probes", "memleak", "--interval", "1",
+							     "--top", "50", "--memleak-pid", pidbuf,
+							     "--memleak-kernel=false", NULL }),
 			 0);
-	assert_true(lmp_test_agent_stderr_has(&a, "probe memleak: attached (user=uprobe)"));
-	run_go_and_stop(&r, &a);
-	check_leaks(&a, r.child, r.cgid);
-	run_teardown(&r, &a);
+	assert_true(lmp_test_agent_stderr_has(&r->agent, "probe memleak: attached (user=uprobe)"));
+	run_go_and_stop(r, &r->agent);
+	check_leaks(&r->agent, r->child, r->cgid);
 }
 
 static bool is_kernel_row_of(json_t *ev, __u64 cgid)
@@ -280,30 +294,29 @@ static bool is_kernel_row_of(json_t *ev, __u64 cgid)
 
 static void test_cgroup_leaks_and_kernel_allocations(void **state)
 {
-	struct lmp_test_agent a;
+	struct run *r = *state;
+	struct lmp_test_agent *a = &r->agent;
 	bool kernel_row = false;
-	struct run r;
 
 	lmp_test_require_root();
-	run_setup(&r, "cg");
+	run_setup(r, "cg");
 	/* the cgroup is empty when the agent starts: the child is found by the rescan */
-	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){
-						      "--probes", "memleak", "--interval", "1",
-						      "--top", "50", "--memleak-cgroup", r.rel, NULL }),
+	assert_int_equal(lmp_test_agent_start(a, (const char *const[]){
+						     "--probes", "memleak", "--interval", "1",
+						     "--top", "50", "--memleak-cgroup", r->rel, NULL }),
 			 0);
-	assert_true(lmp_test_agent_stderr_has(&a, "probe memleak: attached (user=uprobe,kernel=tp_btf)"));
-	assert_false(lmp_test_agent_stderr_has(&a, "tracing allocations of"));
-	run_child(&r);
-	for (int i = 0; i < 150 && !lmp_test_agent_stderr_has(&a, "tracing allocations of 1 new"); i++)
-		lmp_test_agent_pump(&a, 20);
-	assert_true(lmp_test_agent_stderr_has(&a, "tracing allocations of 1 new process"));
-	run_go_and_stop(&r, &a);
-	check_leaks(&a, r.child, r.cgid);
+	assert_true(lmp_test_agent_stderr_has(a, "probe memleak: attached (user=uprobe,kernel=tp_btf)"));
+	assert_false(lmp_test_agent_stderr_has(a, "tracing allocations of"));
+	run_child(r);
+	for (int i = 0; i < 150 && !lmp_test_agent_stderr_has(a, "tracing allocations of 1 new"); i++)
+		lmp_test_agent_pump(a, 20);
+	assert_true(lmp_test_agent_stderr_has(a, "tracing allocations of 1 new process"));
+	run_go_and_stop(r, a);
+	check_leaks(a, r->child, r->cgid);
 	/* the child made files and page tables: kernel objects charged to its cgroup */
-	for (size_t i = 0; i < json_array_size(a.events); i++)
-		kernel_row = kernel_row || is_kernel_row_of(json_array_get(a.events, i), r.cgid);
+	for (size_t i = 0; i < json_array_size(a->events); i++)
+		kernel_row = kernel_row || is_kernel_row_of(json_array_get(a->events, i), r->cgid);
 	assert_true(kernel_row);
-	run_teardown(&r, &a);
 }
 
 /* the probe declines with a reason; the process probe keeps the agent running */
@@ -337,8 +350,9 @@ static void test_declines_without_or_with_bad_target(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pid_leaks_by_function),
-		cmocka_unit_test(test_cgroup_leaks_and_kernel_allocations),
+		cmocka_unit_test_setup_teardown(test_pid_leaks_by_function, run_alloc, run_teardown),
+		cmocka_unit_test_setup_teardown(test_cgroup_leaks_and_kernel_allocations, run_alloc,
+						run_teardown),
 		cmocka_unit_test(test_declines_without_or_with_bad_target),
 	};
 	ssize_t n;

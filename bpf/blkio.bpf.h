@@ -232,7 +232,8 @@ static __always_inline struct lmp_blkio_rq *blkio_issue_track(struct request *rq
 
 /*
  * issue, for the probes that need nothing after it (bitesize, biopattern): fill *out with
- * what is known at issue and forget the request. Returns false for the agent's own I/O.
+ * the cgroup, sector, size and disk (not the op flags: they do not use them) and forget the
+ * request. Returns false for the agent's own I/O.
  */
 static __always_inline bool blkio_issue_once(struct request *rq, struct lmp_blkio_rq *out)
 {
@@ -256,7 +257,6 @@ static __always_inline bool blkio_issue_once(struct request *rq, struct lmp_blki
 	out->sector = BPF_CORE_READ(rq, __sector);
 	out->bytes = BPF_CORE_READ(rq, __data_len);
 	out->dev = blkio_dev(rq);
-	out->flags |= blkio_flags(rq);
 	return true;
 }
 

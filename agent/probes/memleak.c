@@ -204,7 +204,7 @@ static int memleak_configure(struct lmp_probe *p, void *skel, const struct lmp_c
 	if (!cfg->memleak_pid && !*cg) {
 		snprintf(p->reason, sizeof(p->reason),
 			 "not configured: set --memleak-pid PID or --memleak-cgroup PATH");
-		return -ENOTSUP;
+		return -LMP_ENOTCONFIGURED;
 	}
 	if (cfg->memleak_pid && *cg) {
 		snprintf(p->reason, sizeof(p->reason),

@@ -156,6 +156,19 @@ static void test_direct_io_stacks_in_cgroup(void **state)
 	lmp_test_cgroup_remove(cg);
 }
 
+/* group teardown: the loop device, its image and the cgroup, even after a failed assertion */
+static int cleanup(void **state)
+{
+	char img[64], cg[4096];
+
+	snprintf(img, sizeof(img), "/tmp/lmp-biostacks-%d.img", getpid());
+	lmp_test_sh("for d in $(losetup -j %s | cut -d: -f1); do losetup -d $d; done; rm -f %s",
+		    img, img);
+	snprintf(cg, sizeof(cg), "%s/lmp-test/biostacks-%d", lmp_test_cgroup2_root(), getpid());
+	lmp_test_cgroup_remove(cg);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,5 +182,5 @@ int main(int argc, char **argv)
 	if (n <= 0)
 		return 1;
 	self_exe[n] = 0;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, cleanup);
 }

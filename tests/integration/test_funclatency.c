@@ -198,6 +198,18 @@ static void test_bad_target_is_usage_error(void **state)
 	assert_int_equal(lmp_test_sh("%s", cmd), 0);
 }
 
+/* group teardown: what a failed assertion left behind */
+static int cleanup(void **state)
+{
+	char cg[4096], go[64];
+
+	snprintf(cg, sizeof(cg), "%s/lmp-test/funclatency-%d", lmp_test_cgroup2_root(), getpid());
+	lmp_test_cgroup_remove(cg);
+	snprintf(go, sizeof(go), "/tmp/lmp-funclat-go-%d", getpid());
+	unlink(go);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,5 +227,5 @@ int main(int argc, char **argv)
 	if (n <= 0)
 		return 1;
 	self_exe[n] = 0;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, cleanup);
 }

@@ -176,6 +176,17 @@ static void test_cycles_unsupported_without_pmu(void **state)
 	lmp_test_agent_free(&a);
 }
 
+/* group teardown: what a failed assertion left behind */
+static int cleanup(void **state)
+{
+	char rel[128], cg[4096];
+
+	snprintf(rel, sizeof(rel), "lmp-test/profile-%d", getpid());
+	snprintf(cg, sizeof(cg), "%s/%s", lmp_test_cgroup2_root(), rel);
+	lmp_test_cgroup_remove(cg);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,5 +201,5 @@ int main(int argc, char **argv)
 	if (n <= 0)
 		return 1;
 	self_exe[n] = 0;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, cleanup);
 }

@@ -8,9 +8,10 @@
  *          raw_syscalls/sys_enter (needs tracefs)
  *   exit:  tp_btf/sys_exit > raw_tp/sys_exit > tracepoint raw_syscalls/sys_exit (attached
  *          only with --syscall-latency)
- * raw_syscalls fire for every call of every task, so the hot path is one lookup in a
- * per-CPU hash and a non-atomic increment; the map insert and the comm copy happen only the
- * first time a (cgroup, pid, syscall) is seen in an interval. Latency keeps the entry time in
+ * raw_syscalls fire for every call of every task, so the hot path is one helper call, one
+ * lookup in a per-CPU hash keyed by (pid, syscall) and a non-atomic increment; the map
+ * insert and the process's cgroup and name are written only the first time a key is seen
+ * in an interval. Latency keeps the entry time in
  * task-local storage (5.11+ for tracing programs): no hash keyed by thread id to grow or leak.
  */
 #include "vmlinux.h"
@@ -22,7 +23,7 @@
 
 const volatile __u32 cfg_latency = 0;
 
-/* resized by the agent before load (--syscall-max-keys) */
+/* both resized by the agent before load (--syscall-max-keys) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 10240);
@@ -32,10 +33,10 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 10240);
 	__type(key, __u32);
-	__type(value, struct lmp_syscall_comm);
-} comms SEC(".maps");
+	__type(value, struct lmp_syscall_proc);
+} procs SEC(".maps");
 
 struct lmp_syscall_start {
 	__u64 ts;
@@ -50,12 +51,12 @@ struct {
 	__type(value, struct lmp_syscall_start);
 } start SEC(".maps");
 
-static __always_inline struct lmp_syscall_val *counters(__u64 cgroup_id, __u32 pid, __u32 nr)
+static __always_inline struct lmp_syscall_val *counters(__u32 pid, __u32 nr)
 {
-	struct lmp_syscall_key key = { .cgroup_id = cgroup_id, .pid = pid, .nr = nr };
+	struct lmp_syscall_key key = { .pid = pid, .nr = nr };
 	static const struct lmp_syscall_val zero;
+	struct lmp_syscall_proc proc;
 	struct lmp_syscall_val *v;
-	struct lmp_syscall_comm c;
 	struct task_struct *task;
 	long err;
 
@@ -67,11 +68,13 @@ static __always_inline struct lmp_syscall_val *counters(__u64 cgroup_id, __u32 p
 		lmp_count_drop(LMP_DROP_MAPFULL);
 		return NULL;
 	}
-	/* first call of this key in the interval: refresh the name the summary shows, the
-	 * thread-group leader's as in /proc/<pid>/comm (thread names vary) */
+	/* a new key of the interval: refresh who the process is. Its cgroup as of now (a
+	 * process that moves during an interval is charged to the cgroup of its latest new
+	 * key), and the thread-group leader's name as in /proc/<pid>/comm (thread names vary) */
+	proc.cgroup_id = bpf_get_current_cgroup_id();
 	task = (struct task_struct *)bpf_get_current_task();
-	BPF_CORE_READ_STR_INTO(&c.comm, task, group_leader, comm);
-	bpf_map_update_elem(&comms, &pid, &c, BPF_ANY);
+	BPF_CORE_READ_STR_INTO(&proc.comm, task, group_leader, comm);
+	bpf_map_update_elem(&procs, &pid, &proc, BPF_ANY);
 	return bpf_map_lookup_elem(&counts, &key);
 }
 
@@ -86,7 +89,7 @@ static __always_inline int handle_enter(long id)
 	 * measurable part of this path (docs/probes/syscall.md) */
 	if (id < 0 || id >= 1024 || (cfg_self_pid && (pid_tgid >> 32) == cfg_self_pid))
 		return 0;
-	v = counters(bpf_get_current_cgroup_id(), pid_tgid >> 32, id);
+	v = counters(pid_tgid >> 32, id);
 	if (v)
 		v->count++; /* per-CPU value: no atomic needed */
 	if (!cfg_latency)
@@ -114,7 +117,7 @@ static __always_inline int handle_exit(long ret)
 	now = bpf_ktime_get_ns();
 	ts = s->ts;
 	s->ts = 0;
-	v = counters(bpf_get_current_cgroup_id(), bpf_get_current_pid_tgid() >> 32, s->nr);
+	v = counters(bpf_get_current_pid_tgid() >> 32, s->nr);
 	if (!v)
 		return 0;
 	v->lat_ns += now - ts;

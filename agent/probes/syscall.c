@@ -47,6 +47,8 @@ struct row {
 struct proc {
 	size_t first, n; /* its rows in the sorted row array */
 	__u64 total;
+	__u64 cgroup_id;
+	char comm[LMP_COMM_LEN];
 };
 
 struct syscall_priv {
@@ -79,7 +81,11 @@ static int syscall_configure(struct lmp_probe *p, void *skel_, const struct lmp_
 	priv->last = now_s();
 	priv->latency = cfg->syscall_latency;
 	skel->rodata->cfg_latency = priv->latency;
+	/* one process entry per process with counters: the same bound for both maps */
 	err = bpf_map__set_max_entries(skel->maps.counts, cfg->syscall_max_keys);
+	if (err < 0)
+		return err;
+	err = bpf_map__set_max_entries(skel->maps.procs, cfg->syscall_max_keys);
 	if (err < 0)
 		return err;
 	if (!priv->latency) {
@@ -121,15 +127,13 @@ static int cmp_u64(__u64 a, __u64 b)
 	return a < b ? -1 : a > b;
 }
 
-/* by cgroup, then process, then busiest syscall first */
+/* by process, then busiest syscall first */
 static int cmp_row(const void *a_, const void *b_)
 {
 	const struct row *a = a_, *b = b_;
 	int c;
 
-	if ((c = cmp_u64(a->k.cgroup_id, b->k.cgroup_id)) || (c = cmp_u64(a->k.pid, b->k.pid)))
-		return c;
-	if ((c = cmp_u64(b->v.count, a->v.count)))
+	if ((c = cmp_u64(a->k.pid, b->k.pid)) || (c = cmp_u64(b->v.count, a->v.count)))
 		return c;
 	return cmp_u64(a->k.nr, b->k.nr);
 }
@@ -151,55 +155,54 @@ static const char *syscall_label(__u32 nr, char buf[16])
 	return buf;
 }
 
-/* group leader's name as the BPF side recorded it; /proc when the LRU lost it */
-static void proc_comm(int comms_fd, __u32 pid, char comm[LMP_COMM_LEN])
+/*
+ * Who pid is, as the BPF side recorded it. When the LRU lost it (more processes than
+ * --syscall-max-keys in one interval), the name comes from /proc and the cgroup is unknown
+ * (0): returns false so the caller counts the degradation.
+ */
+static bool proc_info(int procs_fd, __u32 pid, struct proc *pr)
 {
-	struct lmp_syscall_comm c;
+	struct lmp_syscall_proc info;
 	char path[64];
 	FILE *f;
 
-	memset(comm, 0, LMP_COMM_LEN);
-	if (bpf_map_lookup_elem(comms_fd, &pid, &c) == 0) {
-		memcpy(comm, c.comm, LMP_COMM_LEN - 1);
-		return;
+	memset(pr->comm, 0, sizeof(pr->comm));
+	if (bpf_map_lookup_elem(procs_fd, &pid, &info) == 0) {
+		pr->cgroup_id = info.cgroup_id;
+		memcpy(pr->comm, info.comm, sizeof(pr->comm) - 1);
+		return true;
 	}
+	pr->cgroup_id = 0;
 	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
 	f = fopen(path, "r");
-	if (!f)
-		return;
-	if (fgets(comm, LMP_COMM_LEN, f))
-		comm[strcspn(comm, "\n")] = 0;
-	fclose(f);
+	if (f) {
+		if (fgets(pr->comm, sizeof(pr->comm), f))
+			pr->comm[strcspn(pr->comm, "\n")] = 0;
+		fclose(f);
+	}
+	return false;
 }
 
-static void feed_metrics(struct syscall_priv *priv, struct lmp_rt *rt)
+static void feed_metrics(const struct syscall_priv *priv, const struct proc *pr,
+			 struct lmp_rt *rt)
 {
 	struct lmp_identity id;
-	__u64 cg = 0;
 	char buf[16];
 
-	for (size_t i = 0; i < priv->n; i++) {
-		const struct row *r = &priv->rows[i];
-
-		if (i == 0 || r->k.cgroup_id != cg) { /* rows are sorted by cgroup */
-			cg = r->k.cgroup_id;
-			lmp_ident_lookup(rt->ident, cg, &id);
-		}
-		lmp_metrics_add(rt->metrics, &syscalls_total, &id, syscall_label(r->k.nr, buf),
-				r->v.count);
-	}
+	lmp_ident_lookup(rt->ident, pr->cgroup_id, &id);
+	for (size_t i = pr->first; i < pr->first + pr->n; i++)
+		lmp_metrics_add(rt->metrics, &syscalls_total, &id,
+				syscall_label(priv->rows[i].k.nr, buf), priv->rows[i].v.count);
 }
 
-static void print_proc(struct lmp_probe *p, struct syscall_bpf *skel, struct lmp_rt *rt,
-		       const struct proc *pr)
+static void print_proc(struct lmp_probe *p, struct lmp_rt *rt, const struct proc *pr)
 {
 	const struct syscall_priv *priv = p->priv;
 	const struct row *first = &priv->rows[pr->first];
-	char comm[LMP_COMM_LEN], buf[16];
 	size_t n = pr->n < rt->cfg->top ? pr->n : rt->cfg->top;
+	char buf[16];
 
-	proc_comm(bpf_map__fd(skel->maps.comms), first->k.pid, comm);
-	lmp_probe_summary_begin(p, rt, "summary", first->k.cgroup_id, first->k.pid, comm);
+	lmp_probe_summary_begin(p, rt, "summary", pr->cgroup_id, first->k.pid, pr->comm);
 	lmp_out_double(rt->out, "interval_s", priv->interval);
 	lmp_out_u64(rt->out, "syscalls_total", pr->total);
 	lmp_out_u64(rt->out, "distinct_syscalls", pr->n);
@@ -226,6 +229,7 @@ static void syscall_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt
 {
 	struct syscall_bpf *skel = skel_;
 	struct syscall_priv *priv = p->priv;
+	int procs_fd = bpf_map__fd(skel->maps.procs);
 	struct proc *procs = NULL;
 	size_t np = 0;
 	double now;
@@ -247,8 +251,6 @@ static void syscall_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt
 	if (!priv->n)
 		return;
 	qsort(priv->rows, priv->n, sizeof(*priv->rows), cmp_row);
-	if (rt->metrics)
-		feed_metrics(priv, rt);
 	procs = calloc(priv->n, sizeof(*procs));
 	if (!procs) {
 		p->decode_errors++;
@@ -257,14 +259,21 @@ static void syscall_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt
 	for (size_t i = 0; i < priv->n; i++) {
 		const struct row *r = &priv->rows[i];
 
-		if (i == 0 || r->k.pid != r[-1].k.pid || r->k.cgroup_id != r[-1].k.cgroup_id)
-			procs[np++] = (struct proc){ .first = i };
+		if (i == 0 || r->k.pid != r[-1].k.pid) {
+			procs[np] = (struct proc){ .first = i };
+			if (!proc_info(procs_fd, r->k.pid, &procs[np]))
+				p->decode_errors++;
+			np++;
+		}
 		procs[np - 1].n++;
 		procs[np - 1].total += r->v.count;
 	}
+	if (rt->metrics)
+		for (size_t i = 0; i < np; i++)
+			feed_metrics(priv, &procs[i], rt);
 	qsort(procs, np, sizeof(*procs), cmp_proc);
 	for (size_t i = 0; i < np && i < rt->cfg->top; i++)
-		print_proc(p, skel, rt, &procs[i]);
+		print_proc(p, rt, &procs[i]);
 	free(procs);
 }
 

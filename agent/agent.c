@@ -512,6 +512,7 @@ int lmp_agent_run(const struct lmp_config *cfg)
 		a.status = LMP_EXIT_FAILURE;
 		goto out;
 	}
+	lmp_metrics_set_ns_filter(a.rt.metrics, cfg->include_namespaces, cfg->exclude_namespaces);
 	r = lmp_ident_new(cfg, a.loop, &a.rt.ident);
 	if (r < 0) {
 		lmp_log_errno(LMP_LOG_ERROR, r, "identity resolver");

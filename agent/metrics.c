@@ -23,6 +23,7 @@
 
 #include "identity.h"
 #include "metrics.h"
+#include "nsfilter.h"
 #include "metrics_int.h"
 
 #define INITIAL_BUCKETS 1024
@@ -373,6 +374,8 @@ static struct lmp_series *series_get(struct lmp_metrics *m, const struct lmp_met
 		m->invalid++;
 		return NULL;
 	}
+	if (d->per_pod && !lmp_identity_wanted(m->ns_include, m->ns_exclude, id))
+		return NULL; /* filtered out by the operator: not a loss */
 	klen = build_key(f, id, values, key);
 	h = fnv1a(fnv1a(0xcbf29ce484222325ULL, &f, sizeof(f)), key, klen);
 	for (s = m->buckets[h % m->nbuckets]; s; s = s->hnext)
@@ -606,4 +609,10 @@ void lmp_metrics_update_self(struct lmp_metrics *m)
 	if (fscanf(f, "%lu %lu", &size, &resident) == 2)
 		m->self_rss = (double)resident * (double)sysconf(_SC_PAGESIZE);
 	fclose(f);
+}
+
+void lmp_metrics_set_ns_filter(struct lmp_metrics *m, const char *include, const char *exclude)
+{
+	m->ns_include = include;
+	m->ns_exclude = exclude;
 }

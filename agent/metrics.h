@@ -113,6 +113,12 @@ void lmp_metrics_update_kubelet(struct lmp_metrics *m, const struct lmp_kubelet_
  */
 void lmp_metrics_render_done(struct lmp_metrics *m, char *buf);
 
+/*
+ * Namespaces whose pods get no series (--include-namespaces / --exclude-namespaces); the
+ * strings must outlive the registry. Series outside pods are always kept.
+ */
+void lmp_metrics_set_ns_filter(struct lmp_metrics *m, const char *include, const char *exclude);
+
 size_t lmp_metrics_series_count(const struct lmp_metrics *m);
 uint64_t lmp_metrics_dropped(const struct lmp_metrics *m);
 

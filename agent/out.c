@@ -26,6 +26,7 @@ struct lmp_out {
 	char *buf;
 	size_t len, cap;
 	bool oom; /* a line was lost to allocation failure; reported by flush */
+	bool skip; /* drop the current line at lmp_out_end (filtered) */
 	size_t line_start;
 	int depth;
 	bool first[MAX_DEPTH]; /* no separator needed before the next value at this depth */
@@ -448,6 +449,11 @@ void lmp_out_begin(struct lmp_out *o, const char *probe, const char *event,
 	lmp_out_identity(o, "k8s", id);
 }
 
+void lmp_out_skip(struct lmp_out *o)
+{
+	o->skip = true;
+}
+
 void lmp_out_end(struct lmp_out *o)
 {
 	if (o->fmt == LMP_OUTPUT_NONE)
@@ -455,8 +461,9 @@ void lmp_out_end(struct lmp_out *o)
 	if (o->fmt == LMP_OUTPUT_JSON)
 		putc_(o, '}');
 	putc_(o, '\n');
-	if (o->oom) { /* drop the partial line rather than emit broken JSON */
+	if (o->oom || o->skip) { /* never emit a partial (broken) or filtered line */
 		o->len = o->line_start;
+		o->skip = false;
 		return;
 	}
 	if (o->len >= FLUSH_AT)

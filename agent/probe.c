@@ -18,6 +18,7 @@
 #include "lmp/event.h"
 #include "config.h"
 #include "identity.h"
+#include "nsfilter.h"
 #include "out.h"
 #include "probe.h"
 
@@ -323,6 +324,11 @@ int lmp_probe_handle(struct lmp_probe *p, const void *data, size_t len, struct l
 	}
 	e = &p->desc->events[h->type];
 	lmp_ident_lookup(rt->ident, h->cgroup_id, &id);
+	if (rt->cfg && !lmp_identity_wanted(rt->cfg->include_namespaces,
+					    rt->cfg->exclude_namespaces, &id)) {
+		p->filtered++;
+		return 0;
+	}
 	lmp_out_begin(rt->out, p->name, e->name, h, &id);
 	for (size_t i = 0; i < e->n_fields; i++)
 		print_field(rt->out, &e->fields[i], data);
@@ -345,6 +351,9 @@ void lmp_probe_summary_begin(struct lmp_probe *p, struct lmp_rt *rt, const char 
 		strncpy(h.comm, comm, sizeof(h.comm) - 1);
 	lmp_ident_lookup(rt->ident, cgroup_id, &id);
 	lmp_out_begin(rt->out, p->name, event, &h, &id);
+	if (rt->cfg && !lmp_identity_wanted(rt->cfg->include_namespaces,
+					    rt->cfg->exclude_namespaces, &id))
+		lmp_out_skip(rt->out);
 }
 
 void lmp_probe_read_drops(struct lmp_probe *p)

@@ -144,6 +144,7 @@ struct lmp_probe {
 	int events_fd, drops_fd;
 	__u64 events;	     /* records received */
 	__u64 decode_errors; /* records too short or of an unknown type */
+	__u64 filtered;	     /* events of namespaces excluded by the operator */
 	__u64 lost;	     /* reservations that failed, read from the drops map */
 	__u64 map_full;	     /* aggregation updates that failed */
 	__u64 lost_logged;
@@ -186,6 +187,7 @@ const char *lmp_probe_state_name(enum lmp_probe_state s);
  */
 void lmp_probe_summary_begin(struct lmp_probe *p, struct lmp_rt *rt, const char *event,
 			     __u64 cgroup_id, __u32 pid, const char *comm);
+
 
 /* helpers for descriptors */
 const char *lmp_signal_name(int sig);	/* "SIGKILL", or NULL */

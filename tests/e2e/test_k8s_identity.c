@@ -251,6 +251,44 @@ static void test_k8s_events_carry_their_pod(void **state)
 	}
 }
 
+static bool has_pid(json_t *ev, void *ctx)
+{
+	return json_integer_value(json_object_get(ev, "pid")) == *(pid_t *)ctx;
+}
+
+/* --exclude-namespaces: a second agent drops kube-system's events, keeps the host's */
+static void test_k8s_namespace_filter(void **state)
+{
+	struct lmp_test_agent a2;
+	char *argv[] = { "/bin/true", NULL };
+	struct lmp_test_want w = { "process", "exec", 0 };
+	pid_t in_pod, on_host;
+
+	assert_int_equal(lmp_test_agent_start(
+				 &a2, (const char *const[]){
+					      "--probes", "process", "--node-name", NODE,
+					      "--kubelet-url", fake_kubelet_url(C.fk),
+					      "--kubelet-ca-file", fake_kubelet_ca_file(C.fk),
+					      "--kubelet-token-file", C.token_file,
+					      "--exclude-namespaces", "default,kube-system", NULL }),
+			 0);
+	for (int i = 0; i < 50 && !lmp_test_agent_stderr_has(&a2, "kubelet: "); i++)
+		lmp_test_agent_pump(&a2, 100);
+	in_pod = lmp_test_spawn(pods[0].path, argv);
+	lmp_test_wait_child(in_pod);
+	on_host = lmp_test_spawn(C.plain, argv);
+	lmp_test_wait_child(on_host);
+	w.pid = on_host;
+	assert_non_null(lmp_test_agent_wait(&a2, 5000, lmp_test_match_want, &w));
+	lmp_test_agent_pump(&a2, 1500); /* past the 1 s hold bound */
+	assert_null(lmp_test_agent_wait(&a2, 0, has_pid, &in_pod));
+	/* the unfiltered agent saw both */
+	w.pid = in_pod;
+	assert_non_null(lmp_test_agent_wait(&C.agent, 5000, lmp_test_match_want, &w));
+	assert_true(lmp_test_agent_stop(&a2, 2000) >= 0);
+	lmp_test_agent_free(&a2);
+}
+
 static void test_k8s_pod_level_and_plain_cgroups(void **state)
 {
 	char *argv[] = { "/bin/true", NULL };
@@ -413,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_k8s_events_carry_their_pod),
 		cmocka_unit_test(test_k8s_pod_level_and_plain_cgroups),
 		cmocka_unit_test(test_k8s_new_pod_is_labelled_without_waiting_for_the_period),
+		cmocka_unit_test(test_k8s_namespace_filter),
 		cmocka_unit_test(test_k8s_faults_one_by_one),
 		cmocka_unit_test(test_k8s_new_pod_exec_is_held_until_labelled),
 	};

@@ -163,6 +163,10 @@ static const struct lmp_option options[] = {
 	  3600, .cmds = RUN, .help = "seconds between kubelet /pods refreshes" },
 	{ "metrics-max-series", "LMP_METRICS_MAX_SERIES", NULL, OPT_UINT, OFF(metrics_max_series),
 	  "50000", 100, 10000000, .cmds = RUN, .help = "cap on metric series (excess is counted)" },
+	{ "include-namespaces", "LMP_INCLUDE_NAMESPACES", NULL, OPT_STR, OFF(include_namespaces),
+	  "", .cmds = RUN, .help = "only these namespaces' pods (comma list; default: all)" },
+	{ "exclude-namespaces", "LMP_EXCLUDE_NAMESPACES", NULL, OPT_STR, OFF(exclude_namespaces),
+	  "", .cmds = RUN, .help = "never these namespaces' pods (comma list)" },
 	{ "cgroup-root", "LMP_CGROUP_ROOT", NULL, OPT_STR, OFF(cgroup_root), "", .cmds = RUN,
 	  .help = "cgroup v2 mount point (default: detected)" },
 	{ "btf-path", "LMP_BTF_PATH", NULL, OPT_STR, OFF(btf_path), "", .cmds = RUN | PROBES,
@@ -181,12 +185,6 @@ static const struct lmp_option options[] = {
 	{ "log-level", "LMP_LOG_LEVEL", NULL, OPT_STR, OFF(log_level), "info",
 	  .cmds = RUN | PROBES | TOP, .check = check_level,
 	  .help = "stderr verbosity: debug, info, warn, error" },
-	{ "biolatency-queued", "LMP_BIOLATENCY_QUEUED", NULL, OPT_BOOL, OFF(biolatency_queued),
-	  "false", .cmds = RUN,
-	  .help = "biolatency probe: latency from request creation (OS queue included), not issue" },
-	{ "biosnoop-min-latency-us", "LMP_BIOSNOOP_MIN_LATENCY_US", NULL, OPT_UINT,
-	  OFF(biosnoop_min_latency_us), "1000", 0, 60000000, .cmds = RUN,
-	  .help = "biosnoop probe: report requests whose queue + service time is at least this" },
 	{ "profile-hz", "LMP_PROFILE_HZ", NULL, OPT_UINT, OFF(profile_hz), "49", 1, 1000,
 	  .cmds = RUN, .help = "profile probe: stack samples per second on each CPU" },
 	{ "profile-event", "LMP_PROFILE_EVENT", NULL, OPT_ENUM, OFF(profile_event), "cpu-clock",
@@ -203,6 +201,12 @@ static const struct lmp_option options[] = {
 	  .cmds = RUN, .help = "memleak probe: every process of this cgroup v2 path (a pod's)" },
 	{ "memleak-kernel", "LMP_MEMLEAK_KERNEL", NULL, OPT_BOOL, OFF(memleak_kernel), "true",
 	  .cmds = RUN, .help = "memleak probe: also kernel allocations (kmalloc, pages, percpu)" },
+	{ "biolatency-queued", "LMP_BIOLATENCY_QUEUED", NULL, OPT_BOOL, OFF(biolatency_queued),
+	  "false", .cmds = RUN,
+	  .help = "biolatency probe: latency from request creation (OS queue included), not issue" },
+	{ "biosnoop-min-latency-us", "LMP_BIOSNOOP_MIN_LATENCY_US", NULL, OPT_UINT,
+	  OFF(biosnoop_min_latency_us), "1000", 0, 60000000, .cmds = RUN,
+	  .help = "biosnoop probe: report requests whose queue + service time is at least this" },
 	{ "sigsnoop-ignore", "LMP_SIGSNOOP_IGNORE", NULL, OPT_STR, OFF(sigsnoop_ignore),
 	  "SIGCHLD,SIGURG", .cmds = RUN, .check = check_signal_list,
 	  .help = "sigsnoop probe: signals not followed (comma list of names/numbers, or 'none')" },
@@ -373,9 +377,15 @@ int lmp_config_parse(struct lmp_config *cfg, int argc, char **argv, char *err, s
 			cfg->command = LMP_CMD_HELP;
 			return 0;
 		}
-		if (cfg->command == LMP_CMD_TOP && !strcmp(arg, "-o") && i + 1 < argc) {
-			/* kubectl-style short form for `lmp top -o json` */
-			cfg->json = !strcmp(argv[++i], "json");
+		if (cfg->command == LMP_CMD_TOP && !strcmp(arg, "-o")) {
+			/* kubectl-style short form: `lmp top -o json|table` */
+			const char *v = i + 1 < argc ? argv[++i] : "";
+
+			if (strcmp(v, "json") && strcmp(v, "table")) {
+				snprintf(err, len, "option -o: expected json or table, got '%s'", v);
+				return -EINVAL;
+			}
+			cfg->json = !strcmp(v, "json");
 			continue;
 		}
 		if (strncmp(arg, "--", 2) != 0) {

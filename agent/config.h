@@ -40,6 +40,8 @@ struct lmp_config {
 	unsigned ringbuf_kb;	  /* per probe, power of two */
 	unsigned top;		  /* rows per summary */
 	unsigned metrics_max_series;
+	char *include_namespaces; /* comma list; empty: every namespace */
+	char *exclude_namespaces;
 	char *cgroup_root; /* cgroup v2 mount; empty = detect */
 	char *btf_path;	   /* external BTF for kernels without /sys/kernel/btf/vmlinux */
 	char *log_level;
@@ -47,8 +49,6 @@ struct lmp_config {
 	bool syscall_latency;	   /* syscall probe: also hook sys_exit (errors, latency) */
 	unsigned syscall_max_keys; /* syscall probe: (cgroup, pid, syscall) keys per interval */
 	unsigned tcpconnlat_min_ms; /* tcpconnlat: stream connects at least this slow */
-	bool biolatency_queued;		 /* biolatency: start -> complete instead of issue -> */
-	unsigned biosnoop_min_latency_us; /* biosnoop: queue + service threshold */
 	unsigned profile_hz;	   /* profile: samples per second per CPU */
 	int profile_event;	   /* profile: 0 cpu-clock (software), 1 cycles (hardware) */
 	char *funclatency_target;  /* funclatency: "binary:symbol" or a kernel function */
@@ -56,6 +56,8 @@ struct lmp_config {
 	unsigned memleak_pid;	   /* memleak: this process (0: none) */
 	char *memleak_cgroup;	   /* memleak: every process of this v2 cgroup ("" none) */
 	bool memleak_kernel;	   /* memleak: also kernel allocations of the target */
+	bool biolatency_queued;		 /* biolatency: start -> complete instead of issue -> */
+	unsigned biosnoop_min_latency_us; /* biosnoop: queue + service threshold */
 	char *sigsnoop_ignore; /* sigsnoop: signals neither followed nor counted */
 	int capable_stream;    /* capable: 0 audited denials, 1 every denial, 2 every check */
 	bool opensnoop_failed; /* opensnoop: stream failed opens only (all are counted) */

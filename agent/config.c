@@ -15,6 +15,7 @@
 #include "feature.h"
 #include "log.h"
 #include "probes/decode_flags.h"
+#include "redact.h"
 
 enum opt_type {
 	OPT_STR,
@@ -174,6 +175,13 @@ static const struct lmp_option options[] = {
 	{ "disable-hooks", "LMP_DISABLE_HOOKS", NULL, OPT_STR, OFF(disable_hooks), "",
 	  .cmds = RUN | PROBES, .check = check_hook_kinds,
 	  .help = "hook kinds never to use, e.g. 'tp_btf,raw_tp' (forces the fallbacks)" },
+	{ "drop-caps", "LMP_DROP_CAPS", NULL, OPT_BOOL, OFF(drop_caps), "true", .cmds = RUN,
+	  .help = "drop the capabilities probes no longer need once attached (docs/security.md)" },
+	{ "no-redact", "LMP_NO_REDACT", NULL, OPT_BOOL, OFF(no_redact), "false", .cmds = RUN,
+	  .help = "print exec argv unredacted (default: values of secret-looking names are ***)" },
+	{ "redact-patterns", "LMP_REDACT_PATTERNS", NULL, OPT_STR, OFF(redact_patterns),
+	  LMP_REDACT_DEFAULT, .cmds = RUN, .check = lmp_redact_check,
+	  .help = "argument names whose values exec events redact (comma list; '+x' adds x)" },
 	{ "syscall-latency", "LMP_SYSCALL_LATENCY", NULL, OPT_BOOL, OFF(syscall_latency), "false",
 	  .cmds = RUN, .help = "syscall probe: also count errors and mean latency (hooks sys_exit)" },
 	{ "syscall-max-keys", "LMP_SYSCALL_MAX_KEYS", NULL, OPT_UINT, OFF(syscall_max_keys),
@@ -444,10 +452,14 @@ void lmp_config_usage(FILE *f)
 
 		snprintf(flag, sizeof(flag), "--%s%s", op->name, op->type == OPT_BOOL ? "" : " V");
 		fprintf(f, "  %-34s %s", flag, op->help);
-		if (op->def && *op->def && op->type != OPT_BOOL)
+		if (op->def && *op->def && (op->type != OPT_BOOL || !strcmp(op->def, "true")))
 			fprintf(f, " [%s]", op->def);
+		if (!(op->cmds & RUN))
+			fprintf(f, " (lmp %s)", command_name(op->cmds & PROBES ? LMP_CMD_PROBES :
+							     LMP_CMD_TOP));
 		if (op->env)
-			fprintf(f, " (%s%s%s)", op->env, op->env2 ? ", " : "", op->env2 ? op->env2 : "");
+			fprintf(f, " (%s%s%s)", op->env, op->env2 ? ", " : "",
+				op->env2 ? op->env2 : "");
 		fprintf(f, "\n");
 	}
 	fprintf(f, "\nExit status: 0 on a clean stop, 1 when no probe could attach or on a runtime\n"

@@ -43,8 +43,8 @@ struct {
 
 /* what an entry hook leaves for its exit hook, per thread */
 struct pending {
-	__u64 arg;  /* fd (tracepoints) or struct file * (kprobe) */
-	__u32 op;   /* FOP_* + 1; 0 = nothing pending */
+	__u64 arg; /* fd (tracepoints) or struct file * (kprobe) */
+	__u32 op; /* FOP_* + 1; 0 = nothing pending */
 	__u32 _pad;
 };
 
@@ -142,8 +142,7 @@ static __always_inline void account(struct file *file, __u64 bytes, __u32 op)
 /* --- fexit ------------------------------------------------------------------------- */
 
 SEC("fexit/vfs_read")
-int BPF_PROG(fexit_vfs_read, struct file *file, char *buf, size_t count, loff_t *pos,
-	     ssize_t ret)
+int BPF_PROG(fexit_vfs_read, struct file *file, char *buf, size_t count, loff_t *pos, ssize_t ret)
 {
 	if (ret >= 0 && !lmp_is_self())
 		account(file, ret, FOP_READ);
@@ -246,16 +245,16 @@ static __always_inline int sys_exit(long ret, __u32 op)
 	return 0;
 }
 
-#define SYSCALL_PAIR(name, op)                                                                 \
-	SEC("tp/syscalls/sys_enter_" #name)                                                    \
-	int tp_sys_enter_##name(struct trace_event_raw_sys_enter *ctx)                          \
-	{                                                                                      \
-		return enter(ctx->args[0], op);                                                \
-	}                                                                                      \
-	SEC("tp/syscalls/sys_exit_" #name)                                                     \
-	int tp_sys_exit_##name(struct trace_event_raw_sys_exit *ctx)                            \
-	{                                                                                      \
-		return sys_exit(ctx->ret, op);                                                 \
+#define SYSCALL_PAIR(name, op)                                         \
+	SEC("tp/syscalls/sys_enter_" #name)                            \
+	int tp_sys_enter_##name(struct trace_event_raw_sys_enter *ctx) \
+	{                                                              \
+		return enter(ctx->args[0], op);                        \
+	}                                                              \
+	SEC("tp/syscalls/sys_exit_" #name)                             \
+	int tp_sys_exit_##name(struct trace_event_raw_sys_exit *ctx)   \
+	{                                                              \
+		return sys_exit(ctx->ret, op);                         \
 	}
 
 SYSCALL_PAIR(read, FOP_READ)

@@ -48,23 +48,29 @@ static const struct {
 	const char *prog;
 	int with;
 } companions[] = {
-	{ "kretprobe_vfs_read", HOOK_READ_KPROBE },	{ "kretprobe_vfs_write", HOOK_WRITE_KPROBE },
-	{ "tp_sys_exit_read", HOOK_READ_TP },		{ "tp_sys_enter_pread64", HOOK_READ_TP },
-	{ "tp_sys_exit_pread64", HOOK_READ_TP },	{ "tp_sys_enter_readv", HOOK_READ_TP },
-	{ "tp_sys_exit_readv", HOOK_READ_TP },		{ "tp_sys_exit_write", HOOK_WRITE_TP },
-	{ "tp_sys_enter_pwrite64", HOOK_WRITE_TP },	{ "tp_sys_exit_pwrite64", HOOK_WRITE_TP },
-	{ "tp_sys_enter_writev", HOOK_WRITE_TP },	{ "tp_sys_exit_writev", HOOK_WRITE_TP },
+	{ "kretprobe_vfs_read", HOOK_READ_KPROBE }, { "kretprobe_vfs_write", HOOK_WRITE_KPROBE },
+	{ "tp_sys_exit_read", HOOK_READ_TP },	    { "tp_sys_enter_pread64", HOOK_READ_TP },
+	{ "tp_sys_exit_pread64", HOOK_READ_TP },    { "tp_sys_enter_readv", HOOK_READ_TP },
+	{ "tp_sys_exit_readv", HOOK_READ_TP },	    { "tp_sys_exit_write", HOOK_WRITE_TP },
+	{ "tp_sys_enter_pwrite64", HOOK_WRITE_TP }, { "tp_sys_exit_pwrite64", HOOK_WRITE_TP },
+	{ "tp_sys_enter_writev", HOOK_WRITE_TP },   { "tp_sys_exit_writev", HOOK_WRITE_TP },
 };
 
 static const struct lmp_metric_desc read_bytes_total = {
 	"lmp_file_read_bytes_total",
 	"Bytes returned by read calls, per container and file type (regular, socket, pipe, other).",
-	LMP_METRIC_COUNTER, "type", 1, true,
+	LMP_METRIC_COUNTER,
+	"type",
+	1,
+	true,
 };
 static const struct lmp_metric_desc write_bytes_total = {
 	"lmp_file_write_bytes_total",
 	"Bytes accepted by write calls, per container and file type (regular, socket, pipe, other).",
-	LMP_METRIC_COUNTER, "type", 1, true,
+	LMP_METRIC_COUNTER,
+	"type",
+	1,
+	true,
 };
 
 static const char *const type_names[] = {
@@ -264,7 +270,8 @@ static void file_cleanup(struct lmp_probe *p)
 
 const struct lmp_probe_desc lmp_probe_file = {
 	.name = "file",
-	.summary = "per-process, per-file read/write calls and bytes (filetop), aggregated in kernel",
+	.summary =
+		"per-process, per-file read/write calls and bytes (filetop), aggregated in kernel",
 	.skel = &file_skel_ops,
 	.hooks = file_hooks,
 	.n_hooks = ARRAY_SIZE(file_hooks),

@@ -35,8 +35,12 @@ static const struct lmp_hook syscall_hooks[] = {
 };
 
 static const struct lmp_metric_desc syscalls_total = {
-	"lmp_syscalls_total", "System calls entered, per container and syscall name.",
-	LMP_METRIC_COUNTER, "syscall", 1, true,
+	"lmp_syscalls_total",
+	"System calls entered, per container and syscall name.",
+	LMP_METRIC_COUNTER,
+	"syscall",
+	1,
+	true,
 };
 
 struct row {
@@ -55,8 +59,8 @@ struct syscall_priv {
 	struct row *rows;
 	size_t n, cap;
 	bool latency;
-	bool oom;	 /* rows lost to a failed allocation this interval */
-	double last;	 /* CLOCK_MONOTONIC seconds of the previous drain (or of the start) */
+	bool oom; /* rows lost to a failed allocation this interval */
+	double last; /* CLOCK_MONOTONIC seconds of the previous drain (or of the start) */
 	double interval; /* seconds the drained counts cover */
 };
 
@@ -183,8 +187,7 @@ static bool proc_info(int procs_fd, __u32 pid, struct proc *pr)
 	return false;
 }
 
-static void feed_metrics(const struct syscall_priv *priv, const struct proc *pr,
-			 struct lmp_rt *rt)
+static void feed_metrics(const struct syscall_priv *priv, const struct proc *pr, struct lmp_rt *rt)
 {
 	struct lmp_identity id;
 	char buf[16];

@@ -52,7 +52,10 @@ static const struct lmp_metric_desc connects_total = {
 	"lmp_tcp_connects_total",
 	"TCP active opens, per container and result (success, an errno name such as "
 	"ECONNREFUSED, or aborted).",
-	LMP_METRIC_COUNTER, "result", 1, true,
+	LMP_METRIC_COUNTER,
+	"result",
+	1,
+	true,
 };
 
 static int tcp_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)

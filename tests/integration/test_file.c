@@ -21,7 +21,9 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <cmocka.h>
+#include <bpf/libbpf.h>
 
+#include "file.skel.h"
 #include "harness.h"
 
 #define COMM "lmp-file-test"
@@ -30,7 +32,7 @@
 struct work {
 	char path[256];
 	const char *base; /* file name part of path */
-	size_t k;	  /* bytes written and read back */
+	size_t k; /* bytes written and read back */
 	struct stat st;
 	ino_t pipe_ino;
 	pid_t pid;
@@ -55,7 +57,8 @@ static void child(const char *cg, struct work *w)
 	size_t a = w->k / 2, b = w->k / 4, c = w->k - a - b;
 	struct iovec wv[2] = { { buf + a + b, c / 2 }, { buf + a + b + c / 2, c - c / 2 } };
 	size_t ra = w->k / 3, rb = w->k / 3, rc = w->k - ra - rb;
-	struct iovec rv[2] = { { back + ra + rb, rc / 3 }, { back + ra + rb + rc / 3, rc - rc / 3 } };
+	struct iovec rv[2] = { { back + ra + rb, rc / 3 },
+			       { back + ra + rb + rc / 3, rc - rc / 3 } };
 	int fd, pfd[2];
 
 	prctl(PR_SET_NAME, COMM);
@@ -86,8 +89,7 @@ struct totals {
 	bool bad_fields;
 };
 
-static void sum_lines(struct lmp_test_agent *a, const struct work *w, __u64 cgid,
-		      struct totals *t)
+static void sum_lines(struct lmp_test_agent *a, const struct work *w, __u64 cgid, struct totals *t)
 {
 	char dev[32], pipe_name[64];
 	size_t i;
@@ -96,8 +98,7 @@ static void sum_lines(struct lmp_test_agent *a, const struct work *w, __u64 cgid
 	snprintf(dev, sizeof(dev), "%u:%u", major(w->st.st_dev), minor(w->st.st_dev));
 	snprintf(pipe_name, sizeof(pipe_name), "pipe:[%lu]", (unsigned long)w->pipe_ino);
 	memset(t, 0, sizeof(*t));
-	json_array_foreach(a->events, i, ev)
-	{
+	json_array_foreach(a->events, i, ev) {
 		const char *probe = json_string_value(json_object_get(ev, "probe"));
 		const char *file = json_string_value(json_object_get(ev, "file"));
 
@@ -191,8 +192,7 @@ static void test_file_bytes(void **state)
 		size_t i;
 		json_t *ev;
 
-		json_array_foreach(a.events, i, ev)
-		{
+		json_array_foreach(a.events, i, ev) {
 			const char *file = json_string_value(json_object_get(ev, "file"));
 
 			if (json_integer_value(json_object_get(ev, "pid")) == w.pid && file &&
@@ -262,8 +262,7 @@ static void test_fallbacks_reported(void **state)
 	arr = json_loadf(f, 0, &jerr);
 	pclose(f);
 	assert_non_null(arr);
-	json_array_foreach(arr, i, p)
-	{
+	json_array_foreach(arr, i, p) {
 		const char *reason;
 
 		if (strcmp(json_string_value(json_object_get(p, "name")), "file"))
@@ -279,12 +278,47 @@ static void test_fallbacks_reported(void **state)
 	assert_true(seen);
 }
 
+/* the kprobe + kretprobe path cannot attach here, but it must be valid BPF: kprobe-type
+ * programs load (the verifier takes them) without CONFIG_KPROBES */
+static void test_kprobe_programs_verify(void **state)
+{
+	struct bpf_program *prog;
+	struct file_bpf *skel;
+	int n = 0;
+
+	lmp_test_require_root();
+	skel = file_bpf__open();
+	assert_non_null(skel);
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *name = bpf_program__name(prog);
+		bool kp = !strncmp(name, "kprobe_", 7) || !strncmp(name, "kretprobe_", 10);
+
+		n += kp;
+		bpf_program__set_autoload(prog, kp);
+	}
+	assert_int_equal(n, 4);
+	assert_int_equal(file_bpf__load(skel), 0);
+	file_bpf__destroy(skel);
+}
+
+/* a failed assertion skips a test's own cleanup */
+static int remove_leftovers(void **state)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/lmp-test/file-%d", lmp_test_cgroup2_root(), getpid());
+	lmp_test_cgroup_remove(path);
+	lmp_test_sh("rm -f /tmp/lmp-file-test-%d-*", getpid());
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file_bytes),
 		cmocka_unit_test(test_fallbacks_reported),
+		cmocka_unit_test(test_kprobe_programs_verify),
 	};
 
-	return cmocka_run_group_tests_name("file", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("file", tests, NULL, remove_leftovers);
 }

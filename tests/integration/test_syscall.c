@@ -47,12 +47,12 @@ static pid_t spawn_caller(const char *cg, long n, long nbad)
 }
 
 struct totals {
-	long lines;	  /* summary lines for the pid */
-	long getppid;	  /* sum of getppid counts */
+	long lines; /* summary lines for the pid */
+	long getppid; /* sum of getppid counts */
 	long close_calls; /* sum of close counts */
 	long close_errors;
 	double getppid_lat; /* largest avg_latency_s seen for getppid */
-	bool bad_fields;    /* a line for the pid with the wrong cgroup or comm */
+	bool bad_fields; /* a line for the pid with the wrong cgroup or comm */
 };
 
 /* sum every summary line of the agent for pid (a loop may straddle two intervals) */
@@ -62,8 +62,7 @@ static void sum_lines(struct lmp_test_agent *a, pid_t pid, __u64 cgid, struct to
 	json_t *ev, *s;
 
 	memset(t, 0, sizeof(*t));
-	json_array_foreach(a->events, i, ev)
-	{
+	json_array_foreach(a->events, i, ev) {
 		const char *probe = json_string_value(json_object_get(ev, "probe"));
 
 		if (!probe || strcmp(probe, "syscall") ||
@@ -75,8 +74,7 @@ static void sum_lines(struct lmp_test_agent *a, pid_t pid, __u64 cgid, struct to
 		if (strcmp(json_string_value(json_object_get(ev, "event")), "summary") ||
 		    strcmp(json_string_value(json_object_get(ev, "comm")), COMM))
 			t->bad_fields = true;
-		json_array_foreach(json_object_get(ev, "syscalls"), j, s)
-		{
+		json_array_foreach(json_object_get(ev, "syscalls"), j, s) {
 			const char *name = json_string_value(json_object_get(s, "syscall"));
 			long count = json_integer_value(json_object_get(s, "count"));
 
@@ -85,9 +83,10 @@ static void sum_lines(struct lmp_test_agent *a, pid_t pid, __u64 cgid, struct to
 					t->bad_fields = true;
 				t->getppid += count;
 				if (json_object_get(s, "avg_latency_s") &&
-				    json_real_value(json_object_get(s, "avg_latency_s")) > t->getppid_lat)
-					t->getppid_lat =
-						json_real_value(json_object_get(s, "avg_latency_s"));
+				    json_real_value(json_object_get(s, "avg_latency_s")) >
+					    t->getppid_lat)
+					t->getppid_lat = json_real_value(
+						json_object_get(s, "avg_latency_s"));
 			} else if (!strcmp(name, "close")) {
 				t->close_calls += count;
 				t->close_errors += json_integer_value(json_object_get(s, "errors"));
@@ -138,7 +137,8 @@ static void run_workload(const char *const *extra, const char *attach_line, long
 	/* + 1: the close() of cgroup.procs, made after the write that moved the child */
 	assert_int_equal(t.close_calls, nbad + 1);
 	if (latency) {
-		assert_int_equal(t.close_errors, nbad); /* EBADF each time; the real close succeeds */
+		assert_int_equal(t.close_errors,
+				 nbad); /* EBADF each time; the real close succeeds */
 		assert_true(t.getppid_lat > 0);
 		assert_true(t.getppid_lat < 0.01); /* a mean of 10 ms for getppid is not real */
 	} else {
@@ -183,8 +183,8 @@ static void test_latency_tp_btf(void **state)
 
 static void test_latency_tracepoint(void **state)
 {
-	run_workload((const char *const[]){ "--syscall-latency", "--disable-hooks",
-					    "tp_btf,raw_tp", NULL },
+	run_workload((const char *const[]){ "--syscall-latency", "--disable-hooks", "tp_btf,raw_tp",
+					    NULL },
 		     "probe syscall: attached (enter=tracepoint,exit=tracepoint)", 3000, 5, true);
 }
 
@@ -211,8 +211,7 @@ static void test_top_limits(void **state)
 	lmp_test_wait_child(pid);
 	lmp_test_agent_pump(&a, 2500);
 	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
-	json_array_foreach(a.events, i, ev)
-	{
+	json_array_foreach(a.events, i, ev) {
 		json_t *sc = json_object_get(ev, "syscalls");
 		double interval = json_real_value(json_object_get(ev, "interval_s"));
 
@@ -228,8 +227,8 @@ static void test_top_limits(void **state)
 		assert_true(json_array_size(sc) >= 1);
 		/* busiest first, and the total covers the calls not listed */
 		for (size_t k = 1; k < json_array_size(sc); k++)
-			assert_true(json_integer_value(json_object_get(json_array_get(sc, k - 1),
-								       "count")) >=
+			assert_true(json_integer_value(
+					    json_object_get(json_array_get(sc, k - 1), "count")) >=
 				    json_integer_value(
 					    json_object_get(json_array_get(sc, k), "count")));
 		assert_true(json_integer_value(json_object_get(ev, "syscalls_total")) >=
@@ -257,10 +256,10 @@ static void test_metrics(void **state)
 	snprintf(rel, sizeof(rel), "lmp-test/syscall-metrics-%d", getpid());
 	assert_int_equal(lmp_test_cgroup_create(rel, cg, sizeof(cg), &cgid), 0);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", 20000 + getpid() % 10000);
-	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){ "--probes", "syscall",
-									 "--interval", "1",
-									 "--listen", listen, NULL }),
-			 0);
+	assert_int_equal(
+		lmp_test_agent_start(&a, (const char *const[]){ "--probes", "syscall", "--interval",
+								"1", "--listen", listen, NULL }),
+		0);
 	pid = spawn_caller(cg, 4321, 0);
 	assert_int_equal(WEXITSTATUS(lmp_test_wait_child(pid)), 0);
 	lmp_test_agent_pump(&a, 2500);
@@ -279,14 +278,31 @@ static void test_metrics(void **state)
 	lmp_test_cgroup_remove(cg);
 }
 
+/* a failed assertion skips a test's own cleanup */
+static int remove_leftovers(void **state)
+{
+	static const char *const names[] = { "syscall", "syscall-top", "syscall-metrics" };
+	char path[4200];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/lmp-test/%s-%d", lmp_test_cgroup2_root(), names[i],
+			 getpid());
+		lmp_test_cgroup_remove(path);
+	}
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_counts_tp_btf),	   cmocka_unit_test(test_counts_raw_tp),
-		cmocka_unit_test(test_counts_tracepoint),  cmocka_unit_test(test_latency_tp_btf),
-		cmocka_unit_test(test_latency_tracepoint), cmocka_unit_test(test_top_limits),
+		cmocka_unit_test(test_counts_tp_btf),
+		cmocka_unit_test(test_counts_raw_tp),
+		cmocka_unit_test(test_counts_tracepoint),
+		cmocka_unit_test(test_latency_tp_btf),
+		cmocka_unit_test(test_latency_tracepoint),
+		cmocka_unit_test(test_top_limits),
 		cmocka_unit_test(test_metrics),
 	};
 
-	return cmocka_run_group_tests_name("syscall", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("syscall", tests, NULL, remove_leftovers);
 }

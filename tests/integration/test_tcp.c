@@ -24,8 +24,10 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <cmocka.h>
+#include <bpf/libbpf.h>
 
 #include "harness.h"
+#include "tcp.skel.h"
 
 #define COMM "lmp-tcp-test"
 
@@ -61,8 +63,7 @@ static void join(const char *cg)
 	close(fd);
 }
 
-static socklen_t make_addr(const struct target *t, unsigned short port,
-			   struct sockaddr_storage *ss)
+static socklen_t make_addr(const struct target *t, unsigned short port, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (t->af == AF_INET6) {
@@ -88,8 +89,8 @@ static unsigned short local_port(int fd)
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		return 0;
-	return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-					      : ((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+						((struct sockaddr_in *)&ss)->sin_port);
 }
 
 /* a listening (backlog > 0) or merely bound (backlog < 0) socket on an ephemeral port */
@@ -142,8 +143,8 @@ static pid_t spawn_connect(const char *sock_cg, const char *conn_cg, const struc
 				_exit(92);
 			r.sport = local_port(fd);
 		}
-		if (m == CONNECT_TIMEOUT && setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &one,
-						       sizeof(one)) < 0)
+		if (m == CONNECT_TIMEOUT &&
+		    setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &one, sizeof(one)) < 0)
 			_exit(93);
 		len = make_addr(t, t->port, &ss);
 		if (connect(fd, (struct sockaddr *)&ss, len) < 0)
@@ -177,9 +178,8 @@ static bool match_connect(json_t *ev, void *ctx)
 	       json_integer_value(json_object_get(ev, "dport")) == w->dport;
 }
 
-static void assert_connect(struct lmp_test_agent *a, pid_t pid, __u64 cgid,
-			   const struct target *t, const struct report *rep, const char *result,
-			   double min_latency)
+static void assert_connect(struct lmp_test_agent *a, pid_t pid, __u64 cgid, const struct target *t,
+			   const struct report *rep, const char *result, double min_latency)
 {
 	struct want w = { pid, t->port };
 	json_t *ev = lmp_test_agent_wait(a, 10000, match_connect, &w);
@@ -230,8 +230,8 @@ static void success_and_refused(struct ctx *c, const struct target *fam)
 
 static int setup_agent(struct ctx *c, const char *disable)
 {
-	const char *args[] = { "--probes", "tcp", "--interval", "1", "--disable-hooks", disable,
-			       NULL };
+	const char *args[] = { "--probes",	  "tcp",   "--interval", "1",
+			       "--disable-hooks", disable, NULL };
 
 	if (!*disable)
 		args[4] = NULL;
@@ -292,10 +292,9 @@ static void test_tp_btf(void **state)
 	char listen[64];
 
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", 20000 + (getpid() + 13) % 10000);
-	assert_int_equal(lmp_test_agent_start(&c->agent,
-					      (const char *const[]){ "--probes", "tcp", "--interval",
-								     "1", "--listen", listen,
-								     NULL }),
+	assert_int_equal(lmp_test_agent_start(
+				 &c->agent, (const char *const[]){ "--probes", "tcp", "--interval",
+								   "1", "--listen", listen, NULL }),
 			 0);
 	assert_true(lmp_test_agent_stderr_has(&c->agent, "probe tcp: attached (connect=tp_btf)"));
 	success_and_refused(c, &v4);
@@ -303,8 +302,7 @@ static void test_tp_btf(void **state)
 	/* counted per result; the test cgroup is not a pod, so its series is shared with every
 	 * other non-pod process: at least ours */
 	assert_true(metric_sum(listen, "lmp_tcp_connects_total{", "result=\"success\"") >= 2);
-	assert_true(metric_sum(listen, "lmp_tcp_connects_total{", "result=\"ECONNREFUSED\"") >=
-		    2);
+	assert_true(metric_sum(listen, "lmp_tcp_connects_total{", "result=\"ECONNREFUSED\"") >= 2);
 	stop_agent(c);
 }
 
@@ -367,8 +365,8 @@ static void test_tracepoint(void **state)
 	struct ctx *c = *state;
 
 	assert_int_equal(setup_agent(c, "tp_btf,raw_tp"), 0);
-	assert_true(lmp_test_agent_stderr_has(&c->agent,
-					      "probe tcp: attached (connect=tracepoint)"));
+	assert_true(
+		lmp_test_agent_stderr_has(&c->agent, "probe tcp: attached (connect=tracepoint)"));
 	success_and_refused(c, &v4);
 	success_and_refused(c, &v6);
 	stop_agent(c);
@@ -392,8 +390,7 @@ static void test_fallbacks_reported(void **state)
 	arr = json_loadf(f, 0, &jerr);
 	pclose(f);
 	assert_non_null(arr);
-	json_array_foreach(arr, i, p)
-	{
+	json_array_foreach(arr, i, p) {
 		const char *reason;
 
 		if (strcmp(json_string_value(json_object_get(p, "name")), "tcp"))
@@ -408,12 +405,38 @@ static void test_fallbacks_reported(void **state)
 	assert_true(seen);
 }
 
+/* the kprobe path cannot attach here, but must be valid BPF: kprobe-type programs load
+ * without CONFIG_KPROBES. (fentry programs cannot even load here: EPERM.) */
+static void test_kprobe_programs_verify(void **state)
+{
+	struct bpf_program *prog;
+	struct tcp_bpf *skel;
+	int n = 0;
+
+	lmp_test_require_root();
+	skel = tcp_bpf__open();
+	assert_non_null(skel);
+	bpf_object__for_each_program(prog, skel->obj) {
+		bool kp = !strncmp(bpf_program__name(prog), "kprobe_", 7);
+
+		n += kp;
+		bpf_program__set_autoload(prog, kp);
+	}
+	assert_int_equal(n, 4);
+	assert_int_equal(tcp_bpf__load(skel), 0);
+	tcp_bpf__destroy(skel);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tp_btf),	       cmocka_unit_test(test_timeout),
-		cmocka_unit_test(test_socket_cgroup),  cmocka_unit_test(test_raw_tp),
-		cmocka_unit_test(test_tracepoint),     cmocka_unit_test(test_fallbacks_reported),
+		cmocka_unit_test(test_tp_btf),
+		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_socket_cgroup),
+		cmocka_unit_test(test_raw_tp),
+		cmocka_unit_test(test_tracepoint),
+		cmocka_unit_test(test_fallbacks_reported),
+		cmocka_unit_test(test_kprobe_programs_verify),
 	};
 
 	return cmocka_run_group_tests_name("tcp", tests, setup, teardown);

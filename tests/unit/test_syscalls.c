@@ -92,7 +92,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matches_header),	   cmocka_unit_test(test_libc_constants),
-		cmocka_unit_test(test_newer_than_header), cmocka_unit_test(test_holes_and_range),
+		cmocka_unit_test(test_newer_than_header),  cmocka_unit_test(test_holes_and_range),
 		cmocka_unit_test(test_name_lookup_errors),
 	};
 

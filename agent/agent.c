@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "agent.h"
+#include "caps.h"
 #include "config.h"
 #include "feature.h"
 #include "http.h"
@@ -543,6 +544,7 @@ int lmp_agent_run(const struct lmp_config *cfg)
 		a.status = LMP_EXIT_FAILURE;
 		goto out;
 	}
+	lmp_caps_drop_after_attach(cfg, a.probes, a.n_probes); /* logs what it kept */
 	lmp_log(LMP_LOG_INFO, "ready: %zu probes running", a.n_running);
 	r = lmp_loop_run(a.loop);
 	if (r < 0) {

@@ -46,6 +46,9 @@ struct lmp_config {
 	char *btf_path;	   /* external BTF for kernels without /sys/kernel/btf/vmlinux */
 	char *log_level;
 	char *disable_hooks; /* comma list of hook kinds never to use (forces fallbacks) */
+	bool drop_caps;	      /* drop capabilities not needed once probes are attached */
+	bool no_redact;	      /* print exec argv as it is (no secret redaction) */
+	char *redact_patterns; /* argument names whose values are redacted (agent/redact.h) */
 	bool syscall_latency;	   /* syscall probe: also hook sys_exit (errors, latency) */
 	unsigned syscall_max_keys; /* syscall probe: (cgroup, pid, syscall) keys per interval */
 	unsigned tcpconnlat_min_ms; /* tcpconnlat: stream connects at least this slow */

@@ -6,6 +6,7 @@
 #include "metrics.h"
 #include "out.h"
 #include "probe.h"
+#include "redact.h"
 
 LMP_DEFINE_SKEL_OPS(process);
 
@@ -32,19 +33,29 @@ static void exec_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
 {
 	const struct lmp_process_exec *e = rec;
 	__u32 n = e->args_size < sizeof(e->args) ? e->args_size : sizeof(e->args);
+	char redacted[2 * sizeof(e->args) + 8]; /* agent/redact.h: 2 * len + 8 always fits */
+	const char *args = e->args;
 	struct lmp_identity id;
+	unsigned n_redacted = 0;
 	__u32 i = 0;
 
+	if (!rt->cfg || !rt->cfg->no_redact) {
+		n = lmp_redact_argv(rt->cfg ? rt->cfg->redact_patterns : NULL, e->args, n,
+				    redacted, sizeof(redacted), &n_redacted);
+		args = redacted;
+	}
 	lmp_out_array_begin(rt->out, "argv");
 	while (i < n) {
 		__u32 start = i;
 
-		while (i < n && e->args[i])
+		while (i < n && args[i])
 			i++;
-		lmp_out_strn(rt->out, NULL, e->args + start, i - start);
+		lmp_out_strn(rt->out, NULL, args + start, i - start);
 		i++; /* the NUL */
 	}
 	lmp_out_array_end(rt->out);
+	if (n_redacted)
+		lmp_out_u64(rt->out, "argv_redacted", n_redacted);
 	if (rt->metrics) {
 		lmp_ident_lookup(rt->ident, e->hdr.cgroup_id, &id);
 		lmp_metrics_add(rt->metrics, &execs_total, &id, NULL, 1);

@@ -14,8 +14,7 @@
  * success, and to CLOSE with a failure. The failure's errno is sk->sk_err at that moment:
  * every path that ends a connect with an error stores it before the socket changes state
  * (tcp_reset() and tcp_write_err() before tcp_done(), tcp_v4_err()/tcp_v6_err() before
- * tcp_done(); since 6.10 all through tcp_done_with_error()), and the tracepoint fires in
- * tcp_set_state() before the ports are released. A close with no error recorded is a
+ * tcp_done(); since 6.10 all through tcp_done_with_error()). A close with no error recorded is a
  * connect the caller abandoned (close() or connect(AF_UNSPEC) while in SYN_SENT) or one that
  * failed locally before any SYN went out (no free port): reported as "aborted".
  * The function hooks are for kernels without the tracepoint: the start is the connect call
@@ -91,9 +90,10 @@ static __always_inline int connect_end(const struct sock *sk, bool established)
 	__builtin_memcpy(e->hdr.comm, s->comm, sizeof(e->hdr.comm));
 	e->latency_ns = now - s->ts;
 	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	/* inet_sport, not skc_num: by the time a refused connect reaches CLOSE the local port
-	 * number in sock_common is already 0 on 6.18, inet_sport still holds it (as the
-	 * tracepoint's own sport field shows) */
+	/* inet_sport, not skc_num: the tracepoint fires when the new state is stored, at the
+	 * end of tcp_set_state(), after inet_put_port() has zeroed skc_num of a socket whose
+	 * port was chosen by connect(); inet_sport keeps it (and the tracepoint's own sport
+	 * field is read from there) */
 	e->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	e->_pad = 0;

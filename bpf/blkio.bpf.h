@@ -34,7 +34,8 @@
 #include "lmp/blkio.h"
 
 #ifndef LMP_BLKIO_WANT_TASK
-#define LMP_BLKIO_WANT_TASK 0 /* biosnoop sets 1: keep pid/comm of the submitter */
+/* biosnoop sets 1: keep the submitter's pid/comm, and sector, size and flags at issue */
+#define LMP_BLKIO_WANT_TASK 0
 #endif
 
 /* more than the requests a node keeps in flight; LRU so a missed completion cannot leak */
@@ -197,9 +198,9 @@ static __always_inline int blkio_start(struct request *rq)
 }
 
 /*
- * issue, for the probes that keep tracking until completion: record issue time, sector,
- * size, flags; create the entry when the start was not seen. NULL when the map refused it
- * (counted) or the request is the agent's own.
+ * issue, for the probes that keep tracking until completion: record issue time and disk
+ * (and, for biosnoop, sector, size, flags); create the entry when the start was not seen.
+ * NULL when the map refused it (counted) or the request is the agent's own.
  */
 static __always_inline struct lmp_blkio_rq *blkio_issue_track(struct request *rq)
 {
@@ -223,10 +224,12 @@ static __always_inline struct lmp_blkio_rq *blkio_issue_track(struct request *rq
 	if (r->flags & LMP_BLKIO_F_SKIP)
 		return NULL;
 	r->issue_ns = now;
-	r->sector = BPF_CORE_READ(rq, __sector);
-	r->bytes = BPF_CORE_READ(rq, __data_len);
 	r->dev = blkio_dev(rq);
-	r->flags = (r->flags & LMP_BLKIO_F_STARTED) | blkio_flags(rq);
+	if (LMP_BLKIO_WANT_TASK) { /* only biosnoop reports them: spare biolatency the reads */
+		r->sector = BPF_CORE_READ(rq, __sector);
+		r->bytes = BPF_CORE_READ(rq, __data_len);
+		r->flags = (r->flags & LMP_BLKIO_F_STARTED) | blkio_flags(rq);
+	}
 	return r;
 }
 

@@ -14,9 +14,9 @@
  * success, and to CLOSE with a failure. The failure's errno is sk->sk_err at that moment:
  * every path that ends a connect with an error stores it before the socket changes state
  * (tcp_reset() and tcp_write_err() before tcp_done(), tcp_v4_err()/tcp_v6_err() before
- * tcp_done(); since 6.10 all through tcp_done_with_error()). A close with no error recorded is a
- * connect the caller abandoned (close() or connect(AF_UNSPEC) while in SYN_SENT) or one that
- * failed locally before any SYN went out (no free port): reported as "aborted".
+ * tcp_done(); since 6.10 all through tcp_done_with_error()). A close with no error
+ * recorded is a connect the caller abandoned (close() or connect(AF_UNSPEC) while in
+ * SYN_SENT) or one that failed locally before any SYN went out (no free port): "aborted".
  * The function hooks are for kernels without the tracepoint: the start is the connect call
  * (the ports are read at the end), the end tcp_finish_connect() or tcp_done(); abandoned
  * connects are not seen there and age out of the LRU map.

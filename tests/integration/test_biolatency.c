@@ -198,9 +198,17 @@ static void test_blkcg_check_charges_submitter(void **state)
 	assert_int_equal(queue, n);
 }
 
+/* the hooks chosen here, and the fentry/kprobe alternatives reported with their reason */
+static void test_hooks(void **state)
+{
+	lmp_test_require_root();
+	lmp_test_bio_check_hooks("biolatency", "start,issue,done");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hooks),
 		cmocka_unit_test_setup_teardown(test_service_latency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_total_latency_queued, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_service_latency_raw_tp, setup, teardown),

@@ -120,9 +120,17 @@ static void test_sequential_then_random_raw_tp(void **state)
 		    "probe biopattern: attached (start=raw_tp,issue=raw_tp)");
 }
 
+/* the hooks chosen here, and the fentry/kprobe alternatives reported with their reason */
+static void test_hooks(void **state)
+{
+	lmp_test_require_root();
+	lmp_test_bio_check_hooks("biopattern", "start,issue");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hooks),
 		cmocka_unit_test_setup_teardown(test_sequential_then_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sequential_then_random_raw_tp, setup,
 						teardown),

@@ -174,9 +174,17 @@ static void test_threshold_filters(void **state)
 	assert_int_equal(child_events(f, pid), 0);
 }
 
+/* the hooks chosen here, and the fentry/kprobe alternatives reported with their reason */
+static void test_hooks(void **state)
+{
+	lmp_test_require_root();
+	lmp_test_bio_check_hooks("biosnoop", "start,issue,done");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hooks),
 		cmocka_unit_test_setup_teardown(test_every_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_request_raw_tp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threshold_filters, setup, teardown),

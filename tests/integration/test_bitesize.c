@@ -172,9 +172,17 @@ static void test_buffered_fsync_charged_to_writer(void **state)
 	assert_true(lmp_test_agent_stop(&f->agent, 2000) >= 0);
 }
 
+/* the hooks chosen here, and the fentry/kprobe alternatives reported with their reason */
+static void test_hooks(void **state)
+{
+	lmp_test_require_root();
+	lmp_test_bio_check_hooks("bitesize", "start,issue");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hooks),
 		cmocka_unit_test_setup_teardown(test_direct_io_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_io_sizes_raw_tp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_buffered_fsync_charged_to_writer, setup,

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +12,10 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <cmocka.h>
 
 #include "blkio_workload.h"
+#include "harness.h"
 
 int lmp_test_loop_create(struct lmp_test_loop *l, const char *tag, unsigned mib)
 {
@@ -189,4 +194,59 @@ void lmp_test_bio_bucket(__u64 v, char *buf, size_t len)
 	while (slot < 39 && v >> (slot + 1))
 		slot++;
 	snprintf(buf, len, "%llu-%llu", slot ? 1ULL << slot : 0ULL, (1ULL << (slot + 1)) - 1);
+}
+
+json_t *lmp_test_probe_entry(const char *probe, const char *disable)
+{
+	char cmd[1024];
+	json_t *all, *found = NULL, *e;
+	json_error_t jerr;
+	size_t i;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "'%s' probes --json%s%s 2>/dev/null", lmp_test_binary(),
+		 disable ? " --disable-hooks " : "", disable ? disable : "");
+	p = popen(cmd, "r");
+	if (!p)
+		return NULL;
+	all = json_loadf(p, 0, &jerr);
+	pclose(p);
+	json_array_foreach(all, i, e) {
+		const char *name = json_string_value(json_object_get(e, "name"));
+
+		if (name && !strcmp(name, probe)) {
+			found = json_incref(e);
+			break;
+		}
+	}
+	json_decref(all);
+	return found;
+}
+
+void lmp_test_bio_check_hooks(const char *probe, const char *groups)
+{
+	char want[128], expect[256] = "", *save = NULL, *g;
+	json_t *e = lmp_test_probe_entry(probe, NULL);
+	const char *attach, *reason;
+	size_t used = 0;
+
+	assert_non_null(e);
+	assert_string_equal(json_string_value(json_object_get(e, "state")), "ready");
+	snprintf(want, sizeof(want), "%s", groups);
+	for (g = strtok_r(want, ",", &save); g; g = strtok_r(NULL, ",", &save))
+		used += snprintf(expect + used, sizeof(expect) - used, "%s%s=tp_btf",
+				 used ? "," : "", g);
+	attach = json_string_value(json_object_get(e, "attach"));
+	assert_non_null(attach);
+	assert_string_equal(attach, expect);
+	json_decref(e);
+
+	e = lmp_test_probe_entry(probe, "tp_btf,raw_tp");
+	assert_non_null(e);
+	assert_string_equal(json_string_value(json_object_get(e, "state")), "unsupported");
+	reason = json_string_value(json_object_get(e, "reason"));
+	assert_non_null(reason);
+	assert_non_null(strstr(reason, "start: fentry: "));
+	assert_non_null(strstr(reason, "start: kprobe: "));
+	json_decref(e);
 }

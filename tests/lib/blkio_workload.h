@@ -59,4 +59,16 @@ __u64 lmp_test_bio_sum_bucket(json_t *events, const char *probe, __u64 cgroup_id
 /* "lo-hi" key of the log2 slot holding v, as the probes print their histograms. */
 void lmp_test_bio_bucket(__u64 v, char *buf, size_t len);
 
+/*
+ * `$LMP probes --json [--disable-hooks disable]`: the entry of probe (a new reference, NULL
+ * if the command failed or the probe is missing).
+ */
+json_t *lmp_test_probe_entry(const char *probe, const char *disable);
+/*
+ * Assert what `lmp probes --json` says of a block probe on this kernel: every group (comma
+ * list, e.g. "start,issue,done") picks tp_btf; with tp_btf and raw_tp disabled the probe is
+ * unsupported, and the reason names the fentry and kprobe alternatives and why they fail.
+ */
+void lmp_test_bio_check_hooks(const char *probe, const char *groups);
+
 #endif /* LMP_TEST_BLKIO_WORKLOAD_H */

@@ -334,7 +334,7 @@ static int post_check(struct lmp_config *cfg, char *err, size_t len)
 	return 0;
 }
 
-int lmp_config_parse(struct lmp_config *cfg, int argc, char **argv, char *err, size_t len)
+static int parse(struct lmp_config *cfg, int argc, char **argv, char *err, size_t len)
 {
 	const size_t n_opts = sizeof(options) / sizeof(options[0]);
 	int i = 1, r;
@@ -428,6 +428,20 @@ int lmp_config_parse(struct lmp_config *cfg, int argc, char **argv, char *err, s
 			return r;
 	}
 	return post_check(cfg, err, len);
+}
+
+/* the message quotes what it refuses: control characters in it would forge log lines */
+int lmp_config_parse(struct lmp_config *cfg, int argc, char **argv, char *err, size_t len)
+{
+	int r;
+
+	if (len)
+		err[0] = 0;
+	r = parse(cfg, argc, argv, err, len);
+	for (char *p = err; r < 0 && len && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return r;
 }
 
 void lmp_config_free(struct lmp_config *cfg)

@@ -32,50 +32,16 @@
 #include "lmp/tcp.h"
 #include "lmp.bpf.h"
 #include "lmp_sock.bpf.h"
-
-#define AF_INET 2
-#define AF_INET6 10
-
-struct start {
-	__u64 ts;
-	__u64 cgroup_id; /* the caller's: used when the socket has no cgroup of its own */
-	__u32 pid, tid, uid, _pad;
-	char comm[LMP_COMM_LEN];
-};
-
-/* connects in flight by socket; LRU, so starts whose end is never seen cannot fill it */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct start);
-} starts SEC(".maps");
-
-static __always_inline int connect_start(const struct sock *sk)
-{
-	__u64 id = bpf_get_current_pid_tgid(), key = (__u64)sk;
-	struct start s = {};
-
-	if (lmp_is_self())
-		return 0;
-	s.ts = bpf_ktime_get_ns();
-	s.cgroup_id = bpf_get_current_cgroup_id();
-	s.pid = id >> 32;
-	s.tid = (__u32)id;
-	s.uid = (__u32)bpf_get_current_uid_gid();
-	bpf_get_current_comm(s.comm, sizeof(s.comm));
-	bpf_map_update_elem(&starts, &key, &s, BPF_ANY);
-	return 0;
-}
+#include "lmp_tcpstate.bpf.h"
 
 static __always_inline int connect_end(const struct sock *sk, bool established)
 {
 	__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
 	struct lmp_tcp_connect *e;
-	struct start *s;
+	struct lmp_connect_start *s;
 	int err;
 
-	s = bpf_map_lookup_elem(&starts, &key);
+	s = bpf_map_lookup_elem(&lmp_connect_starts, &key);
 	if (!s)
 		return 0; /* not an active open we saw start (or the agent's own) */
 	e = lmp_event_reserve(sizeof(*e), LMP_TCP_CONNECT);
@@ -83,13 +49,9 @@ static __always_inline int connect_end(const struct sock *sk, bool established)
 		goto out;
 	/* the header as the connecting task would have filled it, in the socket's cgroup */
 	e->hdr.ts_ns = bpf_ktime_get_boot_ns();
-	e->hdr.cgroup_id = lmp_sk_cgroup_id(sk) ?: s->cgroup_id;
-	e->hdr.pid = s->pid;
-	e->hdr.tid = s->tid;
-	e->hdr.uid = s->uid;
-	__builtin_memcpy(e->hdr.comm, s->comm, sizeof(e->hdr.comm));
+	lmp_connect_fill_hdr(&e->hdr, s, lmp_sk_cgroup_id(sk) ?: s->cgroup_id);
 	e->latency_ns = now - s->ts;
-	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->family = lmp_sk_read_addrs(sk, &e->saddr, &e->daddr);
 	/* inet_sport, not skc_num: the tracepoint fires when the new state is stored, at the
 	 * end of tcp_set_state(), after inet_put_port() has zeroed skc_num of a socket whose
 	 * port was chosen by connect(); inet_sport keeps it (and the tracepoint's own sport
@@ -97,15 +59,6 @@ static __always_inline int connect_end(const struct sock *sk, bool established)
 	e->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	e->_pad = 0;
-	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
-	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
-	if (e->family == AF_INET6) {
-		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	} else {
-		BPF_CORE_READ_INTO((__u32 *)e->saddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)e->daddr, sk, __sk_common.skc_daddr);
-	}
 	if (established) {
 		e->result = LMP_TCP_SUCCESS;
 		e->error = 0;
@@ -116,7 +69,7 @@ static __always_inline int connect_end(const struct sock *sk, bool established)
 	}
 	bpf_ringbuf_submit(e, 0);
 out:
-	bpf_map_delete_elem(&starts, &key);
+	bpf_map_delete_elem(&lmp_connect_starts, &key);
 	return 0;
 }
 
@@ -126,7 +79,7 @@ static __always_inline int handle_state(const struct sock *sk, int oldstate, int
 	if (protocol != IPPROTO_TCP)
 		return 0;
 	if (newstate == TCP_SYN_SENT)
-		return connect_start(sk);
+		return lmp_connect_start(sk);
 	/* a simultaneous open goes SYN_SENT -> SYN_RECV -> ESTABLISHED: the start stays */
 	if (oldstate != TCP_SYN_SENT && oldstate != TCP_SYN_RECV)
 		return 0;
@@ -137,41 +90,11 @@ static __always_inline int handle_state(const struct sock *sk, int oldstate, int
 	return 0;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(tp_btf_inet_sock_set_state, const struct sock *sk, const int oldstate,
-	     const int newstate)
-{
-	/* sk_protocol was a bitfield before 5.6 (commit bf9765145b85 "sock: Make sk_protocol
-	 * a 16-bit value"): the probed read handles both layouts */
-	return handle_state(sk, oldstate, newstate, BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol));
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(raw_tp_inet_sock_set_state, const struct sock *sk, const int oldstate,
-	     const int newstate)
-{
-	return handle_state(sk, oldstate, newstate, BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol));
-}
-
-SEC("tp/sock/inet_sock_set_state")
-int tp_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
-{
-	return handle_state(ctx->skaddr, ctx->oldstate, ctx->newstate, ctx->protocol);
-}
+LMP_INET_SOCK_SET_STATE_PROGS(handle_state)
 
 /* --- function hooks, for kernels without the state tracepoint ------------------------- */
 
-SEC("fentry/tcp_v4_connect")
-int BPF_PROG(fentry_tcp_v4_connect, struct sock *sk)
-{
-	return connect_start(sk);
-}
-
-SEC("fentry/tcp_v6_connect")
-int BPF_PROG(fentry_tcp_v6_connect, struct sock *sk)
-{
-	return connect_start(sk);
-}
+LMP_CONNECT_START_PROGS()
 
 SEC("fentry/tcp_finish_connect")
 int BPF_PROG(fentry_tcp_finish_connect, struct sock *sk)
@@ -183,18 +106,6 @@ SEC("fentry/tcp_done")
 int BPF_PROG(fentry_tcp_done, struct sock *sk)
 {
 	return connect_end(sk, false);
-}
-
-SEC("kprobe/tcp_v4_connect")
-int BPF_KPROBE(kprobe_tcp_v4_connect, struct sock *sk)
-{
-	return connect_start(sk);
-}
-
-SEC("kprobe/tcp_v6_connect")
-int BPF_KPROBE(kprobe_tcp_v6_connect, struct sock *sk)
-{
-	return connect_start(sk);
 }
 
 SEC("kprobe/tcp_finish_connect")

@@ -26,26 +26,11 @@
 #include "lmp.bpf.h"
 #include "lmp_sock.bpf.h"
 
-#define AF_INET 2
-#define AF_INET6 10
+/* connects in flight */
+#define LMP_CONNECT_STARTS_MAX 8192
+#include "lmp_tcpstate.bpf.h"
 
 const volatile __u64 cfg_min_ns = 0;
-
-struct start {
-	__u64 ts;
-	__u64 cgroup_id; /* the caller's, for sockets without a cgroup of their own */
-	__u32 pid, tid, uid;
-	char comm[LMP_COMM_LEN];
-};
-
-/* connects in flight, keyed by socket; LRU so that starts the end hook never sees (the
- * function-hook path misses failures) cannot fill it */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u64);
-	__type(value, struct start);
-} start SEC(".maps");
 
 /* cgroups that connected within one interval */
 struct {
@@ -58,51 +43,20 @@ struct {
 
 static const struct lmp_tcpconnlat_val zero_val;
 
-static __always_inline int handle_start(const struct sock *sk)
-{
-	__u64 id = bpf_get_current_pid_tgid(), key = (__u64)sk;
-	struct start s = {};
-
-	if (lmp_is_self())
-		return 0;
-	s.ts = bpf_ktime_get_ns();
-	s.cgroup_id = bpf_get_current_cgroup_id();
-	s.pid = id >> 32;
-	s.tid = (__u32)id;
-	s.uid = (__u32)bpf_get_current_uid_gid();
-	bpf_get_current_comm(s.comm, sizeof(s.comm));
-	bpf_map_update_elem(&start, &key, &s, BPF_ANY);
-	return 0;
-}
-
-static __always_inline void emit(const struct sock *sk, const struct start *s, __u64 cgroup_id,
-				 __u64 delta)
+static __always_inline void emit(const struct sock *sk, const struct lmp_connect_start *s,
+				 __u64 cgroup_id, __u64 delta)
 {
 	struct lmp_tcpconnlat_event *e;
 
 	e = lmp_event_reserve(sizeof(*e), LMP_TCPCONNLAT_CONNECT);
 	if (!e)
 		return;
-	/* the header as the caller of connect() would have filled it */
-	e->hdr.cgroup_id = cgroup_id;
-	e->hdr.pid = s->pid;
-	e->hdr.tid = s->tid;
-	e->hdr.uid = s->uid;
-	__builtin_memcpy(e->hdr.comm, s->comm, sizeof(e->hdr.comm));
+	lmp_connect_fill_hdr(&e->hdr, s, cgroup_id);
 	e->latency_ns = delta;
-	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->family = lmp_sk_read_addrs(sk, &e->saddr, &e->daddr);
 	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	e->_pad = 0;
-	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
-	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
-	if (e->family == AF_INET6) {
-		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	} else {
-		BPF_CORE_READ_INTO((__u32 *)e->saddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)e->daddr, sk, __sk_common.skc_daddr);
-	}
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -110,9 +64,9 @@ static __always_inline int handle_done(const struct sock *sk, bool established)
 {
 	__u64 key = (__u64)sk, cgroup_id, delta;
 	struct lmp_tcpconnlat_val *v;
-	struct start *s;
+	struct lmp_connect_start *s;
 
-	s = bpf_map_lookup_elem(&start, &key);
+	s = bpf_map_lookup_elem(&lmp_connect_starts, &key);
 	if (!s)
 		return 0; /* started before attach, or by the agent */
 	delta = bpf_ktime_get_ns() - s->ts;
@@ -128,7 +82,7 @@ static __always_inline int handle_done(const struct sock *sk, bool established)
 	}
 	if (established && delta >= cfg_min_ns)
 		emit(sk, s, cgroup_id, delta);
-	bpf_map_delete_elem(&start, &key);
+	bpf_map_delete_elem(&lmp_connect_starts, &key);
 	return 0;
 }
 
@@ -138,33 +92,13 @@ static __always_inline int handle_state(const struct sock *sk, int oldstate, int
 	if (protocol != IPPROTO_TCP)
 		return 0;
 	if (newstate == TCP_SYN_SENT)
-		return handle_start(sk);
+		return lmp_connect_start(sk);
 	if (oldstate == TCP_SYN_SENT)
 		return handle_done(sk, newstate == TCP_ESTABLISHED);
 	return 0;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(tp_btf_inet_sock_set_state, const struct sock *sk, const int oldstate,
-	     const int newstate)
-{
-	/* sk_protocol was a bitfield before 5.6 (commit bf9765145b85): the probed read
-	 * handles both layouts */
-	return handle_state(sk, oldstate, newstate, BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol));
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(raw_tp_inet_sock_set_state, const struct sock *sk, const int oldstate,
-	     const int newstate)
-{
-	return handle_state(sk, oldstate, newstate, BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol));
-}
-
-SEC("tp/sock/inet_sock_set_state")
-int tp_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
-{
-	return handle_state(ctx->skaddr, ctx->oldstate, ctx->newstate, ctx->protocol);
-}
+LMP_INET_SOCK_SET_STATE_PROGS(handle_state)
 
 /* function hooks: the start at connect(), the end at the first segment seen in SYN_SENT */
 static __always_inline int handle_rcv_state(const struct sock *sk)
@@ -174,34 +108,12 @@ static __always_inline int handle_rcv_state(const struct sock *sk)
 	return handle_done(sk, true);
 }
 
-SEC("fentry/tcp_v4_connect")
-int BPF_PROG(fentry_tcp_v4_connect, struct sock *sk)
-{
-	return handle_start(sk);
-}
-
-SEC("fentry/tcp_v6_connect")
-int BPF_PROG(fentry_tcp_v6_connect, struct sock *sk)
-{
-	return handle_start(sk);
-}
+LMP_CONNECT_START_PROGS()
 
 SEC("fentry/tcp_rcv_state_process")
 int BPF_PROG(fentry_tcp_rcv_state_process, struct sock *sk)
 {
 	return handle_rcv_state(sk);
-}
-
-SEC("kprobe/tcp_v4_connect")
-int BPF_KPROBE(kprobe_tcp_v4_connect, struct sock *sk)
-{
-	return handle_start(sk);
-}
-
-SEC("kprobe/tcp_v6_connect")
-int BPF_KPROBE(kprobe_tcp_v6_connect, struct sock *sk)
-{
-	return handle_start(sk);
 }
 
 SEC("kprobe/tcp_rcv_state_process")

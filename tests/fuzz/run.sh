@@ -31,6 +31,10 @@ for name in $names; do
 	args=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -detect_leaks=1
 		"-artifact_prefix=$BUILD/fuzz/artifacts/$name-")
 	[ -s "$BUILD/fuzz/$name.dict" ] && args+=("-dict=$BUILD/fuzz/$name.dict")
+	case $name in
+	fuzz_podlist) args+=(-max_len=16384) ;; # a pod or two; whole replies are seeds only
+	fuzz_http) args+=(-max_len=65536) ;;	 # the harness refuses more
+	esac
 	if [ -n "${FUZZ_RUNS:-}" ]; then
 		args+=("-runs=$FUZZ_RUNS")
 	else

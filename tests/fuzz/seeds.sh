@@ -17,6 +17,24 @@ words() { for w in "$@"; do printf '"%s"\n' "$w"; done >>"$dict"; }
 case $kind in
 podlist)
 	for f in "$fx"/kubelet/*.json; do cp "$f" "$corpus/seed-$(basename "$f")"; done
+	# whole replies are 100 KB; one-pod lists keep each execution fast (run.sh caps
+	# podlist inputs at 16 KiB), so each real pod also becomes a seed of its own
+	if command -v python3 >/dev/null; then
+		python3 - "$corpus" "$fx"/kubelet/*.json <<'PY'
+import json, sys
+out = sys.argv[1]
+for path in sys.argv[2:]:
+    try:
+        items = json.load(open(path)).get('items') or []
+    except Exception:
+        continue
+    for i, pod in enumerate(items):
+        doc = json.dumps({'kind': 'PodList', 'apiVersion': 'v1', 'items': [pod]})
+        if len(doc) <= 16384:
+            name = path.rsplit('/', 1)[-1].replace('.json', '')
+            open(f'{out}/seed-{name}-{i}.json', 'w').write(doc)
+PY
+	fi
 	seed empty '{"kind":"PodList","apiVersion":"v1","items":[]}'
 	seed nullitem '{"kind":"PodList","items":[null,1,"x",{}]}'
 	seed status '{"kind":"Status","status":"Failure","message":"forbidden","code":403}'

@@ -19,7 +19,7 @@
 
 #include "lmp/llcstat.h"
 #include "llcstat.skel.h"
-#include "bpfmap.h"
+#include "cgroup_hist.h"
 #include "config.h"
 #include "identity.h"
 #include "metrics.h"
@@ -53,17 +53,6 @@ static const struct lmp_metric_desc refs_total = {
 static const struct lmp_metric_desc misses_total = {
 	"lmp_llc_misses_total", "Last-level cache read misses (estimated from samples), per container.",
 	LMP_METRIC_COUNTER, NULL, 1, true,
-};
-
-struct row {
-	__u64 cgroup_id;
-	struct lmp_llcstat_val v;
-};
-
-struct llcstat_priv {
-	struct row *rows;
-	size_t n, cap;
-	bool oom;
 };
 
 /*
@@ -143,84 +132,52 @@ static int llcstat_attach(struct lmp_probe *p, void *skel_, const struct lmp_con
 
 static int llcstat_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
-	p->priv = calloc(1, sizeof(struct llcstat_priv));
+	p->priv = calloc(1, sizeof(struct lmp_cgroup_hist));
 	return p->priv ? 0 : -ENOMEM;
 }
 
-static void collect(void *ctx, const void *key, const void *value)
+static __u64 llc_weight(const void *value)
 {
-	struct llcstat_priv *priv = ctx;
-
-	if (priv->n == priv->cap) {
-		size_t cap = priv->cap ? priv->cap * 2 : 64;
-		struct row *r = realloc(priv->rows, cap * sizeof(*r));
-
-		if (!r) {
-			priv->oom = true;
-			return;
-		}
-		priv->rows = r;
-		priv->cap = cap;
-	}
-	memcpy(&priv->rows[priv->n].cgroup_id, key, sizeof(__u64));
-	memcpy(&priv->rows[priv->n].v, value, sizeof(struct lmp_llcstat_val));
-	priv->n++;
+	return ((const struct lmp_llcstat_val *)value)->misses;
 }
 
-static int cmp_row(const void *a_, const void *b_)
+static void llc_metrics(struct lmp_rt *rt, __u64 cgroup_id, const void *value)
 {
-	const struct row *a = a_, *b = b_;
+	const struct lmp_llcstat_val *v = value;
+	struct lmp_identity id;
 
-	if (a->v.misses != b->v.misses)
-		return a->v.misses < b->v.misses ? 1 : -1;
-	return a->cgroup_id < b->cgroup_id ? -1 : a->cgroup_id > b->cgroup_id;
+	lmp_ident_lookup(rt->ident, cgroup_id, &id);
+	lmp_metrics_add(rt->metrics, &refs_total, &id, NULL, v->references);
+	lmp_metrics_add(rt->metrics, &misses_total, &id, NULL, v->misses);
 }
+
+static void llc_summary(struct lmp_out *o, const void *value)
+{
+	const struct lmp_llcstat_val *v = value;
+
+	lmp_out_u64(o, "references", v->references);
+	lmp_out_u64(o, "misses", v->misses);
+	/* sampled independently: misses can exceed references over a short interval */
+	if (v->references && v->misses <= v->references)
+		lmp_out_double(o, "hit_ratio", 1.0 - (double)v->misses / v->references);
+	else
+		lmp_out_null(o, "hit_ratio");
+}
+
+static const struct lmp_cgroup_hist_ops llc_ops = {
+	sizeof(struct lmp_llcstat_val), llc_weight, llc_metrics, llc_summary,
+};
 
 static void llcstat_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt)
 {
 	struct llcstat_bpf *skel = skel_;
-	struct llcstat_priv *priv = p->priv;
-	struct lmp_identity id;
-	int r;
 
-	priv->n = 0;
-	priv->oom = false;
-	r = lmp_map_drain(bpf_map__fd(skel->maps.stats), sizeof(__u64),
-			  sizeof(struct lmp_llcstat_val), true, collect, priv);
-	if (r < 0 || priv->oom)
-		p->decode_errors++;
-	qsort(priv->rows, priv->n, sizeof(*priv->rows), cmp_row);
-	for (size_t i = 0; i < priv->n; i++) {
-		const struct row *row = &priv->rows[i];
-		const struct lmp_llcstat_val *v = &row->v;
-
-		if (rt->metrics) {
-			lmp_ident_lookup(rt->ident, row->cgroup_id, &id);
-			lmp_metrics_add(rt->metrics, &refs_total, &id, NULL, v->references);
-			lmp_metrics_add(rt->metrics, &misses_total, &id, NULL, v->misses);
-		}
-		if (i >= rt->cfg->top)
-			continue;
-		lmp_probe_summary_begin(p, rt, "summary", row->cgroup_id, 0, NULL);
-		lmp_out_u64(rt->out, "interval_s", rt->cfg->interval);
-		lmp_out_u64(rt->out, "references", v->references);
-		lmp_out_u64(rt->out, "misses", v->misses);
-		/* sampled independently: misses can exceed references over a short interval */
-		if (v->references && v->misses <= v->references)
-			lmp_out_double(rt->out, "hit_ratio", 1.0 - (double)v->misses / v->references);
-		else
-			lmp_out_null(rt->out, "hit_ratio");
-		lmp_out_end(rt->out);
-	}
+	lmp_cgroup_hist_report(p, rt, p->priv, bpf_map__fd(skel->maps.stats), &llc_ops);
 }
 
 static void llcstat_cleanup(struct lmp_probe *p)
 {
-	struct llcstat_priv *priv = p->priv;
-
-	if (priv)
-		free(priv->rows);
-	free(priv);
+	lmp_cgroup_hist_free(p->priv);
 	p->priv = NULL;
 }
 

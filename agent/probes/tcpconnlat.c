@@ -15,7 +15,7 @@
 
 #include "lmp/tcpconnlat.h"
 #include "tcpconnlat.skel.h"
-#include "bpfmap.h"
+#include "cgroup_hist.h"
 #include "config.h"
 #include "identity.h"
 #include "metrics.h"
@@ -52,17 +52,6 @@ static const struct lmp_metric_desc latency_seconds = {
 	NULL, 1e-9, true,
 };
 
-struct row {
-	__u64 cgroup_id;
-	struct lmp_tcpconnlat_val v;
-};
-
-struct tcpconnlat_priv {
-	struct row *rows;
-	size_t n, cap;
-	bool oom;
-};
-
 static bool hook_chosen(const struct lmp_probe *p, const char *prog)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(tcpconnlat_hooks); i++)
@@ -75,7 +64,7 @@ static int tcpconnlat_configure(struct lmp_probe *p, void *skel_, const struct l
 {
 	struct tcpconnlat_bpf *skel = skel_;
 
-	p->priv = calloc(1, sizeof(struct tcpconnlat_priv));
+	p->priv = calloc(1, sizeof(struct lmp_cgroup_hist));
 	if (!p->priv)
 		return -ENOMEM;
 	for (size_t i = 0; i < ARRAY_SIZE(companions); i++) {
@@ -93,87 +82,42 @@ static int tcpconnlat_configure(struct lmp_probe *p, void *skel_, const struct l
 	return 0;
 }
 
-static void collect(void *ctx, const void *key, const void *value)
+static __u64 connect_weight(const void *value)
 {
-	struct tcpconnlat_priv *priv = ctx;
+	const struct lmp_tcpconnlat_val *v = value;
 
-	if (priv->n == priv->cap) {
-		size_t cap = priv->cap ? priv->cap * 2 : 64;
-		struct row *r = realloc(priv->rows, cap * sizeof(*r));
-
-		if (!r) {
-			priv->oom = true;
-			return;
-		}
-		priv->rows = r;
-		priv->cap = cap;
-	}
-	memcpy(&priv->rows[priv->n].cgroup_id, key, sizeof(__u64));
-	memcpy(&priv->rows[priv->n].v, value, sizeof(struct lmp_tcpconnlat_val));
-	priv->n++;
+	return v->lat.count + v->failed;
 }
 
-static int cmp_row(const void *a_, const void *b_)
+static void connect_metrics(struct lmp_rt *rt, __u64 cgroup_id, const void *value)
 {
-	const struct row *a = a_, *b = b_;
-	__u64 x = a->v.lat.count + a->v.failed, y = b->v.lat.count + b->v.failed;
+	const struct lmp_tcpconnlat_val *v = value;
+	struct lmp_identity id;
 
-	if (x != y)
-		return x < y ? 1 : -1;
-	return a->cgroup_id < b->cgroup_id ? -1 : a->cgroup_id > b->cgroup_id;
+	if (!v->lat.count)
+		return;
+	lmp_ident_lookup(rt->ident, cgroup_id, &id);
+	lmp_metrics_hist_add(rt->metrics, &latency_seconds, &id, NULL, &v->lat);
 }
 
-/* the non-empty log2 buckets, {"lo-hi": count} with bounds in ns, as biolatency prints them */
-static void out_hist(struct lmp_out *o, const char *key, const struct lmp_hist *h)
+static void connect_summary(struct lmp_out *o, const void *value)
 {
-	char label[48];
+	const struct lmp_tcpconnlat_val *v = value;
 
-	lmp_out_object_begin(o, key);
-	for (int i = 0; i < LMP_HIST_SLOTS; i++) {
-		if (!h->slots[i])
-			continue;
-		snprintf(label, sizeof(label), "%llu-%llu", i ? 1ULL << i : 0ULL,
-			 (1ULL << (i + 1)) - 1);
-		lmp_out_u64(o, label, h->slots[i]);
-	}
-	lmp_out_object_end(o);
+	lmp_out_u64(o, "connects", v->lat.count);
+	lmp_out_u64(o, "failed", v->failed);
+	lmp_cgroup_hist_out_latency(o, "latency_hist_ns", &v->lat);
 }
+
+static const struct lmp_cgroup_hist_ops connect_ops = {
+	sizeof(struct lmp_tcpconnlat_val), connect_weight, connect_metrics, connect_summary,
+};
 
 static void tcpconnlat_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt)
 {
 	struct tcpconnlat_bpf *skel = skel_;
-	struct tcpconnlat_priv *priv = p->priv;
-	struct lmp_identity id;
-	int r;
 
-	priv->n = 0;
-	priv->oom = false;
-	r = lmp_map_drain(bpf_map__fd(skel->maps.hists), sizeof(__u64),
-			  sizeof(struct lmp_tcpconnlat_val), true, collect, priv);
-	if (r < 0 || priv->oom)
-		p->decode_errors++;
-	qsort(priv->rows, priv->n, sizeof(*priv->rows), cmp_row);
-	for (size_t i = 0; i < priv->n; i++) {
-		const struct row *row = &priv->rows[i];
-		const struct lmp_hist *h = &row->v.lat;
-
-		if (rt->metrics && h->count) {
-			lmp_ident_lookup(rt->ident, row->cgroup_id, &id);
-			lmp_metrics_hist_add(rt->metrics, &latency_seconds, &id, NULL, h);
-		}
-		if (i >= rt->cfg->top)
-			continue;
-		lmp_probe_summary_begin(p, rt, "summary", row->cgroup_id, 0, NULL);
-		lmp_out_u64(rt->out, "interval_s", rt->cfg->interval);
-		lmp_out_u64(rt->out, "connects", h->count);
-		lmp_out_u64(rt->out, "failed", row->v.failed);
-		lmp_out_double(rt->out, "avg_s", h->count ? h->sum / 1e9 / h->count : 0);
-		lmp_out_double(rt->out, "p50_s", lmp_hist_quantile(h, 0.5) / 1e9);
-		lmp_out_double(rt->out, "p90_s", lmp_hist_quantile(h, 0.9) / 1e9);
-		lmp_out_double(rt->out, "p99_s", lmp_hist_quantile(h, 0.99) / 1e9);
-		out_hist(rt->out, "latency_hist_ns", h);
-		lmp_out_end(rt->out);
-	}
+	lmp_cgroup_hist_report(p, rt, p->priv, bpf_map__fd(skel->maps.hists), &connect_ops);
 }
 
 static void put_addr(struct lmp_out *o, const char *key, __u16 family, const __u8 *addr)
@@ -208,11 +152,7 @@ static const struct lmp_event_desc tcpconnlat_events[] = {
 
 static void tcpconnlat_cleanup(struct lmp_probe *p)
 {
-	struct tcpconnlat_priv *priv = p->priv;
-
-	if (priv)
-		free(priv->rows);
-	free(priv);
+	lmp_cgroup_hist_free(p->priv);
 	p->priv = NULL;
 }
 

@@ -20,6 +20,7 @@
 #include <bpf/bpf_core_read.h>
 #include "lmp/syscall.h"
 #include "lmp.bpf.h"
+#include "lmp_syscall.bpf.h"
 
 const volatile __u32 cfg_latency = 0;
 
@@ -37,19 +38,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct lmp_syscall_proc);
 } procs SEC(".maps");
-
-struct lmp_syscall_start {
-	__u64 ts;
-	__u32 nr;
-	__u32 _pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct lmp_syscall_start);
-} start SEC(".maps");
 
 static __always_inline struct lmp_syscall_val *counters(__u32 pid, __u32 nr)
 {
@@ -81,7 +69,6 @@ static __always_inline struct lmp_syscall_val *counters(__u32 pid, __u32 nr)
 static __always_inline int handle_enter(long id)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct lmp_syscall_start *s;
 	struct lmp_syscall_val *v;
 
 	/* -1: a call skipped by seccomp/ptrace before it had a number. The self check is
@@ -94,73 +81,30 @@ static __always_inline int handle_enter(long id)
 		v->count++; /* per-CPU value: no atomic needed */
 	if (!cfg_latency)
 		return 0;
-	s = bpf_task_storage_get(&start, bpf_get_current_task_btf(), 0,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (s) {
-		s->nr = id;
-		s->ts = bpf_ktime_get_ns();
-	}
+	lmp_sys_start_set(id);
 	return 0;
 }
 
 static __always_inline int handle_exit(long ret)
 {
-	struct lmp_syscall_start *s;
 	struct lmp_syscall_val *v;
-	__u64 now, ts;
+	__u64 delta;
+	__u32 nr;
 
 	if (!cfg_latency)
 		return 0;
-	s = bpf_task_storage_get(&start, bpf_get_current_task_btf(), 0, 0);
-	if (!s || !s->ts)
+	if (lmp_sys_start_take(&nr, &delta))
 		return 0; /* entered before the probe was attached, or by the agent itself */
-	now = bpf_ktime_get_ns();
-	ts = s->ts;
-	s->ts = 0;
-	v = counters(bpf_get_current_pid_tgid() >> 32, s->nr);
+	v = counters(bpf_get_current_pid_tgid() >> 32, nr);
 	if (!v)
 		return 0;
-	v->lat_ns += now - ts;
+	v->lat_ns += delta;
 	v->done++;
 	if (ret < 0 && ret >= -4095)
 		v->errors++;
 	return 0;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(tp_btf_sys_enter, struct pt_regs *regs, long id)
-{
-	return handle_enter(id);
-}
-
-SEC("raw_tp/sys_enter")
-int BPF_PROG(raw_tp_sys_enter, struct pt_regs *regs, long id)
-{
-	return handle_enter(id);
-}
-
-SEC("tp/raw_syscalls/sys_enter")
-int tp_sys_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	return handle_enter(ctx->id);
-}
-
-SEC("tp_btf/sys_exit")
-int BPF_PROG(tp_btf_sys_exit, struct pt_regs *regs, long ret)
-{
-	return handle_exit(ret);
-}
-
-SEC("raw_tp/sys_exit")
-int BPF_PROG(raw_tp_sys_exit, struct pt_regs *regs, long ret)
-{
-	return handle_exit(ret);
-}
-
-SEC("tp/raw_syscalls/sys_exit")
-int tp_sys_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return handle_exit(ctx->ret);
-}
+LMP_RAW_SYSCALLS_PROGS(handle_enter, handle_exit)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -20,6 +20,7 @@
 #include <bpf/bpf_core_read.h>
 #include "lmp/syscount.h"
 #include "lmp.bpf.h"
+#include "lmp_syscall.bpf.h"
 
 /*
  * Sized for the pairs active within one interval (the agent drains them); entries are
@@ -42,35 +43,15 @@ struct {
 	__type(value, __u64);
 } errors SEC(".maps");
 
-struct start {
-	__u64 ts; /* 0: no call in flight that we saw enter */
-	__u32 nr;
-	__u32 _pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct start);
-} start SEC(".maps");
-
 static const struct lmp_syscount_val zero_val;
 static const __u64 zero_u64;
 
 static __always_inline int handle_enter(long id)
 {
-	struct start *s;
-
 	/* -1: a call skipped by seccomp or ptrace before it had a number */
 	if (id < 0 || lmp_is_self())
 		return 0;
-	s = bpf_task_storage_get(&start, bpf_get_current_task_btf(), 0,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!s)
-		return 0;
-	s->nr = id < LMP_SYSCOUNT_NR_MAX ? id : LMP_SYSCOUNT_NR_OTHER;
-	s->ts = bpf_ktime_get_ns();
+	lmp_sys_start_set(id < LMP_SYSCOUNT_NR_MAX ? id : LMP_SYSCOUNT_NR_OTHER);
 	return 0;
 }
 
@@ -87,17 +68,12 @@ static __always_inline int handle_exit(long ret)
 {
 	struct lmp_syscount_key k = {};
 	struct lmp_syscount_val *v;
-	struct start *s;
 	__u64 delta;
 	__u32 slot;
 
-	s = bpf_task_storage_get(&start, bpf_get_current_task_btf(), 0, 0);
-	if (!s || !s->ts)
+	if (lmp_sys_start_take(&k.nr, &delta))
 		return 0; /* entered before attach, by the agent itself, or never returns */
-	delta = bpf_ktime_get_ns() - s->ts;
-	s->ts = 0;
 	k.cgroup_id = bpf_get_current_cgroup_id();
-	k.nr = s->nr;
 	v = lmp_map_lookup_or_init(&stats, &k, &zero_val);
 	if (!v)
 		return 0;
@@ -115,40 +91,6 @@ static __always_inline int handle_exit(long ret)
 	return 0;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(tp_btf_sys_enter, struct pt_regs *regs, long id)
-{
-	return handle_enter(id);
-}
-
-SEC("raw_tp/sys_enter")
-int BPF_PROG(raw_tp_sys_enter, struct pt_regs *regs, long id)
-{
-	return handle_enter(id);
-}
-
-SEC("tp/raw_syscalls/sys_enter")
-int tp_sys_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	return handle_enter(ctx->id);
-}
-
-SEC("tp_btf/sys_exit")
-int BPF_PROG(tp_btf_sys_exit, struct pt_regs *regs, long ret)
-{
-	return handle_exit(ret);
-}
-
-SEC("raw_tp/sys_exit")
-int BPF_PROG(raw_tp_sys_exit, struct pt_regs *regs, long ret)
-{
-	return handle_exit(ret);
-}
-
-SEC("tp/raw_syscalls/sys_exit")
-int tp_sys_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return handle_exit(ctx->ret);
-}
+LMP_RAW_SYSCALLS_PROGS(handle_enter, handle_exit)
 
 char LICENSE[] SEC("license") = "GPL";

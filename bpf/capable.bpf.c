@@ -31,7 +31,7 @@
 
 #define CAP_OPT_NOAUDIT (1 << 1)
 #define CAP_OPT_INSETID (1 << 2)
-#define STACK_DEPTH 24	  /* frames searched for a noaudit caller */
+#define STACK_DEPTH 24 /* frames searched for a noaudit caller */
 #define NOAUDIT_FUNCS 6
 
 const volatile __u32 cfg_stream = LMP_CAP_STREAM_AUDITED;
@@ -92,8 +92,8 @@ static __always_inline __u32 stack_audit(void *ctx)
 }
 
 /* audit: LMP_CAP_* from opts, or -1 to work it out from the stack when it matters */
-static __always_inline int handle_check(void *ctx, struct user_namespace *ns, int cap,
-					int ret, int audit, __u32 insetid)
+static __always_inline int handle_check(void *ctx, struct user_namespace *ns, int cap, int ret,
+					int audit, __u32 insetid)
 {
 	static const struct lmp_capable_count zero;
 	struct lmp_capable_key key = {};

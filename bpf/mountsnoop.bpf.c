@@ -103,7 +103,7 @@ static __always_inline int handle_enter(__u32 op, const unsigned long *a)
 		s.flags = a[4];
 		break;
 	case LMP_MOUNT_OP_OPEN_TREE: /* (dfd, filename, flags) */
-	case LMP_MOUNT_OP_FSPICK:    /* (dfd, path, flags) */
+	case LMP_MOUNT_OP_FSPICK: /* (dfd, path, flags) */
 		s.fd = a[0];
 		s.str[1] = a[1];
 		s.flags = a[2];
@@ -166,18 +166,18 @@ out:
 	return 0;
 }
 
-#define TP_PAIR(call, op)                                                                      \
-	SEC("tp/syscalls/sys_enter_" #call)                                                     \
-	int tp_sys_enter_##call(struct trace_event_raw_sys_enter *ctx)                           \
-	{                                                                                       \
-		unsigned long a[6];                                                             \
-		bpf_probe_read_kernel(a, sizeof(a), ctx->args);                                 \
-		return handle_enter(op, a);                                                     \
-	}                                                                                       \
-	SEC("tp/syscalls/sys_exit_" #call)                                                      \
-	int tp_sys_exit_##call(struct trace_event_raw_sys_exit *ctx)                             \
-	{                                                                                       \
-		return handle_exit(ctx->ret);                                                   \
+#define TP_PAIR(call, op)                                              \
+	SEC("tp/syscalls/sys_enter_" #call)                            \
+	int tp_sys_enter_##call(struct trace_event_raw_sys_enter *ctx) \
+	{                                                              \
+		unsigned long a[6];                                    \
+		bpf_probe_read_kernel(a, sizeof(a), ctx->args);        \
+		return handle_enter(op, a);                            \
+	}                                                              \
+	SEC("tp/syscalls/sys_exit_" #call)                             \
+	int tp_sys_exit_##call(struct trace_event_raw_sys_exit *ctx)   \
+	{                                                              \
+		return handle_exit(ctx->ret);                          \
 	}
 
 TP_PAIR(mount, LMP_MOUNT_OP_MOUNT)

@@ -30,8 +30,8 @@
 #include "lmp/oomkill.h"
 #include "lmp.bpf.h"
 
-#define STACK_DEPTH 32	/* frames searched for mem_cgroup_out_of_memory() */
-#define MEMCG_LEVELS 8	/* memcg ancestors searched for a limit */
+#define STACK_DEPTH 32 /* frames searched for mem_cgroup_out_of_memory() */
+#define MEMCG_LEVELS 8 /* memcg ancestors searched for a limit */
 #define SEND_SIG_PRIV 1 /* (struct kernel_siginfo *)1: a signal the kernel sends itself */
 
 const volatile __u32 cfg_page_shift = 12;
@@ -189,8 +189,7 @@ static __always_inline void fill_trigger(struct lmp_oomkill_event *e)
  * the OOM). oom_memcg/scope come from oom_control where the hook has it.
  */
 static __always_inline int handle_victim(void *ctx, struct task_struct *t, __u32 pid,
-					 struct mem_cgroup *oom_memcg, __u32 scope,
-					 __u32 source)
+					 struct mem_cgroup *oom_memcg, __u32 scope, __u32 source)
 {
 	struct lmp_oomkill_event *e;
 	struct mm_struct *mm;
@@ -246,8 +245,7 @@ static __always_inline int handle_mark_victim(void *ctx, __u64 arg0)
 	__u32 pid;
 
 	if (bpf_core_field_exists(struct trace_event_raw_mark_victim, uid))
-		return handle_victim(ctx, (struct task_struct *)arg0, 0, NULL, 0,
-				     LMP_OOM_SRC_TASK);
+		return handle_victim(ctx, (struct task_struct *)arg0, 0, NULL, 0, LMP_OOM_SRC_TASK);
 	pid = (__u32)arg0;
 	if (BPF_CORE_READ(cur, pid) == pid)
 		return handle_victim(ctx, cur, pid, NULL, 0, LMP_OOM_SRC_TASK);
@@ -329,8 +327,7 @@ static __always_inline int handle_oom_kill_process(void *ctx, struct oom_control
 
 	if (!t || (long)t == -1) /* -1: "abort", a victim is already dying */
 		return 0;
-	return handle_victim(ctx, t, 0, memcg,
-			     memcg ? LMP_OOM_SCOPE_MEMCG : LMP_OOM_SCOPE_GLOBAL,
+	return handle_victim(ctx, t, 0, memcg, memcg ? LMP_OOM_SCOPE_MEMCG : LMP_OOM_SCOPE_GLOBAL,
 			     LMP_OOM_SRC_TASK);
 }
 
@@ -360,15 +357,13 @@ static __always_inline int handle_sigkill(int sig, struct kernel_siginfo *info,
 }
 
 SEC("tp_btf/signal_generate")
-int BPF_PROG(tp_btf_signal_generate, int sig, struct kernel_siginfo *info,
-	     struct task_struct *task)
+int BPF_PROG(tp_btf_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task)
 {
 	return handle_sigkill(sig, info, task);
 }
 
 SEC("raw_tp/signal_generate")
-int BPF_PROG(raw_tp_signal_generate, int sig, struct kernel_siginfo *info,
-	     struct task_struct *task)
+int BPF_PROG(raw_tp_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task)
 {
 	return handle_sigkill(sig, info, task);
 }

@@ -75,8 +75,7 @@ static __always_inline int handle_openat2(__s32 dfd, const char *fname, struct o
 	struct open_how how = {};
 
 	bpf_probe_read_user(&how, sizeof(how), uhow);
-	return handle_enter(LMP_OPEN_OPENAT2, dfd, fname, how.flags, (__u32)how.mode,
-			    how.resolve);
+	return handle_enter(LMP_OPEN_OPENAT2, dfd, fname, how.flags, (__u32)how.mode, how.resolve);
 }
 
 static __always_inline int handle_exit(long ret)
@@ -166,7 +165,8 @@ static __always_inline int raw_enter(struct pt_regs *regs, long id)
 				    PT_REGS_PARM3_CORE_SYSCALL(regs),
 				    (__u32)PT_REGS_PARM4_CORE_SYSCALL(regs), 0);
 	if (id == cfg_nr_open)
-		return handle_enter(LMP_OPEN_OPEN, -100, (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs),
+		return handle_enter(LMP_OPEN_OPEN, -100,
+				    (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs),
 				    PT_REGS_PARM2_CORE_SYSCALL(regs),
 				    (__u32)PT_REGS_PARM3_CORE_SYSCALL(regs), 0);
 	if (id == cfg_nr_openat2)

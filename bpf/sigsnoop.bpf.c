@@ -129,8 +129,8 @@ static __always_inline __s32 siginfo_code(struct kernel_siginfo *info)
 }
 
 /* t may be NULL (tracefs variant): then target_tid/comm come from the record */
-static __always_inline int handle_generate(int sig, __s32 code, struct task_struct *t,
-					   __u32 tid_nr, const char *comm, int result)
+static __always_inline int handle_generate(int sig, __s32 code, struct task_struct *t, __u32 tid_nr,
+					   const char *comm, int result)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct lmp_sigsnoop_event *st, *e;
@@ -177,15 +177,15 @@ static __always_inline int handle_generate(int sig, __s32 code, struct task_stru
 }
 
 SEC("tp_btf/signal_generate")
-int BPF_PROG(tp_btf_signal_generate, int sig, struct kernel_siginfo *info,
-	     struct task_struct *task, int group, int result)
+int BPF_PROG(tp_btf_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
 {
 	return handle_generate(sig, siginfo_code(info), task, 0, NULL, result);
 }
 
 SEC("raw_tp/signal_generate")
-int BPF_PROG(raw_tp_signal_generate, int sig, struct kernel_siginfo *info,
-	     struct task_struct *task, int group, int result)
+int BPF_PROG(raw_tp_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
 {
 	return handle_generate(sig, siginfo_code(info), task, 0, NULL, result);
 }
@@ -197,9 +197,8 @@ int tp_signal_generate(struct trace_event_raw_signal_generate *ctx)
 	__u32 pid = ctx->pid;
 
 	/* a task signalling itself (a fault) is the one task this variant can read */
-	return handle_generate(ctx->sig, ctx->code,
-			       BPF_CORE_READ(cur, pid) == pid ? cur : NULL, pid, ctx->comm,
-			       ctx->result);
+	return handle_generate(ctx->sig, ctx->code, BPF_CORE_READ(cur, pid) == pid ? cur : NULL,
+			       pid, ctx->comm, ctx->result);
 }
 
 SEC("tp/syscalls/sys_enter_kill")

@@ -28,8 +28,12 @@ static const struct lmp_hook bindsnoop_hooks[] = {
 };
 
 static const struct lmp_metric_desc binds_total = {
-	"lmp_binds_total", "IPv4/IPv6 bind calls (failed ones included), per container.",
-	LMP_METRIC_COUNTER, NULL, 1, true,
+	"lmp_binds_total",
+	"IPv4/IPv6 bind calls (failed ones included), per container.",
+	LMP_METRIC_COUNTER,
+	NULL,
+	1,
+	true,
 };
 
 static const struct lmp_flag_name bind_opts[] = {
@@ -42,15 +46,18 @@ static const struct lmp_flag_name bind_opts[] = {
 };
 
 static const struct lmp_enum_name protocols[] = {
-	{ IPPROTO_IP, "IP" },	  { IPPROTO_ICMP, "ICMP" },   { IPPROTO_TCP, "TCP" },
-	{ IPPROTO_UDP, "UDP" },	  { IPPROTO_ICMPV6, "ICMPV6" }, { IPPROTO_SCTP, "SCTP" },
-	{ IPPROTO_UDPLITE, "UDPLITE" }, { IPPROTO_RAW, "RAW" },	    { IPPROTO_MPTCP, "MPTCP" },
+	{ IPPROTO_IP, "IP" },		{ IPPROTO_ICMP, "ICMP" },     { IPPROTO_TCP, "TCP" },
+	{ IPPROTO_UDP, "UDP" },		{ IPPROTO_ICMPV6, "ICMPV6" }, { IPPROTO_SCTP, "SCTP" },
+	{ IPPROTO_UDPLITE, "UDPLITE" }, { IPPROTO_RAW, "RAW" },	      { IPPROTO_MPTCP, "MPTCP" },
 };
 
 static const struct lmp_enum_name sock_types[] = {
-	{ SOCK_STREAM, "SOCK_STREAM" }, { SOCK_DGRAM, "SOCK_DGRAM" },
-	{ SOCK_RAW, "SOCK_RAW" },	{ SOCK_RDM, "SOCK_RDM" },
-	{ SOCK_SEQPACKET, "SOCK_SEQPACKET" }, { SOCK_DCCP, "SOCK_DCCP" },
+	{ SOCK_STREAM, "SOCK_STREAM" },
+	{ SOCK_DGRAM, "SOCK_DGRAM" },
+	{ SOCK_RAW, "SOCK_RAW" },
+	{ SOCK_RDM, "SOCK_RDM" },
+	{ SOCK_SEQPACKET, "SOCK_SEQPACKET" },
+	{ SOCK_DCCP, "SOCK_DCCP" },
 	{ SOCK_PACKET, "SOCK_PACKET" },
 };
 

@@ -32,25 +32,55 @@ static const struct lmp_metric_desc denials_total = {
 	"lmp_capability_denials_total",
 	"Capability checks denied by cap_capable(), per container and capability; noaudit "
 	"probes (checks the kernel does not log) are not counted.",
-	LMP_METRIC_COUNTER, "capability", 1, true,
+	LMP_METRIC_COUNTER,
+	"capability",
+	1,
+	true,
 };
 
 /* include/uapi/linux/capability.h */
 static const char *const cap_names[] = {
-	"CAP_CHOWN",		"CAP_DAC_OVERRIDE",	"CAP_DAC_READ_SEARCH",
-	"CAP_FOWNER",		"CAP_FSETID",		"CAP_KILL",
-	"CAP_SETGID",		"CAP_SETUID",		"CAP_SETPCAP",
-	"CAP_LINUX_IMMUTABLE",	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-	"CAP_NET_ADMIN",	"CAP_NET_RAW",		"CAP_IPC_LOCK",
-	"CAP_IPC_OWNER",	"CAP_SYS_MODULE",	"CAP_SYS_RAWIO",
-	"CAP_SYS_CHROOT",	"CAP_SYS_PTRACE",	"CAP_SYS_PACCT",
-	"CAP_SYS_ADMIN",	"CAP_SYS_BOOT",		"CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE",	"CAP_SYS_TIME",		"CAP_SYS_TTY_CONFIG",
-	"CAP_MKNOD",		"CAP_LEASE",		"CAP_AUDIT_WRITE",
-	"CAP_AUDIT_CONTROL",	"CAP_SETFCAP",		"CAP_MAC_OVERRIDE",
-	"CAP_MAC_ADMIN",	"CAP_SYSLOG",		"CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND",	"CAP_AUDIT_READ",	"CAP_PERFMON",
-	"CAP_BPF",		"CAP_CHECKPOINT_RESTORE",
+	"CAP_CHOWN",
+	"CAP_DAC_OVERRIDE",
+	"CAP_DAC_READ_SEARCH",
+	"CAP_FOWNER",
+	"CAP_FSETID",
+	"CAP_KILL",
+	"CAP_SETGID",
+	"CAP_SETUID",
+	"CAP_SETPCAP",
+	"CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE",
+	"CAP_NET_BROADCAST",
+	"CAP_NET_ADMIN",
+	"CAP_NET_RAW",
+	"CAP_IPC_LOCK",
+	"CAP_IPC_OWNER",
+	"CAP_SYS_MODULE",
+	"CAP_SYS_RAWIO",
+	"CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE",
+	"CAP_SYS_PACCT",
+	"CAP_SYS_ADMIN",
+	"CAP_SYS_BOOT",
+	"CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE",
+	"CAP_SYS_TIME",
+	"CAP_SYS_TTY_CONFIG",
+	"CAP_MKNOD",
+	"CAP_LEASE",
+	"CAP_AUDIT_WRITE",
+	"CAP_AUDIT_CONTROL",
+	"CAP_SETFCAP",
+	"CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN",
+	"CAP_SYSLOG",
+	"CAP_WAKE_ALARM",
+	"CAP_BLOCK_SUSPEND",
+	"CAP_AUDIT_READ",
+	"CAP_PERFMON",
+	"CAP_BPF",
+	"CAP_CHECKPOINT_RESTORE",
 };
 
 /* "CAP_SYS_ADMIN"; a number the table does not know yet prints as "CAP_<n>" */
@@ -167,8 +197,8 @@ static void capable_interval(struct lmp_probe *p, void *skel, struct lmp_rt *rt)
 		if (!rows.v[i].c.denied)
 			continue;
 		lmp_ident_lookup(rt->ident, rows.v[i].key.cgroup_id, &id);
-		lmp_metrics_add(rt->metrics, &denials_total, &id,
-				cap_name(rows.v[i].key.cap, buf), rows.v[i].c.denied);
+		lmp_metrics_add(rt->metrics, &denials_total, &id, cap_name(rows.v[i].key.cap, buf),
+				rows.v[i].c.denied);
 	}
 	qsort(rows.v, rows.n, sizeof(*rows.v), cmp_rows);
 	for (size_t i = 0; i < rows.n && i < rt->cfg->top; i++) {

@@ -107,8 +107,9 @@ int lmp_signal_mask_parse(const char *list, __u64 *mask, char *err, size_t errle
 			n--;
 		sig = signal_parse_one(p, n);
 		if (sig < 0) {
-			snprintf(err, errlen, "unknown signal '%.*s' (expected names like SIGCHLD "
-					      "or numbers 0..63)", (int)(n > 32 ? 32 : n), p);
+			snprintf(err, errlen,
+				 "unknown signal '%.*s' (names like SIGCHLD, or 0..63)",
+				 (int)(n > 32 ? 32 : n), p);
 			return -EINVAL;
 		}
 		*mask |= 1ULL << sig;
@@ -184,8 +185,8 @@ void lmp_extra_tracepoints(struct lmp_probe *p, const char *group, const struct 
 		const char *why = "";
 
 		if (prog)
-			bpf_program__set_autoload(prog, tracepoint &&
-								lmp_feature_hook(NULL, LMP_HOOK_TRACEPOINT,
-										 x[i].tracepoint, &why));
+			bpf_program__set_autoload(
+				prog, tracepoint && lmp_feature_hook(NULL, LMP_HOOK_TRACEPOINT,
+								     x[i].tracepoint, &why));
 	}
 }

@@ -24,22 +24,33 @@ static const struct lmp_hook mountsnoop_hooks[] = {
 	{ "exit", LMP_HOOK_RAW_TP, "raw_tp_sys_exit", "sys_exit" },
 };
 
-#define EXTRA(call) { "tp_sys_enter_" #call, "syscalls/sys_enter_" #call }
+#define EXTRA(call)                                                \
+	{                                                          \
+		"tp_sys_enter_" #call, "syscalls/sys_enter_" #call \
+	}
 static const struct lmp_extra_tp enter_extra[] = {
-	EXTRA(umount),	   EXTRA(fsopen), EXTRA(fsconfig), EXTRA(fsmount),
-	EXTRA(move_mount), EXTRA(open_tree), EXTRA(fspick), EXTRA(mount_setattr),
+	EXTRA(umount),	   EXTRA(fsopen),    EXTRA(fsconfig), EXTRA(fsmount),
+	EXTRA(move_mount), EXTRA(open_tree), EXTRA(fspick),   EXTRA(mount_setattr),
 };
 #undef EXTRA
-#define EXTRA(call) { "tp_sys_exit_" #call, "syscalls/sys_exit_" #call }
+#define EXTRA(call)                                              \
+	{                                                        \
+		"tp_sys_exit_" #call, "syscalls/sys_exit_" #call \
+	}
 static const struct lmp_extra_tp exit_extra[] = {
-	EXTRA(umount),	   EXTRA(fsopen), EXTRA(fsconfig), EXTRA(fsmount),
-	EXTRA(move_mount), EXTRA(open_tree), EXTRA(fspick), EXTRA(mount_setattr),
+	EXTRA(umount),	   EXTRA(fsopen),    EXTRA(fsconfig), EXTRA(fsmount),
+	EXTRA(move_mount), EXTRA(open_tree), EXTRA(fspick),   EXTRA(mount_setattr),
 };
 #undef EXTRA
 
 static const struct lmp_metric_desc mounts_total = {
-	"lmp_mounts_total", "mount, umount and new-mount-API calls (failed ones included), per "
-	"container and call.", LMP_METRIC_COUNTER, "syscall", 1, true,
+	"lmp_mounts_total",
+	"mount, umount and new-mount-API calls (failed ones included), per "
+	"container and call.",
+	LMP_METRIC_COUNTER,
+	"syscall",
+	1,
+	true,
 };
 
 /* include/uapi/linux/mount.h; the magic number of old callers comes first: it owns the top
@@ -97,7 +108,7 @@ static const struct lmp_flag_name mount_attrs[] = {
 };
 
 static const struct lmp_flag_name move_mount_flags[] = {
-	LMP_FLAG(0x01, "MOVE_MOUNT_F_SYMLINKS"),  LMP_FLAG(0x02, "MOVE_MOUNT_F_AUTOMOUNTS"),
+	LMP_FLAG(0x01, "MOVE_MOUNT_F_SYMLINKS"),   LMP_FLAG(0x02, "MOVE_MOUNT_F_AUTOMOUNTS"),
 	LMP_FLAG(0x04, "MOVE_MOUNT_F_EMPTY_PATH"), LMP_FLAG(0x10, "MOVE_MOUNT_T_SYMLINKS"),
 	LMP_FLAG(0x20, "MOVE_MOUNT_T_AUTOMOUNTS"), LMP_FLAG(0x40, "MOVE_MOUNT_T_EMPTY_PATH"),
 	LMP_FLAG(0x100, "MOVE_MOUNT_SET_GROUP"),   LMP_FLAG(0x200, "MOVE_MOUNT_BENEATH"),
@@ -127,10 +138,10 @@ static const struct lmp_flag_name fspick_flags[] = {
 };
 
 static const struct lmp_enum_name fsconfig_cmds[] = {
-	{ 0, "FSCONFIG_SET_FLAG" },	  { 1, "FSCONFIG_SET_STRING" },
-	{ 2, "FSCONFIG_SET_BINARY" },	  { 3, "FSCONFIG_SET_PATH" },
-	{ 4, "FSCONFIG_SET_PATH_EMPTY" }, { 5, "FSCONFIG_SET_FD" },
-	{ 6, "FSCONFIG_CMD_CREATE" },	  { 7, "FSCONFIG_CMD_RECONFIGURE" },
+	{ 0, "FSCONFIG_SET_FLAG" },	   { 1, "FSCONFIG_SET_STRING" },
+	{ 2, "FSCONFIG_SET_BINARY" },	   { 3, "FSCONFIG_SET_PATH" },
+	{ 4, "FSCONFIG_SET_PATH_EMPTY" },  { 5, "FSCONFIG_SET_FD" },
+	{ 6, "FSCONFIG_CMD_CREATE" },	   { 7, "FSCONFIG_CMD_RECONFIGURE" },
 	{ 8, "FSCONFIG_CMD_CREATE_EXCL" },
 };
 
@@ -153,8 +164,8 @@ static int mountsnoop_configure(struct lmp_probe *p, void *skel, const struct lm
 	return 0;
 }
 
-static void out_flags(struct lmp_rt *rt, const char *key, const struct lmp_flag_name *t,
-		      size_t n, __u64 v)
+static void out_flags(struct lmp_rt *rt, const char *key, const struct lmp_flag_name *t, size_t n,
+		      __u64 v)
 {
 	char buf[512];
 
@@ -259,7 +270,8 @@ static const struct lmp_field mount_fields[] = {
 };
 
 /* each call is its own event, named after it */
-#define EV(op, name) [op] = { name, sizeof(struct lmp_mountsnoop_event), mount_fields, 1, mount_extra }
+#define EV(op, name) \
+	[op] = { name, sizeof(struct lmp_mountsnoop_event), mount_fields, 1, mount_extra }
 static const struct lmp_event_desc mountsnoop_events[LMP_MOUNT_OP_MAX] = {
 	EV(LMP_MOUNT_OP_MOUNT, "mount"),
 	EV(LMP_MOUNT_OP_UMOUNT, "umount"),

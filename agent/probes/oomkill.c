@@ -34,8 +34,12 @@ static const struct lmp_hook oomkill_hooks[] = {
 };
 
 static const struct lmp_metric_desc oom_kills_total = {
-	"lmp_oom_kills_total", "Processes killed by the OOM killer, per victim container.",
-	LMP_METRIC_COUNTER, NULL, 1, true,
+	"lmp_oom_kills_total",
+	"Processes killed by the OOM killer, per victim container.",
+	LMP_METRIC_COUNTER,
+	NULL,
+	1,
+	true,
 };
 
 struct oomkill_priv {
@@ -46,19 +50,18 @@ struct oomkill_priv {
 /* Does this kernel's mark_victim pass the task (v6.9+)? Same test as the BPF side's. */
 static bool mark_victim_has_task(const struct lmp_config *cfg)
 {
-	struct btf *btf = cfg->btf_path && *cfg->btf_path ? btf__parse(cfg->btf_path, NULL) :
-							      btf__load_vmlinux_btf();
+	/* the agent's parsed copy (cfg->btf_path or vmlinux): parsing 5+ MB again costs ~100 ms */
+	const struct btf *btf = lmp_feature_btf();
 	const struct btf_type *t;
 	bool has = false;
 	int id;
 
-	if (libbpf_get_error(btf))
+	if (!btf)
 		return true; /* cannot tell: the BPF side copes either way */
 	id = btf__find_by_name_kind(btf, "trace_event_raw_mark_victim", BTF_KIND_STRUCT);
 	t = id > 0 ? btf__type_by_id(btf, id) : NULL;
 	for (int i = 0; t && i < btf_vlen(t); i++)
 		has |= strcmp(btf__name_by_offset(btf, btf_members(t)[i].name_off), "uid") == 0;
-	btf__free(btf);
 	return has;
 }
 
@@ -159,8 +162,8 @@ static void kill_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
 	const struct lmp_oomkill_event *e = rec;
 	struct lmp_identity id;
 
-	lmp_out_u64(rt->out, "rss_bytes", e->anon_rss_bytes + e->file_rss_bytes +
-						  e->shmem_rss_bytes);
+	lmp_out_u64(rt->out, "rss_bytes",
+		    e->anon_rss_bytes + e->file_rss_bytes + e->shmem_rss_bytes);
 	lmp_out_str(rt->out, "scope", e->scope < 3 ? scope_names[e->scope] : "unknown");
 	lmp_out_str(rt->out, "victim_source", e->source < 3 ? source_names[e->source] : "?");
 	if (e->memcg_found) {

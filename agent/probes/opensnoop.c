@@ -40,12 +40,21 @@ static const struct lmp_extra_tp exit_extra[] = {
 };
 
 static const struct lmp_metric_desc opens_total = {
-	"lmp_opens_total", "Files opened (open, openat, openat2 calls, failed ones included), "
-	"per container.", LMP_METRIC_COUNTER, NULL, 1, true,
+	"lmp_opens_total",
+	"Files opened (open, openat, openat2 calls, failed ones included), "
+	"per container.",
+	LMP_METRIC_COUNTER,
+	NULL,
+	1,
+	true,
 };
 static const struct lmp_metric_desc open_failures_total = {
-	"lmp_open_failures_total", "open, openat and openat2 calls that failed, per container.",
-	LMP_METRIC_COUNTER, NULL, 1, true,
+	"lmp_open_failures_total",
+	"open, openat and openat2 calls that failed, per container.",
+	LMP_METRIC_COUNTER,
+	NULL,
+	1,
+	true,
 };
 
 /* glibc hides the internal bits behind composite flags; the kernel's own values */
@@ -82,9 +91,9 @@ static const struct lmp_flag_name open_flags[] = {
 
 /* openat2 resolve flags (include/uapi/linux/openat2.h) */
 static const struct lmp_flag_name resolve_flags[] = {
-	LMP_FLAG(0x01, "RESOLVE_NO_XDEV"),	 LMP_FLAG(0x02, "RESOLVE_NO_MAGICLINKS"),
+	LMP_FLAG(0x01, "RESOLVE_NO_XDEV"),     LMP_FLAG(0x02, "RESOLVE_NO_MAGICLINKS"),
 	LMP_FLAG(0x04, "RESOLVE_NO_SYMLINKS"), LMP_FLAG(0x08, "RESOLVE_BENEATH"),
-	LMP_FLAG(0x10, "RESOLVE_IN_ROOT"),	 LMP_FLAG(0x20, "RESOLVE_CACHED"),
+	LMP_FLAG(0x10, "RESOLVE_IN_ROOT"),     LMP_FLAG(0x20, "RESOLVE_CACHED"),
 };
 
 static const char *const call_names[] = {
@@ -195,8 +204,7 @@ static void opensnoop_interval(struct lmp_probe *p, void *skel, struct lmp_rt *r
 	for (size_t i = 0; rt->metrics && i < rows.n; i++) {
 		lmp_ident_lookup(rt->ident, rows.v[i].cgroup_id, &id);
 		lmp_metrics_add(rt->metrics, &opens_total, &id, NULL, rows.v[i].c.opens);
-		lmp_metrics_add(rt->metrics, &open_failures_total, &id, NULL,
-				rows.v[i].c.failures);
+		lmp_metrics_add(rt->metrics, &open_failures_total, &id, NULL, rows.v[i].c.failures);
 	}
 	qsort(rows.v, rows.n, sizeof(*rows.v), cmp_opens);
 	for (size_t i = 0; i < rows.n && i < rt->cfg->top; i++) {

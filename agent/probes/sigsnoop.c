@@ -41,19 +41,28 @@ static const struct lmp_metric_desc signals_total = {
 	"lmp_signals_total",
 	"Signals generated for a container's tasks (the receiving side), by signal; those in "
 	"--sigsnoop-ignore are not counted.",
-	LMP_METRIC_COUNTER, "signal", 1, true,
+	LMP_METRIC_COUNTER,
+	"signal",
+	1,
+	true,
 };
 
 /* si_code values that do not depend on the signal (include/uapi/asm-generic/siginfo.h) */
 static const struct lmp_enum_name si_codes[] = {
-	{ 0, "SI_USER" },	     { 0x80, "SI_KERNEL" },	  { (__u32)-1, "SI_QUEUE" },
-	{ (__u32)-2, "SI_TIMER" },   { (__u32)-3, "SI_MESGQ" },	  { (__u32)-4, "SI_ASYNCIO" },
-	{ (__u32)-5, "SI_SIGIO" },   { (__u32)-6, "SI_TKILL" },	  { (__u32)-7, "SI_DETHREAD" },
+	{ 0, "SI_USER" },
+	{ 0x80, "SI_KERNEL" },
+	{ (__u32)-1, "SI_QUEUE" },
+	{ (__u32)-2, "SI_TIMER" },
+	{ (__u32)-3, "SI_MESGQ" },
+	{ (__u32)-4, "SI_ASYNCIO" },
+	{ (__u32)-5, "SI_SIGIO" },
+	{ (__u32)-6, "SI_TKILL" },
+	{ (__u32)-7, "SI_DETHREAD" },
 	{ (__u32)-60, "SI_ASYNCNL" },
 };
 static const struct lmp_enum_name segv_codes[] = {
-	{ 1, "SEGV_MAPERR" }, { 2, "SEGV_ACCERR" }, { 3, "SEGV_BNDERR" }, { 4, "SEGV_PKUERR" },
-	{ 5, "SEGV_ACCADI" }, { 6, "SEGV_ADIDERR" }, { 7, "SEGV_ADIPERR" }, { 8, "SEGV_MTEAERR" },
+	{ 1, "SEGV_MAPERR" },  { 2, "SEGV_ACCERR" },  { 3, "SEGV_BNDERR" },  { 4, "SEGV_PKUERR" },
+	{ 5, "SEGV_ACCADI" },  { 6, "SEGV_ADIDERR" }, { 7, "SEGV_ADIPERR" }, { 8, "SEGV_MTEAERR" },
 	{ 9, "SEGV_MTESERR" }, { 10, "SEGV_CPERR" },
 };
 static const struct lmp_enum_name bus_codes[] = {
@@ -61,25 +70,25 @@ static const struct lmp_enum_name bus_codes[] = {
 	{ 4, "BUS_MCEERR_AR" }, { 5, "BUS_MCEERR_AO" },
 };
 static const struct lmp_enum_name ill_codes[] = {
-	{ 1, "ILL_ILLOPC" }, { 2, "ILL_ILLOPN" }, { 3, "ILL_ILLADR" }, { 4, "ILL_ILLTRP" },
-	{ 5, "ILL_PRVOPC" }, { 6, "ILL_PRVREG" }, { 7, "ILL_COPROC" }, { 8, "ILL_BADSTK" },
-	{ 9, "ILL_BADIADDR" },
+	{ 1, "ILL_ILLOPC" }, { 2, "ILL_ILLOPN" }, { 3, "ILL_ILLADR" },
+	{ 4, "ILL_ILLTRP" }, { 5, "ILL_PRVOPC" }, { 6, "ILL_PRVREG" },
+	{ 7, "ILL_COPROC" }, { 8, "ILL_BADSTK" }, { 9, "ILL_BADIADDR" },
 };
 static const struct lmp_enum_name fpe_codes[] = {
-	{ 1, "FPE_INTDIV" }, { 2, "FPE_INTOVF" }, { 3, "FPE_FLTDIV" }, { 4, "FPE_FLTOVF" },
-	{ 5, "FPE_FLTUND" }, { 6, "FPE_FLTRES" }, { 7, "FPE_FLTINV" }, { 8, "FPE_FLTSUB" },
-	{ 14, "FPE_CONDTRAP" },
+	{ 1, "FPE_INTDIV" }, { 2, "FPE_INTOVF" }, { 3, "FPE_FLTDIV" },
+	{ 4, "FPE_FLTOVF" }, { 5, "FPE_FLTUND" }, { 6, "FPE_FLTRES" },
+	{ 7, "FPE_FLTINV" }, { 8, "FPE_FLTSUB" }, { 14, "FPE_CONDTRAP" },
 };
 static const struct lmp_enum_name trap_codes[] = {
-	{ 1, "TRAP_BRKPT" }, { 2, "TRAP_TRACE" }, { 3, "TRAP_BRANCH" },
-	{ 4, "TRAP_HWBKPT" }, { 5, "TRAP_UNK" }, { 6, "TRAP_PERF" },
+	{ 1, "TRAP_BRKPT" },  { 2, "TRAP_TRACE" }, { 3, "TRAP_BRANCH" },
+	{ 4, "TRAP_HWBKPT" }, { 5, "TRAP_UNK" },   { 6, "TRAP_PERF" },
 };
 static const struct lmp_enum_name chld_codes[] = {
 	{ 1, "CLD_EXITED" },  { 2, "CLD_KILLED" },  { 3, "CLD_DUMPED" },
 	{ 4, "CLD_TRAPPED" }, { 5, "CLD_STOPPED" }, { 6, "CLD_CONTINUED" },
 };
 static const struct lmp_enum_name poll_codes[] = {
-	{ 1, "POLL_IN" }, { 2, "POLL_OUT" }, { 3, "POLL_MSG" },
+	{ 1, "POLL_IN" },  { 2, "POLL_OUT" }, { 3, "POLL_MSG" },
 	{ 4, "POLL_ERR" }, { 5, "POLL_PRI" }, { 6, "POLL_HUP" },
 };
 

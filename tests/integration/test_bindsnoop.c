@@ -39,7 +39,8 @@ static int setup(void **state)
 	if (lmp_test_cgroup_create(rel, C.cg, sizeof(C.cg), &C.cgid) < 0)
 		return -1;
 	if (lmp_test_agent_start(&C.agent, (const char *const[]){ "--probes", "bindsnoop",
-								 "--interval", "1", NULL }) < 0)
+								  "--listen", "127.0.0.1:0",
+								  "--interval", "1", NULL }) < 0)
 		return -1;
 	*state = &C;
 	return 0;
@@ -78,7 +79,8 @@ static int port_of(int fd)
 static int binder(void *arg)
 {
 	struct bind_arg *b = arg;
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct seen s = { 0 };
@@ -231,7 +233,17 @@ static void test_tp_btf_path(void **state)
 
 static void test_raw_tp_path(void **state)
 {
-	paths_seen_with("tracepoint,tp_btf", "probe bindsnoop: attached (enter=raw_tp,exit=raw_tp)");
+	paths_seen_with("tracepoint,tp_btf",
+			"probe bindsnoop: attached (enter=raw_tp,exit=raw_tp)");
+}
+
+static void test_metrics(void **state)
+{
+	int port = lmp_test_agent_http_port(&C.agent);
+
+	assert_true(port > 0);
+	/* non-pod cgroups share one series: at least this test's binds (4 per run, 3 runs) */
+	assert_true(lmp_test_metric(&C.agent, "lmp_binds_total", NULL, NULL) >= 12);
 }
 
 static void test_clean_stop(void **state)
@@ -248,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_ipv4_ipv6_udp_and_in_use),
 		cmocka_unit_test(test_tp_btf_path),
 		cmocka_unit_test(test_raw_tp_path),
+		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_clean_stop),
 	};
 

@@ -37,7 +37,7 @@ struct ctx {
 	char cg[4096];
 	__u64 cgid;
 	unsigned long long userns; /* inode of the initial user namespace */
-	int low_port;		   /* a port that needs CAP_NET_BIND_SERVICE, 0 if none does */
+	int low_port; /* a port that needs CAP_NET_BIND_SERVICE, 0 if none does */
 };
 
 static struct ctx C;
@@ -61,9 +61,9 @@ static int setup(void **state)
 	if (f)
 		fclose(f);
 	C.low_port = C.low_port > 1 ? C.low_port - 1 : 0;
-	if (lmp_test_agent_start(&C.agent, (const char *const[]){ "--probes", "capable",
-								 "--interval", "1", "--top", "1000",
-								 NULL }) < 0)
+	if (lmp_test_agent_start(&C.agent, (const char *const[]){ "--probes", "capable", "--listen",
+								  "127.0.0.1:0", "--interval", "1",
+								  "--top", "1000", NULL }) < 0)
 		return -1;
 	*state = &C;
 	return 0;
@@ -88,7 +88,8 @@ struct cap_arg {
 static int unprivileged(void *arg)
 {
 	struct cap_arg *c = arg;
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct seen s = { 0 };
 	char *p;
 	int fd;
@@ -168,8 +169,7 @@ static int count_events(struct lmp_test_agent *a, pid_t pid, int cap, int *noaud
 	int n = 0;
 
 	*noaudit = 0;
-	json_array_foreach(a->events, i, ev)
-	{
+	json_array_foreach(a->events, i, ev) {
 		if (!lmp_test_match_fields(ev, &w))
 			continue;
 		n++;
@@ -187,8 +187,7 @@ static void summary(struct lmp_test_agent *a, const char *cap, long long *grante
 	size_t i;
 
 	*granted = *denied = *noaudit = 0;
-	json_array_foreach(a->events, i, ev)
-	{
+	json_array_foreach(a->events, i, ev) {
 		const char *c = lmp_test_jstr(ev, "capability");
 
 		if (!lmp_test_match_fields(ev, &w) || !c || strcmp(c, cap))
@@ -216,7 +215,7 @@ static void test_audited_denials_streamed_all_counted(void **state)
 	assert_int_equal(n_noaudit, 0); /* the mmap's noaudit check is not streamed */
 	summary(&C.agent, "CAP_SYS_ADMIN", &granted, &denied, &noaudit);
 	assert_int_equal(denied, n_admin); /* every audited denial was streamed */
-	assert_true(noaudit >= 1);	    /* and the noaudit one counted */
+	assert_true(noaudit >= 1); /* and the noaudit one counted */
 	summary(&C.agent, "CAP_SETUID", &granted, &denied, &noaudit);
 	assert_true(granted >= 1); /* setresuid as root */
 	assert_int_equal(denied, 0);
@@ -247,8 +246,8 @@ static void test_stream_denied_shows_noaudit(void **state)
 
 	alt_start(NULL, "denied", "probe capable: attached (check=tp_btf)");
 	pid = run_unprivileged();
-	assert_denied(wait_check(a, pid, CAP_SYS_ADMIN, 5000), pid, CAP_SYS_ADMIN,
-		      "CAP_SYS_ADMIN", true);
+	assert_denied(wait_check(a, pid, CAP_SYS_ADMIN, 5000), pid, CAP_SYS_ADMIN, "CAP_SYS_ADMIN",
+		      true);
 	lmp_test_agent_pump(a, 1000);
 	n = count_events(a, pid, CAP_SYS_ADMIN, &noaudit);
 	assert_true(noaudit >= 1);
@@ -264,8 +263,8 @@ static void path_seen_with(const char *disable, const char *attach_line)
 
 	alt_start(disable, "audited", attach_line);
 	pid = run_unprivileged();
-	assert_denied(wait_check(a, pid, CAP_SYS_ADMIN, 5000), pid, CAP_SYS_ADMIN,
-		      "CAP_SYS_ADMIN", true);
+	assert_denied(wait_check(a, pid, CAP_SYS_ADMIN, 5000), pid, CAP_SYS_ADMIN, "CAP_SYS_ADMIN",
+		      true);
 	if (C.low_port)
 		assert_denied(wait_check(a, pid, CAP_NET_BIND_SERVICE, 5000), pid,
 			      CAP_NET_BIND_SERVICE, "CAP_NET_BIND_SERVICE", true);
@@ -291,6 +290,20 @@ static void test_bad_stream_value_exits_2(void **state)
 			 2);
 }
 
+static void test_metrics(void **state)
+{
+	int port = lmp_test_agent_http_port(&C.agent);
+	double v;
+
+	assert_true(port > 0);
+	/* non-pod cgroups share one series: at least this test's audited denials */
+	lmp_test_agent_pump(&C.agent, 1500); /* the last run's counts: one more interval */
+	v = lmp_test_metric(&C.agent, "lmp_capability_denials_total",
+			    "capability=\"CAP_SYS_ADMIN\"", NULL);
+	print_message("lmp_capability_denials_total{CAP_SYS_ADMIN} = %g\n", v);
+	assert_true(v >= 4);
+}
+
 static void test_clean_stop(void **state)
 {
 	assert_true(lmp_test_agent_stop(&C.agent, 2000) >= 0);
@@ -307,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_raw_tp_path),
 		cmocka_unit_test(test_tracepoint_path),
 		cmocka_unit_test(test_bad_stream_value_exits_2),
+		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_clean_stop),
 	};
 

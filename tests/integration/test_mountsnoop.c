@@ -53,7 +53,8 @@ static int setup(void **state)
 	if (!mkdtemp(C.dir))
 		return -1;
 	if (lmp_test_agent_start(&C.agent, (const char *const[]){ "--probes", "mountsnoop",
-								 "--interval", "1", NULL }) < 0)
+								  "--listen", "127.0.0.1:0",
+								  "--interval", "1", NULL }) < 0)
 		return -1;
 	*state = &C;
 	return 0;
@@ -256,7 +257,22 @@ static void test_tp_btf_path(void **state)
 
 static void test_raw_tp_path(void **state)
 {
-	paths_seen_with("tracepoint,tp_btf", "probe mountsnoop: attached (enter=raw_tp,exit=raw_tp)");
+	paths_seen_with("tracepoint,tp_btf",
+			"probe mountsnoop: attached (enter=raw_tp,exit=raw_tp)");
+}
+
+static void test_metrics(void **state)
+{
+	int port = lmp_test_agent_http_port(&C.agent);
+
+	assert_true(port > 0);
+	/* non-pod cgroups share one series per call: at least this test's calls (3 runs) */
+	assert_true(lmp_test_metric(&C.agent, "lmp_mounts_total", "syscall=\"mount\"", NULL) >= 9);
+	assert_true(lmp_test_metric(&C.agent, "lmp_mounts_total", "syscall=\"umount\"", NULL) >= 6);
+	assert_true(lmp_test_metric(&C.agent, "lmp_mounts_total", "syscall=\"fsconfig\"", NULL) >=
+		    6);
+	assert_true(lmp_test_metric(&C.agent, "lmp_mounts_total", "syscall=\"move_mount\"", NULL) >=
+		    3);
 }
 
 static void test_clean_stop(void **state)
@@ -273,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_tmpfs_mount_umount_and_new_api),
 		cmocka_unit_test(test_tp_btf_path),
 		cmocka_unit_test(test_raw_tp_path),
+		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_clean_stop),
 	};
 

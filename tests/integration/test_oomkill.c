@@ -27,12 +27,12 @@
 #define LIMIT (32ULL << 20)
 
 /* pods of fixtures/kubelet/nri-kubernetes_k8s-1_22_pods.json */
-#define VICTIM_REL                                                                             \
-	"kubepods.slice/kubepods-besteffort.slice/"                                            \
-	"kubepods-besteffort-pod394f0746_6390_45cd_bf37_db389c0c7d1e.slice/"                   \
+#define VICTIM_REL                                                           \
+	"kubepods.slice/kubepods-besteffort.slice/"                          \
+	"kubepods-besteffort-pod394f0746_6390_45cd_bf37_db389c0c7d1e.slice/" \
 	"cri-containerd-7bf4cfeff51dcc65920dada06a63cbc8f40575a31e4c7f4cd891224867953ef8.scope"
-#define TRIGGER_REL                                                                            \
-	"kubepods.slice/kubepods-podc971f3b1_082a_4448_adf8_6ca14a9fee45.slice/"               \
+#define TRIGGER_REL                                                              \
+	"kubepods.slice/kubepods-podc971f3b1_082a_4448_adf8_6ca14a9fee45.slice/" \
 	"cri-containerd-11d9d0bc0acc90eefd786a66bab2cab6fc87ab8ef5e200bb2c9871807ad53b4d.scope"
 
 struct ctx {
@@ -46,11 +46,15 @@ struct ctx {
 
 static struct ctx C;
 
-static int start_agent(struct lmp_test_agent *a, const char *disable)
+static int start_agent(struct lmp_test_agent *a, const char *disable, bool http)
 {
 	const char *args[24] = { "--probes", "oomkill,sigsnoop", "--interval", "1" };
 	int n = lmp_test_kube_args(&C.kube, args, 4);
 
+	if (http) {
+		args[n++] = "--listen";
+		args[n++] = "127.0.0.1:0";
+	}
 	if (disable) {
 		args[n++] = "--disable-hooks";
 		args[n++] = disable;
@@ -79,7 +83,7 @@ static int setup(void **state)
 	snprintf(C.memcg_name, sizeof(C.memcg_name), "lmp-test-oomkill-%d", getpid());
 	if (lmp_test_memcg_v1_create(C.memcg_name, LIMIT, C.memcg, sizeof(C.memcg)) < 0)
 		return -1;
-	if (start_agent(&C.agent, NULL) < 0)
+	if (start_agent(&C.agent, NULL, true) < 0)
 		return -1;
 	*state = &C;
 	return 0;
@@ -290,7 +294,7 @@ static void kill_seen_with(const char *disable, const char *attach_line)
 	pid_t pid;
 
 	lmp_test_agent_free(a); /* left running by an earlier failure */
-	assert_int_equal(start_agent(a, disable), 0);
+	assert_int_equal(start_agent(a, disable, false), 0);
 	if (!lmp_test_agent_stderr_has(a, attach_line))
 		fail_msg("no '%s' in:\n%s", attach_line, a->errbuf);
 	pid = run_hog();
@@ -330,6 +334,54 @@ static void test_fentry_kprobe_refused_here(void **state)
 	assert_non_null(strstr(out, "victim: kprobe:"));
 }
 
+/* events of the main agent for a pod: oomkill kills, or sigsnoop SIGKILLs received */
+static int count_for_pod(const char *probe, const char *key, const char *pod)
+{
+	json_t *ev;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(C.agent.events, i, ev) {
+		const char *p = lmp_test_jstr(ev, key);
+
+		if (strcmp(lmp_test_jstr(ev, "probe"), probe) || !p || strcmp(p, pod))
+			continue;
+		if (!strcmp(probe, "sigsnoop") && lmp_test_jint(ev, "sig") != SIGKILL)
+			continue;
+		n++;
+	}
+	return n;
+}
+
+static void test_per_pod_metrics(void **state)
+{
+	int port = lmp_test_agent_http_port(&C.agent);
+	const char *pods[] = { "storage-provisioner", "kindnet-q6dh9" };
+
+	assert_true(port > 0);
+	lmp_test_agent_pump(&C.agent, 500);
+	for (int i = 0; i < 2; i++) {
+		char label[64];
+		int kills = count_for_pod("oomkill", "k8s.pod", pods[i]);
+		int sigkills = count_for_pod("sigsnoop", "target_k8s.pod", pods[i]);
+
+		snprintf(label, sizeof(label), "pod=\"%s\"", pods[i]);
+		if (!kills) { /* the trigger's pod, when the trigger survived */
+			assert_true(lmp_test_metric(&C.agent, "lmp_oom_kills_total", label, NULL) <
+				    0);
+			continue;
+		}
+		assert_int_equal(lmp_test_metric(&C.agent, "lmp_oom_kills_total", label, NULL),
+				 kills);
+		assert_int_equal(lmp_test_metric(&C.agent, "lmp_signals_total", label,
+						 "signal=\"SIGKILL\""),
+				 sigkills);
+		assert_int_equal(sigkills, kills); /* each victim got its SIGKILL */
+		if (i == 0) /* self, holder, raw_tp and tracefs runs at least */
+			assert_true(kills >= 4);
+	}
+}
+
 static void test_clean_stop(void **state)
 {
 	assert_true(lmp_test_agent_stop(&C.agent, 2000) >= 0);
@@ -346,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_raw_tp_path),
 		cmocka_unit_test(test_tracepoint_path),
 		cmocka_unit_test(test_fentry_kprobe_refused_here),
+		cmocka_unit_test(test_per_pod_metrics),
 		cmocka_unit_test(test_clean_stop),
 	};
 

@@ -47,7 +47,8 @@ static int setup(void **state)
 	if (!mkdtemp(C.dir))
 		return -1;
 	if (lmp_test_agent_start(&C.agent, (const char *const[]){ "--probes", "opensnoop",
-								 "--interval", "1", NULL }) < 0)
+								  "--listen", "127.0.0.1:0",
+								  "--interval", "1", NULL }) < 0)
 		return -1;
 	*state = &C;
 	return 0;
@@ -106,8 +107,8 @@ static bool match_open(json_t *ev, void *ctx)
 }
 
 /* the child's own open of cgroup.procs (joining the cgroup) is not one of these */
-static json_t *wait_open(struct lmp_test_agent *a, pid_t pid, const char *syscall,
-			 const char *path, int ms)
+static json_t *wait_open(struct lmp_test_agent *a, pid_t pid, const char *syscall, const char *path,
+			 int ms)
 {
 	struct want_open w = { pid, syscall, path };
 
@@ -122,8 +123,7 @@ static void summary_totals(struct lmp_test_agent *a, long long *opens, long long
 	size_t i;
 
 	*opens = *failures = 0;
-	json_array_foreach(a->events, i, ev)
-	{
+	json_array_foreach(a->events, i, ev) {
 		if (!lmp_test_match_fields(ev, &w))
 			continue;
 		*opens += lmp_test_jint(ev, "opens");
@@ -245,9 +245,9 @@ static void test_open_storm_loss_is_counted(void **state)
 	int st;
 
 	lmp_test_agent_free(a);
-	assert_int_equal(lmp_test_agent_start(a, (const char *const[]){ "--probes", "opensnoop",
-									"--interval", "1",
-									"--ringbuf-kb", "4", NULL }),
+	assert_int_equal(lmp_test_agent_start(
+				 a, (const char *const[]){ "--probes", "opensnoop", "--interval",
+							   "1", "--ringbuf-kb", "4", NULL }),
 			 0);
 	pid = lmp_test_fork_in(C.cg, NULL, "lmp-storm", storm, NULL);
 	st = lmp_test_wait_child(pid);
@@ -295,7 +295,8 @@ static void test_tp_btf_path(void **state)
 
 static void test_raw_tp_path(void **state)
 {
-	paths_seen_with("tracepoint,tp_btf", "probe opensnoop: attached (enter=raw_tp,exit=raw_tp)");
+	paths_seen_with("tracepoint,tp_btf",
+			"probe opensnoop: attached (enter=raw_tp,exit=raw_tp)");
 }
 
 static void test_failed_only(void **state)
@@ -306,8 +307,9 @@ static void test_failed_only(void **state)
 	pid_t pid;
 
 	lmp_test_agent_free(a);
-	assert_int_equal(lmp_test_agent_start(a, (const char *const[]){ "--probes", "opensnoop",
-									"--opensnoop-failed", NULL }),
+	assert_int_equal(lmp_test_agent_start(a,
+					      (const char *const[]){ "--probes", "opensnoop",
+								     "--opensnoop-failed", NULL }),
 			 0);
 	snprintf(o.created, sizeof(o.created), "%s/failed-only-%d", C.dir, getpid());
 	snprintf(o.missing, sizeof(o.missing), "%s/missing-%d", C.dir, getpid());
@@ -326,6 +328,26 @@ static void test_failed_only(void **state)
 	lmp_test_agent_free(a);
 }
 
+static void test_metrics(void **state)
+{
+	int port = lmp_test_agent_http_port(&C.agent);
+	double opens, failures;
+
+	assert_true(port > 0);
+	/* non-pod cgroups share one series: at least the storm and the other opens; the agent
+	 * may still be catching up on the storm's events, so give it a few intervals */
+	for (int i = 0; i < 10; i++) {
+		opens = lmp_test_metric(&C.agent, "lmp_opens_total", NULL, NULL);
+		if (opens >= STORM + 3)
+			break;
+		lmp_test_agent_pump(&C.agent, 1000);
+	}
+	failures = lmp_test_metric(&C.agent, "lmp_open_failures_total", NULL, NULL);
+	print_message("lmp_opens_total %g, lmp_open_failures_total %g\n", opens, failures);
+	assert_true(opens >= STORM + 3);
+	assert_true(failures >= 1 && failures <= opens);
+}
+
 static void test_clean_stop(void **state)
 {
 	assert_true(lmp_test_agent_stop(&C.agent, 2000) >= 0);
@@ -342,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_tp_btf_path),
 		cmocka_unit_test(test_raw_tp_path),
 		cmocka_unit_test(test_failed_only),
+		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_clean_stop),
 	};
 

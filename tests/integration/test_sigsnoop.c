@@ -25,12 +25,12 @@
 #include "harness.h"
 
 /* pods of fixtures/kubelet/nri-kubernetes_k8s-1_22_pods.json */
-#define SENDER_REL                                                                             \
-	"kubepods.slice/kubepods-podc971f3b1_082a_4448_adf8_6ca14a9fee45.slice/"               \
+#define SENDER_REL                                                               \
+	"kubepods.slice/kubepods-podc971f3b1_082a_4448_adf8_6ca14a9fee45.slice/" \
 	"cri-containerd-11d9d0bc0acc90eefd786a66bab2cab6fc87ab8ef5e200bb2c9871807ad53b4d.scope"
-#define TARGET_REL                                                                             \
-	"kubepods.slice/kubepods-besteffort.slice/"                                            \
-	"kubepods-besteffort-pod394f0746_6390_45cd_bf37_db389c0c7d1e.slice/"                   \
+#define TARGET_REL                                                           \
+	"kubepods.slice/kubepods-besteffort.slice/"                          \
+	"kubepods-besteffort-pod394f0746_6390_45cd_bf37_db389c0c7d1e.slice/" \
 	"cri-containerd-7bf4cfeff51dcc65920dada06a63cbc8f40575a31e4c7f4cd891224867953ef8.scope"
 
 struct ctx {
@@ -43,11 +43,15 @@ struct ctx {
 
 static struct ctx C;
 
-static int start_agent(struct lmp_test_agent *a, const char *disable)
+static int start_agent(struct lmp_test_agent *a, const char *disable, bool http)
 {
 	const char *args[24] = { "--probes", "sigsnoop", "--interval", "1" };
 	int n = lmp_test_kube_args(&C.kube, args, 4);
 
+	if (http) {
+		args[n++] = "--listen";
+		args[n++] = "127.0.0.1:0";
+	}
 	if (disable) {
 		args[n++] = "--disable-hooks";
 		args[n++] = disable;
@@ -73,7 +77,7 @@ static int setup(void **state)
 	snprintf(rel, sizeof(rel), "%s/%s", C.prefix, TARGET_REL);
 	if (lmp_test_cgroup_create(rel, C.target_cg, sizeof(C.target_cg), &C.target_id) < 0)
 		return -1;
-	if (start_agent(&C.agent, NULL) < 0)
+	if (start_agent(&C.agent, NULL, true) < 0)
 		return -1;
 	*state = &C;
 	return 0;
@@ -162,7 +166,9 @@ static pid_t missing_pid(void)
 
 static json_t *wait_signal(struct lmp_test_agent *a, pid_t sender_pid, pid_t target_arg, int sig)
 {
-	struct lmp_test_fields w = { "sigsnoop", "signal", { "pid", "target_arg", "sig" },
+	struct lmp_test_fields w = { "sigsnoop",
+				     "signal",
+				     { "pid", "target_arg", "sig" },
 				     { sender_pid, target_arg, sig } };
 
 	return lmp_test_agent_wait(a, 5000, lmp_test_match_fields, &w);
@@ -309,8 +315,9 @@ static void test_kernel_sigsegv(void **state)
 
 static void test_sigchld_ignored_by_default(void **state)
 {
-	struct lmp_test_fields w = { "sigsnoop", "signal", { "target_pid", "sig" },
-				     { getpid(), SIGCHLD } };
+	struct lmp_test_fields w = {
+		"sigsnoop", "signal", { "target_pid", "sig" }, { getpid(), SIGCHLD }
+	};
 
 	/* every child above ended with a SIGCHLD to this process: none reported */
 	lmp_test_agent_pump(&C.agent, 1000);
@@ -322,7 +329,7 @@ static void paths_seen_with(const char *disable, const char *attach_line, bool t
 	struct lmp_test_agent *a = &C.alt;
 
 	lmp_test_agent_free(a); /* left running by an earlier failure */
-	assert_int_equal(start_agent(a, disable), 0);
+	assert_int_equal(start_agent(a, disable, false), 0);
 	if (!lmp_test_agent_stderr_has(a, attach_line))
 		fail_msg("no '%s' in:\n%s", attach_line, a->errbuf);
 	exchange_seen(a, tracefs);
@@ -334,19 +341,22 @@ static void paths_seen_with(const char *disable, const char *attach_line, bool t
 static void test_tp_btf_syscall_path(void **state)
 {
 	paths_seen_with("tracepoint",
-			"probe sigsnoop: attached (enter=tp_btf,exit=tp_btf,generate=tp_btf)", false);
+			"probe sigsnoop: attached (enter=tp_btf,exit=tp_btf,generate=tp_btf)",
+			false);
 }
 
 static void test_raw_tp_path(void **state)
 {
 	paths_seen_with("tracepoint,tp_btf",
-			"probe sigsnoop: attached (enter=raw_tp,exit=raw_tp,generate=raw_tp)", false);
+			"probe sigsnoop: attached (enter=raw_tp,exit=raw_tp,generate=raw_tp)",
+			false);
 }
 
 static void test_tracefs_generate_path(void **state)
 {
-	paths_seen_with("tp_btf,raw_tp", "probe sigsnoop: attached "
-					 "(enter=tracepoint,exit=tracepoint,generate=tracepoint)",
+	paths_seen_with("tp_btf,raw_tp",
+			"probe sigsnoop: attached "
+			"(enter=tracepoint,exit=tracepoint,generate=tracepoint)",
 			true);
 }
 
@@ -357,6 +367,42 @@ static void test_bad_ignore_list_exits_2(void **state)
 			     lmp_test_binary());
 
 	assert_int_equal(rc, 2);
+}
+
+/* lmp_signals_total counts per receiving pod and signal what the events showed */
+static void test_per_pod_metrics(void **state)
+{
+	static const struct {
+		const char *pod, *signal;
+		int sig;
+	} rows[] = {
+		{ "storage-provisioner", "SIGUSR1", SIGUSR1 },
+		{ "storage-provisioner", "SIGUSR2", SIGUSR2 },
+		{ "storage-provisioner", "SIGHUP", SIGHUP },
+		{ "kindnet-q6dh9", "SIGSEGV", SIGSEGV },
+	};
+	int port = lmp_test_agent_http_port(&C.agent);
+
+	assert_true(port > 0);
+	lmp_test_agent_pump(&C.agent, 500);
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		char pod[64], sig[32];
+		json_t *ev;
+		size_t i;
+		int n = 0;
+
+		json_array_foreach(C.agent.events, i, ev) {
+			const char *p = lmp_test_jstr(ev, "target_k8s.pod");
+
+			n += p && !strcmp(p, rows[r].pod) &&
+			     lmp_test_jint(ev, "sig") == rows[r].sig &&
+			     strcmp(lmp_test_jstr(ev, "delivery"), "not_generated");
+		}
+		assert_true(n >= 1);
+		snprintf(pod, sizeof(pod), "pod=\"%s\"", rows[r].pod);
+		snprintf(sig, sizeof(sig), "signal=\"%s\"", rows[r].signal);
+		assert_int_equal(lmp_test_metric(&C.agent, "lmp_signals_total", pod, sig), n);
+	}
 }
 
 static void test_clean_stop(void **state)
@@ -377,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_raw_tp_path),
 		cmocka_unit_test(test_tracefs_generate_path),
 		cmocka_unit_test(test_bad_ignore_list_exits_2),
+		cmocka_unit_test(test_per_pod_metrics),
 		cmocka_unit_test(test_clean_stop),
 	};
 

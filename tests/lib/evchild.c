@@ -158,8 +158,9 @@ int lmp_test_kube_start(struct lmp_test_kube *k, const char *fixture)
 
 	memset(k, 0, sizeof(*k));
 	snprintf(path, sizeof(path), "%s/kubelet/%s",
-		 env && *env ? env : access("../shared/fixtures", F_OK) ? "/work/shared/fixtures"
-									: "../shared/fixtures",
+		 env && *env			    ? env :
+		 access("../shared/fixtures", F_OK) ? "/work/shared/fixtures" :
+						      "../shared/fixtures",
 		 fixture);
 	strcpy(k->dir, "/tmp/lmp-kube-XXXXXX");
 	if (!mkdtemp(k->dir))
@@ -170,7 +171,8 @@ int lmp_test_kube_start(struct lmp_test_kube *k, const char *fixture)
 		return -errno;
 	fprintf(f, "evtest-token\n");
 	fclose(f);
-	if (fake_kubelet_start(k->dir, 0, &k->fk) < 0 || fake_kubelet_set_body_file(k->fk, path) < 0)
+	if (fake_kubelet_start(k->dir, 0, &k->fk) < 0 ||
+	    fake_kubelet_set_body_file(k->fk, path) < 0)
 		return -EIO;
 	fake_kubelet_set_token(k->fk, "evtest-token");
 	return 0;
@@ -201,4 +203,68 @@ void lmp_test_kube_wait_sync(struct lmp_test_agent *a)
 	/* "kubelet: N pods, M containers on this node" once the first PodList is in */
 	for (int i = 0; i < 100 && !lmp_test_agent_stderr_has(a, "containers on this node"); i++)
 		lmp_test_agent_pump(a, 100);
+}
+
+int lmp_test_agent_http_port(struct lmp_test_agent *a)
+{
+	const char *p = a->errbuf ? strstr(a->errbuf, "serving /metrics") : NULL;
+
+	p = p ? strstr(p, "(port ") : NULL;
+	return p ? atoi(p + 6) : -1;
+}
+
+double lmp_test_metric(struct lmp_test_agent *a, const char *family, const char *l1, const char *l2)
+{
+	int port = lmp_test_agent_http_port(a);
+	size_t flen = strlen(family), len = 0, cap = 1 << 16;
+	char cmd[160], *buf = malloc(cap), *line;
+	bool found = false;
+	double sum = 0;
+	ssize_t n;
+	FILE *f;
+
+	if (port <= 0 || !buf)
+		goto out;
+	snprintf(cmd, sizeof(cmd), "curl -sf --max-time 10 http://127.0.0.1:%d/metrics", port);
+	f = popen(cmd, "r");
+	if (!f)
+		goto out;
+	fcntl(fileno(f), F_SETFL, O_NONBLOCK);
+	for (;;) {
+		if (len + 4096 > cap) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fileno(f), buf + len, cap - len - 1);
+		if (n > 0) {
+			len += n;
+			continue;
+		}
+		if (n == 0 || errno != EAGAIN)
+			break;
+		lmp_test_agent_pump(a, 20);
+	}
+	pclose(f);
+	buf[len] = 0;
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		char *val;
+
+		/* "family{labels} value" or "family value" */
+		if (strncmp(line, family, flen) || (line[flen] != '{' && line[flen] != ' '))
+			continue;
+		if ((l1 && !strstr(line, l1)) || (l2 && !strstr(line, l2)))
+			continue;
+		val = strrchr(line, ' ');
+		if (!val)
+			continue;
+		sum += strtod(val + 1, NULL);
+		found = true;
+	}
+out:
+	free(buf);
+	return found ? sum : -1;
 }

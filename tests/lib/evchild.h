@@ -24,24 +24,23 @@ pid_t lmp_test_fork_in(const char *cg, const char *memcg, const char *comm, int 
 const char *lmp_test_memcg_v1_root(void);
 /* mkdir <v1 memory root>/name with memory.limit_in_bytes = limit (and the memory+swap
  * limit where swap accounting exists). 0 or -errno. */
-int lmp_test_memcg_v1_create(const char *name, unsigned long long limit, char *path,
-			     size_t len);
+int lmp_test_memcg_v1_create(const char *name, unsigned long long limit, char *path, size_t len);
 void lmp_test_memcg_v1_remove(const char *path);
 
 /* value at a dotted key ("memcg.limit_bytes"), NULL when absent */
 json_t *lmp_test_jget(json_t *ev, const char *key);
-long long lmp_test_jint(json_t *ev, const char *key);	 /* 0 when absent */
+long long lmp_test_jint(json_t *ev, const char *key); /* 0 when absent */
 const char *lmp_test_jstr(json_t *ev, const char *key); /* NULL when absent or not a string */
 
 /* cmocka assertion on a string field that prints the event when it fails (needs cmocka.h) */
-#define assert_jstr(ev, key, want)                                                             \
-	do {                                                                                   \
-		const char *v_ = lmp_test_jstr((ev), (key));                                   \
-		if (!v_ || strcmp(v_, (want))) {                                               \
-			char *d_ = json_dumps((ev), JSON_COMPACT);                             \
-			fail_msg("%s: got %s, want %s, in %s", (key), v_ ? v_ : "(none)",      \
-				 (want), d_ ? d_ : "(no event)");                              \
-		}                                                                              \
+#define assert_jstr(ev, key, want)                                                                \
+	do {                                                                                      \
+		const char *v_ = lmp_test_jstr((ev), (key));                                      \
+		if (!v_ || strcmp(v_, (want))) {                                                  \
+			char *d_ = json_dumps((ev), JSON_COMPACT);                                \
+			fail_msg("%s: got %s, want %s, in %s", (key), v_ ? v_ : "(none)", (want), \
+				 d_ ? d_ : "(no event)");                                         \
+		}                                                                                 \
 	} while (0)
 
 /* probe and event (NULL: any) and up to three integer fields (key NULL: unused) */
@@ -68,5 +67,16 @@ void lmp_test_kube_stop(struct lmp_test_kube *k);
 int lmp_test_kube_args(struct lmp_test_kube *k, const char **args, int n);
 /* wait (up to 10 s) until the agent logged its first kubelet sync */
 void lmp_test_kube_wait_sync(struct lmp_test_agent *a);
+
+/* port of the agent's HTTP server started with --listen 127.0.0.1:0 (from its log), or -1 */
+int lmp_test_agent_http_port(struct lmp_test_agent *a);
+/*
+ * Sum of the samples of a metric family on the agent's /metrics (it must listen on
+ * 127.0.0.1:0) whose label set contains both l1 and l2 (substrings such as pod="x"; NULL:
+ * no condition). -1 when no sample matched or the scrape failed. The agent's stdout is
+ * drained meanwhile: an agent blocked on a full pipe could not answer.
+ */
+double lmp_test_metric(struct lmp_test_agent *a, const char *family, const char *l1,
+		       const char *l2);
 
 #endif /* LMP_TEST_EVCHILD_H */

@@ -27,6 +27,7 @@
 #include "lmp/llcstat.h"
 #include "llcstat.skel.h"
 #include "harness.h"
+#include "probe_check.h"
 
 /* agent/probes/llcstat.c: the probe's own per-CPU attach, exported for this test */
 int lmp_llcstat_open_events(struct bpf_program *prog, __u32 type, __u64 config, __u64 period,
@@ -34,24 +35,10 @@ int lmp_llcstat_open_events(struct bpf_program *prog, __u32 type, __u64 config, 
 
 static void test_probes_reports_unsupported(void **state)
 {
-	char cmd[512];
-	json_error_t jerr;
-	json_t *arr, *p = NULL, *h;
+	json_t *p, *h;
 	size_t i;
-	FILE *f;
 
-	snprintf(cmd, sizeof(cmd), "%s probes --json 2>/dev/null", lmp_test_binary());
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	arr = json_loadf(f, 0, &jerr);
-	assert_int_equal(pclose(f), 0);
-	assert_non_null(arr);
-	json_array_foreach(arr, i, p)
-	{
-		if (!strcmp(json_string_value(json_object_get(p, "name")), "llcstat"))
-			break;
-	}
-	assert_true(i < json_array_size(arr));
+	p = lmp_test_probe_listing("llcstat", "2>/dev/null");
 	assert_string_equal(json_string_value(json_object_get(p, "state")), "unsupported");
 	assert_non_null(strstr(json_string_value(json_object_get(p, "reason")),
 			       "no hardware cache counters"));
@@ -62,7 +49,7 @@ static void test_probes_reports_unsupported(void **state)
 		assert_string_equal(json_string_value(json_object_get(h, "kind")), "perf_hw");
 		assert_false(json_boolean_value(json_object_get(h, "chosen")));
 	}
-	json_decref(arr);
+	json_decref(p);
 }
 
 static void test_agent_runs_without_it(void **state)
@@ -177,13 +164,9 @@ static void test_program_on_software_clock(void **state)
 	lmp_test_cgroup_remove(cg);
 }
 
-/* a failed assertion skips a test's own cleanup: remove what it left, deepest first */
 static int remove_leftovers(void **state)
 {
-	lmp_test_sh("find %s/lmp-test -mindepth 1 -maxdepth 1 \\( -name 'llcstat-%d' -o -name "
-		    "'llcstat-%d-*' -o -name 'llcstat-*-%d' \\) -exec find {} -depth -type d "
-		    "-delete \\; 2>/dev/null",
-		    lmp_test_cgroup2_root(), getpid(), getpid(), getpid());
+	lmp_test_remove_probe_leftovers("llcstat");
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "probe_check.h"
 
 struct tally {
 	__u64 cgid;
@@ -259,13 +260,9 @@ static void test_text_output(void **state)
 	lmp_test_cgroup_remove(cg);
 }
 
-/* a failed assertion skips a test's own cleanup: remove what it left, deepest first */
 static int remove_leftovers(void **state)
 {
-	lmp_test_sh("find %s/lmp-test -mindepth 1 -maxdepth 1 \\( -name 'syscount-%d' -o -name "
-		    "'syscount-%d-*' -o -name 'syscount-*-%d' \\) -exec find {} -depth -type d "
-		    "-delete \\; 2>/dev/null",
-		    lmp_test_cgroup2_root(), getpid(), getpid(), getpid());
+	lmp_test_remove_probe_leftovers("syscount");
 	return 0;
 }
 

@@ -26,6 +26,7 @@
 
 #include "tcprtt.skel.h"
 #include "harness.h"
+#include "probe_check.h"
 
 #define BYTES (8 << 20)
 
@@ -203,57 +204,28 @@ static void test_tracepoint(void **state)
 static void test_function_hooks(void **state)
 {
 	struct tcprtt_bpf *skel;
-	struct bpf_program *prog;
-	char cmd[512];
-	json_error_t jerr;
 	const char *why;
-	json_t *arr, *p = NULL;
-	int nk = 0;
-	size_t i;
-	FILE *f;
+	json_t *p;
 
 	lmp_test_require_root();
-	snprintf(cmd, sizeof(cmd), "%s probes --json --disable-hooks tp_btf,raw_tp,tracepoint",
-		 lmp_test_binary());
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	arr = json_loadf(f, 0, &jerr);
-	assert_int_equal(pclose(f), 0);
-	assert_non_null(arr);
-	json_array_foreach(arr, i, p)
-	{
-		if (!strcmp(json_string_value(json_object_get(p, "name")), "tcprtt"))
-			break;
-	}
-	assert_true(i < json_array_size(arr));
+	p = lmp_test_probe_listing("tcprtt", "--disable-hooks tp_btf,raw_tp,tracepoint");
 	assert_string_equal(json_string_value(json_object_get(p, "state")), "unsupported");
 	why = json_string_value(json_object_get(p, "reason"));
 	assert_non_null(why);
 	assert_non_null(strstr(why, "fentry: "));
 	assert_non_null(strstr(why, "kprobe: kprobes are not available"));
-	json_decref(arr);
+	json_decref(p);
 
 	skel = tcprtt_bpf__open();
 	assert_non_null(skel);
-	bpf_object__for_each_program(prog, skel->obj)
-	{
-		bool kp = !strncmp(bpf_program__name(prog), "kprobe_", 7);
-
-		nk += kp;
-		bpf_program__set_autoload(prog, kp);
-	}
-	assert_int_equal(nk, 1);
+	assert_int_equal(lmp_test_autoload_only(skel->obj, "kprobe_"), 1);
 	assert_int_equal(tcprtt_bpf__load(skel), 0);
 	tcprtt_bpf__destroy(skel);
 }
 
-/* a failed assertion skips a test's own cleanup: remove what it left, deepest first */
 static int remove_leftovers(void **state)
 {
-	lmp_test_sh("find %s/lmp-test -mindepth 1 -maxdepth 1 \\( -name 'tcprtt-%d' -o -name "
-		    "'tcprtt-%d-*' -o -name 'tcprtt-*-%d' \\) -exec find {} -depth -type d "
-		    "-delete \\; 2>/dev/null",
-		    lmp_test_cgroup2_root(), getpid(), getpid(), getpid());
+	lmp_test_remove_probe_leftovers("tcprtt");
 	return 0;
 }
 

@@ -5,6 +5,9 @@
  * A probe that cannot run is reported and skipped; the agent fails only when none runs.
  */
 #include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +32,9 @@
 #include "metrics.h"
 #include "out.h"
 #include "probe.h"
+
+/* threads that detach BPF links at stop: they wait in the kernel, they do not compute */
+#define LMP_DETACH_THREADS 16
 
 /* series of a pod that is gone stay this long, so a last scrape still sees its totals */
 #define LMP_POD_SERIES_GRACE_S 300
@@ -143,8 +149,56 @@ static struct lmp_probe *probes_resolve(const struct lmp_config *cfg, size_t *n)
 	return ps;
 }
 
+/*
+ * Detaching a classic tracepoint link waits for two RCU tasks-trace grace periods in the
+ * kernel (~40 ms each here): one after another, --probes all took 2 s to stop. Waiters
+ * that overlap share grace periods, so the links are destroyed from several threads.
+ */
+struct detach_job {
+	struct bpf_link **links;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void *detach_worker(void *arg)
+{
+	struct detach_job *j = arg;
+	size_t k;
+
+	while ((k = atomic_fetch_add(&j->next, 1)) < j->n)
+		bpf_link__destroy(j->links[k]);
+	return NULL;
+}
+
+static void links_destroy_parallel(struct lmp_probe *ps, size_t n)
+{
+	struct detach_job j = { 0 };
+	pthread_t th[LMP_DETACH_THREADS];
+	size_t total = 0, started = 0;
+
+	for (size_t i = 0; ps && i < n; i++)
+		total += ps[i].n_links;
+	j.links = calloc(total ? total : 1, sizeof(*j.links));
+	if (!j.links)
+		return; /* lmp_probe_stop destroys them one by one */
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < ps[i].n_links; k++) {
+			j.links[j.n++] = ps[i].links[k];
+			ps[i].links[k] = NULL;
+		}
+	}
+	while (started < LMP_DETACH_THREADS && started < j.n &&
+	       pthread_create(&th[started], NULL, detach_worker, &j) == 0)
+		started++;
+	detach_worker(&j);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+	free(j.links);
+}
+
 static void probes_free(struct lmp_probe *ps, size_t n)
 {
+	links_destroy_parallel(ps, n);
 	for (size_t i = 0; ps && i < n; i++) {
 		lmp_probe_stop(&ps[i]);
 		free(ps[i].chosen);
@@ -529,7 +583,19 @@ int lmp_agent_run(const struct lmp_config *cfg)
 		a.status = LMP_EXIT_FAILURE;
 		goto out;
 	}
+	/*
+	 * libbpf parses the 5+ MB kernel BTF twice per object (CO-RE target, tp_btf attach
+	 * ids) and frees it again. With glibc's default thresholds every parse lands in fresh
+	 * mmap()ed pages, and page faults were half of start-up (docs/performance.md): keep
+	 * freed memory for reuse while loading, give it back once, then bound what is kept.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 16 << 20);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	r = start_probes(&a);
+	lmp_feature_release_btf();
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	mallopt(M_TRIM_THRESHOLD, 2 << 20);
+	malloc_trim(0);
 	publish_probe_up(&a);
 	if (r < 0) {
 		lmp_log(LMP_LOG_ERROR, "no probe could attach; see 'lmp probes' for the reasons");

@@ -34,7 +34,8 @@ struct answer {
 
 static struct {
 	bool inited;
-	struct btf *btf;
+	struct btf *btf; /* NULL after lmp_feature_release_btf(): reloaded on demand */
+	char *btf_path;
 	char btf_err[128];
 	const char *tracefs;
 	char tracefs_err[160];
@@ -84,29 +85,50 @@ static void init_tracefs(void)
 	lmp_log(LMP_LOG_WARN, "%s; tracepoint hooks are unavailable", F.tracefs_err);
 }
 
-int lmp_feature_init(const char *btf_path)
+static struct btf *kernel_btf(void)
 {
+	bool custom = F.btf_path && *F.btf_path;
 	int err;
 
-	if (F.inited)
-		return 0;
-	F.inited = true;
-	init_tracefs();
-	F.btf = btf_path && *btf_path ? btf__parse(btf_path, NULL) : btf__load_vmlinux_btf();
+	if (F.btf || F.btf_err[0])
+		return F.btf;
+	F.btf = custom ? btf__parse(F.btf_path, NULL) : btf__load_vmlinux_btf();
 	err = libbpf_get_error(F.btf);
 	if (err) {
 		F.btf = NULL;
 		snprintf(F.btf_err, sizeof(F.btf_err), "no kernel BTF (%s: %s)",
-			 btf_path && *btf_path ? btf_path : "/sys/kernel/btf/vmlinux",
-			 strerror(-err));
+			 custom ? F.btf_path : "/sys/kernel/btf/vmlinux", strerror(-err));
 		lmp_log(LMP_LOG_WARN, "%s; BTF-based hooks are unavailable", F.btf_err);
 	}
+	return F.btf;
+}
+
+int lmp_feature_init(const char *btf_path)
+{
+	if (F.inited)
+		return 0;
+	F.inited = true;
+	init_tracefs();
+	F.btf_path = btf_path ? strdup(btf_path) : NULL;
+	kernel_btf();
 	return 0;
+}
+
+const struct btf *lmp_feature_btf(void)
+{
+	return kernel_btf();
+}
+
+void lmp_feature_release_btf(void)
+{
+	btf__free(F.btf);
+	F.btf = NULL;
 }
 
 void lmp_feature_fini(void)
 {
 	btf__free(F.btf);
+	free(F.btf_path);
 	for (size_t i = 0; i < F.n_cache; i++) {
 		free(F.cache[i].target);
 		free(F.cache[i].why);
@@ -139,7 +161,7 @@ static bool check_btf_prog(enum lmp_hook_kind kind, const char *target, char *wh
 	char name[160];
 	int id, fd;
 
-	if (!F.btf) {
+	if (!kernel_btf()) {
 		snprintf(why, len, "%s", F.btf_err);
 		return false;
 	}

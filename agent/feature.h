@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct btf;
+
 enum lmp_hook_kind {
 	LMP_HOOK_FENTRY,
 	LMP_HOOK_FEXIT,
@@ -35,6 +37,13 @@ typedef bool (*lmp_hook_check_fn)(void *ctx, enum lmp_hook_kind kind, const char
 /* Detect kernel features once: BTF (vmlinux or btf_path), tracefs (mounting it if missing). */
 int lmp_feature_init(const char *btf_path);
 void lmp_feature_fini(void);
+/*
+ * The parsed kernel BTF (vmlinux or btf_path), or NULL when there is none. Shared so that
+ * probes do not parse the 5+ MB file again; loaded again on demand after a release.
+ */
+const struct btf *lmp_feature_btf(void);
+/* Drop the parsed kernel BTF (several MB of RSS) once the probes are loaded. */
+void lmp_feature_release_btf(void);
 /* the real kernel check, an lmp_hook_check_fn (ctx unused) */
 bool lmp_feature_hook(void *ctx, enum lmp_hook_kind kind, const char *target, const char **why);
 /* tracefs mount point in use, or NULL */

@@ -2,11 +2,13 @@
 /* Flag/enum names, signal lists and kallsyms ranges for the event probes (decode_flags.h). */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 
 #include "probe.h"
@@ -118,47 +120,109 @@ int lmp_signal_mask_parse(const char *list, __u64 *mask, char *err, size_t errle
 	return 0;
 }
 
+/* one kallsyms line "ffffffff81000000 T name\t[module]": false when it is not one */
+struct ksym_line {
+	__u64 addr;
+	char type;
+	const char *name;
+	size_t name_len;
+	bool module;
+};
+
+static bool ksym_parse(const char *s, const char *end, struct ksym_line *l)
+{
+	int digits = 0;
+
+	l->addr = 0;
+	for (; s < end && isxdigit((unsigned char)*s); s++, digits++)
+		l->addr = l->addr << 4 |
+			  (__u64)(isdigit((unsigned char)*s) ? *s - '0' : (*s | 0x20) - 'a' + 10);
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	if (!digits || s >= end)
+		return false;
+	l->type = *s++;
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	l->name = s;
+	while (s < end && !isspace((unsigned char)*s))
+		s++;
+	l->name_len = s - l->name;
+	l->module = memchr(s, '[', end - s) != NULL;
+	return l->name_len > 0;
+}
+
+#define KSYM_CHUNK (64 * 1024)
+
 int lmp_ksym_ranges(const char *path, const char *const *names, size_t n,
 		    struct lmp_ksym_range *out)
 {
-	FILE *f = fopen(path ? path : "/proc/kallsyms", "re");
-	bool pending[16] = { false }, nonzero = false;
-	char line[512], name[256], type;
-	unsigned long long addr;
-	int found = 0;
+	int fd = open(path ? path : "/proc/kallsyms", O_RDONLY | O_CLOEXEC), found = 0;
+	bool pending[16] = { false }, nonzero = false, eof = false;
+	size_t lens[16], have = 0;
+	char *buf;
 
-	if (!f)
+	if (fd < 0)
 		return -errno;
+	buf = malloc(KSYM_CHUNK);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
 	if (n > 16)
 		n = 16; /* callers ask for a handful of functions */
 	memset(out, 0, n * sizeof(*out));
+	for (size_t i = 0; i < n; i++)
+		lens[i] = strlen(names[i]);
 	/*
+	 * Read in large chunks and parse by hand: the file has 100k+ lines, and fgets+sscanf
+	 * over it cost ~100 ms of agent start-up per caller (docs/performance.md).
 	 * kallsyms lists vmlinux symbols in address order, so a function ends at the first
 	 * later line with a higher address (aliases share an address and are skipped).
 	 */
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
+	while (!eof) {
+		ssize_t r = read(fd, buf + have, KSYM_CHUNK - have);
+		char *p = buf, *end, *nl;
+
+		if (r < 0 && errno == EINTR)
 			continue;
-		nonzero |= addr != 0;
-		for (size_t i = 0; i < n; i++) {
-			if (pending[i] && addr > out[i].start) {
-				out[i].end = addr;
-				pending[i] = false;
-			}
+		if (r < 0) {
+			found = -errno;
+			goto out;
 		}
-		if (type != 't' && type != 'T')
-			continue;
-		for (size_t i = 0; i < n; i++) {
-			if (!out[i].start && strcmp(name, names[i]) == 0 && !strchr(line, '[')) {
-				out[i].start = addr;
-				pending[i] = true;
+		eof = r == 0;
+		end = buf + have + r;
+		while ((nl = memchr(p, '\n', end - p)) || (eof && p < end)) {
+			char *le = nl ? nl : end;
+			struct ksym_line l;
+
+			if (ksym_parse(p, le, &l)) {
+				nonzero |= l.addr != 0;
+				for (size_t i = 0; i < n; i++) {
+					if (pending[i] && l.addr > out[i].start) {
+						out[i].end = l.addr;
+						pending[i] = false;
+					}
+				}
+				for (size_t i = 0; (l.type == 't' || l.type == 'T') && i < n; i++) {
+					if (!out[i].start && !l.module && l.name_len == lens[i] &&
+					    memcmp(l.name, names[i], lens[i]) == 0) {
+						out[i].start = l.addr;
+						pending[i] = true;
+					}
+				}
 			}
+			p = nl ? nl + 1 : end;
 		}
+		have = end - p;
+		if (have == KSYM_CHUNK) /* a 64 KiB line: not kallsyms, drop it */
+			have = 0;
+		memmove(buf, p, have);
 	}
-	fclose(f);
 	if (!nonzero) {
 		memset(out, 0, n * sizeof(*out));
-		return -EPERM;
+		found = -EPERM;
+		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		/* no end seen, or an implausible size: the file was not sorted there */
@@ -168,6 +232,9 @@ int lmp_ksym_ranges(const char *path, const char *const *names, size_t n,
 		}
 		found++;
 	}
+out:
+	free(buf);
+	close(fd);
 	return found;
 }
 

@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Runs one or more tracers (lmp, or libbpf-tools peers) the way an operator would, and
+ * measures what they cost: wall time from exec until ready, CPU spent getting there, RSS,
+ * CPU% while a load command runs, events they reported lost, time to stop on SIGINT.
+ *
+ * usage: agentstat [-l LOAD] [-w MS] [-h SECONDS] [-k PODS -f FIXTURES] [-i]
+ *                  -- OUTFILE READY CMD ARGS... [-- OUTFILE READY CMD ARGS...]
+ *   OUTFILE  the tracer's stdout (/dev/null to discard)
+ *   READY    text that the tracer prints (stderr or OUTFILE) once it is attached
+ *   -l LOAD  shell command run once every tracer is ready (+ -w MS, default 500); CPU% is
+ *            measured over its run; its stdout passes through
+ *   -h SECS  without -l: stay idle this long (default 0), then measure
+ *   -k PODS  Kubernetes mode: PODS pods x 2 containers, each a real kubepods cgroup in the
+ *            v2 tree, served as a kubelet PodList on 127.0.0.1 (--kubelet-url is added to
+ *            the first tracer); once ready, one short process runs in each container's
+ *            cgroup, so identity and per-pod metrics hold every one of them
+ *   -i N     seconds to wait after the per-container processes (summaries, metrics)
+ *
+ * prints one line of key=value: ready_ms start_cpu_ms rss_ready_kb hwm_kb load_s cpu_pct
+ *   rss_kb lost stop_ms (sums over the tracers where that makes sense; times: the slowest)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "cgroup.h"
+
+#define MAX_TRACERS 4
+
+struct tracer {
+	char *out, *ready;
+	char **argv;
+	pid_t pid;
+	int err_fd;
+	char errbuf[8192]; /* partial stderr line */
+	size_t errlen;
+	bool is_ready;
+	double t_ready;
+	unsigned long long lost_total; /* libbpf-tools: sum of "Lost N events" */
+	unsigned long long lost_probe[32]; /* lmp: last cumulative count per probe */
+	char lost_name[32][32];
+	int n_lost;
+};
+
+static struct tracer tr[MAX_TRACERS];
+static int n_tr;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec d = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&d, NULL);
+}
+
+/* utime + stime of a process (all its threads), in ms */
+static double cpu_ms(pid_t pid)
+{
+	char p[64], buf[1024], *s;
+	unsigned long long ut, st;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%d/stat", pid);
+	f = fopen(p, "r");
+	if (!f)
+		return 0;
+	s = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!s || !(s = strrchr(buf, ')')))
+		return 0;
+	/* after "comm)": state(3) ... utime(14) stime(15) */
+	if (sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return 0;
+	return (ut + st) * 1000.0 / sysconf(_SC_CLK_TCK);
+}
+
+static long status_kb(pid_t pid, const char *key)
+{
+	char p[64], line[256];
+	size_t n = strlen(key);
+	long v = 0;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%d/status", pid);
+	f = fopen(p, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, n) == 0 && line[n] == ':')
+			v = atol(line + n + 1);
+	fclose(f);
+	return v;
+}
+
+static void on_err_line(struct tracer *t, char *line)
+{
+	unsigned long long n, all;
+	char name[32];
+	const char *s;
+
+	if (t->ready && strstr(line, t->ready) && !t->is_ready) {
+		t->is_ready = true;
+		t->t_ready = now();
+	}
+	/* lmp: "probe X: N events lost (ring buffer full) in the last interval, M in all" */
+	if ((s = strstr(line, "probe ")) &&
+	    sscanf(s,
+		   "probe %31[^:]: %llu events lost (ring buffer full) in the last interval, "
+		   "%llu in all",
+		   name, &n, &all) == 3) {
+		int i;
+
+		for (i = 0; i < t->n_lost && strcmp(t->lost_name[i], name); i++)
+			;
+		if (i == t->n_lost && i < 32)
+			snprintf(t->lost_name[t->n_lost++], sizeof(t->lost_name[0]), "%s", name);
+		if (i < 32)
+			t->lost_probe[i] = all;
+	}
+	/* libbpf-tools: "Lost N events on CPU #C!" */
+	if ((s = strstr(line, "Lost ")) && sscanf(s, "Lost %llu events", &n) == 1)
+		t->lost_total += n;
+	if (getenv("AGENTSTAT_VERBOSE"))
+		fprintf(stderr, "[%s] %s\n", t->argv[0], line);
+}
+
+static void drain(struct tracer *t)
+{
+	ssize_t r;
+
+	while (t->err_fd >= 0) {
+		char *nl;
+
+		r = read(t->err_fd, t->errbuf + t->errlen, sizeof(t->errbuf) - 1 - t->errlen);
+		if (r <= 0) {
+			if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+				close(t->err_fd);
+				t->err_fd = -1;
+			}
+			return;
+		}
+		t->errlen += r;
+		t->errbuf[t->errlen] = 0;
+		while ((nl = strchr(t->errbuf, '\n'))) {
+			*nl = 0;
+			on_err_line(t, t->errbuf);
+			t->errlen -= nl + 1 - t->errbuf;
+			memmove(t->errbuf, nl + 1, t->errlen + 1);
+		}
+		if (t->errlen == sizeof(t->errbuf) - 1) /* a very long line: keep the tail */
+			t->errlen = 0;
+	}
+}
+
+/* pump every tracer's stderr for ms milliseconds */
+static void pump(int ms)
+{
+	double end = now() + ms / 1e3;
+
+	do {
+		struct pollfd pf[MAX_TRACERS];
+		int n = 0, left = (int)((end - now()) * 1e3);
+
+		for (int i = 0; i < n_tr; i++)
+			if (tr[i].err_fd >= 0)
+				pf[n++] = (struct pollfd){ .fd = tr[i].err_fd, .events = POLLIN };
+		if (left < 0)
+			left = 0;
+		if (n == 0) {
+			sleep_ms(left);
+			break;
+		}
+		poll(pf, n, left > 50 ? 50 : left);
+		for (int i = 0; i < n_tr; i++)
+			drain(&tr[i]);
+	} while (now() < end);
+}
+
+/* READY found in the head of the tracer's stdout file? */
+static bool out_has_ready(struct tracer *t)
+{
+	char buf[8192];
+	ssize_t n;
+	int fd;
+
+	if (strcmp(t->out, "/dev/null") == 0 || (fd = open(t->out, O_RDONLY)) < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return strstr(buf, t->ready) != NULL;
+}
+
+static int start(struct tracer *t)
+{
+	int p[2], out;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	out = open(t->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0)
+		return -errno;
+	t->pid = fork();
+	if (t->pid == 0) {
+		dup2(out, 1);
+		dup2(p[1], 2);
+		execvp(t->argv[0], t->argv);
+		fprintf(stderr, "exec %s: %s\n", t->argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(out);
+	close(p[1]);
+	t->err_fd = p[0];
+	fcntl(t->err_fd, F_SETFL, O_NONBLOCK);
+	return t->pid > 0 ? 0 : -errno;
+}
+
+/* --- Kubernetes mode: pods, their cgroups, and a kubelet that lists them --- */
+
+static char *podlist_body;
+static size_t podlist_len;
+static char k8s_base[512];
+static char **ctr_paths;
+static int n_ctrs;
+
+static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *url,
+			     const char *method, const char *version, const char *up,
+			     size_t *up_len, void **con_cls)
+{
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(podlist_len, podlist_body, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret = MHD_queue_response(c, 200, r);
+
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* n pods of 2 containers each, shaped like the first pod of a real 1.22 kubelet capture */
+static int k8s_setup(const char *fixtures, int n, char *url, size_t urllen, struct MHD_Daemon **d)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	json_t *root, *tmpl, *items;
+	struct lmp_cgroup *cg;
+	char p[1024];
+
+	snprintf(p, sizeof(p), "%s/kubelet/nri-kubernetes_k8s-1_22_pods.json", fixtures);
+	root = json_load_file(p, 0, NULL);
+	if (!root) {
+		fprintf(stderr, "agentstat: cannot read %s\n", p);
+		return -ENOENT;
+	}
+	if (lmp_cgroup_new(NULL, 0, &cg) < 0)
+		return -ENOENT;
+	snprintf(k8s_base, sizeof(k8s_base), "%s/lmp-bench-pods-%d", lmp_cgroup_root(cg), getpid());
+	lmp_cgroup_free(cg);
+	snprintf(p, sizeof(p), "%s/kubepods", k8s_base);
+	if (mkdir(k8s_base, 0755) < 0 || mkdir(p, 0755) < 0)
+		return -errno;
+	ctr_paths = calloc(2 * n, sizeof(*ctr_paths));
+	tmpl = json_deep_copy(json_array_get(json_object_get(root, "items"), 0));
+	items = json_array();
+	for (int i = 0; i < n; i++) {
+		json_t *pod = json_deep_copy(tmpl), *cs, *c0;
+		char uid[40], name[64], cid[80];
+
+		snprintf(uid, sizeof(uid), "%08x-0000-4000-8000-%012x", i, i);
+		snprintf(name, sizeof(name), "bench-pod-%d", i);
+		json_object_set_new(json_object_get(pod, "metadata"), "uid", json_string(uid));
+		json_object_set_new(json_object_get(pod, "metadata"), "name", json_string(name));
+		cs = json_object_get(json_object_get(pod, "status"), "containerStatuses");
+		c0 = json_deep_copy(json_array_get(cs, 0));
+		json_array_clear(cs);
+		snprintf(p, sizeof(p), "%s/kubepods/pod%s", k8s_base, uid);
+		mkdir(p, 0755);
+		for (int j = 0; j < 2; j++) {
+			json_t *c = json_deep_copy(c0);
+
+			snprintf(cid, sizeof(cid), "%056x%08x", i, j);
+			snprintf(name, sizeof(name), "c%d", j);
+			json_object_set_new(c, "name", json_string(name));
+			snprintf(p, sizeof(p), "containerd://%s", cid);
+			json_object_set_new(c, "containerID", json_string(p));
+			json_array_append_new(cs, c);
+			snprintf(p, sizeof(p), "%s/kubepods/pod%s/%s", k8s_base, uid, cid);
+			if (mkdir(p, 0755) < 0) {
+				perror(p);
+				return -errno;
+			}
+			ctr_paths[n_ctrs++] = strdup(p);
+		}
+		json_decref(c0);
+		json_array_append_new(items, pod);
+	}
+	json_object_set_new(root, "items", items);
+	podlist_body = json_dumps(root, JSON_COMPACT);
+	podlist_len = strlen(podlist_body);
+	json_decref(tmpl);
+	json_decref(root);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	*d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, serve, NULL,
+			      MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+	if (!*d)
+		return -EIO;
+	snprintf(url, urllen, "http://127.0.0.1:%u/pods",
+		 MHD_get_daemon_info(*d, MHD_DAEMON_INFO_BIND_PORT)->port);
+	return 0;
+}
+
+/* one short process in each container cgroup: exec, a few syscalls, exit */
+static void k8s_activity(void)
+{
+	for (int i = 0; i < n_ctrs; i++) {
+		pid_t c = fork();
+
+		if (c == 0) {
+			char p[1100];
+			int fd;
+
+			snprintf(p, sizeof(p), "%s/cgroup.procs", ctr_paths[i]);
+			fd = open(p, O_WRONLY);
+			if (fd < 0 || write(fd, "0", 1) != 1)
+				_exit(1);
+			close(fd);
+			execl("/bin/true", "true", NULL);
+			_exit(127);
+		}
+		if (c > 0)
+			waitpid(c, NULL, 0);
+		if (i % 50 == 0)
+			pump(0);
+	}
+}
+
+static void k8s_cleanup(void)
+{
+	char p[1100];
+
+	for (int i = 0; i < n_ctrs; i++) {
+		for (int k = 0; k < 50 && rmdir(ctr_paths[i]) < 0 && errno == EBUSY; k++)
+			sleep_ms(20);
+		*strrchr(ctr_paths[i], '/') = 0;
+		rmdir(ctr_paths[i]); /* the pod's directory, once its second container is gone */
+		free(ctr_paths[i]);
+	}
+	snprintf(p, sizeof(p), "%s/kubepods", k8s_base);
+	rmdir(p);
+	rmdir(k8s_base);
+}
+
+int main(int argc, char **argv)
+{
+	const char *load = NULL, *fixtures = "/work/shared/fixtures";
+	int settle_ms = 500, hold_s = 0, pods = 0, idle_s = 3, i, o;
+	double t0, t_ready = 0, start_cpu = 0, cpu0 = 0, cpu1 = 0, t_load0 = 0, t_load1 = 0, t_stop;
+	long rss_ready = 0, rss = 0, hwm = 0;
+	unsigned long long lost = 0;
+	struct MHD_Daemon *mhd = NULL;
+	char url[128];
+	bool all_ready = false;
+
+	while ((o = getopt(argc, argv, "+l:w:h:k:f:i:")) != -1) {
+		switch (o) {
+		case 'l':
+			load = optarg;
+			break;
+		case 'w':
+			settle_ms = atoi(optarg);
+			break;
+		case 'h':
+			hold_s = atoi(optarg);
+			break;
+		case 'k':
+			pods = atoi(optarg);
+			break;
+		case 'f':
+			fixtures = optarg;
+			break;
+		case 'i':
+			idle_s = atoi(optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	/* tracer groups: -- OUT READY CMD ARGS... */
+	for (i = optind; i < argc && n_tr < MAX_TRACERS;) {
+		struct tracer *t = &tr[n_tr];
+		int j;
+
+		if (strcmp(argv[i], "--") == 0)
+			i++;
+		if (argc - i < 3)
+			break;
+		t->out = argv[i];
+		t->ready = argv[i + 1];
+		t->argv = calloc(argc - i + 3, sizeof(char *));
+		for (j = i + 2; j < argc && strcmp(argv[j], "--"); j++)
+			t->argv[j - i - 2] = argv[j];
+		t->err_fd = -1;
+		n_tr++;
+		i = j;
+	}
+	if (n_tr == 0) {
+		fprintf(stderr,
+			"usage: agentstat [-l LOAD] [-w MS] [-h S] [-k PODS [-f DIR] [-i S]] "
+			"-- OUTFILE READY CMD ARGS... [-- ...]\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (pods) {
+		int n = 0;
+
+		while (tr[0].argv[n])
+			n++;
+		if (k8s_setup(fixtures, pods, url, sizeof(url), &mhd) < 0) {
+			k8s_cleanup();
+			return 1;
+		}
+		tr[0].argv[n] = "--kubelet-url";
+		tr[0].argv[n + 1] = url;
+	}
+	t0 = now();
+	for (i = 0; i < n_tr; i++)
+		if (start(&tr[i]) < 0) {
+			fprintf(stderr, "agentstat: cannot start %s\n", tr[i].argv[0]);
+			return 1;
+		}
+	/* ready: every tracer printed its READY text (up to 60 s on a loaded machine) */
+	while (!all_ready && now() - t0 < 60) {
+		pump(10);
+		all_ready = true;
+		for (i = 0; i < n_tr; i++) {
+			struct tracer *t = &tr[i];
+
+			if (!t->is_ready && out_has_ready(t)) {
+				t->is_ready = true;
+				t->t_ready = now();
+			}
+			if (!t->is_ready && waitpid(t->pid, NULL, WNOHANG) == t->pid) {
+				fprintf(stderr, "agentstat: %s exited before it was ready\n",
+					t->argv[0]);
+				t->pid = -1;
+				goto stop;
+			}
+			all_ready &= t->is_ready;
+		}
+	}
+	if (!all_ready) {
+		fprintf(stderr, "agentstat: not ready after 60 s\n");
+		goto stop;
+	}
+	for (i = 0; i < n_tr; i++) {
+		if (tr[i].t_ready > t_ready)
+			t_ready = tr[i].t_ready;
+		start_cpu += cpu_ms(tr[i].pid);
+		rss_ready += status_kb(tr[i].pid, "VmRSS");
+	}
+	if (pods) {
+		pump(settle_ms);
+		k8s_activity();
+		pump(idle_s * 1000);
+	}
+	pump(settle_ms);
+	for (i = 0; i < n_tr; i++)
+		cpu0 += cpu_ms(tr[i].pid);
+	t_load0 = now();
+	if (load) {
+		pid_t l = fork();
+
+		if (l == 0) {
+			execl("/bin/sh", "sh", "-c", load, NULL);
+			_exit(127);
+		}
+		while (waitpid(l, NULL, WNOHANG) == 0)
+			pump(20);
+	} else {
+		pump(hold_s * 1000);
+	}
+	t_load1 = now();
+	for (i = 0; i < n_tr; i++) {
+		cpu1 += cpu_ms(tr[i].pid);
+		rss += status_kb(tr[i].pid, "VmRSS");
+		hwm += status_kb(tr[i].pid, "VmHWM");
+	}
+stop:
+	t_stop = now();
+	for (i = 0; i < n_tr; i++)
+		if (tr[i].pid > 0)
+			kill(tr[i].pid, SIGINT);
+	for (i = 0; i < n_tr; i++) {
+		struct tracer *t = &tr[i];
+
+		while (t->pid > 0 && waitpid(t->pid, NULL, WNOHANG) == 0) {
+			if (now() - t_stop > 10) {
+				kill(t->pid, SIGKILL);
+				waitpid(t->pid, NULL, 0);
+				break;
+			}
+			pump(10);
+		}
+	}
+	t_stop = now() - t_stop;
+	for (i = 0; i < n_tr; i++) {
+		drain(&tr[i]);
+		lost += tr[i].lost_total;
+		for (int k = 0; k < tr[i].n_lost; k++)
+			lost += tr[i].lost_probe[k];
+	}
+	if (mhd)
+		MHD_stop_daemon(mhd);
+	if (pods)
+		k8s_cleanup();
+	if (!all_ready)
+		return 1;
+	printf("ready_ms=%.0f start_cpu_ms=%.0f rss_ready_kb=%ld hwm_kb=%ld load_s=%.3f "
+	       "cpu_pct=%.1f rss_kb=%ld lost=%llu stop_ms=%.0f\n",
+	       (t_ready - t0) * 1e3, start_cpu, rss_ready, hwm, t_load1 - t_load0,
+	       t_load1 > t_load0 ? (cpu1 - cpu0) / 10.0 / (t_load1 - t_load0) : 0, rss, lost,
+	       t_stop * 1e3);
+	return 0;
+}

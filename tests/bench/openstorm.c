@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Open storm: N open()+close() of one existing file, as fast as possible or paced at RATE
+ * opens per second (paced in 1 ms steps, so the rate holds on a busy machine).
+ * usage: openstorm N [RATE] [PATH]    prints: opens seconds opens_per_s ns_per_open
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc > 1 ? atol(argv[1]) : 100000;
+	double rate = argc > 2 ? atof(argv[2]) : 0, t0, t;
+	const char *path = argc > 3 ? argv[3] : "/etc/hostname";
+
+	if (n <= 0)
+		return 2;
+	t0 = now();
+	for (long i = 0; i < n; i++) {
+		int fd;
+
+		while (rate > 0 && i >= ((t = now()) - t0) * rate) {
+			struct timespec d = { 0, 1000000 };
+
+			nanosleep(&d, NULL);
+		}
+		fd = open(path, O_RDONLY);
+		if (fd < 0) {
+			perror(path);
+			return 1;
+		}
+		close(fd);
+	}
+	t = now() - t0;
+	printf("%ld %.3f %.0f %.1f\n", n, t, n / t, t * 1e9 / n);
+	return 0;
+}

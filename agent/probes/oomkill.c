@@ -14,6 +14,7 @@
 #include "cgroup.h"
 #include "config.h"
 #include "decode_flags.h"
+#include "feature.h"
 #include "identity.h"
 #include "metrics.h"
 #include "out.h"
@@ -48,10 +49,9 @@ struct oomkill_priv {
 };
 
 /* Does this kernel's mark_victim pass the task (v6.9+)? Same test as the BPF side's. */
-static bool mark_victim_has_task(const struct lmp_config *cfg)
+static bool mark_victim_has_task(void)
 {
-	/* the agent's parsed copy (cfg->btf_path or vmlinux): parsing 5+ MB again costs ~100 ms */
-	const struct btf *btf = lmp_feature_btf();
+	const struct btf *btf = lmp_feature_btf(); /* shared, parsed once */
 	const struct btf_type *t;
 	bool has = false;
 	int id;
@@ -83,7 +83,7 @@ static int oomkill_configure(struct lmp_probe *p, void *skel, const struct lmp_c
 		s->rodata->cfg_memcg_oom_end = r[0].end;
 	}
 	/* pre-6.9 kernels: find the victim through the OOM killer's SIGKILL */
-	if (!mark_victim_has_task(cfg)) {
+	if (!mark_victim_has_task()) {
 		sig_tp_btf = p->chosen[HOOK_TP_BTF];
 		sig_raw_tp = p->chosen[HOOK_RAW_TP];
 	}

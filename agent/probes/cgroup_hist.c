@@ -4,49 +4,15 @@
 #include <string.h>
 
 #include "bpfmap.h"
+#include "map_rows.h"
 #include "cgroup_hist.h"
 #include "config.h"
 
-/* each row: cgroup id, weight, then the value; values are __u64 words, so all stay aligned */
+/* each row as lmp_map_rows_drain() lays it out: a head with its weight, the key, the value */
 struct row_head {
-	__u64 cgroup_id;
 	__u64 weight;
+	__u64 cgroup_id;
 };
-
-struct collect_ctx {
-	struct lmp_cgroup_hist *h;
-	const struct lmp_cgroup_hist_ops *ops;
-	size_t stride;
-};
-
-static struct row_head *row_at(const struct lmp_cgroup_hist *h, size_t stride, size_t i)
-{
-	return (struct row_head *)(h->rows + i * stride);
-}
-
-static void collect(void *ctx_, const void *key, const void *value)
-{
-	struct collect_ctx *ctx = ctx_;
-	struct lmp_cgroup_hist *h = ctx->h;
-	struct row_head *row;
-
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 64;
-		unsigned char *r = realloc(h->rows, cap * ctx->stride);
-
-		if (!r) {
-			h->oom = true;
-			return;
-		}
-		h->rows = r;
-		h->cap = cap;
-	}
-	row = row_at(h, ctx->stride, h->n);
-	memcpy(&row->cgroup_id, key, sizeof(__u64));
-	memcpy(row + 1, value, ctx->ops->value_size);
-	row->weight = ctx->ops->weight(row + 1);
-	h->n++;
-}
 
 static int cmp_row(const void *a_, const void *b_)
 {
@@ -60,19 +26,21 @@ static int cmp_row(const void *a_, const void *b_)
 void lmp_cgroup_hist_report(struct lmp_probe *p, struct lmp_rt *rt, struct lmp_cgroup_hist *h,
 			    int map_fd, const struct lmp_cgroup_hist_ops *ops)
 {
-	/* rows hold different value sizes from one probe to the next, never within one */
-	struct collect_ctx ctx = { h, ops, sizeof(struct row_head) + (ops->value_size + 7) / 8 * 8 };
+	size_t stride = sizeof(struct row_head) + ops->value_size;
 	int r;
 
-	h->n = 0;
-	h->oom = false;
-	r = lmp_map_drain(map_fd, sizeof(__u64), ops->value_size, true, collect, &ctx);
-	if (r < 0 || h->oom)
+	r = lmp_map_rows_drain(&h->rows, map_fd, sizeof(__u64), sizeof(__u64), ops->value_size);
+	if (r < 0 || h->rows.oom)
 		p->decode_errors++;
-	if (h->n)
-		qsort(h->rows, h->n, ctx.stride, cmp_row);
-	for (size_t i = 0; i < h->n; i++) {
-		const struct row_head *row = row_at(h, ctx.stride, i);
+	for (size_t i = 0; i < h->rows.n; i++) {
+		struct row_head *row = (struct row_head *)(h->rows.rows + i * stride);
+
+		row->weight = ops->weight(row + 1);
+	}
+	if (h->rows.n)
+		qsort(h->rows.rows, h->rows.n, stride, cmp_row);
+	for (size_t i = 0; i < h->rows.n; i++) {
+		const struct row_head *row = (const struct row_head *)(h->rows.rows + i * stride);
 
 		if (rt->metrics && ops->metrics)
 			ops->metrics(rt, row->cgroup_id, row + 1);
@@ -88,7 +56,7 @@ void lmp_cgroup_hist_report(struct lmp_probe *p, struct lmp_rt *rt, struct lmp_c
 void lmp_cgroup_hist_free(struct lmp_cgroup_hist *h)
 {
 	if (h)
-		free(h->rows);
+		lmp_map_rows_release(&h->rows);
 	free(h);
 }
 

@@ -12,11 +12,12 @@
 #include <stddef.h>
 
 #include "lmp/event.h"
+#include "map_rows.h"
 #include "out.h"
 #include "probe.h"
 
 struct lmp_cgroup_hist_ops {
-	size_t value_size; /* the map's value: __u64 words, per-CPU, summed on read */
+	size_t value_size; /* the map's value: __u64 words (a multiple of 8), per-CPU, summed */
 	/* rows are ordered by this, largest first, then by cgroup id */
 	__u64 (*weight)(const void *value);
 	/* every row, when metrics are on */
@@ -28,9 +29,7 @@ struct lmp_cgroup_hist_ops {
 /* Rows of one interval, reused across intervals; calloc() it, free with
  * lmp_cgroup_hist_free(). */
 struct lmp_cgroup_hist {
-	unsigned char *rows;
-	size_t n, cap;
-	bool oom;
+	struct lmp_map_rows rows;
 };
 
 /* Drain map_fd and report it; a failed read or lost rows count in p->decode_errors. */

@@ -14,7 +14,7 @@
 
 #include "lmp/file.h"
 #include "file.skel.h"
-#include "bpfmap.h"
+#include "map_rows.h"
 #include "config.h"
 #include "identity.h"
 #include "metrics.h"
@@ -85,20 +85,15 @@ struct row {
 	struct lmp_file_val v;
 };
 
+_Static_assert(sizeof(struct row) == sizeof(struct lmp_file_key) + sizeof(struct lmp_file_val),
+	       "rows are read as lmp_map_rows_drain() lays them out");
+
 struct file_priv {
-	struct row *rows;
-	size_t n, cap;
-	bool oom;
+	struct lmp_map_rows buf;
+	const struct row *rows; /* buf's, as rows */
+	size_t n;
 	double last, interval; /* CLOCK_MONOTONIC seconds of the previous drain; span covered */
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int file_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)
 {
@@ -107,7 +102,7 @@ static int file_configure(struct lmp_probe *p, void *skel_, const struct lmp_con
 
 	if (!priv)
 		return -ENOMEM;
-	priv->last = now_s();
+	priv->last = lmp_now_s();
 	p->priv = priv;
 	for (size_t i = 0; i < ARRAY_SIZE(companions); i++) {
 		struct bpf_program *prog =
@@ -123,42 +118,17 @@ static int file_configure(struct lmp_probe *p, void *skel_, const struct lmp_con
 	return 0;
 }
 
-static void collect(void *ctx, const void *key, const void *value)
-{
-	struct file_priv *priv = ctx;
-
-	if (priv->n == priv->cap) {
-		size_t cap = priv->cap ? priv->cap * 2 : 256;
-		struct row *r = realloc(priv->rows, cap * sizeof(*r));
-
-		if (!r) {
-			priv->oom = true;
-			return;
-		}
-		priv->rows = r;
-		priv->cap = cap;
-	}
-	memcpy(&priv->rows[priv->n].k, key, sizeof(struct lmp_file_key));
-	memcpy(&priv->rows[priv->n].v, value, sizeof(struct lmp_file_val));
-	priv->n++;
-}
-
-static int cmp_u64(__u64 a, __u64 b)
-{
-	return a < b ? -1 : a > b;
-}
-
 /* most bytes first, then most calls; the key keeps the order stable */
 static int cmp_row(const void *a_, const void *b_)
 {
 	const struct row *a = a_, *b = b_;
 	int c;
 
-	if ((c = cmp_u64(b->v.read_bytes + b->v.write_bytes, a->v.read_bytes + a->v.write_bytes)) ||
-	    (c = cmp_u64(b->v.reads + b->v.writes, a->v.reads + a->v.writes)) ||
-	    (c = cmp_u64(a->k.pid, b->k.pid)) || (c = cmp_u64(a->k.ino, b->k.ino)))
+	if ((c = lmp_cmp_u64(b->v.read_bytes + b->v.write_bytes, a->v.read_bytes + a->v.write_bytes)) ||
+	    (c = lmp_cmp_u64(b->v.reads + b->v.writes, a->v.reads + a->v.writes)) ||
+	    (c = lmp_cmp_u64(a->k.pid, b->k.pid)) || (c = lmp_cmp_u64(a->k.ino, b->k.ino)))
 		return c;
-	return cmp_u64(a->k.dev, b->k.dev);
+	return lmp_cmp_u64(a->k.dev, b->k.dev);
 }
 
 static const char *type_name(__u32 t)
@@ -169,9 +139,6 @@ static const char *type_name(__u32 t)
 /* names the BPF side recorded; when the LRU lost them, the comm from /proc and no name */
 static void row_info(int fd, const struct lmp_file_key *k, struct lmp_file_info *info)
 {
-	char path[64];
-	FILE *f;
-
 	if (bpf_map_lookup_elem(fd, k, info) == 0) {
 		info->comm[sizeof(info->comm) - 1] = 0;
 		info->name[sizeof(info->name) - 1] = 0;
@@ -180,13 +147,7 @@ static void row_info(int fd, const struct lmp_file_key *k, struct lmp_file_info 
 	}
 	memset(info, 0, sizeof(*info));
 	info->type = LMP_FILE_OTHER;
-	snprintf(path, sizeof(path), "/proc/%u/comm", k->pid);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	if (fgets(info->comm, sizeof(info->comm), f))
-		info->comm[strcspn(info->comm, "\n")] = 0;
-	fclose(f);
+	lmp_proc_comm(k->pid, info->comm, sizeof(info->comm));
 }
 
 static void print_row(struct lmp_probe *p, struct lmp_rt *rt, const struct row *r,
@@ -222,20 +183,20 @@ static void file_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt)
 	int infos_fd = bpf_map__fd(skel->maps.infos);
 	struct lmp_file_info info;
 	struct lmp_identity id;
-	double now = now_s();
+	double now = lmp_now_s();
 	int r;
 
-	priv->n = 0;
-	priv->oom = false;
 	priv->interval = now - priv->last;
 	priv->last = now;
-	r = lmp_map_drain(bpf_map__fd(skel->maps.stats), sizeof(struct lmp_file_key),
-			  sizeof(struct lmp_file_val), true, collect, priv);
-	if (r < 0 || priv->oom)
+	r = lmp_map_rows_drain(&priv->buf, bpf_map__fd(skel->maps.stats), 0,
+			       sizeof(struct lmp_file_key), sizeof(struct lmp_file_val));
+	if (r < 0 || priv->buf.oom)
 		p->decode_errors++; /* counted; what stays in the map is read next time */
+	priv->rows = (const struct row *)priv->buf.rows;
+	priv->n = priv->buf.n;
 	if (!priv->n)
 		return;
-	qsort(priv->rows, priv->n, sizeof(*priv->rows), cmp_row);
+	qsort(priv->buf.rows, priv->n, sizeof(*priv->rows), cmp_row);
 	for (size_t i = 0; i < priv->n; i++) {
 		const struct row *row = &priv->rows[i];
 
@@ -263,7 +224,7 @@ static void file_cleanup(struct lmp_probe *p)
 	struct file_priv *priv = p->priv;
 
 	if (priv)
-		free(priv->rows);
+		lmp_map_rows_release(&priv->buf);
 	free(priv);
 	p->priv = NULL;
 }

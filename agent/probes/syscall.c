@@ -15,7 +15,7 @@
 
 #include "lmp/syscall.h"
 #include "syscall.skel.h"
-#include "bpfmap.h"
+#include "map_rows.h"
 #include "config.h"
 #include "identity.h"
 #include "metrics.h"
@@ -55,22 +55,18 @@ struct proc {
 	char comm[LMP_COMM_LEN];
 };
 
+_Static_assert(sizeof(struct row) ==
+		       sizeof(struct lmp_syscall_key) + sizeof(struct lmp_syscall_val),
+	       "rows are read as lmp_map_rows_drain() lays them out");
+
 struct syscall_priv {
-	struct row *rows;
-	size_t n, cap;
+	struct lmp_map_rows buf;
+	const struct row *rows; /* buf's, as rows */
+	size_t n;
 	bool latency;
-	bool oom; /* rows lost to a failed allocation this interval */
 	double last; /* CLOCK_MONOTONIC seconds of the previous drain (or of the start) */
 	double interval; /* seconds the drained counts cover */
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int syscall_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)
 {
@@ -82,7 +78,7 @@ static int syscall_configure(struct lmp_probe *p, void *skel_, const struct lmp_
 	if (!priv)
 		return -ENOMEM;
 	p->priv = priv;
-	priv->last = now_s();
+	priv->last = lmp_now_s();
 	priv->latency = cfg->syscall_latency;
 	skel->rodata->cfg_latency = priv->latency;
 	/* one process entry per process with counters: the same bound for both maps */
@@ -106,47 +102,22 @@ static int syscall_configure(struct lmp_probe *p, void *skel_, const struct lmp_
 	return 0;
 }
 
-static void collect(void *ctx, const void *key, const void *value)
-{
-	struct syscall_priv *priv = ctx;
-
-	if (priv->n == priv->cap) {
-		size_t cap = priv->cap ? priv->cap * 2 : 256;
-		struct row *r = realloc(priv->rows, cap * sizeof(*r));
-
-		if (!r) {
-			priv->oom = true;
-			return;
-		}
-		priv->rows = r;
-		priv->cap = cap;
-	}
-	memcpy(&priv->rows[priv->n].k, key, sizeof(struct lmp_syscall_key));
-	memcpy(&priv->rows[priv->n].v, value, sizeof(struct lmp_syscall_val));
-	priv->n++;
-}
-
-static int cmp_u64(__u64 a, __u64 b)
-{
-	return a < b ? -1 : a > b;
-}
-
 /* by process, then busiest syscall first */
 static int cmp_row(const void *a_, const void *b_)
 {
 	const struct row *a = a_, *b = b_;
 	int c;
 
-	if ((c = cmp_u64(a->k.pid, b->k.pid)) || (c = cmp_u64(b->v.count, a->v.count)))
+	if ((c = lmp_cmp_u64(a->k.pid, b->k.pid)) || (c = lmp_cmp_u64(b->v.count, a->v.count)))
 		return c;
-	return cmp_u64(a->k.nr, b->k.nr);
+	return lmp_cmp_u64(a->k.nr, b->k.nr);
 }
 
 static int cmp_proc(const void *a_, const void *b_)
 {
 	const struct proc *a = a_, *b = b_;
 
-	return cmp_u64(b->total, a->total);
+	return lmp_cmp_u64(b->total, a->total);
 }
 
 static const char *syscall_label(__u32 nr, char buf[16])
@@ -167,8 +138,6 @@ static const char *syscall_label(__u32 nr, char buf[16])
 static bool proc_info(int procs_fd, __u32 pid, struct proc *pr)
 {
 	struct lmp_syscall_proc info;
-	char path[64];
-	FILE *f;
 
 	memset(pr->comm, 0, sizeof(pr->comm));
 	if (bpf_map_lookup_elem(procs_fd, &pid, &info) == 0) {
@@ -177,13 +146,7 @@ static bool proc_info(int procs_fd, __u32 pid, struct proc *pr)
 		return true;
 	}
 	pr->cgroup_id = 0;
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	f = fopen(path, "r");
-	if (f) {
-		if (fgets(pr->comm, sizeof(pr->comm), f))
-			pr->comm[strcspn(pr->comm, "\n")] = 0;
-		fclose(f);
-	}
+	lmp_proc_comm(pid, pr->comm, sizeof(pr->comm));
 	return false;
 }
 
@@ -238,22 +201,22 @@ static void syscall_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt
 	double now;
 	int r;
 
-	priv->n = 0;
-	priv->oom = false;
-	now = now_s();
+	now = lmp_now_s();
 	priv->interval = now - priv->last;
 	priv->last = now;
-	r = lmp_map_drain(bpf_map__fd(skel->maps.counts), sizeof(struct lmp_syscall_key),
-			  sizeof(struct lmp_syscall_val), true, collect, priv);
+	r = lmp_map_rows_drain(&priv->buf, bpf_map__fd(skel->maps.counts), 0,
+			       sizeof(struct lmp_syscall_key), sizeof(struct lmp_syscall_val));
 	if (r < 0) {
 		p->decode_errors++; /* counted; the next interval drains what is left */
 		return;
 	}
-	if (priv->oom)
+	if (priv->buf.oom)
 		p->decode_errors++;
+	priv->rows = (const struct row *)priv->buf.rows;
+	priv->n = priv->buf.n;
 	if (!priv->n)
 		return;
-	qsort(priv->rows, priv->n, sizeof(*priv->rows), cmp_row);
+	qsort(priv->buf.rows, priv->n, sizeof(*priv->rows), cmp_row);
 	procs = calloc(priv->n, sizeof(*procs));
 	if (!procs) {
 		p->decode_errors++;
@@ -285,7 +248,7 @@ static void syscall_cleanup(struct lmp_probe *p)
 	struct syscall_priv *priv = p->priv;
 
 	if (priv)
-		free(priv->rows);
+		lmp_map_rows_release(&priv->buf);
 	free(priv);
 	p->priv = NULL;
 }

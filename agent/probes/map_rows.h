@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What the probes that drain a per-CPU aggregation map every interval (file, syscall,
+ * tcpconnlat, tcprtt, llcstat) need around lmp_map_drain(): the entries as an array of rows to
+ * sort and cut at --top, a clock for the span an interval covered, and the name of a process
+ * whose record the BPF side lost.
+ */
+#ifndef LMP_MAP_ROWS_H
+#define LMP_MAP_ROWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+/* Rows of one drain, the buffer reused across intervals (always with the same sizes);
+ * zero-initialise, release with lmp_map_rows_release(). */
+struct lmp_map_rows {
+	unsigned char *rows;
+	size_t n, cap;
+	bool oom; /* rows lost to a failed allocation in the last drain */
+};
+
+/*
+ * Drain the per-CPU map fd into r, replacing what it held: every row is head_size zeroed
+ * bytes for the caller, then the key, then the value summed over CPUs, so with sizes that
+ * are multiples of 8 it reads as a struct { head; key; value; }. Returns what
+ * lmp_map_drain() returns; -EINVAL for a size that is not a multiple of 8.
+ */
+int lmp_map_rows_drain(struct lmp_map_rows *r, int fd, size_t head_size, size_t key_size,
+		       size_t value_size);
+void lmp_map_rows_release(struct lmp_map_rows *r);
+
+static inline int lmp_cmp_u64(__u64 a, __u64 b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/* CLOCK_MONOTONIC in seconds */
+double lmp_now_s(void);
+
+/* /proc/<pid>/comm into buf without its newline; buf is left as it was when the process is
+ * gone */
+void lmp_proc_comm(__u32 pid, char *buf, size_t len);
+
+#endif /* LMP_MAP_ROWS_H */

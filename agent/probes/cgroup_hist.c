@@ -60,8 +60,7 @@ void lmp_cgroup_hist_free(struct lmp_cgroup_hist *h)
 	free(h);
 }
 
-void lmp_cgroup_hist_out_latency(struct lmp_out *o, const char *hist_key,
-				 const struct lmp_hist *h)
+void lmp_cgroup_hist_out_latency(struct lmp_out *o, const char *hist_key, const struct lmp_hist *h)
 {
 	char label[48];
 

@@ -39,7 +39,6 @@ void lmp_cgroup_hist_free(struct lmp_cgroup_hist *h);
 
 /* avg_s, p50_s, p90_s, p99_s of a histogram in ns, then its non-empty log2 buckets as
  * hist_key: {"lo-hi": count} with bounds in ns, as biolatency prints them */
-void lmp_cgroup_hist_out_latency(struct lmp_out *o, const char *hist_key,
-				 const struct lmp_hist *h);
+void lmp_cgroup_hist_out_latency(struct lmp_out *o, const char *hist_key, const struct lmp_hist *h);
 
 #endif /* LMP_CGROUP_HIST_H */

@@ -124,7 +124,8 @@ static int cmp_row(const void *a_, const void *b_)
 	const struct row *a = a_, *b = b_;
 	int c;
 
-	if ((c = lmp_cmp_u64(b->v.read_bytes + b->v.write_bytes, a->v.read_bytes + a->v.write_bytes)) ||
+	if ((c = lmp_cmp_u64(b->v.read_bytes + b->v.write_bytes,
+			     a->v.read_bytes + a->v.write_bytes)) ||
 	    (c = lmp_cmp_u64(b->v.reads + b->v.writes, a->v.reads + a->v.writes)) ||
 	    (c = lmp_cmp_u64(a->k.pid, b->k.pid)) || (c = lmp_cmp_u64(a->k.ino, b->k.ino)))
 		return c;

@@ -165,7 +165,10 @@ static void llc_summary(struct lmp_out *o, const void *value)
 }
 
 static const struct lmp_cgroup_hist_ops llc_ops = {
-	sizeof(struct lmp_llcstat_val), llc_weight, llc_metrics, llc_summary,
+	.value_size = sizeof(struct lmp_llcstat_val),
+	.weight = llc_weight,
+	.metrics = llc_metrics,
+	.summary = llc_summary,
 };
 
 static void llcstat_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt)

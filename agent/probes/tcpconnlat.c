@@ -110,7 +110,10 @@ static void connect_summary(struct lmp_out *o, const void *value)
 }
 
 static const struct lmp_cgroup_hist_ops connect_ops = {
-	sizeof(struct lmp_tcpconnlat_val), connect_weight, connect_metrics, connect_summary,
+	.value_size = sizeof(struct lmp_tcpconnlat_val),
+	.weight = connect_weight,
+	.metrics = connect_metrics,
+	.summary = connect_summary,
 };
 
 static void tcpconnlat_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt)

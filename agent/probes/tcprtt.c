@@ -64,7 +64,10 @@ static void rtt_summary(struct lmp_out *o, const void *value)
 }
 
 static const struct lmp_cgroup_hist_ops rtt_ops = {
-	sizeof(struct lmp_hist), rtt_weight, rtt_metrics, rtt_summary,
+	.value_size = sizeof(struct lmp_hist),
+	.weight = rtt_weight,
+	.metrics = rtt_metrics,
+	.summary = rtt_summary,
 };
 
 static void tcprtt_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt)

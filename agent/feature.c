@@ -95,9 +95,12 @@ static struct btf *kernel_btf(void)
 	F.btf = custom ? btf__parse(F.btf_path, NULL) : btf__load_vmlinux_btf();
 	err = libbpf_get_error(F.btf);
 	if (err) {
+		char why[64];
+
 		F.btf = NULL;
+		libbpf_strerror(err, why, sizeof(why)); /* libbpf's own codes: "not an ELF"... */
 		snprintf(F.btf_err, sizeof(F.btf_err), "no kernel BTF (%s: %s)",
-			 custom ? F.btf_path : "/sys/kernel/btf/vmlinux", strerror(-err));
+			 custom ? F.btf_path : "/sys/kernel/btf/vmlinux", why);
 		lmp_log(LMP_LOG_WARN, "%s; BTF-based hooks are unavailable", F.btf_err);
 	}
 	return F.btf;

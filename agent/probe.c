@@ -242,7 +242,13 @@ int lmp_probe_start(struct lmp_probe *p, const struct lmp_config *cfg)
 	}
 	err = bpf_object__load(p->obj);
 	if (err) {
-		snprintf(p->reason, sizeof(p->reason), "load: %s", strerror(-err));
+		char why[128];
+
+		libbpf_strerror(err, why, sizeof(why)); /* knows libbpf's own codes (4001...) */
+		/* CO-RE relocation is what fails first without kernel BTF: name the cause */
+		snprintf(p->reason, sizeof(p->reason), "load: %s%s", why,
+			 lmp_feature_btf() ? "" : " (needs kernel BTF, which is unavailable: see "
+						  "the BTF warning above and --btf-path)");
 		goto fail;
 	}
 	err = d->attach ? d->attach(p, p->skel, cfg) : attach_chosen(p);

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 
 #include "cgroup.h"
 #include "config.h"
@@ -345,12 +347,24 @@ int lmp_ident_new(const struct lmp_config *cfg, struct lmp_loop *loop, struct lm
 	if (r == -ENOMEM)
 		goto fail;
 	if (r < 0) {
+		/* BPF reports cgroup v2 ids: with no v2 tree mounted (a cgroup v1-only host)
+		 * every process sits in the v2 root and every event says cgroup_id 1 */
 		lmp_log_errno(LMP_LOG_WARN, r, "no cgroup v2 hierarchy%s%s: events carry cgroup ids "
-			      "only",
+			      "only, no cgroup path, no pod identity (on a cgroup v1-only host "
+			      "every event has the v2 root's id 1)",
 			      cfg->cgroup_root && *cfg->cgroup_root ? " at " : "",
 			      cfg->cgroup_root ? cfg->cgroup_root : "");
 		ic->cg = NULL;
 	} else {
+		struct statfs sfs;
+
+		/* a v1 controller or a plain directory is walked like the v2 tree, but the v2
+		 * ids BPF reports are not the inodes found there */
+		if (cfg->cgroup_root && *cfg->cgroup_root &&
+		    (statfs(cfg->cgroup_root, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC))
+			lmp_log(LMP_LOG_WARN, "--cgroup-root %s is not a cgroup v2 mount: events "
+					      "will carry cgroup ids without paths or pod identity",
+				cfg->cgroup_root);
 		ic->prune_timer = lmp_loop_add_timer(loop, PRUNE_MS, true, on_prune, ic);
 		if (ic->prune_timer < 0) {
 			r = ic->prune_timer;

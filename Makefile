@@ -103,7 +103,7 @@ $(OUTPUT)/skel/%.skel.h: $(OUTPUT)/bpf/%.bpf.o | $(OUTPUT)/skel
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/agent/%.o: agent/%.c $(wildcard agent/*.h include/lmp/*.h) $(SKELS) | $(OUTPUT)/agent/probes
+$(OUTPUT)/agent/%.o: agent/%.c $(wildcard agent/*.h agent/probes/*.h include/lmp/*.h) $(SKELS) | $(OUTPUT)/agent/probes
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 

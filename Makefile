@@ -279,3 +279,9 @@ test-valgrind: deps
 			fail=1; \
 		fi; \
 	done; [ $$fail -eq 0 ]
+
+# SANITIZE=...: a sanitizer report fails the run instead of scrolling past (UBSan recovers
+# by default); the agent and every test binary abort on the first one.
+ifneq ($(SANITIZE),)
+CFLAGS += -fno-sanitize-recover=all
+endif

@@ -54,6 +54,7 @@ struct lmp_agent {
 	size_t n_probes, n_running;
 	struct lmp_http *http;
 	__u64 held_total, hold_overflow;
+	__u64 hold_overflow_logged, series_dropped_logged; /* what the logs said so far */
 	struct ring_buffer *rb;
 	struct rb_ctx *rb_ctxs; /* one per probe; the ring buffer points into it */
 	int sfd;
@@ -64,6 +65,12 @@ struct lmp_agent {
 static const struct lmp_metric_desc m_map_full = {
 	"lmp_map_updates_failed_total",
 	"In-kernel aggregation updates that failed because a map was full, by probe.",
+	LMP_METRIC_COUNTER, "probe", 1, false,
+};
+
+static const struct lmp_metric_desc m_decode_errors = {
+	"lmp_events_decode_errors_total",
+	"Ring-buffer records a probe could not decode (too short, unknown type), by probe.",
 	LMP_METRIC_COUNTER, "probe", 1, false,
 };
 
@@ -366,8 +373,24 @@ static void probe_accounting(struct lmp_agent *a, struct lmp_probe *p)
 			(unsigned long long)p->lost);
 		p->lost_logged = p->lost;
 	}
+	if (p->map_full > p->map_full_logged) {
+		lmp_log(LMP_LOG_WARN,
+			"probe %s: %llu in-kernel map updates failed (map full) in the last "
+			"interval, %llu in all; those counts are missing from its summaries",
+			p->name, (unsigned long long)(p->map_full - p->map_full_logged),
+			(unsigned long long)p->map_full);
+		p->map_full_logged = p->map_full;
+	}
+	if (p->decode_errors > p->decode_errors_logged) {
+		lmp_log(LMP_LOG_WARN, "probe %s: %llu records could not be decoded in the last "
+				      "interval, %llu in all",
+			p->name, (unsigned long long)(p->decode_errors - p->decode_errors_logged),
+			(unsigned long long)p->decode_errors);
+		p->decode_errors_logged = p->decode_errors;
+	}
 	if (!a->rt.metrics)
 		return;
+	lmp_metrics_set(a->rt.metrics, &m_decode_errors, NULL, p->name, p->decode_errors);
 	snprintf(label, sizeof(label), "%s", p->name);
 	lmp_metrics_set(a->rt.metrics, &lmp_metric_events_total, NULL, label, p->events);
 	lmp_metrics_set(a->rt.metrics, &lmp_metric_events_lost_total, NULL, label, p->lost);
@@ -398,6 +421,27 @@ static void publish_kubelet(struct lmp_agent *a)
 		lmp_metrics_touch_pod(a->rt.metrics, pl->pods[i].namespace, pl->pods[i].name);
 }
 
+/* losses outside the probes, logged once per interval in which they grew */
+static void log_other_loss(struct lmp_agent *a)
+{
+	__u64 dropped = lmp_metrics_dropped(a->rt.metrics);
+
+	if (a->hold_overflow > a->hold_overflow_logged) {
+		lmp_log(LMP_LOG_WARN, "%llu events of not-yet-listed pods went out unlabelled (hold "
+				      "queue full) in the last interval, %llu in all",
+			(unsigned long long)(a->hold_overflow - a->hold_overflow_logged),
+			(unsigned long long)a->hold_overflow);
+		a->hold_overflow_logged = a->hold_overflow;
+	}
+	if (dropped > a->series_dropped_logged) {
+		lmp_log(LMP_LOG_WARN, "%llu metric updates dropped (--metrics-max-series %u "
+				      "reached) in the last interval, %llu in all",
+			(unsigned long long)(dropped - a->series_dropped_logged),
+			a->cfg->metrics_max_series, (unsigned long long)dropped);
+		a->series_dropped_logged = dropped;
+	}
+}
+
 static void on_interval(void *ctx)
 {
 	struct lmp_agent *a = ctx;
@@ -414,6 +458,7 @@ static void on_interval(void *ctx)
 	}
 	lmp_metrics_set(a->rt.metrics, &m_held, NULL, NULL, a->held_total);
 	lmp_metrics_set(a->rt.metrics, &m_hold_overflow, NULL, NULL, a->hold_overflow);
+	log_other_loss(a);
 	lmp_metrics_update_self(a->rt.metrics);
 	publish_kubelet(a);
 	lmp_metrics_interval_mark(a->rt.metrics);

@@ -147,7 +147,7 @@ struct lmp_probe {
 	__u64 filtered;	     /* events of namespaces excluded by the operator */
 	__u64 lost;	     /* reservations that failed, read from the drops map */
 	__u64 map_full;	     /* aggregation updates that failed */
-	__u64 lost_logged;
+	__u64 lost_logged, map_full_logged, decode_errors_logged; /* what the logs said so far */
 	void *priv; /* the probe's own state */
 };
 

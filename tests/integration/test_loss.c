@@ -352,16 +352,20 @@ static size_t count_events(struct lmp_test_agent *a, lmp_test_match_fn match, vo
 	return n;
 }
 
-/* "probe mountsnoop: N events lost (ring buffer full) in the last interval, M in all" */
-static long long stderr_lost_in_all(struct lmp_test_agent *a, const char *probe)
+/*
+ * The "M in all" of the last stderr line "<prefix>N <what> ... in the last interval, M in
+ * all" (prefix "probe mountsnoop: ", what "events lost"); 0 when there is none.
+ */
+static long long stderr_in_all(struct lmp_test_agent *a, const char *prefix, const char *what)
 {
-	char pat[64];
 	const char *p, *last = NULL;
 
-	snprintf(pat, sizeof(pat), "probe %s: ", probe);
-	for (p = a->errbuf; p && (p = strstr(p, pat)); p += strlen(pat))
-		if (strstr(p, "events lost") && strstr(p, "events lost") < strchr(p, '\n'))
+	for (p = a->errbuf; p && (p = strstr(p, prefix)); p += strlen(prefix)) {
+		const char *w = strstr(p, what), *eol = strchr(p, '\n');
+
+		if (w && (!eol || w < eol))
 			last = p;
+	}
 	if (!last)
 		return 0;
 	p = strstr(last, "interval, ");
@@ -436,7 +440,7 @@ static void test_loss_agent_exact_mountsnoop(void **state)
 		assert_int_equal((long long)(received + lost), BURST);
 		/* the loss reads the same everywhere it is reported */
 		assert_int_equal((long long)c1.lost, api_events_lost(&a, port, "mountsnoop"));
-		assert_int_equal((long long)c1.lost, stderr_lost_in_all(&a, "mountsnoop"));
+		assert_int_equal((long long)c1.lost, stderr_in_all(&a, "probe mountsnoop: ", "events lost"));
 		break;
 	}
 	detector_stop(&d);
@@ -489,8 +493,10 @@ static void test_loss_map_full_reported(void **state)
 	print_message("syscall map full: %.0f failed updates (/metrics), %lld (/api)\n",
 		      failed_metric, failed_api);
 	assert_true(failed_metric > 0);
-	/* the API reads the live counter, /metrics the last interval's: never less */
+	/* the API reads the live counter, /metrics and the log the last interval's */
 	assert_true(failed_api >= failed_metric);
+	assert_true(stderr_in_all(&a, "probe syscall: ", "map updates failed (map full)") >=
+		    (long long)failed_metric);
 	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
 	lmp_test_agent_free(&a);
 	lmp_test_cgroup_remove(cg);

@@ -188,7 +188,8 @@ static void header(struct sb *b, const char *name, const char *help, const char 
 
 static inline char *put(char *p, const void *s, size_t n)
 {
-	memcpy(p, s, n);
+	if (n) /* s may be NULL for an empty label value; memcpy(p, NULL, 0) is undefined */
+		memcpy(p, s, n);
 	return p + n;
 }
 

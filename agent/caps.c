@@ -51,10 +51,11 @@ static const struct {
 	__u64 caps;
 } runtime_needs[] = {
 	/* attaches its allocator uprobes to each new process of the target every interval
-	 * (perf_event_open of the uprobe PMU: CAP_PERFMON; the link: bpf()), reads their
+	 * (perf_event_open of the uprobe PMU: refused with EACCES without CAP_SYS_ADMIN on
+	 * 6.18, measured; the link: bpf()), reads their
 	 * /proc/<pid>/maps and binaries through /proc/<pid>/root (ptrace access) */
-	{ "memleak", LMP_CAP(CAP_PERFMON) | LMP_CAP(CAP_BPF) | LMP_CAP(CAP_SYS_PTRACE) |
-			     LMP_CAP(CAP_CHECKPOINT_RESTORE) },
+	{ "memleak", LMP_CAP(CAP_SYS_ADMIN) | LMP_CAP(CAP_PERFMON) | LMP_CAP(CAP_BPF) |
+			     LMP_CAP(CAP_SYS_PTRACE) | LMP_CAP(CAP_CHECKPOINT_RESTORE) },
 	/* user stacks: /proc/<pid>/maps and /proc/<pid>/root of any process (ptrace access);
 	 * /proc/<pid>/map_files for replaced or deleted binaries (checkpoint/restore) */
 	{ "profile", LMP_CAP(CAP_SYS_PTRACE) | LMP_CAP(CAP_CHECKPOINT_RESTORE) },

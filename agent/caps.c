@@ -253,6 +253,8 @@ int lmp_caps_drop_after_attach(const struct lmp_config *cfg, const struct lmp_pr
 		"capabilities: dropped %d after attach, kept %s (what the running probes use "
 		"at run time)%s%s",
 		__builtin_popcountll(dropped), kept_s, probe_s,
-		bset_fail ? "; the bounding set could not be cleared (no cap_setpcap)" : "");
+		bset_fail ? "; bounding set left as it was (clearing it needs cap_setpcap; "
+			    "no_new_privs already keeps an exec from regaining anything)"
+			  : "");
 	return 0;
 }

@@ -7,7 +7,8 @@
  * usage: agentstat [-l LOAD] [-w MS] [-h SECONDS] [-k PODS -f FIXTURES] [-i]
  *                  -- OUTFILE READY CMD ARGS... [-- OUTFILE READY CMD ARGS...]
  *   OUTFILE  the tracer's stdout (/dev/null to discard)
- *   READY    text that the tracer prints (stderr or OUTFILE) once it is attached
+ *   READY    text that the tracer prints (stderr or OUTFILE) once it is attached, or
+ *            "@attached": it holds BPF links / perf events, unchanged for 300 ms
  *   -l LOAD  shell command run once every tracer is ready (+ -w MS, default 500); CPU% is
  *            measured over its run; its stdout passes through
  *   -h SECS  without -l: stay idle this long (default 0), then measure
@@ -18,7 +19,9 @@
  *   -i N     seconds to wait after the per-container processes (summaries, metrics)
  *
  * prints one line of key=value: ready_ms start_cpu_ms rss_ready_kb hwm_kb load_s cpu_pct
- *   rss_kb lost stop_ms (sums over the tracers where that makes sense; times: the slowest)
+ *   rss_kb rss_max_kb lost stop_ms (sums over the tracers where that makes sense; times:
+ *   the slowest). rss_kb is read at the end of the load or hold, rss_max_kb is the highest
+ *   of samples taken during it, hwm_kb the kernel's peak (VmHWM, start-up included).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <arpa/inet.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -52,6 +56,8 @@ struct tracer {
 	unsigned long long lost_probe[32]; /* lmp: last cumulative count per probe */
 	char lost_name[32][32];
 	int n_lost;
+	int n_attached; /* READY "@attached" */
+	double t_attached;
 };
 
 static struct tracer tr[MAX_TRACERS];
@@ -195,6 +201,61 @@ static void pump(int ms)
 	} while (now() < end);
 }
 
+/* BPF links and perf events (bpftrace attaches through those) the process holds */
+static int attached_count(pid_t pid)
+{
+	char p[300], l[64], line[128];
+	struct dirent *d;
+	int n = 0;
+	DIR *dir;
+
+	snprintf(p, sizeof(p), "/proc/%d/fd", pid);
+	dir = opendir(p);
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		ssize_t len;
+		FILE *f;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "/proc/%d/fd/%s", pid, d->d_name);
+		len = readlink(p, l, sizeof(l) - 1);
+		l[len > 0 ? len : 0] = 0;
+		if (strcmp(l, "anon_inode:[perf_event]") == 0) {
+			n++;
+			continue;
+		}
+		if (strcmp(l, "anon_inode:bpf_link") != 0)
+			continue;
+		snprintf(p, sizeof(p), "/proc/%d/fdinfo/%s", pid, d->d_name);
+		f = fopen(p, "r");
+		while (f && fgets(line, sizeof(line), f))
+			n += strncmp(line, "link_id:", 8) == 0;
+		if (f)
+			fclose(f);
+	}
+	closedir(dir);
+	return n;
+}
+
+/*
+ * READY "@attached": for tools whose banner sits in a full stdio buffer until they exit
+ * (stdout is a file here): ready once they hold links or perf events and the count has
+ * not changed for 300 ms.
+ */
+static bool attached_ready(struct tracer *t)
+{
+	int n = attached_count(t->pid);
+
+	if (n != t->n_attached || n <= 0) {
+		t->n_attached = n;
+		t->t_attached = now();
+		return false;
+	}
+	return now() - t->t_attached >= 0.3;
+}
+
 /* READY found in the head of the tracer's stdout file? */
 static bool out_has_ready(struct tracer *t)
 {
@@ -234,6 +295,17 @@ static int start(struct tracer *t)
 	t->err_fd = p[0];
 	fcntl(t->err_fd, F_SETFL, O_NONBLOCK);
 	return t->pid > 0 ? 0 : -errno;
+}
+
+/* the tracers' summed RSS now, kept in *max when higher (sampled while the load runs) */
+static void sample_rss(long *max)
+{
+	long sum = 0;
+
+	for (int i = 0; i < n_tr; i++)
+		sum += status_kb(tr[i].pid, "VmRSS");
+	if (sum > *max)
+		*max = sum;
 }
 
 /* --- Kubernetes mode: pods, their cgroups, and a kubelet that lists them --- */
@@ -373,7 +445,7 @@ int main(int argc, char **argv)
 	const char *load = NULL, *fixtures = "/work/shared/fixtures";
 	int settle_ms = 500, hold_s = 0, pods = 0, idle_s = 3, i, o;
 	double t0, t_ready = 0, start_cpu = 0, cpu0 = 0, cpu1 = 0, t_load0 = 0, t_load1 = 0, t_stop;
-	long rss_ready = 0, rss = 0, hwm = 0;
+	long rss_ready = 0, rss = 0, hwm = 0, rss_max = 0;
 	unsigned long long lost = 0;
 	struct MHD_Daemon *mhd = NULL;
 	char url[128];
@@ -453,7 +525,9 @@ int main(int argc, char **argv)
 		for (i = 0; i < n_tr; i++) {
 			struct tracer *t = &tr[i];
 
-			if (!t->is_ready && out_has_ready(t)) {
+			if (!t->is_ready &&
+			    (strcmp(t->ready, "@attached") == 0 ? attached_ready(t) :
+								  out_has_ready(t))) {
 				t->is_ready = true;
 				t->t_ready = now();
 			}
@@ -477,8 +551,13 @@ int main(int argc, char **argv)
 		rss_ready += status_kb(tr[i].pid, "VmRSS");
 	}
 	if (pods) {
+		double t = now();
+
 		pump(settle_ms);
 		k8s_activity();
+		if (getenv("AGENTSTAT_VERBOSE"))
+			fprintf(stderr, "agentstat: %d container processes in %.1f s\n", n_ctrs,
+				now() - t);
 		pump(idle_s * 1000);
 	}
 	pump(settle_ms);
@@ -492,10 +571,15 @@ int main(int argc, char **argv)
 			execl("/bin/sh", "sh", "-c", load, NULL);
 			_exit(127);
 		}
-		while (waitpid(l, NULL, WNOHANG) == 0)
+		while (waitpid(l, NULL, WNOHANG) == 0) {
 			pump(20);
+			sample_rss(&rss_max);
+		}
 	} else {
-		pump(hold_s * 1000);
+		for (double end = now() + hold_s; now() < end;) {
+			pump(100);
+			sample_rss(&rss_max);
+		}
 	}
 	t_load1 = now();
 	for (i = 0; i < n_tr; i++) {
@@ -529,14 +613,19 @@ stop:
 	}
 	if (mhd)
 		MHD_stop_daemon(mhd);
-	if (pods)
+	if (pods) {
+		double t = now();
+
 		k8s_cleanup();
+		if (getenv("AGENTSTAT_VERBOSE"))
+			fprintf(stderr, "agentstat: cgroups removed in %.1f s\n", now() - t);
+	}
 	if (!all_ready)
 		return 1;
 	printf("ready_ms=%.0f start_cpu_ms=%.0f rss_ready_kb=%ld hwm_kb=%ld load_s=%.3f "
-	       "cpu_pct=%.1f rss_kb=%ld lost=%llu stop_ms=%.0f\n",
+	       "cpu_pct=%.1f rss_kb=%ld rss_max_kb=%ld lost=%llu stop_ms=%.0f\n",
 	       (t_ready - t0) * 1e3, start_cpu, rss_ready, hwm, t_load1 - t_load0,
-	       t_load1 > t_load0 ? (cpu1 - cpu0) / 10.0 / (t_load1 - t_load0) : 0, rss, lost,
-	       t_stop * 1e3);
+	       t_load1 > t_load0 ? (cpu1 - cpu0) / 10.0 / (t_load1 - t_load0) : 0, rss,
+	       rss_max > rss ? rss_max : rss, lost, t_stop * 1e3);
 	return 0;
 }

@@ -326,6 +326,9 @@ static int start_kubelet(struct lmp_ident *ic, const struct lmp_config *cfg, con
 		lmp_log(LMP_LOG_WARN, "kubelet: TLS certificate verification is OFF "
 				      "(--kubelet-insecure-skip-verify): anyone on the path can "
 				      "impersonate the kubelet and read the token");
+	if (!strncmp(url, "http://", 7) && cfg->kubelet_token_file && *cfg->kubelet_token_file)
+		lmp_log(LMP_LOG_WARN, "kubelet: %s is plain HTTP: the bearer token from %s "
+				      "travels unencrypted", url, cfg->kubelet_token_file);
 	lmp_log(LMP_LOG_INFO, "kubelet: %s, refresh every %u s", url, refresh_ms / 1000);
 	return lmp_kubelet_new(&o, ic->loop, on_kubelet, ic, &ic->kc);
 }

@@ -164,6 +164,8 @@ static int load_token(struct lmp_kubelet *k, char *msg, size_t msglen)
 	k->have_token = true;
 	k->st.token_reads++;
 out:
+	/* curl keeps its own copy in the header list: leave none in freed heap */
+	explicit_bzero(hdr, pl + TOKEN_MAX + 1);
 	free(hdr);
 	return err;
 }

@@ -33,6 +33,12 @@
 #include "out.h"
 #include "probe.h"
 
+/*
+ * Ring buffers are drained on this period; BPF wakes the agent earlier only when a ring is
+ * a quarter full (bpf/lmp.bpf.h). Bounds how late a quiet event reaches stdout.
+ */
+#define LMP_RINGBUF_POLL_MS 50
+
 /* threads that detach BPF links at stop: they wait in the kernel, they do not compute */
 #define LMP_DETACH_THREADS 16
 
@@ -321,6 +327,12 @@ static void on_ringbuf(void *ctx, int fd, uint32_t events)
 
 	if (r < 0 && r != -EINTR)
 		lmp_log_errno(LMP_LOG_WARN, r, "ring buffer consume");
+}
+
+/* records submitted without a wakeup (bpf/lmp.bpf.h lmp_event_submit) wait at most this */
+static void on_ringbuf_timer(void *ctx)
+{
+	on_ringbuf(ctx, -1, 0);
 }
 
 static void on_idle(void *ctx)
@@ -649,6 +661,7 @@ int lmp_agent_run(const struct lmp_config *cfg)
 	}
 	lmp_loop_set_idle(a.loop, on_idle, &a);
 	if (lmp_loop_add_timer(a.loop, cfg->interval * 1000ULL, true, on_interval, &a) < 0 ||
+	    (a.rb && lmp_loop_add_timer(a.loop, LMP_RINGBUF_POLL_MS, true, on_ringbuf_timer, &a) < 0) ||
 	    (cfg->duration &&
 	     lmp_loop_add_timer(a.loop, cfg->duration * 1000ULL, false, on_duration, &a) < 0)) {
 		lmp_log(LMP_LOG_ERROR, "timers could not be created");

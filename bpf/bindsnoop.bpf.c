@@ -180,7 +180,7 @@ static __always_inline int handle_exit(long ret)
 	sk = fd_sock(a->fd);
 	if (sk)
 		fill_sock(e, sk);
-	bpf_ringbuf_submit(e, 0);
+	lmp_event_submit(e);
 out:
 	bpf_map_delete_elem(&inflight, &tid);
 	return 0;

@@ -60,7 +60,7 @@ static __always_inline int on_done(struct request *rq, __u32 status, __u32 nr_by
 	e->dev = r->dev;
 	e->flags = r->flags;
 	e->status = status;
-	bpf_ringbuf_submit(e, 0);
+	lmp_event_submit(e);
 out:
 	blkio_forget(rq);
 	return 0;

@@ -134,7 +134,7 @@ static __always_inline int handle_check(void *ctx, struct user_namespace *ns, in
 	e->insetid = insetid;
 	e->userns_inum = BPF_CORE_READ(ns, ns.inum);
 	e->userns_level = BPF_CORE_READ(ns, level);
-	bpf_ringbuf_submit(e, 0);
+	lmp_event_submit(e);
 	return 0;
 }
 

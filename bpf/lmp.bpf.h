@@ -58,7 +58,7 @@ static __always_inline void lmp_fill_hdr(struct lmp_event_hdr *h, __u16 type, __
 
 /*
  * Reserve a record of `size` bytes and fill its header from the current task. A failed
- * reservation is counted, never silently lost.
+ * reservation is counted, never silently lost. Hand it over with lmp_event_submit().
  */
 static __always_inline void *lmp_event_reserve(__u32 size, __u16 type)
 {
@@ -70,6 +70,21 @@ static __always_inline void *lmp_event_reserve(__u32 size, __u16 type)
 	}
 	lmp_fill_hdr(h, type, size);
 	return h;
+}
+
+/*
+ * Submit a reserved record without waking the agent for it: the agent drains every ring on
+ * a short timer (LMP_RINGBUF_POLL_MS in agent/agent.c) and is woken early only once a
+ * quarter of the ring is waiting, so a burst cannot fill it between two polls. One wakeup
+ * per record (the default) costs the traced task an irq_work and the agent a context
+ * switch each; at 10k events/s those were most of the agent's CPU (docs/performance.md).
+ */
+static __always_inline void lmp_event_submit(void *rec)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+
+	bpf_ringbuf_submit(rec, avail >= size / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 /* Insert-or-fail for aggregation maps: a full map is counted as loss. */

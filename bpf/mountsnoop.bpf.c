@@ -160,7 +160,7 @@ static __always_inline int handle_exit(long ret)
 	/* mount(2) data is usually an option string; some filesystems pass binary data */
 	if (a->str[3])
 		bpf_probe_read_user_str(e->data, sizeof(e->data), (void *)a->str[3]);
-	bpf_ringbuf_submit(e, 0);
+	lmp_event_submit(e);
 out:
 	bpf_map_delete_elem(&inflight, &tid);
 	return 0;

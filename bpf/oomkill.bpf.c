@@ -208,7 +208,7 @@ static __always_inline int handle_victim(void *ctx, struct task_struct *t, __u32
 		e->hdr.cgroup_id = 0;
 		e->hdr.uid = 0;
 		__builtin_memset(e->hdr.comm, 0, sizeof(e->hdr.comm));
-		bpf_ringbuf_submit(e, 0);
+		lmp_event_submit(e);
 		return 0;
 	}
 	e->hdr.pid = BPF_CORE_READ(t, tgid);
@@ -228,7 +228,7 @@ static __always_inline int handle_victim(void *ctx, struct task_struct *t, __u32
 			e->pgtables_bytes = BPF_CORE_READ(mm, pgtables_bytes.counter);
 	}
 	fill_memcg(e, t, oom_memcg);
-	bpf_ringbuf_submit(e, 0);
+	lmp_event_submit(e);
 	return 0;
 }
 
@@ -316,7 +316,7 @@ int tp_mark_victim(struct trace_event_raw_mark_victim *ctx)
 		e->pgtables_bytes = (__u64)BPF_CORE_READ(r, pgtables) << 10;
 		e->oom_score_adj = BPF_CORE_READ(r, oom_score_adj);
 	}
-	bpf_ringbuf_submit(e, 0);
+	lmp_event_submit(e);
 	return 0;
 }
 

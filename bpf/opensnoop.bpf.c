@@ -110,7 +110,7 @@ static __always_inline int handle_exit(long ret)
 	e->ret = ret;
 	if (bpf_probe_read_user_str(e->path, sizeof(e->path), (const char *)a->fname) < 0)
 		e->path[0] = 0;
-	bpf_ringbuf_submit(e, 0);
+	lmp_event_submit(e);
 out:
 	bpf_map_delete_elem(&inflight, &tid);
 	return 0;

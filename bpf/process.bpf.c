@@ -43,7 +43,7 @@ static __always_inline int handle_exec(struct task_struct *task, const char *fil
 	if (len && bpf_probe_read_user(e->args, len & (LMP_ARGV_BYTES - 1) ?: LMP_ARGV_BYTES,
 				       (void *)start) == 0)
 		e->args_size = len;
-	bpf_ringbuf_submit(e, 0);
+	lmp_event_submit(e);
 	return 0;
 }
 
@@ -65,7 +65,7 @@ static __always_inline int handle_exit(struct task_struct *task)
 	e->exit_code = e->signal ? 0 : (code >> 8) & 0xff;
 	/* start_time is CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
 	e->lifetime_ns = bpf_ktime_get_ns() - BPF_CORE_READ(task, start_time);
-	bpf_ringbuf_submit(e, 0);
+	lmp_event_submit(e);
 	return 0;
 }
 

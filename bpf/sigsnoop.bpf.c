@@ -113,7 +113,7 @@ static __always_inline int handle_exit(long ret)
 	/* the target could not be read from a task (error, signal 0): keep what was asked */
 	if (!e->target_pid && e->via == LMP_SIG_VIA_KILL && e->target_arg > 0)
 		e->target_pid = e->target_arg;
-	bpf_ringbuf_submit(e, 0);
+	lmp_event_submit(e);
 	bpf_map_delete_elem(&inflight, &tid);
 	return 0;
 }
@@ -172,7 +172,7 @@ static __always_inline int handle_generate(int sig, __s32 code, struct task_stru
 		e->target_cgroup_id = 0;
 		bpf_probe_read_kernel_str(e->target_comm, sizeof(e->target_comm), comm);
 	}
-	bpf_ringbuf_submit(e, 0);
+	lmp_event_submit(e);
 	return 0;
 }
 

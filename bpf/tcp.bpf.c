@@ -67,7 +67,7 @@ static __always_inline int connect_end(const struct sock *sk, bool established)
 		e->result = err ? LMP_TCP_FAILED : LMP_TCP_ABORTED;
 		e->error = -err;
 	}
-	bpf_ringbuf_submit(e, 0);
+	lmp_event_submit(e);
 out:
 	bpf_map_delete_elem(&lmp_connect_starts, &key);
 	return 0;

@@ -57,7 +57,7 @@ static __always_inline void emit(const struct sock *sk, const struct lmp_connect
 	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	e->_pad = 0;
-	bpf_ringbuf_submit(e, 0);
+	lmp_event_submit(e);
 }
 
 static __always_inline int handle_done(const struct sock *sk, bool established)

@@ -26,7 +26,7 @@ static long emit(__u32 i, void *ctx)
 	e->ppid = 1;
 	e->exit_code = i & 0xff;
 	e->lifetime_ns = 1000 + i;
-	bpf_ringbuf_submit(e, 0);
+	lmp_event_submit(e);
 	return 0;
 }
 

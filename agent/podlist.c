@@ -331,6 +331,11 @@ int lmp_podlist_parse(const char *json, size_t len, struct lmp_podlist **out, ch
 		snprintf(err, errlen, "not JSON: %s (line %d, column %d)",
 			 json && len ? jerr.text : "empty body", json && len ? jerr.line : 0,
 			 json && len ? jerr.column : 0);
+		/* jansson quotes the reply near the error: no control characters into a log line
+		 * (found by tests/fuzz/fuzz_podlist.c) */
+		for (char *c = err; errlen && *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
 		return -EINVAL;
 	}
 	kind = jstr(root, "kind");

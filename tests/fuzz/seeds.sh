@@ -38,6 +38,7 @@ PY
 	seed empty '{"kind":"PodList","apiVersion":"v1","items":[]}'
 	seed nullitem '{"kind":"PodList","items":[null,1,"x",{}]}'
 	seed status '{"kind":"Status","status":"Failure","message":"forbidden","code":403}'
+	seed ctrl '{"items\\"limits\\\n:`]}' # an error quoting a newline (once a finding)
 	seed one '{"items":[{"metadata":{"name":"p","namespace":"n","uid":"u-1"},"status":{"qosClass":"Burstable","containerStatuses":[{"name":"c","containerID":"containerd://0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}]}}]}'
 	words items metadata uid name namespace status qosClass Guaranteed Burstable BestEffort \
 		containerStatuses initContainerStatuses ephemeralContainerStatuses containerID \

@@ -4,7 +4,7 @@
  * measures what they cost: wall time from exec until ready, CPU spent getting there, RSS,
  * CPU% while a load command runs, events they reported lost, time to stop on SIGINT.
  *
- * usage: agentstat [-l LOAD] [-w MS] [-h SECONDS] [-k PODS -f FIXTURES] [-i]
+ * usage: agentstat [-l LOAD] [-w MS] [-h SECONDS] [-k PODS [-f FIXTURES] [-i S] [-x EXE]]
  *                  -- OUTFILE READY CMD ARGS... [-- OUTFILE READY CMD ARGS...]
  *   OUTFILE  the tracer's stdout (/dev/null to discard)
  *   READY    text that the tracer prints (stderr or OUTFILE) once it is attached, or
@@ -17,11 +17,15 @@
  *            the first tracer); once ready, one short process runs in each container's
  *            cgroup, so identity and per-pod metrics hold every one of them
  *   -i N     seconds to wait after the per-container processes (summaries, metrics)
+ *   -x EXE   what those processes run (default /bin/true)
  *
  * prints one line of key=value: ready_ms start_cpu_ms rss_ready_kb hwm_kb load_s cpu_pct
- *   rss_kb rss_max_kb lost stop_ms (sums over the tracers where that makes sense; times:
- *   the slowest). rss_kb is read at the end of the load or hold, rss_max_kb is the highest
- *   of samples taken during it, hwm_kb the kernel's peak (VmHWM, start-up included).
+ *   rss_kb rss_max_kb lost stop_ms bpf_ns bpf_runs (sums over the tracers where that makes
+ *   sense; times: the slowest). rss_kb is read at the end of the load or hold, rss_max_kb
+ *   is the highest of samples taken during it, hwm_kb the kernel's peak (VmHWM, start-up
+ *   included).
+ *   bpf_ns / bpf_runs: run time and runs of the tracers' BPF programs during the load
+ *   (nonzero only with kernel.bpf_stats_enabled = 1).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,9 +39,12 @@
 #include <dirent.h>
 #include <arpa/inet.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/sched.h>
 #include <sys/wait.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <bpf/bpf.h>
 
 #include "cgroup.h"
 
@@ -297,6 +304,56 @@ static int start(struct tracer *t)
 	return t->pid > 0 ? 0 : -errno;
 }
 
+/*
+ * Run time and run count of every BPF program the tracers hold (kernel.bpf_stats_enabled
+ * must be on for these to move): the kernel's own measure of what their hooks cost.
+ */
+static void bpf_stats(__u64 *ns, __u64 *runs)
+{
+	__u32 seen[512];
+	int n_seen = 0;
+
+	*ns = *runs = 0;
+	for (int i = 0; i < n_tr; i++) {
+		char p[300], line[128];
+		struct dirent *d;
+		DIR *dir;
+
+		snprintf(p, sizeof(p), "/proc/%d/fdinfo", tr[i].pid);
+		dir = opendir(p);
+		while (dir && (d = readdir(dir))) {
+			FILE *f;
+
+			snprintf(p, sizeof(p), "/proc/%d/fdinfo/%s", tr[i].pid, d->d_name);
+			f = fopen(p, "r");
+			while (f && fgets(line, sizeof(line), f)) {
+				struct bpf_prog_info info = {};
+				__u32 id, len = sizeof(info);
+				int k, fd;
+
+				if (sscanf(line, "prog_id: %u", &id) != 1)
+					continue;
+				for (k = 0; k < n_seen && seen[k] != id; k++)
+					;
+				if (k < n_seen || n_seen == 512)
+					continue;
+				seen[n_seen++] = id;
+				fd = bpf_prog_get_fd_by_id(id);
+				if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
+					*ns += info.run_time_ns;
+					*runs += info.run_cnt;
+				}
+				if (fd >= 0)
+					close(fd);
+			}
+			if (f)
+				fclose(f);
+		}
+		if (dir)
+			closedir(dir);
+	}
+}
+
 /* the tracers' summed RSS now, kept in *max when higher (sampled while the load runs) */
 static void sample_rss(long *max)
 {
@@ -314,6 +371,7 @@ static char *podlist_body;
 static size_t podlist_len;
 static char k8s_base[512];
 static char **ctr_paths;
+static const char *ctr_exe = "/bin/true"; /* -x */
 static int n_ctrs;
 
 static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *url,
@@ -399,26 +457,31 @@ static int k8s_setup(const char *fixtures, int n, char *url, size_t urllen, stru
 	return 0;
 }
 
-/* one short process in each container cgroup: exec, a few syscalls, exit */
+/*
+ * One short process in each container cgroup: exec, a few syscalls, exit. Started straight
+ * into its cgroup (clone3 CLONE_INTO_CGROUP, 5.7+): moving a running task takes the
+ * cgroup threadgroup lock for writing, an RCU grace period each, 15+ ms here.
+ */
 static void k8s_activity(void)
 {
 	for (int i = 0; i < n_ctrs; i++) {
-		pid_t c = fork();
+		int cg = open(ctr_paths[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		struct clone_args ca = { .flags = CLONE_INTO_CGROUP,
+					 .exit_signal = SIGCHLD,
+					 .cgroup = (__u64)cg };
+		pid_t c = cg < 0 ? -1 : syscall(SYS_clone3, &ca, sizeof(ca));
 
 		if (c == 0) {
-			char p[1100];
-			int fd;
-
-			snprintf(p, sizeof(p), "%s/cgroup.procs", ctr_paths[i]);
-			fd = open(p, O_WRONLY);
-			if (fd < 0 || write(fd, "0", 1) != 1)
-				_exit(1);
-			close(fd);
-			execl("/bin/true", "true", NULL);
+			execl(ctr_exe, ctr_exe, (char *)NULL);
 			_exit(127);
 		}
 		if (c > 0)
 			waitpid(c, NULL, 0);
+		else
+			fprintf(stderr, "agentstat: cannot start a process in %s: %s\n",
+				ctr_paths[i], strerror(errno));
+		if (cg >= 0)
+			close(cg);
 		if (i % 50 == 0)
 			pump(0);
 	}
@@ -446,12 +509,13 @@ int main(int argc, char **argv)
 	int settle_ms = 500, hold_s = 0, pods = 0, idle_s = 3, i, o;
 	double t0, t_ready = 0, start_cpu = 0, cpu0 = 0, cpu1 = 0, t_load0 = 0, t_load1 = 0, t_stop;
 	long rss_ready = 0, rss = 0, hwm = 0, rss_max = 0;
+	__u64 bpf_ns0 = 0, bpf_runs0 = 0, bpf_ns1 = 0, bpf_runs1 = 0;
 	unsigned long long lost = 0;
 	struct MHD_Daemon *mhd = NULL;
 	char url[128];
 	bool all_ready = false;
 
-	while ((o = getopt(argc, argv, "+l:w:h:k:f:i:")) != -1) {
+	while ((o = getopt(argc, argv, "+l:w:h:k:f:i:x:")) != -1) {
 		switch (o) {
 		case 'l':
 			load = optarg;
@@ -470,6 +534,9 @@ int main(int argc, char **argv)
 			break;
 		case 'i':
 			idle_s = atoi(optarg);
+			break;
+		case 'x':
+			ctr_exe = optarg;
 			break;
 		default:
 			return 2;
@@ -563,6 +630,7 @@ int main(int argc, char **argv)
 	pump(settle_ms);
 	for (i = 0; i < n_tr; i++)
 		cpu0 += cpu_ms(tr[i].pid);
+	bpf_stats(&bpf_ns0, &bpf_runs0);
 	t_load0 = now();
 	if (load) {
 		pid_t l = fork();
@@ -582,6 +650,7 @@ int main(int argc, char **argv)
 		}
 	}
 	t_load1 = now();
+	bpf_stats(&bpf_ns1, &bpf_runs1);
 	for (i = 0; i < n_tr; i++) {
 		cpu1 += cpu_ms(tr[i].pid);
 		rss += status_kb(tr[i].pid, "VmRSS");
@@ -623,9 +692,12 @@ stop:
 	if (!all_ready)
 		return 1;
 	printf("ready_ms=%.0f start_cpu_ms=%.0f rss_ready_kb=%ld hwm_kb=%ld load_s=%.3f "
-	       "cpu_pct=%.1f rss_kb=%ld rss_max_kb=%ld lost=%llu stop_ms=%.0f\n",
+	       "cpu_pct=%.1f rss_kb=%ld rss_max_kb=%ld lost=%llu stop_ms=%.0f bpf_ns=%llu "
+	       "bpf_runs=%llu\n",
 	       (t_ready - t0) * 1e3, start_cpu, rss_ready, hwm, t_load1 - t_load0,
 	       t_load1 > t_load0 ? (cpu1 - cpu0) / 10.0 / (t_load1 - t_load0) : 0, rss,
-	       rss_max > rss ? rss_max : rss, lost, t_stop * 1e3);
+	       rss_max > rss ? rss_max : rss, lost, t_stop * 1e3,
+	       (unsigned long long)(bpf_ns1 - bpf_ns0),
+	       (unsigned long long)(bpf_runs1 - bpf_runs0));
 	return 0;
 }

@@ -28,13 +28,46 @@ finish() {
 trap finish EXIT
 echo 1 >/proc/sys/kernel/bpf_stats_enabled || { echo "bench_bpfcost: cannot enable bpf_stats"; exit 0; }
 
+REPS=${REPS:-3}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "-")}'; }
+kv() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
+[ -x "$T/lmpbx" ] || printf 'int main(void){return 0;}\n' | ${CC:-cc} -O2 -static -x c - -o "$T/lmpbx"
+: >"$T/openme"
+
+# BPF ns per operation of the load: all the tracer's programs' run time / operations
+per_op() { # ops, load, agentstat tracer groups...
+	local ops=$1 load=$2; shift 2
+	for _ in $(seq "$REPS"); do
+		r=$("$B/agentstat" -l "$load >/dev/null" "$@" | tail -1)
+		awk -v t="$(kv bpf_ns "$r")" -v n="$ops" 'BEGIN {if (t != "") printf "%.0f\n", t / n}'
+	done | median
+}
+echo "## BPF time per operation, lmp vs libbpf-tools (ns, kernel bpf_stats, median of $REPS)"
+printf '%-28s %-34s %10s   %-34s %10s\n' operation lmp ns peer ns
+L=("$LMP" run --listen none --interval 5)
+printf '%-28s %-34s %10s   %-34s %10s\n' "exec + exit of a process" "--probes process" \
+	"$(per_op 200 "$B/execstorm 200 2 $T/lmpbx" -- /dev/null ready: "${L[@]}" --probes process --output json)" \
+	"execsnoop + exitsnoop" \
+	"$(per_op 200 "$B/execstorm 200 2 $T/lmpbx" -- /dev/null @attached execsnoop -- /dev/null @attached exitsnoop)"
+printf '%-28s %-34s %10s   %-34s %10s\n' "open + close" "--probes opensnoop" \
+	"$(per_op 20000 "$B/openstorm 20000 0 $T/openme" -- /dev/null ready: "${L[@]}" --probes opensnoop --output json)" \
+	"opensnoop" \
+	"$(per_op 20000 "$B/openstorm 20000 0 $T/openme" -- /dev/null @attached opensnoop)"
+if [ -n "$LOOP" ]; then
+	printf '%-28s %-34s %10s   %-34s %10s\n' "4 KiB O_DIRECT read" "--probes biolatency,bitesize" \
+		"$(per_op 10000 "$B/dio $LOOP 10000" -- /dev/null ready: "${L[@]}" --probes biolatency,bitesize --output none)" \
+		"biolatency + bitesize" \
+		"$(per_op 10000 "$B/dio $LOOP 10000" -- /dev/null @attached biolatency -- /dev/null @attached bitesize)"
+fi
+echo "# includes the storm's side effects each tool hooks too (the exec's own opens are not:"
+echo "# only the probes named run); bpf_stats adds two clock reads per program run"
+echo
+
 echo "## per-probe BPF cost: ns per program run under a standard load, lmp --probes all"
 "$LMP" run --probes all --output json --listen none --interval 5 >/dev/null 2>"$T/bpfcost.err" &
 pid=$!
 for _ in $(seq 300); do grep -q 'ready:' "$T/bpfcost.err" 2>/dev/null && break; sleep 0.1; done
 grep -q 'ready:' "$T/bpfcost.err" || { echo "bench_bpfcost: the agent did not start"; exit 0; }
-[ -x "$T/lmpbx" ] || printf 'int main(void){return 0;}\n' | ${CC:-cc} -O2 -static -x c - -o "$T/lmpbx"
-: >"$T/openme"
 echo "# load: sysloop 100000, execstorm 200, openstorm 20000, tcpstorm 300${LOOP:+, dio $LOOP 10000}"
 {
 	"$B/sysloop" 100000

@@ -17,6 +17,7 @@ ITER=${ITER:-200000}	 # sysloop iterations per round
 NEXEC=${NEXEC:-500}	 # exec storm: processes per round
 NOPEN=${NOPEN:-100000}	 # open storm: opens per round
 NIO=${NIO:-50000}	 # direct 4 KiB reads per round
+EXTRA_REPS=${EXTRA_REPS:-3} # runs per figure in the bench_*.sh scripts
 B=$BUILD/bench
 FIXTURES=${LMP_FIXTURES:-../shared/fixtures}
 [ -d "$FIXTURES" ] || FIXTURES=/work/shared/fixtures
@@ -43,6 +44,12 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a/b; else print "-"}'; }
 kv() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; } # value of key in an agentstat line
 have() { command -v "$1" >/dev/null; }
+SECTION_T0=$(date +%s)
+took() { # end of a section: its wall time, so the budget (~10 min) can be checked
+	echo "# ($(($(date +%s) - SECTION_T0)) s)"
+	SECTION_T0=$(date +%s)
+	echo
+}
 
 # run LOAD under the tracers (agentstat groups after --): first line of the result is the
 # load's own output, the second agentstat's key=value line. With no tracer, LOAD alone.
@@ -74,7 +81,7 @@ echo
 
 # --- 1. syscall-heavy loop --------------------------------------------------------------
 echo "## 1. syscall-heavy loop: $ITER x (getppid + 1-byte read), ns per iteration"
-S1=(none lmp_syscall lmp_syscount lmp_all peer_syscount bpftrace)
+S1=(none lmp_syscall lmp_syscount lmp_all peer_syscount peer_syscount_l bpftrace)
 for _ in $(seq "$REPS"); do
 	for c in "${S1[@]}"; do
 		load="$B/sysloop $ITER"
@@ -85,6 +92,8 @@ for _ in $(seq "$REPS"); do
 		lmp_all) r=$(run "$load" -- /dev/null ready: "${LMPRUN[@]}" --probes all --output none) ;;
 		peer_syscount) have syscount || continue
 			r=$(run "$load" -- "$T/out" @attached syscount) ;;
+		peer_syscount_l) have syscount || continue
+			r=$(run "$load" -- "$T/out" @attached syscount -L) ;;
 		bpftrace) have bpftrace || continue
 			r=$(run "$load" -- "$T/out" @attached bpftrace -e "$BPFTRACE_COUNT") ;;
 		esac
@@ -103,6 +112,7 @@ for c in "${S1[@]}"; do
 	none) label="no tracing" ;; lmp_syscall) label="lmp --probes syscall" ;;
 	lmp_syscount) label="lmp --probes syscount" ;; lmp_all) label="lmp --probes all" ;;
 	peer_syscount) label="libbpf-tools syscount" ;; bpftrace) label="bpftrace count by syscall" ;;
+	peer_syscount_l) label="libbpf-tools syscount -L" ;;
 	esac
 	[ -s "$T/res.s1.$c.cpu" ] || { echo "$label: not run (peer not installed: make bench-deps)"; continue; }
 	m=$(samples "s1.$c.cpu" | median)
@@ -114,9 +124,11 @@ done
 echo "# slowdown: CPU median / untraced CPU median. vs syscount: added CPU per iteration over"
 echo "# libbpf-tools syscount's. Targets: lmp syscount <= 1.0x, lmp all <= 2.0x of syscount's slowdown:"
 sd() { ratio "$(samples "s1.$1.cpu" | median)" "$base"; }
-echo "#   slowdown lmp syscount $(sd lmp_syscount) vs syscount $(sd peer_syscount);" \
-	"lmp all $(sd lmp_all) = $(ratio "$(sd lmp_all)" "$(sd peer_syscount)") x syscount's"
-echo
+echo "#   lmp syscount $(sd lmp_syscount) = $(ratio "$(sd lmp_syscount)" "$(sd peer_syscount)") x syscount's" \
+	"$(sd peer_syscount); lmp all $(sd lmp_all) = $(ratio "$(sd lmp_all)" "$(sd peer_syscount)") x syscount's."
+echo "#   Like for like: lmp syscount (latency + errors, always) $(sd lmp_syscount) vs syscount -L" \
+	"$(sd peer_syscount_l); lmp syscall (counts) $(sd lmp_syscall) vs syscount (counts) $(sd peer_syscount)"
+took
 
 # --- 2. exec storm ------------------------------------------------------------------------
 echo "## 2. exec storm: $NEXEC fork+exec of a static do-nothing binary, 2 workers, per round"
@@ -164,7 +176,7 @@ for c in "${S2[@]}"; do
 		"$([ -s "$T/res.s2.$c.lost" ] && samples "s2.$c.lost" | stats 0 | awk '{print $1 "/" $2 "/" $3}' || echo -)"
 done
 echo "# events: min/median/max captured per round of the storm's own processes (comm lmpbx)"
-echo
+took
 
 # --- 3. open storm ------------------------------------------------------------------------
 echo "## 3. open storm: $NOPEN open+close of one file per round, one process"
@@ -208,7 +220,7 @@ for c in "${S3[@]}"; do
 		"$([ -s "$T/res.s3.$c.lost" ] && samples "s3.$c.lost" | stats 0 | tr ' ' / || echo -)"
 done
 echo "# ns/open: wall clock, so the consumer's own work on the second CPU shows as well"
-echo
+took
 
 # --- 4. direct block I/O on a loop device -------------------------------------------------
 truncate -s 256M "$T/disk.img"
@@ -246,7 +258,7 @@ if [ -n "$LOOP" ]; then
 else
 	echo "## 4. direct block I/O: skipped, no free loop device (losetup --find failed)"
 fi
-echo
+took
 
 # --- 5. event pipeline ------------------------------------------------------------------
 echo "## 5. event pipeline: ring buffer -> decode -> JSON (to /dev/null), the agent's code path"
@@ -259,7 +271,7 @@ for rate in 100000 500000 1000000 0; do
 		"$(awk '{print $4}' <<<"$res" | stats 4)"
 done
 echo "# targets: >= 1,000,000 events per consumer-CPU-second; 0 lost at 100,000/s"
-echo
+took
 
 # --- 6. the agent itself, all probes --------------------------------------------------------
 echo "## 6. the agent itself, --probes all"
@@ -273,7 +285,7 @@ printf '%-44s %s\n' "RSS idle, 3 s after ready, KiB" "$(samples s6.rss_kb | stat
 printf '%-44s %s\n' "peak RSS (VmHWM, start-up), KiB" "$(samples s6.hwm_kb | stats 0)"
 printf '%-44s %s\n' "stop on SIGINT, ms" "$(samples s6.stop_ms | stats 0)"
 for _ in 1 2; do
-	r=$("$B/agentstat" -k 500 -f "$FIXTURES" -i 3 -h 5 -- /dev/null ready: \
+	r=$("$B/agentstat" -k 500 -f "$FIXTURES" -x "$T/lmpbx" -i 3 -h 5 -- /dev/null ready: \
 		"$LMP" run --listen none --interval 1 --probes all --output json)
 	rec s6.k8s.rss "$(kv rss_kb "$r")"
 	rec s6.k8s.rssmax "$(kv rss_max_kb "$r")"
@@ -297,12 +309,12 @@ for rate in 10000 100000; do
 done
 echo "# CPU %: the agent's user+system time over the storm's wall time (100 = one CPU); each open"
 echo "# is one opensnoop event on stdout (/dev/null) besides what the other probes aggregate"
-echo
+took
 
 # --- 7 and beyond: the other bench_*.sh (k8s identity, syscount and per-probe BPF cost) -----
 for extra in tests/bench/bench_*.sh; do
 	[ -f "$extra" ] || continue
-	LMP=$LMP BUILD=$BUILD REPS=$REPS ITER=$ITER B=$B T=$T LOOP=$LOOP bash "$extra"
-	echo
+	LMP=$LMP BUILD=$BUILD REPS=$EXTRA_REPS ITER=$ITER B=$B T=$T LOOP=$LOOP bash "$extra"
+	took
 done
 echo "# make bench took $(($(date +%s) - T0)) s"

@@ -645,7 +645,8 @@ static int aggregate(struct memleak_priv *mp)
 					    v->stack_id,    v->size,	  1,
 					    v->ts_ns };
 	}
-	qsort(mp->aggs, mp->n, sizeof(*mp->aggs), cmp_agg);
+	if (mp->n) /* aggs is still NULL before the first allocation is seen */
+		qsort(mp->aggs, mp->n, sizeof(*mp->aggs), cmp_agg);
 	for (size_t i = 0; i < mp->n; i++) {
 		struct agg *a = &mp->aggs[i];
 
@@ -661,7 +662,8 @@ static int aggregate(struct memleak_priv *mp)
 		mp->aggs[k++] = *a;
 	}
 	mp->n_aggs = k;
-	qsort(mp->aggs, k, sizeof(*mp->aggs), cmp_agg_bytes);
+	if (k)
+		qsort(mp->aggs, k, sizeof(*mp->aggs), cmp_agg_bytes);
 	return 0;
 }
 

@@ -212,7 +212,7 @@ static json_t *exec_seen(struct lmp_test_agent *a)
 
 	assert_true(pid > 0);
 	assert_int_equal(lmp_test_wait_child(pid), 0);
-	ev = lmp_test_agent_wait(a, 5000, is_exec_in_cgroup, &C.cgid);
+	ev = lmp_test_agent_wait(a, 10000, is_exec_in_cgroup, &C.cgid);
 	if (ev)
 		assert_int_equal(json_integer_value(json_object_get(ev, "pid")), pid);
 	return ev;
@@ -258,7 +258,11 @@ static char *http_get(struct lmp_test_agent *a, const char *path)
 	return body;
 }
 
-/* lines of stderr after `from` (an offset) containing " warn: " or " error: " */
+/*
+ * Lines of stderr after `from` (an offset) with " warn: " or " error: ", apart from the
+ * per-interval loss counters (a busy machine may fill a probe's map; that is accounted for
+ * elsewhere and has nothing to do with the fault under test).
+ */
 static int warnings_since(struct lmp_test_agent *a, size_t from)
 {
 	int n = 0;
@@ -267,7 +271,8 @@ static int warnings_since(struct lmp_test_agent *a, size_t from)
 		const char *eol = strchr(p, '\n');
 		size_t len = eol ? (size_t)(eol - p) : strlen(p);
 
-		if (memmem(p, len, " warn: ", 7) || memmem(p, len, " error: ", 8)) {
+		if ((memmem(p, len, " warn: ", 7) || memmem(p, len, " error: ", 8)) &&
+		    !memmem(p, len, "in the last interval, ", 22)) {
 			fprintf(stderr, "unexpected: %.*s\n", (int)len, p);
 			n++;
 		}
@@ -521,12 +526,15 @@ static void test_faults_missing_hooks(void **state)
 
 #define SHORT_LIVED 40
 
+/* a syscall row of the pid in the test cgroup (the fork's syscalls before it joined the
+ * cgroup may come out in an earlier row of the parent's cgroup) */
 static bool is_syscall_row_of(json_t *ev, void *ctx)
 {
 	const char *probe = json_string_value(json_object_get(ev, "probe"));
 
 	return probe && !strcmp(probe, "syscall") &&
-	       json_integer_value(json_object_get(ev, "pid")) == *(pid_t *)ctx;
+	       json_integer_value(json_object_get(ev, "pid")) == *(pid_t *)ctx &&
+	       (__u64)json_integer_value(json_object_get(ev, "cgroup_id")) == C.cgid;
 }
 
 static void test_faults_proc_gone_before_lookup(void **state)
@@ -557,8 +565,6 @@ static void test_faults_proc_gone_before_lookup(void **state)
 		if (!ev)
 			continue;
 		rows++;
-		assert_int_equal((__u64)json_integer_value(json_object_get(ev, "cgroup_id")),
-				 C.cgid);
 		assert_true(json_integer_value(json_object_get(ev, "syscalls_total")) > 0);
 	}
 	print_message("%d of %d exited processes have their syscall rows\n", rows, SHORT_LIVED);

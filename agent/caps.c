@@ -65,14 +65,46 @@ static const struct {
 static const char *const kernel_stack_probes[] = { "profile", "memleak", "biostacks" };
 
 static const char *const cap_names[] = {
-	"chown",	  "dac_override",  "dac_read_search", "fowner",		  "fsetid",
-	"kill",		  "setgid",	   "setuid",	      "setpcap",	  "linux_immutable",
-	"net_bind_service", "net_broadcast", "net_admin",     "net_raw",	  "ipc_lock",
-	"ipc_owner",	  "sys_module",	   "sys_rawio",	      "sys_chroot",	  "sys_ptrace",
-	"sys_pacct",	  "sys_admin",	   "sys_boot",	      "sys_nice",	  "sys_resource",
-	"sys_time",	  "sys_tty_config", "mknod",	      "lease",		  "audit_write",
-	"audit_control",  "setfcap",	   "mac_override",    "mac_admin",	  "syslog",
-	"wake_alarm",	  "block_suspend", "audit_read",      "perfmon",	  "bpf",
+	"chown",
+	"dac_override",
+	"dac_read_search",
+	"fowner",
+	"fsetid",
+	"kill",
+	"setgid",
+	"setuid",
+	"setpcap",
+	"linux_immutable",
+	"net_bind_service",
+	"net_broadcast",
+	"net_admin",
+	"net_raw",
+	"ipc_lock",
+	"ipc_owner",
+	"sys_module",
+	"sys_rawio",
+	"sys_chroot",
+	"sys_ptrace",
+	"sys_pacct",
+	"sys_admin",
+	"sys_boot",
+	"sys_nice",
+	"sys_resource",
+	"sys_time",
+	"sys_tty_config",
+	"mknod",
+	"lease",
+	"audit_write",
+	"audit_control",
+	"setfcap",
+	"mac_override",
+	"mac_admin",
+	"syslog",
+	"wake_alarm",
+	"block_suspend",
+	"audit_read",
+	"perfmon",
+	"bpf",
 	"checkpoint_restore",
 };
 
@@ -188,8 +220,7 @@ static bool any_running(const struct lmp_probe *ps, size_t n, const char *const 
 	return false;
 }
 
-int lmp_caps_drop_after_attach(const struct lmp_config *cfg, const struct lmp_probe *ps,
-			       size_t n)
+int lmp_caps_drop_after_attach(const struct lmp_config *cfg, const struct lmp_probe *ps, size_t n)
 {
 	__u64 eff, prm, keep, dropped;
 	char kept_s[256], probe_s[64];
@@ -226,7 +257,8 @@ int lmp_caps_drop_after_attach(const struct lmp_config *cfg, const struct lmp_pr
 			r = caps_set(eff, prm, 0); /* back, for the bounding-set drop below */
 		}
 		if (r < 0) {
-			lmp_log_errno(LMP_LOG_WARN, r, "capabilities: capset refused, none dropped");
+			lmp_log_errno(LMP_LOG_WARN, r,
+				      "capabilities: capset refused, none dropped");
 			return r;
 		}
 	}
@@ -246,15 +278,15 @@ int lmp_caps_drop_after_attach(const struct lmp_config *cfg, const struct lmp_pr
 	dropped = prm & ~keep;
 	lmp_caps_format(keep, kept_s, sizeof(kept_s));
 	snprintf(probe_s, sizeof(probe_s), "%s",
-		 !bpf_measured		       ? ""
-		 : keep & LMP_CAP(CAP_BPF) ? "; cap_bpf kept: map reads need it on this kernel"
-					   : "; map reads work without cap_bpf");
+		 !bpf_measured		 ? "" :
+		 keep & LMP_CAP(CAP_BPF) ? "; cap_bpf kept: map reads need it on this kernel" :
+					   "; map reads work without cap_bpf");
 	lmp_log(LMP_LOG_INFO,
 		"capabilities: dropped %d after attach, kept %s (what the running probes use "
 		"at run time)%s%s",
 		__builtin_popcountll(dropped), kept_s, probe_s,
 		bset_fail ? "; bounding set left as it was (clearing it needs cap_setpcap; "
-			    "no_new_privs already keeps an exec from regaining anything)"
-			  : "");
+			    "no_new_privs already keeps an exec from regaining anything)" :
+			    "");
 	return 0;
 }

@@ -37,7 +37,6 @@ void lmp_caps_format(__u64 mask, char *buf, size_t len);
  * log, once, what was kept and why. Returns 0, or -errno when the kernel refused (the
  * agent keeps running with what it has; the failure is logged).
  */
-int lmp_caps_drop_after_attach(const struct lmp_config *cfg, const struct lmp_probe *ps,
-			       size_t n);
+int lmp_caps_drop_after_attach(const struct lmp_config *cfg, const struct lmp_probe *ps, size_t n);
 
 #endif /* LMP_CAPS_H */

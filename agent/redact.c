@@ -49,9 +49,10 @@ static int add_pattern(struct lmp_redact *r, const char *s, size_t n, char *err,
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!is_name_char(s[i])) {
-			snprintf(err, errlen,
-				 "pattern '%.*s': only letters, digits, '-', '_' and '.' are allowed",
-				 (int)n, s);
+			snprintf(
+				err, errlen,
+				"pattern '%.*s': only letters, digits, '-', '_' and '.' are allowed",
+				(int)n, s);
 			return -EINVAL;
 		}
 		if (!is_sep(s[i]))
@@ -268,8 +269,8 @@ static bool redact_one(const struct lmp_redact *r, struct sink *s, const char *a
 		return false;
 	}
 	/* Name: value (a header), but not scheme://... */
-	if (i < n && a[i] == ':' && i > 0 && a[0] != '-' && !(i + 2 < n && a[i + 1] == '/' &&
-							      a[i + 2] == '/')) {
+	if (i < n && a[i] == ':' && i > 0 && a[0] != '-' &&
+	    !(i + 2 < n && a[i + 1] == '/' && a[i + 2] == '/')) {
 		if (lmp_redact_name_is_secret(r, a, i)) {
 			for (v = i + 1; v < n && (a[v] == ' ' || a[v] == '\t'); v++)
 				;

@@ -22,8 +22,8 @@
 #include <stddef.h>
 
 /* the --redact-patterns default */
-#define LMP_REDACT_DEFAULT                                                                     \
-	"password,passwd,pwd,secret,token,apikey,accesskey,privatekey,credential,"            \
+#define LMP_REDACT_DEFAULT                                                         \
+	"password,passwd,pwd,secret,token,apikey,accesskey,privatekey,credential," \
 	"authorization,cookie"
 
 #define LMP_REDACT_MARK "***"

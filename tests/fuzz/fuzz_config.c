@@ -54,8 +54,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		*eq = 0;
 		if (!env_name_ok(tok + 1))
 			continue;
-		if (asprintf(&env[n_env], "%s%s", strncmp(tok + 1, "LMP_", 4) &&
-				     strcmp(tok + 1, "NODE_NAME") ? "LMP_" : "", tok + 1) < 0)
+		if (asprintf(&env[n_env], "%s%s",
+			     strncmp(tok + 1, "LMP_", 4) && strcmp(tok + 1, "NODE_NAME") ? "LMP_" :
+											   "",
+			     tok + 1) < 0)
 			continue;
 		setenv(env[n_env], eq + 1, 1);
 		n_env++;

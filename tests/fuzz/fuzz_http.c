@@ -71,8 +71,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	for (int i = 0; i < 50; i++) {
 		struct lmp_hist h = { .sum = 1000 * i, .count = i + 1 };
-		struct lmp_identity id = { .cgroup_id = i + 1, .namespace = ns, .pod = pod,
-					   .container = ctr };
+		struct lmp_identity id = {
+			.cgroup_id = i + 1, .namespace = ns, .pod = pod, .container = ctr
+		};
 
 		snprintf(ns, sizeof(ns), "ns-%d", i % 5);
 		snprintf(pod, sizeof(pod), "pod-%d", i);
@@ -119,7 +120,8 @@ static size_t exchange(int cfd, char *reply, size_t cap)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char reply[4 << 20];
-	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(40000),
+	struct sockaddr_in peer = { .sin_family = AF_INET,
+				    .sin_port = htons(40000),
 				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	size_t series = lmp_metrics_series_count(metrics);
 	char *hdr;
@@ -138,8 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size && write(sv[0], data, size) != (ssize_t)size)
 		abort(); /* the socket buffer holds HTTP_MAX_INPUT */
 	shutdown(sv[0], SHUT_WR);
-	if (MHD_add_connection(server->d, sv[1], (struct sockaddr *)&peer, sizeof(peer)) !=
-	    MHD_YES)
+	if (MHD_add_connection(server->d, sv[1], (struct sockaddr *)&peer, sizeof(peer)) != MHD_YES)
 		abort();
 	got = exchange(sv[0], reply, sizeof(reply));
 	if (got && strncmp(reply, "HTTP/1.", 7) != 0)

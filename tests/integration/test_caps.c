@@ -74,8 +74,8 @@ static void assert_dropped_to(pid_t pid, unsigned long long want, unsigned long 
 	struct caps c;
 
 	read_caps(pid, &c);
-	print_message("agent: CapEff %016llx CapPrm %016llx CapBnd %016llx NoNewPrivs %d\n",
-		      c.eff, c.prm, c.bnd, c.no_new_privs);
+	print_message("agent: CapEff %016llx CapPrm %016llx CapBnd %016llx NoNewPrivs %d\n", c.eff,
+		      c.prm, c.bnd, c.no_new_privs);
 	assert_int_equal(c.eff, want);
 	assert_int_equal(c.prm, want);
 	assert_int_equal(c.bnd, bnd);
@@ -116,7 +116,8 @@ static pid_t exec_seen(struct lmp_test_agent *a)
 static int http_status(struct lmp_test_agent *a, const char *path)
 {
 	const char *p = a->errbuf ? strstr(a->errbuf, "(port ") : NULL;
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	char req[128], buf[256] = "";
 	size_t len = 0;
 	int fd, code = -1;
@@ -155,9 +156,11 @@ static void test_caps_dropped_to_nothing_and_still_working(void **state)
 	struct lmp_test_agent a;
 	pid_t pid;
 
-	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){ "--probes",
-			"process,syscall", "--interval", "1", "--top", "1000", "--listen",
-			"127.0.0.1:0", NULL }), 0);
+	assert_int_equal(
+		lmp_test_agent_start(&a, (const char *const[]){ "--probes", "process,syscall",
+								"--interval", "1", "--top", "1000",
+								"--listen", "127.0.0.1:0", NULL }),
+		0);
 	assert_true(lmp_test_agent_stderr_has(&a, "capabilities: dropped "));
 	assert_true(lmp_test_agent_stderr_has(&a, "kept none (what the running probes use at run "
 						  "time); map reads work without cap_bpf"));
@@ -179,7 +182,8 @@ static void test_caps_kept_for_profile_and_memleak(void **state)
 	pid_t target;
 
 	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){ "--probes",
-			"process,profile", NULL }), 0);
+									 "process,profile", NULL }),
+			 0);
 	assert_true(lmp_test_agent_stderr_has(&a, "kept cap_sys_ptrace,cap_checkpoint_restore"));
 	assert_dropped_to(a.pid, BIT(CAP_SYS_PTRACE_BIT) | BIT(CAP_CHECKPOINT_RESTORE_BIT),
 			  BIT(CAP_SYS_PTRACE_BIT) | BIT(CAP_CHECKPOINT_RESTORE_BIT));
@@ -191,7 +195,9 @@ static void test_caps_kept_for_profile_and_memleak(void **state)
 	assert_true(target > 0);
 	snprintf(pidarg, sizeof(pidarg), "%d", target);
 	assert_int_equal(lmp_test_agent_start(&b, (const char *const[]){ "--probes", "memleak",
-			"--memleak-pid", pidarg, "--interval", "1", NULL }), 0);
+									 "--memleak-pid", pidarg,
+									 "--interval", "1", NULL }),
+			 0);
 	want = BIT(CAP_SYS_PTRACE_BIT) | BIT(CAP_SYS_ADMIN_BIT) | BIT(CAP_PERFMON_BIT) |
 	       BIT(CAP_BPF_BIT) | BIT(CAP_CHECKPOINT_RESTORE_BIT);
 	assert_dropped_to(b.pid, want, want);
@@ -208,15 +214,43 @@ static void test_caps_kept_for_profile_and_memleak(void **state)
 static void test_caps_daemonset_set(void **state)
 {
 	static const char *const others[] = {
-		"cap_chown", "cap_dac_override", "cap_dac_read_search", "cap_fowner", "cap_fsetid",
-		"cap_kill", "cap_setgid", "cap_setuid", "cap_setpcap", "cap_linux_immutable",
-		"cap_net_bind_service", "cap_net_broadcast", "cap_net_admin", "cap_net_raw",
-		"cap_ipc_lock", "cap_ipc_owner", "cap_sys_module", "cap_sys_rawio",
-		"cap_sys_chroot", "cap_sys_pacct", "cap_sys_admin", "cap_sys_boot",
-		"cap_sys_nice", "cap_sys_resource", "cap_sys_time", "cap_sys_tty_config",
-		"cap_mknod", "cap_lease", "cap_audit_write", "cap_audit_control", "cap_setfcap",
-		"cap_mac_override", "cap_mac_admin", "cap_wake_alarm", "cap_block_suspend",
-		"cap_audit_read", "cap_checkpoint_restore",
+		"cap_chown",
+		"cap_dac_override",
+		"cap_dac_read_search",
+		"cap_fowner",
+		"cap_fsetid",
+		"cap_kill",
+		"cap_setgid",
+		"cap_setuid",
+		"cap_setpcap",
+		"cap_linux_immutable",
+		"cap_net_bind_service",
+		"cap_net_broadcast",
+		"cap_net_admin",
+		"cap_net_raw",
+		"cap_ipc_lock",
+		"cap_ipc_owner",
+		"cap_sys_module",
+		"cap_sys_rawio",
+		"cap_sys_chroot",
+		"cap_sys_pacct",
+		"cap_sys_admin",
+		"cap_sys_boot",
+		"cap_sys_nice",
+		"cap_sys_resource",
+		"cap_sys_time",
+		"cap_sys_tty_config",
+		"cap_mknod",
+		"cap_lease",
+		"cap_audit_write",
+		"cap_audit_control",
+		"cap_setfcap",
+		"cap_mac_override",
+		"cap_mac_admin",
+		"cap_wake_alarm",
+		"cap_block_suspend",
+		"cap_audit_read",
+		"cap_checkpoint_restore",
 	};
 	char wrapper[256], drop[1024] = "";
 	struct lmp_test_agent a;
@@ -228,21 +262,25 @@ static void test_caps_daemonset_set(void **state)
 	snprintf(wrapper, sizeof(wrapper), "%s/daemonset-caps.sh", C.dir);
 	f = fopen(wrapper, "w");
 	assert_non_null(f);
-	fprintf(f, "#!/bin/sh\nexec capsh --drop=%s -- -c 'exec \"$0\" \"$@\"' '%s' \"$@\"\n",
-		drop, C.lmp);
+	fprintf(f, "#!/bin/sh\nexec capsh --drop=%s -- -c 'exec \"$0\" \"$@\"' '%s' \"$@\"\n", drop,
+		C.lmp);
 	fclose(f);
 	assert_int_equal(chmod(wrapper, 0755), 0);
 	setenv("LMP", wrapper, 1);
-	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){ "--probes",
-			"process,syscall,tcp,opensnoop", "--interval", "1", NULL }), 0);
+	assert_int_equal(
+		lmp_test_agent_start(&a, (const char *const[]){ "--probes",
+								"process,syscall,tcp,opensnoop",
+								"--interval", "1", NULL }),
+		0);
 	setenv("LMP", C.lmp, 1);
 	assert_true(lmp_test_agent_stderr_has(&a, "ready: 4 probes running"));
 	assert_true(lmp_test_agent_stderr_has(&a, "capabilities: dropped 4 after attach, kept "
 						  "none"));
 	/* without CAP_SETPCAP the bounding set stays; no_new_privs makes it moot */
 	assert_true(lmp_test_agent_stderr_has(&a, "bounding set left as it was"));
-	assert_dropped_to(a.pid, 0, BIT(CAP_BPF_BIT) | BIT(CAP_PERFMON_BIT) |
-					    BIT(CAP_SYS_PTRACE_BIT) | BIT(CAP_SYSLOG_BIT));
+	assert_dropped_to(a.pid, 0,
+			  BIT(CAP_BPF_BIT) | BIT(CAP_PERFMON_BIT) | BIT(CAP_SYS_PTRACE_BIT) |
+				  BIT(CAP_SYSLOG_BIT));
 	exec_seen(&a);
 	stop_clean(&a);
 	lmp_test_agent_free(&a);
@@ -253,8 +291,10 @@ static void test_caps_kept_when_asked(void **state)
 	struct lmp_test_agent a;
 	struct caps mine, agent;
 
-	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){ "--probes", "process",
-			"--drop-caps=false", NULL }), 0);
+	assert_int_equal(lmp_test_agent_start(&a,
+					      (const char *const[]){ "--probes", "process",
+								     "--drop-caps=false", NULL }),
+			 0);
 	assert_true(lmp_test_agent_stderr_has(&a, "capabilities: all kept (--drop-caps=false)"));
 	read_caps(getpid(), &mine);
 	read_caps(a.pid, &agent);

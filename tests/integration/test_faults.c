@@ -42,10 +42,10 @@
 #include "harness.h"
 
 struct ctx {
-	char dir[64];	 /* wrappers, token, certificates */
-	char cg[4096];	 /* a cgroup of this test */
+	char dir[64]; /* wrappers, token, certificates */
+	char cg[4096]; /* a cgroup of this test */
 	__u64 cgid;
-	char lmp[4096];	 /* the real agent binary */
+	char lmp[4096]; /* the real agent binary */
 };
 
 static struct ctx C;
@@ -69,10 +69,13 @@ static void write_wrapper(const char *name, const char *prep, bool drop_sys_admi
 	snprintf(path, len, "%s/%s", C.dir, name);
 	f = fopen(path, "w");
 	assert_non_null(f);
-	fprintf(f, "#!/bin/sh\n"
-		   "exec unshare -m --propagation private /bin/sh -c '%s\n"
-		   "exec %s\"$@\"' sh '%s' \"$@\"\n",
-		prep, drop_sys_admin ? "capsh --drop=cap_sys_admin -- -c '\\''exec \"$0\" \"$@\"'\\'' " : "",
+	fprintf(f,
+		"#!/bin/sh\n"
+		"exec unshare -m --propagation private /bin/sh -c '%s\n"
+		"exec %s\"$@\"' sh '%s' \"$@\"\n",
+		prep,
+		drop_sys_admin ? "capsh --drop=cap_sys_admin -- -c '\\''exec \"$0\" \"$@\"'\\'' " :
+				 "",
 		C.lmp);
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(chmod(path, 0755), 0);
@@ -182,16 +185,17 @@ static void assert_ids_gone(const struct bpf_ids *ids, int ms)
 		usleep(20000);
 	} while (now_ms() < end);
 	if (alive)
-		fail_msg("%d BPF objects of the agent still exist %d ms after it exited", alive, ms);
+		fail_msg("%d BPF objects of the agent still exist %d ms after it exited", alive,
+			 ms);
 	for (int i = 0; i < ids->n_prog; i++)
-		assert_int_not_equal(lmp_test_sh("bpftool prog show id %u >/dev/null 2>&1",
-						 ids->prog[i]), 0);
+		assert_int_not_equal(
+			lmp_test_sh("bpftool prog show id %u >/dev/null 2>&1", ids->prog[i]), 0);
 	for (int i = 0; i < ids->n_link; i++)
-		assert_int_not_equal(lmp_test_sh("bpftool link show id %u >/dev/null 2>&1",
-						 ids->link[i]), 0);
+		assert_int_not_equal(
+			lmp_test_sh("bpftool link show id %u >/dev/null 2>&1", ids->link[i]), 0);
 	for (int i = 0; i < ids->n_map; i++)
-		assert_int_not_equal(lmp_test_sh("bpftool map show id %u >/dev/null 2>&1",
-						 ids->map[i]), 0);
+		assert_int_not_equal(
+			lmp_test_sh("bpftool map show id %u >/dev/null 2>&1", ids->map[i]), 0);
 }
 
 static bool is_exec_in_cgroup(json_t *ev, void *ctx)
@@ -229,7 +233,8 @@ static int agent_port(struct lmp_test_agent *a)
 /* GET from the agent while reading its stdout (it is single-threaded); malloc'd body */
 static char *http_get(struct lmp_test_agent *a, const char *path)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(agent_port(a)),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(agent_port(a)),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	char req[256], *buf = calloc(1, 1 << 22), *body;
 	size_t len = 0, cap = (1 << 22) - 1;
@@ -289,8 +294,11 @@ static void stop_leaves_nothing(int sig)
 	struct bpf_ids ids;
 	int ms;
 
-	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){ "--probes",
-			"process,syscall,tcp,opensnoop,profile", "--interval", "1", NULL }), 0);
+	assert_int_equal(lmp_test_agent_start(
+				 &a, (const char *const[]){ "--probes",
+							    "process,syscall,tcp,opensnoop,profile",
+							    "--interval", "1", NULL }),
+			 0);
 	collect_ids(a.pid, &ids);
 	print_message("agent holds %d programs, %d links, %d maps\n", ids.n_prog, ids.n_link,
 		      ids.n_map);
@@ -303,8 +311,8 @@ static void stop_leaves_nothing(int sig)
 	assert_true(ms >= 0);
 	assert_true(WIFEXITED(a.status));
 	assert_int_equal(WEXITSTATUS(a.status), 0);
-	assert_true(lmp_test_agent_stderr_has(&a, sig == SIGINT ? "received Interrupt"
-								: "received Terminated"));
+	assert_true(lmp_test_agent_stderr_has(&a, sig == SIGINT ? "received Interrupt" :
+								  "received Terminated"));
 	/* what is left of the 2 s */
 	assert_ids_gone(&ids, 2000 - ms);
 	lmp_test_agent_free(&a);
@@ -343,7 +351,7 @@ static void test_faults_kill9_then_restart(void **state)
 /* ---- tracefs ---- */
 
 #define UNMOUNT_TRACEFS                                                                        \
-	"umount -l /sys/kernel/tracing 2>/dev/null; umount -l /sys/kernel/debug/tracing "     \
+	"umount -l /sys/kernel/tracing 2>/dev/null; umount -l /sys/kernel/debug/tracing "      \
 	"2>/dev/null; if [ -d /sys/kernel/tracing/events ]; then echo wrapper: tracefs still " \
 	"mounted >&2; exit 97; fi"
 
@@ -354,8 +362,10 @@ static void test_faults_tracefs_unmounted_is_mounted(void **state)
 
 	write_wrapper("notracefs.sh", UNMOUNT_TRACEFS, false, wrapper, sizeof(wrapper));
 	/* only classic tracepoints allowed: the probe works only if tracefs comes back */
-	assert_int_equal(start_via(&a, wrapper, (const char *const[]){ "--probes", "process",
-			"--disable-hooks", "tp_btf,raw_tp", NULL }), 0);
+	assert_int_equal(start_via(&a, wrapper,
+				   (const char *const[]){ "--probes", "process", "--disable-hooks",
+							  "tp_btf,raw_tp", NULL }),
+			 0);
 	assert_true(lmp_test_agent_stderr_has(&a, "mounted tracefs at /sys/kernel/tracing"));
 	assert_true(lmp_test_agent_stderr_has(&a, "probe process: attached (exec=tracepoint,"
 						  "exit=tracepoint)"));
@@ -373,8 +383,10 @@ static void test_faults_tracefs_unmountable_degrades(void **state)
 
 	write_wrapper("notracefs-nosysadmin.sh", UNMOUNT_TRACEFS, true, wrapper, sizeof(wrapper));
 	/* mountsnoop prefers classic tracepoints: it falls back to tp_btf and says why */
-	assert_int_equal(start_via(&a, wrapper, (const char *const[]){ "--probes",
-			"process,mountsnoop", "--interval", "1", NULL }), 0);
+	assert_int_equal(start_via(&a, wrapper,
+				   (const char *const[]){ "--probes", "process,mountsnoop",
+							  "--interval", "1", NULL }),
+			 0);
 	assert_true(lmp_test_agent_stderr_has(&a, "tracefs is not mounted and mounting it at "
 						  "/sys/kernel/tracing failed: Operation not "
 						  "permitted; tracepoint hooks are unavailable"));
@@ -383,8 +395,11 @@ static void test_faults_tracefs_unmountable_degrades(void **state)
 	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
 
 	/* and a probe left with classic tracepoints only is unsupported, with the reason */
-	assert_int_equal(start_via(&b, wrapper, (const char *const[]){ "--probes",
-			"process,profile", "--disable-hooks", "tp_btf,raw_tp", NULL }), 0);
+	assert_int_equal(start_via(&b, wrapper,
+				   (const char *const[]){ "--probes", "process,profile",
+							  "--disable-hooks", "tp_btf,raw_tp",
+							  NULL }),
+			 0);
 	assert_true(lmp_test_agent_stderr_has(&b, "probe process: unsupported on this node: "));
 	assert_true(lmp_test_agent_stderr_has(&b, "exec: tracepoint: tracefs is not mounted"));
 	assert_true(lmp_test_agent_stderr_has(&b, "ready: 1 probes running"));
@@ -404,9 +419,11 @@ static void test_faults_btf_missing_or_garbage(void **state)
 	int fd;
 
 	/* profile needs no BTF (no CO-RE): it keeps running */
-	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){ "--probes",
-			"process,profile", "--btf-path", "/nonexistent/vmlinux", "--listen",
-			"127.0.0.1:0", NULL }), 0);
+	assert_int_equal(lmp_test_agent_start(
+				 &a, (const char *const[]){ "--probes", "process,profile",
+							    "--btf-path", "/nonexistent/vmlinux",
+							    "--listen", "127.0.0.1:0", NULL }),
+			 0);
 	assert_true(lmp_test_agent_stderr_has(&a, "no kernel BTF (/nonexistent/vmlinux: No such "
 						  "file or directory); BTF-based hooks are "
 						  "unavailable"));
@@ -438,8 +455,10 @@ static void test_faults_btf_missing_or_garbage(void **state)
 	for (int i = 0; i < 512; i++)
 		assert_int_equal(write(fd, "not BTF!", 8), 8);
 	close(fd);
-	assert_int_equal(lmp_test_agent_start(&b, (const char *const[]){ "--probes", "process",
-			"--btf-path", garbage, NULL }), -1);
+	assert_int_equal(lmp_test_agent_start(&b,
+					      (const char *const[]){ "--probes", "process",
+								     "--btf-path", garbage, NULL }),
+			 -1);
 	assert_true(WIFEXITED(wait_exit(&b, 5000)));
 	assert_int_equal(WEXITSTATUS(b.status), 1);
 	assert_true(lmp_test_agent_stderr_has(&b, "garbage.btf: "));
@@ -461,10 +480,11 @@ static void test_faults_cgroup_v2_absent(void **state)
 	/* the v2 mount hidden: as on a cgroup v1-only host, as far as the agent can tell */
 	snprintf(prep, sizeof(prep),
 		 "umount -l %s || exit 96; grep -q \" cgroup2 \" /proc/self/mountinfo && "
-		 "{ echo wrapper: cgroup2 still mounted >&2; exit 97; }; true", root);
+		 "{ echo wrapper: cgroup2 still mounted >&2; exit 97; }; true",
+		 root);
 	write_wrapper("nocgroup2.sh", prep, false, wrapper, sizeof(wrapper));
-	assert_int_equal(start_via(&a, wrapper, (const char *const[]){ "--probes", "process",
-			NULL }), 0);
+	assert_int_equal(
+		start_via(&a, wrapper, (const char *const[]){ "--probes", "process", NULL }), 0);
 	assert_true(lmp_test_agent_stderr_has(&a, "no cgroup v2 hierarchy: events carry cgroup "
 						  "ids only, no cgroup path, no pod identity"));
 	/* events still flow, with the cgroup id BPF saw and no path */
@@ -478,7 +498,9 @@ static void test_faults_cgroup_v2_absent(void **state)
 	snprintf(empty, sizeof(empty), "%s/empty", C.dir);
 	assert_true(mkdir(empty, 0755) == 0 || errno == EEXIST);
 	assert_int_equal(lmp_test_agent_start(&b, (const char *const[]){ "--probes", "process",
-			"--cgroup-root", empty, NULL }), 0);
+									 "--cgroup-root", empty,
+									 NULL }),
+			 0);
 	assert_true(lmp_test_agent_stderr_has(&b, "is not a cgroup v2 mount: events will carry "
 						  "cgroup ids without paths or pod identity"));
 	ev = exec_seen(&b);
@@ -497,8 +519,12 @@ static void test_faults_missing_hooks(void **state)
 	char *m;
 
 	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){ "--probes",
-			"process,syscall,profile", "--disable-hooks", "tp_btf,raw_tp,tracepoint",
-			"--listen", "127.0.0.1:0", "--interval", "1", NULL }), 0);
+									 "process,syscall,profile",
+									 "--disable-hooks",
+									 "tp_btf,raw_tp,tracepoint",
+									 "--listen", "127.0.0.1:0",
+									 "--interval", "1", NULL }),
+			 0);
 	assert_true(lmp_test_agent_stderr_has(&a, "probe process: unsupported on this node: exec: "
 						  "tp_btf: disabled by --disable-hooks"));
 	assert_true(lmp_test_agent_stderr_has(&a, "probe syscall: unsupported on this node: "));
@@ -514,7 +540,10 @@ static void test_faults_missing_hooks(void **state)
 
 	/* nothing left: exit 1, saying so */
 	assert_int_equal(lmp_test_agent_start(&b, (const char *const[]){ "--probes", "process",
-			"--disable-hooks", "tp_btf,raw_tp,tracepoint", NULL }), -1);
+									 "--disable-hooks",
+									 "tp_btf,raw_tp,tracepoint",
+									 NULL }),
+			 -1);
 	assert_true(WIFEXITED(wait_exit(&b, 5000)));
 	assert_int_equal(WEXITSTATUS(b.status), 1);
 	assert_true(lmp_test_agent_stderr_has(&b, "no probe could attach; see 'lmp probes'"));
@@ -545,12 +574,18 @@ static void test_faults_proc_gone_before_lookup(void **state)
 	int rows = 0;
 
 	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){ "--probes",
-			"syscall,profile,file", "--interval", "2", "--top", "1000", NULL }), 0);
+									 "syscall,profile,file",
+									 "--interval", "2", "--top",
+									 "1000", NULL }),
+			 0);
 	mark = a.errlen;
 	/* each burns ~30 ms of CPU (profile samples it), makes syscalls, and is gone long
 	 * before the next interval looks it up */
 	for (int i = 0; i < SHORT_LIVED; i++) {
-		pids[i] = lmp_test_spawn(C.cg, (char *const[]){ "/bin/sh", "-c",
+		pids[i] = lmp_test_spawn(
+			C.cg,
+			(char *const[]){
+				"/bin/sh", "-c",
 				"i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done; cat /etc/hostname",
 				NULL });
 		assert_true(pids[i] > 0);
@@ -611,11 +646,15 @@ static void test_faults_kubelet_token_never_logged(void **state)
 	fprintf(f, "%s\n", TOKEN);
 	fclose(f);
 
-	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){ "--probes", "process",
-			"--log-level", "debug", "--listen", "127.0.0.1:0", "--kubelet-url",
-			fake_kubelet_url(fk), "--kubelet-token-file", token_file,
-			"--kubelet-ca-file", fake_kubelet_ca_file(fk), "--kubelet-refresh", "1",
-			NULL }), 0);
+	assert_int_equal(lmp_test_agent_start(
+				 &a, (const char *const[]){ "--probes", "process", "--log-level",
+							    "debug", "--listen", "127.0.0.1:0",
+							    "--kubelet-url", fake_kubelet_url(fk),
+							    "--kubelet-token-file", token_file,
+							    "--kubelet-ca-file",
+							    fake_kubelet_ca_file(fk),
+							    "--kubelet-refresh", "1", NULL }),
+			 0);
 	assert_true(wait_stderr(&a, "kubelet: 0 pods", 5000));
 	/* refused token, broken TLS: each logged, never with the token */
 	fake_kubelet_set_fault(fk, FK_401, 0);
@@ -635,9 +674,13 @@ static void test_faults_kubelet_token_never_logged(void **state)
 	assert_true(fake_kubelet_requests(fk) > 0);
 
 	/* turned off, it says so at start */
-	assert_int_equal(lmp_test_agent_start(&b, (const char *const[]){ "--probes", "process",
-			"--kubelet-url", fake_kubelet_url(fk), "--kubelet-token-file", token_file,
-			"--kubelet-insecure-skip-verify", NULL }), 0);
+	assert_int_equal(lmp_test_agent_start(
+				 &b,
+				 (const char *const[]){ "--probes", "process", "--kubelet-url",
+							fake_kubelet_url(fk),
+							"--kubelet-token-file", token_file,
+							"--kubelet-insecure-skip-verify", NULL }),
+			 0);
 	assert_true(lmp_test_agent_stderr_has(&b, "TLS certificate verification is OFF"));
 	assert_true(lmp_test_agent_stop(&b, 2000) >= 0);
 	assert_false(output_has_token(&b));

@@ -79,8 +79,8 @@ static int on_flood_record(void *ctx, void *data, size_t len)
 }
 
 /* rounds x calls getppid(), each emitting burst records; drain after each round */
-static void flood_run(unsigned rounds, unsigned calls, unsigned burst, __u64 *received,
-		      __u64 *lost, __u64 *emitted, __u64 *decode_errors)
+static void flood_run(unsigned rounds, unsigned calls, unsigned burst, __u64 *received, __u64 *lost,
+		      __u64 *emitted, __u64 *decode_errors)
 {
 	struct lmp_probe_desc desc = {
 		.name = "flood",
@@ -170,12 +170,12 @@ static void test_loss_flood_none_lost_when_it_fits(void **state)
 /* ---- 2. the real agent, mountsnoop ---- */
 
 /* enough raw BPF to count mount-family calls at sys_enter: [0] ours, [1] everyone else's */
-#define I(c, d, s, o, i)                                                                       \
+#define I(c, d, s, o, i) \
 	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 
 static const long mount_calls[] = {
-	SYS_mount, SYS_umount2, SYS_open_tree, SYS_move_mount, SYS_fsopen,
-	SYS_fsconfig, SYS_fsmount, SYS_fspick, SYS_mount_setattr,
+	SYS_mount,    SYS_umount2, SYS_open_tree, SYS_move_mount,    SYS_fsopen,
+	SYS_fsconfig, SYS_fsmount, SYS_fspick,	  SYS_mount_setattr,
 };
 #define N_CALLS (sizeof(mount_calls) / sizeof(mount_calls[0]))
 
@@ -198,10 +198,10 @@ static void detector_start(struct detector *d)
 	insns[n++] = I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	/* match: */
 	insns[n++] = I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_current_pid_tgid);
-	insns[n++] = I(BPF_ALU64 | BPF_RSH | BPF_K, 0, 0, 0, 32);   /* r0 = tgid */
-	insns[n++] = I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 1);	     /* key = 1 */
+	insns[n++] = I(BPF_ALU64 | BPF_RSH | BPF_K, 0, 0, 0, 32); /* r0 = tgid */
+	insns[n++] = I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 1); /* key = 1 */
 	insns[n++] = I(BPF_JMP | BPF_JNE | BPF_K, 0, 0, 1, getpid()); /* ours? */
-	insns[n++] = I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 0);	     /* key = 0 */
+	insns[n++] = I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 0); /* key = 0 */
 	insns[n++] = I(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0, d->map_fd);
 	insns[n++] = I(0, 0, 0, 0, 0);
 	insns[n++] = I(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0);
@@ -212,8 +212,8 @@ static void detector_start(struct detector *d)
 	insns[n++] = I(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 0, BPF_ADD);
 	insns[n++] = I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
 	insns[n++] = I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	d->prog_fd = bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "lmp_test_mnt", "GPL", insns, n,
-				   NULL);
+	d->prog_fd =
+		bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "lmp_test_mnt", "GPL", insns, n, NULL);
 	if (d->prog_fd < 0)
 		fail_msg("detector program load: %s", strerror(errno));
 	d->link_fd = bpf_raw_tracepoint_open("sys_enter", d->prog_fd);
@@ -241,7 +241,8 @@ static void detector_stop(struct detector *d)
  */
 static char *http_get(struct lmp_test_agent *a, int port, const char *path)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	char req[256], *buf = NULL, *body;
 	size_t len = 0, cap = 0;
@@ -400,8 +401,11 @@ static void test_loss_agent_exact_mountsnoop(void **state)
 	int port, attempt;
 
 	lmp_test_require_root();
-	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){ "--probes", "mountsnoop",
-			"--ringbuf-kb", "4", "--interval", "1", "--listen", "127.0.0.1:0", NULL }), 0);
+	assert_int_equal(lmp_test_agent_start(
+				 &a, (const char *const[]){ "--probes", "mountsnoop",
+							    "--ringbuf-kb", "4", "--interval", "1",
+							    "--listen", "127.0.0.1:0", NULL }),
+			 0);
 	port = agent_port(&a);
 	detector_start(&d);
 	for (attempt = 1; attempt <= 5; attempt++) {
@@ -411,7 +415,8 @@ static void test_loss_agent_exact_mountsnoop(void **state)
 		double received, lost;
 
 		/* a fresh target per attempt, so stdout lines are counted per window */
-		snprintf(target, sizeof(target), "/lmp-loss-%d-%d-does-not-exist", getpid(), attempt);
+		snprintf(target, sizeof(target), "/lmp-loss-%d-%d-does-not-exist", getpid(),
+			 attempt);
 		detector_read(&d, &ours0, &foreign0);
 		lmp_test_agent_pump(&a, 1200); /* a tick after the detector's first reading */
 		c0 = settled(&a, port, "mountsnoop");
@@ -440,7 +445,8 @@ static void test_loss_agent_exact_mountsnoop(void **state)
 		assert_int_equal((long long)(received + lost), BURST);
 		/* the loss reads the same everywhere it is reported */
 		assert_int_equal((long long)c1.lost, api_events_lost(&a, port, "mountsnoop"));
-		assert_int_equal((long long)c1.lost, stderr_in_all(&a, "probe mountsnoop: ", "events lost"));
+		assert_int_equal((long long)c1.lost,
+				 stderr_in_all(&a, "probe mountsnoop: ", "events lost"));
 		break;
 	}
 	detector_stop(&d);
@@ -465,9 +471,12 @@ static void test_loss_map_full_reported(void **state)
 	lmp_test_require_root();
 	snprintf(rel, sizeof(rel), "lmp-test/loss-%d", getpid());
 	assert_int_equal(lmp_test_cgroup_create(rel, cg, sizeof(cg), &cgid), 0);
-	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){ "--probes", "syscall",
-			"--syscall-max-keys", "64", "--interval", "1", "--listen", "127.0.0.1:0",
-			NULL }), 0);
+	assert_int_equal(lmp_test_agent_start(&a,
+					      (const char *const[]){ "--probes", "syscall",
+								     "--syscall-max-keys", "64",
+								     "--interval", "1", "--listen",
+								     "127.0.0.1:0", NULL }),
+			 0);
 	port = agent_port(&a);
 	/* 200 processes in one interval: 200+ (cgroup, pid, syscall) keys for 64 slots */
 	for (int i = 0; i < 200; i++) {

@@ -29,8 +29,9 @@ static bool is_exec_of(json_t *ev, void *ctx)
 /* run /bin/true with args under an agent started with opts; check argv and argv_redacted */
 static void check(const char *const *opts, const char *const *want, int want_redacted)
 {
-	char *const argv[] = { "/bin/true", "--user=app", "--password=hunter2", "token=abc123",
-			       "--api-key", "k-9", "MYCORP_KEY=m1", "https://u:pw@h/x", NULL };
+	char *const argv[] = { "/bin/true",	"--user=app",	    "--password=hunter2",
+			       "token=abc123",	"--api-key",	    "k-9",
+			       "MYCORP_KEY=m1", "https://u:pw@h/x", NULL };
 	const char *args[16] = { "--probes", "process" };
 	struct lmp_test_agent a;
 	json_t *ev, *got;
@@ -88,7 +89,8 @@ static void test_redact_off(void **state)
 static void test_redact_bad_pattern_is_a_usage_error(void **state)
 {
 	int st = lmp_test_sh("'%s' run --redact-patterns 'pass word' --listen none "
-			     "2>/dev/null", lmp_test_binary());
+			     "2>/dev/null",
+			     lmp_test_binary());
 
 	assert_int_equal(st, 2);
 }

@@ -102,7 +102,8 @@ static void die(const char *fmt, ...)
 
 static void loadgen_main(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t sl = sizeof(sa);
 	char buf[4096] = { 0 }, tmp[] = "/tmp/lmp-soak-load-XXXXXX";
 	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), wfd = mkstemp(tmp);
@@ -166,11 +167,11 @@ static void publish(void)
 		if (!p->listed)
 			continue;
 		snprintf(cid, sizeof(cid), "containerd://%s", p->cid);
-		json_array_append_new(
-			items, json_pack("{s:{s:s,s:s,s:s},s:{s:s,s:[{s:s,s:s}]}}", "metadata",
-					 "name", p->name, "namespace", p->ns, "uid", p->uid,
-					 "status", "qosClass", "BestEffort", "containerStatuses",
-					 "name", "app", "containerID", cid));
+		json_array_append_new(items, json_pack("{s:{s:s,s:s,s:s},s:{s:s,s:[{s:s,s:s}]}}",
+						       "metadata", "name", p->name, "namespace",
+						       p->ns, "uid", p->uid, "status", "qosClass",
+						       "BestEffort", "containerStatuses", "name",
+						       "app", "containerID", cid));
 	}
 	doc = json_pack("{s:s,s:s,s:o}", "kind", "PodList", "apiVersion", "v1", "items", items);
 	s = json_dumps(doc, JSON_COMPACT);
@@ -201,8 +202,7 @@ static void pod_birth(struct pod *p, int idx)
 		 getpid(), under);
 	if (lmp_test_cgroup_create(rel, p->pod_dir, sizeof(p->pod_dir), NULL) < 0)
 		die("mkdir %s: %s", rel, strerror(errno));
-	snprintf(p->ctr_dir, sizeof(p->ctr_dir), "%s/cri-containerd-%s.scope", p->pod_dir,
-		 p->cid);
+	snprintf(p->ctr_dir, sizeof(p->ctr_dir), "%s/cri-containerd-%s.scope", p->pod_dir, p->cid);
 	if (mkdir(p->ctr_dir, 0755) < 0)
 		die("mkdir %s: %s", p->ctr_dir, strerror(errno));
 	p->born = t_rel();
@@ -212,8 +212,8 @@ static void pod_birth(struct pod *p, int idx)
 	/* the new pod's first processes, one with a secret on its command line */
 	snprintf(secret_arg, sizeof(secret_arg), "--password=%s", SECRET);
 	for (int k = 0; k < 3; k++) {
-		pid_t c = lmp_test_spawn(p->ctr_dir, (char *const[]){ "/bin/true", secret_arg,
-								      NULL });
+		pid_t c = lmp_test_spawn(p->ctr_dir,
+					 (char *const[]){ "/bin/true", secret_arg, NULL });
 
 		if (c < 0 || lmp_test_wait_child(c) != 0)
 			die("exec in %s failed", p->ctr_dir);
@@ -331,7 +331,8 @@ static long map_entries(pid_t pid, bool verbose)
 /* GET from the agent, reading its stdout meanwhile; malloc'd body */
 static char *http_get(const char *path)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(S.port),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(S.port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	size_t len = 0, cap = 1 << 20;
 	char req[128], *buf = malloc(cap), *body;
@@ -533,11 +534,13 @@ int main(void)
 		loadgen_main();
 	move_to(S.loadgen, S.base);
 	snprintf(interval, sizeof(interval), "%d", INTERVAL_S);
-	if (lmp_test_agent_start(&S.a, (const char *const[]){ "--probes",
-			"process,syscall,file,tcp,opensnoop", "--interval", interval, "--listen",
-			"127.0.0.1:0", "--kubelet-url", fake_kubelet_url(S.fk),
-			"--kubelet-ca-file", fake_kubelet_ca_file(S.fk), "--kubelet-token-file",
-			S.token, "--kubelet-refresh", "2", NULL }) < 0)
+	if (lmp_test_agent_start(
+		    &S.a, (const char *const[]){ "--probes", "process,syscall,file,tcp,opensnoop",
+						 "--interval", interval, "--listen", "127.0.0.1:0",
+						 "--kubelet-url", fake_kubelet_url(S.fk),
+						 "--kubelet-ca-file", fake_kubelet_ca_file(S.fk),
+						 "--kubelet-token-file", S.token,
+						 "--kubelet-refresh", "2", NULL }) < 0)
 		die("agent did not start");
 	{
 		const char *p = strstr(S.a.errbuf, "(port ");
@@ -579,7 +582,7 @@ int main(void)
 	failures += check_flat(T, "open fds", offsetof(struct sample, fds), 0, false);
 	failures += check_flat(T, "map entries", offsetof(struct sample, map_entries), 64, true);
 	check_flat(T, "map entries", offsetof(struct sample, map_entries), 0, false); /* shown */
-	check_flat(T, "series", offsetof(struct sample, series), 0, false);	       /* shown */
+	check_flat(T, "series", offsetof(struct sample, series), 0, false); /* shown */
 	m = http_get("/metrics");
 	pods_json = http_get("/api/v1/pods");
 	failures += check_labels("/metrics", m, now);

@@ -36,8 +36,7 @@ static void join(const char *buf, size_t n, char *out, size_t cap)
 	out[k] = 0;
 }
 
-static void check(const char *patterns, const char *const *argv, const char *want,
-		  unsigned want_n)
+static void check(const char *patterns, const char *const *argv, const char *want, unsigned want_n)
 {
 	struct lmp_redact *r;
 	char in[1024], out[2 * 1024 + 8], got[4096];

@@ -26,13 +26,27 @@ prog_ns() {
 		END { if (m) printf "%.1f\n", t / m; else print "-" }'
 }
 
-measure() { # ready-pattern, tracer command...
+# BPF links the process holds (libbpf-tools print their banner into a full stdio buffer
+# when stdout is not a terminal, so "attached" is read from /proc instead)
+links() { grep -h '^link_id' /proc/"$1"/fdinfo/* 2>/dev/null | wc -l; }
+
+measure() { # ready-pattern (or @attached: links present, unchanged for 0.3 s), command...
 	local pattern=$1; shift
 	local log; log=$(mktemp)
 	for _ in $(seq "$REPS"); do
 		"$@" >/dev/null 2>"$log" &
-		local pid=$!
-		for _ in $(seq 100); do grep -q "$pattern" "$log" 2>/dev/null && break; sleep 0.1; done
+		local pid=$! last=-1 n
+		for _ in $(seq 100); do
+			if [ "$pattern" = @attached ]; then
+				n=$(links "$pid")
+				[ "$n" -gt 0 ] && [ "$n" = "$last" ] && break
+				last=$n
+				sleep 0.3
+			else
+				grep -q "$pattern" "$log" 2>/dev/null && break
+				sleep 0.1
+			fi
+		done
 		sleep 0.3
 		"$B/sysloop" "$ITER" >/dev/null
 		prog_ns "$pid"
@@ -50,8 +64,8 @@ echo "## syscount: BPF time per syscall (enter + exit programs, ns, median of $R
 printf '%-38s %s\n' "lmp --probes syscount (latency+errno)" \
 	"$(measure 'ready:' "$LMP" run --probes syscount --output none --listen none)"
 if command -v syscount >/dev/null; then
-	printf '%-38s %s\n' "libbpf-tools syscount -L (latency)" "$(measure 'Tracing' syscount -L)"
-	printf '%-38s %s\n' "libbpf-tools syscount (counts only)" "$(measure 'Tracing' syscount)"
+	printf '%-38s %s\n' "libbpf-tools syscount -L (latency)" "$(measure @attached syscount -L)"
+	printf '%-38s %s\n' "libbpf-tools syscount (counts only)" "$(measure @attached syscount)"
 else
 	echo "libbpf-tools syscount: not installed (make bench-deps)"
 fi

@@ -16,7 +16,7 @@ REPS=${REPS:-5}
 ITER=${ITER:-200000}	 # sysloop iterations per round
 NEXEC=${NEXEC:-500}	 # exec storm: processes per round
 NOPEN=${NOPEN:-100000}	 # open storm: opens per round
-NIO=${NIO:-50000}	 # direct 4 KiB reads per round
+NIO=${NIO:-20000}	 # direct 4 KiB reads per round
 EXTRA_REPS=${EXTRA_REPS:-3} # runs per figure in the bench_*.sh scripts
 B=$BUILD/bench
 FIXTURES=${LMP_FIXTURES:-../shared/fixtures}
@@ -314,7 +314,7 @@ took
 # --- 7 and beyond: the other bench_*.sh (k8s identity, syscount and per-probe BPF cost) -----
 for extra in tests/bench/bench_*.sh; do
 	[ -f "$extra" ] || continue
-	LMP=$LMP BUILD=$BUILD REPS=$EXTRA_REPS ITER=$ITER B=$B T=$T LOOP=$LOOP bash "$extra"
+	LMP=$LMP BUILD=$BUILD REPS=$EXTRA_REPS ITER=$ITER PASSES=1 B=$B T=$T LOOP=$LOOP bash "$extra"
 	took
 done
 echo "# make bench took $(($(date +%s) - T0)) s"

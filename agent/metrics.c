@@ -459,11 +459,30 @@ void lmp_metrics_set2(struct lmp_metrics *m, const struct lmp_metric_desc *d,
 	update(m, d, id, v, value, true);
 }
 
+/* h grown to slots lo..hi (a superset of its range): a new block, h freed; NULL if no memory */
+static struct lmp_hist_state *hist_widen(struct lmp_hist_state *h, int lo, int hi)
+{
+	int ow = lmp_hist_width(h), w = hi - lo + 1;
+	struct lmp_hist_state *n = calloc(1, sizeof(*n) + 3 * w * sizeof(n->v[0]));
+
+	if (!n)
+		return NULL;
+	*n = *h;
+	n->lo = lo;
+	n->hi = hi;
+	for (int r = 0; r < 3; r++) /* cumulative, mark, delta rows */
+		for (int k = 0; k < ow; k++)
+			n->v[r * w + h->lo - lo + k] = h->v[r * ow + k];
+	free(h);
+	return n;
+}
+
 void lmp_metrics_hist_add(struct lmp_metrics *m, const struct lmp_metric_desc *d,
 			  const struct lmp_identity *id, const char *label_value,
 			  const struct lmp_hist *delta)
 {
 	const char *v[LMP_METRICS_MAX_LABELS] = { label_value };
+	int lo = LMP_HIST_SLOTS, hi = -1;
 	struct lmp_series *s;
 	struct lmp_hist_state *h;
 
@@ -474,16 +493,23 @@ void lmp_metrics_hist_add(struct lmp_metrics *m, const struct lmp_metric_desc *d
 		return;
 	h = s->hist;
 	for (int i = 0; i < LMP_HIST_SLOTS; i++) {
-		if (!delta->slots[i])
-			continue;
-		h->slots[i] += delta->slots[i];
-		/* _count is the sum of the slots so that it always equals the +Inf bucket
-     */
+		if (delta->slots[i] && i < lo)
+			lo = i;
+		if (delta->slots[i] && i > hi)
+			hi = i;
+	}
+	if (lo < h->lo || hi > h->hi) {
+		h = hist_widen(h, lo < h->lo ? lo : h->lo, hi > h->hi ? hi : h->hi);
+		if (!h) { /* out of memory: this delta is lost, the series keeps its state */
+			m->dropped++;
+			return;
+		}
+		s->hist = h;
+	}
+	for (int i = h->lo; i <= h->hi; i++) {
+		h->v[i - h->lo] += delta->slots[i];
+		/* _count is the sum of the slots so that it always equals the +Inf bucket */
 		h->count += delta->slots[i];
-		if (i < h->lo)
-			h->lo = i;
-		if (i > h->hi)
-			h->hi = i;
 	}
 	h->sum += delta->sum;
 }
@@ -564,14 +590,16 @@ void lmp_metrics_interval_mark(struct lmp_metrics *m)
 	for (struct lmp_family *f = m->families; f; f = f->next) {
 		for (struct lmp_series *s = f->head; s; s = s->fnext) {
 			struct lmp_hist_state *h = s->hist;
+			int w;
 
 			s->delta = s->value - s->mark;
 			s->mark = s->value;
 			if (!h)
 				continue;
-			for (int i = 0; i < LMP_HIST_SLOTS; i++) {
-				h->delta[i] = h->slots[i] - h->mark[i];
-				h->mark[i] = h->slots[i];
+			w = lmp_hist_width(h);
+			for (int k = 0; k < w; k++) {
+				h->v[2 * w + k] = h->v[k] - h->v[w + k];
+				h->v[w + k] = h->v[k];
 			}
 			h->delta_sum = h->sum - h->mark_sum;
 			h->mark_sum = h->sum;

@@ -15,16 +15,36 @@
  * are <= 253) */
 #define LMP_METRICS_VALUE_MAX 255
 
+/*
+ * A series' histogram keeps only the slots from the lowest to the highest ever non-zero
+ * (lo..hi; they only widen, so buckets never vanish; lo > hi until the first sample).
+ * Most series use a few of the 40 slots, and three full arrays cost 1 KiB a series: 10 MB
+ * for the syscall latencies of 1,000 containers (docs/performance.md). With w = hi - lo + 1,
+ * v[k] is slot lo + k cumulative since the series was created (raw units), v[w + k] its
+ * value at the last interval mark, v[2w + k] what it gained between the last two marks.
+ */
 struct lmp_hist_state {
-	uint64_t slots[LMP_HIST_SLOTS]; /* cumulative since the series was created,
-                                     raw units */
-	uint64_t mark[LMP_HIST_SLOTS];	/* slots at the last interval mark */
-	uint64_t delta[LMP_HIST_SLOTS]; /* slots gained between the last two marks */
 	uint64_t sum, mark_sum, delta_sum;
 	uint64_t count, mark_count, delta_count;
-	int lo, hi; /* lowest and highest slot ever non-zero; only widen, so buckets
-                 never vanish */
+	int lo, hi;
+	uint64_t v[];
 };
+
+static inline int lmp_hist_width(const struct lmp_hist_state *h)
+{
+	return h->hi >= h->lo ? h->hi - h->lo + 1 : 0;
+}
+
+/* slot i cumulative, and its gain between the last two marks (0 outside lo..hi) */
+static inline uint64_t lmp_hist_slot(const struct lmp_hist_state *h, int i)
+{
+	return i >= h->lo && i <= h->hi ? h->v[i - h->lo] : 0;
+}
+
+static inline uint64_t lmp_hist_slot_delta(const struct lmp_hist_state *h, int i)
+{
+	return i >= h->lo && i <= h->hi ? h->v[2 * lmp_hist_width(h) + i - h->lo] : 0;
+}
 
 /* A pod some series belong to: expiry works per pod, not per series. */
 struct lmp_pod {

@@ -129,8 +129,8 @@ static json_t *family_json(struct lmp_series **s, size_t n, double interval)
 
 		for (size_t k = 0; k < n; k++) {
 			for (int i = 0; i < LMP_HIST_SLOTS; i++) {
-				slots[i] += s[k]->hist->delta[i];
-				count += s[k]->hist->delta[i];
+				slots[i] += lmp_hist_slot_delta(s[k]->hist, i);
+				count += lmp_hist_slot_delta(s[k]->hist, i);
 			}
 			sum += s[k]->hist->delta_sum;
 		}

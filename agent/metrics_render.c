@@ -270,7 +270,7 @@ static void render_hist(struct sb *b, const struct lmp_family *f, const struct l
 	if (h->lo > 0 && h->lo <= h->hi)
 		sample_u64(b, f, SUFFIX("_bucket"), s, f->le[h->lo - 1], f->le_len[h->lo - 1], 0);
 	for (int i = h->lo; i <= h->hi; i++) {
-		cum += h->slots[i];
+		cum += lmp_hist_slot(h, i);
 		sample_u64(b, f, SUFFIX("_bucket"), s, f->le[i], f->le_len[i], cum);
 	}
 	sample_u64(b, f, SUFFIX("_bucket"), s, SUFFIX("+Inf"), h->count);

@@ -512,7 +512,8 @@ int main(int argc, char **argv)
 	__u64 bpf_ns0 = 0, bpf_runs0 = 0, bpf_ns1 = 0, bpf_runs1 = 0;
 	unsigned long long lost = 0;
 	struct MHD_Daemon *mhd = NULL;
-	char url[128];
+	char url[128], token[64] = "";
+	int tfd;
 	bool all_ready = false;
 
 	while ((o = getopt(argc, argv, "+l:w:h:k:f:i:x:")) != -1) {
@@ -553,7 +554,7 @@ int main(int argc, char **argv)
 			break;
 		t->out = argv[i];
 		t->ready = argv[i + 1];
-		t->argv = calloc(argc - i + 3, sizeof(char *));
+		t->argv = calloc(argc - i + 5, sizeof(char *));
 		for (j = i + 2; j < argc && strcmp(argv[j], "--"); j++)
 			t->argv[j - i - 2] = argv[j];
 		t->err_fd = -1;
@@ -576,8 +577,18 @@ int main(int argc, char **argv)
 			k8s_cleanup();
 			return 1;
 		}
+		/* the agent sends the service-account token it is given; any will do here */
+		snprintf(token, sizeof(token), "/tmp/lmp-bench-token-XXXXXX");
+		tfd = mkstemp(token);
+		if (tfd < 0 || write(tfd, "bench\n", 6) != 6) {
+			k8s_cleanup();
+			return 1;
+		}
+		close(tfd);
 		tr[0].argv[n] = "--kubelet-url";
 		tr[0].argv[n + 1] = url;
+		tr[0].argv[n + 2] = "--kubelet-token-file";
+		tr[0].argv[n + 3] = token;
 	}
 	t0 = now();
 	for (i = 0; i < n_tr; i++)
@@ -685,6 +696,7 @@ stop:
 	if (pods) {
 		double t = now();
 
+		unlink(token);
 		k8s_cleanup();
 		if (getenv("AGENTSTAT_VERBOSE"))
 			fprintf(stderr, "agentstat: cgroups removed in %.1f s\n", now() - t);

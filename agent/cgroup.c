@@ -10,6 +10,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -17,7 +19,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 
 #include "cgroup.h"
@@ -30,10 +35,47 @@
 #define WALK_MIN_INTERVAL_MS 1000 /* fallback: at most one tree walk per second */
 #define WALK_MAX_DIRS 65536	 /* fallback: bound on one walk (a node has a few thousand) */
 #define WALK_MAX_DEPTH 32
+/*
+ * Background walks: a cgroup first seen waits for a walk that starts after it was seen, at
+ * most WALK_BG_INTERVAL_MS after the previous one started; its events are held meanwhile
+ * (identity.c), so it gets its name, not a negative answer. Past WALK_BG_PENDING_MS (a
+ * stuck walk) the id is answered "not found" like any other. An id that such a walk did
+ * not find was gone before the walk began (a cgroup removed while its sockets or I/O
+ * outlive it) and never comes back, ids being unique per boot: it stays negative for
+ * WALK_BG_NEG_TTL_MS, or every event of a dead cgroup would buy a walk of the tree.
+ */
+#define WALK_BG_INTERVAL_MS 1000
+#define WALK_BG_PENDING_MS 2500
+#define WALK_BG_NEG_TTL_MS 60000
 
 struct walk_ent {
 	__u64 ino;
 	uint32_t off; /* into walk_names */
+};
+
+struct walk_buf {
+	struct walk_ent *ents;
+	size_t n, cap;
+	char *names;
+	size_t used, ncap;
+};
+
+/*
+ * The walker thread of lmp_cgroup_async. Everything below mu is shared with it; the
+ * thread only reads root_fd besides, which stays open until it has been joined.
+ */
+struct walker {
+	pthread_t th;
+	bool started;
+	int efd; /* eventfd, written when a walk finished: the owner's loop adopts it */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool want, stop;
+	uint64_t gen_started;  /* walks begun; the one running or last run has this number */
+	uint64_t last_start_ms;
+	struct walk_buf done; /* finished and not adopted yet */
+	uint64_t done_gen;
+	bool have_done;
 };
 
 struct lmp_cgroup {
@@ -49,6 +91,8 @@ struct lmp_cgroup {
 	size_t n_walk;
 	char *walk_names;
 	uint64_t walk_ms;
+	uint64_t walk_gen; /* background walk whose index is in walk/walk_names */
+	struct walker *bg; /* NULL: walks run inline, on the caller's thread */
 	struct lmp_cgroup_stats st;
 };
 
@@ -219,13 +263,6 @@ static bool is_dir(int dfd, const struct dirent *de)
 	return fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
-struct walk_buf {
-	struct walk_ent *ents;
-	size_t n, cap;
-	char *names;
-	size_t used, ncap;
-};
-
 static int walk_add(struct walk_buf *w, __u64 ino, const char *parent, const char *name)
 {
 	size_t need = strlen(parent) + strlen(name) + 2;
@@ -257,73 +294,255 @@ static int walk_add(struct walk_buf *w, __u64 ino, const char *parent, const cha
 
 /*
  * One bounded breadth-first walk of the whole tree into an inode-sorted index; the list
- * itself is the queue. d_ino is the cgroup id, so no stat per directory.
+ * itself is the queue. d_ino is the cgroup id, so no stat per directory. Reads nothing but
+ * root_fd: the walker thread runs it too.
  */
-static int walk_tree(struct lmp_cgroup *cg)
+static int walk_tree(int root_fd, struct walk_buf *w)
 {
-	struct walk_buf w = { 0 };
 	struct stat st;
 	int r;
 
-	if (fstat(cg->root_fd, &st) < 0)
+	*w = (struct walk_buf){ 0 };
+	if (fstat(root_fd, &st) < 0)
 		return -errno;
-	r = walk_add(&w, st.st_ino, "/", ""); /* the root itself, named "/" */
-	for (size_t i = 0; r == 0 && i < w.n; i++) {
+	r = walk_add(w, st.st_ino, "/", ""); /* the root itself, named "/" */
+	for (size_t i = 0; r == 0 && i < w->n; i++) {
 		char rel[PATH_MAX];
 		struct dirent *de;
 		int fd, depth = 0;
 		DIR *d;
 
-		snprintf(rel, sizeof(rel), "%s", w.names + w.ents[i].off);
+		snprintf(rel, sizeof(rel), "%s", w->names + w->ents[i].off);
 		for (const char *p = rel; *p; p++)
 			depth += *p == '/';
 		if (depth > WALK_MAX_DEPTH)
 			continue;
-		fd = openat(cg->root_fd, rel[1] ? rel + 1 : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		fd = openat(root_fd, rel[1] ? rel + 1 : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		d = fd >= 0 ? fdopendir(fd) : NULL;
 		if (!d) { /* removed while walking */
 			if (fd >= 0)
 				close(fd);
 			continue;
 		}
-		while (r == 0 && (de = readdir(d)) && w.n < WALK_MAX_DIRS)
+		while (r == 0 && (de = readdir(d)) && w->n < WALK_MAX_DIRS)
 			if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && is_dir(fd, de))
-				r = walk_add(&w, de->d_ino, rel, de->d_name);
+				r = walk_add(w, de->d_ino, rel, de->d_name);
 		closedir(d);
 	}
 	if (r) {
-		free(w.ents);
-		free(w.names);
+		free(w->ents);
+		free(w->names);
+		*w = (struct walk_buf){ 0 };
 		return r;
 	}
-	qsort(w.ents, w.n, sizeof(*w.ents), walk_cmp);
-	free(cg->walk);
-	free(cg->walk_names);
-	cg->walk = w.ents;
-	cg->walk_names = w.names;
-	cg->n_walk = w.n;
-	cg->walk_ms = now_ms();
-	cg->st.walks++;
+	qsort(w->ents, w->n, sizeof(*w->ents), walk_cmp);
 	return 0;
 }
 
-static int resolve_walk(struct lmp_cgroup *cg, __u64 id, char *buf, size_t len)
+static void install_walk(struct lmp_cgroup *cg, struct walk_buf *w)
+{
+	free(cg->walk);
+	free(cg->walk_names);
+	cg->walk = w->ents;
+	cg->walk_names = w->names;
+	cg->n_walk = w->n;
+	cg->walk_ms = now_ms();
+	cg->st.walks++;
+}
+
+static int walk_lookup(struct lmp_cgroup *cg, __u64 id, char *buf, size_t len)
 {
 	struct walk_ent key = { .ino = id }, *e = NULL;
 
-	for (int pass = 0; pass < 2; pass++) {
-		if (cg->walk)
-			e = bsearch(&key, cg->walk, cg->n_walk, sizeof(key), walk_cmp);
-		if (e || pass || (cg->walk && now_ms() - cg->walk_ms < WALK_MIN_INTERVAL_MS))
-			break;
-		if (walk_tree(cg) < 0)
-			break;
-	}
+	if (cg->walk)
+		e = bsearch(&key, cg->walk, cg->n_walk, sizeof(key), walk_cmp);
 	if (!e)
 		return -ENOENT;
 	if ((size_t)snprintf(buf, len, "%s", cg->walk_names + e->off) >= len)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+/* ---- background walks ---- */
+
+/* The walker needs no privilege (cgroupfs directories are world-readable): it keeps none. */
+static void drop_thread_caps(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = { { 0 } };
+
+	/* capset changes the calling thread only, which is the point here */
+	syscall(SYS_capset, &h, d);
+}
+
+static void *walker_main(void *arg)
+{
+	struct lmp_cgroup *cg = arg;
+	struct walker *wk = cg->bg;
+
+	drop_thread_caps();
+	pthread_mutex_lock(&wk->mu);
+	for (;;) {
+		struct walk_buf w;
+		uint64_t gen, now = now_ms();
+		int r;
+
+		if (wk->stop)
+			break;
+		if (!wk->want) {
+			pthread_cond_wait(&wk->cv, &wk->mu);
+			continue;
+		}
+		if (wk->gen_started && now < wk->last_start_ms + WALK_BG_INTERVAL_MS) {
+			struct timespec ts;
+			uint64_t ns;
+
+			/* rate limit: a node creating many cgroups costs one walk per interval */
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ns = ts.tv_nsec + (wk->last_start_ms + WALK_BG_INTERVAL_MS - now) * 1000000ULL;
+			ts.tv_sec += ns / 1000000000ULL;
+			ts.tv_nsec = ns % 1000000000ULL;
+			pthread_cond_timedwait(&wk->cv, &wk->mu, &ts);
+			continue;
+		}
+		wk->want = false;
+		gen = ++wk->gen_started;
+		wk->last_start_ms = now;
+		pthread_mutex_unlock(&wk->mu);
+		r = walk_tree(cg->root_fd, &w);
+		pthread_mutex_lock(&wk->mu);
+		if (wk->have_done) { /* the owner has not adopted the last one: replace it */
+			free(wk->done.ents);
+			free(wk->done.names);
+		}
+		/* a failed walk is still an answer: what it was asked for is not found */
+		wk->done = w;
+		wk->done_gen = r ? gen | 1ULL << 63 : gen;
+		wk->have_done = true;
+		eventfd_write(wk->efd, 1); /* one write per walk: the counter cannot overflow */
+	}
+	pthread_mutex_unlock(&wk->mu);
+	return NULL;
+}
+
+/* Ask for a walk that starts after now; returns its generation, 0 if none can run. */
+static uint64_t walk_request(struct lmp_cgroup *cg)
+{
+	struct walker *wk = cg->bg;
+	uint64_t gen;
+
+	pthread_mutex_lock(&wk->mu);
+	if (!wk->started) {
+		pthread_condattr_t ca;
+		sigset_t all, old;
+		bool ok;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&wk->cv, &ca);
+		pthread_condattr_destroy(&ca);
+		/* signals are the main loop's business: the thread starts with all blocked */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		ok = pthread_create(&wk->th, NULL, walker_main, cg) == 0;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (!ok) {
+			pthread_cond_destroy(&wk->cv);
+			pthread_mutex_unlock(&wk->mu);
+			return 0;
+		}
+		wk->started = true;
+	}
+	wk->want = true;
+	gen = wk->gen_started + 1; /* the next walk to begin, whether or not one is running */
+	pthread_cond_signal(&wk->cv);
+	pthread_mutex_unlock(&wk->mu);
+	return gen;
+}
+
+int lmp_cgroup_async(struct lmp_cgroup *cg)
+{
+	struct walker *wk;
+
+	if (cg->bg)
+		return cg->bg->efd;
+	wk = calloc(1, sizeof(*wk));
+	if (!wk)
+		return -ENOMEM;
+	wk->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (wk->efd < 0) {
+		int r = -errno;
+
+		free(wk);
+		return r;
+	}
+	pthread_mutex_init(&wk->mu, NULL);
+	cg->bg = wk;
+	return wk->efd;
+}
+
+bool lmp_cgroup_adopt(struct lmp_cgroup *cg)
+{
+	struct walker *wk = cg->bg;
+	eventfd_t v;
+	bool got = false;
+
+	if (!wk || !wk->started)
+		return false;
+	/* EAGAIN when nothing was signalled: have_done below is what counts */
+	eventfd_read(wk->efd, &v);
+	pthread_mutex_lock(&wk->mu);
+	if (wk->have_done) {
+		/* a failed walk answers nothing: its waiters give up after WALK_BG_PENDING_MS */
+		if (wk->done_gen >> 63) {
+			cg->st.walk_errors++;
+		} else {
+			install_walk(cg, &wk->done);
+			cg->walk_gen = wk->done_gen;
+		}
+		wk->have_done = false;
+		got = true;
+	}
+	pthread_mutex_unlock(&wk->mu);
+	return got;
+}
+
+static void walker_free(struct lmp_cgroup *cg)
+{
+	struct walker *wk = cg->bg;
+
+	if (!wk)
+		return;
+	if (wk->started) {
+		pthread_mutex_lock(&wk->mu);
+		wk->stop = true;
+		pthread_cond_signal(&wk->cv);
+		pthread_mutex_unlock(&wk->mu);
+		pthread_join(wk->th, NULL);
+		pthread_cond_destroy(&wk->cv);
+	}
+	if (wk->have_done) {
+		free(wk->done.ents);
+		free(wk->done.names);
+	}
+	pthread_mutex_destroy(&wk->mu);
+	close(wk->efd);
+	free(wk);
+	cg->bg = NULL;
+}
+
+/* Inline walks (no walker thread): at most one per WALK_MIN_INTERVAL_MS, on this thread. */
+static int resolve_walk(struct lmp_cgroup *cg, __u64 id, char *buf, size_t len)
+{
+	struct walk_buf w;
+	int r = walk_lookup(cg, id, buf, len);
+
+	if (r != -ENOENT || (cg->walk && now_ms() - cg->walk_ms < WALK_MIN_INTERVAL_MS))
+		return r;
+	if (walk_tree(cg->root_fd, &w) < 0)
+		return -ENOENT;
+	install_walk(cg, &w);
+	return walk_lookup(cg, id, buf, len);
 }
 
 int lmp_cgroup_resolve(struct lmp_cgroup *cg, __u64 id, char *buf, size_t len)
@@ -335,6 +554,10 @@ int lmp_cgroup_resolve(struct lmp_cgroup *cg, __u64 id, char *buf, size_t len)
 			return r;
 		/* EPERM (no CAP_DAC_READ_SEARCH), EOPNOTSUPP, EINVAL: walk from now on */
 		cg->handles = false;
+	}
+	if (cg->bg) { /* answer from the index we have; never walk on this thread */
+		lmp_cgroup_adopt(cg);
+		return walk_lookup(cg, id, buf, len);
 	}
 	return resolve_walk(cg, id, buf, len);
 }
@@ -427,12 +650,37 @@ static void evict_one(struct lmp_cgroup *cg)
 	}
 }
 
+/* A pending entry's walk has finished (or is stuck): settle it, found or negative. */
+static void settle(struct lmp_cgroup *cg, struct lmp_cgroup_entry *e)
+{
+	char path[PATH_MAX];
+
+	if (walk_lookup(cg, e->id, path, sizeof(path)) == 0 && (e->path = strdup(path))) {
+		lmp_podpath_parse(e->path, &e->pp);
+	} else {
+		cg->st.not_found++;
+		/* a stuck walk proves nothing: ask again soon */
+		e->neg_until_ms = now_ms() + (cg->walk_gen >= e->need_walk ? WALK_BG_NEG_TTL_MS
+									 : NEG_TTL_MS);
+	}
+	e->need_walk = 0;
+}
+
 struct lmp_cgroup_entry *lmp_cgroup_get(struct lmp_cgroup *cg, __u64 id)
 {
 	struct lmp_cgroup_entry *e = find(cg, id, NULL);
 	char path[PATH_MAX];
 	int r;
 
+	if (e && e->need_walk) {
+		lmp_cgroup_adopt(cg);
+		if (cg->walk_gen >= e->need_walk || now_ms() >= e->neg_until_ms)
+			settle(cg, e);
+		else
+			return NULL; /* still waiting for its walk: lmp_cgroup_pending says so */
+		e->ref = true;
+		return e->path ? e : NULL;
+	}
 	if (e && (e->path || now_ms() < e->neg_until_ms)) {
 		cg->st.hits++;
 		e->ref = true;
@@ -446,16 +694,29 @@ struct lmp_cgroup_entry *lmp_cgroup_get(struct lmp_cgroup *cg, __u64 id)
 		evict_one(cg);
 	e = &cg->ents[cg->n];
 	*e = (struct lmp_cgroup_entry){ .id = id, .memo_pod = -1, .memo_ctr = -1 };
+	idx_put(cg, id, ++cg->n);
 	if (r == 0)
 		e->path = strdup(path);
-	if (!e->path) {
-		cg->st.not_found++;
-		e->neg_until_ms = now_ms() + NEG_TTL_MS;
-	} else {
+	if (e->path) {
 		lmp_podpath_parse(e->path, &e->pp);
+		return e;
 	}
-	idx_put(cg, id, ++cg->n);
-	return e->path ? e : NULL;
+	/* not in the index: a background walker names it later, if it can start one */
+	if (r == -ENOENT && cg->bg && !cg->handles && (e->need_walk = walk_request(cg))) {
+		cg->st.pending++;
+		e->neg_until_ms = now_ms() + WALK_BG_PENDING_MS;
+		return NULL;
+	}
+	cg->st.not_found++;
+	e->neg_until_ms = now_ms() + NEG_TTL_MS;
+	return NULL;
+}
+
+bool lmp_cgroup_pending(struct lmp_cgroup *cg, __u64 id)
+{
+	struct lmp_cgroup_entry *e = find(cg, id, NULL);
+
+	return e && e->need_walk && cg->walk_gen < e->need_walk && now_ms() < e->neg_until_ms;
 }
 
 int lmp_cgroup_prune(struct lmp_cgroup *cg)
@@ -468,7 +729,7 @@ int lmp_cgroup_prune(struct lmp_cgroup *cg)
 		struct stat st;
 		bool dead;
 
-		if (!e->path)
+		if (!e->path) /* negative or pending: kept for their time, then forgotten */
 			dead = now >= e->neg_until_ms;
 		else
 			dead = fstatat(cg->root_fd, e->path[1] ? e->path + 1 : ".", &st,
@@ -560,6 +821,7 @@ void lmp_cgroup_free(struct lmp_cgroup *cg)
 {
 	if (!cg)
 		return;
+	walker_free(cg); /* joined before root_fd closes: the thread reads it */
 	for (size_t i = 0; i < cg->n; i++)
 		free(cg->ents[i].path);
 	free(cg->ents);

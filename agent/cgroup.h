@@ -29,12 +29,15 @@ struct lmp_cgroup_entry {
 	uint64_t first_miss_ms, miss_sync;
 	uint32_t miss_refreshes;
 	/* private */
-	uint64_t neg_until_ms;
+	uint64_t neg_until_ms; /* negative: believed until; pending: given up at */
+	uint64_t need_walk;    /* pending: the background walk that answers it (0: none) */
 	bool ref;
 };
 
 struct lmp_cgroup_stats {
 	uint64_t hits, misses, evictions, forgotten, not_found, walks;
+	uint64_t pending;     /* misses handed to the background walker */
+	uint64_t walk_errors; /* background walks that failed (out of memory, root gone) */
 	size_t entries, max_entries;
 	bool handles; /* open_by_handle_at in use (else the walk fallback) */
 };
@@ -60,6 +63,20 @@ void lmp_cgroup_stats(const struct lmp_cgroup *cg, struct lmp_cgroup_stats *out)
 
 /* Uncached id -> path relative to the root. -ENOENT when gone, -ENAMETOOLONG, ... */
 int lmp_cgroup_resolve(struct lmp_cgroup *cg, __u64 id, char *buf, size_t len);
+/*
+ * Move tree walks off the caller's thread (the agent's event loop: a walk of a node with
+ * thousands of cgroups takes ~100 ms, longer than a busy ring buffer lasts). Returns an
+ * eventfd that becomes readable when a walk has finished; the owner then calls
+ * lmp_cgroup_adopt. From then on a miss the index cannot answer returns NULL at once and
+ * lmp_cgroup_pending(id) is true until the walk that started after it is adopted (at most
+ * ~2.5 s), when lmp_cgroup_get answers it for good. The thread is started on the first
+ * walk, with no capabilities and every signal blocked. Only where file handles fail.
+ */
+int lmp_cgroup_async(struct lmp_cgroup *cg);
+/* Take a finished background walk's index; true if there was one. Cheap, non-blocking. */
+bool lmp_cgroup_adopt(struct lmp_cgroup *cg);
+/* True while id waits for a background walk (its events are worth holding back). */
+bool lmp_cgroup_pending(struct lmp_cgroup *cg, __u64 id);
 /* Tests: force the tree-walk fallback even where file handles work. */
 void lmp_cgroup_disable_handles(struct lmp_cgroup *cg);
 

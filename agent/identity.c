@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <linux/magic.h>
+#include <sys/epoll.h>
 #include <sys/vfs.h>
 
 #include "cgroup.h"
@@ -57,6 +58,7 @@ struct lmp_ident {
 	struct held *held, **held_tail;
 	size_t held_bytes;
 	int hold_timer;
+	int walk_fd; /* lmp_cgroup_async's eventfd on the loop, -1: none */
 	bool flushing; /* replaying unconditionally: nothing is pending */
 };
 
@@ -88,6 +90,18 @@ static void replay_held(struct lmp_ident *ic)
 static void on_hold_tick(void *ctx)
 {
 	replay_held(ctx);
+}
+
+/* A background cgroup walk finished: take its index, retry what waited for it. */
+static void on_walk(void *ctx, int fd, uint32_t events)
+{
+	struct lmp_ident *ic = ctx;
+
+	(void)fd;
+	(void)events;
+	lmp_cgroup_adopt(ic->cg);
+	if (ic->held)
+		replay_held(ic);
 }
 
 static void on_kubelet(void *ctx, struct lmp_podlist *pl, enum lmp_kubelet_err err,
@@ -217,8 +231,12 @@ bool lmp_ident_pending(struct lmp_ident *ic, __u64 cgroup_id)
 	struct lmp_cgroup_entry *e;
 	uint64_t now;
 
-	if (!ic || !ic->kc || !ic->cg || ic->flushing || !(e = lmp_cgroup_get(ic->cg, cgroup_id)) ||
-	    !e->pp.pod_uid[0])
+	if (!ic || !ic->cg || ic->flushing)
+		return false;
+	/* a cgroup the background walker has yet to name (on_walk replays) */
+	if (!(e = lmp_cgroup_get(ic->cg, cgroup_id)))
+		return lmp_cgroup_pending(ic->cg, cgroup_id);
+	if (!ic->kc || !e->pp.pod_uid[0])
 		return false;
 	join(ic, e);
 	if (known(e))
@@ -343,7 +361,7 @@ int lmp_ident_new(const struct lmp_config *cfg, struct lmp_loop *loop, struct lm
 		return -ENOMEM;
 	ic->loop = loop;
 	ic->gen = 1;
-	ic->prune_timer = ic->hold_timer = -1;
+	ic->prune_timer = ic->hold_timer = ic->walk_fd = -1;
 	ic->held_tail = &ic->held;
 	/* without a v2 hierarchy events still flow, with cgroup ids only */
 	r = lmp_cgroup_new(cfg->cgroup_root, CGROUP_CACHE_MAX, &ic->cg);
@@ -373,6 +391,14 @@ int lmp_ident_new(const struct lmp_config *cfg, struct lmp_loop *loop, struct lm
 			r = ic->prune_timer;
 			goto fail;
 		}
+		/* where cgroups must be found by walking the tree (no CAP_DAC_READ_SEARCH, the
+		 * DaemonSet's case), the walks run beside the loop, never inside it */
+		ic->walk_fd = lmp_cgroup_async(ic->cg);
+		if (ic->walk_fd >= 0 && lmp_loop_add_fd(loop, ic->walk_fd, EPOLLIN, on_walk, ic) < 0)
+			ic->walk_fd = -1;
+		if (ic->walk_fd < 0)
+			lmp_log(LMP_LOG_WARN, "cgroup: no background walker; a tree walk, where "
+					      "needed, runs on the event loop");
 	}
 	r = kubelet_url(cfg, url, sizeof(url));
 	if (r < 0)
@@ -401,6 +427,8 @@ void lmp_ident_free(struct lmp_ident *ic)
 		lmp_loop_del_timer(ic->loop, ic->prune_timer);
 	if (ic->hold_timer > 0)
 		lmp_loop_del_timer(ic->loop, ic->hold_timer);
+	if (ic->walk_fd >= 0)
+		lmp_loop_del_fd(ic->loop, ic->walk_fd);
 	for (struct held *h = ic->held, *next; h; h = next) {
 		next = h->next;
 		free(h);

@@ -42,12 +42,16 @@ void lmp_ident_lookup(struct lmp_ident *ic, __u64 cgroup_id, struct lmp_identity
 bool lmp_ident_ready(struct lmp_ident *ic);
 
 /*
- * Hold-briefly support for new pods. True when cgroup_id belongs to a pod (or container)
- * the last kubelet reply did not list, a /pods refresh for it is in flight or about to
- * start, and the cgroup was first seen less than a second ago: the caller may keep the
- * event back and look it up again after the next sync (lmp_ident_on_sync) or when its
- * own timer fires; pending turns false by itself after one second, or at once when the
- * kubelet is failing, so nothing is held for longer. Asking starts the refresh.
+ * Hold-briefly support for new cgroups and pods. True when
+ *  - cgroup_id is a cgroup the background tree walk has yet to name (no file handles,
+ *    the DaemonSet's case: see lmp_cgroup_async); the walk's end replays held events;
+ *    pending turns false when the walk is adopted, or after ~2 s if it is stuck; or
+ *  - cgroup_id belongs to a pod (or container) the last kubelet reply did not list, a
+ *    /pods refresh for it is in flight or about to start, and the cgroup was first seen
+ *    less than a second ago; pending turns false by itself after one second, or at once
+ *    when the kubelet is failing, so nothing is held for longer. Asking starts the refresh.
+ * The caller may keep the event back and look it up again after the next sync
+ * (lmp_ident_on_sync) or when its own timer fires.
  */
 bool lmp_ident_pending(struct lmp_ident *ic, __u64 cgroup_id);
 

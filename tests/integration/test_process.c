@@ -88,6 +88,40 @@ static void test_exec_in_cgroup(void **state)
 	assert_false(json_boolean_value(json_object_get(ev, "argv_truncated")));
 }
 
+/*
+ * Cgroups made after the agent is ready, one right after the other. The agent has dropped
+ * CAP_DAC_READ_SEARCH by then (--drop-caps, the default, as in the DaemonSet), so it finds
+ * new cgroups by walking the tree on its background walker and holds their events until
+ * the walk is in: every exec event carries its cgroup's path, the second cgroup's too,
+ * though it was made within the same second as the first one's walk.
+ */
+static void test_new_cgroups_are_named(void **state)
+{
+	struct ctx *c = *state;
+	char rel[3][128], dir[3][4096];
+	__u64 id[3];
+
+	for (int i = 0; i < 3; i++) {
+		char *argv[] = { "/bin/true", NULL };
+		pid_t pid;
+		json_t *ev;
+
+		snprintf(rel[i], sizeof(rel[i]), "lmp-test/process-%d-new%d", getpid(), i);
+		assert_int_equal(lmp_test_cgroup_create(rel[i], dir[i], sizeof(dir[i]), &id[i]), 0);
+		pid = lmp_test_spawn(dir[i], argv);
+		assert_true(pid > 0);
+		assert_int_equal(WEXITSTATUS(lmp_test_wait_child(pid)), 0);
+		ev = wait_event(c, "exec", pid);
+		assert_non_null(ev);
+		assert_int_equal(json_integer_value(json_object_get(ev, "cgroup_id")), id[i]);
+		assert_non_null(json_string_value(json_object_get(ev, "cgroup")));
+		assert_string_equal(json_string_value(json_object_get(ev, "cgroup")) + 1, rel[i]);
+	}
+	for (int i = 0; i < 3; i++)
+		lmp_test_cgroup_remove(dir[i]);
+	assert_true(lmp_test_agent_stderr_has(&c->agent, "capabilities: dropped"));
+}
+
 static void test_exit_code(void **state)
 {
 	struct ctx *c = *state;
@@ -172,6 +206,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exec_in_cgroup),
+		cmocka_unit_test(test_new_cgroups_are_named),
 		cmocka_unit_test(test_exit_code),
 		cmocka_unit_test(test_exit_by_signal),
 		cmocka_unit_test(test_argv_truncated),

@@ -2,9 +2,12 @@
 /*
  * agent/cgroup.c: v2 mount detection on the captured mount tables; id -> path on the real
  * cgroup v2 hierarchy of this machine (root: makes kubepods-style cgroups) by file handle
- * and by the walk fallback; cache bound, eviction, forgetting removed cgroups.
+ * and by the walk fallback, inline and on the background walker; cache bound, eviction,
+ * forgetting removed cgroups.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -343,6 +346,110 @@ static void test_cgroup_walk_is_rate_limited(void **state)
  * Random gets and forgets of unknown ids (negative entries) against a reference set: 250
  * distinct ids in a 300-entry cache, so nothing is evicted and the index alone decides.
  */
+/* Wait for the walker's eventfd (a walk finished), then adopt; false on timeout. */
+static bool wait_walk(struct lmp_cgroup *cg, int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, 10000) != 1)
+		return false;
+	return lmp_cgroup_adopt(cg);
+}
+
+/* The capabilities of every thread of this process but the main one, ORed. */
+static unsigned long long other_threads_caps(int *threads)
+{
+	unsigned long long all = 0;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+
+	*threads = 0;
+	while (d && (de = readdir(d))) {
+		char p[300], line[256];
+		FILE *f;
+
+		if (de->d_name[0] == '.' || atoi(de->d_name) == getpid())
+			continue;
+		snprintf(p, sizeof(p), "/proc/self/task/%s/status", de->d_name);
+		if (!(f = fopen(p, "r")))
+			continue;
+		(*threads)++;
+		while (fgets(line, sizeof(line), f)) {
+			unsigned long long v;
+
+			if (sscanf(line, "CapEff: %llx", &v) == 1 ||
+			    sscanf(line, "CapPrm: %llx", &v) == 1)
+				all |= v;
+		}
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return all;
+}
+
+/*
+ * lmp_cgroup_async: a miss never walks on the caller's thread. It answers NULL at once and
+ * stays pending until the walk that started after it is adopted; then the cgroup is named
+ * (or negative, if the walk did not find it). The walker holds no capabilities.
+ */
+static void test_cgroup_background_walk(void **state)
+{
+	struct tree *t = *state;
+	struct lmp_cgroup_entry *e;
+	struct lmp_cgroup_stats st;
+	char p[128];
+	int fd, threads;
+	__u64 late, bogus = 0xffffffffff00ULL;
+
+	fd = lmp_cgroup_async(t->cg);
+	assert_true(fd >= 0);
+	assert_int_equal(lmp_cgroup_async(t->cg), fd); /* idempotent */
+	assert_false(lmp_cgroup_adopt(t->cg));		/* nothing ran yet */
+
+	assert_null(lmp_cgroup_get(t->cg, t->ids[3]));
+	assert_true(lmp_cgroup_pending(t->cg, t->ids[3]));
+	assert_null(lmp_cgroup_get(t->cg, t->ids[3])); /* asking again waits for the same walk */
+	assert_true(wait_walk(t->cg, fd));
+	assert_false(lmp_cgroup_pending(t->cg, t->ids[3]));
+	e = lmp_cgroup_get(t->cg, t->ids[3]);
+	assert_non_null(e);
+	assert_string_equal(e->path, "/d3");
+	/* the rest of the tree came with the same walk: hits of the index, no new walk */
+	assert_non_null(lmp_cgroup_get(t->cg, t->ids[7]));
+	lmp_cgroup_stats(t->cg, &st);
+	assert_int_equal(st.walks, 1);
+	assert_int_equal(st.pending, 1);
+
+	/* a cgroup made after that walk, and an id that names nothing */
+	snprintf(p, sizeof(p), "%s/d3/late", t->dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	assert_int_equal(lmp_cgroup_id_of(p, &late), 0);
+	assert_null(lmp_cgroup_get(t->cg, late));
+	assert_null(lmp_cgroup_get(t->cg, bogus));
+	assert_true(lmp_cgroup_pending(t->cg, late));
+	assert_true(lmp_cgroup_pending(t->cg, bogus));
+	assert_true(other_threads_caps(&threads) == 0);
+	assert_int_equal(threads, 1); /* one walker, and it keeps no capability */
+	assert_true(wait_walk(t->cg, fd)); /* one walk answers both, ~1 s after the first */
+	e = lmp_cgroup_get(t->cg, late);
+	assert_non_null(e);
+	assert_string_equal(e->path, "/d3/late");
+	assert_null(lmp_cgroup_get(t->cg, bogus));
+	assert_false(lmp_cgroup_pending(t->cg, bogus)); /* settled: negative, no longer pending */
+	lmp_cgroup_stats(t->cg, &st);
+	assert_int_equal(st.walks, 2);
+	assert_int_equal(st.pending, 3);
+	assert_int_equal(st.not_found, 1);
+	assert_int_equal(st.walk_errors, 0);
+	/* free joins the thread, whether or not a walk is running */
+	assert_null(lmp_cgroup_get(t->cg, bogus + 1));
+	lmp_cgroup_free(t->cg);
+	t->cg = NULL;
+	assert_true(other_threads_caps(&threads) == 0);
+	assert_int_equal(threads, 0);
+}
+
 static void test_cgroup_index_survives_churn(void **state)
 {
 	char dir[] = "/tmp/lmp-test-cgempty-XXXXXX";
@@ -412,6 +519,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cgroup_cache_bound_and_clock, tree_setup,
 						tree_teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_walk_is_rate_limited, tree_setup,
+						tree_teardown),
+		cmocka_unit_test_setup_teardown(test_cgroup_background_walk, tree_setup,
 						tree_teardown),
 		cmocka_unit_test(test_cgroup_index_survives_churn),
 		cmocka_unit_test(test_cgroup_new_rejects_bad_root),

@@ -1,9 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * kallsyms parsing. Names live in one string pool and symbols in one array, so a table of
- * 200k symbols costs three allocations, not 400k. Only text symbols are kept: stacks hold
- * code addresses, and a data symbol between two functions would otherwise steal the tail
- * of the function before it.
+ * kallsyms parsing. The table is kept for the life of the agent, so it is laid out for size:
+ * on a 6.18 kernel with 122k text symbols it is 2.8 MB, where an array of struct lmp_ksym
+ * with a string pool was 7 MB.
+ *
+ * - symbols: one sorted array of 8-byte entries, {32-bit offset from a base address, 32-bit
+ *   name offset}. Kernel text and modules span less than 4 GB on x86_64, so there is one
+ *   base; a table that spans more is cut into segments, each with its own base.
+ * - names: one blob. A name that is the tail of the name stored just before it shares its
+ *   bytes: since 6.2 (CONFIG_CALL_PADDING) every function "f" follows its "__pfx_f", and
+ *   that halves the blob.
+ * - modules: each name stored once, referenced by runs of consecutive symbols of the same
+ *   module, not by a pointer per symbol.
+ *
+ * struct lmp_ksym (what callers get) is built on demand for the symbols a lookup returns and
+ * kept until the table is freed, so a returned pointer stays valid and the same symbol is
+ * the same pointer every time. Stacks name a few thousand distinct functions, not 122k.
+ *
+ * Only text symbols are kept: stacks hold code addresses, and a data symbol between two
+ * functions would otherwise steal the tail of the function before it.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -14,23 +29,61 @@
 
 #include "ksyms.h"
 
-struct lmp_ksyms {
-	struct lmp_ksym *syms;
-	size_t n;
-	char *pool;
+#define NO_MODULE UINT32_MAX
+#define CHUNK_SHIFT 8 /* built symbols are allocated 256 at a time, never moved */
+
+struct ksym_ent {
+	__u32 off;  /* from the base of the segment */
+	__u32 name; /* blob offset */
 };
 
+/* symbols [first, next segment's first) lie in [base, base + 4 GB) */
+struct ksym_seg {
+	__u64 base;
+	__u32 first;
+};
+
+/* symbols [first, next run's first) belong to module (blob offset, or NO_MODULE) */
+struct ksym_run {
+	__u32 first;
+	__u32 module;
+};
+
+/* the struct lmp_ksym handed out so far, by symbol index */
+struct ksym_cache {
+	__u64 *slots; /* open addressing: (symbol index + 1) << 32 | built index; 0 = empty */
+	__u32 cap, used;
+	struct lmp_ksym **chunks;
+	__u32 nchunks;
+};
+
+struct lmp_ksyms {
+	struct ksym_ent *ents;
+	__u32 n;
+	char *names;
+	struct ksym_seg *segs; /* in this allocation, after the struct */
+	__u32 nsegs;
+	struct ksym_run *runs; /* likewise */
+	__u32 nruns;
+	struct ksym_cache *cache; /* allocated by the first lookup that returns a symbol */
+};
+
+/* one parsed line; the sort needs the full address, so entries are compacted afterwards */
 struct raw_sym {
 	__u64 addr;
-	size_t name, module; /* pool offsets; module (size_t)-1 for none */
+	__u32 name;   /* blob offset, increasing in file order: the tie-break for aliases */
+	__u32 module; /* index + 1 into the parser's module list, 0 for the core kernel */
 };
 
-struct pool {
-	char *buf;
+struct parser {
+	char *blob;
 	size_t len, cap;
+	size_t last, last_len; /* the name stored last, which the next may share */
+	__u32 *mods;	       /* blob offsets of the module names seen */
+	size_t nmods, capmods;
 };
 
-static long pool_add(struct pool *p, const char *s, size_t n)
+static long blob_add(struct parser *p, const char *s, size_t n)
 {
 	size_t at = p->len;
 
@@ -40,16 +93,67 @@ static long pool_add(struct pool *p, const char *s, size_t n)
 
 		while (cap < p->len + n + 1)
 			cap *= 2;
-		nb = realloc(p->buf, cap);
+		nb = realloc(p->blob, cap);
 		if (!nb)
 			return -ENOMEM;
-		p->buf = nb;
+		p->blob = nb;
 		p->cap = cap;
 	}
-	memcpy(p->buf + p->len, s, n);
-	p->buf[p->len + n] = 0;
+	if (p->len + n + 1 > UINT32_MAX) /* offsets are 32-bit */
+		return -E2BIG;
+	memcpy(p->blob + p->len, s, n);
+	p->blob[p->len + n] = 0;
 	p->len += n + 1;
 	return at;
+}
+
+/*
+ * A symbol name's blob offset. A tail of the previous name shares it, but only at a higher
+ * offset than that name's own: offsets then keep file order, which decides between aliases.
+ */
+static long name_add(struct parser *p, const char *s, size_t n, long prev)
+{
+	long at;
+
+	if (p->len && n <= p->last_len) {
+		at = p->last + p->last_len - n;
+		if (at > prev && memcmp(p->blob + at, s, n) == 0)
+			return at;
+	}
+	at = blob_add(p, s, n);
+	if (at >= 0) {
+		p->last = at;
+		p->last_len = n;
+	}
+	return at;
+}
+
+/* index + 1 of the module named s[0..n) in p->mods, added on first sight */
+static long module_add(struct parser *p, const char *s, size_t n, __u32 hint)
+{
+	long at;
+
+	/* a module's symbols come in one block: the last one seen usually matches */
+	if (hint && strlen(p->blob + p->mods[hint - 1]) == n &&
+	    memcmp(p->blob + p->mods[hint - 1], s, n) == 0)
+		return hint;
+	for (size_t i = 0; i < p->nmods; i++)
+		if (strlen(p->blob + p->mods[i]) == n && memcmp(p->blob + p->mods[i], s, n) == 0)
+			return i + 1;
+	if (p->nmods == p->capmods) {
+		size_t cap = p->capmods ? p->capmods * 2 : 16;
+		__u32 *nm = realloc(p->mods, cap * sizeof(*nm));
+
+		if (!nm)
+			return -ENOMEM;
+		p->mods = nm;
+		p->capmods = cap;
+	}
+	at = blob_add(p, s, n);
+	if (at < 0)
+		return at;
+	p->mods[p->nmods++] = at;
+	return p->nmods;
 }
 
 static int cmp_raw(const void *a, const void *b)
@@ -71,18 +175,79 @@ void lmp_ksyms_free(struct lmp_ksyms *ks)
 {
 	if (!ks)
 		return;
-	free(ks->syms);
-	free(ks->pool);
+	if (ks->cache) {
+		for (__u32 i = 0; i < ks->cache->nchunks; i++)
+			free(ks->cache->chunks[i]);
+		free(ks->cache->chunks);
+		free(ks->cache->slots);
+		free(ks->cache);
+	}
+	free(ks->ents);
+	free(ks->names);
 	free(ks);
+}
+
+/*
+ * Sorted raw symbols -> the table. Entries are written over the raw array they are read
+ * from (8 bytes over 16, never ahead of the reading), which then shrinks to fit.
+ */
+static int build(struct raw_sym *raw, size_t n, struct parser *p, struct lmp_ksyms **out)
+{
+	size_t skip = 0, nsegs = 0, nruns = 0;
+	__u64 base = 0;
+	__u32 mod = 0;
+	struct lmp_ksyms *ks;
+	struct ksym_ent *ents;
+
+	while (skip < n && !raw[skip].addr) /* hidden addresses sort first */
+		skip++;
+	for (size_t i = skip; i < n; i++) {
+		if (i == skip || raw[i].addr - base > UINT32_MAX) {
+			base = raw[i].addr;
+			nsegs++;
+		}
+		if (i == skip || raw[i].module != mod) {
+			mod = raw[i].module;
+			nruns++;
+		}
+	}
+	ks = calloc(1, sizeof(*ks) + nsegs * sizeof(*ks->segs) + nruns * sizeof(*ks->runs));
+	if (!ks)
+		return -ENOMEM;
+	ks->segs = (struct ksym_seg *)(ks + 1);
+	ks->runs = (struct ksym_run *)(ks->segs + nsegs);
+	ents = (struct ksym_ent *)raw;
+	for (size_t i = skip; i < n; i++) {
+		struct raw_sym r = raw[i];
+		__u32 j = i - skip;
+
+		if (j == 0 || r.addr - base > UINT32_MAX) {
+			base = r.addr;
+			ks->segs[ks->nsegs++] = (struct ksym_seg){ base, j };
+		}
+		if (j == 0 || r.module != mod) {
+			mod = r.module;
+			ks->runs[ks->nruns++] =
+				(struct ksym_run){ j, mod ? p->mods[mod - 1] : NO_MODULE };
+		}
+		ents[j] = (struct ksym_ent){ r.addr - base, r.name };
+	}
+	ks->n = n - skip;
+	/* shrinking cannot fail in glibc; if it did, the larger block is still right */
+	ks->ents = realloc(raw, ks->n * sizeof(*ents)) ?: ents;
+	ks->names = realloc(p->blob, p->len) ?: p->blob;
+	p->blob = NULL;
+	*out = ks;
+	return 0;
 }
 
 int lmp_ksyms_load(const char *path, struct lmp_ksyms **out)
 {
 	struct raw_sym *raw = NULL, *nr;
-	size_t n = 0, cap = 0, nonzero = 0, last_mod_len = 0;
-	long last_mod = -1;
-	struct pool pool = { 0 };
-	struct lmp_ksyms *ks = NULL;
+	size_t n = 0, cap = 0, nonzero = 0;
+	struct parser p = { 0 };
+	long prev_name = -1;
+	__u32 last_mod = 0;
 	char *line = NULL;
 	size_t linecap = 0;
 	FILE *f;
@@ -93,19 +258,19 @@ int lmp_ksyms_load(const char *path, struct lmp_ksyms **out)
 	if (!f)
 		return -errno;
 	while (getline(&line, &linecap, f) > 0) {
-		char *p = line, *end, *name, *mod;
+		char *s = line, *end, *name, *mod;
 		unsigned long long addr;
 		char type, sep;
-		long noff, moff = -1;
+		long noff, midx = 0;
 
-		addr = strtoull(p, &end, 16);
-		if (end == p || *end != ' ')
+		addr = strtoull(s, &end, 16);
+		if (end == s || *end != ' ')
 			continue;
-		p = end + 1;
-		type = *p;
-		if (!type || p[1] != ' ' || !is_text(type))
+		s = end + 1;
+		type = *s;
+		if (!type || s[1] != ' ' || !is_text(type))
 			continue;
-		name = p + 2;
+		name = s + 2;
 		end = name + strcspn(name, " \t\n");
 		if (end == name)
 			continue;
@@ -114,42 +279,31 @@ int lmp_ksyms_load(const char *path, struct lmp_ksyms **out)
 		if (sep == ' ' || sep == '\t') {
 			mod = end + 1 + strspn(end + 1, " \t");
 			if (*mod == '[') {
-				size_t ml = strcspn(mod + 1, "]\n");
-
-				/* modules repeat on every line: share the last one's copy */
-				if (last_mod >= 0 && ml == last_mod_len &&
-				    memcmp(pool.buf + last_mod, mod + 1, ml) == 0) {
-					moff = last_mod;
-				} else {
-					moff = pool_add(&pool, mod + 1, ml);
-					if (moff < 0) {
-						err = -ENOMEM;
-						goto out;
-					}
-					last_mod = moff;
-					last_mod_len = ml;
+				midx = module_add(&p, mod + 1, strcspn(mod + 1, "]\n"), last_mod);
+				if (midx < 0) {
+					err = midx;
+					goto out;
 				}
+				last_mod = midx;
 			}
 		}
-		noff = pool_add(&pool, name, end - name);
+		noff = name_add(&p, name, end - name, prev_name);
 		if (noff < 0) {
-			err = -ENOMEM;
+			err = noff;
 			goto out;
 		}
+		prev_name = noff;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 4096;
-			nr = realloc(raw, cap * sizeof(*raw));
+			nr = cap <= UINT32_MAX ? realloc(raw, cap * sizeof(*raw)) : NULL;
 			if (!nr) {
 				err = -ENOMEM;
 				goto out;
 			}
 			raw = nr;
 		}
-		raw[n].addr = addr;
-		raw[n].name = noff;
-		raw[n].module = moff < 0 ? (size_t)-1 : (size_t)moff;
+		raw[n++] = (struct raw_sym){ addr, noff, midx };
 		nonzero += addr != 0;
-		n++;
 	}
 	if (ferror(f)) {
 		err = -EIO;
@@ -164,26 +318,12 @@ int lmp_ksyms_load(const char *path, struct lmp_ksyms **out)
 		goto out;
 	}
 	qsort(raw, n, sizeof(*raw), cmp_raw);
-	ks = calloc(1, sizeof(*ks));
-	if (!ks || !(ks->syms = calloc(n, sizeof(*ks->syms)))) {
-		err = -ENOMEM;
-		goto out;
-	}
-	ks->pool = pool.buf;
-	pool.buf = NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (!raw[i].addr)
-			continue;
-		ks->syms[ks->n].addr = raw[i].addr;
-		ks->syms[ks->n].name = ks->pool + raw[i].name;
-		ks->syms[ks->n].module = raw[i].module == (size_t)-1 ? NULL : ks->pool + raw[i].module;
-		ks->n++;
-	}
-	*out = ks;
-	ks = NULL;
+	err = build(raw, n, &p, out);
+	if (!err)
+		raw = NULL; /* the table's entries now */
 out:
-	lmp_ksyms_free(ks);
-	free(pool.buf);
+	free(p.blob);
+	free(p.mods);
 	free(raw);
 	free(line);
 	fclose(f);
@@ -195,35 +335,152 @@ size_t lmp_ksyms_count(const struct lmp_ksyms *ks)
 	return ks ? ks->n : 0;
 }
 
-const struct lmp_ksym *lmp_ksyms_resolve(const struct lmp_ksyms *ks, __u64 addr, __u64 *off)
+/* the segment holding symbol i */
+static const struct ksym_seg *seg_of(const struct lmp_ksyms *ks, __u32 i)
 {
-	size_t lo = 0, hi;
+	__u32 lo = 0, hi = ks->nsegs;
 
-	if (!ks || !ks->n || addr < ks->syms[0].addr)
-		return NULL;
-	/* invariant: syms[lo].addr <= addr, and every index >= hi is above addr */
-	hi = ks->n;
 	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
+		__u32 mid = lo + (hi - lo) / 2;
 
-		if (ks->syms[mid].addr <= addr)
+		if (ks->segs[mid].first <= i)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	/* aliases share an address: report the first of them, as the sort put it */
-	while (lo > 0 && ks->syms[lo - 1].addr == ks->syms[lo].addr)
+	return &ks->segs[lo];
+}
+
+static const char *module_of(const struct lmp_ksyms *ks, __u32 i)
+{
+	__u32 lo = 0, hi = ks->nruns;
+
+	while (hi - lo > 1) {
+		__u32 mid = lo + (hi - lo) / 2;
+
+		if (ks->runs[mid].first <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return ks->runs[lo].module == NO_MODULE ? NULL : ks->names + ks->runs[lo].module;
+}
+
+static __u32 slot_hash(__u32 i, __u32 cap)
+{
+	return (i * 0x9e3779b1u) & (cap - 1);
+}
+
+static int cache_grow(struct ksym_cache *c)
+{
+	__u32 cap = c->cap ? c->cap * 2 : 256;
+	__u64 *slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (__u32 k = 0; k < c->cap; k++) {
+		__u32 h;
+
+		if (!c->slots[k])
+			continue;
+		for (h = slot_hash((c->slots[k] >> 32) - 1, cap); slots[h]; h = (h + 1) & (cap - 1))
+			;
+		slots[h] = c->slots[k];
+	}
+	free(c->slots);
+	c->slots = slots;
+	c->cap = cap;
+	return 0;
+}
+
+/* the struct lmp_ksym of symbol i, built on first use; NULL only when out of memory */
+static const struct lmp_ksym *sym_at(const struct lmp_ksyms *ks, __u32 i)
+{
+	struct ksym_cache *c = ks->cache;
+	struct lmp_ksym *s;
+	__u32 h, b;
+
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return NULL;
+		/* the table is const to callers; the cache of built symbols is not part of it */
+		((struct lmp_ksyms *)ks)->cache = c;
+	}
+	for (h = c->cap ? slot_hash(i, c->cap) : 0; c->cap && c->slots[h];
+	     h = (h + 1) & (c->cap - 1)) {
+		if ((c->slots[h] >> 32) == (__u64)i + 1) {
+			b = (__u32)c->slots[h];
+			return &c->chunks[b >> CHUNK_SHIFT][b & ((1u << CHUNK_SHIFT) - 1)];
+		}
+	}
+	/* at most half full, so probes stay short */
+	if ((c->used + 1) * 2 > c->cap && cache_grow(c) < 0)
+		return NULL;
+	b = c->used;
+	if ((b >> CHUNK_SHIFT) == c->nchunks) {
+		struct lmp_ksym **nc = realloc(c->chunks, (c->nchunks + 1) * sizeof(*nc));
+
+		if (!nc)
+			return NULL;
+		c->chunks = nc;
+		c->chunks[c->nchunks] = malloc(sizeof(struct lmp_ksym) << CHUNK_SHIFT);
+		if (!c->chunks[c->nchunks])
+			return NULL;
+		c->nchunks++;
+	}
+	s = &c->chunks[b >> CHUNK_SHIFT][b & ((1u << CHUNK_SHIFT) - 1)];
+	s->addr = seg_of(ks, i)->base + ks->ents[i].off;
+	s->name = ks->names + ks->ents[i].name;
+	s->module = module_of(ks, i);
+	for (h = slot_hash(i, c->cap); c->slots[h]; h = (h + 1) & (c->cap - 1))
+		;
+	c->slots[h] = ((__u64)i + 1) << 32 | b;
+	c->used++;
+	return s;
+}
+
+const struct lmp_ksym *lmp_ksyms_resolve(const struct lmp_ksyms *ks, __u64 addr, __u64 *off)
+{
+	const struct ksym_seg *seg;
+	__u32 lo, hi, first;
+	__u64 delta;
+
+	if (!ks || !ks->n || addr < ks->segs[0].base)
+		return NULL;
+	seg = seg_of(ks, ks->n - 1);
+	while (seg->base > addr)
+		seg--;
+	first = seg->first;
+	hi = seg == &ks->segs[ks->nsegs - 1] ? ks->n : seg[1].first;
+	delta = addr - seg->base;
+	lo = first;
+	if (delta > UINT32_MAX) {
+		lo = hi - 1; /* past every offset of the segment: its last symbol */
+	} else {
+		/* invariant: ents[lo].off <= delta, and every index >= hi is above it */
+		while (hi - lo > 1) {
+			__u32 mid = lo + (hi - lo) / 2;
+
+			if (ks->ents[mid].off <= delta)
+				lo = mid;
+			else
+				hi = mid;
+		}
+	}
+	/* aliases share an address (and so a segment): report the first, as the sort put it */
+	while (lo > first && ks->ents[lo - 1].off == ks->ents[lo].off)
 		lo--;
 	if (off)
-		*off = addr - ks->syms[lo].addr;
-	return &ks->syms[lo];
+		*off = delta - ks->ents[lo].off;
+	return sym_at(ks, lo);
 }
 
 const struct lmp_ksym *lmp_ksyms_find(const struct lmp_ksyms *ks, const char *name)
 {
-	for (size_t i = 0; ks && i < ks->n; i++)
-		if (strcmp(ks->syms[i].name, name) == 0)
-			return &ks->syms[i];
+	for (__u32 i = 0; ks && i < ks->n; i++)
+		if (strcmp(ks->names + ks->ents[i].name, name) == 0)
+			return sym_at(ks, i);
 	return NULL;
 }
 

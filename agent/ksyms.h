@@ -28,7 +28,12 @@ int lmp_ksyms_load(const char *path, struct lmp_ksyms **out);
 void lmp_ksyms_free(struct lmp_ksyms *ks);
 
 size_t lmp_ksyms_count(const struct lmp_ksyms *ks);
-/* the symbol whose range holds addr (the last one at or below it), or NULL; *off = addr - sym */
+/*
+ * The symbol whose range holds addr (the last one at or below it), or NULL (none, or out of
+ * memory); *off = addr - sym. A returned symbol stays valid until lmp_ksyms_free, and is the
+ * same pointer for every address it covers. Lookups build that struct on first use, so they
+ * are not thread-safe: the agent resolves from its event loop only.
+ */
 const struct lmp_ksym *lmp_ksyms_resolve(const struct lmp_ksyms *ks, __u64 addr, __u64 *off);
 /* by name (linear: for tests and one-off lookups), or NULL */
 const struct lmp_ksym *lmp_ksyms_find(const struct lmp_ksyms *ks, const char *name);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * agent/ksyms.c: kallsyms samples written by the test (unsorted, modules, data symbols,
- * aliases, malformed lines, hidden addresses) and the real /proc/kallsyms of this host.
+ * aliases, malformed lines, hidden addresses, names sharing tails, a span over 4 GB) and the
+ * real /proc/kallsyms of this host.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -165,6 +166,102 @@ static void test_ksyms_empty_and_missing(void **state)
 	lmp_ksyms_free(NULL);
 }
 
+/* 6.2+ kernels list "__pfx_f" right before "f": the name shares the tail, aliases keep order */
+static void test_ksyms_shared_name_tails(void **state)
+{
+	struct lmp_ksyms *ks = load_sample("ffffffff81000000 t __pfx_vfs_read\n"
+					   "ffffffff81000010 T vfs_read\n"
+					   "ffffffff81000020 t __pfx_read\n"
+					   "ffffffff81000030 T ad\n" /* tails of one name, */
+					   "ffffffff81000030 T read\n" /* not in tail order */
+					   "ffffffff81000040 T d\n");
+	const struct lmp_ksym *s;
+	__u64 off;
+
+	assert_int_equal(lmp_ksyms_count(ks), 6);
+	s = lmp_ksyms_resolve(ks, 0xffffffff81000004ULL, &off);
+	assert_string_equal(s->name, "__pfx_vfs_read");
+	s = lmp_ksyms_resolve(ks, 0xffffffff81000014ULL, &off);
+	assert_string_equal(s->name, "vfs_read");
+	assert_int_equal(off, 4);
+	s = lmp_ksyms_resolve(ks, 0xffffffff81000031ULL, &off);
+	assert_string_equal(s->name, "ad"); /* listed first of the two aliases */
+	s = lmp_ksyms_resolve(ks, 0xffffffff81000041ULL, &off);
+	assert_string_equal(s->name, "d");
+	assert_non_null(lmp_ksyms_find(ks, "read"));
+	assert_int_equal(lmp_ksyms_find(ks, "read")->addr, 0xffffffff81000030ULL);
+	lmp_ksyms_free(ks);
+}
+
+/* addresses more than 4 GB apart (arm64 modules, BPF programs in vmalloc space) */
+static void test_ksyms_wide_address_span(void **state)
+{
+	struct lmp_ksyms *ks = load_sample("ffff800080000000 T core_fn\n"
+					   "ffff800080001000 T core_fn2\n"
+					   "ffff800580000000 t far_fn\t[far]\n"
+					   "ffff800580000000 t far_alias\t[far]\n"
+					   "ffffffffc0000000 t mod_fn\t[mod]\n");
+	const struct lmp_ksym *s;
+	__u64 off;
+
+	s = lmp_ksyms_resolve(ks, 0xffff800080001010ULL, &off);
+	assert_string_equal(s->name, "core_fn2");
+	assert_int_equal(off, 0x10);
+	/* 16 GB past core_fn2, still below far_fn: core_fn2 with its (large) offset */
+	s = lmp_ksyms_resolve(ks, 0xffff800480001010ULL, &off);
+	assert_string_equal(s->name, "core_fn2");
+	assert_true(off == 0x400000010ULL);
+	s = lmp_ksyms_resolve(ks, 0xffff800580000008ULL, &off);
+	assert_string_equal(s->name, "far_fn");
+	assert_string_equal(s->module, "far");
+	assert_int_equal(off, 8);
+	assert_true(s->addr == 0xffff800580000000ULL);
+	s = lmp_ksyms_resolve(ks, 0xffffffffc0000002ULL, &off);
+	assert_string_equal(s->name, "mod_fn");
+	assert_string_equal(s->module, "mod");
+	s = lmp_ksyms_resolve(ks, 0xffffffffffffffffULL, &off);
+	assert_string_equal(s->name, "mod_fn");
+	assert_int_equal(off, 0x3fffffff);
+	lmp_ksyms_free(ks);
+}
+
+/* symbols are built on demand: earlier answers must survive many later ones */
+static void test_ksyms_results_stay_valid(void **state)
+{
+	enum { N = 3000 };
+	const struct lmp_ksym **first = calloc(N, sizeof(*first));
+	size_t cap = N * 48, used = 0;
+	char *text = malloc(cap), *path, want[32];
+	struct lmp_ksyms *ks = NULL;
+
+	assert_non_null(first);
+	assert_non_null(text);
+	for (int i = 0; i < N; i++)
+		used += snprintf(text + used, cap - used, "%016llx t fn_%d%s\n",
+				 0xffffffff81000000ULL + (unsigned long long)i * 64, i,
+				 i % 3 ? "" : "\t[m]");
+	path = write_sample(text);
+	free(text);
+	assert_int_equal(lmp_ksyms_load(path, &ks), 0);
+	unlink(path);
+	free(path);
+	for (int i = 0; i < N; i++)
+		first[i] = lmp_ksyms_resolve(ks, 0xffffffff81000000ULL + i * 64 + 7, NULL);
+	for (int i = N - 1; i >= 0; i--) {
+		snprintf(want, sizeof(want), "fn_%d", i);
+		assert_ptr_equal(lmp_ksyms_resolve(ks, 0xffffffff81000000ULL + i * 64, NULL),
+				 first[i]);
+		assert_string_equal(first[i]->name, want);
+		assert_true(first[i]->addr == 0xffffffff81000000ULL + i * 64);
+		if (i % 3)
+			assert_null(first[i]->module);
+		else
+			assert_string_equal(first[i]->module, "m");
+	}
+	free(first);
+	lmp_ksyms_free(ks);
+}
+
 /* the real table: find a function by name, resolve an address inside it back to that name */
 static void test_ksyms_default_real_kallsyms(void **state)
 {
@@ -203,6 +300,9 @@ int main(void)
 		cmocka_unit_test(test_ksyms_format),
 		cmocka_unit_test(test_ksyms_hidden_addresses_eperm),
 		cmocka_unit_test(test_ksyms_empty_and_missing),
+		cmocka_unit_test(test_ksyms_shared_name_tails),
+		cmocka_unit_test(test_ksyms_wide_address_span),
+		cmocka_unit_test(test_ksyms_results_stay_valid),
 		cmocka_unit_test(test_ksyms_default_real_kallsyms),
 	};
 

@@ -17,6 +17,14 @@ struct lmp_stacks {
 	struct lmp_usyms *usyms;
 };
 
+/*
+ * One user symbol cache for every probe that prints stacks (profile, memleak): they sample
+ * the same binaries, and its bound is then the agent's, not one per probe. The agent runs
+ * probes from one thread, so a count of users is all the sharing needs.
+ */
+static struct lmp_usyms *shared_usyms;
+static unsigned int shared_users;
+
 int lmp_stacks_new(struct lmp_stacks **out)
 {
 	struct lmp_stacks *s = calloc(1, sizeof(*s));
@@ -25,11 +33,15 @@ int lmp_stacks_new(struct lmp_stacks **out)
 	*out = NULL;
 	if (!s)
 		return -ENOMEM;
-	err = lmp_usyms_new(0, &s->usyms);
-	if (err < 0) {
-		free(s);
-		return err;
+	if (!shared_usyms) {
+		err = lmp_usyms_new(0, &shared_usyms);
+		if (err < 0) {
+			free(s);
+			return err;
+		}
 	}
+	shared_users++;
+	s->usyms = shared_usyms;
 	*out = s;
 	return 0;
 }
@@ -38,7 +50,10 @@ void lmp_stacks_free(struct lmp_stacks *s)
 {
 	if (!s)
 		return;
-	lmp_usyms_free(s->usyms);
+	if (--shared_users == 0) {
+		lmp_usyms_free(shared_usyms);
+		shared_usyms = NULL;
+	}
 	free(s);
 }
 

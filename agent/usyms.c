@@ -20,7 +20,7 @@
 
 #include "usyms.h"
 
-#define DEFAULT_MAX_BYTES (64u << 20)
+#define DEFAULT_MAX_BYTES (16u << 20)
 #define MAX_PIDS 1024	     /* processes with cached mappings; beyond that, start over */
 #define FAILED_BIN_BYTES 128 /* what a negative entry is charged against the bound */
 
@@ -295,6 +295,38 @@ static int cmp_usym(const void *a, const void *b)
 	return x->name < y->name ? -1 : x->name > y->name;
 }
 
+/*
+ * After the sort: the pool still holds the names of the aliases dropped (and .dynsym's
+ * repeats of .symtab), and growth by doubling leaves up to half of both arrays unused. Keep
+ * only what lookups use, so the bytes counted against the bound are the bytes held.
+ */
+static void bin_shrink(struct ubin *b)
+{
+	struct usym *syms;
+	size_t len = 0;
+	char *pool;
+
+	for (size_t i = 0; i < b->n; i++)
+		len += strlen(b->pool + b->syms[i].name) + 1;
+	pool = malloc(len);
+	if (pool) { /* else the larger pool stays: still right */
+		len = 0;
+		for (size_t i = 0; i < b->n; i++) {
+			size_t l = strlen(b->pool + b->syms[i].name) + 1;
+
+			memcpy(pool + len, b->pool + b->syms[i].name, l);
+			b->syms[i].name = len;
+			len += l;
+		}
+		free(b->pool);
+		b->pool = pool;
+		b->pool_len = b->pool_cap = len;
+	}
+	syms = realloc(b->syms, b->n * sizeof(*syms));
+	if (syms)
+		b->syms = syms;
+}
+
 static int bin_load(struct ubin *b, int fd)
 {
 	bool has_symtab = false, has_dyn = false;
@@ -343,6 +375,7 @@ static int bin_load(struct ubin *b, int fd)
 			else if (!b->syms[k].size)
 				b->syms[k].size = b->syms[i].size;
 		b->n = k + 1;
+		bin_shrink(b);
 	}
 out:
 	elf_end(e);

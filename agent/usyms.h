@@ -33,7 +33,7 @@ struct lmp_usyms_stats {
 	size_t pids;	  /* processes whose mappings are cached */
 };
 
-/* max_bytes bounds the symbol-table cache (0: 64 MiB) */
+/* max_bytes bounds the symbol-table cache (0: 16 MiB, what the agent uses) */
 int lmp_usyms_new(size_t max_bytes, struct lmp_usyms **out);
 void lmp_usyms_free(struct lmp_usyms *u);
 

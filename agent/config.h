@@ -51,6 +51,7 @@ struct lmp_config {
 	char *redact_patterns; /* argument names whose values are redacted (agent/redact.h) */
 	bool syscall_latency;	   /* syscall probe: also hook sys_exit (errors, latency) */
 	unsigned syscall_max_keys; /* syscall probe: (cgroup, pid, syscall) keys per interval */
+	bool syscount_latency;	   /* syscount: latency (sys_enter + sys_exit); false: counts */
 	unsigned tcpconnlat_min_ms; /* tcpconnlat: stream connects at least this slow */
 	unsigned profile_hz;	   /* profile: samples per second per CPU */
 	int profile_event;	   /* profile: 0 cpu-clock (software), 1 cycles (hardware) */

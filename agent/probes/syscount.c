@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * syscount: per-cgroup, per-syscall counts, latency histograms and errors by errno
- * (bpf/syscount.bpf.c). Every interval the agent drains both maps, prints one summary line
+ * (bpf/syscount.bpf.c). Every interval the agent drains the maps, prints one summary line
  * for each of the --top busiest cgroups (their --top busiest syscalls, and every errno seen)
  * and feeds lmp_syscall_latency_seconds{syscall} and lmp_syscall_errors_total{errno} for
  * every cgroup, shown or not.
+ *
+ * --syscount-latency=false counts only: the sys_enter programs are not loaded, the rows
+ * carry no latency fields, and lmp_syscall_calls_total{syscall} replaces the histogram as
+ * the per-pod call count (in latency mode it is the histogram's _count).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -43,6 +47,13 @@ static const struct lmp_metric_desc errors_total = {
 	"lmp_syscall_errors_total", "System calls that returned an error, per container and errno.",
 	LMP_METRIC_COUNTER, "errno", 1, true,
 };
+/* only when counting: with latency the histogram's _count is the same number, and a second
+ * series per (pod, syscall) would only cost memory */
+static const struct lmp_metric_desc calls_total = {
+	"lmp_syscall_calls_total",
+	"System calls that returned, per container and syscall name (syscount counting only).",
+	LMP_METRIC_COUNTER, "syscall", 1, true,
+};
 
 struct row {
 	struct lmp_syscount_key k;
@@ -63,6 +74,7 @@ struct group {
 };
 
 struct syscount_priv {
+	bool latency; /* --syscount-latency: rows carry histograms */
 	struct row *rows;
 	size_t n, cap;
 	struct err_row *errs;
@@ -97,6 +109,24 @@ static void collect(void *ctx, const void *key, const void *value)
 	memcpy(&priv->rows[priv->n].k, key, sizeof(struct lmp_syscount_key));
 	memcpy(&priv->rows[priv->n].v, value, sizeof(struct lmp_syscount_val));
 	priv->n++;
+}
+
+/* a count-only entry as a row without histogram: the rest of the code serves both modes */
+static void collect_cnt(void *ctx, const void *key, const void *value)
+{
+	struct syscount_priv *priv = ctx;
+	const struct lmp_syscount_cnt *c = value;
+	struct row *r;
+
+	if (!grow((void **)&priv->rows, &priv->cap, priv->n, sizeof(*priv->rows))) {
+		priv->oom = true;
+		return;
+	}
+	r = &priv->rows[priv->n++];
+	memset(r, 0, sizeof(*r));
+	memcpy(&r->k, key, sizeof(struct lmp_syscount_key));
+	r->v.lat.count = c->calls;
+	r->v.errors = c->errors;
 }
 
 static void collect_err(void *ctx, const void *key, const void *value)
@@ -181,8 +211,12 @@ static void feed_metrics(struct syscount_priv *priv, const struct group *g, stru
 	for (size_t i = g->first; i < g->first + g->n; i++) {
 		const struct row *r = &priv->rows[i];
 
-		lmp_metrics_hist_add(rt->metrics, &latency_seconds, &id,
-				     syscall_label(r->k.nr, buf), &r->v.lat);
+		if (priv->latency)
+			lmp_metrics_hist_add(rt->metrics, &latency_seconds, &id,
+					     syscall_label(r->k.nr, buf), &r->v.lat);
+		else
+			lmp_metrics_add(rt->metrics, &calls_total, &id, syscall_label(r->k.nr, buf),
+					r->v.lat.count);
 	}
 	for (size_t i = g->efirst; i < g->efirst + g->en; i++) {
 		const struct err_row *e = &priv->errs[i];
@@ -191,7 +225,7 @@ static void feed_metrics(struct syscount_priv *priv, const struct group *g, stru
 	}
 }
 
-static void put_row(struct lmp_out *o, const struct row *r)
+static void put_row(struct lmp_out *o, const struct row *r, bool latency)
 {
 	const struct lmp_syscount_val *v = &r->v;
 	char buf[16];
@@ -200,6 +234,8 @@ static void put_row(struct lmp_out *o, const struct row *r)
 	lmp_out_u64(o, "nr", r->k.nr);
 	lmp_out_u64(o, "count", v->lat.count);
 	lmp_out_u64(o, "errors", v->errors);
+	if (!latency)
+		return; /* counting only: no latency was measured, so no field claims one */
 	lmp_out_double(o, "total_s", v->lat.sum / 1e9);
 	lmp_out_double(o, "avg_s", v->lat.count ? v->lat.sum / 1e9 / v->lat.count : 0);
 	lmp_out_double(o, "p50_s", lmp_hist_quantile(&v->lat, 0.5) / 1e9);
@@ -226,7 +262,7 @@ static void print_group(struct lmp_probe *p, struct lmp_rt *rt, const struct gro
 		lmp_out_array_begin(rt->out, "syscalls");
 		for (size_t i = g->first; i < g->first + n; i++) {
 			lmp_out_object_begin(rt->out, NULL);
-			put_row(rt->out, &priv->rows[i]);
+			put_row(rt->out, &priv->rows[i], priv->latency);
 			lmp_out_object_end(rt->out);
 		}
 		lmp_out_array_end(rt->out);
@@ -239,7 +275,7 @@ static void print_group(struct lmp_probe *p, struct lmp_rt *rt, const struct gro
 	lmp_out_end(rt->out);
 	for (size_t i = g->first; text && i < g->first + n; i++) {
 		lmp_probe_summary_begin(p, rt, "syscall", g->cgroup_id, 0, NULL);
-		put_row(rt->out, &priv->rows[i]);
+		put_row(rt->out, &priv->rows[i], priv->latency);
 		lmp_out_end(rt->out);
 	}
 }
@@ -276,8 +312,12 @@ static void syscount_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *r
 
 	priv->n = priv->en = 0;
 	priv->oom = false;
-	r = lmp_map_drain(bpf_map__fd(skel->maps.stats), sizeof(struct lmp_syscount_key),
-			  sizeof(struct lmp_syscount_val), true, collect, priv);
+	if (priv->latency)
+		r = lmp_map_drain(bpf_map__fd(skel->maps.stats), sizeof(struct lmp_syscount_key),
+				  sizeof(struct lmp_syscount_val), true, collect, priv);
+	else
+		r = lmp_map_drain(bpf_map__fd(skel->maps.counts), sizeof(struct lmp_syscount_key),
+				  sizeof(struct lmp_syscount_cnt), true, collect_cnt, priv);
 	if (r >= 0)
 		r = lmp_map_drain(bpf_map__fd(skel->maps.errors),
 				  sizeof(struct lmp_syscount_err_key), sizeof(__u64), true,
@@ -302,10 +342,32 @@ static void syscount_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *r
 	free(gs);
 }
 
-static int syscount_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
+static int syscount_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)
 {
-	p->priv = calloc(1, sizeof(struct syscount_priv));
-	return p->priv ? 0 : -ENOMEM;
+	struct syscount_bpf *skel = skel_;
+	struct syscount_priv *priv = calloc(1, sizeof(*priv));
+	char *exit_part;
+
+	if (!priv)
+		return -ENOMEM;
+	p->priv = priv;
+	priv->latency = cfg->syscount_latency;
+	skel->rodata->cfg_latency = priv->latency;
+	/* the map the mode does not use stays empty: one entry instead of 16384 buckets */
+	if (priv->latency)
+		return bpf_map__set_max_entries(skel->maps.counts, 1);
+	/*
+	 * Counting only needs the exit hook: leave the enter programs out entirely, so every
+	 * syscall pays for one program run, not two (as libbpf-tools syscount without -L).
+	 */
+	bpf_program__set_autoload(skel->progs.tp_btf_sys_enter, false);
+	bpf_program__set_autoload(skel->progs.raw_tp_sys_enter, false);
+	bpf_program__set_autoload(skel->progs.tp_sys_enter, false);
+	/* and say so in the "attached (...)" line and lmp_probe_up's attach label */
+	exit_part = strstr(p->attach, "exit=");
+	if (exit_part)
+		memmove(p->attach, exit_part, strlen(exit_part) + 1);
+	return bpf_map__set_max_entries(skel->maps.stats, 1);
 }
 
 static void syscount_cleanup(struct lmp_probe *p)

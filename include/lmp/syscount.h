@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * syscount: per-cgroup, per-syscall call counts, latency histograms and errors, aggregated
- * in the kernel (bpf/syscount.bpf.c) and drained by the agent every interval.
+ * syscount: per-cgroup, per-syscall call counts, latency histograms (unless counting only)
+ * and errors, aggregated in the kernel (bpf/syscount.bpf.c) and drained by the agent every
+ * interval.
  */
 #ifndef LMP_SYSCOUNT_H
 #define LMP_SYSCOUNT_H
@@ -22,6 +23,12 @@ struct lmp_syscount_key {
 struct lmp_syscount_val {
 	struct lmp_hist lat; /* entry-to-exit time in ns; lat.count = calls that returned */
 	__u64 errors;	     /* calls that returned -4095..-1 */
+};
+
+/* per-CPU value of the count-only map (--syscount-latency=false): no histogram */
+struct lmp_syscount_cnt {
+	__u64 calls; /* calls that returned */
+	__u64 errors; /* of those, returned -4095..-1 */
 };
 
 struct lmp_syscount_err_key {

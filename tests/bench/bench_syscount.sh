@@ -2,9 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 # Called by tests/bench/run.sh. The cost of lmp's syscount BPF programs next to libbpf-tools
 # syscount's, measured by the kernel itself (kernel.bpf_stats_enabled: run count and run time
-# per program) while the sysloop workload runs. lmp's syscount always measures latency, so
-# its like-for-like peer is `syscount -L`; plain `syscount` (counts only, no sys_enter) is
-# shown as the floor. Figures: ns per syscall (enter + exit programs), median of REPS runs.
+# per program) while the sysloop workload runs. Two pairs, like for like: lmp's default
+# syscount measures latency (sys_enter + sys_exit) as `syscount -L` does; with
+# --syscount-latency=false it counts only (sys_exit alone) as plain `syscount` does.
+# Figures: ns per syscall (all the programs of the tracer), median of REPS runs, and each lmp
+# figure over its peer's.
+# Run alone: `LMP=path/to/lmp BUILD=build bash tests/bench/bench_syscount.sh` as root, with
+# $BUILD/bench/sysloop built (`make` builds it) and libbpf-tools installed (make bench-deps).
 set -u
 BUILD=${BUILD:-build}
 LMP=${LMP:-$BUILD/lmp}
@@ -60,12 +64,22 @@ old=$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null || echo 0)
 trap 'echo "$old" > /proc/sys/kernel/bpf_stats_enabled' EXIT
 echo 1 > /proc/sys/kernel/bpf_stats_enabled || { echo "bench_syscount: cannot enable bpf_stats"; exit 0; }
 
-echo "## syscount: BPF time per syscall (enter + exit programs, ns, median of $REPS)"
-printf '%-38s %s\n' "lmp --probes syscount (latency+errno)" \
-	"$(measure 'ready:' "$LMP" run --probes syscount --output none --listen none)"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a/b; else print "-"}'; }
+
+echo "## syscount: BPF time per syscall (ns, all programs of the tracer, median of $REPS)"
+lat=$(measure 'ready:' "$LMP" run --probes syscount --output none --listen none)
+cnt=$(measure 'ready:' "$LMP" run --probes syscount --output none --listen none \
+	--syscount-latency=false)
+peer_l=- peer=-
 if command -v syscount >/dev/null; then
-	printf '%-38s %s\n' "libbpf-tools syscount -L (latency)" "$(measure @attached syscount -L)"
-	printf '%-38s %s\n' "libbpf-tools syscount (counts only)" "$(measure @attached syscount)"
-else
-	echo "libbpf-tools syscount: not installed (make bench-deps)"
+	peer_l=$(measure @attached syscount -L)
+	peer=$(measure @attached syscount)
 fi
+printf '%-52s %8s %12s\n' "" "ns" "/ peer"
+printf '%-52s %8s %12s\n' "lmp --probes syscount (latency+errno, enter+exit)" "$lat" \
+	"$(ratio "$lat" "$peer_l")"
+printf '%-52s %8s %12s\n' "libbpf-tools syscount -L (latency, enter+exit)" "$peer_l" "(peer)"
+printf '%-52s %8s %12s\n' "lmp syscount --syscount-latency=false (counts+errno)" "$cnt" \
+	"$(ratio "$cnt" "$peer")"
+printf '%-52s %8s %12s\n' "libbpf-tools syscount (counts, exit only)" "$peer" "(peer)"
+command -v syscount >/dev/null || echo "libbpf-tools syscount: not installed (make bench-deps)"

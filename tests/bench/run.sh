@@ -81,7 +81,7 @@ echo
 
 # --- 1. syscall-heavy loop --------------------------------------------------------------
 echo "## 1. syscall-heavy loop: $ITER x (getppid + 1-byte read), ns per iteration"
-S1=(none lmp_syscall lmp_syscount lmp_all peer_syscount peer_syscount_l bpftrace)
+S1=(none lmp_syscall lmp_syscount lmp_syscount_count lmp_all peer_syscount peer_syscount_l bpftrace)
 for _ in $(seq "$REPS"); do
 	for c in "${S1[@]}"; do
 		load="$B/sysloop $ITER"
@@ -89,6 +89,8 @@ for _ in $(seq "$REPS"); do
 		none) r=$(run "$load") ;;
 		lmp_syscall) r=$(run "$load" -- /dev/null ready: "${LMPRUN[@]}" --probes syscall --output none) ;;
 		lmp_syscount) r=$(run "$load" -- /dev/null ready: "${LMPRUN[@]}" --probes syscount --output none) ;;
+		lmp_syscount_count) r=$(run "$load" -- /dev/null ready: "${LMPRUN[@]}" --probes syscount \
+			--syscount-latency=false --output none) ;;
 		lmp_all) r=$(run "$load" -- /dev/null ready: "${LMPRUN[@]}" --probes all --output none) ;;
 		peer_syscount) have syscount || continue
 			r=$(run "$load" -- "$T/out" @attached syscount) ;;
@@ -105,18 +107,19 @@ for _ in $(seq "$REPS"); do
 done
 base=$(samples s1.none.cpu | median)
 peer=$(samples s1.peer_syscount.cpu | median)
-printf '%-30s %-22s %-22s %9s %12s\n' "" "wall min/med/max" "CPU min/med/max" "slowdown" \
+printf '%-38s %-22s %-22s %9s %12s\n' "" "wall min/med/max" "CPU min/med/max" "slowdown" \
 	"vs syscount"
 for c in "${S1[@]}"; do
 	case $c in
 	none) label="no tracing" ;; lmp_syscall) label="lmp --probes syscall" ;;
 	lmp_syscount) label="lmp --probes syscount" ;; lmp_all) label="lmp --probes all" ;;
+	lmp_syscount_count) label="lmp syscount --syscount-latency=false" ;;
 	peer_syscount) label="libbpf-tools syscount" ;; bpftrace) label="bpftrace count by syscall" ;;
 	peer_syscount_l) label="libbpf-tools syscount -L" ;;
 	esac
 	[ -s "$T/res.s1.$c.cpu" ] || { echo "$label: not run (peer not installed: make bench-deps)"; continue; }
 	m=$(samples "s1.$c.cpu" | median)
-	printf '%-30s %-22s %-22s %8sx %11sx\n' "$label" "$(samples "s1.$c.wall" | stats 0)" \
+	printf '%-38s %-22s %-22s %8sx %11sx\n' "$label" "$(samples "s1.$c.wall" | stats 0)" \
 		"$(samples "s1.$c.cpu" | stats 0)" "$(ratio "$m" "$base")" \
 		"$(ratio "$(awk -v m="$m" -v b="$base" 'BEGIN {print m - b}')" \
 			"$(awk -v m="$peer" -v b="$base" 'BEGIN {print m - b}')")"
@@ -124,10 +127,13 @@ done
 echo "# slowdown: CPU median / untraced CPU median. vs syscount: added CPU per iteration over"
 echo "# libbpf-tools syscount's. Targets: lmp syscount <= 1.0x, lmp all <= 2.0x of syscount's slowdown:"
 sd() { ratio "$(samples "s1.$1.cpu" | median)" "$base"; }
-echo "#   lmp syscount $(sd lmp_syscount) = $(ratio "$(sd lmp_syscount)" "$(sd peer_syscount)") x syscount's" \
-	"$(sd peer_syscount); lmp all $(sd lmp_all) = $(ratio "$(sd lmp_all)" "$(sd peer_syscount)") x syscount's."
-echo "#   Like for like: lmp syscount (latency + errors, always) $(sd lmp_syscount) vs syscount -L" \
-	"$(sd peer_syscount_l); lmp syscall (counts) $(sd lmp_syscall) vs syscount (counts) $(sd peer_syscount)"
+echo "#   lmp syscount --syscount-latency=false (counts + errors, sys_exit only)" \
+	"$(sd lmp_syscount_count) = $(ratio "$(sd lmp_syscount_count)" "$(sd peer_syscount)") x" \
+	"syscount's $(sd peer_syscount); lmp all $(sd lmp_all) =" \
+	"$(ratio "$(sd lmp_all)" "$(sd peer_syscount)") x syscount's."
+echo "#   Like for like: lmp syscount default (latency + errors) $(sd lmp_syscount) =" \
+	"$(ratio "$(sd lmp_syscount)" "$(sd peer_syscount_l)") x syscount -L's $(sd peer_syscount_l);" \
+	"lmp syscall (counts) $(sd lmp_syscall) vs syscount (counts) $(sd peer_syscount)"
 took
 
 # --- 2. exec storm ------------------------------------------------------------------------

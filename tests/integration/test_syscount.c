@@ -5,6 +5,11 @@
  * summed over intervals, must show exactly N getppid calls with a latency, M failed openat
  * calls and M ENOENT errors. Run once per working hook kind (tp_btf, raw_tp, tracepoint);
  * the per-pod metric families must appear on /metrics.
+ *
+ * Counting only (--syscount-latency=false), on each hook kind too: the same exact counts,
+ * read with the syscall number taken at exit; no row has a latency field, the agent holds
+ * the sys_exit program alone (no sys_enter program is loaded), and /metrics has
+ * lmp_syscall_calls_total and lmp_syscall_errors_total but no lmp_syscall_latency_seconds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +23,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <cmocka.h>
+#include <bpf/bpf.h>
 
 #include "harness.h"
 #include "probe_check.h"
@@ -27,7 +33,10 @@ struct tally {
 	long getppid, getppid_errors, openat, openat_errors, enoent, other_errnos;
 	double getppid_total_s, getppid_p50_s;
 	int lines;
+	int latency_fields; /* rows of our cgroup with any of total_s, avg_s, p50_s, p99_s */
 };
+
+static const char *const latency_keys[] = { "total_s", "avg_s", "p50_s", "p99_s" };
 
 /* every summary line of our cgroup adds to the tally; never "matches", so all are read */
 static bool add_summary(json_t *ev, void *ctx)
@@ -46,6 +55,11 @@ static bool add_summary(json_t *ev, void *ctx)
 	json_array_foreach(json_object_get(ev, "syscalls"), i, sc)
 	{
 		name = json_string_value(json_object_get(sc, "syscall"));
+		for (size_t k = 0; k < sizeof(latency_keys) / sizeof(latency_keys[0]); k++)
+			if (json_object_get(sc, latency_keys[k])) {
+				t->latency_fields++;
+				break;
+			}
 		if (!strcmp(name, "getppid")) {
 			assert_int_equal(json_integer_value(json_object_get(sc, "nr")), SYS_getppid);
 			t->getppid += json_integer_value(json_object_get(sc, "count"));
@@ -95,17 +109,45 @@ static pid_t spawn_workload(const char *path, int n, int m)
 	_exit(0);
 }
 
-static void run_workload(const char *disable, const char *attach_line, int n, int m)
+/*
+ * The names of the programs the agent holds must be exactly `want` (the kernel keeps 15
+ * characters of a name: "tp_btf_sys_enter" shows as "tp_btf_sys_ente").
+ */
+static void assert_progs(pid_t agent, const char *const *want, int nwant)
+{
+	__u32 ids[16];
+	int n = lmp_test_bpf_ids(agent, "prog_id", ids, 16);
+
+	assert_int_equal(n, nwant);
+	for (int i = 0; i < n; i++) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(ids[i]), found = 0;
+
+		assert_true(fd >= 0);
+		assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+		close(fd);
+		for (int w = 0; w < nwant; w++)
+			found |= !strncmp(info.name, want[w], sizeof(info.name) - 1);
+		if (!found)
+			fail_msg("the agent holds BPF program '%s', not expected", info.name);
+	}
+}
+
+static void run_workload(const char *disable, bool latency, const char *attach_line, int n, int m)
 {
 	struct lmp_test_agent a;
 	struct tally t = { 0 };
 	char cg[4096], rel[128];
 	const char *args[12] = { "--probes", "syscount", "--interval", "1", "--top", "1000" };
+	const char *kind = !disable ? "tp_btf" : strchr(disable, ',') ? "tp" : "raw_tp";
+	char enter[32], exit_prog[32];
 	int na = 6, st;
 	pid_t child;
 
 	lmp_test_require_root();
-	snprintf(rel, sizeof(rel), "lmp-test/syscount-%d-%s", getpid(), disable ? disable : "none");
+	snprintf(rel, sizeof(rel), "lmp-test/syscount-%d-%s%s", getpid(),
+		 disable ? disable : "none", latency ? "" : "-count");
 	for (char *c = rel; *c; c++)
 		if (*c == ',')
 			*c = '_';
@@ -114,9 +156,18 @@ static void run_workload(const char *disable, const char *attach_line, int n, in
 		args[na++] = "--disable-hooks";
 		args[na++] = disable;
 	}
+	if (!latency)
+		args[na++] = "--syscount-latency=false";
 	args[na] = NULL;
 	assert_int_equal(lmp_test_agent_start(&a, args), 0);
 	assert_true(lmp_test_agent_stderr_has(&a, attach_line));
+	/* what the kernel holds, not only what the agent says: enter loaded only with latency */
+	snprintf(enter, sizeof(enter), "%s_sys_enter", kind);
+	snprintf(exit_prog, sizeof(exit_prog), "%s_sys_exit", kind);
+	if (latency)
+		assert_progs(a.pid, (const char *const[]){ enter, exit_prog }, 2);
+	else
+		assert_progs(a.pid, (const char *const[]){ exit_prog }, 1);
 
 	child = spawn_workload(cg, n, m);
 	assert_true(child > 0);
@@ -138,9 +189,14 @@ static void run_workload(const char *disable, const char *attach_line, int n, in
 	assert_true(t.lines >= 1);
 	assert_int_equal(t.getppid, n);
 	assert_int_equal(t.getppid_errors, 0);
-	assert_true(t.getppid_total_s > 0);
-	assert_true(t.getppid_total_s < 1.0 * n); /* getppid does not take a second */
-	assert_true(t.getppid_p50_s > 0);
+	if (latency) {
+		assert_true(t.getppid_total_s > 0);
+		assert_true(t.getppid_total_s < 1.0 * n); /* getppid does not take a second */
+		assert_true(t.getppid_p50_s > 0);
+		assert_true(t.latency_fields > 0);
+	} else {
+		assert_int_equal(t.latency_fields, 0);
+	}
 	assert_int_equal(t.openat, m);
 	assert_int_equal(t.openat_errors, m);
 	assert_int_equal(t.enoent, m);
@@ -156,39 +212,68 @@ static void run_workload(const char *disable, const char *attach_line, int n, in
 
 static void test_tp_btf(void **state)
 {
-	run_workload(NULL, "probe syscount: attached (enter=tp_btf,exit=tp_btf)", 5000, 37);
+	run_workload(NULL, true, "probe syscount: attached (enter=tp_btf,exit=tp_btf)", 5000, 37);
 }
 
 static void test_raw_tp(void **state)
 {
-	run_workload("tp_btf", "probe syscount: attached (enter=raw_tp,exit=raw_tp)", 1000, 11);
+	run_workload("tp_btf", true, "probe syscount: attached (enter=raw_tp,exit=raw_tp)", 1000,
+		     11);
 }
 
 static void test_tracepoint(void **state)
 {
-	run_workload("tp_btf,raw_tp", "probe syscount: attached (enter=tracepoint,exit=tracepoint)",
-		     1000, 11);
+	run_workload("tp_btf,raw_tp", true,
+		     "probe syscount: attached (enter=tracepoint,exit=tracepoint)", 1000, 11);
 }
 
-/* the families exist on /metrics and hold at least our calls (non-pod cgroups share one
- * series outside Kubernetes, so other processes may add to them) */
-static void test_metrics(void **state)
+/* counting only: the number is read at exit, from pt_regs (tp_btf, raw_tp) or the
+ * tracepoint's id, so each kind has its own path to check */
+static void test_count_tp_btf(void **state)
+{
+	run_workload(NULL, false, "probe syscount: attached (exit=tp_btf)", 5000, 37);
+}
+
+static void test_count_raw_tp(void **state)
+{
+	run_workload("tp_btf", false, "probe syscount: attached (exit=raw_tp)", 1000, 11);
+}
+
+static void test_count_tracepoint(void **state)
+{
+	run_workload("tp_btf,raw_tp", false, "probe syscount: attached (exit=tracepoint)", 1000,
+		     11);
+}
+
+/*
+ * The families exist on /metrics and hold at least our calls (non-pod cgroups share one
+ * series outside Kubernetes, so other processes may add to them). The per-pod call count is
+ * the histogram's _count with latency, lmp_syscall_calls_total when counting only; each
+ * mode exports the one and not the other.
+ */
+static void check_metrics(bool latency)
 {
 	struct lmp_test_agent a;
 	char cg[4096], rel[128], port[16], listen[64], cmd[256], line[4096];
-	long count = 0, enoent = 0;
+	const char *calls = latency ? "lmp_syscall_latency_seconds_count{" :
+				      "lmp_syscall_calls_total{";
+	long count = 0, enoent = 0, other_family = 0;
 	__u64 cgid;
 	FILE *f;
 	pid_t child;
 
 	lmp_test_require_root();
-	snprintf(rel, sizeof(rel), "lmp-test/syscount-metrics-%d", getpid());
+	snprintf(rel, sizeof(rel), "lmp-test/syscount-metrics-%d-%d", getpid(), latency);
 	assert_int_equal(lmp_test_cgroup_create(rel, cg, sizeof(cg), &cgid), 0);
-	snprintf(port, sizeof(port), "%d", 30000 + getpid() % 20000);
+	snprintf(port, sizeof(port), "%d", 30000 + (getpid() + !latency) % 20000);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%s", port);
-	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){ "--probes", "syscount",
-									 "--interval", "1",
-									 "--listen", listen, NULL }),
+	/* the default is latency: no flag then */
+	assert_int_equal(lmp_test_agent_start(
+				 &a,
+				 (const char *const[]){ "--probes", "syscount", "--interval", "1",
+							"--listen", listen,
+							latency ? NULL : "--syscount-latency=false",
+							NULL }),
 			 0);
 	child = spawn_workload(cg, 3000, 23);
 	assert_int_equal(WEXITSTATUS(lmp_test_wait_child(child)), 0);
@@ -197,9 +282,11 @@ static void test_metrics(void **state)
 	f = popen(cmd, "r");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "lmp_syscall_latency_seconds_count{", 34) &&
-		    strstr(line, "syscall=\"getppid\""))
+		if (!strncmp(line, calls, strlen(calls)) && strstr(line, "syscall=\"getppid\""))
 			count += atol(strrchr(line, ' ') + 1);
+		if (!strncmp(line, latency ? "lmp_syscall_calls_total" : "lmp_syscall_latency",
+			     latency ? 23 : 19))
+			other_family++;
 		if (!strncmp(line, "lmp_syscall_errors_total{", 25) &&
 		    strstr(line, "errno=\"ENOENT\""))
 			enoent += atol(strrchr(line, ' ') + 1);
@@ -207,9 +294,20 @@ static void test_metrics(void **state)
 	assert_int_equal(pclose(f), 0);
 	assert_true(count >= 3000);
 	assert_true(enoent >= 23);
+	assert_int_equal(other_family, 0);
 	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
 	lmp_test_agent_free(&a);
 	lmp_test_cgroup_remove(cg);
+}
+
+static void test_metrics(void **state)
+{
+	check_metrics(true);
+}
+
+static void test_count_metrics(void **state)
+{
+	check_metrics(false);
 }
 
 /* --output text: the cgroup's summary line, then one line per syscall as syscount's table */
@@ -274,6 +372,10 @@ int main(void)
 		cmocka_unit_test(test_tracepoint),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_text_output),
+		cmocka_unit_test(test_count_tp_btf),
+		cmocka_unit_test(test_count_raw_tp),
+		cmocka_unit_test(test_count_tracepoint),
+		cmocka_unit_test(test_count_metrics),
 	};
 
 	return cmocka_run_group_tests_name("syscount", tests, NULL, remove_leftovers);

@@ -69,9 +69,11 @@ struct walker {
 	bool started;
 	int efd; /* eventfd, written when a walk finished: the owner's loop adopts it */
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;	/* to the walker: a walk is wanted, or stop */
+	pthread_cond_t done_cv; /* from the walker: a walk finished (lmp_cgroup_get_wait) */
 	bool want, stop;
 	uint64_t gen_started;  /* walks begun; the one running or last run has this number */
+	uint64_t gen_finished; /* walks ended, failed ones too */
 	uint64_t last_start_ms;
 	struct walk_buf done; /* finished and not adopted yet */
 	uint64_t done_gen;
@@ -419,6 +421,8 @@ static void *walker_main(void *arg)
 		wk->done = w;
 		wk->done_gen = r ? gen | 1ULL << 63 : gen;
 		wk->have_done = true;
+		wk->gen_finished = gen;
+		pthread_cond_broadcast(&wk->done_cv);
 		eventfd_write(wk->efd, 1); /* one write per walk: the counter cannot overflow */
 	}
 	pthread_mutex_unlock(&wk->mu);
@@ -440,6 +444,7 @@ static uint64_t walk_request(struct lmp_cgroup *cg)
 		pthread_condattr_init(&ca);
 		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 		pthread_cond_init(&wk->cv, &ca);
+		pthread_cond_init(&wk->done_cv, &ca);
 		pthread_condattr_destroy(&ca);
 		/* signals are the main loop's business: the thread starts with all blocked */
 		sigfillset(&all);
@@ -448,6 +453,7 @@ static uint64_t walk_request(struct lmp_cgroup *cg)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (!ok) {
 			pthread_cond_destroy(&wk->cv);
+			pthread_cond_destroy(&wk->done_cv);
 			pthread_mutex_unlock(&wk->mu);
 			return 0;
 		}
@@ -520,6 +526,7 @@ static void walker_free(struct lmp_cgroup *cg)
 		pthread_mutex_unlock(&wk->mu);
 		pthread_join(wk->th, NULL);
 		pthread_cond_destroy(&wk->cv);
+		pthread_cond_destroy(&wk->done_cv);
 	}
 	if (wk->have_done) {
 		free(wk->done.ents);
@@ -710,6 +717,29 @@ struct lmp_cgroup_entry *lmp_cgroup_get(struct lmp_cgroup *cg, __u64 id)
 	cg->st.not_found++;
 	e->neg_until_ms = now_ms() + NEG_TTL_MS;
 	return NULL;
+}
+
+struct lmp_cgroup_entry *lmp_cgroup_get_wait(struct lmp_cgroup *cg, __u64 id, unsigned max_ms)
+{
+	struct lmp_cgroup_entry *e = lmp_cgroup_get(cg, id);
+	struct walker *wk = cg->bg;
+	struct timespec ts;
+	uint64_t need, ns;
+
+	if (e || !lmp_cgroup_pending(cg, id))
+		return e;
+	need = find(cg, id, NULL)->need_walk;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ns = ts.tv_nsec + max_ms * 1000000ULL;
+	ts.tv_sec += ns / 1000000000ULL;
+	ts.tv_nsec = ns % 1000000000ULL;
+	pthread_mutex_lock(&wk->mu);
+	while (wk->gen_finished < need &&
+	       pthread_cond_timedwait(&wk->done_cv, &wk->mu, &ts) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&wk->mu);
+	cg->st.waits++;
+	return lmp_cgroup_get(cg, id); /* adopts the walk; still pending if it timed out */
 }
 
 bool lmp_cgroup_pending(struct lmp_cgroup *cg, __u64 id)

@@ -38,6 +38,7 @@ struct lmp_cgroup_stats {
 	uint64_t hits, misses, evictions, forgotten, not_found, walks;
 	uint64_t pending;     /* misses handed to the background walker */
 	uint64_t walk_errors; /* background walks that failed (out of memory, root gone) */
+	uint64_t waits;	      /* lmp_cgroup_get_wait calls that waited for a walk */
 	size_t entries, max_entries;
 	bool handles; /* open_by_handle_at in use (else the walk fallback) */
 };
@@ -77,6 +78,12 @@ int lmp_cgroup_async(struct lmp_cgroup *cg);
 bool lmp_cgroup_adopt(struct lmp_cgroup *cg);
 /* True while id waits for a background walk (its events are worth holding back). */
 bool lmp_cgroup_pending(struct lmp_cgroup *cg, __u64 id);
+/*
+ * lmp_cgroup_get for callers that cannot hold what they report (interval summaries, metric
+ * rows): if id is pending, block until its walk is in, at most max_ms, then answer. All
+ * the ids of one summary wait for the same walk, so an interval pays for one walk at most.
+ */
+struct lmp_cgroup_entry *lmp_cgroup_get_wait(struct lmp_cgroup *cg, __u64 id, unsigned max_ms);
 /* Tests: force the tree-walk fallback even where file handles work. */
 void lmp_cgroup_disable_handles(struct lmp_cgroup *cg);
 

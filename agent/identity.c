@@ -29,6 +29,7 @@
 #define CGROUP_CACHE_MAX 16384 /* cgroups on a busy node: a few thousand */
 #define PRUNE_MS 30000
 #define HOLD_MS 1000	     /* longest an event may wait for a refresh */
+#define WALK_WAIT_MS 1000 /* longest a summary row waits for the cgroup walker */
 #define MAX_MISS_REFRESHES 3 /* per unknown cgroup; then it waits for the periodic refresh */
 #define HOLD_MAX_BYTES (4u << 20) /* events held at once, copies included */
 #define HOLD_TICK_MS 100
@@ -200,7 +201,9 @@ void lmp_ident_lookup(struct lmp_ident *ic, __u64 cgroup_id, struct lmp_identity
 
 	memset(out, 0, sizeof(*out));
 	out->cgroup_id = cgroup_id;
-	if (!ic || !ic->cg || !(e = lmp_cgroup_get(ic->cg, cgroup_id)))
+	/* streamed events asked lmp_ident_pending first and were held while it was true:
+	 * whoever gets here reports now, so a cgroup the walker is naming is worth a wait */
+	if (!ic || !ic->cg || !(e = lmp_cgroup_get_wait(ic->cg, cgroup_id, WALK_WAIT_MS)))
 		return;
 	out->cgroup = e->path;
 	if (!e->pp.pod_uid[0])

@@ -442,6 +442,17 @@ static void test_cgroup_background_walk(void **state)
 	assert_int_equal(st.pending, 3);
 	assert_int_equal(st.not_found, 1);
 	assert_int_equal(st.walk_errors, 0);
+	/* a caller that cannot hold (an interval summary) waits for the walk instead */
+	snprintf(p, sizeof(p), "%s/d4/waited", t->dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	assert_int_equal(lmp_cgroup_id_of(p, &late), 0);
+	e = lmp_cgroup_get_wait(t->cg, late, 10000);
+	assert_non_null(e);
+	assert_string_equal(e->path, "/d4/waited");
+	assert_null(lmp_cgroup_get_wait(t->cg, bogus, 10000)); /* settled negative: no wait */
+	lmp_cgroup_stats(t->cg, &st);
+	assert_int_equal(st.waits, 1);
+	assert_int_equal(st.walks, 3);
 	/* free joins the thread, whether or not a walk is running */
 	assert_null(lmp_cgroup_get(t->cg, bogus + 1));
 	lmp_cgroup_free(t->cg);

@@ -387,8 +387,9 @@ static void probe_accounting(struct lmp_agent *a, struct lmp_probe *p)
 	}
 	if (p->map_full > p->map_full_logged) {
 		lmp_log(LMP_LOG_WARN,
-			"probe %s: %llu in-kernel map updates failed (map full) in the last "
-			"interval, %llu in all; those counts are missing from its summaries",
+			"probe %s: %llu in-kernel map updates failed (map full, or in a stack "
+			"map a stack-id collision) in the last interval, %llu in all; what they "
+			"held is missing from its summaries",
 			p->name, (unsigned long long)(p->map_full - p->map_full_logged),
 			(unsigned long long)p->map_full);
 		p->map_full_logged = p->map_full;

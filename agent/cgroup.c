@@ -44,9 +44,20 @@
  * outlive it) and never comes back, ids being unique per boot: it stays negative for
  * WALK_BG_NEG_TTL_MS, or every event of a dead cgroup would buy a walk of the tree.
  */
-#define WALK_BG_INTERVAL_MS 1000
+#define WALK_BG_INTERVAL_MS 1000	/* whole-tree walks */
+#define WALK_BG_HOT_INTERVAL_MS 100 /* any walk */
 #define WALK_BG_PENDING_MS 2500
 #define WALK_BG_NEG_TTL_MS 60000
+/*
+ * Targeted walks: new cgroups appear where the last ones did (a node's pods under their QoS
+ * slice). The walker remembers the grandparents of the cgroups it was asked for and found
+ * (WALK_HOT of them, most recent first) and walks those subtrees first; only when they do
+ * not hold every id it was asked for does it walk the whole tree. A QoS slice of 100 pods
+ * is ~300 directories, against thousands for the tree.
+ */
+#define WALK_HOT 8
+#define WALK_HOT_DEPTH 4 /* below a hot directory: pod, container, and two more */
+#define WALK_WANT_MAX 256 /* ids a walk is asked to find; more: the whole tree */
 
 struct walk_ent {
 	__u64 ino;
@@ -72,12 +83,20 @@ struct walker {
 	pthread_cond_t cv;	/* to the walker: a walk is wanted, or stop */
 	pthread_cond_t done_cv; /* from the walker: a walk finished (lmp_cgroup_get_wait) */
 	bool want, stop;
+	bool urgent;	       /* lmp_cgroup_get_wait is blocked: no whole-tree rate limit */
 	uint64_t gen_started;  /* walks begun; the one running or last run has this number */
 	uint64_t gen_finished; /* walks ended, failed ones too */
-	uint64_t last_start_ms;
+	uint64_t last_start_ms, last_full_ms;
 	struct walk_buf done; /* finished and not adopted yet */
 	uint64_t done_gen;
 	bool have_done;
+	bool done_partial; /* done holds new entries only, to be merged into the index */
+	__u64 want_ids[WALK_WANT_MAX]; /* asked for since the last walk began */
+	size_t n_want;
+	bool want_all; /* more than WALK_WANT_MAX: walk the whole tree */
+	/* the walker thread's own: hot directories, most recent first */
+	char *hot[WALK_HOT];
+	uint64_t partial_walks;
 };
 
 struct lmp_cgroup {
@@ -89,9 +108,7 @@ struct lmp_cgroup {
 	size_t n, cap, hand;
 	uint32_t *idx;
 	size_t mask;
-	struct walk_ent *walk;
-	size_t n_walk;
-	char *walk_names;
+	struct walk_buf wi; /* the index: inode-sorted entries, names */
 	uint64_t walk_ms;
 	uint64_t walk_gen; /* background walk whose index is in walk/walk_names */
 	struct walker *bg; /* NULL: walks run inline, on the caller's thread */
@@ -288,11 +305,16 @@ static int walk_add(struct walk_buf *w, __u64 ino, const char *parent, const cha
 		w->names = p;
 		w->ncap = nc;
 	}
-	snprintf(w->names + w->used, need, "%s%s%s", parent, parent[1] ? "/" : "", name);
+	/* name "" is the directory parent itself (the top of a walk) */
+	snprintf(w->names + w->used, need, "%s%s%s", parent, parent[1] && name[0] ? "/" : "",
+		 name);
 	w->ents[w->n++] = (struct walk_ent){ ino, (uint32_t)w->used };
 	w->used += need;
 	return 0;
 }
+
+static int walk_from(int root_fd, struct walk_buf *w, __u64 ino, const char *top,
+		     int depth_max);
 
 /*
  * One bounded breadth-first walk of the whole tree into an inode-sorted index; the list
@@ -302,13 +324,22 @@ static int walk_add(struct walk_buf *w, __u64 ino, const char *parent, const cha
 static int walk_tree(int root_fd, struct walk_buf *w)
 {
 	struct stat st;
-	int r;
 
 	*w = (struct walk_buf){ 0 };
 	if (fstat(root_fd, &st) < 0)
 		return -errno;
-	r = walk_add(w, st.st_ino, "/", ""); /* the root itself, named "/" */
-	for (size_t i = 0; r == 0 && i < w->n; i++) {
+	return walk_from(root_fd, w, st.st_ino, "/", WALK_MAX_DEPTH);
+}
+
+static int walk_from(int root_fd, struct walk_buf *w, __u64 ino, const char *top, int depth_max)
+{
+	size_t first = w->n;
+	int r, top_depth = 0;
+
+	for (const char *p = top; p[1] && *p; p++)
+		top_depth += *p == '/';
+	r = walk_add(w, ino, top, ""); /* the top itself */
+	for (size_t i = first; r == 0 && i < w->n; i++) {
 		char rel[PATH_MAX];
 		struct dirent *de;
 		int fd, depth = 0;
@@ -317,7 +348,7 @@ static int walk_tree(int root_fd, struct walk_buf *w)
 		snprintf(rel, sizeof(rel), "%s", w->names + w->ents[i].off);
 		for (const char *p = rel; *p; p++)
 			depth += *p == '/';
-		if (depth > WALK_MAX_DEPTH)
+		if (depth - top_depth > depth_max)
 			continue;
 		fd = openat(root_fd, rel[1] ? rel + 1 : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -341,26 +372,63 @@ static int walk_tree(int root_fd, struct walk_buf *w)
 	return 0;
 }
 
+static const struct walk_ent *walk_find(const struct walk_buf *w, __u64 id)
+{
+	struct walk_ent key = { .ino = id };
+
+	return w->n ? bsearch(&key, w->ents, w->n, sizeof(key), walk_cmp) : NULL;
+}
+
 static void install_walk(struct lmp_cgroup *cg, struct walk_buf *w)
 {
-	free(cg->walk);
-	free(cg->walk_names);
-	cg->walk = w->ents;
-	cg->walk_names = w->names;
-	cg->n_walk = w->n;
+	free(cg->wi.ents);
+	free(cg->wi.names);
+	cg->wi = *w;
 	cg->walk_ms = now_ms();
 	cg->st.walks++;
 }
 
+/*
+ * A targeted walk's entries join the index. Entries of cgroups removed since the last
+ * whole-tree walk stay until the next one: ids are never reused, so they only name what
+ * those cgroups were. -ENOMEM leaves the index as it was.
+ */
+static int merge_walk(struct lmp_cgroup *cg, const struct walk_buf *d)
+{
+	struct walk_buf *w = &cg->wi;
+	size_t n = w->n + d->n, used = w->used + d->used;
+	struct walk_ent *ents;
+	char *names;
+
+	if (used > UINT32_MAX)
+		return -E2BIG;
+	ents = realloc(w->ents, n * sizeof(*ents));
+	if (!ents)
+		return -ENOMEM;
+	w->ents = ents;
+	names = realloc(w->names, used);
+	if (!names)
+		return -ENOMEM;
+	w->names = names;
+	memcpy(w->names + w->used, d->names, d->used);
+	for (size_t i = 0; i < d->n; i++)
+		w->ents[w->n + i] = (struct walk_ent){ d->ents[i].ino,
+						       (uint32_t)(d->ents[i].off + w->used) };
+	w->n = n;
+	w->cap = n;
+	w->used = w->ncap = used;
+	qsort(w->ents, w->n, sizeof(*w->ents), walk_cmp);
+	cg->st.partial_walks++;
+	return 0;
+}
+
 static int walk_lookup(struct lmp_cgroup *cg, __u64 id, char *buf, size_t len)
 {
-	struct walk_ent key = { .ino = id }, *e = NULL;
+	const struct walk_ent *e = walk_find(&cg->wi, id);
 
-	if (cg->walk)
-		e = bsearch(&key, cg->walk, cg->n_walk, sizeof(key), walk_cmp);
 	if (!e)
 		return -ENOENT;
-	if ((size_t)snprintf(buf, len, "%s", cg->walk_names + e->off) >= len)
+	if ((size_t)snprintf(buf, len, "%s", cg->wi.names + e->off) >= len)
 		return -ENAMETOOLONG;
 	return 0;
 }
@@ -377,6 +445,99 @@ static void drop_thread_caps(void)
 	syscall(SYS_capset, &h, d);
 }
 
+/*
+ * Walk the hot subtrees into *w; 0 if that found every wanted id, else -ENOENT (*w freed,
+ * the caller walks the whole tree).
+ */
+static int walk_hot(int root_fd, struct walker *wk, const __u64 *want, size_t n_want,
+		    struct walk_buf *w)
+{
+	size_t found = 0;
+
+	*w = (struct walk_buf){ 0 };
+	for (int h = 0; h < WALK_HOT && wk->hot[h]; h++) {
+		struct stat st;
+
+		if (fstatat(root_fd, wk->hot[h][1] ? wk->hot[h] + 1 : ".", &st, 0) < 0 ||
+		    walk_from(root_fd, w, st.st_ino, wk->hot[h], WALK_HOT_DEPTH) < 0)
+			continue; /* removed since: the whole tree will tell */
+	}
+	if (w->n) {
+		qsort(w->ents, w->n, sizeof(*w->ents), walk_cmp);
+		for (size_t i = 0; i < n_want; i++)
+			found += walk_find(w, want[i]) != NULL;
+	}
+	if (found == n_want && w->n) {
+		wk->partial_walks++;
+		return 0;
+	}
+	free(w->ents);
+	free(w->names);
+	*w = (struct walk_buf){ 0 };
+	return -ENOENT;
+}
+
+/* dir becomes the most recent hot directory (the least recent goes when all are taken) */
+static void hot_touch(struct walker *wk, const char *dir)
+{
+	int h;
+	char *d;
+
+	for (h = 0; h < WALK_HOT && wk->hot[h] && strcmp(wk->hot[h], dir); h++)
+		;
+	if (h < WALK_HOT && wk->hot[h]) {
+		d = wk->hot[h];
+	} else {
+		if (!(d = strdup(dir)))
+			return;
+		if (h == WALK_HOT)
+			free(wk->hot[--h]);
+	}
+	memmove(&wk->hot[1], &wk->hot[0], h * sizeof(wk->hot[0]));
+	wk->hot[0] = d;
+}
+
+/* The grandparents of the wanted ids this walk found: where the next ones will appear. */
+static void remember_hot(struct walker *wk, const struct walk_buf *w, const __u64 *want,
+			 size_t n_want)
+{
+	for (size_t i = 0; i < n_want; i++) {
+		const struct walk_ent *e = walk_find(w, want[i]);
+		char dir[PATH_MAX], *slash;
+
+		if (!e)
+			continue;
+		snprintf(dir, sizeof(dir), "%s", w->names + e->off);
+		for (int up = 0; up < 2 && (slash = strrchr(dir, '/')); up++)
+			*slash = '\0';
+		if (dir[0]) /* not for cgroups two levels deep or less: that is the whole tree */
+			hot_touch(wk, dir);
+	}
+}
+
+/*
+ * Called with mu held: sleep until deadline (monotonic ms), stop, or (if cut_by_urgent) a
+ * waiter in lmp_cgroup_get_wait; new requests do not wake it.
+ */
+static void sleep_until(struct walker *wk, uint64_t deadline, bool cut_by_urgent)
+{
+	struct timespec ts;
+	uint64_t now, ns;
+
+	while (!wk->stop && !(cut_by_urgent && wk->urgent) && (now = now_ms()) < deadline) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ns = ts.tv_nsec + (deadline - now) * 1000000ULL;
+		ts.tv_sec += ns / 1000000000ULL;
+		ts.tv_nsec = ns % 1000000000ULL;
+		pthread_cond_timedwait(&wk->cv, &wk->mu, &ts);
+	}
+}
+
+/*
+ * The walker. Rate limits: a walk starts at most every WALK_BG_HOT_INTERVAL_MS; a walk of
+ * the whole tree (the hot subtrees did not hold what was asked, or there are none yet) at
+ * most every WALK_BG_INTERVAL_MS, unless the owner is blocked waiting for it.
+ */
 static void *walker_main(void *arg)
 {
 	struct lmp_cgroup *cg = arg;
@@ -384,41 +545,56 @@ static void *walker_main(void *arg)
 
 	drop_thread_caps();
 	pthread_mutex_lock(&wk->mu);
-	for (;;) {
+	while (!wk->stop) {
+		__u64 want[WALK_WANT_MAX];
+		size_t n_want;
 		struct walk_buf w;
-		uint64_t gen, now = now_ms();
-		int r;
+		uint64_t gen;
+		bool partial = false;
+		int r = 0;
 
-		if (wk->stop)
-			break;
 		if (!wk->want) {
 			pthread_cond_wait(&wk->cv, &wk->mu);
 			continue;
 		}
-		if (wk->gen_started && now < wk->last_start_ms + WALK_BG_INTERVAL_MS) {
-			struct timespec ts;
-			uint64_t ns;
-
-			/* rate limit: a node creating many cgroups costs one walk per interval */
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ns = ts.tv_nsec + (wk->last_start_ms + WALK_BG_INTERVAL_MS - now) * 1000000ULL;
-			ts.tv_sec += ns / 1000000000ULL;
-			ts.tv_nsec = ns % 1000000000ULL;
-			pthread_cond_timedwait(&wk->cv, &wk->mu, &ts);
-			continue;
-		}
+		if (wk->gen_started)
+			sleep_until(wk, wk->last_start_ms + WALK_BG_HOT_INTERVAL_MS, false);
+		if (wk->stop)
+			break;
 		wk->want = false;
 		gen = ++wk->gen_started;
-		wk->last_start_ms = now;
+		wk->last_start_ms = now_ms();
+		n_want = wk->want_all ? 0 : wk->n_want;
+		memcpy(want, wk->want_ids, n_want * sizeof(*want));
+		wk->n_want = 0;
+		wk->want_all = false;
+		/* an unadopted targeted result would be lost under a new one: walk it all */
+		if (wk->have_done && wk->done_partial)
+			n_want = 0;
 		pthread_mutex_unlock(&wk->mu);
-		r = walk_tree(cg->root_fd, &w);
+		partial = n_want && walk_hot(cg->root_fd, wk, want, n_want, &w) == 0;
 		pthread_mutex_lock(&wk->mu);
+		if (!partial) {
+			/* the whole tree; a waiter (lmp_cgroup_get_wait) may be blocked on it */
+			if (wk->last_full_ms)
+				sleep_until(wk, wk->last_full_ms + WALK_BG_INTERVAL_MS, true);
+			if (wk->stop)
+				break;
+			wk->last_full_ms = now_ms();
+			pthread_mutex_unlock(&wk->mu);
+			r = walk_tree(cg->root_fd, &w);
+			pthread_mutex_lock(&wk->mu);
+		}
+		wk->urgent = false;
+		if (r == 0)
+			remember_hot(wk, &w, want, n_want);
 		if (wk->have_done) { /* the owner has not adopted the last one: replace it */
 			free(wk->done.ents);
 			free(wk->done.names);
 		}
-		/* a failed walk is still an answer: what it was asked for is not found */
+		/* a failed walk answers nothing: its waiters give up after WALK_BG_PENDING_MS */
 		wk->done = w;
+		wk->done_partial = partial;
 		wk->done_gen = r ? gen | 1ULL << 63 : gen;
 		wk->have_done = true;
 		wk->gen_finished = gen;
@@ -429,8 +605,8 @@ static void *walker_main(void *arg)
 	return NULL;
 }
 
-/* Ask for a walk that starts after now; returns its generation, 0 if none can run. */
-static uint64_t walk_request(struct lmp_cgroup *cg)
+/* Ask for a walk that starts after now and finds id; its generation, 0 if none can run. */
+static uint64_t walk_request(struct lmp_cgroup *cg, __u64 id)
 {
 	struct walker *wk = cg->bg;
 	uint64_t gen;
@@ -460,6 +636,10 @@ static uint64_t walk_request(struct lmp_cgroup *cg)
 		wk->started = true;
 	}
 	wk->want = true;
+	if (wk->n_want < WALK_WANT_MAX)
+		wk->want_ids[wk->n_want++] = id;
+	else
+		wk->want_all = true;
 	gen = wk->gen_started + 1; /* the next walk to begin, whether or not one is running */
 	pthread_cond_signal(&wk->cv);
 	pthread_mutex_unlock(&wk->mu);
@@ -502,9 +682,17 @@ bool lmp_cgroup_adopt(struct lmp_cgroup *cg)
 		/* a failed walk answers nothing: its waiters give up after WALK_BG_PENDING_MS */
 		if (wk->done_gen >> 63) {
 			cg->st.walk_errors++;
-		} else {
+		} else if (!wk->done_partial) {
 			install_walk(cg, &wk->done);
 			cg->walk_gen = wk->done_gen;
+		} else {
+			/* on failure the waiters give up after WALK_BG_PENDING_MS, as above */
+			if (merge_walk(cg, &wk->done) == 0)
+				cg->walk_gen = wk->done_gen;
+			else
+				cg->st.walk_errors++;
+			free(wk->done.ents);
+			free(wk->done.names);
 		}
 		wk->have_done = false;
 		got = true;
@@ -532,6 +720,8 @@ static void walker_free(struct lmp_cgroup *cg)
 		free(wk->done.ents);
 		free(wk->done.names);
 	}
+	for (int h = 0; h < WALK_HOT; h++)
+		free(wk->hot[h]);
 	pthread_mutex_destroy(&wk->mu);
 	close(wk->efd);
 	free(wk);
@@ -544,7 +734,7 @@ static int resolve_walk(struct lmp_cgroup *cg, __u64 id, char *buf, size_t len)
 	struct walk_buf w;
 	int r = walk_lookup(cg, id, buf, len);
 
-	if (r != -ENOENT || (cg->walk && now_ms() - cg->walk_ms < WALK_MIN_INTERVAL_MS))
+	if (r != -ENOENT || (cg->wi.ents && now_ms() - cg->walk_ms < WALK_MIN_INTERVAL_MS))
 		return r;
 	if (walk_tree(cg->root_fd, &w) < 0)
 		return -ENOENT;
@@ -709,7 +899,7 @@ struct lmp_cgroup_entry *lmp_cgroup_get(struct lmp_cgroup *cg, __u64 id)
 		return e;
 	}
 	/* not in the index: a background walker names it later, if it can start one */
-	if (r == -ENOENT && cg->bg && !cg->handles && (e->need_walk = walk_request(cg))) {
+	if (r == -ENOENT && cg->bg && !cg->handles && (e->need_walk = walk_request(cg, id))) {
 		cg->st.pending++;
 		e->neg_until_ms = now_ms() + WALK_BG_PENDING_MS;
 		return NULL;
@@ -734,6 +924,8 @@ struct lmp_cgroup_entry *lmp_cgroup_get_wait(struct lmp_cgroup *cg, __u64 id, un
 	ts.tv_sec += ns / 1000000000ULL;
 	ts.tv_nsec = ns % 1000000000ULL;
 	pthread_mutex_lock(&wk->mu);
+	wk->urgent = true;
+	pthread_cond_signal(&wk->cv);
 	while (wk->gen_finished < need &&
 	       pthread_cond_timedwait(&wk->done_cv, &wk->mu, &ts) != ETIMEDOUT)
 		;
@@ -856,8 +1048,8 @@ void lmp_cgroup_free(struct lmp_cgroup *cg)
 		free(cg->ents[i].path);
 	free(cg->ents);
 	free(cg->idx);
-	free(cg->walk);
-	free(cg->walk_names);
+	free(cg->wi.ents);
+	free(cg->wi.names);
 	if (cg->root_fd >= 0)
 		close(cg->root_fd);
 	free(cg);

@@ -39,6 +39,7 @@ struct lmp_cgroup_stats {
 	uint64_t pending;     /* misses handed to the background walker */
 	uint64_t walk_errors; /* background walks that failed (out of memory, root gone) */
 	uint64_t waits;	      /* lmp_cgroup_get_wait calls that waited for a walk */
+	uint64_t partial_walks; /* background walks of the recently busy subtrees only */
 	size_t entries, max_entries;
 	bool handles; /* open_by_handle_at in use (else the walk fallback) */
 };

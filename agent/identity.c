@@ -29,7 +29,7 @@
 #define CGROUP_CACHE_MAX 16384 /* cgroups on a busy node: a few thousand */
 #define PRUNE_MS 30000
 #define HOLD_MS 1000	     /* longest an event may wait for a refresh */
-#define WALK_WAIT_MS 1000 /* longest a summary row waits for the cgroup walker */
+#define WALK_WAIT_MS 500 /* longest a summary row waits for the cgroup walker */
 #define MAX_MISS_REFRESHES 3 /* per unknown cgroup; then it waits for the periodic refresh */
 #define HOLD_MAX_BYTES (4u << 20) /* events held at once, copies included */
 #define HOLD_TICK_MS 100

@@ -461,6 +461,74 @@ static void test_cgroup_background_walk(void **state)
 	assert_int_equal(threads, 0);
 }
 
+/* mkdir -p below the tree's directory; the new leaf's id */
+static __u64 mkdirs(const char *top, const char *rel)
+{
+	char p[512], *s;
+	__u64 id = 0;
+
+	snprintf(p, sizeof(p), "%s/%s", top, rel);
+	for (s = p + strlen(top) + 1; (s = strchr(s, '/')); s++) {
+		*s = '\0';
+		mkdir(p, 0755);
+		*s = '/';
+	}
+	assert_int_equal(mkdir(p, 0755), 0);
+	assert_int_equal(lmp_cgroup_id_of(p, &id), 0);
+	return id;
+}
+
+/*
+ * Targeted walks: once a cgroup three levels deep was found, the next ones are looked for
+ * under its grandparent first (a QoS slice, on a node), and the whole tree is walked only
+ * when that subtree does not hold them.
+ */
+static void test_cgroup_targeted_walk(void **state)
+{
+	struct tree *t = *state;
+	struct lmp_cgroup_entry *e;
+	struct lmp_cgroup_stats st;
+	int fd = lmp_cgroup_async(t->cg);
+	__u64 c1, c2, c3;
+
+	assert_true(fd >= 0);
+	c1 = mkdirs(t->dir, "qos/pod1/ctr1");
+	assert_null(lmp_cgroup_get(t->cg, c1));
+	assert_true(wait_walk(t->cg, fd));
+	e = lmp_cgroup_get(t->cg, c1);
+	assert_non_null(e);
+	assert_string_equal(e->path, "/qos/pod1/ctr1");
+	lmp_cgroup_stats(t->cg, &st);
+	assert_int_equal(st.walks, 1);
+	assert_int_equal(st.partial_walks, 0);
+
+	/* a new pod under the same slice: found in /qos alone, merged into the index */
+	c2 = mkdirs(t->dir, "qos/pod2/ctr1");
+	assert_null(lmp_cgroup_get(t->cg, c2));
+	assert_true(wait_walk(t->cg, fd));
+	e = lmp_cgroup_get(t->cg, c2);
+	assert_non_null(e);
+	assert_string_equal(e->path, "/qos/pod2/ctr1");
+	lmp_cgroup_stats(t->cg, &st);
+	assert_int_equal(st.walks, 1);
+	assert_int_equal(st.partial_walks, 1);
+	/* what the first, whole walk found is still there */
+	e = lmp_cgroup_get(t->cg, t->ids[5]);
+	assert_non_null(e);
+	assert_string_equal(e->path, "/d5");
+
+	/* elsewhere: the targeted walk misses it, the whole tree is walked */
+	c3 = mkdirs(t->dir, "other/pod/ctr");
+	assert_null(lmp_cgroup_get(t->cg, c3));
+	assert_true(wait_walk(t->cg, fd));
+	e = lmp_cgroup_get(t->cg, c3);
+	assert_non_null(e);
+	assert_string_equal(e->path, "/other/pod/ctr");
+	lmp_cgroup_stats(t->cg, &st);
+	assert_int_equal(st.walks, 2);
+	assert_int_equal(st.partial_walks, 1);
+}
+
 static void test_cgroup_index_survives_churn(void **state)
 {
 	char dir[] = "/tmp/lmp-test-cgempty-XXXXXX";
@@ -532,6 +600,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cgroup_walk_is_rate_limited, tree_setup,
 						tree_teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_background_walk, tree_setup,
+						tree_teardown),
+		cmocka_unit_test_setup_teardown(test_cgroup_targeted_walk, tree_setup,
 						tree_teardown),
 		cmocka_unit_test(test_cgroup_index_survives_churn),
 		cmocka_unit_test(test_cgroup_new_rejects_bad_root),

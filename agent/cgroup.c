@@ -30,10 +30,10 @@
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
-#define FILEID_KERNFS 0xfe	 /* include/linux/exportfs.h: kernfs node id as the handle */
-#define NEG_TTL_MS 1000		 /* how long "no such cgroup" is believed */
+#define FILEID_KERNFS 0xfe /* include/linux/exportfs.h: kernfs node id as the handle */
+#define NEG_TTL_MS 1000 /* how long "no such cgroup" is believed */
 #define WALK_MIN_INTERVAL_MS 1000 /* fallback: at most one tree walk per second */
-#define WALK_MAX_DIRS 65536	 /* fallback: bound on one walk (a node has a few thousand) */
+#define WALK_MAX_DIRS 65536 /* fallback: bound on one walk (a node has a few thousand) */
 #define WALK_MAX_DEPTH 32
 /*
  * Background walks: a cgroup first seen waits for a walk that starts after it was seen, at
@@ -44,7 +44,7 @@
  * outlive it) and never comes back, ids being unique per boot: it stays negative for
  * WALK_BG_NEG_TTL_MS, or every event of a dead cgroup would buy a walk of the tree.
  */
-#define WALK_BG_INTERVAL_MS 1000	/* whole-tree walks */
+#define WALK_BG_INTERVAL_MS 1000 /* whole-tree walks */
 #define WALK_BG_HOT_INTERVAL_MS 100 /* any walk */
 #define WALK_BG_PENDING_MS 2500
 #define WALK_BG_NEG_TTL_MS 60000
@@ -80,11 +80,11 @@ struct walker {
 	bool started;
 	int efd; /* eventfd, written when a walk finished: the owner's loop adopts it */
 	pthread_mutex_t mu;
-	pthread_cond_t cv;	/* to the walker: a walk is wanted, or stop */
+	pthread_cond_t cv; /* to the walker: a walk is wanted, or stop */
 	pthread_cond_t done_cv; /* from the walker: a walk finished (lmp_cgroup_get_wait) */
 	bool want, stop;
-	bool urgent;	       /* lmp_cgroup_get_wait is blocked: no whole-tree rate limit */
-	uint64_t gen_started;  /* walks begun; the one running or last run has this number */
+	bool urgent; /* lmp_cgroup_get_wait is blocked: no whole-tree rate limit */
+	uint64_t gen_started; /* walks begun; the one running or last run has this number */
 	uint64_t gen_finished; /* walks ended, failed ones too */
 	uint64_t last_start_ms, last_full_ms;
 	struct walk_buf done; /* finished and not adopted yet */
@@ -306,15 +306,13 @@ static int walk_add(struct walk_buf *w, __u64 ino, const char *parent, const cha
 		w->ncap = nc;
 	}
 	/* name "" is the directory parent itself (the top of a walk) */
-	snprintf(w->names + w->used, need, "%s%s%s", parent, parent[1] && name[0] ? "/" : "",
-		 name);
+	snprintf(w->names + w->used, need, "%s%s%s", parent, parent[1] && name[0] ? "/" : "", name);
 	w->ents[w->n++] = (struct walk_ent){ ino, (uint32_t)w->used };
 	w->used += need;
 	return 0;
 }
 
-static int walk_from(int root_fd, struct walk_buf *w, __u64 ino, const char *top,
-		     int depth_max);
+static int walk_from(int root_fd, struct walk_buf *w, __u64 ino, const char *top, int depth_max);
 
 /*
  * One bounded breadth-first walk of the whole tree into an inode-sorted index; the list
@@ -412,8 +410,8 @@ static int merge_walk(struct lmp_cgroup *cg, const struct walk_buf *d)
 	w->names = names;
 	memcpy(w->names + w->used, d->names, d->used);
 	for (size_t i = 0; i < d->n; i++)
-		w->ents[w->n + i] = (struct walk_ent){ d->ents[i].ino,
-						       (uint32_t)(d->ents[i].off + w->used) };
+		w->ents[w->n + i] =
+			(struct walk_ent){ d->ents[i].ino, (uint32_t)(d->ents[i].off + w->used) };
 	w->n = n;
 	w->cap = n;
 	w->used = w->ncap = used;
@@ -857,8 +855,8 @@ static void settle(struct lmp_cgroup *cg, struct lmp_cgroup_entry *e)
 	} else {
 		cg->st.not_found++;
 		/* a stuck walk proves nothing: ask again soon */
-		e->neg_until_ms = now_ms() + (cg->walk_gen >= e->need_walk ? WALK_BG_NEG_TTL_MS
-									 : NEG_TTL_MS);
+		e->neg_until_ms =
+			now_ms() + (cg->walk_gen >= e->need_walk ? WALK_BG_NEG_TTL_MS : NEG_TTL_MS);
 	}
 	e->need_walk = 0;
 }

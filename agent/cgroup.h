@@ -30,15 +30,15 @@ struct lmp_cgroup_entry {
 	uint32_t miss_refreshes;
 	/* private */
 	uint64_t neg_until_ms; /* negative: believed until; pending: given up at */
-	uint64_t need_walk;    /* pending: the background walk that answers it (0: none) */
+	uint64_t need_walk; /* pending: the background walk that answers it (0: none) */
 	bool ref;
 };
 
 struct lmp_cgroup_stats {
 	uint64_t hits, misses, evictions, forgotten, not_found, walks;
-	uint64_t pending;     /* misses handed to the background walker */
+	uint64_t pending; /* misses handed to the background walker */
 	uint64_t walk_errors; /* background walks that failed (out of memory, root gone) */
-	uint64_t waits;	      /* lmp_cgroup_get_wait calls that waited for a walk */
+	uint64_t waits; /* lmp_cgroup_get_wait calls that waited for a walk */
 	uint64_t partial_walks; /* background walks of the recently busy subtrees only */
 	size_t entries, max_entries;
 	bool handles; /* open_by_handle_at in use (else the walk fallback) */

@@ -113,7 +113,7 @@ static void test_cgroup_find_v2_edge_cases(void **state)
 struct real {
 	struct lmp_cgroup *cg;
 	char base[512]; /* absolute: <v2 root>/lmp-test-cgroup-<pid> */
-	char rel[512];	/* the same, relative to the v2 root */
+	char rel[512]; /* the same, relative to the v2 root */
 };
 
 static int real_setup(void **state)
@@ -156,7 +156,8 @@ static int real_teardown(void **state)
 
 	lmp_cgroup_free(t->cg);
 	/* deepest first: cgroup directories go with rmdir only */
-	snprintf(cmd, sizeof(cmd), "find '%s' -depth -type d -exec rmdir {} + 2>/dev/null", t->base);
+	snprintf(cmd, sizeof(cmd), "find '%s' -depth -type d -exec rmdir {} + 2>/dev/null",
+		 t->base);
 	if (system(cmd) != 0 && access(t->base, F_OK) == 0)
 		fprintf(stderr, "test_cgroup: could not remove %s\n", t->base);
 	free(t);
@@ -405,7 +406,7 @@ static void test_cgroup_background_walk(void **state)
 	fd = lmp_cgroup_async(t->cg);
 	assert_true(fd >= 0);
 	assert_int_equal(lmp_cgroup_async(t->cg), fd); /* idempotent */
-	assert_false(lmp_cgroup_adopt(t->cg));		/* nothing ran yet */
+	assert_false(lmp_cgroup_adopt(t->cg)); /* nothing ran yet */
 
 	assert_null(lmp_cgroup_get(t->cg, t->ids[3]));
 	assert_true(lmp_cgroup_pending(t->cg, t->ids[3]));

@@ -24,6 +24,7 @@
 #include "config.h"
 #include "feature.h"
 #include "http.h"
+#include "cgroup.h"
 #include "identity.h"
 #include "kubelet.h"
 #include "podlist.h"
@@ -422,14 +423,17 @@ static void publish_probe_up(struct lmp_agent *a)
 	}
 }
 
-/* kubelet client health, and the pods it still lists keep their series alive */
+/* kubelet client and cgroup resolver health; the pods the kubelet lists keep their series */
 static void publish_kubelet(struct lmp_agent *a)
 {
 	const struct lmp_podlist *pl = lmp_ident_podlist(a->rt.ident);
 	struct lmp_kubelet_stats st;
+	struct lmp_cgroup_stats cst;
 
 	if (lmp_ident_kubelet_stats(a->rt.ident, &st) == 0)
 		lmp_metrics_update_kubelet(a->rt.metrics, &st);
+	if (lmp_ident_cgroup_stats(a->rt.ident, &cst) == 0)
+		lmp_metrics_update_cgroup(a->rt.metrics, &cst);
 	for (size_t i = 0; pl && i < pl->n_pods; i++)
 		lmp_metrics_touch_pod(a->rt.metrics, pl->pods[i].namespace, pl->pods[i].name);
 }

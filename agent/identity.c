@@ -302,6 +302,14 @@ const struct lmp_podlist *lmp_ident_podlist(const struct lmp_ident *ic)
 	return ic ? ic->pods : NULL;
 }
 
+int lmp_ident_cgroup_stats(const struct lmp_ident *ic, struct lmp_cgroup_stats *out)
+{
+	if (!ic || !ic->cg)
+		return -ENOENT;
+	lmp_cgroup_stats(ic->cg, out);
+	return 0;
+}
+
 int lmp_ident_kubelet_stats(const struct lmp_ident *ic, struct lmp_kubelet_stats *out)
 {
 	if (!ic || !ic->kc)

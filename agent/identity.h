@@ -76,4 +76,8 @@ int lmp_ident_hold(struct lmp_ident *ic, __u64 cgroup_id, const void *rec, size_
 		   lmp_ident_replay_fn fn, void *ctx);
 void lmp_ident_flush(struct lmp_ident *ic);
 
+/* The cgroup resolver's counters (lmp_cgroup_stats); -ENOENT without a v2 hierarchy. */
+struct lmp_cgroup_stats;
+int lmp_ident_cgroup_stats(const struct lmp_ident *ic, struct lmp_cgroup_stats *out);
+
 #endif /* LMP_IDENTITY_H */

@@ -108,6 +108,13 @@ struct lmp_kubelet_stats;
 void lmp_metrics_update_kubelet(struct lmp_metrics *m, const struct lmp_kubelet_stats *st);
 
 /*
+ * The cgroup resolver's counters as lmp_cgroup_* metrics (metrics_cgroup.c); the agent
+ * calls it each interval with what lmp_ident_cgroup_stats returned.
+ */
+struct lmp_cgroup_stats;
+void lmp_metrics_update_cgroup(struct lmp_metrics *m, const struct lmp_cgroup_stats *st);
+
+/*
  * Hand back a buffer lmp_metrics_render returned, instead of free(): the next render reuses
  * it (a scrape of a busy node is megabytes). Frees it when it is not the latest one.
  */

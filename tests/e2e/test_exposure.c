@@ -190,6 +190,15 @@ static void test_pod_histogram_promtool_and_top(void **state)
 	fclose(f);
 	assert_int_equal(lmp_test_sh("promtool check metrics < %s >/dev/null 2>&1", path), 0);
 	assert_non_null(strstr(metrics, "lmp_probe_up{probe=\"tcpconnlat\",attach=\"connect=tp_btf\"} 1"));
+	/* the pod's cgroup was resolved: the resolver's counters say so */
+	{
+		const char *p = strstr(metrics, "lmp_cgroup_lookups_total{result=\"miss\"} ");
+
+		assert_non_null(p);
+		assert_true(atof(strchr(p, '}') + 1) >= 1);
+		assert_non_null(strstr(metrics, "lmp_cgroup_cache_entries "));
+		assert_non_null(strstr(metrics, "lmp_cgroup_walks_total{kind=\"targeted\"} "));
+	}
 	free(metrics);
 	/* lmp top --once shows the pod's row */
 	snprintf(cmd, sizeof(cmd), "%s top --once --agent %s | grep -q 'storage-provisioner'",

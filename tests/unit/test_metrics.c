@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "cgroup.h"
 #include "identity.h"
 #include "kubelet.h"
 #include "metrics.h"
@@ -549,6 +550,29 @@ static void test_metrics_kubelet_stats(void **state)
 	lmp_metrics_free(m);
 }
 
+static void test_metrics_cgroup_stats(void **state)
+{
+	struct lmp_cgroup_stats st = { .hits = 90, .misses = 10, .walks = 2, .partial_walks = 5,
+				       .not_found = 3, .pending = 6, .waits = 1, .entries = 40 };
+	struct lmp_metrics *m;
+	char *out;
+
+	assert_int_equal(lmp_metrics_new(10, &m), 0);
+	lmp_metrics_update_cgroup(m, &st);
+	out = render(m);
+	assert_non_null(strstr(out, "lmp_cgroup_lookups_total{result=\"hit\"} 90\n"));
+	assert_non_null(strstr(out, "lmp_cgroup_lookups_total{result=\"miss\"} 10\n"));
+	assert_non_null(strstr(out, "lmp_cgroup_walks_total{kind=\"whole\"} 2\n"));
+	assert_non_null(strstr(out, "lmp_cgroup_walks_total{kind=\"targeted\"} 5\n"));
+	assert_non_null(strstr(out, "lmp_cgroup_not_found_total 3\n"));
+	assert_non_null(strstr(out, "lmp_cgroup_pending_total 6\n"));
+	assert_non_null(strstr(out, "lmp_cgroup_walk_waits_total 1\n"));
+	assert_non_null(strstr(out, "lmp_cgroup_cache_entries 40\n"));
+	assert_non_null(strstr(out, "lmp_cgroup_file_handles 0\n"));
+	free(out);
+	lmp_metrics_free(m);
+}
+
 static void test_metrics_render_buffer_reuse(void **state)
 {
 	struct lmp_metrics *m;
@@ -594,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_metrics_pods_json_last_interval),
 		cmocka_unit_test(test_metrics_promtool_accepts_render),
 		cmocka_unit_test(test_metrics_kubelet_stats),
+		cmocka_unit_test(test_metrics_cgroup_stats),
 		cmocka_unit_test(test_metrics_render_buffer_reuse),
 	};
 

@@ -175,6 +175,11 @@ static int caps_set(__u64 eff, __u64 prm, __u64 inh)
 	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
 }
 
+int lmp_caps_clear_thread(void)
+{
+	return caps_set(0, 0, 0);
+}
+
 static int last_cap(void)
 {
 	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "r");

@@ -27,6 +27,8 @@ __u64 lmp_caps_runtime_need(const struct lmp_probe *ps, size_t n);
 
 /* this thread's capability sets (bit c = capability c) */
 int lmp_caps_get(__u64 *effective, __u64 *permitted, __u64 *inheritable);
+/* Clear the calling thread's capability sets (capset is per thread: others keep theirs). */
+int lmp_caps_clear_thread(void);
 
 /* "cap_bpf,cap_perfmon" for a mask ("none" when empty) */
 void lmp_caps_format(__u64 mask, char *buf, size_t len);

@@ -19,12 +19,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/capability.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/vfs.h>
 
+#include "caps.h"
 #include "cgroup.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -32,20 +31,19 @@
 #endif
 #define FILEID_KERNFS 0xfe /* include/linux/exportfs.h: kernfs node id as the handle */
 #define NEG_TTL_MS 1000 /* how long "no such cgroup" is believed */
-#define WALK_MIN_INTERVAL_MS 1000 /* fallback: at most one tree walk per second */
+#define WALK_MIN_INTERVAL_MS 1000 /* at most one walk of the whole tree a second */
 #define WALK_MAX_DIRS 65536 /* fallback: bound on one walk (a node has a few thousand) */
 #define WALK_MAX_DEPTH 32
 /*
  * Background walks: a cgroup first seen waits for a walk that starts after it was seen, at
- * most WALK_BG_INTERVAL_MS after the previous one started; its events are held meanwhile
+ * most WALK_MIN_INTERVAL_MS after the previous whole-tree walk started; its events are held meanwhile
  * (identity.c), so it gets its name, not a negative answer. Past WALK_BG_PENDING_MS (a
  * stuck walk) the id is answered "not found" like any other. An id that such a walk did
  * not find was gone before the walk began (a cgroup removed while its sockets or I/O
  * outlive it) and never comes back, ids being unique per boot: it stays negative for
  * WALK_BG_NEG_TTL_MS, or every event of a dead cgroup would buy a walk of the tree.
  */
-#define WALK_BG_INTERVAL_MS 1000 /* whole-tree walks */
-#define WALK_BG_HOT_INTERVAL_MS 100 /* any walk */
+#define WALK_BG_HOT_INTERVAL_MS 100 /* any walk, targeted ones included */
 #define WALK_BG_PENDING_MS 2500
 #define WALK_BG_NEG_TTL_MS 60000
 /*
@@ -61,7 +59,7 @@
 
 struct walk_ent {
 	__u64 ino;
-	uint32_t off; /* into walk_names */
+	uint32_t off; /* into the walk_buf's names */
 };
 
 struct walk_buf {
@@ -96,7 +94,6 @@ struct walker {
 	bool want_all; /* more than WALK_WANT_MAX: walk the whole tree */
 	/* the walker thread's own: hot directories, most recent first */
 	char *hot[WALK_HOT];
-	uint64_t partial_walks;
 };
 
 struct lmp_cgroup {
@@ -110,7 +107,7 @@ struct lmp_cgroup {
 	size_t mask;
 	struct walk_buf wi; /* the index: inode-sorted entries, names */
 	uint64_t walk_ms;
-	uint64_t walk_gen; /* background walk whose index is in walk/walk_names */
+	uint64_t walk_gen; /* the background walk last adopted into wi */
 	struct walker *bg; /* NULL: walks run inline, on the caller's thread */
 	struct lmp_cgroup_stats st;
 };
@@ -323,11 +320,21 @@ static int walk_tree(int root_fd, struct walk_buf *w)
 {
 	struct stat st;
 
+	int r;
+
 	*w = (struct walk_buf){ 0 };
 	if (fstat(root_fd, &st) < 0)
 		return -errno;
-	return walk_from(root_fd, w, st.st_ino, "/", WALK_MAX_DEPTH);
+	r = walk_from(root_fd, w, st.st_ino, "/", WALK_MAX_DEPTH);
+	if (r == 0)
+		qsort(w->ents, w->n, sizeof(*w->ents), walk_cmp);
+	return r;
 }
+
+/*
+ * Breadth-first from top (a directory path relative to the root, inode ino), at most
+ * depth_max levels below it, appending to *w unsorted. On failure *w is freed and emptied.
+ */
 
 static int walk_from(int root_fd, struct walk_buf *w, __u64 ino, const char *top, int depth_max)
 {
@@ -364,10 +371,8 @@ static int walk_from(int root_fd, struct walk_buf *w, __u64 ino, const char *top
 		free(w->ents);
 		free(w->names);
 		*w = (struct walk_buf){ 0 };
-		return r;
 	}
-	qsort(w->ents, w->n, sizeof(*w->ents), walk_cmp);
-	return 0;
+	return r;
 }
 
 static const struct walk_ent *walk_find(const struct walk_buf *w, __u64 id)
@@ -433,14 +438,17 @@ static int walk_lookup(struct lmp_cgroup *cg, __u64 id, char *buf, size_t len)
 
 /* ---- background walks ---- */
 
-/* The walker needs no privilege (cgroupfs directories are world-readable): it keeps none. */
-static void drop_thread_caps(void)
+/* The absolute CLOCK_MONOTONIC time ms from now, for pthread_cond_timedwait. */
+static struct timespec deadline_in(uint64_t ms)
 {
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2] = { { 0 } };
+	struct timespec ts;
+	uint64_t ns;
 
-	/* capset changes the calling thread only, which is the point here */
-	syscall(SYS_capset, &h, d);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ns = ts.tv_nsec + ms * 1000000ULL;
+	ts.tv_sec += ns / 1000000000ULL;
+	ts.tv_nsec = ns % 1000000000ULL;
+	return ts;
 }
 
 /*
@@ -465,10 +473,8 @@ static int walk_hot(int root_fd, struct walker *wk, const __u64 *want, size_t n_
 		for (size_t i = 0; i < n_want; i++)
 			found += walk_find(w, want[i]) != NULL;
 	}
-	if (found == n_want && w->n) {
-		wk->partial_walks++;
+	if (found == n_want && w->n)
 		return 0;
-	}
 	free(w->ents);
 	free(w->names);
 	*w = (struct walk_buf){ 0 };
@@ -519,14 +525,11 @@ static void remember_hot(struct walker *wk, const struct walk_buf *w, const __u6
  */
 static void sleep_until(struct walker *wk, uint64_t deadline, bool cut_by_urgent)
 {
-	struct timespec ts;
-	uint64_t now, ns;
+	uint64_t now;
 
 	while (!wk->stop && !(cut_by_urgent && wk->urgent) && (now = now_ms()) < deadline) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ns = ts.tv_nsec + (deadline - now) * 1000000ULL;
-		ts.tv_sec += ns / 1000000000ULL;
-		ts.tv_nsec = ns % 1000000000ULL;
+		struct timespec ts = deadline_in(deadline - now);
+
 		pthread_cond_timedwait(&wk->cv, &wk->mu, &ts);
 	}
 }
@@ -534,14 +537,15 @@ static void sleep_until(struct walker *wk, uint64_t deadline, bool cut_by_urgent
 /*
  * The walker. Rate limits: a walk starts at most every WALK_BG_HOT_INTERVAL_MS; a walk of
  * the whole tree (the hot subtrees did not hold what was asked, or there are none yet) at
- * most every WALK_BG_INTERVAL_MS, unless the owner is blocked waiting for it.
+ * most every WALK_MIN_INTERVAL_MS, unless the owner is blocked waiting for it. It needs no
+ * privilege (cgroupfs directories are world-readable) and keeps none.
  */
 static void *walker_main(void *arg)
 {
 	struct lmp_cgroup *cg = arg;
 	struct walker *wk = cg->bg;
 
-	drop_thread_caps();
+	lmp_caps_clear_thread();
 	pthread_mutex_lock(&wk->mu);
 	while (!wk->stop) {
 		__u64 want[WALK_WANT_MAX];
@@ -575,7 +579,7 @@ static void *walker_main(void *arg)
 		if (!partial) {
 			/* the whole tree; a waiter (lmp_cgroup_get_wait) may be blocked on it */
 			if (wk->last_full_ms)
-				sleep_until(wk, wk->last_full_ms + WALK_BG_INTERVAL_MS, true);
+				sleep_until(wk, wk->last_full_ms + WALK_MIN_INTERVAL_MS, true);
 			if (wk->stop)
 				break;
 			wk->last_full_ms = now_ms();
@@ -677,14 +681,14 @@ bool lmp_cgroup_adopt(struct lmp_cgroup *cg)
 	eventfd_read(wk->efd, &v);
 	pthread_mutex_lock(&wk->mu);
 	if (wk->have_done) {
-		/* a failed walk answers nothing: its waiters give up after WALK_BG_PENDING_MS */
+		/* a walk that failed, or could not be merged, answers nothing: its waiters give
+		 * up after WALK_BG_PENDING_MS */
 		if (wk->done_gen >> 63) {
 			cg->st.walk_errors++;
 		} else if (!wk->done_partial) {
 			install_walk(cg, &wk->done);
 			cg->walk_gen = wk->done_gen;
 		} else {
-			/* on failure the waiters give up after WALK_BG_PENDING_MS, as above */
 			if (merge_walk(cg, &wk->done) == 0)
 				cg->walk_gen = wk->done_gen;
 			else
@@ -845,6 +849,12 @@ static void evict_one(struct lmp_cgroup *cg)
 	}
 }
 
+/* Waiting for a walk that has not been adopted yet, and not stuck past its time. */
+static bool still_pending(const struct lmp_cgroup *cg, const struct lmp_cgroup_entry *e)
+{
+	return e->need_walk && cg->walk_gen < e->need_walk && now_ms() < e->neg_until_ms;
+}
+
 /* A pending entry's walk has finished (or is stuck): settle it, found or negative. */
 static void settle(struct lmp_cgroup *cg, struct lmp_cgroup_entry *e)
 {
@@ -869,10 +879,9 @@ struct lmp_cgroup_entry *lmp_cgroup_get(struct lmp_cgroup *cg, __u64 id)
 
 	if (e && e->need_walk) {
 		lmp_cgroup_adopt(cg);
-		if (cg->walk_gen >= e->need_walk || now_ms() >= e->neg_until_ms)
-			settle(cg, e);
-		else
-			return NULL; /* still waiting for its walk: lmp_cgroup_pending says so */
+		if (still_pending(cg, e))
+			return NULL; /* lmp_cgroup_pending says so */
+		settle(cg, e);
 		e->ref = true;
 		return e->path ? e : NULL;
 	}
@@ -912,15 +921,12 @@ struct lmp_cgroup_entry *lmp_cgroup_get_wait(struct lmp_cgroup *cg, __u64 id, un
 	struct lmp_cgroup_entry *e = lmp_cgroup_get(cg, id);
 	struct walker *wk = cg->bg;
 	struct timespec ts;
-	uint64_t need, ns;
+	uint64_t need;
 
 	if (e || !lmp_cgroup_pending(cg, id))
 		return e;
 	need = find(cg, id, NULL)->need_walk;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ns = ts.tv_nsec + max_ms * 1000000ULL;
-	ts.tv_sec += ns / 1000000000ULL;
-	ts.tv_nsec = ns % 1000000000ULL;
+	ts = deadline_in(max_ms);
 	pthread_mutex_lock(&wk->mu);
 	wk->urgent = true;
 	pthread_cond_signal(&wk->cv);
@@ -936,7 +942,7 @@ bool lmp_cgroup_pending(struct lmp_cgroup *cg, __u64 id)
 {
 	struct lmp_cgroup_entry *e = find(cg, id, NULL);
 
-	return e && e->need_walk && cg->walk_gen < e->need_walk && now_ms() < e->neg_until_ms;
+	return e && still_pending(cg, e);
 }
 
 int lmp_cgroup_prune(struct lmp_cgroup *cg)

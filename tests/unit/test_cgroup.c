@@ -484,50 +484,43 @@ static __u64 mkdirs(const char *top, const char *rel)
  * under its grandparent first (a QoS slice, on a node), and the whole tree is walked only
  * when that subtree does not hold them.
  */
+/*
+ * Make the cgroup rel, look it up (pending, nothing known yet), wait for the walk, look it
+ * up again: it has its path. Then the walks so far, whole and targeted.
+ */
+static void named_after_walk(struct tree *t, int fd, const char *rel, uint64_t whole,
+			     uint64_t targeted)
+{
+	struct lmp_cgroup_entry *e;
+	struct lmp_cgroup_stats st;
+	__u64 id = mkdirs(t->dir, rel);
+
+	assert_null(lmp_cgroup_get(t->cg, id));
+	assert_true(wait_walk(t->cg, fd));
+	e = lmp_cgroup_get(t->cg, id);
+	assert_non_null(e);
+	assert_string_equal(e->path + 1, rel);
+	lmp_cgroup_stats(t->cg, &st);
+	assert_int_equal(st.walks, whole);
+	assert_int_equal(st.partial_walks, targeted);
+}
+
 static void test_cgroup_targeted_walk(void **state)
 {
 	struct tree *t = *state;
 	struct lmp_cgroup_entry *e;
-	struct lmp_cgroup_stats st;
 	int fd = lmp_cgroup_async(t->cg);
-	__u64 c1, c2, c3;
 
 	assert_true(fd >= 0);
-	c1 = mkdirs(t->dir, "qos/pod1/ctr1");
-	assert_null(lmp_cgroup_get(t->cg, c1));
-	assert_true(wait_walk(t->cg, fd));
-	e = lmp_cgroup_get(t->cg, c1);
-	assert_non_null(e);
-	assert_string_equal(e->path, "/qos/pod1/ctr1");
-	lmp_cgroup_stats(t->cg, &st);
-	assert_int_equal(st.walks, 1);
-	assert_int_equal(st.partial_walks, 0);
-
+	named_after_walk(t, fd, "qos/pod1/ctr1", 1, 0);
 	/* a new pod under the same slice: found in /qos alone, merged into the index */
-	c2 = mkdirs(t->dir, "qos/pod2/ctr1");
-	assert_null(lmp_cgroup_get(t->cg, c2));
-	assert_true(wait_walk(t->cg, fd));
-	e = lmp_cgroup_get(t->cg, c2);
-	assert_non_null(e);
-	assert_string_equal(e->path, "/qos/pod2/ctr1");
-	lmp_cgroup_stats(t->cg, &st);
-	assert_int_equal(st.walks, 1);
-	assert_int_equal(st.partial_walks, 1);
+	named_after_walk(t, fd, "qos/pod2/ctr1", 1, 1);
 	/* what the first, whole walk found is still there */
 	e = lmp_cgroup_get(t->cg, t->ids[5]);
 	assert_non_null(e);
 	assert_string_equal(e->path, "/d5");
-
 	/* elsewhere: the targeted walk misses it, the whole tree is walked */
-	c3 = mkdirs(t->dir, "other/pod/ctr");
-	assert_null(lmp_cgroup_get(t->cg, c3));
-	assert_true(wait_walk(t->cg, fd));
-	e = lmp_cgroup_get(t->cg, c3);
-	assert_non_null(e);
-	assert_string_equal(e->path, "/other/pod/ctr");
-	lmp_cgroup_stats(t->cg, &st);
-	assert_int_equal(st.walks, 2);
-	assert_int_equal(st.partial_walks, 1);
+	named_after_walk(t, fd, "other/pod/ctr", 2, 1);
 }
 
 static void test_cgroup_index_survives_churn(void **state)

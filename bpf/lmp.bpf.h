@@ -37,9 +37,16 @@ static __always_inline void lmp_count_drop(__u32 what)
 		*v += 1; /* per-CPU slot: no atomics needed */
 }
 
+/* tgid is the agent's own process: for callers that already hold the task's tgid */
+static __always_inline bool lmp_pid_is_self(__u32 tgid)
+{
+	return cfg_self_pid && tgid == cfg_self_pid;
+}
+
 static __always_inline bool lmp_is_self(void)
 {
-	return cfg_self_pid && (bpf_get_current_pid_tgid() >> 32) == cfg_self_pid;
+	/* cfg_self_pid first: without it the helper call is pruned */
+	return cfg_self_pid && lmp_pid_is_self(bpf_get_current_pid_tgid() >> 32);
 }
 
 static __always_inline void lmp_fill_hdr(struct lmp_event_hdr *h, __u16 type, __u16 size)

@@ -126,7 +126,7 @@ static __always_inline int handle_count(long nr, long ret, __u32 tgid, __u64 cgr
 	struct lmp_syscount_cnt *c;
 
 	/* -1: a call skipped by seccomp or ptrace before it had a number */
-	if (nr < 0 || (cfg_self_pid && tgid == cfg_self_pid))
+	if (nr < 0 || lmp_pid_is_self(tgid))
 		return 0;
 	k.nr = nr < LMP_SYSCOUNT_NR_MAX ? nr : LMP_SYSCOUNT_NR_OTHER;
 	k.cgroup_id = cgroup_id;

@@ -135,7 +135,7 @@ static void test_exit_code(void **state)
 	assert_header(c, ev, pid, "sh");
 	assert_int_equal(json_integer_value(json_object_get(ev, "exit_code")), 7);
 	assert_true(json_is_null(json_object_get(ev, "signal")));
-	assert_true(json_real_value(json_object_get(ev, "lifetime_s")) > 0);
+	assert_true(json_number_value(json_object_get(ev, "lifetime_s")) > 0);
 	assert_int_equal(json_integer_value(json_object_get(ev, "ppid")), getpid());
 }
 
@@ -157,7 +157,7 @@ static void test_exit_by_signal(void **state)
 	assert_header(c, ev, pid, "sleep");
 	assert_string_equal(json_string_value(json_object_get(ev, "signal")), "SIGTERM");
 	assert_int_equal(json_integer_value(json_object_get(ev, "exit_code")), 0);
-	assert_true(json_real_value(json_object_get(ev, "lifetime_s")) >= 0.2);
+	assert_true(json_number_value(json_object_get(ev, "lifetime_s")) >= 0.2);
 }
 
 static void test_argv_truncated(void **state)

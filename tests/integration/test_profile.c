@@ -131,7 +131,7 @@ static void test_spinning_function_on_top(void **state)
 		assert_string_equal(json_string_value(json_object_get(ev, "event")), "stack");
 		assert_int_equal(json_integer_value(json_object_get(ev, "pid")), child);
 		assert_string_equal(json_string_value(json_object_get(ev, "comm")), comm);
-		assert_float_equal(json_real_value(json_object_get(ev, "cpu_s")), samples / 49.0,
+		assert_float_equal(json_number_value(json_object_get(ev, "cpu_s")), samples / 49.0,
 				   1e-6);
 		assert_true(json_is_array(json_object_get(ev, "kernel_stack")));
 		assert_non_null(folded);

@@ -83,9 +83,9 @@ static void sum_lines(struct lmp_test_agent *a, pid_t pid, __u64 cgid, struct to
 					t->bad_fields = true;
 				t->getppid += count;
 				if (json_object_get(s, "avg_latency_s") &&
-				    json_real_value(json_object_get(s, "avg_latency_s")) >
+				    json_number_value(json_object_get(s, "avg_latency_s")) >
 					    t->getppid_lat)
-					t->getppid_lat = json_real_value(
+					t->getppid_lat = json_number_value(
 						json_object_get(s, "avg_latency_s"));
 			} else if (!strcmp(name, "close")) {
 				t->close_calls += count;
@@ -213,7 +213,7 @@ static void test_top_limits(void **state)
 	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
 	json_array_foreach(a.events, i, ev) {
 		json_t *sc = json_object_get(ev, "syscalls");
-		double interval = json_real_value(json_object_get(ev, "interval_s"));
+		double interval = json_number_value(json_object_get(ev, "interval_s"));
 
 		if (strcmp(json_string_value(json_object_get(ev, "event")), "summary"))
 			continue;

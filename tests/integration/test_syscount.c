@@ -64,9 +64,9 @@ static bool add_summary(json_t *ev, void *ctx)
 			assert_int_equal(json_integer_value(json_object_get(sc, "nr")), SYS_getppid);
 			t->getppid += json_integer_value(json_object_get(sc, "count"));
 			t->getppid_errors += json_integer_value(json_object_get(sc, "errors"));
-			t->getppid_total_s += json_real_value(json_object_get(sc, "total_s"));
-			if (json_real_value(json_object_get(sc, "p50_s")) > t->getppid_p50_s)
-				t->getppid_p50_s = json_real_value(json_object_get(sc, "p50_s"));
+			t->getppid_total_s += json_number_value(json_object_get(sc, "total_s"));
+			if (json_number_value(json_object_get(sc, "p50_s")) > t->getppid_p50_s)
+				t->getppid_p50_s = json_number_value(json_object_get(sc, "p50_s"));
 		} else if (!strcmp(name, "openat")) {
 			t->openat += json_integer_value(json_object_get(sc, "count"));
 			t->openat_errors += json_integer_value(json_object_get(sc, "errors"));

@@ -201,8 +201,8 @@ static void assert_connect(struct lmp_test_agent *a, pid_t pid, __u64 cgid, cons
 	} else {
 		assert_true(json_is_null(json_object_get(ev, "errno")));
 	}
-	assert_true(json_real_value(json_object_get(ev, "latency_s")) > min_latency);
-	assert_true(json_real_value(json_object_get(ev, "latency_s")) < 30);
+	assert_true(json_number_value(json_object_get(ev, "latency_s")) > min_latency);
+	assert_true(json_number_value(json_object_get(ev, "latency_s")) < 30);
 }
 
 static const struct target v4 = { AF_INET, "127.0.0.1", 0 }, v6 = { AF_INET6, "::1", 0 };

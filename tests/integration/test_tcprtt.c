@@ -101,8 +101,8 @@ static bool add(json_t *ev, void *ctx)
 	json_object_foreach(json_object_get(ev, "rtt_hist_ns"), range, n)
 		in_hist += json_integer_value(n);
 	assert_int_equal(in_hist, json_integer_value(json_object_get(ev, "samples")));
-	p50 = json_real_value(json_object_get(ev, "p50_s"));
-	p99 = json_real_value(json_object_get(ev, "p99_s"));
+	p50 = json_number_value(json_object_get(ev, "p50_s"));
+	p99 = json_number_value(json_object_get(ev, "p99_s"));
 	if (p99 > t->max_p99)
 		t->max_p99 = p99;
 	if (!t->min_p50 || p50 < t->min_p50)

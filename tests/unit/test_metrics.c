@@ -435,7 +435,7 @@ static void test_metrics_pods_json_last_interval(void **state)
 	assert_int_equal(strlen(out), len);
 	root = json_loads(out, 0, NULL);
 	assert_non_null(root);
-	interval = json_real_value(json_object_get(root, "interval_seconds"));
+	interval = json_number_value(json_object_get(root, "interval_seconds"));
 	assert_true(interval >= 0.019 && interval < 5);
 	pods = json_object_get(root, "pods");
 	assert_int_equal(json_array_size(pods), 2);
@@ -447,14 +447,14 @@ static void test_metrics_pods_json_last_interval(void **state)
 	lat = json_object_get(json_object_get(row, "histograms"),
 			      "lmp_tcp_connect_latency_seconds");
 	assert_int_equal(json_integer_value(json_object_get(lat, "count")), 100);
-	assert_true(fabs(json_real_value(json_object_get(lat, "p50")) - 1536e-9) < 1e-15);
-	assert_true(fabs(json_real_value(json_object_get(lat, "p99")) - 2037.76e-9) < 1e-15);
-	assert_true(fabs(json_real_value(json_object_get(lat, "sum")) - 150000e-9) < 1e-12);
+	assert_true(fabs(json_number_value(json_object_get(lat, "p50")) - 1536e-9) < 1e-15);
+	assert_true(fabs(json_number_value(json_object_get(lat, "p99")) - 2037.76e-9) < 1e-15);
+	assert_true(fabs(json_number_value(json_object_get(lat, "sum")) - 150000e-9) < 1e-12);
 	sc = json_object_get(json_object_get(row, "counters"), "lmp_syscalls_total");
 	/* total is everything so far, both syscalls summed; rate only the closed
    * interval */
-	assert_true(json_real_value(json_object_get(sc, "total")) == 1050);
-	rate = json_real_value(json_object_get(sc, "rate"));
+	assert_true(json_number_value(json_object_get(sc, "total")) == 1050);
+	rate = json_number_value(json_object_get(sc, "rate"));
 	assert_true(fabs(rate - 40 / interval) < 1e-6);
 	row = find_row(pods, "dns-7");
 	assert_non_null(row);

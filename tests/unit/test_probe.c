@@ -195,7 +195,7 @@ static void test_decode_exit_signal(void **state)
 	j = decode(&e, sizeof(e), &rc);
 	assert_non_null(j);
 	assert_string_equal(json_string_value(json_object_get(j, "signal")), "SIGKILL");
-	assert_true(json_real_value(json_object_get(j, "lifetime_s")) == 1.5);
+	assert_true(json_number_value(json_object_get(j, "lifetime_s")) == 1.5);
 	json_decref(j);
 }
 

@@ -85,8 +85,8 @@ static void test_top_json_rows(void **state)
 	assert_int_equal(json_array_size(json_object_get(j, "pods")), 3);
 	row = json_array_get(json_object_get(j, "pods"), 1);
 	assert_string_equal(json_string_value(json_object_get(row, "pod")), "web-1");
-	assert_true(json_real_value(json_object_get(row, "tcp_connect_p99_seconds")) == 0.0031);
-	assert_true(json_real_value(json_object_get(row, "syscalls_per_second")) == 812.4);
+	assert_true(json_number_value(json_object_get(row, "tcp_connect_p99_seconds")) == 0.0031);
+	assert_true(json_number_value(json_object_get(row, "syscalls_per_second")) == 812.4);
 	assert_true(json_is_null(json_object_get(row, "block_io_p99_seconds")));
 	json_decref(j);
 	free(out);

@@ -18,6 +18,7 @@
 #include <bpf/bpf_core_read.h>
 #include "lmp/biolatency.h"
 #include "lmp.bpf.h"
+#define LMP_BLKIO_ME LMP_BLKIO_USER_BIOLATENCY
 #include "blkio.bpf.h"
 
 const volatile __u32 cfg_queued = 0; /* 1: second histogram is start -> complete */
@@ -31,6 +32,7 @@ struct {
 
 static const struct lmp_biolatency_val zero_val; /* init value, kept off the 512-byte stack */
 
+/* attached only in the first block probe that reads completions: it serves them all */
 static __always_inline int on_issue(struct request *rq)
 {
 	blkio_issue_track(rq);
@@ -56,7 +58,7 @@ static __always_inline int on_done(struct request *rq, __u32 status, __u32 nr_by
 			lmp_hist_add(&v->queue, r->issue_ns - r->start_ns);
 		lmp_hist_add(&v->latency, now - (cfg_queued ? r->start_ns : r->issue_ns));
 	}
-	blkio_forget(rq);
+	blkio_forget(rq, r);
 	return 0;
 }
 

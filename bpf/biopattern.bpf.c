@@ -21,6 +21,7 @@
 #include <bpf/bpf_core_read.h>
 #include "lmp/biopattern.h"
 #include "lmp.bpf.h"
+#define LMP_BLKIO_ME LMP_BLKIO_USER_BIOPATTERN
 #include "blkio.bpf.h"
 
 struct {

@@ -19,13 +19,14 @@
 #include <bpf/bpf_core_read.h>
 #include "lmp/biosnoop.h"
 #include "lmp.bpf.h"
-#define LMP_BLKIO_WANT_TASK 1
+#define LMP_BLKIO_ME LMP_BLKIO_USER_BIOSNOOP
 #include "blkio.bpf.h"
 
 _Static_assert(sizeof(struct lmp_biosnoop_event) == 88, "biosnoop record ABI");
 
 const volatile __u64 cfg_min_ns = 0; /* queue + service threshold */
 
+/* attached only in the first block probe that reads completions: it serves them all */
 static __always_inline int on_issue(struct request *rq)
 {
 	blkio_issue_track(rq);
@@ -58,11 +59,11 @@ static __always_inline int on_done(struct request *rq, __u32 status, __u32 nr_by
 	e->queue_ns = (r->flags & LMP_BLKIO_F_STARTED) ? r->issue_ns - r->start_ns : 0;
 	e->bytes = r->bytes;
 	e->dev = r->dev;
-	e->flags = r->flags;
+	e->flags = r->flags & (LMP_BLKIO_F_REQ_MASK | LMP_BLKIO_F_STARTED);
 	e->status = status;
 	lmp_event_submit(e);
 out:
-	blkio_forget(rq);
+	blkio_forget(rq, r);
 	return 0;
 }
 

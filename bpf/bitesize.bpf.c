@@ -15,6 +15,7 @@
 #include <bpf/bpf_core_read.h>
 #include "lmp/bitesize.h"
 #include "lmp.bpf.h"
+#define LMP_BLKIO_ME LMP_BLKIO_USER_BITESIZE
 #include "blkio.bpf.h"
 
 struct {

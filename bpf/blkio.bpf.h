@@ -1,19 +1,38 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Request tracking shared by the block I/O probes (biolatency, biopattern, biosnoop,
- * bitesize). Each probe is its own object, so each gets its own copy of the in-flight map;
- * the helpers and hook wrappers below are written once.
- *
- * Life of a request as these probes see it, keyed by its `struct request *`:
+ * bitesize). Life of a request as these probes see it, keyed by its `struct request *`:
  *   start: the request is created from a bio (block_io_start, 6.5+) or, on older kernels,
  *          accounted (blk_account_io_start via fentry/kprobe) or inserted into a queue
  *          (block_rq_insert: misses requests issued directly, which then start at issue).
- *          The cgroup is resolved here, while the submitting task is current.
+ *          The cgroup and the submitter are recorded here, while the submitting task is
+ *          current.
  *   issue: handed to the driver (block_rq_issue). Sector, size and flags are read here:
  *          merges before issue can still grow the request after its start.
  *   done:  the device completed it (block_rq_complete; blk_account_io_done via
  *          fentry/kprobe as a last resort). Partial completions are skipped until the
  *          last byte.
+ *
+ * One map for all of them. Each probe is its own object, but the agent creates one
+ * blkio_inflight map and every block probe's object reuses it (agent/probes/blkio.c); only
+ * the first block probe to start keeps its start programs attached, and only the first of
+ * those that read requests at completion (biolatency, biosnoop) keeps its issue programs
+ * that record issue time, disk, sector and flags. So a request costs one start program and
+ * one map entry however many block probes run, not one of each per probe.
+ *
+ * Who deletes an entry: programs of one tracepoint run in an order that differs between
+ * hook kinds (tracepoints in attach order, kprobes and trampolines newest first), so no
+ * probe can count on running last. Instead a request's entry carries the number of probes
+ * that will let go of it (refs, from the blkio_users map the agent keeps): bitesize and
+ * biopattern let go at issue, biolatency and biosnoop at completion, and whoever lets go
+ * last deletes it. The phases of one request never overlap in time (a request is issued
+ * after its start and completes after its issue), and the programs of one tracepoint run
+ * one after another on one CPU, so refs needs no atomic operation. A request whose start
+ * was not seen gets its entry at issue, counted only for the completion readers: the issue
+ * readers may have run before it existed, so they never let go of an entry they did not
+ * see started. While the agent is still attaching probes a few requests can be counted for
+ * a probe not yet running: their entries are overwritten when the struct request is reused
+ * or evicted (LRU), as are those of requests merged away before issue.
  *
  * Only raw-pointer hooks are offered (tp_btf, raw_tp, fentry, kprobe): the classic
  * tracepoint records of the block events carry dev/sector but not the request pointer, and
@@ -33,9 +52,8 @@
 
 #include "lmp/blkio.h"
 
-#ifndef LMP_BLKIO_WANT_TASK
-/* biosnoop sets 1: keep the submitter's pid/comm, and sector, size and flags at issue */
-#define LMP_BLKIO_WANT_TASK 0
+#ifndef LMP_BLKIO_ME
+#error "define LMP_BLKIO_ME, the probe's enum lmp_blkio_user, before including blkio.bpf.h"
 #endif
 
 /* more than the requests a node keeps in flight; LRU so a missed completion cannot leak */
@@ -55,26 +73,28 @@ const volatile __u32 cfg_blkcg_v2 = 1;
 /* lmp_blkio_rq.flags bit: the agent's own I/O, tracked only so that it is not re-created */
 #define LMP_BLKIO_F_SKIP (1U << 25)
 
-struct lmp_blkio_rq {
-	__u64 start_ns; /* bpf_ktime_get_ns() at start, or at issue when start was not seen */
-	__u64 issue_ns; /* 0 until issued */
-	__u64 cgroup_id;
-	__u64 sector; /* at issue, 512-byte units */
-	__u32 bytes;  /* at issue */
-	__u32 dev;
-	__u32 flags; /* LMP_BLKIO_OP_* | LMP_BLKIO_F_* */
-	__u32 pid;   /* submitter, when LMP_BLKIO_WANT_TASK */
-	__u32 tid;
-	__u32 uid;
-	char comm[LMP_COMM_LEN];
-};
-
+/* created by the agent and shared by every block probe's object (bpf_map__reuse_fd) */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, LMP_BLKIO_INFLIGHT);
 	__type(key, __u64); /* struct request * */
 	__type(value, struct lmp_blkio_rq);
-} inflight SEC(".maps");
+} blkio_inflight SEC(".maps");
+
+/* shared the same way; one value, written by the agent as block probes start and stop */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lmp_blkio_users);
+} blkio_users SEC(".maps");
+
+static __always_inline struct lmp_blkio_users *blkio_users_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&blkio_users, &zero);
+}
 
 /* rq->rq_disk was removed in 5.16 by f3fa33acca9f ("block: remove the ->rq_disk field in
  * struct request"); from then on the disk is rq->q->disk. */
@@ -167,12 +187,12 @@ static __always_inline __u64 blkio_charge_cgroup(struct request *rq)
 }
 
 static __always_inline void blkio_fill(struct lmp_blkio_rq *r, struct request *rq, __u64 now,
-				       __u32 flags)
+				       __u32 flags, const struct lmp_blkio_users *u)
 {
 	r->start_ns = now;
 	r->cgroup_id = blkio_charge_cgroup(rq);
 	r->flags = flags;
-	if (LMP_BLKIO_WANT_TASK) {
+	if (u && u->want_task) {
 		__u64 id = bpf_get_current_pid_tgid();
 
 		r->pid = id >> 32;
@@ -182,80 +202,100 @@ static __always_inline void blkio_fill(struct lmp_blkio_rq *r, struct request *r
 	}
 }
 
+/*
+ * This probe is finished with the entry: the last of the probes counted in refs deletes it.
+ * r must not be used afterwards.
+ */
+static __always_inline void blkio_release(__u64 key, struct lmp_blkio_rq *r)
+{
+	if (r->flags & LMP_BLKIO_F_RELEASED(LMP_BLKIO_ME))
+		return; /* a requeued request issued again: this probe let go of it already */
+	r->flags |= LMP_BLKIO_F_RELEASED(LMP_BLKIO_ME);
+	if (r->refs > 1)
+		r->refs--;
+	else
+		bpf_map_delete_elem(&blkio_inflight, &key);
+}
+
 /* start: a new request (or a recycled struct request) begins; replaces any stale entry */
 static __always_inline int blkio_start(struct request *rq)
 {
+	const struct lmp_blkio_users *u = blkio_users_get();
 	struct lmp_blkio_rq r = {};
 	__u64 key = (__u64)rq;
 
 	if (lmp_is_self())
-		r.flags = LMP_BLKIO_F_SKIP;
+		r.flags = LMP_BLKIO_F_STARTED | LMP_BLKIO_F_SKIP;
 	else
-		blkio_fill(&r, rq, bpf_ktime_get_ns(), LMP_BLKIO_F_STARTED);
-	if (bpf_map_update_elem(&inflight, &key, &r, BPF_ANY))
+		blkio_fill(&r, rq, bpf_ktime_get_ns(), LMP_BLKIO_F_STARTED, u);
+	r.refs = u ? u->at_issue + u->at_done : 0;
+	if (bpf_map_update_elem(&blkio_inflight, &key, &r, BPF_ANY))
 		lmp_count_drop(LMP_DROP_MAPFULL);
 	return 0;
 }
 
 /*
- * issue, for the probes that keep tracking until completion: record issue time and disk
- * (and, for biosnoop, sector, size, flags); create the entry when the start was not seen.
- * NULL when the map refused it (counted) or the request is the agent's own.
+ * issue, attached for the probes that read requests at completion (only in the first of
+ * them: it serves them all): record issue time and disk, and sector, size and flags when a
+ * probe reports them; create the entry when the start was not seen.
  */
-static __always_inline struct lmp_blkio_rq *blkio_issue_track(struct request *rq)
+static __always_inline void blkio_issue_track(struct request *rq)
 {
+	const struct lmp_blkio_users *u = blkio_users_get();
 	__u64 key = (__u64)rq, now = bpf_ktime_get_ns();
-	struct lmp_blkio_rq *r = bpf_map_lookup_elem(&inflight, &key);
+	struct lmp_blkio_rq *r = bpf_map_lookup_elem(&blkio_inflight, &key);
 
 	if (!r) {
 		struct lmp_blkio_rq init = {};
 
 		if (lmp_is_self())
-			return NULL;
-		blkio_fill(&init, rq, now, 0);
-		if (bpf_map_update_elem(&inflight, &key, &init, BPF_ANY)) {
+			return;
+		blkio_fill(&init, rq, now, 0, u);
+		init.refs = u ? u->at_done : 0; /* the issue readers never let go of it */
+		if (bpf_map_update_elem(&blkio_inflight, &key, &init, BPF_ANY)) {
 			lmp_count_drop(LMP_DROP_MAPFULL);
-			return NULL;
+			return;
 		}
-		r = bpf_map_lookup_elem(&inflight, &key);
+		r = bpf_map_lookup_elem(&blkio_inflight, &key);
 		if (!r)
-			return NULL;
+			return;
 	}
 	if (r->flags & LMP_BLKIO_F_SKIP)
-		return NULL;
+		return;
 	r->issue_ns = now;
 	r->dev = blkio_dev(rq);
-	if (LMP_BLKIO_WANT_TASK) { /* only biosnoop reports them: spare biolatency the reads */
+	if (u && u->want_task) { /* only biosnoop reports them: spare the others the reads */
 		r->sector = BPF_CORE_READ(rq, __sector);
 		r->bytes = BPF_CORE_READ(rq, __data_len);
-		r->flags = (r->flags & LMP_BLKIO_F_STARTED) | blkio_flags(rq);
+		r->flags = (r->flags & ~LMP_BLKIO_F_REQ_MASK) | blkio_flags(rq);
 	}
-	return r;
 }
 
 /*
  * issue, for the probes that need nothing after it (bitesize, biopattern): fill *out with
- * the cgroup, sector, size and disk (not the op flags: they do not use them) and forget the
- * request. Returns false for the agent's own I/O.
+ * the cgroup, sector, size and disk (not the op flags: they do not use them) and let go of
+ * the request. Returns false for the agent's own I/O.
  */
 static __always_inline bool blkio_issue_once(struct request *rq, struct lmp_blkio_rq *out)
 {
 	__u64 key = (__u64)rq;
-	struct lmp_blkio_rq *r = bpf_map_lookup_elem(&inflight, &key);
+	struct lmp_blkio_rq *r = bpf_map_lookup_elem(&blkio_inflight, &key);
 
 	if (r) {
-		if (r->flags & LMP_BLKIO_F_SKIP) {
-			bpf_map_delete_elem(&inflight, &key);
-			return false;
-		}
+		__u32 flags = r->flags;
+
 		out->start_ns = r->start_ns;
 		out->cgroup_id = r->cgroup_id;
-		out->flags = r->flags & LMP_BLKIO_F_STARTED;
-		bpf_map_delete_elem(&inflight, &key);
+		out->flags = flags & LMP_BLKIO_F_STARTED;
+		/* an entry made at issue is counted for the completion readers only */
+		if (flags & LMP_BLKIO_F_STARTED)
+			blkio_release(key, r);
+		if (flags & LMP_BLKIO_F_SKIP)
+			return false;
 	} else {
 		if (lmp_is_self())
 			return false;
-		blkio_fill(out, rq, bpf_ktime_get_ns(), 0);
+		blkio_fill(out, rq, bpf_ktime_get_ns(), 0, NULL);
 	}
 	out->sector = BPF_CORE_READ(rq, __sector);
 	out->bytes = BPF_CORE_READ(rq, __data_len);
@@ -266,31 +306,29 @@ static __always_inline bool blkio_issue_once(struct request *rq, struct lmp_blki
 /*
  * done: the issued request's entry once its last byte completed, else NULL. nr_bytes is what
  * this completion covers (block_rq_complete, which fires before the request's remaining
- * size is reduced); all_done says the hook only fires for whole requests. The caller
- * deletes the entry with blkio_forget() when finished with it.
+ * size is reduced); all_done says the hook only fires for whole requests. The caller lets go
+ * of the entry with blkio_forget() when finished with it.
  */
 static __always_inline struct lmp_blkio_rq *blkio_done(struct request *rq, __u32 nr_bytes,
 						       bool all_done)
 {
 	__u64 key = (__u64)rq;
-	struct lmp_blkio_rq *r = bpf_map_lookup_elem(&inflight, &key);
+	struct lmp_blkio_rq *r = bpf_map_lookup_elem(&blkio_inflight, &key);
 
 	if (!r)
 		return NULL;
 	if (!all_done && nr_bytes < BPF_CORE_READ(rq, __data_len))
 		return NULL; /* partial completion: the rest follows */
 	if (!r->issue_ns || (r->flags & LMP_BLKIO_F_SKIP)) {
-		bpf_map_delete_elem(&inflight, &key);
+		blkio_release(key, r);
 		return NULL; /* never issued while we watched, or the agent's own */
 	}
 	return r;
 }
 
-static __always_inline void blkio_forget(struct request *rq)
+static __always_inline void blkio_forget(struct request *rq, struct lmp_blkio_rq *r)
 {
-	__u64 key = (__u64)rq;
-
-	bpf_map_delete_elem(&inflight, &key);
+	blkio_release((__u64)rq, r);
 }
 
 extern __u32 LINUX_KERNEL_VERSION __kconfig;

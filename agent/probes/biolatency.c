@@ -57,7 +57,7 @@ static int biolatency_configure(struct lmp_probe *p, void *skel_, const struct l
 	skel->rodata->cfg_queued = priv->queued;
 	skel->rodata->cfg_blkcg_v2 = lmp_blkio_io_on_v2(cfg->cgroup_root);
 	p->priv = priv;
-	return 0;
+	return lmp_blkio_join(p, skel->obj, true, false);
 }
 
 static void collect(void *ctx, const void *key, const void *value)
@@ -137,6 +137,7 @@ static void biolatency_interval(struct lmp_probe *p, void *skel_, struct lmp_rt 
 
 static void biolatency_cleanup(struct lmp_probe *p)
 {
+	lmp_blkio_leave(p);
 	free(p->priv);
 	p->priv = NULL;
 }

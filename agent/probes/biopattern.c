@@ -53,7 +53,7 @@ static int biopattern_configure(struct lmp_probe *p, void *skel_, const struct l
 	struct biopattern_bpf *skel = skel_;
 
 	skel->rodata->cfg_blkcg_v2 = lmp_blkio_io_on_v2(cfg->cgroup_root);
-	return 0;
+	return lmp_blkio_join(p, skel->obj, false, false);
 }
 
 static void collect(void *ctx, const void *key, const void *value)
@@ -124,5 +124,6 @@ const struct lmp_probe_desc lmp_probe_biopattern = {
 	.hooks = biopattern_hooks,
 	.n_hooks = ARRAY_SIZE(biopattern_hooks),
 	.configure = biopattern_configure,
+	.cleanup = lmp_blkio_leave,
 	.interval = biopattern_interval,
 };

@@ -40,7 +40,7 @@ static int biosnoop_configure(struct lmp_probe *p, void *skel_, const struct lmp
 
 	skel->rodata->cfg_min_ns = (__u64)cfg->biosnoop_min_latency_us * 1000;
 	skel->rodata->cfg_blkcg_v2 = lmp_blkio_io_on_v2(cfg->cgroup_root);
-	return 0;
+	return lmp_blkio_join(p, skel->obj, true, true);
 }
 
 static void io_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
@@ -92,4 +92,5 @@ const struct lmp_probe_desc lmp_probe_biosnoop = {
 	.events = biosnoop_events,
 	.n_events = ARRAY_SIZE(biosnoop_events),
 	.configure = biosnoop_configure,
+	.cleanup = lmp_blkio_leave,
 };

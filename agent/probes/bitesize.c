@@ -38,7 +38,7 @@ static int bitesize_configure(struct lmp_probe *p, void *skel_, const struct lmp
 	struct bitesize_bpf *skel = skel_;
 
 	skel->rodata->cfg_blkcg_v2 = lmp_blkio_io_on_v2(cfg->cgroup_root);
-	return 0;
+	return lmp_blkio_join(p, skel->obj, false, false);
 }
 
 static void collect(void *ctx, const void *key, const void *value)
@@ -99,5 +99,6 @@ const struct lmp_probe_desc lmp_probe_bitesize = {
 	.hooks = bitesize_hooks,
 	.n_hooks = ARRAY_SIZE(bitesize_hooks),
 	.configure = bitesize_configure,
+	.cleanup = lmp_blkio_leave,
 	.interval = bitesize_interval,
 };

@@ -33,6 +33,21 @@
 	{ "done", LMP_HOOK_FENTRY, "fentry_blk_account_io_done", "blk_account_io_done" },       \
 	{ "done", LMP_HOOK_KPROBE, "kprobe_blk_account_io_done", "blk_account_io_done" }
 
+/*
+ * The request tracking the block probes share (bpf/blkio.bpf.h has the why;
+ * agent/probes/blkio_share.c). Called from a block probe's configure(), before load: the
+ * probe's object reuses the agent's one blkio_inflight and blkio_users maps (created when
+ * the first block probe joins); it keeps its start programs only when no block probe that
+ * joined before has them, and, when it reads requests at completion (at_done), its issue
+ * programs only when no such probe joined before. It is counted in blkio_users as letting
+ * go of requests at issue or at completion, and as reporting the submitter (want_task).
+ * p->attach then names the probe whose hooks serve it ("start=shared:biolatency").
+ * Returns 0 or -errno. lmp_blkio_leave() (the probe's cleanup) undoes it; the maps go
+ * with the last probe.
+ */
+int lmp_blkio_join(struct lmp_probe *p, struct bpf_object *obj, bool at_done, bool want_task);
+void lmp_blkio_leave(struct lmp_probe *p);
+
 #define LMP_BLKIO_DISK_LEN 32
 
 /*

@@ -44,7 +44,52 @@ enum lmp_blkio_op {
 #define LMP_BLKIO_F_RAHEAD (1U << 13)
 #define LMP_BLKIO_F_BACKGROUND (1U << 14)
 #define LMP_BLKIO_F_NOWAIT (1U << 15)
+/* the request's own bits above: op and modifiers */
+#define LMP_BLKIO_F_REQ_MASK 0xffffU
 /* lmp's own: the request's start (creation / insertion) was seen, so queue time is known */
 #define LMP_BLKIO_F_STARTED (1U << 24)
+
+/*
+ * The block probes share one map of requests in flight (bpf/blkio.bpf.h,
+ * agent/probes/blkio_share.c). Each has a bit in a request's flags that says it is finished
+ * with the request, so that it lets go of it once even when a requeued request is issued
+ * twice.
+ */
+enum lmp_blkio_user {
+	LMP_BLKIO_USER_BIOLATENCY,
+	LMP_BLKIO_USER_BIOSNOOP,
+	LMP_BLKIO_USER_BITESIZE,
+	LMP_BLKIO_USER_BIOPATTERN,
+};
+#define LMP_BLKIO_F_RELEASED(user) (1U << (26 + (user)))
+
+/* A request in flight: the value of the shared blkio_inflight map, keyed by struct request *. */
+struct lmp_blkio_rq {
+	__u64 start_ns; /* bpf_ktime_get_ns() at start, or at issue when start was not seen */
+	__u64 issue_ns; /* 0 until issued */
+	__u64 cgroup_id;
+	__u64 sector; /* at issue, 512-byte units */
+	__u32 bytes; /* at issue */
+	__u32 dev;
+	__u32 flags; /* LMP_BLKIO_OP_* | LMP_BLKIO_F_* */
+	__u32 pid; /* submitter, when a running probe wants it (want_task) */
+	__u32 tid;
+	__u32 uid;
+	__u32 refs; /* probes that have yet to let go of it (bpf/blkio.bpf.h, head comment) */
+	__u32 _pad;
+	char comm[LMP_COMM_LEN];
+};
+
+/*
+ * How many running probes let go of a request at issue (bitesize, biopattern) and at
+ * completion (biolatency, biosnoop), and how many report its submitter, sector and flags
+ * (biosnoop): the one value of the shared blkio_users array, kept by the agent.
+ */
+struct lmp_blkio_users {
+	__u32 at_issue;
+	__u32 at_done;
+	__u32 want_task;
+	__u32 _pad;
+};
 
 #endif /* LMP_BLKIO_H */

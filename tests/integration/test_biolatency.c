@@ -27,45 +27,18 @@
 #define N_RAND 32
 #define RAND_LEN 16384
 
-struct fixture {
-	struct lmp_test_loop loop;
-	struct lmp_test_agent agent;
-	bool agent_started;
-	char cg[4096];
-	__u64 cgid;
-};
-
 static int setup(void **state)
 {
-	static struct fixture f;
-	char rel[128];
-
-	lmp_test_require_root();
-	memset(&f, 0, sizeof(f));
-	if (lmp_test_loop_create(&f.loop, "biolatency", DEV_MIB) < 0)
-		return -1;
-	snprintf(rel, sizeof(rel), "lmp-test/biolatency-%d", getpid());
-	if (lmp_test_cgroup_create(rel, f.cg, sizeof(f.cg), &f.cgid) < 0) {
-		lmp_test_loop_destroy(&f.loop);
-		return -1;
-	}
-	*state = &f;
-	return 0;
+	return lmp_test_bio_fixture_setup(state, "biolatency", DEV_MIB);
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	if (f->agent_started)
-		lmp_test_agent_free(&f->agent);
-	lmp_test_cgroup_remove(f->cg);
-	lmp_test_loop_destroy(&f->loop);
-	return 0;
+	return lmp_test_bio_fixture_teardown(state);
 }
 
-static void run_latency(struct fixture *f, const char *const *args, const char *attached,
-			const char *kind)
+static void run_latency(struct lmp_test_bio_fixture *f, const char *const *args,
+			const char *attached, const char *kind)
 {
 	struct lmp_test_bio_op ops[N_SEQ + N_RAND];
 	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, N_RAND, RAND_LEN, (__u64)DEV_MIB << 20,
@@ -157,7 +130,7 @@ static void test_service_latency_raw_tp(void **state)
  */
 static void test_blkcg_check_charges_submitter(void **state)
 {
-	struct fixture *f = *state;
+	struct lmp_test_bio_fixture *f = *state;
 	struct lmp_test_bio_op ops[N_SEQ];
 	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, 0, RAND_LEN, (__u64)DEV_MIB << 20, 5);
 	struct lmp_blkio_key key = { 0 }, next;
@@ -212,8 +185,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_service_latency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_total_latency_queued, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_service_latency_raw_tp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_blkcg_check_charges_submitter, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_blkcg_check_charges_submitter, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

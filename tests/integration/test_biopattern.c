@@ -23,49 +23,23 @@
 #define N_RAND 32
 #define RAND_LEN 16384
 
-struct fixture {
-	struct lmp_test_loop loop;
-	struct lmp_test_agent agent;
-	bool agent_started;
-	char cg[4096];
-	__u64 cgid;
-};
-
 static int setup(void **state)
 {
-	static struct fixture f;
-	char rel[128];
-
-	lmp_test_require_root();
-	memset(&f, 0, sizeof(f));
-	if (lmp_test_loop_create(&f.loop, "biopattern", DEV_MIB) < 0)
-		return -1;
-	snprintf(rel, sizeof(rel), "lmp-test/biopattern-%d", getpid());
-	if (lmp_test_cgroup_create(rel, f.cg, sizeof(f.cg), &f.cgid) < 0) {
-		lmp_test_loop_destroy(&f.loop);
-		return -1;
-	}
-	*state = &f;
-	return 0;
+	return lmp_test_bio_fixture_setup(state, "biopattern", DEV_MIB);
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	if (f->agent_started)
-		lmp_test_agent_free(&f->agent);
-	lmp_test_cgroup_remove(f->cg);
-	lmp_test_loop_destroy(&f->loop);
-	return 0;
+	return lmp_test_bio_fixture_teardown(state);
 }
 
-static __u64 sum(struct fixture *f, const char *field)
+static __u64 sum(struct lmp_test_bio_fixture *f, const char *field)
 {
 	return lmp_test_bio_sum(f->agent.events, "biopattern", f->cgid, f->loop.name, field);
 }
 
-static void run_pattern(struct fixture *f, const char *const *args, const char *attached)
+static void run_pattern(struct lmp_test_bio_fixture *f, const char *const *args,
+			const char *attached)
 {
 	struct lmp_test_bio_op ops[N_SEQ + N_RAND];
 	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, N_RAND, RAND_LEN, (__u64)DEV_MIB << 20,
@@ -132,8 +106,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hooks),
 		cmocka_unit_test_setup_teardown(test_sequential_then_random, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sequential_then_random_raw_tp, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_sequential_then_random_raw_tp, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,45 +24,18 @@
 #define RAND_LEN 16384
 #define COMM "lmpbio-snoop"
 
-struct fixture {
-	struct lmp_test_loop loop;
-	struct lmp_test_agent agent;
-	bool agent_started;
-	char cg[4096];
-	__u64 cgid;
-};
-
 static int setup(void **state)
 {
-	static struct fixture f;
-	char rel[128];
-
-	lmp_test_require_root();
-	memset(&f, 0, sizeof(f));
-	if (lmp_test_loop_create(&f.loop, "biosnoop", DEV_MIB) < 0)
-		return -1;
-	snprintf(rel, sizeof(rel), "lmp-test/biosnoop-%d", getpid());
-	if (lmp_test_cgroup_create(rel, f.cg, sizeof(f.cg), &f.cgid) < 0) {
-		lmp_test_loop_destroy(&f.loop);
-		return -1;
-	}
-	*state = &f;
-	return 0;
+	return lmp_test_bio_fixture_setup(state, "biosnoop", DEV_MIB);
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	if (f->agent_started)
-		lmp_test_agent_free(&f->agent);
-	lmp_test_cgroup_remove(f->cg);
-	lmp_test_loop_destroy(&f->loop);
-	return 0;
+	return lmp_test_bio_fixture_teardown(state);
 }
 
 /* the child's requests on our loop device (a page fault of its own could read another disk) */
-static bool is_child_io(struct fixture *f, json_t *ev, pid_t pid)
+static bool is_child_io(struct lmp_test_bio_fixture *f, json_t *ev, pid_t pid)
 {
 	struct lmp_test_want want = { "biosnoop", "io", pid };
 	const char *disk = json_string_value(json_object_get(ev, "disk"));
@@ -70,7 +43,7 @@ static bool is_child_io(struct fixture *f, json_t *ev, pid_t pid)
 	return lmp_test_match_want(ev, &want) && disk && !strcmp(disk, f->loop.name);
 }
 
-static size_t child_events(struct fixture *f, pid_t pid)
+static size_t child_events(struct lmp_test_bio_fixture *f, pid_t pid)
 {
 	size_t n = 0;
 
@@ -79,7 +52,7 @@ static size_t child_events(struct fixture *f, pid_t pid)
 	return n;
 }
 
-static void run_snoop(struct fixture *f, const char *const *args, const char *attached)
+static void run_snoop(struct lmp_test_bio_fixture *f, const char *const *args, const char *attached)
 {
 	struct lmp_test_bio_op ops[N_SEQ + N_RAND];
 	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, N_RAND, RAND_LEN, (__u64)DEV_MIB << 20,
@@ -156,7 +129,7 @@ static void test_every_request_raw_tp(void **state)
 /* 60 s per request is out of reach for a loop device on a healthy disk: nothing passes */
 static void test_threshold_filters(void **state)
 {
-	struct fixture *f = *state;
+	struct lmp_test_bio_fixture *f = *state;
 	struct lmp_test_bio_op ops[N_SEQ];
 	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, 0, RAND_LEN, (__u64)DEV_MIB << 20, 1);
 	pid_t pid;

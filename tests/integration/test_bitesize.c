@@ -23,46 +23,19 @@
 #define N_RAND 32
 #define RAND_LEN 16384
 
-struct fixture {
-	struct lmp_test_loop loop;
-	struct lmp_test_agent agent;
-	bool agent_started;
-	char cg[4096];
-	__u64 cgid;
-};
-
 static int setup(void **state)
 {
-	static struct fixture f;
-	char rel[128];
-
-	lmp_test_require_root();
-	memset(&f, 0, sizeof(f));
-	if (lmp_test_loop_create(&f.loop, "bitesize", DEV_MIB) < 0)
-		return -1;
-	snprintf(rel, sizeof(rel), "lmp-test/bitesize-%d", getpid());
-	if (lmp_test_cgroup_create(rel, f.cg, sizeof(f.cg), &f.cgid) < 0) {
-		lmp_test_loop_destroy(&f.loop);
-		return -1;
-	}
-	*state = &f;
-	return 0;
+	return lmp_test_bio_fixture_setup(state, "bitesize", DEV_MIB);
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	if (f->agent_started)
-		lmp_test_agent_free(&f->agent);
-	lmp_test_cgroup_remove(f->cg);
-	lmp_test_loop_destroy(&f->loop);
-	return 0;
+	return lmp_test_bio_fixture_teardown(state);
 }
 
 /* pump until the (cgroup, disk) rows count at least want requests, then one more interval so
  * that anything counted twice would show */
-static void wait_rows(struct fixture *f, __u64 want)
+static void wait_rows(struct lmp_test_bio_fixture *f, __u64 want)
 {
 	for (int i = 0; i < 100; i++) {
 		if (lmp_test_bio_sum(f->agent.events, "bitesize", f->cgid, f->loop.name, "ios") >= want)
@@ -72,7 +45,8 @@ static void wait_rows(struct fixture *f, __u64 want)
 	lmp_test_agent_pump(&f->agent, 1500);
 }
 
-static void run_direct(struct fixture *f, const char *const *args, const char *attached)
+static void run_direct(struct lmp_test_bio_fixture *f, const char *const *args,
+		       const char *attached)
 {
 	struct lmp_test_bio_op ops[N_SEQ + N_RAND];
 	char seq_bucket[48], rand_bucket[48];
@@ -143,7 +117,7 @@ static void test_direct_io_sizes_raw_tp(void **state)
  */
 static void test_buffered_fsync_charged_to_writer(void **state)
 {
-	struct fixture *f = *state;
+	struct lmp_test_bio_fixture *f = *state;
 	struct lmp_test_bio_op ops[8];
 	pid_t pid;
 
@@ -185,8 +159,7 @@ int main(void)
 		cmocka_unit_test(test_hooks),
 		cmocka_unit_test_setup_teardown(test_direct_io_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_io_sizes_raw_tp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_buffered_fsync_charged_to_writer, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_buffered_fsync_charged_to_writer, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

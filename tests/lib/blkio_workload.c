@@ -17,6 +17,36 @@
 #include "blkio_workload.h"
 #include "harness.h"
 
+int lmp_test_bio_fixture_setup(void **state, const char *tag, unsigned mib)
+{
+	static struct lmp_test_bio_fixture f;
+	char rel[128];
+
+	lmp_test_require_root();
+	memset(&f, 0, sizeof(f));
+	if (lmp_test_loop_create(&f.loop, tag, mib) < 0)
+		return -1;
+	snprintf(rel, sizeof(rel), "lmp-test/%s-%d", tag, getpid());
+	if (lmp_test_cgroup_create(rel, f.cg, sizeof(f.cg), &f.cgid) < 0) {
+		lmp_test_loop_destroy(&f.loop);
+		return -1;
+	}
+	*state = &f;
+	return 0;
+}
+
+int lmp_test_bio_fixture_teardown(void **state)
+{
+	struct lmp_test_bio_fixture *f = *state;
+
+	if (f->agent_started)
+		lmp_test_agent_free(&f->agent);
+	f->agent_started = false;
+	lmp_test_cgroup_remove(f->cg);
+	lmp_test_loop_destroy(&f->loop);
+	return 0;
+}
+
 int lmp_test_loop_create(struct lmp_test_loop *l, const char *tag, unsigned mib)
 {
 	struct stat st;

@@ -13,6 +13,8 @@
 #include <jansson.h>
 #include <linux/types.h>
 
+#include "harness.h"
+
 struct lmp_test_loop {
 	char img[256];	/* backing file */
 	char dev[64];	/* /dev/loopN */
@@ -23,6 +25,22 @@ struct lmp_test_loop {
 /* A file of mib MiB under /tmp attached to a free loop device. 0 or -1 (message printed). */
 int lmp_test_loop_create(struct lmp_test_loop *l, const char *tag, unsigned mib);
 void lmp_test_loop_destroy(struct lmp_test_loop *l);
+
+/* What each block probe test runs with: a loop device, a test cgroup and the agent. */
+struct lmp_test_bio_fixture {
+	struct lmp_test_loop loop;
+	struct lmp_test_agent agent;
+	bool agent_started; /* teardown frees the agent */
+	char cg[4096];
+	__u64 cgid;
+};
+
+/*
+ * cmocka setup and teardown: a loop device of mib MiB and the cgroup lmp-test/<tag>-<pid>
+ * (*state points at the fixture); teardown frees the agent if started, removes both.
+ */
+int lmp_test_bio_fixture_setup(void **state, const char *tag, unsigned mib);
+int lmp_test_bio_fixture_teardown(void **state);
 
 struct lmp_test_bio_op {
 	__u64 off; /* bytes, multiple of 4096 */

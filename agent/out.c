@@ -292,6 +292,10 @@ void lmp_out_double(struct lmp_out *o, const char *k, double val)
 		return;
 	}
 	n = snprintf(tmp, sizeof(tmp), "%.9g", val);
+	/* a whole value keeps a fraction: log pipelines that type a field by its first value
+	 * (Elasticsearch dynamic mapping) would otherwise take it for an integer */
+	if (!strpbrk(tmp, ".e"))
+		n += snprintf(tmp + n, sizeof(tmp) - n, ".0");
 	put(o, tmp, n);
 }
 
@@ -305,8 +309,10 @@ void lmp_out_ns_as_s(struct lmp_out *o, const char *k, __u64 ns)
 	key(o, k);
 	/* printf("%.9f") without printf: it is on the per-event path */
 	put_u64(o, ns / 1000000000ULL);
-	if (!frac)
+	if (!frac) {
+		put(o, ".0", 2); /* a number with a fraction, always: see lmp_out_double */
 		return;
+	}
 	while (frac % 10 == 0) {
 		frac /= 10;
 		width--;

@@ -199,6 +199,56 @@ static void test_decode_exit_signal(void **state)
 	json_decref(j);
 }
 
+/*
+ * Seconds and other fractional fields are JSON reals even when whole ("2.0", not "2"): a log
+ * pipeline that types a field by its first value must not take them for integers.
+ */
+static void test_whole_values_keep_a_fraction(void **state)
+{
+	struct lmp_process_exit e = { .hdr = { .type = LMP_PROCESS_EXIT, .comm = "x" },
+				      .lifetime_ns = 2000000000 };
+	const double vals[] = { 49, 0, -3, 1e21, 0.25 };
+	struct lmp_out *o;
+	char buf[512], key[8];
+	json_t *j;
+	ssize_t n;
+	int rc, fds[2];
+
+	j = decode(&e, sizeof(e), &rc);
+	assert_non_null(j);
+	assert_true(json_is_real(json_object_get(j, "lifetime_s")));
+	assert_true(json_real_value(json_object_get(j, "lifetime_s")) == 2.0);
+	json_decref(j);
+	e.lifetime_ns = 0;
+	j = decode(&e, sizeof(e), &rc);
+	assert_true(json_is_real(json_object_get(j, "lifetime_s")));
+	assert_true(json_real_value(json_object_get(j, "lifetime_s")) == 0.0);
+	json_decref(j);
+
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(lmp_out_new(LMP_OUTPUT_JSON, fds[1], "n", &o), 0);
+	lmp_out_begin(o, "t", "summary", &e.hdr, NULL);
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		snprintf(key, sizeof(key), "v%zu", i);
+		lmp_out_double(o, key, vals[i]);
+	}
+	lmp_out_end(o);
+	assert_int_equal(lmp_out_flush(o), 0);
+	lmp_out_free(o);
+	close(fds[1]);
+	n = read(fds[0], buf, sizeof(buf) - 1);
+	close(fds[0]);
+	buf[n > 0 ? n : 0] = 0;
+	j = json_loads(buf, 0, NULL);
+	assert_non_null(j);
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		snprintf(key, sizeof(key), "v%zu", i);
+		assert_true(json_is_real(json_object_get(j, key)));
+		assert_true(json_real_value(json_object_get(j, key)) == vals[i]);
+	}
+	json_decref(j);
+}
+
 static void test_decode_rejects_short_and_unknown(void **state)
 {
 	struct lmp_process_exit e = { .hdr = { .type = LMP_PROCESS_EXIT } };
@@ -249,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_decode_exec),
 		cmocka_unit_test(test_decode_exec_without_pod_has_no_k8s),
 		cmocka_unit_test(test_decode_exit_signal),
+		cmocka_unit_test(test_whole_values_keep_a_fraction),
 		cmocka_unit_test(test_decode_rejects_short_and_unknown),
 		cmocka_unit_test(test_decode_comm_not_terminated_and_binary),
 		cmocka_unit_test(test_names),

@@ -18,10 +18,12 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "config.h"
 #include "identity.h"
+#include "log.h"
 #include "loop.h"
 #include "out.h"
 #include "probe.h"
@@ -111,6 +113,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	lmp_probe_init(&b.probe, &e);
+	lmp_log_set_level(LMP_LOG_WARN); /* the "no kubelet" notice is not a benchmark figure */
 	lmp_loop_new(&loop);
 	if (lmp_out_new(LMP_OUTPUT_JSON, out_fd, "bench-node", &b.rt.out) < 0 ||
 	    lmp_ident_new(&cfg, loop, &b.rt.ident) < 0)

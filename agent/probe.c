@@ -102,10 +102,26 @@ void lmp_probe_init(struct lmp_probe *p, const struct lmp_registry_entry *e)
 		snprintf(p->reason, sizeof(p->reason), "not built yet");
 }
 
+void lmp_probe_describe(struct lmp_probe *p, lmp_served_by_fn served_by, void *ctx)
+{
+	const struct lmp_probe_desc *d = p->desc;
+	size_t used = 0, cap = sizeof(p->attach);
+
+	p->attach[0] = 0;
+	for (size_t i = 0; i < d->n_hooks; i++) {
+		const char *by = served_by ? served_by(d->hooks[i].group, ctx) : NULL;
+
+		if (!p->chosen[i])
+			continue;
+		used += snprintf(p->attach + used, used < cap ? cap - used : 0, "%s%s=%s%s",
+				 used ? "," : "", d->hooks[i].group,
+				 by ? "shared:" : lmp_hook_kind_name(d->hooks[i].kind), by ? by : "");
+	}
+}
+
 int lmp_probe_resolve(struct lmp_probe *p, lmp_hook_check_fn check, void *ctx)
 {
 	const struct lmp_probe_desc *d = p->desc;
-	size_t used = 0;
 	int r;
 
 	if (!d)
@@ -120,14 +136,7 @@ int lmp_probe_resolve(struct lmp_probe *p, lmp_hook_check_fn check, void *ctx)
 		p->state = LMP_PROBE_UNSUPPORTED;
 		return r;
 	}
-	p->attach[0] = 0;
-	for (size_t i = 0; i < d->n_hooks; i++) {
-		if (!p->chosen[i])
-			continue;
-		used += snprintf(p->attach + used, used < sizeof(p->attach) ? sizeof(p->attach) - used : 0,
-				 "%s%s=%s", used ? "," : "", d->hooks[i].group,
-				 lmp_hook_kind_name(d->hooks[i].kind));
-	}
+	lmp_probe_describe(p, NULL, NULL);
 	p->state = LMP_PROBE_READY;
 	return 0;
 }

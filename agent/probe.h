@@ -170,6 +170,13 @@ int lmp_hooks_choose(const struct lmp_hook *hooks, size_t n, lmp_hook_check_fn c
 void lmp_probe_init(struct lmp_probe *p, const struct lmp_registry_entry *e);
 /* choose hooks on this kernel (state READY or UNSUPPORTED/NOT_BUILT) */
 int lmp_probe_resolve(struct lmp_probe *p, lmp_hook_check_fn check, void *ctx);
+/* names the probe whose programs serve group for this one, or NULL: they are its own */
+typedef const char *(*lmp_served_by_fn)(const char *group, void *ctx);
+/*
+ * Write p->attach from the chosen hooks, "start=tp_btf,issue=tp_btf"; a group that
+ * served_by (may be NULL) names another probe for reads "start=shared:<probe>".
+ */
+void lmp_probe_describe(struct lmp_probe *p, lmp_served_by_fn served_by, void *ctx);
 /* open, configure, load, attach: state RUNNING, or -errno with p->reason */
 int lmp_probe_start(struct lmp_probe *p, const struct lmp_config *cfg);
 /* decode one ring-buffer record and print it */

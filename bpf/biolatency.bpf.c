@@ -58,7 +58,7 @@ static __always_inline int on_done(struct request *rq, __u32 status, __u32 nr_by
 			lmp_hist_add(&v->queue, r->issue_ns - r->start_ns);
 		lmp_hist_add(&v->latency, now - (cfg_queued ? r->start_ns : r->issue_ns));
 	}
-	blkio_forget(rq, r);
+	blkio_release((__u64)rq, r);
 	return 0;
 }
 

@@ -63,7 +63,7 @@ static __always_inline int on_done(struct request *rq, __u32 status, __u32 nr_by
 	e->status = status;
 	lmp_event_submit(e);
 out:
-	blkio_forget(rq, r);
+	blkio_release((__u64)rq, r);
 	return 0;
 }
 

@@ -307,7 +307,7 @@ static __always_inline bool blkio_issue_once(struct request *rq, struct lmp_blki
  * done: the issued request's entry once its last byte completed, else NULL. nr_bytes is what
  * this completion covers (block_rq_complete, which fires before the request's remaining
  * size is reduced); all_done says the hook only fires for whole requests. The caller lets go
- * of the entry with blkio_forget() when finished with it.
+ * of the entry with blkio_release() when finished with it.
  */
 static __always_inline struct lmp_blkio_rq *blkio_done(struct request *rq, __u32 nr_bytes,
 						       bool all_done)
@@ -324,11 +324,6 @@ static __always_inline struct lmp_blkio_rq *blkio_done(struct request *rq, __u32
 		return NULL; /* never issued while we watched, or the agent's own */
 	}
 	return r;
-}
-
-static __always_inline void blkio_forget(struct request *rq, struct lmp_blkio_rq *r)
-{
-	blkio_release((__u64)rq, r);
 }
 
 extern __u32 LINUX_KERNEL_VERSION __kconfig;

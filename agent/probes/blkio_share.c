@@ -81,24 +81,12 @@ static int group_autoload_off(struct lmp_probe *p, struct bpf_object *obj, const
 	return 0;
 }
 
-/* p->attach as lmp_probe_resolve() writes it, with the shared groups naming their owner */
-static void describe(struct lmp_probe *p, const char *start_by, const char *issue_by)
+/* who serves a group of a joining probe: [0] its start, [1] its issue programs */
+static const char *served_by(const char *group, void *ctx)
 {
-	size_t used = 0, cap = sizeof(p->attach);
+	const char *const *by = ctx;
 
-	p->attach[0] = 0;
-	for (size_t i = 0; i < p->desc->n_hooks; i++) {
-		const struct lmp_hook *h = &p->desc->hooks[i];
-		const char *by = !strcmp(h->group, "start") ? start_by :
-				 !strcmp(h->group, "issue") ? issue_by :
-							      NULL;
-
-		if (!p->chosen[i])
-			continue;
-		used += snprintf(p->attach + used, used < cap ? cap - used : 0, "%s%s=%s%s",
-				 used ? "," : "", h->group,
-				 by ? "shared:" : lmp_hook_kind_name(h->kind), by ? by : "");
-	}
+	return !strcmp(group, "start") ? by[0] : !strcmp(group, "issue") ? by[1] : NULL;
 }
 
 static struct member *find(const struct lmp_probe *p)
@@ -155,7 +143,9 @@ int lmp_blkio_join(struct lmp_probe *p, struct bpf_object *obj, bool at_done, bo
 	err = users_add(&me, 1);
 	if (err)
 		goto fail;
-	describe(p, start_by ? start_by->p->name : NULL, issue_by ? issue_by->p->name : NULL);
+	lmp_probe_describe(p, served_by,
+			   (const char *[]){ start_by ? start_by->p->name : NULL,
+					     issue_by ? issue_by->p->name : NULL });
 	share.m[share.n++] = me;
 	return 0;
 fail:

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * What the block I/O probes (biolatency, biopattern, biosnoop, bitesize) share between the
- * BPF side and the agent: the (cgroup, disk) key of their aggregation maps and the request
+ * BPF side and the agent: the (cgroup, disk) key of their aggregation maps, the request
  * flags, decoded in BPF into bits of our own because the kernel's REQ_* bit positions move
- * between releases.
+ * between releases, and the values of the in-flight and users maps they share.
  */
 #ifndef LMP_BLKIO_H
 #define LMP_BLKIO_H

@@ -118,7 +118,7 @@ $(LMP): $(OUTPUT)/agent/main.o $(LIBAGENT) | $(BUILD)
 
 $(OUTPUT)/tests/lib/%.o: tests/lib/%.c $(wildcard tests/lib/*.h) | $(OUTPUT)/tests/lib
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/lib -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/lib -DLMP_FIXTURES_DIR='"$(CURDIR)/tests/fixtures"' -c $< -o $@
 
 # A unit test may name the symbols it mocks in a line "/* wrap: sym1 sym2 */". The agent
 # library is linked whole: probe descriptors are reached only through weak references.

@@ -505,7 +505,7 @@ static void k8s_cleanup(void)
 
 int main(int argc, char **argv)
 {
-	const char *load = NULL, *fixtures = "/work/shared/fixtures";
+	const char *load = NULL, *fixtures = "tests/fixtures";
 	int settle_ms = 500, hold_s = 0, pods = 0, idle_s = 3, i, o;
 	double t0, t_ready = 0, start_cpu = 0, cpu0 = 0, cpu1 = 0, t_load0 = 0, t_load1 = 0, t_stop;
 	long rss_ready = 0, rss = 0, hwm = 0, rss_max = 0;

@@ -4,7 +4,6 @@
 # Run by tests/bench/run.sh (`make bench`); needs root (makes cgroups in the v2 tree).
 set -u
 BUILD=${BUILD:-build}
-FIXTURES=${LMP_FIXTURES:-../shared/fixtures}
-[ -d "$FIXTURES" ] || FIXTURES=/work/shared/fixtures
+FIXTURES=${LMP_FIXTURES:-tests/fixtures}
 echo "## k8s identity: cgroup id -> pod lookup, kubelet /pods parse, memory"
 "$BUILD/bench/k8s_identity" "$FIXTURES" 2> >(grep -v ' lmp info: ' >&2)

@@ -5,7 +5,7 @@
  * per 1,000 containers (pod table + cgroup cache). Root: it makes real kubepods cgroups
  * and serves the PodList over plain HTTP on 127.0.0.1 to the real identity layer.
  *
- * usage: k8s_identity [fixtures-dir]   (default ../shared/fixtures)
+ * usage: k8s_identity [fixtures-dir]   (default tests/fixtures)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -139,7 +139,7 @@ static void bench_parse(const char *fixtures)
 
 int main(int argc, char **argv)
 {
-	const char *fixtures = argc > 1 ? argv[1] : "../shared/fixtures";
+	const char *fixtures = argc > 1 ? argv[1] : "tests/fixtures";
 	struct lmp_config cfg = { .kubelet_url = "", .kubelet_token_file = "",
 				  .kubelet_ca_file = "", .kubelet_refresh = 3600,
 				  .cgroup_root = "" };

@@ -19,8 +19,7 @@ NOPEN=${NOPEN:-100000}	 # open storm: opens per round
 NIO=${NIO:-20000}	 # direct 4 KiB reads per round
 EXTRA_REPS=${EXTRA_REPS:-3} # runs per figure in the bench_*.sh scripts
 B=$BUILD/bench
-FIXTURES=${LMP_FIXTURES:-../shared/fixtures}
-[ -d "$FIXTURES" ] || FIXTURES=/work/shared/fixtures
+FIXTURES=${LMP_FIXTURES:-tests/fixtures}
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (loads BPF programs)" >&2; exit 1; }
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing

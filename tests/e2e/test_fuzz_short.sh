@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # A short run (FUZZ_SHORT_SECONDS, default 5 s) of every libFuzzer harness of tests/fuzz, as
-# part of `make test`: the harnesses build and run, the seed corpora (../shared/fixtures)
+# part of `make test`: the harnesses build and run, the seed corpora (tests/fixtures)
 # pass, and a few seconds of mutation find nothing. `make fuzz` is the long run.
 set -u
 BUILD=${BUILD:-build}

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
+#include "fixtures.h"
 #include "fake_kubelet.h"
 #include "harness.h"
 
@@ -87,11 +88,9 @@ static struct ctx C;
 static const char *fixture(const char *name)
 {
 	static char p[512];
-	const char *env = getenv("LMP_FIXTURES");
 
 	snprintf(p, sizeof(p), "%s/kubelet/%s",
-		 env && *env ? env : access("../shared/fixtures", F_OK) ? "/work/shared/fixtures"
-									: "../shared/fixtures",
+		 lmp_test_fixtures_dir(),
 		 name);
 	return p;
 }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Run every libFuzzer harness ($BUILD/fuzz/fuzz_*) for SECONDS each (FUZZ_RUNS=N: N
 # executions instead), one after another, on a corpus kept in $BUILD/fuzz/corpus/<name> and
-# seeded from ../shared/fixtures and tests/fuzz/seeds.sh. Prints one line per harness with
+# seeded from tests/fixtures and tests/fuzz/seeds.sh. Prints one line per harness with
 # the executions done; exits 1 if any harness crashed, leaked or timed out (the input that
 # did it is saved under $BUILD/fuzz/artifacts/).
 #   usage: tests/fuzz/run.sh SECONDS [harness...]
@@ -14,11 +14,8 @@ shift || true
 names=${*:-}
 [ -n "$names" ] || names=$(cd "$BUILD/fuzz" 2>/dev/null && ls fuzz_* 2>/dev/null | grep -v '\.' )
 [ -n "$names" ] || { echo "no harness in $BUILD/fuzz (make fuzz-build)" >&2; exit 1; }
-fixtures=${LMP_FIXTURES:-}
-for d in "$here/../../../shared/fixtures" /work/shared/fixtures; do
-	[ -z "$fixtures" ] && [ -d "$d/kubelet" ] && fixtures=$d
-done
-[ -n "$fixtures" ] || { echo "fixtures not found (set LMP_FIXTURES)" >&2; exit 1; }
+fixtures=${LMP_FIXTURES:-$here/../fixtures}
+[ -d "$fixtures/kubelet" ] || { echo "fixtures not found in $fixtures" >&2; exit 1; }
 mkdir -p "$BUILD/fuzz/artifacts"
 status=0
 for name in $names; do

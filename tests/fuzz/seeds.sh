@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Seed corpus and dictionary of one harness.
 #   usage: tests/fuzz/seeds.sh podlist|podpath|config|http CORPUS_DIR FIXTURES_DIR DICT_FILE
-# Seeds come from the real captures in ../shared/fixtures where there are some (kubelet
+# Seeds come from the real captures in tests/fixtures where there are some (kubelet
 # PodLists, cgroup paths, /proc/<pid>/cgroup files, mount tables) and from hand-written
 # inputs; config's dictionary is read from the option table (agent/config.c), so it follows
 # new options without edits here.

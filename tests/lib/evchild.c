@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "evchild.h"
+#include "fixtures.h"
 #include "fake_kubelet.h"
 #include "harness.h"
 
@@ -152,15 +153,12 @@ bool lmp_test_match_fields(json_t *ev, void *ctx)
 
 int lmp_test_kube_start(struct lmp_test_kube *k, const char *fixture)
 {
-	const char *env = getenv("LMP_FIXTURES");
 	char path[512];
 	FILE *f;
 
 	memset(k, 0, sizeof(*k));
 	snprintf(path, sizeof(path), "%s/kubelet/%s",
-		 env && *env			    ? env :
-		 access("../shared/fixtures", F_OK) ? "/work/shared/fixtures" :
-						      "../shared/fixtures",
+		 lmp_test_fixtures_dir(),
 		 fixture);
 	strcpy(k->dir, "/tmp/lmp-kube-XXXXXX");
 	if (!mkdtemp(k->dir))

@@ -52,8 +52,8 @@ struct lmp_test_fields {
 bool lmp_test_match_fields(json_t *ev, void *ctx);
 
 /*
- * A fake kubelet serving a fixture PodList (fixtures/kubelet/<name>, $LMP_FIXTURES or
- * ../shared/fixtures) with a bearer token, for tests that check the pods events name.
+ * A fake kubelet serving a fixture PodList (tests/fixtures/kubelet/<name>, or under
+ * $LMP_FIXTURES) with a bearer token, for tests that check the pods events name.
  */
 struct fake_kubelet;
 struct lmp_test_agent;

@@ -18,34 +18,26 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include "cgroup.h"
 
 static char *slurp(const char *rel)
 {
-	static const char *const dirs[] = { "../shared/fixtures", "/work/shared/fixtures" };
-	const char *env = getenv("LMP_FIXTURES");
+	char p[512], *buf = NULL;
+	size_t cap = 0;
+	FILE *f;
 
-	for (int i = -1; i < 2; i++) {
-		const char *d = i < 0 ? env : dirs[i];
-		char p[512], *buf = NULL;
-		size_t cap = 0;
-		FILE *f;
-
-		if (!d || !*d)
-			continue;
-		snprintf(p, sizeof(p), "%s/cgroup/%s", d, rel);
-		f = fopen(p, "r");
-		if (!f)
-			continue;
-		if (getdelim(&buf, &cap, '\0', f) < 0) {
-			free(buf);
-			buf = NULL;
-		}
-		fclose(f);
-		return buf;
+	snprintf(p, sizeof(p), "%s/cgroup/%s", lmp_test_fixtures_dir(), rel);
+	f = fopen(p, "r");
+	if (!f)
+		fail_msg("fixture %s not found (tests/fixtures, or $LMP_FIXTURES)", p);
+	if (getdelim(&buf, &cap, '\0', f) < 0) {
+		free(buf);
+		buf = NULL;
 	}
-	fail_msg("fixture cgroup/%s not found (set LMP_FIXTURES)", rel);
-	return NULL;
+	fclose(f);
+	return buf;
 }
 
 static void test_cgroup_find_v2_in_captured_mounts(void **state)

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
+#include "fixtures.h"
 #include "cgroup.h"
 #include "config.h"
 #include "fake_kubelet.h"
@@ -42,11 +43,9 @@ struct t {
 static const char *fixture(const char *name)
 {
 	static char p[512];
-	const char *env = getenv("LMP_FIXTURES");
 
 	snprintf(p, sizeof(p), "%s/kubelet/%s",
-		 env && *env ? env : access("../shared/fixtures", F_OK) ? "/work/shared/fixtures"
-									: "../shared/fixtures",
+		 lmp_test_fixtures_dir(),
 		 name);
 	return p;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * agent/podlist.c against every kubelet /pods capture in ../shared/fixtures/kubelet (counts
+ * agent/podlist.c against every kubelet /pods capture in tests/fixtures/kubelet (counts
  * and spot lookups read off the files independently), then hostile input: every prefix of
  * a real reply, wrong types everywhere, nulls, a Status object.
  */
@@ -13,39 +13,30 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "fixtures.h"
+
 #include "podlist.h"
 
 static char *slurp(const char *name, size_t *len)
 {
-	static const char *const dirs[] = { "../shared/fixtures", "/work/shared/fixtures" };
-	const char *env = getenv("LMP_FIXTURES");
+	char p[512], *buf;
+	FILE *f;
+	long n;
 
-	for (int i = -1; i < 2; i++) {
-		const char *d = i < 0 ? env : dirs[i];
-		char p[512];
-		FILE *f;
-		char *buf;
-		long n;
-
-		if (!d || !*d)
-			continue;
-		snprintf(p, sizeof(p), "%s/kubelet/%s", d, name);
-		f = fopen(p, "r");
-		if (!f)
-			continue;
-		fseek(f, 0, SEEK_END);
-		n = ftell(f);
-		rewind(f);
-		buf = malloc(n + 1);
-		if (fread(buf, 1, n, f) != (size_t)n)
-			n = 0;
-		buf[n] = '\0';
-		fclose(f);
-		*len = n;
-		return buf;
-	}
-	fail_msg("fixture kubelet/%s not found (set LMP_FIXTURES)", name);
-	return NULL;
+	snprintf(p, sizeof(p), "%s/kubelet/%s", lmp_test_fixtures_dir(), name);
+	f = fopen(p, "r");
+	if (!f)
+		fail_msg("fixture %s not found (tests/fixtures, or $LMP_FIXTURES)", p);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc(n + 1);
+	if (fread(buf, 1, n, f) != (size_t)n)
+		n = 0;
+	buf[n] = '\0';
+	fclose(f);
+	*len = n;
+	return buf;
 }
 
 static const struct fixture {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * agent/podpath.c against the real captures in ../shared/fixtures/cgroup: one cmocka test per
+ * agent/podpath.c against the real captures in tests/fixtures/cgroup: one cmocka test per
  * row of cgroup_paths.tsv and kubelet_containerID_formats.tsv, one per proc_cgroup file, and
  * the QoS and edge cases the TSV does not spell out.
  */
@@ -13,27 +13,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "fixtures.h"
 #include "podpath.h"
 
 static const char *fixture_dir(void)
 {
-	static const char *const cands[] = { "../shared/fixtures", "/work/shared/fixtures" };
-	const char *env = getenv("LMP_FIXTURES");
-
-	if (env && *env)
-		return env;
-	for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
-		char p[512];
-		FILE *f;
-
-		snprintf(p, sizeof(p), "%s/cgroup/SOURCES.md", cands[i]);
-		f = fopen(p, "r");
-		if (f) {
-			fclose(f);
-			return cands[i];
-		}
-	}
-	return "../shared/fixtures";
+	return lmp_test_fixtures_dir();
 }
 
 static char *slurp(const char *rel)
@@ -399,7 +384,7 @@ int main(void)
 	int fails = 0, k = 0;
 
 	if (np <= 0 || ni <= 0) {
-		fprintf(stderr, "test_podpath: fixtures not found (set LMP_FIXTURES)\n");
+		fprintf(stderr, "test_podpath: fixtures not found (tests/fixtures, or $LMP_FIXTURES)\n");
 		return 1;
 	}
 	t = calloc(np + ni + nproc, sizeof(*t));

@@ -61,9 +61,19 @@ struct lmp_podlist {
 };
 
 /*
+ * Values of a reply that the table needs (pods, their names, containers and IDs: ~50 per
+ * pod) above which a reply is refused before any tree is built: ~20,000 pods, 100 times
+ * what a kubelet runs, and at most ~60 MB of parse tree.
+ */
+#define LMP_PODLIST_MAX_VALUES 1000000
+
+/*
  * Parse a PodList. Missing fields, nulls, empty lists and containers without IDs are fine;
- * what is not a PodList (not JSON, cut short, a Status object, no items array) is -EINVAL
- * with a one-line reason in err.
+ * what is not a PodList (not JSON, cut short, a Status object, no items
+ * array, a top-level member a List does not have) is -EINVAL, more than
+ * LMP_PODLIST_MAX_VALUES wanted values -E2BIG, each with a one-line reason in err. Only
+ * the members the table needs are parsed into a tree; the rest is skipped in the text.
+ * Thread-safe: no global state.
  */
 int lmp_podlist_parse(const char *json, size_t len, struct lmp_podlist **out, char *err,
 		      size_t errlen);

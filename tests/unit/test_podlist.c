@@ -297,7 +297,7 @@ static void test_podlist_pruned_members_in_every_position(void **state)
 		"   \"containerID\":\"docker://"
 		"73051af271105c07e1f493b34856a77e665e3b0b4fc72f76c807dfbffeb881bd\"}]}},\n"
 		" {\"metadata\":{\"uid\":\"u2\",\"labels\":null},\"spec\":7}\n"
-		"] , \"labels\" : \"x\" }";
+		"] , \"metadata\" : {\"labels\":\"x\"} }";
 	struct lmp_podlist *pl;
 	const struct lmp_pod_ctr *c;
 
@@ -312,9 +312,96 @@ static void test_podlist_pruned_members_in_every_position(void **state)
 	lmp_podlist_free(pl);
 }
 
+/* head unit,unit,...(n times) tail */
+static char *amplified(const char *head, const char *unit, size_t n, const char *tail,
+		       size_t *len)
+{
+	size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail);
+	char *s = malloc(hl + n * (ul + 1) + tl + 1), *p = s;
+
+	assert_non_null(s);
+	memcpy(p, head, hl);
+	p += hl;
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*p++ = ',';
+		memcpy(p, unit, ul);
+		p += ul;
+	}
+	memcpy(p, tail, tl + 1);
+	*len = p + tl - s;
+	return s;
+}
+
+/*
+ * Issue 15: a reply of millions of empty objects beside an empty items list was accepted
+ * as 0 pods after jansson built gigabytes; now it is refused, and so is a list with more
+ * values than any node has, without building a tree.
+ */
+static void test_podlist_amplified_replies_are_refused(void **state)
+{
+	struct lmp_podlist *pl = (void *)1;
+	char err[256];
+	size_t len;
+	char *s = amplified("{\"kind\":\"PodList\",\"items\":[],\"x\":[", "{}", 2000000, "]}",
+			    &len);
+
+	assert_int_equal(lmp_podlist_parse(s, len, &pl, err, sizeof(err)), -EINVAL);
+	assert_null(pl);
+	assert_string_equal(err, "not a PodList: unexpected member \"x\"");
+	free(s);
+
+	s = amplified("{\"kind\":\"PodList\",\"items\":[", "{}", LMP_PODLIST_MAX_VALUES, "]}",
+		      &len);
+	assert_int_equal(lmp_podlist_parse(s, len, &pl, err, sizeof(err)), -E2BIG);
+	assert_null(pl);
+	assert_non_null(strstr(err, "more than 1000000 values"));
+	free(s);
+
+	/* just under the cap: the root object and items count too */
+	s = amplified("{\"kind\":\"PodList\",\"items\":[", "{}", LMP_PODLIST_MAX_VALUES - 3,
+		      "]}", &len);
+	assert_int_equal(lmp_podlist_parse(s, len, &pl, err, sizeof(err)), 0);
+	assert_int_equal(pl->n_pods, 0);
+	assert_int_equal(pl->stats.no_uid, LMP_PODLIST_MAX_VALUES - 3);
+	lmp_podlist_free(pl);
+	free(s);
+
+	/* what is skipped costs no value, however big or deep */
+	s = amplified("{\"kind\":\"PodList\",\"items\":[{\"metadata\":{\"uid\":\"u\"},"
+		      "\"spec\":[",
+		      "[[[{\"a\":\"\\\"]}\"}]]]", 1500000, "]}]}", &len);
+	assert_int_equal(lmp_podlist_parse(s, len, &pl, err, sizeof(err)), 0);
+	assert_int_equal(pl->n_pods, 1);
+	lmp_podlist_free(pl);
+	free(s);
+}
+
+/* Cut short or malformed in a skipped member is as bad as anywhere else. */
+static void test_podlist_malformed_skipped_members(void **state)
+{
+	static const char *const bad[] = {
+		"{\"items\":[{\"spec\":{\"a\":\"b}]}",
+		"{\"items\":[{\"spec\":{\"a\":\"b\"}]}",
+		"{\"items\":[{\"spec\":]}]}",
+		"{\"items\":[],\"metadata\":{} x}",
+		"{\"items\":[]} []",
+		"{\"items\":[{\"metadata\":{\"uid\":\"u\"}} {}]}",
+	};
+	struct lmp_podlist *pl;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char err[256] = "";
+
+		assert_int_equal(lmp_podlist_parse(bad[i], strlen(bad[i]), &pl, err, sizeof(err)),
+				 -EINVAL);
+		assert_non_null(strstr(err, "not JSON"));
+	}
+}
+
 int main(void)
 {
-	struct CMUnitTest t[sizeof(fixtures) / sizeof(fixtures[0]) + 7];
+	struct CMUnitTest t[sizeof(fixtures) / sizeof(fixtures[0]) + 9];
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
@@ -326,5 +413,7 @@ int main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_podlist_wrong_types_everywhere);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_podlist_ephemeral_and_crio);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_podlist_pruned_members_in_every_position);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_podlist_amplified_replies_are_refused);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_podlist_malformed_skipped_members);
 	return _cmocka_run_group_tests("podlist", t, n, NULL, NULL) ? 1 : 0;
 }

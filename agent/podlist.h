@@ -61,11 +61,11 @@ struct lmp_podlist {
 };
 
 /*
- * Values of a reply that the table needs (pods, their names, containers and IDs: ~50 per
- * pod) above which a reply is refused before any tree is built: ~20,000 pods, 100 times
- * what a kubelet runs, and at most ~60 MB of parse tree.
+ * Values of a reply that the table needs (pods, their names, containers and IDs: ~12 per
+ * pod in real replies) above which a reply is refused before any tree is built: ~20,000
+ * pods, far more than a kubelet runs (110 by default), and at most ~50 MB of parse tree.
  */
-#define LMP_PODLIST_MAX_VALUES 1000000
+#define LMP_PODLIST_MAX_VALUES 250000
 
 /*
  * Parse a PodList. Missing fields, nulls, empty lists and containers without IDs are fine;

@@ -51,7 +51,6 @@ struct lmp_ident {
 	uint64_t syncs;		  /* requests finished, good or not */
 	int prune_timer;
 	enum lmp_kubelet_err logged_err;
-	long logged_code;
 	uint64_t fails_since_ok;
 	void (*on_sync)(void *ctx);
 	void *on_sync_ctx;
@@ -128,15 +127,14 @@ static void on_kubelet(void *ctx, struct lmp_podlist *pl, enum lmp_kubelet_err e
 		ic->logged_err = LMP_KUBELET_OK;
 	} else {
 		ic->fails_since_ok++;
-		/* once per change of cause, not per request and never per event */
-		if (err != ic->logged_err || st.last_http_code != ic->logged_code)
+		/* once per change of cause (and every 10 min while it lasts), never per event */
+		if (st.report)
 			lmp_log(LMP_LOG_WARN,
 				"kubelet /pods failed (%s): %s; retrying with back-off, events "
 				"keep cgroup-level identity%s",
 				lmp_kubelet_err_name(err), msg,
 				ic->pods ? " and the pods of the last good reply" : "");
 		ic->logged_err = err;
-		ic->logged_code = st.last_http_code;
 	}
 	if (ic->held)
 		replay_held(ic);

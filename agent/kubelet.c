@@ -12,12 +12,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <curl/curl.h>
 
@@ -27,6 +29,7 @@
 
 #define TOKEN_MAX 65536
 #define BACKOFF_MIN_MS 1000
+#define RELOG_MS (10 * 60 * 1000) /* the same failure, said again this often */
 
 struct lmp_kubelet {
 	struct lmp_kubelet_opts o;
@@ -43,6 +46,16 @@ struct lmp_kubelet {
 	char *body;
 	size_t len, cap;
 	bool too_large;
+	/* parse thread: owns body while parsing, hands the result back through parse_fd */
+	pthread_t parser;
+	bool parsing;
+	int parse_fd;
+	long parse_code;
+	int parse_r;
+	struct lmp_podlist *parsed;
+	char perr[160];
+	/* the failure last reported for logging (lmp_kubelet_stats.report) */
+	uint64_t cause, cause_ms;
 	/* token file identity, to notice rotation */
 	struct stat token_st;
 	bool have_token;
@@ -170,11 +183,34 @@ out:
 	return err;
 }
 
+/*
+ * Whether a failure is worth a log line: its cause (kind, HTTP status, libcurl code) differs
+ * from the last one reported, or the same cause has lasted RELOG_MS since. Requests follow
+ * the back-off, so this is at most one line per request, and mostly far fewer.
+ */
+static bool report(struct lmp_kubelet *k, enum lmp_kubelet_err err, long code, int detail)
+{
+	uint64_t cause = (uint64_t)err << 48 | (uint64_t)(code & 0xffff) << 32 | (uint32_t)detail,
+		 now = mono_ms();
+
+	if (err == LMP_KUBELET_OK) {
+		k->cause = 0;
+		return false;
+	}
+	if (cause == k->cause && now - k->cause_ms < RELOG_MS)
+		return false;
+	k->cause = cause;
+	k->cause_ms = now;
+	return true;
+}
+
 static void finish(struct lmp_kubelet *k, struct lmp_podlist *pl, enum lmp_kubelet_err err,
-		   long code, const char *msg)
+		   long code, int detail, const char *msg)
 {
 	unsigned next;
 
+	k->st.report = report(k, err, code, detail);
+	snprintf(k->st.last_msg, sizeof(k->st.last_msg), "%s", msg);
 	k->in_flight = false;
 	k->st.in_flight = false;
 	k->st.last_err = err;
@@ -229,34 +265,8 @@ static enum lmp_kubelet_err classify(CURLcode c)
 	}
 }
 
-static void request_done(struct lmp_kubelet *k, CURLcode res)
+static void release_body(struct lmp_kubelet *k)
 {
-	struct lmp_podlist *pl = NULL;
-	enum lmp_kubelet_err err;
-	char msg[CURL_ERROR_SIZE + 64];
-	long code = 0;
-
-	curl_easy_getinfo(k->easy, CURLINFO_RESPONSE_CODE, &code);
-	curl_multi_remove_handle(k->multi, k->easy);
-	if (res != CURLE_OK) {
-		err = k->too_large ? LMP_KUBELET_ERR_TOO_LARGE : classify(res);
-		snprintf(msg, sizeof(msg), "%s: %s", k->url,
-			 k->too_large ? "reply larger than the limit"
-			 : k->errbuf[0] ? k->errbuf
-					: curl_easy_strerror(res));
-	} else if (code != 200) {
-		err = code == 401 ? LMP_KUBELET_ERR_AUTH
-		      : code == 403 ? LMP_KUBELET_ERR_FORBIDDEN
-				    : LMP_KUBELET_ERR_HTTP;
-		snprintf(msg, sizeof(msg), "%s: HTTP %ld", k->url, code);
-	} else {
-		char perr[160];
-		int r = lmp_podlist_parse(k->body, k->len, &pl, perr, sizeof(perr));
-
-		err = r == 0 ? LMP_KUBELET_OK : r == -ENOMEM ? LMP_KUBELET_ERR_INTERNAL
-							     : LMP_KUBELET_ERR_BODY;
-		snprintf(msg, sizeof(msg), "%s: %s", k->url, r == 0 ? "ok" : perr);
-	}
 	/* a big reply's buffer is not worth keeping for 30 s */
 	if (k->cap > (1 << 20)) {
 		free(k->body);
@@ -264,7 +274,95 @@ static void request_done(struct lmp_kubelet *k, CURLcode res)
 		k->cap = 0;
 	}
 	k->len = 0;
-	finish(k, pl, err, code, msg);
+}
+
+/* what kind of body error: the reason up to its details (line and column, names) */
+static int reason_hash(const char *reason)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *reason && !strchr("(\"'", *reason); reason++)
+		h = (h ^ (unsigned char)*reason) * 16777619u;
+	return (int)h;
+}
+
+/* On its own thread: a big reply takes a while to parse, and the loop must not wait. */
+static void *parse_main(void *arg)
+{
+	struct lmp_kubelet *k = arg;
+	uint64_t one = 1;
+
+	k->parse_r = lmp_podlist_parse(k->body, k->len, &k->parsed, k->perr, sizeof(k->perr));
+	/* an eventfd write fails only on overflow, which one write per parse cannot cause */
+	(void)!write(k->parse_fd, &one, sizeof(one));
+	return NULL;
+}
+
+static void parse_done(struct lmp_kubelet *k)
+{
+	enum lmp_kubelet_err err;
+	char msg[CURL_ERROR_SIZE + 256];
+	int r = k->parse_r;
+
+	pthread_join(k->parser, NULL);
+	k->parsing = false;
+	err = r == 0 ? LMP_KUBELET_OK : r == -ENOMEM ? LMP_KUBELET_ERR_INTERNAL
+		      : r == -E2BIG ? LMP_KUBELET_ERR_TOO_LARGE
+				    : LMP_KUBELET_ERR_BODY;
+	snprintf(msg, sizeof(msg), "%s: %s", k->url, r == 0 ? "ok" : k->perr);
+	release_body(k);
+	finish(k, k->parsed, err, k->parse_code, r ? reason_hash(k->perr) : 0, msg);
+	k->parsed = NULL;
+}
+
+static void on_parse_fd(void *ctx, int fd, uint32_t events)
+{
+	struct lmp_kubelet *k = ctx;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) == sizeof(n) && k->parsing)
+		parse_done(k);
+}
+
+static void request_done(struct lmp_kubelet *k, CURLcode res)
+{
+	enum lmp_kubelet_err err;
+	char msg[CURL_ERROR_SIZE + 256];
+	long code = 0;
+
+	curl_easy_getinfo(k->easy, CURLINFO_RESPONSE_CODE, &code);
+	curl_multi_remove_handle(k->multi, k->easy);
+	if (res == CURLE_OK && code == 200) {
+		k->parse_code = code;
+		k->parsed = NULL;
+		if (pthread_create(&k->parser, NULL, parse_main, k) == 0) {
+			k->parsing = true;
+			return;
+		}
+		parse_main(k); /* no thread to be had: parse here, once */
+		k->parsing = true;
+		parse_done(k);
+		return;
+	}
+	if (res != CURLE_OK) {
+		err = k->too_large ? LMP_KUBELET_ERR_TOO_LARGE : classify(res);
+		snprintf(msg, sizeof(msg), "%s: %s", k->url,
+			 k->too_large ? "reply larger than the limit"
+			 : k->errbuf[0] ? k->errbuf
+					: curl_easy_strerror(res));
+	} else if (code == 404) {
+		err = LMP_KUBELET_ERR_HTTP;
+		snprintf(msg, sizeof(msg), "%s: HTTP 404: not found; --kubelet-url must be the "
+			 "kubelet's /pods endpoint (https://NODE:10250/pods) or its base URL "
+			 "(https://NODE:10250)", k->url);
+	} else {
+		err = code == 401 ? LMP_KUBELET_ERR_AUTH
+		      : code == 403 ? LMP_KUBELET_ERR_FORBIDDEN
+				    : LMP_KUBELET_ERR_HTTP;
+		snprintf(msg, sizeof(msg), "%s: HTTP %ld", k->url, code);
+	}
+	release_body(k);
+	finish(k, NULL, err, code, res, msg);
 }
 
 static void drain(struct lmp_kubelet *k)
@@ -360,12 +458,14 @@ static void start_request(struct lmp_kubelet *k)
 	k->len = 0;
 	k->too_large = false;
 	k->errbuf[0] = '\0';
-	if (load_token(k, msg, sizeof(msg)) < 0) {
-		finish(k, NULL, LMP_KUBELET_ERR_TOKEN, 0, msg);
+	int err = load_token(k, msg, sizeof(msg));
+
+	if (err < 0) {
+		finish(k, NULL, LMP_KUBELET_ERR_TOKEN, 0, -err, msg);
 		return;
 	}
 	if (curl_multi_add_handle(k->multi, k->easy) != CURLM_OK)
-		finish(k, NULL, LMP_KUBELET_ERR_INTERNAL, 0, "curl_multi_add_handle failed");
+		finish(k, NULL, LMP_KUBELET_ERR_INTERNAL, 0, 0, "curl_multi_add_handle failed");
 }
 
 static void on_sched(void *ctx)
@@ -434,6 +534,35 @@ static int setup_curl(struct lmp_kubelet *k)
 	return bad ? -EINVAL : 0;
 }
 
+/*
+ * A URL with no path is the kubelet's base URL, as other tools take it: /pods is added.
+ * Any path given is used as it is.
+ */
+static char *pods_url(const char *url)
+{
+	const char *auth = strstr(url, "://"), *p;
+	size_t n;
+	char *out;
+
+	if (!auth)
+		return strdup(url);
+	p = strpbrk(auth + 3, "/?#");
+	if (p && !(p[0] == '/' && p[1] == '\0'))
+		return strdup(url);
+	n = p ? (size_t)(p - url) : strlen(url);
+	out = malloc(n + sizeof("/pods"));
+	if (out) {
+		memcpy(out, url, n);
+		memcpy(out + n, "/pods", sizeof("/pods"));
+	}
+	return out;
+}
+
+const char *lmp_kubelet_url(const struct lmp_kubelet *k)
+{
+	return k->url;
+}
+
 static char *dup_or_null(const char *s)
 {
 	return s && *s ? strdup(s) : NULL;
@@ -463,8 +592,8 @@ int lmp_kubelet_new(const struct lmp_kubelet_opts *o, struct lmp_loop *loop, lmp
 	k->loop = loop;
 	k->cb = cb;
 	k->ctx = ctx;
-	k->curl_timer = k->sched_timer = -1;
-	k->url = strdup(o->url);
+	k->curl_timer = k->sched_timer = k->parse_fd = -1;
+	k->url = pods_url(o->url);
 	k->token_file = dup_or_null(o->token_file);
 	k->ca_file = dup_or_null(o->ca_file);
 	k->multi = curl_multi_init();
@@ -481,6 +610,14 @@ int lmp_kubelet_new(const struct lmp_kubelet_opts *o, struct lmp_loop *loop, lmp
 		r = k->curl_timer < 0 ? k->curl_timer : k->sched_timer;
 		goto fail;
 	}
+	k->parse_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	r = k->parse_fd < 0 ? -errno : lmp_loop_add_fd(loop, k->parse_fd, EPOLLIN, on_parse_fd, k);
+	if (r < 0) {
+		if (k->parse_fd >= 0)
+			close(k->parse_fd);
+		k->parse_fd = -1;
+		goto fail;
+	}
 	k->start_ms = mono_ms() - k->o.miss_interval_ms;
 	schedule(k, 0);
 	*out = k;
@@ -494,6 +631,14 @@ void lmp_kubelet_free(struct lmp_kubelet *k)
 {
 	if (!k)
 		return;
+	if (k->parsing) { /* bounded: the parser refuses what is too big to finish soon */
+		pthread_join(k->parser, NULL);
+		lmp_podlist_free(k->parsed);
+	}
+	if (k->parse_fd >= 0) {
+		lmp_loop_del_fd(k->loop, k->parse_fd);
+		close(k->parse_fd);
+	}
 	if (k->multi && k->easy)
 		curl_multi_remove_handle(k->multi, k->easy); /* closes its sockets via sock_cb */
 	if (k->easy)

@@ -3,8 +3,10 @@
  * Kubelet /pods client: libcurl multi driven by the agent's epoll loop, so a slow or dead
  * kubelet never blocks event processing. Refreshes every refresh period, sooner on demand
  * (a pod UID seen in a cgroup but not in the last reply), backs off after failures and
- * recovers by itself. Re-reads the bearer token file whenever it changes. Does not log: the
- * owner gets every outcome through the callback and logs changes of cause.
+ * recovers by itself. Re-reads the bearer token file whenever it changes. A reply is parsed
+ * on a thread of its own (one at a time, joined before its result is used), so a big reply
+ * does not stall the loop. Does not log: the owner gets every outcome through the callback
+ * and logs those lmp_kubelet_stats.report marks.
  */
 #ifndef LMP_KUBELET_H
 #define LMP_KUBELET_H
@@ -28,14 +30,14 @@ enum lmp_kubelet_err {
 	LMP_KUBELET_ERR_FORBIDDEN, /* HTTP 403: RBAC lacks nodes/proxy (or nodes/pods) */
 	LMP_KUBELET_ERR_HTTP,	   /* any other non-200 status */
 	LMP_KUBELET_ERR_TRANSFER,  /* connection dropped mid-reply */
-	LMP_KUBELET_ERR_BODY,	   /* reply is not a PodList (not JSON, cut short) */
-	LMP_KUBELET_ERR_TOO_LARGE, /* reply over the size limit */
+	LMP_KUBELET_ERR_BODY,	   /* reply is not a PodList (not JSON, cut short, odd members) */
+	LMP_KUBELET_ERR_TOO_LARGE, /* reply over the size or value limit */
 	LMP_KUBELET_ERR_INTERNAL,  /* out of memory, libcurl setup */
 	_LMP_KUBELET_ERR_MAX,
 };
 
 struct lmp_kubelet_opts {
-	const char *url;
+	const char *url; /* the /pods URL, or the kubelet's base URL (no path): /pods is added */
 	const char *token_file; /* NULL or "": no Authorization header */
 	const char *ca_file;	/* NULL or "": the system CA store */
 	bool insecure_skip_verify;
@@ -58,6 +60,10 @@ struct lmp_kubelet_stats {
 	enum lmp_kubelet_err last_err; /* cause of the last request's failure, or OK */
 	long last_http_code;	       /* of the last request, 0 if none */
 	bool in_flight;
+	/* the last request failed for a cause not reported in the last RELOG_MS (10 min): the
+	 * owner logs it. A change of cause is a change of kind, HTTP status or libcurl code. */
+	bool report;
+	char last_msg[256]; /* one-line outcome of the last request, for /readyz */
 };
 
 /*
@@ -80,6 +86,8 @@ void lmp_kubelet_free(struct lmp_kubelet *k);
  */
 bool lmp_kubelet_refresh(struct lmp_kubelet *k, bool on_miss);
 void lmp_kubelet_stats(const struct lmp_kubelet *k, struct lmp_kubelet_stats *out);
+/* the URL asked (with /pods added to a base URL) */
+const char *lmp_kubelet_url(const struct lmp_kubelet *k);
 const char *lmp_kubelet_err_name(enum lmp_kubelet_err e);
 
 /*

@@ -384,6 +384,132 @@ static void test_kubelet_bad_options(void **state)
 	assert_string_equal(lmp_kubelet_err_name(_LMP_KUBELET_ERR_MAX), "unknown");
 }
 
+/*
+ * Issue 18: a URL with no path is the kubelet's base URL (/pods is added); another path that
+ * answers 404 says which URL was asked and what it must be.
+ */
+static void test_kubelet_base_url_and_404(void **state)
+{
+	struct t *t = *state;
+	const char *suffix[] = { "", "/" };
+	char url[128];
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(url, sizeof(url), "https://127.0.0.1:%u%s", fake_kubelet_port(t->fk),
+			 suffix[i]);
+		t->o.url = url;
+		assert_int_equal(client_new(t), 0);
+		assert_true(wait_result(t, 5000));
+		assert_int_equal(t->err, LMP_KUBELET_OK);
+		assert_int_equal(t->pods, 25);
+		snprintf(url, sizeof(url), "https://127.0.0.1:%u/pods", fake_kubelet_port(t->fk));
+		assert_string_equal(lmp_kubelet_url(t->k), url);
+		lmp_kubelet_free(t->k);
+		t->k = NULL;
+	}
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u/api/v1/pods", fake_kubelet_port(t->fk));
+	t->o.url = url;
+	assert_int_equal(client_new(t), 0);
+	assert_true(wait_result(t, 5000));
+	assert_int_equal(t->err, LMP_KUBELET_ERR_HTTP);
+	assert_non_null(strstr(t->msg, url));
+	assert_non_null(strstr(t->msg, "HTTP 404"));
+	assert_non_null(strstr(t->msg, "must be the kubelet's /pods endpoint"));
+}
+
+/*
+ * Issue 15: every distinct failure is reported (for the owner to log), each once while it
+ * lasts: the same cause again is not, a new one is, and a cause that comes back after a
+ * success or another cause is reported again.
+ */
+static void test_kubelet_each_change_of_cause_is_reported(void **state)
+{
+	static const struct {
+		enum fake_kubelet_fault f;
+		enum lmp_kubelet_err err;
+		bool report;
+	} seq[] = {
+		{ FK_500, LMP_KUBELET_ERR_HTTP, true },	      { FK_500, LMP_KUBELET_ERR_HTTP, false },
+		{ FK_403, LMP_KUBELET_ERR_FORBIDDEN, true },  { FK_403, LMP_KUBELET_ERR_FORBIDDEN, false },
+		{ FK_500, LMP_KUBELET_ERR_HTTP, true },	      { FK_NOT_JSON, LMP_KUBELET_ERR_BODY, true },
+		{ FK_NOT_JSON, LMP_KUBELET_ERR_BODY, false }, { FK_CUT_JSON, LMP_KUBELET_ERR_BODY, true },
+		{ FK_OK, LMP_KUBELET_OK, false },	      { FK_CUT_JSON, LMP_KUBELET_ERR_BODY, true },
+	};
+	struct t *t = *state;
+	struct lmp_kubelet_stats st;
+
+	assert_int_equal(client_new(t), 0);
+	assert_true(wait_result(t, 5000));
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		fake_kubelet_set_fault(t->fk, seq[i].f, 0);
+		assert_int_equal(fetch(t), seq[i].err);
+		lmp_kubelet_stats(t->k, &st);
+		if (st.report != seq[i].report)
+			fail_msg("step %zu (%s): report %d", i, t->msg, st.report);
+		assert_string_equal(st.last_msg, t->msg);
+	}
+}
+
+/* ~size bytes of PodList: pods with a bulky spec and annotations, as real ones have */
+static char *big_podlist(size_t size, size_t *len, unsigned *pods)
+{
+	char pad[2001];
+	char *s = malloc(size + 4096), *p = s;
+
+	assert_non_null(s);
+	memset(pad, 'a', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	p += sprintf(p, "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},\"items\":[");
+	for (*pods = 0; (size_t)(p - s) < size; (*pods)++)
+		p += sprintf(p, "%s{\"metadata\":{\"name\":\"p%u\",\"namespace\":\"ns\",\"uid\":\"u-%u\","
+			     "\"annotations\":{\"a\":\"%s\"}},\"spec\":{\"containers\":[{\"name\":"
+			     "\"c\",\"args\":[\"%s\"]}]},\"status\":{\"qosClass\":\"Burstable\","
+			     "\"containerStatuses\":[{\"name\":\"c\",\"containerID\":"
+			     "\"containerd://%064x\"}]}}",
+			     *pods ? "," : "", *pods, *pods, pad, pad, *pods + 1);
+	p += sprintf(p, "]}");
+	*len = p - s;
+	return s;
+}
+
+/*
+ * A big reply is parsed beside the loop: timers keep firing while 48 MB are parsed, and an
+ * amplified one (a million empty pods) is refused as too large, unparsed.
+ */
+static void test_kubelet_big_reply_parsed_off_the_loop(void **state)
+{
+	struct t *t = *state;
+	struct timespec a, b;
+	unsigned pods, ms;
+	size_t len;
+	char *big = big_podlist(48 << 20, &len, &pods);
+
+	assert_int_equal(fake_kubelet_set_body(t->fk, big, len), 0);
+	free(big);
+	t->o.timeout_ms = 10000;
+	t->ticker = lmp_loop_add_timer(t->loop, 10, true, on_tick, t);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_int_equal(client_new(t), 0);
+	assert_true(wait_result(t, 20000));
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	assert_int_equal(t->err, LMP_KUBELET_OK);
+	assert_int_equal(t->pods, pods);
+	ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+	/* the loop turned all along: at least a third of the 10 ms ticks, whatever the load */
+	assert_true(t->ticks >= ms / 30);
+
+	big = malloc(3 * 1000000 + 64);
+	len = sprintf(big, "{\"kind\":\"PodList\",\"items\":[{}");
+	for (int i = 1; i < 1000000; i++)
+		memcpy(big + len, ",{}", 3), len += 3;
+	len += sprintf(big + len, "]}");
+	assert_int_equal(fake_kubelet_set_body(t->fk, big, len), 0);
+	free(big);
+	assert_int_equal(fetch(t), LMP_KUBELET_ERR_TOO_LARGE);
+	assert_non_null(strstr(t->msg, "more than 250000 values"));
+	lmp_loop_del_timer(t->loop, t->ticker);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +529,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kubelet_insecure_and_size_limit, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_kubelet_bad_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kubelet_base_url_and_404, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kubelet_each_change_of_cause_is_reported, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_kubelet_big_reply_parsed_off_the_loop, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("kubelet", tests, NULL, NULL) ? 1 : 0;

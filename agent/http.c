@@ -7,12 +7,24 @@
  * registry needs no lock; the price is that rendering /metrics pauses event processing for
  * the few milliseconds it takes.
  *
- * We create the listening socket ourselves so that IPv4 and IPv6 addresses and port 0 work
- * the same way, and hand it to MHD, which closes it on stop.
+ * We create and watch the listening socket ourselves (IPv4, IPv6 and port 0 alike) and hand
+ * each accepted connection to MHD, so that no client can take the server over (issue 15):
+ *
+ *  - a request must be read and answered within the deadline (timeout_s) from its
+ *    connection's start or the end of the previous request on it, however steadily it
+ *    trickles in: MHD's own timeout is an idle timeout, which every byte restarts, so a
+ *    sweep shuts down what is over time;
+ *  - one client address gets at most per_ip of the max_conns slots;
+ *  - a connection beyond either limit goes to the overflow responder, which answers
+ *    /healthz (and says "busy" to anything else) from one read of the request head,
+ *    TCP_DEFER_ACCEPT having the kernel hand the connection over once that head arrived;
+ *    heads that come in pieces wait in a few slots for 2 s at most, the oldest making
+ *    room for the newest.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +32,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
@@ -33,6 +46,10 @@
 #define DEFAULT_CONN_MEMORY (32 * 1024)
 #define DEFAULT_TIMEOUT_S 10
 #define SAFETY_MS 1000
+#define SWEEP_MS 250
+#define OVERFLOW_SLOTS 16
+#define OVERFLOW_MS 2000
+#define OVERFLOW_HEAD 2048
 #define GZIP_MIN_BYTES 1024 /* below this gzip costs more than it saves */
 
 static const struct lmp_metric_desc http_requests = {
@@ -43,15 +60,67 @@ static const struct lmp_metric_desc http_requests = {
 	.scale = 1,
 };
 
+static const struct lmp_metric_desc http_closed = {
+	.name = "lmp_http_connections_closed_total",
+	.help = "HTTP connections closed by the server before an answer, by reason: deadline "
+		"(request not read and answered in time), overflow_evicted (a slow overflow "
+		"connection made room for a new one), overflow_deadline, overflow_bad_head",
+	.type = LMP_METRIC_COUNTER,
+	.label = "reason",
+	.scale = 1,
+};
+
+static const struct lmp_metric_desc http_overflow = {
+	.name = "lmp_http_overflow_connections_total",
+	.help = "HTTP connections beyond the server's or their client's share of slots, handed "
+		"to the overflow responder (answers /healthz only)",
+	.type = LMP_METRIC_COUNTER,
+	.scale = 1,
+};
+
+/* a connection MHD serves: when its current request started, and from where */
+struct conn {
+	struct conn *next, **pprev;
+	struct MHD_Connection *c;
+	uint64_t start_ms;
+	struct sockaddr_storage addr;
+	bool closing;
+};
+
+/* a connection beyond the limits, waiting for its request head */
+struct overflow {
+	struct lmp_http *h;
+	int fd; /* -1: free slot */
+	uint64_t start_ms;
+	size_t len;
+	char head[OVERFLOW_HEAD];
+};
+
 struct lmp_http {
 	struct lmp_loop *loop;
 	struct MHD_Daemon *d;
 	struct lmp_metrics *m;
 	struct lmp_http_handlers handlers;
 	int epfd;
-	int timer;
+	int timer, sweep_timer;
+	int lfd;
 	int port;
+	unsigned max_conns, per_ip;
+	uint64_t deadline_ms;
+	struct conn *conns;
+	unsigned n_conns;
+	struct overflow ov[OVERFLOW_SLOTS];
+	unsigned n_ov;
+	bool sweeping;
 };
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
 
 enum route { R_METRICS, R_HEALTHZ, R_READYZ, R_PROBES, R_PODS, R_INDEX, R_NONE };
 
@@ -289,10 +358,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	case R_HEALTHZ:
 		return reply_text(h, c, r, MHD_HTTP_OK, "ok\n");
-	case R_READYZ:
-		if (h->handlers.ready && !h->handlers.ready(h->handlers.ctx))
-			return reply_text(h, c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n");
-		return reply_text(h, c, r, MHD_HTTP_OK, "ready\n");
+	case R_READYZ: {
+		bool ok = !h->handlers.ready || h->handlers.ready(h->handlers.ctx);
+		char detail[512] = "", *body;
+		int n;
+
+		if (h->handlers.ready_detail)
+			h->handlers.ready_detail(h->handlers.ctx, detail, sizeof(detail));
+		if (!detail[0])
+			return reply_text(h, c, r, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+					  ok ? "ready\n" : "not ready\n");
+		n = asprintf(&body, "%s\n%s\n", ok ? "ready" : "not ready", detail);
+		if (n < 0)
+			return reply_text(h, c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					  "internal error\n");
+		return reply(h, c, r, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+			     "text/plain; charset=utf-8", body, n, OWN_MALLOC);
+	}
 	case R_PROBES:
 		if (!h->handlers.probes_json)
 			return reply_text(h, c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -310,21 +392,248 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return MHD_NO;
 }
 
+static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+	if (a->ss_family != b->sa_family)
+		return false;
+	if (b->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (b->sa_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+	return true;
+}
+
+static unsigned conns_from(const struct lmp_http *h, const struct sockaddr *addr)
+{
+	unsigned n = 0;
+
+	for (const struct conn *x = h->conns; x; x = x->next)
+		n += same_ip(&x->addr, addr);
+	return n;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct lmp_http *h = cls;
+	struct conn *x = *socket_context;
+	const union MHD_ConnectionInfo *ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		x = calloc(1, sizeof(*x));
+		if (!x)
+			return; /* untracked: only MHD's idle timeout applies to it */
+		x->c = c;
+		x->start_ms = mono_ms();
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (ci && ci->client_addr)
+			memcpy(&x->addr, ci->client_addr,
+			       ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+								      : sizeof(struct sockaddr_in));
+		x->next = h->conns;
+		x->pprev = &h->conns;
+		if (h->conns)
+			h->conns->pprev = &x->next;
+		h->conns = x;
+		h->n_conns++;
+		*socket_context = x;
+	} else if (x) {
+		*x->pprev = x->next;
+		if (x->next)
+			x->next->pprev = x->pprev;
+		h->n_conns--;
+		free(x);
+		*socket_context = NULL;
+	}
+}
+
+/* a request answered: the next one on this connection gets a deadline of its own */
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *x = ci ? ci->socket_context : NULL;
+
+	if (x)
+		x->start_ms = mono_ms();
+}
+
+static void ov_close(struct lmp_http *h, struct overflow *o, const char *reason)
+{
+	lmp_loop_del_fd(h->loop, o->fd);
+	close(o->fd);
+	o->fd = -1;
+	h->n_ov--;
+	if (reason)
+		lmp_metrics_add(h->m, &http_closed, NULL, reason, 1);
+}
+
 /*
- * Run MHD, then arm the timer for when it next needs to run without fd activity.
- *
- * Twice, because at the connection limit MHD takes the listening socket out of its epoll
- * set, and puts it back only at the start of the run after the one that closed a
- * connection: with a single run, clients waiting in the backlog would wait for an unrelated
- * event. The second run costs one epoll_wait with a zero timeout. When MHD wants no timer,
- * a slow one still runs it, so that no other state of this kind can stall the server.
+ * Answer a complete request head from the overflow path: /healthz (GET or HEAD) gets what
+ * the server would say, anything else 503. Returns false while the head is incomplete.
+ */
+static bool ov_answer(struct lmp_http *h, int fd, char *head, size_t len)
+{
+	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+				 "Cache-Control: no-store\r\nContent-Length: 3\r\n"
+				 "Connection: close\r\n\r\nok\n";
+	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+				   "Content-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\n"
+				   "Content-Length: 41\r\nConnection: close\r\n\r\n"
+				   "busy: every connection slot is in use\n\n\n\n";
+	bool get, healthz, head_only;
+	const char *resp;
+	size_t n;
+
+	head[len] = '\0';
+	if (!strstr(head, "\r\n\r\n") && !strstr(head, "\n\n"))
+		return false;
+	get = !strncmp(head, "GET ", 4);
+	head_only = !strncmp(head, "HEAD ", 5);
+	healthz = (get || head_only) && !strncmp(head + (get ? 4 : 5), "/healthz", 8) &&
+		  strchr(" ?", head[(get ? 4 : 5) + 8]);
+	resp = healthz ? ok : busy;
+	n = healthz ? sizeof(ok) - 1 : sizeof(busy) - 1;
+	if (head_only) /* the head without the body */
+		n = strstr(resp, "\r\n\r\n") + 4 - resp;
+	/* a few hundred bytes into an empty socket buffer: one non-blocking send */
+	(void)!send(fd, resp, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	lmp_metrics_add2(h->m, &http_requests, NULL, healthz ? "healthz" : "overflow",
+			 healthz ? "200" : "503", 1);
+	return true;
+}
+
+static void sweep_arm(struct lmp_http *h)
+{
+	bool want = h->n_conns || h->n_ov;
+
+	if (want != h->sweeping)
+		lmp_loop_set_timer(h->loop, h->sweep_timer, want ? SWEEP_MS : 0, true);
+	h->sweeping = want;
+}
+
+static void on_ov_fd(void *ctx, int fd, uint32_t events)
+{
+	struct overflow *o = ctx;
+	struct lmp_http *h = o->h;
+	ssize_t n = recv(fd, o->head + o->len, sizeof(o->head) - 1 - o->len, MSG_DONTWAIT);
+
+	if (n <= 0) {
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			ov_close(h, o, NULL);
+		sweep_arm(h);
+		return;
+	}
+	o->len += n;
+	if (ov_answer(h, fd, o->head, o->len))
+		ov_close(h, o, NULL);
+	else if (o->len == sizeof(o->head) - 1)
+		ov_close(h, o, "overflow_bad_head");
+	sweep_arm(h);
+}
+
+/* A connection beyond the limits: answer it now if its head is in, else park it. */
+static void overflow(struct lmp_http *h, int fd)
+{
+	struct overflow *o = NULL, *oldest = NULL;
+	char head[OVERFLOW_HEAD];
+	ssize_t n = recv(fd, head, sizeof(head) - 1, MSG_DONTWAIT);
+
+	lmp_metrics_add(h->m, &http_overflow, NULL, NULL, 1);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		close(fd);
+		return;
+	}
+	if (n > 0 && ov_answer(h, fd, head, n)) {
+		close(fd);
+		return;
+	}
+	for (int i = 0; i < OVERFLOW_SLOTS && !o; i++) {
+		if (h->ov[i].fd < 0)
+			o = &h->ov[i];
+		else if (!oldest || h->ov[i].start_ms < oldest->start_ms)
+			oldest = &h->ov[i];
+	}
+	if (!o) {
+		ov_close(h, oldest, "overflow_evicted");
+		o = oldest;
+	}
+	if (lmp_loop_add_fd(h->loop, fd, EPOLLIN, on_ov_fd, o) < 0) {
+		close(fd);
+		return;
+	}
+	o->fd = fd;
+	o->start_ms = mono_ms();
+	o->len = n > 0 ? n : 0;
+	if (n > 0)
+		memcpy(o->head, head, n);
+	h->n_ov++;
+}
+
+static void drive(struct lmp_http *h);
+
+static void on_listen(void *ctx, int lfd, uint32_t events)
+{
+	struct lmp_http *h = ctx;
+
+	for (int i = 0; i < 64; i++) { /* a burst at a time; the rest on the next turn */
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0)
+			break;
+		if (h->n_conns < h->max_conns && conns_from(h, (struct sockaddr *)&ss) < h->per_ip) {
+			/* MHD closes the socket itself when it refuses it */
+			MHD_add_connection(h->d, fd, (struct sockaddr *)&ss, sl);
+			continue;
+		}
+		overflow(h, fd);
+	}
+	drive(h);
+}
+
+/* Shut down what is over its deadline; MHD then sees the socket end and closes it. */
+static void on_sweep(void *ctx)
+{
+	struct lmp_http *h = ctx;
+	uint64_t now = mono_ms();
+	bool any = false;
+
+	for (struct conn *x = h->conns; x; x = x->next) {
+		const union MHD_ConnectionInfo *ci;
+
+		if (x->closing || now - x->start_ms < h->deadline_ms)
+			continue;
+		ci = MHD_get_connection_info(x->c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci && shutdown(ci->connect_fd, SHUT_RDWR) == 0) {
+			x->closing = true;
+			any = true;
+			lmp_metrics_add(h->m, &http_closed, NULL, "deadline", 1);
+		}
+	}
+	for (int i = 0; i < OVERFLOW_SLOTS; i++)
+		if (h->ov[i].fd >= 0 && now - h->ov[i].start_ms >= OVERFLOW_MS)
+			ov_close(h, &h->ov[i], "overflow_deadline");
+	if (any)
+		drive(h);
+	sweep_arm(h);
+}
+
+/*
+ * Run MHD, then arm the timer for when it next needs to run without fd activity. When MHD
+ * wants no timer, a slow one still runs it, so that no state of this kind can stall the
+ * server.
  */
 static void drive(struct lmp_http *h)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 
 	MHD_run(h->d);
-	MHD_run(h->d);
+	sweep_arm(h);
 	if (MHD_get_timeout(h->d, &ms) == MHD_YES)
 		/* 0 means "work is pending now"; the loop's timer treats 0 as off, so use 1 */
 		lmp_loop_set_timer(h->loop, h->timer, ms ? ms : 1, false);
@@ -374,6 +683,9 @@ static int listen_on(const char *addr, int *port)
 		goto fail;
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* hand a connection over once its first bytes are in (or after 1 s): the overflow path
+	 * then answers /healthz from its first read */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof(one));
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
 		err = -errno;
@@ -410,23 +722,27 @@ int lmp_http_new(struct lmp_loop *loop, const struct lmp_http_opts *opts, struct
 	h->epfd = -1;
 	if (handlers)
 		h->handlers = *handlers;
+	h->lfd = -1;
+	h->max_conns = opts->max_conns ? opts->max_conns : DEFAULT_MAX_CONNS;
+	h->per_ip = opts->per_ip ? opts->per_ip : (h->max_conns + 3) / 4;
+	h->deadline_ms = 1000ULL * (opts->timeout_s ? opts->timeout_s : DEFAULT_TIMEOUT_S);
+	for (int i = 0; i < OVERFLOW_SLOTS; i++)
+		h->ov[i] = (struct overflow){ .h = h, .fd = -1 };
 	fd = listen_on(opts->listen, &h->port);
 	if (fd < 0) {
 		err = fd;
 		goto fail;
 	}
+	h->lfd = fd;
 	h->d = MHD_start_daemon(
-		MHD_USE_EPOLL, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)(opts->max_conns ? opts->max_conns : DEFAULT_MAX_CONNS),
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL, on_request, h,
+		MHD_OPTION_CONNECTION_LIMIT, h->max_conns, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)(opts->conn_memory ? opts->conn_memory : DEFAULT_CONN_MEMORY),
 		MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)(opts->timeout_s ? opts->timeout_s : DEFAULT_TIMEOUT_S), MHD_OPTION_END);
+		(unsigned)(opts->timeout_s ? opts->timeout_s : DEFAULT_TIMEOUT_S),
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_NOTIFY_COMPLETED,
+		on_completed, h, MHD_OPTION_END);
 	if (!h->d) {
-		/* whether MHD already closed the socket it was given is not documented */
-		if (fcntl(fd, F_GETFD) >= 0)
-			close(fd);
 		err = -EIO;
 		goto fail;
 	}
@@ -440,11 +756,16 @@ int lmp_http_new(struct lmp_loop *loop, const struct lmp_http_opts *opts, struct
 		goto fail;
 	h->epfd = info->epoll_fd;
 	h->timer = lmp_loop_add_timer(loop, 0, false, on_timer, h);
-	if (h->timer < 0) {
-		err = h->timer;
-		h->timer = 0;
+	h->sweep_timer = lmp_loop_add_timer(loop, 0, true, on_sweep, h);
+	if (h->timer < 0 || h->sweep_timer < 0) {
+		err = h->timer < 0 ? h->timer : h->sweep_timer;
 		goto fail;
 	}
+	err = lmp_loop_add_fd(loop, h->lfd, EPOLLIN, on_listen, h);
+	if (err < 0)
+		goto fail;
+	lmp_metrics_declare(m, &http_closed);
+	lmp_metrics_declare(m, &http_overflow);
 	lmp_metrics_declare(m, &http_requests);
 	drive(h);
 	*out = h;
@@ -458,12 +779,21 @@ void lmp_http_free(struct lmp_http *h)
 {
 	if (!h)
 		return;
+	if (h->lfd >= 0) {
+		lmp_loop_del_fd(h->loop, h->lfd);
+		close(h->lfd);
+	}
+	for (int i = 0; i < OVERFLOW_SLOTS; i++)
+		if (h->ov[i].fd >= 0)
+			ov_close(h, &h->ov[i], NULL);
 	if (h->epfd >= 0)
 		lmp_loop_del_fd(h->loop, h->epfd);
 	if (h->timer > 0)
 		lmp_loop_del_timer(h->loop, h->timer);
+	if (h->sweep_timer > 0)
+		lmp_loop_del_timer(h->loop, h->sweep_timer);
 	if (h->d)
-		MHD_stop_daemon(h->d);
+		MHD_stop_daemon(h->d); /* closes its connections: on_connection frees each */
 	free(h);
 }
 

@@ -10,8 +10,10 @@
  *   GET /api/v1/pods     JSON from handlers->pods_json, or lmp_metrics_pods_json
  *
  * Unknown paths get 404, other methods 405. Requests whose headers exceed the per-connection
- * memory get 431 from libmicrohttpd, connections beyond the limit are closed at accept, and
- * idle or slow clients are dropped after the timeout; none of them blocks the loop.
+ * memory get 431 from libmicrohttpd. A request must arrive and be answered within the
+ * timeout, however steadily it trickles in; one client address holds at most per_ip of the
+ * max_conns slots; a connection beyond either limit still gets /healthz answered (anything
+ * else: 503). None of them blocks the loop.
  */
 #ifndef LMP_HTTP_H
 #define LMP_HTTP_H
@@ -33,6 +35,8 @@ struct lmp_http_handlers {
 	int (*probes_json)(void *ctx, char **out, size_t *len);
 	int (*pods_json)(void *ctx, char **out, size_t *len);
 	bool (*ready)(void *ctx);
+	/* optional: why (not) ready, a line or two added to the /readyz body */
+	void (*ready_detail)(void *ctx, char *buf, size_t len);
 	void *ctx;
 };
 
@@ -41,7 +45,8 @@ struct lmp_http_opts {
 	const char *listen;
 	unsigned max_conns; /* concurrent connections; 0: 64 */
 	size_t conn_memory; /* bytes per connection, bounds the request head; 0: 32 KiB */
-	unsigned timeout_s; /* idle/slow connection timeout; 0: 10 s */
+	unsigned timeout_s; /* deadline of a request, from its first byte to its answer; 0: 10 s */
+	unsigned per_ip;    /* connections one client address may hold; 0: max_conns / 4 */
 };
 
 /*

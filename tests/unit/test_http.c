@@ -476,26 +476,91 @@ static void test_http_slow_client_does_not_block(void **state)
 	close(fd);
 }
 
-static void test_http_connection_cap(void **state)
+/*
+ * Every slot taken by clients that send half a request (more than the server's slots, all
+ * from one address): /healthz is still answered, every time, other paths get 503 "busy"
+ * instead of waiting, and once the slow clients are gone everything is served again.
+ */
+static void test_http_healthz_answers_with_every_slot_taken(void **state)
 {
+	static const char partial[] = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ";
 	struct server *s = *state;
-	int fds[MAX_CONNS];
+	int fds[2 * MAX_CONNS];
 	struct resp r;
 
-	for (int i = 0; i < MAX_CONNS; i++)
+	for (int i = 0; i < 2 * MAX_CONNS; i++) {
 		fds[i] = raw_connect(s);
+		assert_int_equal(send(fds[i], partial, sizeof(partial) - 1, 0),
+				 sizeof(partial) - 1);
+	}
 	usleep(100 * 1000); /* let the loop accept them */
-	/* one over the cap is not served (closed at accept, or left in the backlog) */
-	request(s, "GET", "/healthz", NULL, 300, &r);
-	assert_int_not_equal(r.code, 200);
-	free(r.body);
-	for (int i = 0; i < MAX_CONNS; i++)
-		close(fds[i]);
-	/* served as soon as a slot is free, not at the next unrelated wake-up of the loop */
-	request(s, "GET", "/healthz", NULL, 500, &r);
-	assert_int_equal(r.rc, CURLE_OK);
+	for (int i = 0; i < 10; i++) {
+		request(s, "GET", "/healthz", NULL, 2000, &r);
+		assert_int_equal(r.rc, CURLE_OK);
+		assert_int_equal(r.code, 200);
+		assert_string_equal(r.body, "ok\n");
+		free(r.body);
+	}
+	request(s, "HEAD", "/healthz", NULL, 2000, &r);
 	assert_int_equal(r.code, 200);
 	free(r.body);
+	request(s, "GET", "/metrics", NULL, 2000, &r);
+	assert_int_equal(r.rc, CURLE_OK);
+	assert_int_equal(r.code, 503);
+	free(r.body);
+	for (int i = 0; i < 2 * MAX_CONNS; i++)
+		close(fds[i]);
+	usleep(100 * 1000);
+	get(s, "/metrics", &r);
+	assert_int_equal(r.code, 200);
+	assert_non_null(strstr(r.body, "lmp_http_overflow_connections_total "));
+	free(r.body);
+}
+
+static int deadline_closed(struct server *s)
+{
+	static const char key[] = "lmp_http_connections_closed_total{reason=\"deadline\"} ";
+	struct resp r;
+	char *p;
+	int n;
+
+	get(s, "/metrics", &r);
+	p = strstr(r.body, key);
+	assert_non_null(p);
+	n = atoi(p + sizeof(key) - 1);
+	free(r.body);
+	return n;
+}
+
+/*
+ * A client that sends a header line every 200 ms is never idle, yet it is cut off at the
+ * request deadline (TIMEOUT_S), and says so in lmp_http_connections_closed_total.
+ */
+static void test_http_trickling_client_meets_the_deadline(void **state)
+{
+	struct server *s = *state;
+	int before = deadline_closed(s), fd = raw_connect(s);
+	double t0 = now_s(), t1;
+	char line[64];
+	int i;
+
+	assert_int_equal(send(fd, "GET /metrics HTTP/1.1\r\n", 23, 0), 23);
+	for (i = 0; i < 50; i++) {
+		int n = snprintf(line, sizeof(line), "X-Line-%d: a\r\n", i);
+
+		usleep(200 * 1000);
+		if (send(fd, line, n, MSG_NOSIGNAL) < 0)
+			break;
+		/* the server closed it: the next send or a read sees it */
+		if (recv(fd, line, sizeof(line), MSG_DONTWAIT) == 0)
+			break;
+	}
+	t1 = now_s();
+	close(fd);
+	assert_true(i < 50);
+	assert_true(t1 - t0 >= TIMEOUT_S - 0.2);
+	assert_true(t1 - t0 < TIMEOUT_S + 2);
+	assert_int_equal(deadline_closed(s), before + 1);
 }
 
 static int free_port(void)
@@ -648,7 +713,8 @@ int main(void)
 		cmocka_unit_test(test_http_scrape_passes_promtool),
 		cmocka_unit_test(test_http_oversized_headers),
 		cmocka_unit_test(test_http_slow_client_does_not_block),
-		cmocka_unit_test(test_http_connection_cap),
+		cmocka_unit_test(test_http_healthz_answers_with_every_slot_taken),
+		cmocka_unit_test(test_http_trickling_client_meets_the_deadline),
 		cmocka_unit_test(test_http_real_prometheus_scrapes),
 		cmocka_unit_test(test_http_listen_addresses),
 	};

@@ -502,6 +502,25 @@ static bool http_ready(void *ctx)
 	return a->n_running > 0 && lmp_ident_ready(a->rt.ident);
 }
 
+/* the /readyz body's second line: what the agent waits for, or how the kubelet fares */
+static void http_ready_detail(void *ctx, char *buf, size_t len)
+{
+	struct lmp_agent *a = ctx;
+	struct lmp_kubelet_stats st;
+
+	if (a->n_running == 0)
+		snprintf(buf, len, "no probe running");
+	else if (lmp_ident_kubelet_stats(a->rt.ident, &st) < 0)
+		snprintf(buf, len, "kubelet: none (events carry cgroup paths only)");
+	else if (st.last_err != LMP_KUBELET_OK)
+		snprintf(buf, len, "kubelet: failing (%s): %s", lmp_kubelet_err_name(st.last_err),
+			 st.last_msg);
+	else if (st.last_sync == 0)
+		snprintf(buf, len, "kubelet: waiting for the first reply");
+	else
+		snprintf(buf, len, "kubelet: ok, %u pods", st.pods_known);
+}
+
 static int setup_http(struct lmp_agent *a)
 {
 	static struct lmp_http_handlers handlers;
@@ -509,7 +528,7 @@ static int setup_http(struct lmp_agent *a)
 	int r;
 
 	handlers = (struct lmp_http_handlers){ .probes_json = http_probes, .ready = http_ready,
-					       .ctx = a };
+					       .ready_detail = http_ready_detail, .ctx = a };
 	r = lmp_http_new(a->loop, &opts, a->rt.metrics, &handlers, &a->http);
 	if (r < 0) {
 		lmp_log_errno(LMP_LOG_ERROR, r, "--listen %s: cannot serve HTTP", a->cfg->listen);

@@ -30,10 +30,13 @@
 #define TOKEN_MAX 65536
 #define BACKOFF_MIN_MS 1000
 #define RELOG_MS (10 * 60 * 1000) /* the same failure, said again this often */
+#define SA_CA "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
 
 struct lmp_kubelet {
 	struct lmp_kubelet_opts o;
 	char *url, *token_file, *ca_file;
+	char *api_url, *api_ca_file; /* NULL: no API-server fallback */
+	bool on_api;		     /* the request in flight goes to the API server */
 	struct lmp_loop *loop;
 	lmp_kubelet_fn cb;
 	void *ctx;
@@ -204,13 +207,47 @@ static bool report(struct lmp_kubelet *k, enum lmp_kubelet_err err, long code, i
 	return true;
 }
 
+static void start_request(struct lmp_kubelet *k);
+
+/* the kubelet cannot be reached or its certificate verified: the API server may do */
+static bool falls_back(enum lmp_kubelet_err err)
+{
+	return err == LMP_KUBELET_ERR_CONNECT || err == LMP_KUBELET_ERR_TIMEOUT ||
+	       err == LMP_KUBELET_ERR_TLS;
+}
+
 static void finish(struct lmp_kubelet *k, struct lmp_podlist *pl, enum lmp_kubelet_err err,
 		   long code, int detail, const char *msg)
 {
+	bool was_api = k->on_api, src;
 	unsigned next;
 
-	k->st.report = report(k, err, code, detail);
-	snprintf(k->st.last_msg, sizeof(k->st.last_msg), "%s", msg);
+	if (!k->on_api && k->api_url && falls_back(err)) {
+		/* counted as the kubelet's failure; the outcome is the API server's */
+		k->st.requests_failed++;
+		k->st.failures[err]++;
+		k->st.kubelet_err = err;
+		snprintf(k->st.kubelet_msg, sizeof(k->st.kubelet_msg), "%s", msg);
+		k->on_api = true;
+		start_request(k);
+		return;
+	}
+	k->on_api = false; /* every refresh tries the kubelet first */
+	if (!was_api) {
+		k->st.kubelet_err = err;
+		snprintf(k->st.kubelet_msg, sizeof(k->st.kubelet_msg), "%s", msg);
+	} else {
+		k->st.api_requests[err == LMP_KUBELET_OK ? 0 : 1]++;
+	}
+	k->st.report = report(k, err, code, detail ^ (was_api ? 0x5a5a : 0));
+	if (was_api && err != LMP_KUBELET_OK)
+		snprintf(k->st.last_msg, sizeof(k->st.last_msg), "%.120s; API server fallback: %s",
+			 k->st.kubelet_msg, msg);
+	else
+		snprintf(k->st.last_msg, sizeof(k->st.last_msg), "%s", msg);
+	src = err == LMP_KUBELET_OK ? was_api : k->st.from_apiserver;
+	k->st.source_changed = src != k->st.from_apiserver;
+	k->st.from_apiserver = src;
 	k->in_flight = false;
 	k->st.in_flight = false;
 	k->st.last_err = err;
@@ -236,7 +273,7 @@ static void finish(struct lmp_kubelet *k, struct lmp_podlist *pl, enum lmp_kubel
 	}
 	k->again = false;
 	schedule(k, next);
-	k->cb(k->ctx, pl, err, msg);
+	k->cb(k->ctx, pl, err, k->st.last_msg);
 }
 
 static enum lmp_kubelet_err classify(CURLcode c)
@@ -263,6 +300,11 @@ static enum lmp_kubelet_err classify(CURLcode c)
 	default: /* partial file, got nothing, recv/send errors, HTTP/2 stream errors */
 		return LMP_KUBELET_ERR_TRANSFER;
 	}
+}
+
+static const char *cur_url(const struct lmp_kubelet *k)
+{
+	return k->on_api ? k->api_url : k->url;
 }
 
 static void release_body(struct lmp_kubelet *k)
@@ -309,7 +351,7 @@ static void parse_done(struct lmp_kubelet *k)
 	err = r == 0 ? LMP_KUBELET_OK : r == -ENOMEM ? LMP_KUBELET_ERR_INTERNAL
 		      : r == -E2BIG ? LMP_KUBELET_ERR_TOO_LARGE
 				    : LMP_KUBELET_ERR_BODY;
-	snprintf(msg, sizeof(msg), "%s: %s", k->url, r == 0 ? "ok" : k->perr);
+	snprintf(msg, sizeof(msg), "%s: %s", cur_url(k), r == 0 ? "ok" : k->perr);
 	release_body(k);
 	finish(k, k->parsed, err, k->parse_code, r ? reason_hash(k->perr) : 0, msg);
 	k->parsed = NULL;
@@ -346,11 +388,11 @@ static void request_done(struct lmp_kubelet *k, CURLcode res)
 	}
 	if (res != CURLE_OK) {
 		err = k->too_large ? LMP_KUBELET_ERR_TOO_LARGE : classify(res);
-		snprintf(msg, sizeof(msg), "%s: %s", k->url,
+		snprintf(msg, sizeof(msg), "%s: %s", cur_url(k),
 			 k->too_large ? "reply larger than the limit"
 			 : k->errbuf[0] ? k->errbuf
 					: curl_easy_strerror(res));
-	} else if (code == 404) {
+	} else if (code == 404 && !k->on_api) {
 		err = LMP_KUBELET_ERR_HTTP;
 		snprintf(msg, sizeof(msg), "%s: HTTP 404: not found; --kubelet-url must be the "
 			 "kubelet's /pods endpoint (https://NODE:10250/pods) or its base URL "
@@ -359,7 +401,7 @@ static void request_done(struct lmp_kubelet *k, CURLcode res)
 		err = code == 401 ? LMP_KUBELET_ERR_AUTH
 		      : code == 403 ? LMP_KUBELET_ERR_FORBIDDEN
 				    : LMP_KUBELET_ERR_HTTP;
-		snprintf(msg, sizeof(msg), "%s: HTTP %ld", k->url, code);
+		snprintf(msg, sizeof(msg), "%s: HTTP %ld", cur_url(k), code);
 	}
 	release_body(k);
 	finish(k, NULL, err, code, res, msg);
@@ -461,9 +503,17 @@ static void start_request(struct lmp_kubelet *k)
 	int err = load_token(k, msg, sizeof(msg));
 
 	if (err < 0) {
+		k->on_api = false; /* the API server needs the same token */
 		finish(k, NULL, LMP_KUBELET_ERR_TOKEN, 0, -err, msg);
 		return;
 	}
+	/* the API server is always verified, against the service-account CA */
+	curl_easy_setopt(k->easy, CURLOPT_URL, cur_url(k));
+	curl_easy_setopt(k->easy, CURLOPT_CAINFO, k->on_api ? k->api_ca_file : k->ca_file);
+	curl_easy_setopt(k->easy, CURLOPT_SSL_VERIFYPEER,
+			 k->on_api || !k->o.insecure_skip_verify ? 1L : 0L);
+	curl_easy_setopt(k->easy, CURLOPT_SSL_VERIFYHOST,
+			 k->on_api || !k->o.insecure_skip_verify ? 2L : 0L);
 	if (curl_multi_add_handle(k->multi, k->easy) != CURLM_OK)
 		finish(k, NULL, LMP_KUBELET_ERR_INTERNAL, 0, 0, "curl_multi_add_handle failed");
 }
@@ -563,6 +613,24 @@ const char *lmp_kubelet_url(const struct lmp_kubelet *k)
 	return k->url;
 }
 
+const char *lmp_kubelet_apiserver_url(const struct lmp_kubelet *k)
+{
+	return k->api_url;
+}
+
+int lmp_kubelet_apiserver_from_env(char *buf, size_t len)
+{
+	const char *host = getenv("KUBERNETES_SERVICE_HOST");
+	const char *port = getenv("KUBERNETES_SERVICE_PORT");
+
+	if (!host || !*host)
+		return 0;
+	if (!port || !*port)
+		port = "443";
+	return snprintf(buf, len, strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s", host,
+			port) < (int)len ? 1 : -ENAMETOOLONG;
+}
+
 static char *dup_or_null(const char *s)
 {
 	return s && *s ? strdup(s) : NULL;
@@ -594,6 +662,21 @@ int lmp_kubelet_new(const struct lmp_kubelet_opts *o, struct lmp_loop *loop, lmp
 	k->ctx = ctx;
 	k->curl_timer = k->sched_timer = k->parse_fd = -1;
 	k->url = pods_url(o->url);
+	if (o->apiserver_url && *o->apiserver_url && o->node_name && *o->node_name) {
+		const char *base = o->apiserver_url;
+		size_t bl = strlen(base);
+
+		while (bl && base[bl - 1] == '/')
+			bl--;
+		/* node names are DNS subdomains: nothing to escape */
+		if (asprintf(&k->api_url, "%.*s/api/v1/pods?fieldSelector=spec.nodeName%%3D%s",
+			     (int)bl, base, o->node_name) < 0)
+			k->api_url = NULL;
+		k->api_ca_file = strdup(o->apiserver_ca_file && *o->apiserver_ca_file
+						? o->apiserver_ca_file : SA_CA);
+		if (!k->api_url || !k->api_ca_file)
+			goto fail;
+	}
 	k->token_file = dup_or_null(o->token_file);
 	k->ca_file = dup_or_null(o->ca_file);
 	k->multi = curl_multi_init();
@@ -652,6 +735,8 @@ void lmp_kubelet_free(struct lmp_kubelet *k)
 	curl_slist_free_all(k->headers);
 	free(k->body);
 	free(k->url);
+	free(k->api_url);
+	free(k->api_ca_file);
 	free(k->token_file);
 	free(k->ca_file);
 	free(k);

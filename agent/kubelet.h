@@ -46,6 +46,16 @@ struct lmp_kubelet_opts {
 	unsigned timeout_ms;	     /* whole request; 0: 10000 */
 	unsigned miss_interval_ms;   /* least gap between on-demand refreshes; 0: 500 */
 	size_t max_body;	     /* 0: 64 MiB */
+	/*
+	 * API-server fallback: when the kubelet cannot be reached or verified (connect,
+	 * timeout, tls), the same refresh lists this node's pods from
+	 * apiserver_url/api/v1/pods?fieldSelector=spec.nodeName=node_name, always verified
+	 * against apiserver_ca_file (NULL: the service-account CA), with the same token. Every
+	 * refresh tries the kubelet first. NULL or "" url or node name: no fallback.
+	 */
+	const char *apiserver_url;
+	const char *apiserver_ca_file;
+	const char *node_name;
 };
 
 /* What the metrics layer exports; all counters are since start. */
@@ -64,6 +74,12 @@ struct lmp_kubelet_stats {
 	 * owner logs it. A change of cause is a change of kind, HTTP status or libcurl code. */
 	bool report;
 	char last_msg[256]; /* one-line outcome of the last request, for /readyz */
+	/* the pods in use came from the API server (the kubelet failed: kubelet_err) */
+	bool from_apiserver;
+	bool source_changed; /* by the last request: the owner logs it */
+	enum lmp_kubelet_err kubelet_err; /* the kubelet's own last outcome */
+	char kubelet_msg[256];
+	uint64_t api_requests[2]; /* fallback requests: ok, failed */
 };
 
 /*
@@ -88,6 +104,10 @@ bool lmp_kubelet_refresh(struct lmp_kubelet *k, bool on_miss);
 void lmp_kubelet_stats(const struct lmp_kubelet *k, struct lmp_kubelet_stats *out);
 /* the URL asked (with /pods added to a base URL) */
 const char *lmp_kubelet_url(const struct lmp_kubelet *k);
+/* the API server's pods URL of the fallback, or NULL */
+const char *lmp_kubelet_apiserver_url(const struct lmp_kubelet *k);
+/* https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT into buf: 1, 0 when unset */
+int lmp_kubelet_apiserver_from_env(char *buf, size_t len);
 const char *lmp_kubelet_err_name(enum lmp_kubelet_err e);
 
 /*

@@ -34,6 +34,8 @@ struct fake_kubelet {
 	enum fake_kubelet_fault fault;
 	unsigned slow_ms;
 	unsigned requests, token_rejects;
+	char path[64];		   /* the one path served: /pods, or /api/v1/pods */
+	char field_selector[128]; /* of the last request */
 	volatile int stopping;
 	char *pem_key, *pem_cert;
 };
@@ -156,9 +158,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	bool token_ok;
 	enum MHD_Result ret;
 
-	if (strcmp(url, "/pods"))
-		return reply(c, 404, "text/plain", "404 page not found\n", SIZE_MAX);
 	pthread_mutex_lock(&fk->mu);
+	if (strcmp(url, fk->path)) {
+		pthread_mutex_unlock(&fk->mu);
+		return reply(c, 404, "text/plain", "404 page not found\n", SIZE_MAX);
+	}
+	{
+		const char *fs = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+							     "fieldSelector");
+
+		snprintf(fk->field_selector, sizeof(fk->field_selector), "%s", fs ? fs : "");
+	}
 	fk->requests++;
 	token_ok = !fk->token || (auth && !strncmp(auth, "Bearer ", 7) &&
 				  !strcmp(auth + 7, fk->token));
@@ -268,6 +278,7 @@ int fake_kubelet_start(const char *dir, uint16_t port, struct fake_kubelet **out
 	if (!fk)
 		return -ENOMEM;
 	pthread_mutex_init(&fk->mu, NULL);
+	strcpy(fk->path, "/pods");
 	snprintf(fk->dir, sizeof(fk->dir), "%s", dir);
 	snprintf(fk->ca_file, sizeof(fk->ca_file), "%s/ca.crt", dir);
 	fk->port = port;
@@ -298,6 +309,20 @@ void fake_kubelet_free(struct fake_kubelet *fk)
 uint16_t fake_kubelet_port(const struct fake_kubelet *fk)
 {
 	return fk->port;
+}
+
+void fake_kubelet_set_path(struct fake_kubelet *fk, const char *path)
+{
+	pthread_mutex_lock(&fk->mu);
+	snprintf(fk->path, sizeof(fk->path), "%s", path);
+	pthread_mutex_unlock(&fk->mu);
+}
+
+void fake_kubelet_field_selector(struct fake_kubelet *fk, char *buf, size_t len)
+{
+	pthread_mutex_lock(&fk->mu);
+	snprintf(buf, len, "%s", fk->field_selector);
+	pthread_mutex_unlock(&fk->mu);
 }
 
 const char *fake_kubelet_url(const struct fake_kubelet *fk)

@@ -54,6 +54,11 @@ int fake_kubelet_set_cert(struct fake_kubelet *fk, enum fake_kubelet_cert c);
 void fake_kubelet_down(struct fake_kubelet *fk);
 int fake_kubelet_up(struct fake_kubelet *fk);
 
+/* Serve the PodList on another path (an API-server stand-in: "/api/v1/pods"). */
+void fake_kubelet_set_path(struct fake_kubelet *fk, const char *path);
+/* the fieldSelector query argument of the last request ("" if none) */
+void fake_kubelet_field_selector(struct fake_kubelet *fk, char *buf, size_t len);
+
 /* requests seen for /pods, and how many of those had a wrong or missing token */
 unsigned fake_kubelet_requests(struct fake_kubelet *fk);
 unsigned fake_kubelet_token_rejects(struct fake_kubelet *fk);

@@ -510,6 +510,81 @@ static void test_kubelet_big_reply_parsed_off_the_loop(void **state)
 	lmp_loop_del_timer(t->loop, t->ticker);
 }
 
+/*
+ * Issue 18: a kubelet whose certificate cannot be verified (or that cannot be reached) is
+ * replaced, in the same refresh, by the API server's list of this node's pods, verified
+ * against its own CA; every refresh tries the kubelet first and goes back to it once it
+ * works. The API server's failures are reported with the kubelet's.
+ */
+static void test_kubelet_apiserver_fallback(void **state)
+{
+	struct t *t = *state;
+	struct fake_kubelet *api;
+	struct lmp_kubelet_stats st;
+	char dir[96], url[64], fs[128];
+
+	snprintf(dir, sizeof(dir), "%s/api", t->dir);
+	assert_int_equal(fake_kubelet_start(dir, 0, &api), 0);
+	fake_kubelet_set_path(api, "/api/v1/pods");
+	fake_kubelet_set_token(api, "tok-1");
+	assert_int_equal(
+		fake_kubelet_set_body_file(api, fixture("nri-kubernetes_k8s-1_27_pods.json")), 0);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u/", fake_kubelet_port(api));
+	t->o.apiserver_url = url;
+	t->o.apiserver_ca_file = fake_kubelet_ca_file(api);
+	t->o.node_name = "datagen-1-27";
+	assert_int_equal(fake_kubelet_set_cert(t->fk, FK_CERT_OTHER_CA), 0);
+
+	assert_int_equal(client_new(t), 0);
+	assert_true(wait_result(t, 5000));
+	assert_int_equal(t->err, LMP_KUBELET_OK);
+	assert_int_equal(t->pods, 23);
+	lmp_kubelet_stats(t->k, &st);
+	assert_true(st.from_apiserver);
+	assert_true(st.source_changed);
+	assert_int_equal(st.kubelet_err, LMP_KUBELET_ERR_TLS);
+	assert_int_equal(st.failures[LMP_KUBELET_ERR_TLS], 1);
+	assert_int_equal(st.api_requests[0], 1);
+	fake_kubelet_field_selector(api, fs, sizeof(fs));
+	assert_string_equal(fs, "spec.nodeName=datagen-1-27");
+	assert_non_null(strstr(lmp_kubelet_apiserver_url(t->k), "/api/v1/pods?fieldSelector="));
+
+	/* next refresh: the kubelet first, the API server again; no change of source */
+	assert_int_equal(fetch(t), LMP_KUBELET_OK);
+	lmp_kubelet_stats(t->k, &st);
+	assert_true(st.from_apiserver);
+	assert_false(st.source_changed);
+	assert_int_equal(st.failures[LMP_KUBELET_ERR_TLS], 2);
+
+	/* the API server fails too: both causes are said, the last pods stay in use */
+	fake_kubelet_set_fault(api, FK_500, 0);
+	assert_int_equal(fetch(t), LMP_KUBELET_ERR_HTTP);
+	assert_non_null(strstr(t->msg, "certificate"));
+	assert_non_null(strstr(t->msg, "API server fallback"));
+	assert_non_null(strstr(t->msg, "HTTP 500"));
+	lmp_kubelet_stats(t->k, &st);
+	assert_true(st.report);
+	assert_true(st.from_apiserver);
+	assert_int_equal(st.api_requests[1], 1);
+
+	/* the kubelet is fine again: back to it */
+	assert_int_equal(fake_kubelet_set_cert(t->fk, FK_CERT_GOOD), 0);
+	assert_int_equal(fetch(t), LMP_KUBELET_OK);
+	assert_int_equal(t->pods, 25);
+	lmp_kubelet_stats(t->k, &st);
+	assert_false(st.from_apiserver);
+	assert_true(st.source_changed);
+	assert_int_equal(st.kubelet_err, LMP_KUBELET_OK);
+	/* a kubelet that answers, however badly (403), is not replaced */
+	fake_kubelet_set_fault(t->fk, FK_403, 0);
+	fake_kubelet_set_fault(api, FK_OK, 0);
+	assert_int_equal(fetch(t), LMP_KUBELET_ERR_FORBIDDEN);
+	lmp_kubelet_stats(t->k, &st);
+	assert_false(st.from_apiserver);
+	assert_int_equal(st.api_requests[0], 2);
+	fake_kubelet_free(api);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +609,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_kubelet_big_reply_parsed_off_the_loop, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_kubelet_apiserver_fallback, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("kubelet", tests, NULL, NULL) ? 1 : 0;

@@ -512,6 +512,10 @@ static void http_ready_detail(void *ctx, char *buf, size_t len)
 		snprintf(buf, len, "no probe running");
 	else if (lmp_ident_kubelet_stats(a->rt.ident, &st) < 0)
 		snprintf(buf, len, "kubelet: none (events carry cgroup paths only)");
+	else if (st.from_apiserver)
+		snprintf(buf, len, "kubelet: failing (%s): %s\npods: from the API server (%s)",
+			 lmp_kubelet_err_name(st.kubelet_err), st.kubelet_msg,
+			 st.last_err == LMP_KUBELET_OK ? "ok" : st.last_msg);
 	else if (st.last_err != LMP_KUBELET_OK)
 		snprintf(buf, len, "kubelet: failing (%s): %s", lmp_kubelet_err_name(st.last_err),
 			 st.last_msg);

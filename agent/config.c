@@ -162,6 +162,12 @@ static const struct lmp_option options[] = {
 	  .help = "do not verify the kubelet's TLS certificate (logs a warning)" },
 	{ "kubelet-refresh", "LMP_KUBELET_REFRESH", NULL, OPT_UINT, OFF(kubelet_refresh), "30", 1,
 	  3600, .cmds = RUN, .help = "seconds between kubelet /pods refreshes" },
+	{ "apiserver-fallback", "LMP_APISERVER_FALLBACK", NULL, OPT_BOOL, OFF(apiserver_fallback),
+	  "true", .cmds = RUN,
+	  .help = "when the kubelet cannot be reached or verified, list this node's pods from the "
+		  "API server ($KUBERNETES_SERVICE_HOST; RBAC: list pods)" },
+	{ "apiserver-ca-file", "LMP_APISERVER_CA_FILE", NULL, OPT_STR, OFF(apiserver_ca_file),
+	  SA "/ca.crt", .cmds = RUN, .help = "CA bundle that signs the API server's certificate" },
 	{ "metrics-max-series", "LMP_METRICS_MAX_SERIES", NULL, OPT_UINT, OFF(metrics_max_series),
 	  "50000", 100, 10000000, .cmds = RUN, .help = "cap on metric series (excess is counted)" },
 	{ "include-namespaces", "LMP_INCLUDE_NAMESPACES", NULL, OPT_STR, OFF(include_namespaces),

@@ -35,6 +35,8 @@ struct lmp_config {
 	char *kubelet_ca_file;
 	bool kubelet_insecure_skip_verify;
 	unsigned kubelet_refresh; /* seconds */
+	bool apiserver_fallback;  /* list this node's pods from the API server when needed */
+	char *apiserver_ca_file;
 	unsigned duration;	  /* seconds, 0 = until signalled */
 	unsigned interval;	  /* seconds between summaries */
 	unsigned ringbuf_kb;	  /* per probe, power of two */

@@ -112,6 +112,11 @@ static void on_kubelet(void *ctx, struct lmp_podlist *pl, enum lmp_kubelet_err e
 
 	ic->syncs++;
 	lmp_kubelet_stats(ic->kc, &st);
+	if (st.source_changed && st.from_apiserver)
+		lmp_log(LMP_LOG_WARN, "pods: from the API server (%s) while the kubelet cannot be "
+			"used: %s", lmp_kubelet_apiserver_url(ic->kc), st.kubelet_msg);
+	else if (st.source_changed)
+		lmp_log(LMP_LOG_INFO, "pods: from the kubelet again");
 	if (err == LMP_KUBELET_OK) {
 		if (!ic->pods)
 			lmp_log(LMP_LOG_INFO, "kubelet: %zu pods, %u containers on this node",
@@ -347,7 +352,13 @@ static int start_kubelet(struct lmp_ident *ic, const struct lmp_config *cfg, con
 		.refresh_ms = refresh_ms,
 		.connect_timeout_ms = timeout_ms < 3000 ? timeout_ms : 3000,
 		.timeout_ms = timeout_ms,
+		.node_name = cfg->node_name,
+		.apiserver_ca_file = cfg->apiserver_ca_file,
 	};
+	char api[256];
+
+	if (cfg->apiserver_fallback && lmp_kubelet_apiserver_from_env(api, sizeof(api)) == 1)
+		o.apiserver_url = api;
 
 	if (cfg->kubelet_insecure_skip_verify)
 		lmp_log(LMP_LOG_WARN, "kubelet: TLS certificate verification is OFF "

@@ -2,6 +2,7 @@
 /*
  * The kubelet client's health as metrics: how many /pods requests succeeded and failed (by
  * cause), when the last good sync was, and how many pods and containers the agent knows.
+ * Also where the pods in use come from (the kubelet, or the API-server fallback).
  * The agent copies the client's counters in each interval (lmp_ident_kubelet_stats), so
  * the client itself stays free of any metrics dependency.
  */
@@ -58,6 +59,23 @@ static const struct lmp_metric_desc token_reads = {
 	.scale = 1,
 };
 
+static const struct lmp_metric_desc source = {
+	.name = "lmp_kubelet_pods_source",
+	.help = "Where the pods in use come from: 1 for kubelet or apiserver (the fallback while "
+		"the kubelet cannot be reached or verified), 0 for the other",
+	.type = LMP_METRIC_GAUGE,
+	.label = "source",
+	.scale = 1,
+};
+
+static const struct lmp_metric_desc api_requests = {
+	.name = "lmp_kubelet_apiserver_requests_total",
+	.help = "API-server fallback requests (this node's pods), by result: ok or failed",
+	.type = LMP_METRIC_COUNTER,
+	.label = "result",
+	.scale = 1,
+};
+
 void lmp_metrics_update_kubelet(struct lmp_metrics *m, const struct lmp_kubelet_stats *st)
 {
 	if (!m || !st)
@@ -68,8 +86,16 @@ void lmp_metrics_update_kubelet(struct lmp_metrics *m, const struct lmp_kubelet_
 	for (int e = LMP_KUBELET_OK + 1; e < _LMP_KUBELET_ERR_MAX; e++)
 		lmp_metrics_set(m, &requests, NULL, lmp_kubelet_err_name(e),
 				(double)st->failures[e]);
+	/* the kubelet's own outcome: a good fallback reply does not make it up */
 	lmp_metrics_set(m, &up, NULL, NULL,
-			st->last_err == LMP_KUBELET_OK && st->last_sync > 0 ? 1 : 0);
+			st->kubelet_err == LMP_KUBELET_OK && st->last_sync > 0 &&
+					!st->from_apiserver
+				? 1
+				: 0);
+	lmp_metrics_set(m, &source, NULL, "kubelet", st->from_apiserver ? 0 : 1);
+	lmp_metrics_set(m, &source, NULL, "apiserver", st->from_apiserver ? 1 : 0);
+	lmp_metrics_set(m, &api_requests, NULL, "ok", (double)st->api_requests[0]);
+	lmp_metrics_set(m, &api_requests, NULL, "failed", (double)st->api_requests[1]);
 	lmp_metrics_set(m, &last_sync, NULL, NULL, st->last_sync);
 	lmp_metrics_set(m, &duration, NULL, NULL, st->last_duration);
 	lmp_metrics_set(m, &pods, NULL, NULL, st->pods_known);

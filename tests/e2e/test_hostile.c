@@ -9,7 +9,9 @@
  *    answers throughout the transfer and the parse;
  *  - from a --kubelet-url with no path (the kubelet's base URL): /pods is added;
  *
- * a --kubelet-url that answers 404 (log, /readyz and lmp_kubelet_up say so), and 64 slow
+ * a --kubelet-url that answers 404 (log, /readyz and lmp_kubelet_up say so), a kubelet whose
+ * certificate cannot be verified (the pods come from an API-server stand-in until it can),
+ * and 64 slow
  * HTTP clients (one header line every 5 s, reconnecting when cut off) on the agent's port
  * for 25 s while /healthz is polled every 0.5 s with a 2 s timeout: every poll answered.
  * Figures (peak RSS, worst healthz latency) are printed for docs/hardening.md, not asserted
@@ -31,6 +33,7 @@
 #include <cmocka.h>
 
 #include "fake_kubelet.h"
+#include "fixtures.h"
 #include "harness.h"
 
 #define SLOW_CLIENTS 64
@@ -43,6 +46,14 @@ static struct {
 	struct lmp_test_agent agent;
 	bool started;
 } C;
+
+static const char *fixture(const char *name)
+{
+	static char p[512];
+
+	snprintf(p, sizeof(p), "%s/kubelet/%s", lmp_test_fixtures_dir(), name);
+	return p;
+}
 
 static double now_s(void)
 {
@@ -159,16 +170,22 @@ static void agent_stop(void)
 	C.started = false;
 }
 
-static int agent_start(const char *url)
+static int agent_start_with(const char *url, const char *api_ca)
 {
 	const char *const args[] = { "--probes", "process", "--listen", C.listen, "--interval", "1",
 				     "--kubelet-url", url, "--kubelet-refresh", "2",
 				     "--kubelet-ca-file", fake_kubelet_ca_file(C.fk),
-				     "--kubelet-token-file", C.token, NULL };
+				     "--kubelet-token-file", C.token, "--node-name", "datagen-1-27",
+				     "--apiserver-ca-file", api_ca ? api_ca : "/nonexistent", NULL };
 
 	agent_stop(); /* a failed test left its agent */
 	C.started = lmp_test_agent_start(&C.agent, args) == 0;
 	return C.started ? 0 : -1;
+}
+
+static int agent_start(const char *url)
+{
+	return agent_start_with(url, NULL);
 }
 
 static int setup(void **state)
@@ -367,12 +384,71 @@ static void test_slow_clients_do_not_take_healthz(void **state)
 	agent_stop();
 }
 
+static bool wait_stderr(const char *text, int ms)
+{
+	for (int i = 0; i < ms / 100 && !lmp_test_agent_stderr_has(&C.agent, text); i++)
+		lmp_test_agent_pump(&C.agent, 100);
+	return lmp_test_agent_stderr_has(&C.agent, text);
+}
+
+/*
+ * Issue 18: a kubelet whose certificate the agent cannot verify; an API-server stand-in
+ * (its own CA) serves this node's pods. The agent takes them from there, says so in the
+ * log, on /readyz and in lmp_kubelet_pods_source, and goes back to the kubelet once its
+ * certificate verifies.
+ */
+static void test_apiserver_fallback(void **state)
+{
+	struct fake_kubelet *api;
+	char dir[96], port[16], fs[128], *body;
+
+	snprintf(dir, sizeof(dir), "%s/api", C.dir);
+	assert_int_equal(fake_kubelet_start(dir, 0, &api), 0);
+	fake_kubelet_set_path(api, "/api/v1/pods");
+	fake_kubelet_set_token(api, "hostile-token");
+	assert_int_equal(fake_kubelet_set_body_file(api, fixture("nri-kubernetes_k8s-1_27_pods.json")),
+			 0);
+	assert_int_equal(fake_kubelet_set_body_file(C.fk, fixture("nri-kubernetes_k8s-1_22_pods.json")),
+			 0);
+	assert_int_equal(fake_kubelet_set_cert(C.fk, FK_CERT_OTHER_CA), 0);
+	snprintf(port, sizeof(port), "%u", fake_kubelet_port(api));
+	setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1", 1);
+	setenv("KUBERNETES_SERVICE_PORT", port, 1);
+	assert_int_equal(agent_start_with(C.base, fake_kubelet_ca_file(api)), 0);
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	unsetenv("KUBERNETES_SERVICE_PORT");
+
+	if (!wait_stderr("pods: from the API server", 10000))
+		fail_msg("no fallback:\n%s", C.agent.errbuf);
+	assert_true(metric_at_least("lmp_kubelet_pods_source{source=\"apiserver\"} ", 1) == 1);
+	assert_true(metric_at_least("lmp_kubelet_pods ", 23) == 23);
+	assert_true(metric("lmp_kubelet_up ") == 0);
+	assert_true(metric("lmp_kubelet_requests_total{result=\"tls\"} ") >= 1);
+	fake_kubelet_field_selector(api, fs, sizeof(fs));
+	assert_string_equal(fs, "spec.nodeName=datagen-1-27");
+	assert_int_equal(http_get("/readyz", 5, &body, NULL), 200);
+	if (!strstr(body, "kubelet: failing (tls)") || !strstr(body, "pods: from the API server"))
+		fail_msg("/readyz says:\n%s", body);
+	free(body);
+
+	/* the kubelet's certificate verifies again: back to it */
+	assert_int_equal(fake_kubelet_set_cert(C.fk, FK_CERT_GOOD), 0);
+	if (!wait_stderr("pods: from the kubelet again", 10000))
+		fail_msg("not back to the kubelet:\n%s", C.agent.errbuf);
+	assert_true(metric_at_least("lmp_kubelet_pods_source{source=\"kubelet\"} ", 1) == 1);
+	assert_true(metric_at_least("lmp_kubelet_pods ", 25) == 25);
+	assert_true(metric_at_least("lmp_kubelet_up ", 1) == 1);
+	agent_stop();
+	fake_kubelet_free(api);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_big_kubelet_replies),
 		cmocka_unit_test(test_kubelet_url_404),
 		cmocka_unit_test(test_slow_clients_do_not_take_healthz),
+		cmocka_unit_test(test_apiserver_fallback),
 	};
 
 	return cmocka_run_group_tests_name("hostile", tests, setup, teardown) ? 1 : 0;

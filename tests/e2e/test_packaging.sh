@@ -184,7 +184,7 @@ for f in "$plain" "$default"; do
 		"$c.securityContext.seccompProfile.type" Unconfined
 	expect "$name: tolerates every taint" "$f" DaemonSet "$ds.tolerations" '[{"operator":"Exists"}]'
 	expect "$name: system-node-critical" "$f" DaemonSet "$ds.priorityClassName" system-node-critical
-	expect "$name: RBAC get nodes/proxy" "$f" ClusterRole rules '[{"apiGroups":[""],"resources":["nodes/proxy"],"verbs":["get"]}]'
+	expect "$name: RBAC get nodes/proxy, list pods (API-server fallback)" "$f" ClusterRole rules '[{"apiGroups":[""],"resources":["nodes/proxy"],"verbs":["get"]},{"apiGroups":[""],"resources":["pods"],"verbs":["list"]}]'
 	expect "$name: headless metrics Service" "$f" Service spec.clusterIP None
 	expect "$name: JSON events by default" "$f" DaemonSet "$c.env[name=LMP_OUTPUT].value" json
 	expect "$name: all probes by default" "$f" DaemonSet "$c.env[name=LMP_PROBES].value" all

@@ -430,8 +430,9 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		if (ci && ci->client_addr)
 			memcpy(&x->addr, ci->client_addr,
-			       ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-								      : sizeof(struct sockaddr_in));
+			       ci->client_addr->sa_family == AF_INET6 ?
+				       sizeof(struct sockaddr_in6) :
+				       sizeof(struct sockaddr_in));
 		x->next = h->conns;
 		x->pprev = &h->conns;
 		if (h->conns)
@@ -586,7 +587,8 @@ static void on_listen(void *ctx, int lfd, uint32_t events)
 
 		if (fd < 0)
 			break;
-		if (h->n_conns < h->max_conns && conns_from(h, (struct sockaddr *)&ss) < h->per_ip) {
+		if (h->n_conns < h->max_conns &&
+		    conns_from(h, (struct sockaddr *)&ss) < h->per_ip) {
 			/* MHD closes the socket itself when it refuses it */
 			MHD_add_connection(h->d, fd, (struct sockaddr *)&ss, sl);
 			continue;

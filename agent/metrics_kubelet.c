@@ -76,6 +76,12 @@ static const struct lmp_metric_desc api_requests = {
 	.scale = 1,
 };
 
+static bool kubelet_up(const struct lmp_kubelet_stats *st)
+{
+	return st->last_err == LMP_KUBELET_OK && st->kubelet_err == LMP_KUBELET_OK &&
+	       st->last_sync > 0 && !st->from_apiserver;
+}
+
 void lmp_metrics_update_kubelet(struct lmp_metrics *m, const struct lmp_kubelet_stats *st)
 {
 	if (!m || !st)
@@ -87,11 +93,7 @@ void lmp_metrics_update_kubelet(struct lmp_metrics *m, const struct lmp_kubelet_
 		lmp_metrics_set(m, &requests, NULL, lmp_kubelet_err_name(e),
 				(double)st->failures[e]);
 	/* the kubelet's own outcome: a good fallback reply does not make it up */
-	lmp_metrics_set(m, &up, NULL, NULL,
-			st->kubelet_err == LMP_KUBELET_OK && st->last_sync > 0 &&
-					!st->from_apiserver
-				? 1
-				: 0);
+	lmp_metrics_set(m, &up, NULL, NULL, kubelet_up(st) ? 1 : 0);
 	lmp_metrics_set(m, &source, NULL, "kubelet", st->from_apiserver ? 0 : 1);
 	lmp_metrics_set(m, &source, NULL, "apiserver", st->from_apiserver ? 1 : 0);
 	lmp_metrics_set(m, &api_requests, NULL, "ok", (double)st->api_requests[0]);

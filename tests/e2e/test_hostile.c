@@ -65,7 +65,8 @@ static double now_s(void)
 
 static int connect_agent(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(C.port),
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(C.port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -172,11 +173,25 @@ static void agent_stop(void)
 
 static int agent_start_with(const char *url, const char *api_ca)
 {
-	const char *const args[] = { "--probes", "process", "--listen", C.listen, "--interval", "1",
-				     "--kubelet-url", url, "--kubelet-refresh", "2",
-				     "--kubelet-ca-file", fake_kubelet_ca_file(C.fk),
-				     "--kubelet-token-file", C.token, "--node-name", "datagen-1-27",
-				     "--apiserver-ca-file", api_ca ? api_ca : "/nonexistent", NULL };
+	const char *const args[] = { "--probes",
+				     "process",
+				     "--listen",
+				     C.listen,
+				     "--interval",
+				     "1",
+				     "--kubelet-url",
+				     url,
+				     "--kubelet-refresh",
+				     "2",
+				     "--kubelet-ca-file",
+				     fake_kubelet_ca_file(C.fk),
+				     "--kubelet-token-file",
+				     C.token,
+				     "--node-name",
+				     "datagen-1-27",
+				     "--apiserver-ca-file",
+				     api_ca ? api_ca : "/nonexistent",
+				     NULL };
 
 	agent_stop(); /* a failed test left its agent */
 	C.started = lmp_test_agent_start(&C.agent, args) == 0;
@@ -246,13 +261,15 @@ static char *realistic(size_t size, size_t *len, unsigned *pods)
 	pad[sizeof(pad) - 1] = '\0';
 	p += sprintf(p, "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},\"items\":[");
 	for (*pods = 0; (size_t)(p - s) < size; (*pods)++)
-		p += sprintf(p, "%s{\"metadata\":{\"name\":\"p%u\",\"namespace\":\"ns\",\"uid\":\"u-%u\","
-			     "\"labels\":{\"app\":\"a\"},\"annotations\":{\"a\":\"%s\"}},"
-			     "\"spec\":{\"nodeName\":\"n\",\"containers\":[{\"name\":\"c\",\"args\":"
-			     "[\"%s\"]}]},\"status\":{\"phase\":\"Running\",\"qosClass\":\"Burstable\","
-			     "\"containerStatuses\":[{\"name\":\"c\",\"ready\":true,\"containerID\":"
-			     "\"containerd://%064x\"}]}}",
-			     *pods ? "," : "", *pods, *pods, pad, pad, *pods + 1);
+		p += sprintf(
+			p,
+			"%s{\"metadata\":{\"name\":\"p%u\",\"namespace\":\"ns\",\"uid\":\"u-%u\","
+			"\"labels\":{\"app\":\"a\"},\"annotations\":{\"a\":\"%s\"}},"
+			"\"spec\":{\"nodeName\":\"n\",\"containers\":[{\"name\":\"c\",\"args\":"
+			"[\"%s\"]}]},\"status\":{\"phase\":\"Running\",\"qosClass\":\"Burstable\","
+			"\"containerStatuses\":[{\"name\":\"c\",\"ready\":true,\"containerID\":"
+			"\"containerd://%064x\"}]}}",
+			*pods ? "," : "", *pods, *pods, pad, pad, *pods + 1);
 	p += sprintf(p, "]}");
 	*len = p - s;
 	return s;
@@ -298,8 +315,11 @@ static void test_big_kubelet_replies(void **state)
 	}
 	assert_true(metric_at_least("lmp_kubelet_pods ", pods) == pods);
 	rss = peak_rss_kb(C.agent.pid);
-	fprintf(stderr, "# realistic 50 MB PodList (%u pods): agent peak RSS %ld MB; /healthz "
-		"%u/%u answered, worst %.0f ms\n", pods, rss / 1024, answered, polls, worst * 1e3);
+	fprintf(stderr,
+		"# realistic 50 MB PodList (%u pods): agent peak RSS %ld MB; the request took "
+		"%.0f ms; /healthz %u/%u answered, worst %.0f ms\n",
+		pods, rss / 1024, metric("lmp_kubelet_request_duration_seconds ") * 1e3, answered,
+		polls, worst * 1e3);
 	assert_int_equal(answered, polls);
 	assert_true(rss < 256 * 1024);
 	agent_stop();
@@ -372,7 +392,8 @@ static void test_slow_clients_do_not_take_healthz(void **state)
 	for (int i = 0; i < SLOW_CLIENTS; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	fprintf(stderr, "# %d slow clients for %d s: /healthz %u/%u answered, worst %.0f ms, "
+	fprintf(stderr,
+		"# %d slow clients for %d s: /healthz %u/%u answered, worst %.0f ms, "
 		"%u reconnects; deadline closes %g, overflow connections %g\n",
 		SLOW_CLIENTS, SLOW_SECONDS, answered, polls, worst * 1e3, reconnects,
 		metric("lmp_http_connections_closed_total{reason=\"deadline\"} "),
@@ -406,10 +427,10 @@ static void test_apiserver_fallback(void **state)
 	assert_int_equal(fake_kubelet_start(dir, 0, &api), 0);
 	fake_kubelet_set_path(api, "/api/v1/pods");
 	fake_kubelet_set_token(api, "hostile-token");
-	assert_int_equal(fake_kubelet_set_body_file(api, fixture("nri-kubernetes_k8s-1_27_pods.json")),
-			 0);
-	assert_int_equal(fake_kubelet_set_body_file(C.fk, fixture("nri-kubernetes_k8s-1_22_pods.json")),
-			 0);
+	assert_int_equal(
+		fake_kubelet_set_body_file(api, fixture("nri-kubernetes_k8s-1_27_pods.json")), 0);
+	assert_int_equal(
+		fake_kubelet_set_body_file(C.fk, fixture("nri-kubernetes_k8s-1_22_pods.json")), 0);
 	assert_int_equal(fake_kubelet_set_cert(C.fk, FK_CERT_OTHER_CA), 0);
 	snprintf(port, sizeof(port), "%u", fake_kubelet_port(api));
 	setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1", 1);

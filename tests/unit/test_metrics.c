@@ -544,6 +544,25 @@ static void test_metrics_kubelet_stats(void **state)
 	assert_non_null(strstr(out, "\nlmp_kubelet_pods 12\n"));
 	assert_non_null(strstr(out, "lmp_kubelet_containers 30\n"));
 	assert_non_null(strstr(out, "lmp_kubelet_token_reads_total 2\n"));
+	assert_non_null(strstr(out, "lmp_kubelet_pods_source{source=\"kubelet\"} 1\n"));
+	assert_non_null(strstr(out, "lmp_kubelet_pods_source{source=\"apiserver\"} 0\n"));
+	free(out);
+	/* pods from the API-server fallback: a good reply, yet the kubelet is not up */
+	st.last_err = LMP_KUBELET_OK;
+	st.kubelet_err = LMP_KUBELET_ERR_TLS;
+	st.from_apiserver = true;
+	st.api_requests[0] = 4;
+	lmp_metrics_update_kubelet(m, &st);
+	out = render(m);
+	assert_non_null(strstr(out, "lmp_kubelet_up 0\n"));
+	assert_non_null(strstr(out, "lmp_kubelet_pods_source{source=\"apiserver\"} 1\n"));
+	assert_non_null(strstr(out, "lmp_kubelet_apiserver_requests_total{result=\"ok\"} 4\n"));
+	st.kubelet_err = LMP_KUBELET_OK;
+	st.from_apiserver = false;
+	lmp_metrics_update_kubelet(m, &st);
+	free(out);
+	out = render(m);
+	assert_non_null(strstr(out, "lmp_kubelet_up 1\n"));
 	/* no pod labels and not subject to the per-pod cap of 10 */
 	assert_int_equal(lmp_metrics_dropped(m), 0);
 	free(out);

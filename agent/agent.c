@@ -23,6 +23,7 @@
 #include "caps.h"
 #include "config.h"
 #include "feature.h"
+#include "deaths.h"
 #include "http.h"
 #include "cgroup.h"
 #include "identity.h"
@@ -495,6 +496,14 @@ static int http_probes(void *ctx, char **out, size_t *len)
 	return 0;
 }
 
+static int http_deaths(void *ctx, const char *ns, const char *pod, const char *container,
+		       char **out, size_t *len)
+{
+	struct lmp_agent *a = ctx;
+
+	return lmp_deaths_json(a->rt.deaths, ns, pod, container, out, len);
+}
+
 static bool http_ready(void *ctx)
 {
 	struct lmp_agent *a = ctx;
@@ -509,7 +518,7 @@ static int setup_http(struct lmp_agent *a)
 	int r;
 
 	handlers = (struct lmp_http_handlers){ .probes_json = http_probes, .ready = http_ready,
-					       .ctx = a };
+					       .deaths_json = http_deaths, .ctx = a };
 	r = lmp_http_new(a->loop, &opts, a->rt.metrics, &handlers, &a->http);
 	if (r < 0) {
 		lmp_log_errno(LMP_LOG_ERROR, r, "--listen %s: cannot serve HTTP", a->cfg->listen);
@@ -636,6 +645,12 @@ int lmp_agent_run(const struct lmp_config *cfg)
 		a.status = LMP_EXIT_FAILURE;
 		goto out;
 	}
+	r = lmp_deaths_new(a.loop, &a.rt, &a.rt.deaths);
+	if (r < 0) {
+		lmp_log_errno(LMP_LOG_ERROR, r, "container deaths");
+		a.status = LMP_EXIT_FAILURE;
+		goto out;
+	}
 	a.probes = probes_resolve(cfg, &a.n_probes);
 	if (!a.probes) {
 		a.status = LMP_EXIT_FAILURE;
@@ -684,6 +699,7 @@ int lmp_agent_run(const struct lmp_config *cfg)
 	if (a.rb)
 		ring_buffer__consume(a.rb);
 	lmp_ident_flush(a.rt.ident);
+	lmp_deaths_settle(a.rt.deaths, 0);
 	on_interval(&a);
 	lmp_out_flush(a.rt.out);
 out:
@@ -691,6 +707,7 @@ out:
 	ring_buffer__free(a.rb);
 	free(a.rb_ctxs);
 	probes_free(a.probes, a.n_probes);
+	lmp_deaths_free(a.rt.deaths);
 	lmp_ident_free(a.rt.ident);
 	lmp_metrics_free(a.rt.metrics);
 	lmp_out_free(a.rt.out);

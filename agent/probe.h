@@ -18,6 +18,7 @@ struct bpf_object;
 struct bpf_object_open_opts;
 struct bpf_link;
 struct lmp_config;
+struct lmp_deaths;
 struct lmp_event_hdr;
 struct lmp_ident;
 struct lmp_metrics;
@@ -88,6 +89,7 @@ struct lmp_rt {
 	struct lmp_out *out;
 	struct lmp_ident *ident;
 	struct lmp_metrics *metrics;
+	struct lmp_deaths *deaths; /* joins exit, signal and OOM records (agent/deaths.h); NULL: off */
 };
 
 /* One record type of a probe's ring buffer (indexed by hdr.type). */

@@ -15,8 +15,10 @@
 #include "config.h"
 #include "decode_flags.h"
 #include "feature.h"
+#include "deaths.h"
 #include "identity.h"
 #include "metrics.h"
+#include "oompm.h"
 #include "out.h"
 #include "probe.h"
 
@@ -46,6 +48,7 @@ static const struct lmp_metric_desc oom_kills_total = {
 struct oomkill_priv {
 	struct lmp_cgroup *memcg_v1; /* id -> path in the v1 memory hierarchy, made on first use */
 	bool memcg_v1_failed;
+	char v1_root[4096], v2_root[4096]; /* mount points, "" when absent */
 };
 
 /* Does this kernel's mark_victim pass the task (v6.9+)? Same test as the BPF side's. */
@@ -103,8 +106,8 @@ static void oomkill_cleanup(struct lmp_probe *p)
 	p->priv = NULL;
 }
 
-/* mount point of the cgroup v1 hierarchy holding the memory controller */
-static int find_memcg_v1_root(char *out, size_t len)
+/* mount point of the cgroup v1 hierarchy holding the memory controller (v2: the v2 mount) */
+static int find_memcg_root(bool v2, char *out, size_t len)
 {
 	FILE *f = setmntent("/proc/self/mounts", "re");
 	struct mntent *m;
@@ -113,7 +116,8 @@ static int find_memcg_v1_root(char *out, size_t len)
 	if (!f)
 		return -errno;
 	while ((m = getmntent(f))) {
-		if (strcmp(m->mnt_type, "cgroup") == 0 && hasmntopt(m, "memory")) {
+		if (v2 ? strcmp(m->mnt_type, "cgroup2") == 0 :
+			 strcmp(m->mnt_type, "cgroup") == 0 && hasmntopt(m, "memory")) {
 			snprintf(out, len, "%s", m->mnt_dir);
 			r = 0;
 			break;
@@ -123,27 +127,65 @@ static int find_memcg_v1_root(char *out, size_t len)
 	return r;
 }
 
-/* Path of a memcg: the v2 tree through the identity cache, the v1 tree by its own walk. */
-static void out_memcg_path(struct lmp_probe *p, struct lmp_rt *rt, __u64 id, bool v2)
+/*
+ * Path of a memcg relative to its hierarchy's root: the v2 tree through the identity cache,
+ * the v1 tree by its own walk. 0, or -ENOENT when it cannot be named.
+ */
+static int memcg_path(struct lmp_probe *p, struct lmp_rt *rt, __u64 id, bool v2, char *path,
+		      size_t len)
 {
 	struct oomkill_priv *pv = p->priv;
 	struct lmp_identity ident;
-	char root[4096], path[4096];
 
 	if (v2) {
 		lmp_ident_lookup(rt->ident, id, &ident);
-		if (ident.cgroup)
-			lmp_out_str(rt->out, "path", ident.cgroup);
-		return;
+		if (!ident.cgroup)
+			return -ENOENT;
+		snprintf(path, len, "%s", ident.cgroup);
+		return 0;
 	}
 	if (!pv)
-		return;
+		return -ENOENT;
 	if (!pv->memcg_v1 && !pv->memcg_v1_failed) {
-		pv->memcg_v1_failed = find_memcg_v1_root(root, sizeof(root)) < 0 ||
-				      lmp_cgroup_new(root, 64, &pv->memcg_v1) < 0;
+		pv->memcg_v1_failed = find_memcg_root(false, pv->v1_root, sizeof(pv->v1_root)) < 0 ||
+				      lmp_cgroup_new(pv->v1_root, 64, &pv->memcg_v1) < 0;
 	}
-	if (pv->memcg_v1 && lmp_cgroup_resolve(pv->memcg_v1, id, path, sizeof(path)) == 0)
-		lmp_out_str(rt->out, "path", path);
+	if (pv->memcg_v1 && lmp_cgroup_resolve(pv->memcg_v1, id, path, len) == 0)
+		return 0;
+	return -ENOENT;
+}
+
+/* "<root>/<rel>" of a hierarchy, or false when its mount is unknown */
+static bool abs_dir(const char *root, const char *rel, char *out, size_t len)
+{
+	if (!*root)
+		return false;
+	snprintf(out, len, "%s%s%s", root, rel[0] == '/' ? "" : "/", rel);
+	return true;
+}
+
+/*
+ * Read the memcg's post-mortem now, as close to the kill as user space gets, print it and
+ * hand the kill to the deaths module. Pressure comes from the memcg itself on v2, from the
+ * victim's v2 cgroup where the memcg is v1 (hybrid hosts: PSI lives in the v2 tree).
+ */
+static void postmortem(struct lmp_probe *p, struct lmp_rt *rt, const struct lmp_oomkill_event *e,
+		       const char *rel)
+{
+	struct oomkill_priv *pv = p->priv;
+	char dir[8300], psi[8300], vrel[4096];
+	struct lmp_oompm pm;
+	bool have_dir = false, have_psi = false;
+
+	if (pv && !pv->v2_root[0])
+		find_memcg_root(true, pv->v2_root, sizeof(pv->v2_root));
+	if (pv && rel)
+		have_dir = abs_dir(e->memcg_v2 ? pv->v2_root : pv->v1_root, rel, dir, sizeof(dir));
+	if (pv && !e->memcg_v2 && memcg_path(p, rt, e->hdr.cgroup_id, true, vrel, sizeof(vrel)) == 0)
+		have_psi = abs_dir(pv->v2_root, vrel, psi, sizeof(psi));
+	lmp_oompm_read(have_dir ? dir : NULL, e->memcg_v2, have_psi ? psi : NULL, e->hdr.ts_ns, &pm);
+	lmp_oompm_out(rt->out, &pm);
+	lmp_deaths_on_oom(rt->deaths, e, rel, &pm);
 }
 
 static const char *const scope_names[] = {
@@ -161,6 +203,8 @@ static void kill_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
 {
 	const struct lmp_oomkill_event *e = rec;
 	struct lmp_identity id;
+	char path[4096];
+	bool have_path = false;
 
 	lmp_out_u64(rt->out, "rss_bytes",
 		    e->anon_rss_bytes + e->file_rss_bytes + e->shmem_rss_bytes);
@@ -170,7 +214,9 @@ static void kill_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
 		lmp_out_object_begin(rt->out, "memcg");
 		lmp_out_str(rt->out, "hierarchy", e->memcg_v2 ? "v2" : "v1");
 		lmp_out_u64(rt->out, "id", e->memcg_id);
-		out_memcg_path(p, rt, e->memcg_id, e->memcg_v2);
+		have_path = memcg_path(p, rt, e->memcg_id, e->memcg_v2, path, sizeof(path)) == 0;
+		if (have_path)
+			lmp_out_str(rt->out, "path", path);
 		if (e->memcg_limit_bytes != ~0ULL)
 			lmp_out_u64(rt->out, "limit_bytes", e->memcg_limit_bytes);
 		else
@@ -190,6 +236,7 @@ static void kill_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
 		lmp_out_identity(rt->out, "k8s", &id);
 		lmp_out_object_end(rt->out);
 	}
+	postmortem(p, rt, e, have_path ? path : NULL);
 	if (rt->metrics) {
 		lmp_ident_lookup(rt->ident, e->hdr.cgroup_id, &id);
 		lmp_metrics_add(rt->metrics, &oom_kills_total, &id, NULL, 1);

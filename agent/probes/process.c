@@ -2,6 +2,7 @@
 /* process: exec and exit of every process (bpf/process.bpf.c). */
 #include "lmp/process.h"
 #include "process.skel.h"
+#include "deaths.h"
 #include "identity.h"
 #include "metrics.h"
 #include "out.h"
@@ -72,6 +73,7 @@ static void exit_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
 		lmp_ident_lookup(rt->ident, e->hdr.cgroup_id, &id);
 		lmp_metrics_add(rt->metrics, &exits_total, &id, sig ? sig : "", 1);
 	}
+	lmp_deaths_on_exit(rt->deaths, e);
 }
 
 static const struct lmp_field exec_fields[] = {

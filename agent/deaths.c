@@ -78,8 +78,14 @@ struct box {
 	__u64 last_ns;
 };
 
+struct exec_rec {
+	__u32 pid;
+	char cmdline[CMDLINE_LEN];
+};
+
 struct lmp_deaths {
 	struct lmp_rt *rt;
+	struct exec_rec *execs;
 	struct lmp_loop *loop;
 	int timer;
 	struct pid_rec *pids;
@@ -121,7 +127,8 @@ int lmp_deaths_new(struct lmp_loop *loop, struct lmp_rt *rt, struct lmp_deaths *
 	d->ooms = calloc(LMP_DEATHS_OOMS, sizeof(*d->ooms));
 	d->pend = calloc(LMP_DEATHS_PENDING, sizeof(*d->pend));
 	d->boxes = calloc(LMP_DEATHS_CONTAINERS, sizeof(*d->boxes));
-	if (!d->pids || !d->ooms || !d->pend || !d->boxes) {
+	d->execs = calloc(LMP_DEATHS_EXECS, sizeof(*d->execs));
+	if (!d->execs || !d->pids || !d->ooms || !d->pend || !d->boxes) {
 		lmp_deaths_free(d);
 		return -ENOMEM;
 	}
@@ -147,6 +154,7 @@ void lmp_deaths_free(struct lmp_deaths *d)
 		for (size_t k = 0; k < LMP_DEATHS_PER_CONTAINER; k++)
 			free(d->boxes[i].ring[k]);
 	free(d->boxes);
+	free(d->execs);
 	free(d->pend);
 	free(d->ooms);
 	free(d->pids);
@@ -194,28 +202,53 @@ static bool fault_signal(__u32 sig)
 	       sig == SIGABRT || sig == SIGTRAP || sig == SIGSYS;
 }
 
-/* /proc/PID/cmdline with spaces for the NULs; "" when gone (or a kernel thread) */
-static void read_cmdline(__u32 pid, char *buf, size_t len)
+/* NUL-separated argv as one line: spaces for the NULs and control characters */
+static void argv_line(const char *argv, size_t n, char *buf, size_t len)
 {
-	char path[32];
-	ssize_t n;
+	if (n > len - 1)
+		n = len - 1;
+	memcpy(buf, argv, n);
+	while (n > 0 && buf[n - 1] == '\0')
+		n--;
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == '\0' || (unsigned char)buf[i] < 0x20)
+			buf[i] = ' ';
+}
+
+void lmp_deaths_on_exec(struct lmp_deaths *d, __u32 pid, const char *argv, size_t len)
+{
+	struct exec_rec *x;
+
+	if (!d)
+		return;
+	x = &d->execs[pid % LMP_DEATHS_EXECS];
+	x->pid = pid;
+	argv_line(argv, len, x->cmdline, sizeof(x->cmdline));
+}
+
+/*
+ * The sender's command line: /proc/PID/cmdline now, else what its exec said. Either may
+ * be missing: a process started before the agent and gone already.
+ */
+static void sender_cmdline(struct lmp_deaths *d, __u32 pid, char *buf, size_t len)
+{
+	const struct exec_rec *x = &d->execs[pid % LMP_DEATHS_EXECS];
+	char raw[CMDLINE_LEN], path[32];
+	ssize_t n = 0;
 	int fd;
 
 	buf[0] = '\0';
 	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	while (n > 0 && buf[n - 1] == '\0')
-		n--;
-	buf[n] = '\0';
-	for (ssize_t i = 0; i < n; i++)
-		if (buf[i] == '\0' || (unsigned char)buf[i] < 0x20)
-			buf[i] = ' ';
+	if (fd >= 0) {
+		n = read(fd, raw, sizeof(raw));
+		close(fd);
+	}
+	if (n > 0)
+		argv_line(raw, n, buf, len);
+	else if (x->pid == pid)
+		copy_str(buf, len, x->cmdline);
 }
 
 static bool starts(const char *s, const char *prefix)
@@ -289,7 +322,7 @@ void lmp_deaths_on_signal(struct lmp_deaths *d, const struct lmp_sigsnoop_event 
 		return;
 	}
 	/* now: a sender such as `kill` or runc is gone a moment later */
-	read_cmdline(e->hdr.pid, s->cmdline, sizeof(s->cmdline));
+	sender_cmdline(d, e->hdr.pid, s->cmdline, sizeof(s->cmdline));
 	lmp_ident_lookup(d->rt->ident, e->hdr.cgroup_id, &id);
 	copy_str(s->cgroup, sizeof(s->cgroup), id.cgroup);
 	if (e->hdr.pid == e->target_pid) {
@@ -452,17 +485,19 @@ static void summary(char *buf, size_t len, const struct lmp_process_exit *e, boo
 	buf[0] = '\0';
 	if (!strcmp(v->cause, "oom_kill")) {
 		const struct lmp_oomkill_event *o = &v->oom->ev;
-		__u64 anon = v->oom->pm.anon.have ? v->oom->pm.anon.v : o->anon_rss_bytes;
 
-		fmt_bytes(b, sizeof(b), anon);
+		/* figures the kernel had at the kill: what user space reads a moment later no
+		 * longer holds the victim's memory (the OOM reaper frees it at once) */
+		fmt_bytes(b, sizeof(b), o->anon_rss_bytes);
 		if (o->scope == LMP_OOM_SCOPE_GLOBAL) {
-			ADD("OOM-killed: the node ran out of memory (anon %s)", b);
+			ADD("OOM-killed: the node ran out of memory (victim anon %s)", b);
 		} else if (o->memcg_found && o->memcg_limit_bytes != ~0ULL) {
 			fmt_bytes(a, sizeof(a), o->memcg_limit_bytes);
-			ADD("OOM-killed: %s memory limit %s reached (anon %s)",
-			    o->memcg_up ? "pod" : "container", a, b);
+			fmt_bytes(n2, sizeof(n2), o->memcg_usage_bytes);
+			ADD("OOM-killed: %s memory limit %s reached (usage %s, victim anon %s)",
+			    o->memcg_up ? "pod" : "container", a, n2, b);
 		} else {
-			ADD("OOM-killed (anon %s)", b);
+			ADD("OOM-killed (victim anon %s)", b);
 		}
 		ADD("; killed by the kernel");
 		if (o->trigger_pid && o->trigger_pid != e->hdr.pid)
@@ -558,6 +593,7 @@ static json_t *oom_json(const struct oom_rec *r)
 		if (*r->memcg_path)
 			json_object_set_new(o, "memcg_path", json_string(r->memcg_path));
 	}
+	json_object_set_new(o, "victim_anon_bytes", json_integer(e->anon_rss_bytes));
 	json_object_set_new(o, "victim_rss_bytes",
 			    json_integer(e->anon_rss_bytes + e->file_rss_bytes + e->shmem_rss_bytes));
 	json_object_set_new(o, "oom_score_adj", json_integer(e->oom_score_adj));

@@ -28,6 +28,7 @@
 #define LMP_DEATHS_PENDING 256
 #define LMP_DEATHS_PER_CONTAINER 8
 #define LMP_DEATHS_CONTAINERS 1024
+#define LMP_DEATHS_EXECS 1024 /* command lines of recent execs, by pid (direct-mapped) */
 
 struct lmp_deaths;
 struct lmp_loop;
@@ -42,6 +43,9 @@ int lmp_deaths_new(struct lmp_loop *loop, struct lmp_rt *rt, struct lmp_deaths *
 void lmp_deaths_free(struct lmp_deaths *d);
 
 /* from the probes' decode callbacks */
+/* argv as exec events carry it (NUL-separated, redacted): a sender's command line for when
+ * it has exited before its signal reaches the agent (`kill` does so at once) */
+void lmp_deaths_on_exec(struct lmp_deaths *d, __u32 pid, const char *argv, size_t len);
 void lmp_deaths_on_signal(struct lmp_deaths *d, const struct lmp_sigsnoop_event *e);
 /* memcg_path: the limiting memcg's path as the oomkill event prints it (NULL: unknown) */
 void lmp_deaths_on_oom(struct lmp_deaths *d, const struct lmp_oomkill_event *e,

@@ -65,9 +65,15 @@ struct oom_rec {
 	struct lmp_oompm pm;
 };
 
+/* the identity as it was when the exit arrived: runtimes remove the cgroup right after */
+struct ident_copy {
+	char ns[64], pod[NAME_LEN], container[64], pod_uid[40], container_id[80], cgroup[512];
+};
+
 struct pending {
 	struct lmp_process_exit ev;
 	__u64 arrived_ms; /* CLOCK_MONOTONIC */
+	struct ident_copy id;
 };
 
 struct box {
@@ -371,6 +377,8 @@ void lmp_deaths_on_oom(struct lmp_deaths *d, const struct lmp_oomkill_event *e,
 void lmp_deaths_on_exit(struct lmp_deaths *d, const struct lmp_process_exit *e)
 {
 	bool main_process = e->ns_level > 0 && e->ns_pid == 1;
+	struct lmp_identity id;
+	struct pending *p;
 
 	if (!d)
 		return;
@@ -382,11 +390,20 @@ void lmp_deaths_on_exit(struct lmp_deaths *d, const struct lmp_process_exit *e)
 			pr->pid = 0;
 		return;
 	}
+	lmp_ident_lookup(d->rt->ident, e->hdr.cgroup_id, &id);
+	if (!id.pod || !id.namespace)
+		return; /* a host process: not a container's death */
 	if (d->n_pend == LMP_DEATHS_PENDING)
 		lmp_deaths_settle(d, 0); /* a burst: decide now rather than lose one */
-	d->pend[d->n_pend].ev = *e;
-	d->pend[d->n_pend].arrived_ms = now_ms();
-	d->n_pend++;
+	p = &d->pend[d->n_pend++];
+	p->ev = *e;
+	p->arrived_ms = now_ms();
+	copy_str(p->id.ns, sizeof(p->id.ns), id.namespace);
+	copy_str(p->id.pod, sizeof(p->id.pod), id.pod);
+	copy_str(p->id.container, sizeof(p->id.container), id.container);
+	copy_str(p->id.pod_uid, sizeof(p->id.pod_uid), id.pod_uid);
+	copy_str(p->id.container_id, sizeof(p->id.container_id), id.container_id);
+	copy_str(p->id.cgroup, sizeof(p->id.cgroup), id.cgroup);
 }
 
 /* ---- the decision ---- */
@@ -759,11 +776,25 @@ static void keep(struct lmp_deaths *d, const struct lmp_process_exit *e,
 	b->last_ns = e->hdr.ts_ns;
 }
 
-static void emit(struct lmp_deaths *d, const struct lmp_process_exit *e)
+static const char *or_null(const char *s)
 {
+	return *s ? s : NULL;
+}
+
+static void emit(struct lmp_deaths *d, const struct pending *pe)
+{
+	const struct lmp_process_exit *e = &pe->ev;
 	struct lmp_rt *rt = d->rt;
 	bool main_process = e->ns_level > 0 && e->ns_pid == 1;
-	struct lmp_identity id;
+	struct lmp_identity id = {
+		.cgroup_id = e->hdr.cgroup_id,
+		.cgroup = or_null(pe->id.cgroup),
+		.namespace = pe->id.ns,
+		.pod = pe->id.pod,
+		.container = or_null(pe->id.container),
+		.pod_uid = or_null(pe->id.pod_uid),
+		.container_id = or_null(pe->id.container_id),
+	};
 	struct verdict v;
 	char line[1024];
 	struct pid_rec *pr;
@@ -771,9 +802,6 @@ static void emit(struct lmp_deaths *d, const struct lmp_process_exit *e)
 	const char *k;
 	json_t *x;
 
-	lmp_ident_lookup(rt->ident, e->hdr.cgroup_id, &id);
-	if (!id.pod || !id.namespace)
-		goto done; /* a host process: not a container's death */
 	decide(d, e, &v);
 	summary(line, sizeof(line), e, main_process, &v);
 	body = death_json(e, main_process, &v, line);
@@ -808,7 +836,7 @@ void lmp_deaths_settle(struct lmp_deaths *d, unsigned settle_ms)
 			d->pend[kept++] = d->pend[i];
 			continue;
 		}
-		emit(d, &d->pend[i].ev);
+		emit(d, &d->pend[i]);
 	}
 	d->n_pend = kept;
 }

@@ -89,8 +89,10 @@ static int teardown(void **state)
 	lmp_test_agent_free(&C.agent);
 	lmp_test_kube_stop(&C.kube);
 	lmp_test_memcg_v1_remove(C.memcg);
-	lmp_test_sh("find '%s/%s' -depth -type d -exec rmdir {} + 2>/dev/null",
-		    lmp_test_cgroup2_root(), C.prefix);
+	/* runc made the -runc tree in every hierarchy (cgroupfs driver) and removed its leaves */
+	lmp_test_sh("find '%s/%s' /sys/fs/cgroup/*/'%s-runc' -depth -type d -exec rmdir {} + "
+		    "2>/dev/null",
+		    lmp_test_cgroup2_root(), C.prefix, C.prefix);
 	return 0;
 }
 
@@ -670,6 +672,207 @@ static void test_host_process_no_death(void **state)
 	assert_null(ev);
 }
 
+/* ---- real OCI containers: runc is the runtime, and the sender ---- */
+
+#define RUNC "/usr/sbin/runc"
+
+static char bundle[128];
+
+/* an OCI bundle: a read-only busybox rootfs, args, an optional memory limit, the pod's cgroup */
+static void make_bundle(const char *id, const char *const *args, unsigned long long limit)
+{
+	char path[256], cgpath[4096];
+	json_t *cfg, *a;
+	int i;
+
+	assert_non_null(mkdtemp(strcpy(bundle, "/tmp/lmp-deaths-bundle-XXXXXX")));
+	assert_int_equal(lmp_test_sh("mkdir -p %s/rootfs/bin && cp /bin/busybox %s/rootfs/bin/ && "
+				     "cd %s && " RUNC " spec",
+				     bundle, bundle, bundle),
+			 0);
+	snprintf(path, sizeof(path), "%s/config.json", bundle);
+	cfg = json_load_file(path, 0, NULL);
+	assert_non_null(cfg);
+	a = json_array();
+	for (i = 0; args[i]; i++)
+		json_array_append_new(a, json_string(args[i]));
+	json_object_set_new(json_object_get(cfg, "process"), "args", a);
+	json_object_set_new(json_object_get(cfg, "process"), "terminal", json_false());
+	json_object_set_new(json_object_get(cfg, "root"), "readonly", json_true());
+	/* cgroupfs driver: the same relative path in every hierarchy, v2 included */
+	snprintf(cgpath, sizeof(cgpath), "/%s-runc/%s", C.prefix, OTHER_REL);
+	json_object_set_new(json_object_get(cfg, "linux"), "cgroupsPath", json_string(cgpath));
+	if (limit) {
+		json_t *res = json_object_get(json_object_get(cfg, "linux"), "resources");
+
+		json_object_set_new(res, "memory", json_pack("{sI}", "limit", (json_int_t)limit));
+	}
+	assert_int_equal(json_dump_file(cfg, path, JSON_INDENT(1)), 0);
+	json_decref(cfg);
+}
+
+static void remove_bundle(const char *id)
+{
+	lmp_test_sh(RUNC " delete --force %s >/dev/null 2>&1; rm -rf %s", id, bundle);
+}
+
+/* the container's pid, from `runc state` */
+static pid_t runc_pid(const char *id)
+{
+	char cmd[256];
+	FILE *f;
+	json_t *st;
+	pid_t pid;
+
+	snprintf(cmd, sizeof(cmd), RUNC " state %s", id);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	st = json_loadf(f, 0, NULL);
+	pclose(f);
+	assert_non_null(st);
+	pid = json_integer_value(json_object_get(st, "pid"));
+	json_decref(st);
+	return pid;
+}
+
+/*
+ * `runc run -d` a container and wait until its pid 1 runs busybox. runc's own init sometimes
+ * dies before it execs the container's process here (its parent-death signal races `run -d`
+ * on a loaded machine): start again then. The container stays until remove_bundle(id).
+ */
+static pid_t runc_start(char *id, size_t idlen, const char *name, const char *const *args,
+			unsigned long long limit)
+{
+	pid_t pid;
+
+	for (int attempt = 0;; attempt++) {
+		char comm[32] = "";
+
+		assert_true(attempt < 3);
+		snprintf(id, idlen, "lmp-deaths-%s-%d-%d", name, getpid(), attempt);
+		make_bundle(id, args, limit);
+		assert_int_equal(lmp_test_sh("cd %s && " RUNC " run -d --bundle %s %s </dev/null "
+					     ">/dev/null",
+					     bundle, bundle, id),
+				 0);
+		pid = runc_pid(id);
+		assert_true(pid > 0);
+		for (int i = 0; i < 40 && strcmp(comm, "busybox\n"); i++) {
+			char path[64];
+			FILE *f;
+
+			usleep(50000);
+			snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+			f = fopen(path, "r");
+			if (!f || !fgets(comm, sizeof(comm), f))
+				comm[0] = 0;
+			if (f)
+				fclose(f);
+		}
+		if (!strcmp(comm, "busybox\n"))
+			return pid;
+		remove_bundle(id);
+	}
+}
+
+static bool is_exec_of_runc_kill(json_t *ev, void *ctx)
+{
+	json_t *argv = lmp_test_jget(ev, "argv");
+
+	return !strcmp(lmp_test_jstr(ev, "probe") ?: "", "process") &&
+	       !strcmp(lmp_test_jstr(ev, "event") ?: "", "exec") && json_array_size(argv) >= 4 &&
+	       !strcmp(json_string_value(json_array_get(argv, 1)) ?: "", "kill") &&
+	       !strcmp(json_string_value(json_array_get(argv, 3)) ?: "", (const char *)ctx);
+}
+
+/* busybox sleep as pid 1 has no SIGTERM handler: the kernel ignores runc's SIGTERM */
+static void test_runc_kill_after_grace_period(void **state)
+{
+	static const char *const args[] = { "/bin/busybox", "sleep", "1000", NULL };
+	char id[64], want[512];
+	pid_t pid;
+	json_t *ev, *term, *kill, *kexec;
+	long long gap;
+
+	pid = runc_start(id, sizeof(id), "grace", args, 0);
+	if (lmp_test_sh(RUNC " kill %s TERM && sleep 1 && " RUNC " kill %s KILL", id, id) != 0) {
+		json_t *x = wait_death(pid);
+		char *d = json_dumps(x, 0);
+
+		remove_bundle(id);
+		fail_msg("runc kill failed: the container died before: %s", d);
+	}
+	ev = wait_death(pid);
+	term = wait_signal(pid, SIGTERM);
+	kill = wait_signal(pid, SIGKILL);
+	kexec = lmp_test_agent_wait(&C.agent, 5000, is_exec_of_runc_kill, "KILL");
+	remove_bundle(id);
+	assert_non_null(term);
+	assert_non_null(kill);
+	assert_non_null(kexec);
+	assert_jstr(term, "delivery", "ignored"); /* pid 1 without a handler */
+	assert_jstr(ev, "comm", "busybox");
+	assert_jstr(ev, "k8s.namespace", "kube-system");
+	assert_jstr(ev, "k8s.pod", "kindnet-q6dh9");
+	assert_jstr(ev, "k8s.container", "kindnet-cni");
+	assert_true(jbool(ev, "main_process"));
+	assert_int_equal(lmp_test_jint(ev, "ns_pid"), 1);
+	assert_jstr(ev, "cause", "signal");
+	assert_jstr(ev, "signal", "SIGKILL");
+	assert_jstr(ev, "sender.role", "runc");
+	assert_true(jbool(ev, "sender.host"));
+	assert_int_equal(lmp_test_jint(ev, "sender.pid"), lmp_test_jint(kill, "pid"));
+	assert_string_equal(lmp_test_jstr(ev, "sender.comm"), lmp_test_jstr(kill, "comm"));
+	assert_non_null(strstr(lmp_test_jstr(ev, "sender.cmdline") ?: "", " kill "));
+	gap = ts_ns(kill) - ts_ns(term);
+	assert_true(gap >= 1000000000LL);
+	assert_true(llabs((long long)(jreal(ev, "grace_period_s") * 1e9) - gap) < 20000);
+	snprintf(want, sizeof(want),
+		 "SIGKILL from runc (pid %lld) %.1f s after SIGTERM from runc (pid %lld): grace "
+		 "period ran out; the container's main process: the container stops",
+		 lmp_test_jint(kill, "pid"), gap / 1e9, lmp_test_jint(term, "pid"));
+	assert_summary(ev, want);
+}
+
+static bool is_busybox_oom(json_t *ev, void *ctx)
+{
+	return !strcmp(lmp_test_jstr(ev, "probe") ?: "", "oomkill") &&
+	       !strcmp(lmp_test_jstr(ev, "comm") ?: "", "busybox");
+}
+
+/* busybox dd with a 64 MiB buffer in a container limited to 32 MiB */
+static void test_runc_oom_killed(void **state)
+{
+	/* it runs a moment first, as containers do, then allocates as pid 1 (exec) */
+	static const char *const args[] = { "/bin/busybox", "sh", "-c",
+					    "/bin/busybox sleep 2; exec /bin/busybox dd "
+					    "if=/dev/zero of=/dev/null bs=64M count=4",
+					    NULL };
+	char id[64];
+	json_t *ev;
+	pid_t pid;
+
+	/* detached: the cgroups stay until `runc delete`, so the post-mortem finds them */
+	runc_start(id, sizeof(id), "oom", args, LIMIT);
+	ev = lmp_test_agent_wait(&C.agent, 10000, is_busybox_oom, NULL);
+	assert_non_null(ev);
+	pid = lmp_test_jint(ev, "pid");
+	ev = wait_death(pid);
+	remove_bundle(id);
+	assert_jstr(ev, "comm", "busybox");
+	assert_jstr(ev, "k8s.pod", "kindnet-q6dh9");
+	assert_jstr(ev, "k8s.container", "kindnet-cni");
+	assert_true(jbool(ev, "main_process"));
+	assert_jstr(ev, "cause", "oom_kill");
+	assert_int_equal(lmp_test_jint(ev, "status_code"), 137);
+	assert_jstr(ev, "oom.scope", "memcg");
+	assert_int_equal(lmp_test_jint(ev, "oom.limit_bytes"), LIMIT);
+	assert_non_null(strstr(lmp_test_jstr(ev, "oom.memcg_path") ?: "", OTHER_REL));
+	assert_true(json_is_integer(lmp_test_jget(ev, "oom.memory_stat.anon_bytes")));
+	assert_non_null(strstr(lmp_test_jstr(ev, "summary"),
+			       "OOM-killed: container memory limit 32 MiB reached"));
+}
+
 /* run cmd, the agent's output drained meanwhile; returns its stdout (malloc'd) */
 static char *run(const char *cmd, int *status)
 {
@@ -756,7 +959,7 @@ static void test_api_why_and_metric(void **state)
 	/* another pod's query: nothing died there */
 	snprintf(cmd, sizeof(cmd),
 		 "curl -sf --max-time 10 "
-		 "'http://127.0.0.1:%d/api/v1/deaths?namespace=kube-system&pod=kindnet-q6dh9'",
+		 "'http://127.0.0.1:%d/api/v1/deaths?namespace=scraper&pod=e2e-statefulset-1'",
 		 port);
 	out = run(cmd, &st);
 	assert_int_equal(st, 0);
@@ -799,6 +1002,8 @@ static void test_api_why_and_metric(void **state)
 				    "pod=\"storage-provisioner\"", NULL) == (double)printed);
 	assert_true(lmp_test_metric(&C.agent, "lmp_container_deaths_total",
 				    "pod=\"storage-provisioner\"", "cause=\"oom_kill\"") == 2);
+	assert_true(lmp_test_metric(&C.agent, "lmp_container_deaths_total", "pod=\"kindnet-q6dh9\"",
+				    "cause=\"oom_kill\"") == 1);
 	assert_true(lmp_test_metric(&C.agent, "lmp_container_deaths_total",
 				    "pod=\"storage-provisioner\"", "cause=\"kernel_signal\"") == 1);
 }
@@ -815,6 +1020,8 @@ int main(void)
 		cmocka_unit_test(test_exit_0),
 		cmocka_unit_test(test_exit_3),
 		cmocka_unit_test(test_host_process_no_death),
+		cmocka_unit_test(test_runc_kill_after_grace_period),
+		cmocka_unit_test(test_runc_oom_killed),
 		cmocka_unit_test(test_api_why_and_metric),
 	};
 

@@ -26,7 +26,7 @@
 #define CMDLINE_LEN 160
 #define NAME_LEN 254 /* a pod name is at most 253 bytes */
 #define PID_TTL_NS (3600ULL * 1000000000ULL) /* signal history older than this is dropped */
-#define OOM_TTL_NS (60ULL * 1000000000ULL)   /* an OOM kill this old explains no exit */
+#define OOM_TTL_NS (60ULL * 1000000000ULL) /* an OOM kill this old explains no exit */
 
 static const struct lmp_metric_desc deaths_total = {
 	"lmp_container_deaths_total",
@@ -281,11 +281,16 @@ static const char *host_role(const char *cmdline, const char *comm, __u32 pid)
 	static const struct {
 		const char *prefix, *role;
 	} known[] = {
-		{ "kubelet", "kubelet" },	      { "containerd-shim", "containerd-shim" },
-		{ "runc", "runc" },		      { "crun", "crun" },
-		{ "conmon", "conmon" },		      { "crio", "crio" },
-		{ "containerd", "containerd" },	      { "dockerd", "dockerd" },
-		{ "systemd", "systemd" },	      { "kube-proxy", "kube-proxy" },
+		{ "kubelet", "kubelet" },
+		{ "containerd-shim", "containerd-shim" },
+		{ "runc", "runc" },
+		{ "crun", "crun" },
+		{ "conmon", "conmon" },
+		{ "crio", "crio" },
+		{ "containerd", "containerd" },
+		{ "dockerd", "dockerd" },
+		{ "systemd", "systemd" },
+		{ "kube-proxy", "kube-proxy" },
 	};
 	char buf[CMDLINE_LEN];
 	const char *prog = program(cmdline, comm, buf, sizeof(buf));
@@ -341,7 +346,8 @@ void lmp_deaths_on_signal(struct lmp_deaths *d, const struct lmp_sigsnoop_event 
 		copy_str(s->container, sizeof(s->container), id.container);
 		copy_str(s->role, sizeof(s->role), "pod");
 	} else {
-		copy_str(s->role, sizeof(s->role), host_role(s->cmdline, s->sender_comm, e->hdr.pid));
+		copy_str(s->role, sizeof(s->role),
+			 host_role(s->cmdline, s->sender_comm, e->hdr.pid));
 	}
 }
 
@@ -410,8 +416,8 @@ void lmp_deaths_on_exit(struct lmp_deaths *d, const struct lmp_process_exit *e)
 
 struct verdict {
 	const char *cause;
-	const struct sig_rec *fatal;  /* the signal that ended it, when a sender is known */
-	const struct sig_rec *first;  /* an earlier SIGTERM/SIGINT/SIGQUIT/SIGHUP, if any */
+	const struct sig_rec *fatal; /* the signal that ended it, when a sender is known */
+	const struct sig_rec *first; /* an earlier SIGTERM/SIGINT/SIGQUIT/SIGHUP, if any */
 	const struct oom_rec *oom;
 };
 
@@ -477,16 +483,16 @@ static void decide(struct lmp_deaths *d, const struct lmp_process_exit *e, struc
 			v->fatal = s;
 		else if ((!v->fatal || s->ts_ns <= v->fatal->ts_ns) &&
 			 (s->sig == SIGTERM || s->sig == SIGINT || s->sig == SIGQUIT ||
-			  s->sig == SIGHUP) && s->sig != e->signal)
+			  s->sig == SIGHUP) &&
+			 s->sig != e->signal)
 			v->first = s;
 	}
 	if (v->oom)
 		v->cause = "oom_kill";
 	else if (!e->signal)
 		v->cause = "exit";
-	else if (fault_signal(e->signal) &&
-		 (!v->fatal || v->fatal->via == LMP_SIG_VIA_KERNEL ||
-		  v->fatal->sender_pid == e->hdr.pid))
+	else if (fault_signal(e->signal) && (!v->fatal || v->fatal->via == LMP_SIG_VIA_KERNEL ||
+					     v->fatal->sender_pid == e->hdr.pid))
 		v->cause = "kernel_signal";
 	else
 		v->cause = "signal";
@@ -521,7 +527,8 @@ static void summary(char *buf, size_t len, const struct lmp_process_exit *e, boo
 			ADD(" while %.16s (pid %u) allocated", o->trigger_comm, o->trigger_pid);
 	} else if (!strcmp(v->cause, "kernel_signal")) {
 		ADD("%s", sig_name(e->signal, n1, sizeof(n1)));
-		if (v->fatal && v->fatal->sender_pid == e->hdr.pid && v->fatal->via != LMP_SIG_VIA_KERNEL)
+		if (v->fatal && v->fatal->sender_pid == e->hdr.pid &&
+		    v->fatal->via != LMP_SIG_VIA_KERNEL)
 			ADD(" raised by the process itself");
 		else if (e->signal == SIGSEGV || e->signal == SIGBUS)
 			ADD(": crashed on a bad memory access");
@@ -577,9 +584,9 @@ static json_t *sig_json(const struct sig_rec *s, __u64 death_ns)
 		if (*s->cgroup)
 			json_object_set_new(snd, "cgroup", json_string(s->cgroup));
 		json_object_set_new(snd, "cmdline", json_string(s->cmdline));
-		json_object_set_new(snd, "host", json_boolean(!*s->pod &&
-							      strcmp(s->role, "itself") &&
-							      strcmp(s->role, "same_container")));
+		json_object_set_new(snd, "host",
+				    json_boolean(!*s->pod && strcmp(s->role, "itself") &&
+						 strcmp(s->role, "same_container")));
 	}
 	if (*s->pod) {
 		json_t *k = json_object();
@@ -603,23 +610,26 @@ static json_t *oom_json(const struct oom_rec *r)
 
 	json_object_set_new(o, "scope", json_string(e->scope < 3 ? scopes[e->scope] : "unknown"));
 	if (e->memcg_found) {
-		json_object_set_new(o, "limit_bytes", e->memcg_limit_bytes == ~0ULL ?
-							      json_null() :
-							      json_integer(e->memcg_limit_bytes));
+		json_object_set_new(o, "limit_bytes",
+				    e->memcg_limit_bytes == ~0ULL ?
+					    json_null() :
+					    json_integer(e->memcg_limit_bytes));
 		json_object_set_new(o, "usage_bytes", json_integer(e->memcg_usage_bytes));
 		if (*r->memcg_path)
 			json_object_set_new(o, "memcg_path", json_string(r->memcg_path));
 	}
 	json_object_set_new(o, "victim_anon_bytes", json_integer(e->anon_rss_bytes));
-	json_object_set_new(o, "victim_rss_bytes",
-			    json_integer(e->anon_rss_bytes + e->file_rss_bytes + e->shmem_rss_bytes));
+	json_object_set_new(
+		o, "victim_rss_bytes",
+		json_integer(e->anon_rss_bytes + e->file_rss_bytes + e->shmem_rss_bytes));
 	json_object_set_new(o, "oom_score_adj", json_integer(e->oom_score_adj));
 	if (e->trigger_pid != e->hdr.pid) {
 		json_t *t = json_object();
 
 		json_object_set_new(t, "pid", json_integer(e->trigger_pid));
-		json_object_set_new(t, "comm", json_stringn(e->trigger_comm,
-							    strnlen(e->trigger_comm, LMP_COMM_LEN)));
+		json_object_set_new(t, "comm",
+				    json_stringn(e->trigger_comm,
+						 strnlen(e->trigger_comm, LMP_COMM_LEN)));
 		json_object_set_new(o, "trigger", t);
 	}
 	json_object_set_new(o, "read_after_ms", json_real(pm->read_after_ns / 1e6));
@@ -649,7 +659,8 @@ static json_t *death_json(const struct lmp_process_exit *e, bool main_process,
 	json_object_set_new(o, "ns_pid", json_integer(e->ns_pid));
 	json_object_set_new(o, "exit_code", e->signal ? json_null() : json_integer(e->exit_code));
 	json_object_set_new(o, "signal",
-			    e->signal ? json_string(sig_name(e->signal, n, sizeof(n))) : json_null());
+			    e->signal ? json_string(sig_name(e->signal, n, sizeof(n))) :
+					json_null());
 	/* what the runtime reports as the container's exit code (137 for SIGKILL) */
 	json_object_set_new(o, "status_code",
 			    json_integer(e->signal ? 128 + (int)e->signal : e->exit_code));
@@ -756,7 +767,8 @@ static void keep(struct lmp_deaths *d, const struct lmp_process_exit *e,
 	lmp_out_format_ts(d->rt->out, e->hdr.ts_ns, ts);
 	json_object_set_new(o, "ts", json_string(ts));
 	json_object_set_new(o, "pid", json_integer(e->hdr.pid));
-	json_object_set_new(o, "comm", json_stringn(e->hdr.comm, strnlen(e->hdr.comm, LMP_COMM_LEN)));
+	json_object_set_new(o, "comm",
+			    json_stringn(e->hdr.comm, strnlen(e->hdr.comm, LMP_COMM_LEN)));
 	json_object_set_new(o, "cgroup_id", json_integer(e->hdr.cgroup_id));
 	json_object_set_new(k, "namespace", json_string(id->namespace));
 	json_object_set_new(k, "pod", json_string(id->pod));
@@ -848,7 +860,7 @@ int lmp_deaths_json(struct lmp_deaths *d, const char *ns, const char *pod, const
 	struct {
 		__u64 ts;
 		const char *s;
-	} *all;
+	} * all;
 	size_t n = 0, cap = 0;
 
 	*out = NULL;

@@ -77,7 +77,7 @@ static const char index_body[] = "lmp agent\n"
 				 "  /readyz          readiness\n"
 				 "  /api/v1/probes   probes and how they attached (JSON)\n"
 				 "  /api/v1/pods     per-pod latency quantiles and rates (JSON)\n"
-				 "  /api/v1/deaths   last deaths per container, ?namespace=&pod= (JSON)\n";
+				 "  /api/v1/deaths   recent deaths per container (JSON)\n";
 
 bool lmp_http_accepts_gzip(const char *ae)
 {
@@ -307,14 +307,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	case R_DEATHS: {
 		const char *ns = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "namespace");
 		const char *pod = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "pod");
-		const char *ctr = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "container");
+		const char *ctr =
+			MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "container");
 		char *body = NULL;
 		size_t len = 0;
 
 		if (!h->handlers.deaths_json)
 			return reply_text(h, c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
 					  "deaths not available\n");
-		if (h->handlers.deaths_json(h->handlers.ctx, ns, pod, ctr, &body, &len) < 0 || !body) {
+		if (h->handlers.deaths_json(h->handlers.ctx, ns, pod, ctr, &body, &len) < 0 ||
+		    !body) {
 			free(body);
 			return reply(h, c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "application/json",
 				     (char *)error_json, sizeof(error_json) - 1, OWN_STATIC);

@@ -177,8 +177,8 @@ void lmp_oompm_read(const char *memcg_dir, bool v2, const char *psi_dir, __u64 k
 		pm->sock.have = read_u64(memcg_dir, "memory.kmem.tcp.usage_in_bytes", &pm->sock.v);
 		pm->ev_failcnt.have = read_u64(memcg_dir, "memory.failcnt", &pm->ev_failcnt.v);
 	}
-	if (memcg_dir &&
-	    read_text(memcg_dir, v2 ? "memory.events" : "memory.oom_control", buf, sizeof(buf)) == 0) {
+	if (memcg_dir && read_text(memcg_dir, v2 ? "memory.events" : "memory.oom_control", buf,
+				   sizeof(buf)) == 0) {
 		pm->events_read = true;
 		lmp_oompm_parse_events(buf, v2, pm);
 	}

@@ -57,8 +57,8 @@ static int fetch(const struct lmp_config *cfg, char **out, size_t *len, char *er
 	}
 	if (ns && pod && (ctr || !cfg->why_container) &&
 	    snprintf(url, sizeof(url), "%.*s/api/v1/deaths?namespace=%s&pod=%s%s%s", (int)n,
-		     cfg->agent_url, ns, pod, ctr ? "&container=" : "", ctr ? ctr : "") <
-		    (int)sizeof(url)) {
+		     cfg->agent_url, ns, pod, ctr ? "&container=" : "",
+		     ctr ? ctr : "") < (int)sizeof(url)) {
 		curl_easy_setopt(c, CURLOPT_URL, url);
 		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 		curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
@@ -121,8 +121,8 @@ static void print_death(FILE *f, json_t *d)
 	json_t *k8s = json_object_get(d, "k8s");
 	size_t i;
 
-	fprintf(f, "%s  %s/%s container %s\n", str(d, "ts"), str(k8s, "namespace"),
-		str(k8s, "pod"), *str(k8s, "container") ? str(k8s, "container") : "-");
+	fprintf(f, "%s  %s/%s container %s\n", str(d, "ts"), str(k8s, "namespace"), str(k8s, "pod"),
+		*str(k8s, "container") ? str(k8s, "container") : "-");
 	fprintf(f, "  %s\n", str(d, "summary"));
 	fprintf(f, "    cause %s, pid %lld (%s)%s, status %lld, lived %.3f s\n", str(d, "cause"),
 		json_integer_value(json_object_get(d, "pid")), str(d, "comm"),
@@ -156,8 +156,7 @@ static void print_death(FILE *f, json_t *d)
 	}
 }
 
-int lmp_why_print(FILE *f, const char *doc, size_t len, const char *what, char *err,
-		  size_t errlen)
+int lmp_why_print(FILE *f, const char *doc, size_t len, const char *what, char *err, size_t errlen)
 {
 	json_t *root = json_loadb(doc, len, 0, NULL);
 	json_t *arr = json_object_get(root, "deaths"), *d;
@@ -186,7 +185,8 @@ int lmp_why_main(const struct lmp_config *cfg)
 	size_t len = 0;
 	int r;
 
-	snprintf(what, sizeof(what), "%s%s%s", cfg->why_pod, cfg->why_container ? " container " : "",
+	snprintf(what, sizeof(what), "%s%s%s", cfg->why_pod,
+		 cfg->why_container ? " container " : "",
 		 cfg->why_container ? cfg->why_container : "");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "lmp why: cannot initialise libcurl\n");

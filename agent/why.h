@@ -16,7 +16,6 @@ struct lmp_config;
 int lmp_why_main(const struct lmp_config *cfg);
 
 /* Print an /api/v1/deaths document as text. -EINVAL (reason in err) when it is not one. */
-int lmp_why_print(FILE *f, const char *doc, size_t len, const char *what, char *err,
-		  size_t errlen);
+int lmp_why_print(FILE *f, const char *doc, size_t len, const char *what, char *err, size_t errlen);
 
 #endif /* LMP_WHY_H */

@@ -147,8 +147,9 @@ static int memcg_path(struct lmp_probe *p, struct lmp_rt *rt, __u64 id, bool v2,
 	if (!pv)
 		return -ENOENT;
 	if (!pv->memcg_v1 && !pv->memcg_v1_failed) {
-		pv->memcg_v1_failed = find_memcg_root(false, pv->v1_root, sizeof(pv->v1_root)) < 0 ||
-				      lmp_cgroup_new(pv->v1_root, 64, &pv->memcg_v1) < 0;
+		int r = find_memcg_root(false, pv->v1_root, sizeof(pv->v1_root));
+
+		pv->memcg_v1_failed = r < 0 || lmp_cgroup_new(pv->v1_root, 64, &pv->memcg_v1) < 0;
 	}
 	if (pv->memcg_v1 && lmp_cgroup_resolve(pv->memcg_v1, id, path, len) == 0)
 		return 0;
@@ -181,9 +182,11 @@ static void postmortem(struct lmp_probe *p, struct lmp_rt *rt, const struct lmp_
 		find_memcg_root(true, pv->v2_root, sizeof(pv->v2_root));
 	if (pv && rel)
 		have_dir = abs_dir(e->memcg_v2 ? pv->v2_root : pv->v1_root, rel, dir, sizeof(dir));
-	if (pv && !e->memcg_v2 && memcg_path(p, rt, e->hdr.cgroup_id, true, vrel, sizeof(vrel)) == 0)
+	if (pv && !e->memcg_v2 &&
+	    memcg_path(p, rt, e->hdr.cgroup_id, true, vrel, sizeof(vrel)) == 0)
 		have_psi = abs_dir(pv->v2_root, vrel, psi, sizeof(psi));
-	lmp_oompm_read(have_dir ? dir : NULL, e->memcg_v2, have_psi ? psi : NULL, e->hdr.ts_ns, &pm);
+	lmp_oompm_read(have_dir ? dir : NULL, e->memcg_v2, have_psi ? psi : NULL, e->hdr.ts_ns,
+		       &pm);
 	lmp_oompm_out(rt->out, &pm);
 	lmp_deaths_on_oom(rt->deaths, e, rel, &pm);
 }

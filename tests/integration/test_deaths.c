@@ -57,8 +57,9 @@ static struct ctx C;
 
 static int setup(void **state)
 {
-	const char *args[24] = { "--probes", "process,sigsnoop,oomkill", "--interval", "1",
-				 "--listen", "127.0.0.1:0" };
+	const char *args[24] = { "--probes",   "process,sigsnoop,oomkill",
+				 "--interval", "1",
+				 "--listen",   "127.0.0.1:0" };
 	char rel[4096];
 	int n;
 
@@ -231,7 +232,9 @@ static long long ts_ns(json_t *ev)
 
 static json_t *wait_signal(pid_t target, int sig)
 {
-	struct lmp_test_fields w = { "sigsnoop", "signal", { "target_pid", "sig" }, { target, sig } };
+	struct lmp_test_fields w = {
+		"sigsnoop", "signal", { "target_pid", "sig" }, { target, sig }
+	};
 
 	return lmp_test_agent_wait(&C.agent, 10000, lmp_test_match_fields, &w);
 }
@@ -398,8 +401,8 @@ static void test_sigterm_then_sigkill_grace_period(void **state)
 	pid = container(C.victim_cg, NULL, "lmp-d-stubborn", stubborn, ready);
 	assert_int_equal(read(ready[0], &c, 1), 1);
 	/* a host process outside every pod: a shell that sends TERM, waits 1 s, sends KILL */
-	assert_int_equal(lmp_test_sh("/bin/sh -c 'kill -TERM %d; sleep 1; kill -KILL %d'", pid, pid),
-			 0);
+	assert_int_equal(
+		lmp_test_sh("/bin/sh -c 'kill -TERM %d; sleep 1; kill -KILL %d'", pid, pid), 0);
 	st = lmp_test_wait_child(pid);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	close(ready[0]);
@@ -933,10 +936,11 @@ static void test_api_why_and_metric(void **state)
 	assert_true(printed > 8); /* more than are kept: the bound shows */
 
 	/* the API: the last 8 of the container, newest first, the same records as printed */
-	snprintf(cmd, sizeof(cmd),
-		 "curl -sf --max-time 10 "
-		 "'http://127.0.0.1:%d/api/v1/deaths?namespace=kube-system&pod=storage-provisioner'",
-		 port);
+	snprintf(
+		cmd, sizeof(cmd),
+		"curl -sf --max-time 10 "
+		"'http://127.0.0.1:%d/api/v1/deaths?namespace=kube-system&pod=storage-provisioner'",
+		port);
 	out = run(cmd, &st);
 	assert_int_equal(st, 0);
 	doc = json_loads(out, 0, NULL);
@@ -944,10 +948,12 @@ static void test_api_why_and_metric(void **state)
 	arr = json_object_get(doc, "deaths");
 	assert_true(json_is_array(arr));
 	assert_int_equal(json_array_size(arr), 8);
-	assert_int_equal(lmp_test_jint(json_array_get(arr, 0), "pid"), lmp_test_jint(newest, "pid"));
+	assert_int_equal(lmp_test_jint(json_array_get(arr, 0), "pid"),
+			 lmp_test_jint(newest, "pid"));
 	assert_string_equal(lmp_test_jstr(json_array_get(arr, 0), "summary"),
 			    lmp_test_jstr(newest, "summary"));
-	assert_string_equal(lmp_test_jstr(json_array_get(arr, 0), "ts"), lmp_test_jstr(newest, "ts"));
+	assert_string_equal(lmp_test_jstr(json_array_get(arr, 0), "ts"),
+			    lmp_test_jstr(newest, "ts"));
 	json_array_foreach(arr, i, x) {
 		assert_jstr(x, "k8s.pod", "storage-provisioner");
 		if (i)
@@ -981,13 +987,15 @@ static void test_api_why_and_metric(void **state)
 	json_decref(doc);
 
 	/* lmp why, text: the newest death first, its summary line */
-	snprintf(cmd, sizeof(cmd), "%s why kube-system/storage-provisioner --agent http://127.0.0.1:%d",
+	snprintf(cmd, sizeof(cmd),
+		 "%s why kube-system/storage-provisioner --agent http://127.0.0.1:%d",
 		 lmp_test_binary(), port);
 	out = run(cmd, &st);
 	assert_int_equal(st, 0);
 	assert_non_null(strstr(out, lmp_test_jstr(newest, "summary")));
 	assert_true(strstr(out, lmp_test_jstr(newest, "ts")) == out);
-	assert_non_null(strstr(out, "kube-system/storage-provisioner container storage-provisioner"));
+	assert_non_null(
+		strstr(out, "kube-system/storage-provisioner container storage-provisioner"));
 	free(out);
 
 	/* no agent there: one line, status 1 */

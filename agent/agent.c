@@ -301,6 +301,8 @@ static void deliver(struct rb_ctx *c, const void *data, size_t len, bool replay)
 {
 	const struct lmp_event_hdr *h = data;
 
+	if (!replay && c->p->desc->arrived)
+		c->p->desc->arrived(c->p, data, len, &c->a->rt);
 	if (len >= sizeof(*h) && lmp_ident_pending(c->a->rt.ident, h->cgroup_id)) {
 		if (lmp_ident_hold(c->a->rt.ident, h->cgroup_id, data, len, on_replay, c) == 0) {
 			c->a->held_total += !replay;

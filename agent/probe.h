@@ -117,6 +117,11 @@ struct lmp_probe_desc {
 	int (*configure)(struct lmp_probe *p, void *skel, const struct lmp_config *cfg);
 	/* instead of attaching every chosen program (uprobes, perf events) */
 	int (*attach)(struct lmp_probe *p, void *skel, const struct lmp_config *cfg);
+	/*
+	 * optional: each record as it leaves the ring buffer, before the agent may hold it (up
+	 * to 1 s) for its new pod's labels; for reads that cannot wait (oomkill's post-mortem)
+	 */
+	void (*arrived)(struct lmp_probe *p, const void *rec, size_t len, struct lmp_rt *rt);
 	/* every --interval: read aggregation maps, print summaries, feed metrics */
 	void (*interval)(struct lmp_probe *p, void *skel, struct lmp_rt *rt);
 	void (*cleanup)(struct lmp_probe *p); /* free p->priv */

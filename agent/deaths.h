@@ -22,12 +22,12 @@
 #include <linux/types.h>
 
 #define LMP_DEATHS_SETTLE_MS 250
-#define LMP_DEATHS_PIDS 1024
+#define LMP_DEATHS_PIDS 512
 #define LMP_DEATHS_SIGS 4 /* signals remembered per process, newest kept */
 #define LMP_DEATHS_OOMS 64
 #define LMP_DEATHS_PENDING 256
 #define LMP_DEATHS_PER_CONTAINER 8
-#define LMP_DEATHS_CONTAINERS 1024
+#define LMP_DEATHS_CONTAINERS 256 /* a node runs at most 110 pods by default */
 #define LMP_DEATHS_EXECS 1024 /* command lines of recent execs, by pid (direct-mapped) */
 
 struct lmp_deaths;

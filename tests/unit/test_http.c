@@ -92,8 +92,8 @@ static int probes_json(void *ctx, char **out, size_t *len)
 static int deaths_json(void *ctx, const char *ns, const char *pod, const char *container,
 		       char **out, size_t *len)
 {
-	json_t *o = json_pack("{s:s?,s:s?,s:s?}", "namespace", ns, "pod", pod, "container",
-			      container);
+	json_t *o =
+		json_pack("{s:s?,s:s?,s:s?}", "namespace", ns, "pod", pod, "container", container);
 
 	*out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);

@@ -23,6 +23,7 @@
 #include "caps.h"
 #include "config.h"
 #include "feature.h"
+#include "deaths.h"
 #include "http.h"
 #include "cgroup.h"
 #include "identity.h"
@@ -300,6 +301,8 @@ static void deliver(struct rb_ctx *c, const void *data, size_t len, bool replay)
 {
 	const struct lmp_event_hdr *h = data;
 
+	if (!replay && c->p->desc->arrived)
+		c->p->desc->arrived(c->p, data, len, &c->a->rt);
 	if (len >= sizeof(*h) && lmp_ident_pending(c->a->rt.ident, h->cgroup_id)) {
 		if (lmp_ident_hold(c->a->rt.ident, h->cgroup_id, data, len, on_replay, c) == 0) {
 			c->a->held_total += !replay;
@@ -495,6 +498,14 @@ static int http_probes(void *ctx, char **out, size_t *len)
 	return 0;
 }
 
+static int http_deaths(void *ctx, const char *ns, const char *pod, const char *container,
+		       char **out, size_t *len)
+{
+	struct lmp_agent *a = ctx;
+
+	return lmp_deaths_json(a->rt.deaths, ns, pod, container, out, len);
+}
+
 static bool http_ready(void *ctx)
 {
 	struct lmp_agent *a = ctx;
@@ -532,7 +543,8 @@ static int setup_http(struct lmp_agent *a)
 	int r;
 
 	handlers = (struct lmp_http_handlers){ .probes_json = http_probes, .ready = http_ready,
-					       .ready_detail = http_ready_detail, .ctx = a };
+					       .ready_detail = http_ready_detail, .deaths_json = http_deaths,
+					       .ctx = a };
 	r = lmp_http_new(a->loop, &opts, a->rt.metrics, &handlers, &a->http);
 	if (r < 0) {
 		lmp_log_errno(LMP_LOG_ERROR, r, "--listen %s: cannot serve HTTP", a->cfg->listen);
@@ -659,6 +671,12 @@ int lmp_agent_run(const struct lmp_config *cfg)
 		a.status = LMP_EXIT_FAILURE;
 		goto out;
 	}
+	r = lmp_deaths_new(a.loop, &a.rt, &a.rt.deaths);
+	if (r < 0) {
+		lmp_log_errno(LMP_LOG_ERROR, r, "container deaths");
+		a.status = LMP_EXIT_FAILURE;
+		goto out;
+	}
 	a.probes = probes_resolve(cfg, &a.n_probes);
 	if (!a.probes) {
 		a.status = LMP_EXIT_FAILURE;
@@ -707,6 +725,7 @@ int lmp_agent_run(const struct lmp_config *cfg)
 	if (a.rb)
 		ring_buffer__consume(a.rb);
 	lmp_ident_flush(a.rt.ident);
+	lmp_deaths_settle(a.rt.deaths, 0);
 	on_interval(&a);
 	lmp_out_flush(a.rt.out);
 out:
@@ -714,6 +733,7 @@ out:
 	ring_buffer__free(a.rb);
 	free(a.rb_ctxs);
 	probes_free(a.probes, a.n_probes);
+	lmp_deaths_free(a.rt.deaths);
 	lmp_ident_free(a.rt.ident);
 	lmp_metrics_free(a.rt.metrics);
 	lmp_out_free(a.rt.out);

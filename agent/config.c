@@ -41,6 +41,7 @@ struct lmp_option {
 #define RUN (1u << LMP_CMD_RUN)
 #define PROBES (1u << LMP_CMD_PROBES)
 #define TOP (1u << LMP_CMD_TOP)
+#define WHY (1u << LMP_CMD_WHY)
 #define OFF(f) offsetof(struct lmp_config, f)
 
 static const char *const outputs[] = { "json", "text", "none", NULL };
@@ -200,7 +201,7 @@ static const struct lmp_option options[] = {
 	  0, 3600000, .cmds = RUN,
 	  .help = "tcpconnlat probe: stream an event for each connect at least this slow (0: all)" },
 	{ "log-level", "LMP_LOG_LEVEL", NULL, OPT_STR, OFF(log_level), "info",
-	  .cmds = RUN | PROBES | TOP, .check = check_level,
+	  .cmds = RUN | PROBES | TOP | WHY, .check = check_level,
 	  .help = "stderr verbosity: debug, info, warn, error" },
 	{ "profile-hz", "LMP_PROFILE_HZ", NULL, OPT_UINT, OFF(profile_hz), "49", 1, 1000,
 	  .cmds = RUN, .help = "profile probe: stack samples per second on each CPU" },
@@ -235,7 +236,7 @@ static const struct lmp_option options[] = {
 	{ "json", NULL, NULL, OPT_BOOL, OFF(json), "false", .cmds = PROBES,
 	  .help = "print the probe table as JSON" },
 	{ "agent", "LMP_AGENT", NULL, OPT_STR, OFF(agent_url), "http://127.0.0.1:9464",
-	  .cmds = TOP, .check = check_url, .help = "agent HTTP address to read from" },
+	  .cmds = TOP | WHY, .check = check_url, .help = "agent HTTP address to read from" },
 	{ "once", NULL, NULL, OPT_BOOL, OFF(once), "false", .cmds = TOP,
 	  .help = "print one table and exit" },
 };
@@ -248,6 +249,7 @@ static const struct {
 	{ "run", LMP_CMD_RUN, "run the agent (default)" },
 	{ "probes", LMP_CMD_PROBES, "list every probe and how it attaches on this kernel" },
 	{ "top", LMP_CMD_TOP, "per-pod latency view of a running agent" },
+	{ "why", LMP_CMD_WHY, "NAMESPACE/POD [CONTAINER]: why its containers died (-o json)" },
 	{ "version", LMP_CMD_VERSION, "print the version" },
 	{ "help", LMP_CMD_HELP, "show this help" },
 };
@@ -405,6 +407,26 @@ static int parse(struct lmp_config *cfg, int argc, char **argv, char *err, size_
 			cfg->json = !strcmp(v, "json");
 			continue;
 		}
+		if (cfg->command == LMP_CMD_WHY && !strcmp(arg, "-o")) {
+			const char *v = i + 1 < argc ? argv[++i] : "";
+
+			if (strcmp(v, "json") && strcmp(v, "text")) {
+				snprintf(err, len, "option -o: expected json or text, got '%s'", v);
+				return -EINVAL;
+			}
+			cfg->json = !strcmp(v, "json");
+			continue;
+		}
+		if (cfg->command == LMP_CMD_WHY && arg[0] != '-' && !cfg->why_container) {
+			if (!cfg->why_pod && (!strchr(arg, '/') || arg[0] == '/' ||
+					      arg[strlen(arg) - 1] == '/' ||
+					      strchr(strchr(arg, '/') + 1, '/'))) {
+				snprintf(err, len, "why: expected NAMESPACE/POD, got '%s'", arg);
+				return -EINVAL;
+			}
+			*(cfg->why_pod ? &cfg->why_container : &cfg->why_pod) = arg;
+			continue;
+		}
 		if (strncmp(arg, "--", 2) != 0) {
 			snprintf(err, len, "unexpected argument '%s'", arg);
 			return -EINVAL;
@@ -435,6 +457,10 @@ static int parse(struct lmp_config *cfg, int argc, char **argv, char *err, size_
 		r = set_value(cfg, o, val, "option", err, len);
 		if (r < 0)
 			return r;
+	}
+	if (cfg->command == LMP_CMD_WHY && !cfg->why_pod) {
+		snprintf(err, len, "why: expected NAMESPACE/POD [CONTAINER]");
+		return -EINVAL;
 	}
 	return post_check(cfg, err, len);
 }
@@ -478,8 +504,9 @@ void lmp_config_usage(FILE *f)
 		if (op->def && *op->def && (op->type != OPT_BOOL || !strcmp(op->def, "true")))
 			fprintf(f, " [%s]", op->def);
 		if (!(op->cmds & RUN))
-			fprintf(f, " (lmp %s)", command_name(op->cmds & PROBES ? LMP_CMD_PROBES :
-							     LMP_CMD_TOP));
+			fprintf(f, " (lmp %s%s)", command_name(op->cmds & PROBES ? LMP_CMD_PROBES :
+							       LMP_CMD_TOP),
+				op->cmds & WHY ? ", lmp why" : "");
 		if (op->env)
 			fprintf(f, " (%s%s%s)", op->env, op->env2 ? ", " : "",
 				op->env2 ? op->env2 : "");

@@ -22,6 +22,7 @@ enum lmp_command {
 	LMP_CMD_VERSION,
 	LMP_CMD_HELP,
 	LMP_CMD_TOP,
+	LMP_CMD_WHY,
 };
 
 struct lmp_config {
@@ -70,6 +71,8 @@ struct lmp_config {
 	bool json;	    /* `lmp probes --json` */
 	char *agent_url;    /* `lmp top --agent` */
 	bool once;	    /* `lmp top --once` */
+	const char *why_pod;	   /* `lmp why NAMESPACE/POD`: points into argv */
+	const char *why_container; /* `lmp why NAMESPACE/POD CONTAINER`, NULL: every one */
 };
 
 /*

@@ -122,7 +122,7 @@ static uint64_t mono_ms(void)
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
-enum route { R_METRICS, R_HEALTHZ, R_READYZ, R_PROBES, R_PODS, R_INDEX, R_NONE };
+enum route { R_METRICS, R_HEALTHZ, R_READYZ, R_PROBES, R_PODS, R_DEATHS, R_INDEX, R_NONE };
 
 static const struct {
 	const char *path;
@@ -133,6 +133,7 @@ static const struct {
 	[R_READYZ] = { "/readyz", "readyz" },
 	[R_PROBES] = { "/api/v1/probes", "probes" },
 	[R_PODS] = { "/api/v1/pods", "pods" },
+	[R_DEATHS] = { "/api/v1/deaths", "deaths" },
 	[R_INDEX] = { "/", "index" },
 	[R_NONE] = { NULL, "other" },
 };
@@ -144,7 +145,8 @@ static const char index_body[] = "lmp agent\n"
 				 "  /healthz         liveness\n"
 				 "  /readyz          readiness\n"
 				 "  /api/v1/probes   probes and how they attached (JSON)\n"
-				 "  /api/v1/pods     per-pod latency quantiles and rates (JSON)\n";
+				 "  /api/v1/pods     per-pod latency quantiles and rates (JSON)\n"
+				 "  /api/v1/deaths   recent deaths per container (JSON)\n";
 
 bool lmp_http_accepts_gzip(const char *ae)
 {
@@ -384,6 +386,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!h->handlers.pods_json)
 			return reply_json(h, c, r, pods_default, h->m);
 		return reply_json(h, c, r, h->handlers.pods_json, h->handlers.ctx);
+	case R_DEATHS: {
+		const char *ns = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "namespace");
+		const char *pod = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "pod");
+		const char *ctr =
+			MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "container");
+		char *body = NULL;
+		size_t len = 0;
+
+		if (!h->handlers.deaths_json)
+			return reply_text(h, c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+					  "deaths not available\n");
+		if (h->handlers.deaths_json(h->handlers.ctx, ns, pod, ctr, &body, &len) < 0 ||
+		    !body) {
+			free(body);
+			return reply(h, c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "application/json",
+				     (char *)error_json, sizeof(error_json) - 1, OWN_STATIC);
+		}
+		return reply(h, c, r, MHD_HTTP_OK, "application/json", body, len, OWN_MALLOC);
+	}
 	case R_INDEX:
 		return reply_text(h, c, r, MHD_HTTP_OK, index_body);
 	case R_NONE:

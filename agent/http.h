@@ -8,6 +8,7 @@
  *   GET /readyz          200 when handlers->ready says so, else 503
  *   GET /api/v1/probes   JSON from handlers->probes_json
  *   GET /api/v1/pods     JSON from handlers->pods_json, or lmp_metrics_pods_json
+ *   GET /api/v1/deaths   JSON from handlers->deaths_json (?namespace=&pod=&container=)
  *
  * Unknown paths get 404, other methods 405. Requests whose headers exceed the per-connection
  * memory get 431 from libmicrohttpd. A request must arrive and be answered within the
@@ -37,6 +38,9 @@ struct lmp_http_handlers {
 	bool (*ready)(void *ctx);
 	/* optional: why (not) ready, a line or two added to the /readyz body */
 	void (*ready_detail)(void *ctx, char *buf, size_t len);
+	/* the query's namespace, pod and container, each NULL when absent; NULL: 503 */
+	int (*deaths_json)(void *ctx, const char *ns, const char *pod, const char *container,
+			   char **out, size_t *len);
 	void *ctx;
 };
 

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "log.h"
 #include "top.h"
+#include "why.h"
 
 int main(int argc, char **argv)
 {
@@ -39,6 +40,9 @@ int main(int argc, char **argv)
 		break;
 	case LMP_CMD_TOP:
 		status = lmp_top_main(&cfg);
+		break;
+	case LMP_CMD_WHY:
+		status = lmp_why_main(&cfg);
 		break;
 	default:
 		status = lmp_agent_run(&cfg);

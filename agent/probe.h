@@ -18,6 +18,7 @@ struct bpf_object;
 struct bpf_object_open_opts;
 struct bpf_link;
 struct lmp_config;
+struct lmp_deaths;
 struct lmp_event_hdr;
 struct lmp_ident;
 struct lmp_metrics;
@@ -88,6 +89,7 @@ struct lmp_rt {
 	struct lmp_out *out;
 	struct lmp_ident *ident;
 	struct lmp_metrics *metrics;
+	struct lmp_deaths *deaths; /* joins exit, signal and OOM records (agent/deaths.h); NULL: off */
 };
 
 /* One record type of a probe's ring buffer (indexed by hdr.type). */
@@ -115,6 +117,11 @@ struct lmp_probe_desc {
 	int (*configure)(struct lmp_probe *p, void *skel, const struct lmp_config *cfg);
 	/* instead of attaching every chosen program (uprobes, perf events) */
 	int (*attach)(struct lmp_probe *p, void *skel, const struct lmp_config *cfg);
+	/*
+	 * optional: each record as it leaves the ring buffer, before the agent may hold it (up
+	 * to 1 s) for its new pod's labels; for reads that cannot wait (oomkill's post-mortem)
+	 */
+	void (*arrived)(struct lmp_probe *p, const void *rec, size_t len, struct lmp_rt *rt);
 	/* every --interval: read aggregation maps, print summaries, feed metrics */
 	void (*interval)(struct lmp_probe *p, void *skel, struct lmp_rt *rt);
 	void (*cleanup)(struct lmp_probe *p); /* free p->priv */

@@ -50,7 +50,8 @@ static __always_inline int handle_exec(struct task_struct *task, const char *fil
 static __always_inline int handle_exit(struct task_struct *task)
 {
 	struct lmp_process_exit *e;
-	__u32 code;
+	struct pid *tpid;
+	__u32 code, level;
 
 	/* one event per process, not per thread: only the thread-group leader's exit */
 	if (BPF_CORE_READ(task, pid) != BPF_CORE_READ(task, tgid) || lmp_is_self())
@@ -65,6 +66,12 @@ static __always_inline int handle_exit(struct task_struct *task)
 	e->exit_code = e->signal ? 0 : (code >> 8) & 0xff;
 	/* start_time is CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
 	e->lifetime_ns = bpf_ktime_get_ns() - BPF_CORE_READ(task, start_time);
+	/* read here, not from /proc at exec: short-lived processes are gone before the agent
+	 * could look, and a container's main process is known only by being pid 1 there */
+	tpid = BPF_CORE_READ(task, thread_pid);
+	level = BPF_CORE_READ(tpid, level);
+	e->ns_level = level;
+	bpf_core_read(&e->ns_pid, sizeof(e->ns_pid), &tpid->numbers[level & 31].nr);
 	lmp_event_submit(e);
 	return 0;
 }

@@ -15,8 +15,10 @@
 #include "config.h"
 #include "decode_flags.h"
 #include "feature.h"
+#include "deaths.h"
 #include "identity.h"
 #include "metrics.h"
+#include "oompm.h"
 #include "out.h"
 #include "probe.h"
 
@@ -43,9 +45,20 @@ static const struct lmp_metric_desc oom_kills_total = {
 	true,
 };
 
+/* a post-mortem read when its record arrived, waiting for the record's decoding */
+struct pm_slot {
+	__u32 pid; /* 0: free */
+	__u64 ts_ns;
+	struct lmp_oompm pm;
+};
+
 struct oomkill_priv {
 	struct lmp_cgroup *memcg_v1; /* id -> path in the v1 memory hierarchy, made on first use */
-	bool memcg_v1_failed;
+	struct lmp_cgroup *cg_v2;    /* the same in the v2 tree, for the post-mortem */
+	bool memcg_v1_failed, cg_v2_failed;
+	char v1_root[4096], v2_root[4096]; /* mount points, "" when absent */
+	struct pm_slot slots[8];	   /* records held for their pod's labels (rare) */
+	unsigned next_slot;
 };
 
 /* Does this kernel's mark_victim pass the task (v6.9+)? Same test as the BPF side's. */
@@ -97,14 +110,16 @@ static void oomkill_cleanup(struct lmp_probe *p)
 {
 	struct oomkill_priv *pv = p->priv;
 
-	if (pv)
+	if (pv) {
 		lmp_cgroup_free(pv->memcg_v1);
+		lmp_cgroup_free(pv->cg_v2);
+	}
 	free(pv);
 	p->priv = NULL;
 }
 
-/* mount point of the cgroup v1 hierarchy holding the memory controller */
-static int find_memcg_v1_root(char *out, size_t len)
+/* mount point of the cgroup v1 hierarchy holding the memory controller (v2: the v2 mount) */
+static int find_memcg_root(bool v2, char *out, size_t len)
 {
 	FILE *f = setmntent("/proc/self/mounts", "re");
 	struct mntent *m;
@@ -113,7 +128,8 @@ static int find_memcg_v1_root(char *out, size_t len)
 	if (!f)
 		return -errno;
 	while ((m = getmntent(f))) {
-		if (strcmp(m->mnt_type, "cgroup") == 0 && hasmntopt(m, "memory")) {
+		if (v2 ? strcmp(m->mnt_type, "cgroup2") == 0 :
+			 strcmp(m->mnt_type, "cgroup") == 0 && hasmntopt(m, "memory")) {
 			snprintf(out, len, "%s", m->mnt_dir);
 			r = 0;
 			break;
@@ -123,27 +139,124 @@ static int find_memcg_v1_root(char *out, size_t len)
 	return r;
 }
 
-/* Path of a memcg: the v2 tree through the identity cache, the v1 tree by its own walk. */
-static void out_memcg_path(struct lmp_probe *p, struct lmp_rt *rt, __u64 id, bool v2)
+/* id -> path resolvers of the v1 memory tree and of the v2 tree, made on first use */
+static void memcg_resolvers(struct oomkill_priv *pv, bool v2)
+{
+	int r;
+
+	if (v2 && !pv->cg_v2 && !pv->cg_v2_failed) {
+		r = find_memcg_root(true, pv->v2_root, sizeof(pv->v2_root));
+		pv->cg_v2_failed = r < 0 || lmp_cgroup_new(pv->v2_root, 64, &pv->cg_v2) < 0;
+	}
+	if (!v2 && !pv->memcg_v1 && !pv->memcg_v1_failed) {
+		r = find_memcg_root(false, pv->v1_root, sizeof(pv->v1_root));
+		pv->memcg_v1_failed = r < 0 || lmp_cgroup_new(pv->v1_root, 64, &pv->memcg_v1) < 0;
+	}
+}
+
+/*
+ * Path of a memcg relative to its hierarchy's root: the v2 tree through the identity cache,
+ * the v1 tree by its own walk. 0, or -ENOENT when it cannot be named.
+ */
+static int memcg_path(struct lmp_probe *p, struct lmp_rt *rt, __u64 id, bool v2, char *path,
+		      size_t len)
 {
 	struct oomkill_priv *pv = p->priv;
 	struct lmp_identity ident;
-	char root[4096], path[4096];
 
 	if (v2) {
 		lmp_ident_lookup(rt->ident, id, &ident);
-		if (ident.cgroup)
-			lmp_out_str(rt->out, "path", ident.cgroup);
-		return;
+		if (!ident.cgroup)
+			return -ENOENT;
+		snprintf(path, len, "%s", ident.cgroup);
+		return 0;
 	}
 	if (!pv)
+		return -ENOENT;
+	memcg_resolvers(pv, false);
+	if (pv->memcg_v1 && lmp_cgroup_resolve(pv->memcg_v1, id, path, len) == 0)
+		return 0;
+	return -ENOENT;
+}
+
+/* "<root>/<rel>" of a hierarchy, or false when its mount is unknown */
+static bool abs_dir(const char *root, const char *rel, char *out, size_t len)
+{
+	if (!*root)
+		return false;
+	snprintf(out, len, "%s%s%s", root, rel[0] == '/' ? "" : "/", rel);
+	return true;
+}
+
+/* "<root>/<path of id>" in the v2 tree or the v1 memory tree, by our own resolvers: the
+ * identity cache may not know a cgroup made a moment ago */
+static bool memcg_dir(struct oomkill_priv *pv, __u64 id, bool v2, char *out, size_t len)
+{
+	char rel[4096];
+
+	memcg_resolvers(pv, v2);
+	if (!(v2 ? pv->cg_v2 : pv->memcg_v1) ||
+	    lmp_cgroup_resolve(v2 ? pv->cg_v2 : pv->memcg_v1, id, rel, sizeof(rel)) < 0)
+		return false;
+	return abs_dir(v2 ? pv->v2_root : pv->v1_root, rel, out, len);
+}
+
+/*
+ * The memcg's post-mortem, read as close to the kill as user space gets. Pressure comes from
+ * the memcg itself on v2, from the victim's v2 cgroup where the memcg is v1 (hybrid hosts:
+ * PSI lives in the v2 tree).
+ */
+static void read_postmortem(struct oomkill_priv *pv, const struct lmp_oomkill_event *e,
+			    struct lmp_oompm *pm)
+{
+	char dir[8300], psi[8300];
+	bool have_dir = e->memcg_found && memcg_dir(pv, e->memcg_id, e->memcg_v2, dir, sizeof(dir));
+	bool have_psi = !e->memcg_v2 && memcg_dir(pv, e->hdr.cgroup_id, true, psi, sizeof(psi));
+
+	lmp_oompm_read(have_dir ? dir : NULL, e->memcg_v2, have_psi ? psi : NULL, e->hdr.ts_ns, pm);
+}
+
+/*
+ * Straight out of the ring buffer, before the agent may hold the record (up to 1 s) until
+ * the kubelet lists a new pod: a crash-looping container is OOM-killed seconds after it
+ * started, and its runtime removes the memcg soon after the kill.
+ */
+static void kill_arrived(struct lmp_probe *p, const void *rec, size_t len, struct lmp_rt *rt)
+{
+	const struct lmp_oomkill_event *e = rec;
+	struct oomkill_priv *pv = p->priv;
+	struct pm_slot *s;
+
+	if (!pv || len < sizeof(*e) || e->hdr.type != LMP_OOMKILL_KILL)
 		return;
-	if (!pv->memcg_v1 && !pv->memcg_v1_failed) {
-		pv->memcg_v1_failed = find_memcg_v1_root(root, sizeof(root)) < 0 ||
-				      lmp_cgroup_new(root, 64, &pv->memcg_v1) < 0;
+	s = &pv->slots[pv->next_slot++ % ARRAY_SIZE(pv->slots)];
+	s->pid = e->hdr.pid;
+	s->ts_ns = e->hdr.ts_ns;
+	read_postmortem(pv, e, &s->pm);
+}
+
+/* print the post-mortem read at arrival (or now) and hand the kill to the deaths module */
+static void postmortem(struct lmp_probe *p, struct lmp_rt *rt, const struct lmp_oomkill_event *e,
+		       const char *rel)
+{
+	struct oomkill_priv *pv = p->priv;
+	struct lmp_oompm now, *pm = NULL;
+
+	for (size_t i = 0; pv && i < ARRAY_SIZE(pv->slots); i++) {
+		if (pv->slots[i].pid == e->hdr.pid && pv->slots[i].ts_ns == e->hdr.ts_ns) {
+			pm = &pv->slots[i].pm;
+			pv->slots[i].pid = 0;
+			break;
+		}
 	}
-	if (pv->memcg_v1 && lmp_cgroup_resolve(pv->memcg_v1, id, path, sizeof(path)) == 0)
-		lmp_out_str(rt->out, "path", path);
+	if (!pm) {
+		memset(&now, 0, sizeof(now));
+		if (pv)
+			read_postmortem(pv, e, &now);
+		pm = &now;
+	}
+	lmp_oompm_out(rt->out, pm);
+	lmp_deaths_on_oom(rt->deaths, e, rel, pm);
 }
 
 static const char *const scope_names[] = {
@@ -161,6 +274,8 @@ static void kill_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
 {
 	const struct lmp_oomkill_event *e = rec;
 	struct lmp_identity id;
+	char path[4096];
+	bool have_path = false;
 
 	lmp_out_u64(rt->out, "rss_bytes",
 		    e->anon_rss_bytes + e->file_rss_bytes + e->shmem_rss_bytes);
@@ -170,7 +285,9 @@ static void kill_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
 		lmp_out_object_begin(rt->out, "memcg");
 		lmp_out_str(rt->out, "hierarchy", e->memcg_v2 ? "v2" : "v1");
 		lmp_out_u64(rt->out, "id", e->memcg_id);
-		out_memcg_path(p, rt, e->memcg_id, e->memcg_v2);
+		have_path = memcg_path(p, rt, e->memcg_id, e->memcg_v2, path, sizeof(path)) == 0;
+		if (have_path)
+			lmp_out_str(rt->out, "path", path);
 		if (e->memcg_limit_bytes != ~0ULL)
 			lmp_out_u64(rt->out, "limit_bytes", e->memcg_limit_bytes);
 		else
@@ -190,6 +307,7 @@ static void kill_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
 		lmp_out_identity(rt->out, "k8s", &id);
 		lmp_out_object_end(rt->out);
 	}
+	postmortem(p, rt, e, have_path ? path : NULL);
 	if (rt->metrics) {
 		lmp_ident_lookup(rt->ident, e->hdr.cgroup_id, &id);
 		lmp_metrics_add(rt->metrics, &oom_kills_total, &id, NULL, 1);
@@ -220,5 +338,6 @@ const struct lmp_probe_desc lmp_probe_oomkill = {
 	.events = oomkill_events,
 	.n_events = ARRAY_SIZE(oomkill_events),
 	.configure = oomkill_configure,
+	.arrived = kill_arrived,
 	.cleanup = oomkill_cleanup,
 };

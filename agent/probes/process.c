@@ -2,6 +2,7 @@
 /* process: exec and exit of every process (bpf/process.bpf.c). */
 #include "lmp/process.h"
 #include "process.skel.h"
+#include "deaths.h"
 #include "identity.h"
 #include "metrics.h"
 #include "out.h"
@@ -56,6 +57,7 @@ static void exec_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
 	lmp_out_array_end(rt->out);
 	if (n_redacted)
 		lmp_out_u64(rt->out, "argv_redacted", n_redacted);
+	lmp_deaths_on_exec(rt->deaths, e->hdr.pid, args, n);
 	if (rt->metrics) {
 		lmp_ident_lookup(rt->ident, e->hdr.cgroup_id, &id);
 		lmp_metrics_add(rt->metrics, &execs_total, &id, NULL, 1);
@@ -72,6 +74,7 @@ static void exit_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
 		lmp_ident_lookup(rt->ident, e->hdr.cgroup_id, &id);
 		lmp_metrics_add(rt->metrics, &exits_total, &id, sig ? sig : "", 1);
 	}
+	lmp_deaths_on_exit(rt->deaths, e);
 }
 
 static const struct lmp_field exec_fields[] = {

@@ -9,6 +9,7 @@
 #include "sigsnoop.skel.h"
 #include "config.h"
 #include "decode_flags.h"
+#include "deaths.h"
 #include "identity.h"
 #include "metrics.h"
 #include "out.h"
@@ -163,6 +164,7 @@ static void signal_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt
 	const char *sig = lmp_signal_name(e->sig);
 	struct lmp_identity id;
 
+	lmp_deaths_on_signal(rt->deaths, e);
 	if (via) {
 		lmp_out_str(rt->out, "syscall", via);
 		lmp_out_s64(rt->out, "target_arg", e->target_arg);

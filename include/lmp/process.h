@@ -27,6 +27,8 @@ struct lmp_process_exit {
 	__u32 signal;	 /* terminating signal, 0 if none */
 	__u32 core_dumped;
 	__u64 lifetime_ns;
+	__u32 ns_pid;	/* its pid in its own PID namespace: 1 for a container's main process */
+	__u32 ns_level; /* depth of that namespace: 0 is the host's */
 };
 
 #endif /* LMP_PROCESS_H */

@@ -32,6 +32,12 @@ check_usage_error "--metrics-max-series" --metrics-max-series 1
 check_usage_error "--log-level" --log-level chatty
 check_usage_error "unknown option '--frobnicate'" --frobnicate
 check_usage_error "unknown command" frobnicate
+check_usage_error "expected NAMESPACE/POD [CONTAINER]" why
+check_usage_error "expected NAMESPACE/POD, got 'web-1'" why web-1
+check_usage_error "expected NAMESPACE/POD, got 'a/b/c'" why a/b/c
+check_usage_error "unexpected argument 'extra'" why shop/web-1 nginx extra
+check_usage_error "option -o: expected json or text" why shop/web-1 -o yaml
+check_usage_error "--once does not apply to 'why'" why shop/web-1 --once
 out=$(LMP_OUTPUT=csv "$LMP" 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "LMP_OUTPUT" <<<"$out" || { echo "FAIL: LMP_OUTPUT=csv -> $rc $out"; fails=$((fails + 1)); }
 out=$(LMP_DURATION=-5 "$LMP" 2>&1); rc=$?

@@ -88,6 +88,19 @@ static int probes_json(void *ctx, char **out, size_t *len)
 	return 0;
 }
 
+/* echoes the query it was given, so the test sees what the route parsed */
+static int deaths_json(void *ctx, const char *ns, const char *pod, const char *container,
+		       char **out, size_t *len)
+{
+	json_t *o =
+		json_pack("{s:s?,s:s?,s:s?}", "namespace", ns, "pod", pod, "container", container);
+
+	*out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	*len = *out ? strlen(*out) : 0;
+	return *out ? 0 : -ENOMEM;
+}
+
 static int setup(void **state)
 {
 	struct lmp_identity pod = { .namespace = "default", .pod = "web-1", .container = "nginx" };
@@ -95,7 +108,9 @@ static int setup(void **state)
 				      .max_conns = MAX_CONNS,
 				      .conn_memory = 16 * 1024,
 				      .timeout_s = TIMEOUT_S };
-	struct lmp_http_handlers h = { .probes_json = probes_json, .ready = is_ready };
+	struct lmp_http_handlers h = { .probes_json = probes_json,
+				       .ready = is_ready,
+				       .deaths_json = deaths_json };
 	struct lmp_hist hist = { .slots = { [16] = 10 }, .sum = 10 * 70000 };
 	struct server *s = calloc(1, sizeof(*s));
 
@@ -261,6 +276,27 @@ static void test_http_routes_and_status_codes(void **state)
 	get(s, "/", &r);
 	assert_int_equal(r.code, 200);
 	assert_non_null(strstr(r.body, "/api/v1/pods"));
+	assert_non_null(strstr(r.body, "/api/v1/deaths"));
+	free(r.body);
+}
+
+static void test_http_deaths_query(void **state)
+{
+	struct server *s = *state;
+	struct resp r;
+
+	get(s, "/api/v1/deaths?namespace=shop&pod=web%2D1&container=nginx", &r);
+	assert_int_equal(r.code, 200);
+	assert_true(has_header(&r, "Content-Type: application/json"));
+	assert_string_equal(r.body, "{\"container\":\"nginx\",\"namespace\":\"shop\","
+				    "\"pod\":\"web-1\"}");
+	free(r.body);
+	get(s, "/api/v1/deaths", &r);
+	assert_int_equal(r.code, 200);
+	assert_string_equal(r.body, "{\"container\":null,\"namespace\":null,\"pod\":null}");
+	free(r.body);
+	request(s, "POST", "/api/v1/deaths", NULL, 5000, &r);
+	assert_int_equal(r.code, 405);
 	free(r.body);
 }
 
@@ -706,6 +742,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_http_routes_and_status_codes),
+		cmocka_unit_test(test_http_deaths_query),
 		cmocka_unit_test(test_http_readyz_follows_agent),
 		cmocka_unit_test(test_http_api_json),
 		cmocka_unit_test(test_http_metrics_gzip),

@@ -288,6 +288,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			     len, OWN_RENDER);
 	}
 	case R_HEALTHZ:
+		if (h->handlers.stopping && h->handlers.stopping(h->handlers.ctx))
+			return reply_text(h, c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping\n");
 		return reply_text(h, c, r, MHD_HTTP_OK, "ok\n");
 	case R_READYZ:
 		if (h->handlers.ready && !h->handlers.ready(h->handlers.ctx))

@@ -4,7 +4,7 @@
  * own event loop (no thread). Read-only routes:
  *
  *   GET /metrics         Prometheus text, gzip when Accept-Encoding allows it
- *   GET /healthz         200 while the loop runs
+ *   GET /healthz         200 while the loop runs; 503 "stopping" while the agent stops
  *   GET /readyz          200 when handlers->ready says so, else 503
  *   GET /api/v1/probes   JSON from handlers->probes_json
  *   GET /api/v1/pods     JSON from handlers->pods_json, or lmp_metrics_pods_json
@@ -27,12 +27,13 @@ struct lmp_http;
  * Callbacks into the agent, all run on the loop thread. The JSON ones return 0 with a
  * malloc'd document in *out (freed by the server) or -errno (the client gets 500). A NULL
  * callback: probes answers 503, pods falls back to lmp_metrics_pods_json, ready counts as
- * ready.
+ * ready, stopping as not stopping.
  */
 struct lmp_http_handlers {
 	int (*probes_json)(void *ctx, char **out, size_t *len);
 	int (*pods_json)(void *ctx, char **out, size_t *len);
 	bool (*ready)(void *ctx);
+	bool (*stopping)(void *ctx); /* NULL: never */
 	void *ctx;
 };
 

@@ -88,6 +88,7 @@ struct lmp_rt {
 	struct lmp_out *out;
 	struct lmp_ident *ident;
 	struct lmp_metrics *metrics;
+	bool stopping; /* the last interval before stop: report, start nothing new */
 };
 
 /* One record type of a probe's ring buffer (indexed by hdr.type). */

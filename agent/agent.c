@@ -504,7 +504,8 @@ static int setup_http(struct lmp_agent *a)
 					       .stopping = http_stopping, .ctx = a };
 	r = lmp_http_new(a->loop, &opts, a->rt.metrics, &handlers, &a->http);
 	if (r < 0) {
-		lmp_log_errno(LMP_LOG_ERROR, r, "--listen %s: cannot serve HTTP", a->cfg->listen);
+		lmp_log_errno(LMP_LOG_ERROR, r, "option --listen %s: cannot serve HTTP",
+			      a->cfg->listen);
 		return r;
 	}
 	if (a->http)
@@ -679,6 +680,13 @@ int lmp_agent_run(const struct lmp_config *cfg)
 		a.status = LMP_EXIT_FAILURE;
 		goto out;
 	}
+	/* first: an address in use, not ours, or not local is the operator's to fix, a usage
+	 * error said before anything else; libmicrohttpd refusing to start is a failure */
+	r = setup_http(&a);
+	if (r < 0) {
+		a.status = r == -EIO || r == -ENOMEM ? LMP_EXIT_FAILURE : LMP_EXIT_USAGE;
+		goto out;
+	}
 	lmp_metrics_set_ns_filter(a.rt.metrics, cfg->include_namespaces, cfg->exclude_namespaces);
 	r = lmp_ident_new(cfg, a.loop, &a.rt.ident);
 	if (r < 0) {
@@ -688,10 +696,6 @@ int lmp_agent_run(const struct lmp_config *cfg)
 	}
 	a.probes = probes_resolve(cfg, &a.n_probes);
 	if (!a.probes) {
-		a.status = LMP_EXIT_FAILURE;
-		goto out;
-	}
-	if (setup_http(&a) < 0) {
 		a.status = LMP_EXIT_FAILURE;
 		goto out;
 	}

@@ -581,6 +581,8 @@ void lmp_config_usage(FILE *f)
 				op->env2 ? op->env2 : "");
 		fprintf(f, "\n");
 	}
-	fprintf(f, "\nExit status: 0 on a clean stop, 1 when no probe could attach or on a runtime\n"
-		   "failure, 2 on a usage error.\n");
+	fprintf(f, "\nValues: no control characters, no surrounding spaces, numbers in digits, no\n"
+		   "empty item in a comma list; the same for the environment variables.\n"
+		   "\nExit status: 0 on a clean stop, 1 when no probe could attach or on a runtime\n"
+		   "failure, 2 on a usage error (a --listen address in use included).\n");
 }

@@ -468,7 +468,7 @@ static int http_probes(void *ctx, char **out, size_t *len)
 	struct lmp_agent *a = ctx;
 	json_t *arr;
 
-	if (a->stopping) /* the teardown thread owns the probes now */
+	if (a->stopping) /* the teardown thread owns the probes now (http.c answers 503) */
 		return -EAGAIN;
 	arr = probes_json(a->probes, a->n_probes, true);
 
@@ -613,7 +613,7 @@ static void *teardown_main(void *arg)
 	links_destroy_parallel(a->probes, a->n_probes);
 	for (size_t i = 0; i < a->n_probes; i++)
 		lmp_probe_stop(&a->probes[i]);
-	if (write(a->teardown_fd, &one, sizeof(one)) < 0)
+	if (a->teardown_fd >= 0 && write(a->teardown_fd, &one, sizeof(one)) < 0)
 		lmp_log_errno(LMP_LOG_WARN, -errno, "teardown done, but the loop was not told");
 	return NULL;
 }

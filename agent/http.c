@@ -296,6 +296,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return reply_text(h, c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n");
 		return reply_text(h, c, r, MHD_HTTP_OK, "ready\n");
 	case R_PROBES:
+		if (h->handlers.stopping && h->handlers.stopping(h->handlers.ctx))
+			return reply_text(h, c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping\n");
 		if (!h->handlers.probes_json)
 			return reply_text(h, c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
 					  "probe status not available\n");

@@ -6,7 +6,7 @@
  *   GET /metrics         Prometheus text, gzip when Accept-Encoding allows it
  *   GET /healthz         200 while the loop runs; 503 "stopping" while the agent stops
  *   GET /readyz          200 when handlers->ready says so, else 503
- *   GET /api/v1/probes   JSON from handlers->probes_json
+ *   GET /api/v1/probes   JSON from handlers->probes_json; 503 "stopping" while stopping
  *   GET /api/v1/pods     JSON from handlers->pods_json, or lmp_metrics_pods_json
  *
  * Unknown paths get 404, other methods 405. Requests whose headers exceed the per-connection

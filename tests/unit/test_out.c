@@ -48,8 +48,7 @@ static void test_escape_rules(void **state)
 	lmp_text_escape("a b", 16, 0, buf, sizeof(buf));
 	assert_string_equal(buf, "a b");
 	/* valid UTF-8 stays; C1 (U+009B, CSI), bidi override (U+202E) and zero width do not */
-	lmp_text_escape("caf\xc3\xa9 \xc2\x9b\xe2\x80\xae\xe2\x80\x8bx", 64, '_', buf,
-			sizeof(buf));
+	lmp_text_escape("caf\xc3\xa9 \xc2\x9b\xe2\x80\xae\xe2\x80\x8bx", 64, '_', buf, sizeof(buf));
 	assert_string_equal(buf, "caf\xc3\xa9_\\u{009b}\\u{202e}\\u{200b}x");
 	/* overlong and truncated sequences are bytes, not characters */
 	lmp_text_escape("\xc0\xaf\xe2\x80", 4, '_', buf, sizeof(buf));
@@ -62,8 +61,7 @@ static void test_escape_rules(void **state)
 	assert_string_equal(buf, "abc");
 }
 
-static char *render_text(const struct lmp_event_hdr *h, const struct lmp_identity *id,
-			 size_t *len)
+static char *render_text(const struct lmp_event_hdr *h, const struct lmp_identity *id, size_t *len)
 {
 	struct lmp_out *o;
 	int fds[2];

@@ -500,8 +500,9 @@ static int setup_http(struct lmp_agent *a)
 	struct lmp_http_opts opts = { .listen = a->cfg->listen };
 	int r;
 
-	handlers = (struct lmp_http_handlers){ .probes_json = http_probes, .ready = http_ready,
-					       .stopping = http_stopping, .ctx = a };
+	handlers = (struct lmp_http_handlers){
+		.probes_json = http_probes, .ready = http_ready, .stopping = http_stopping, .ctx = a
+	};
 	r = lmp_http_new(a->loop, &opts, a->rt.metrics, &handlers, &a->http);
 	if (r < 0) {
 		lmp_log_errno(LMP_LOG_ERROR, r, "option --listen %s: cannot serve HTTP",
@@ -721,11 +722,11 @@ int lmp_agent_run(const struct lmp_config *cfg)
 	lmp_loop_set_idle(a.loop, on_idle, &a);
 	a.timers[0] = lmp_loop_add_timer(a.loop, cfg->interval * 1000ULL, true, on_interval, &a);
 	if (a.rb)
-		a.timers[1] = lmp_loop_add_timer(a.loop, LMP_RINGBUF_POLL_MS, true,
-						 on_ringbuf_timer, &a);
+		a.timers[1] =
+			lmp_loop_add_timer(a.loop, LMP_RINGBUF_POLL_MS, true, on_ringbuf_timer, &a);
 	if (cfg->duration)
-		a.timers[2] = lmp_loop_add_timer(a.loop, cfg->duration * 1000ULL, false,
-						 on_duration, &a);
+		a.timers[2] =
+			lmp_loop_add_timer(a.loop, cfg->duration * 1000ULL, false, on_duration, &a);
 	if (a.timers[0] < 0 || a.timers[1] < 0 || a.timers[2] < 0) {
 		lmp_log(LMP_LOG_ERROR, "timers could not be created");
 		a.status = LMP_EXIT_FAILURE;

@@ -150,8 +150,8 @@ static int check_ns_list(const char *v, char *err, size_t len)
 	if (check_list(v, err, len) < 0)
 		return -EINVAL;
 	if (strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-,") != strlen(v)) {
-		snprintf(err, len, "namespace names are lowercase letters, digits and '-', got '%s'",
-			 v);
+		snprintf(err, len,
+			 "namespace names are lowercase letters, digits and '-', got '%s'", v);
 		return -EINVAL;
 	}
 	return 0;
@@ -228,7 +228,8 @@ static const struct lmp_option options[] = {
 	{ "output", "LMP_OUTPUT", NULL, OPT_ENUM, OFF(output), "json", .enums = outputs,
 	  .cmds = RUN, .help = "event output on stdout: json, text or none" },
 	{ "listen", "LMP_LISTEN", NULL, OPT_STR, OFF(listen), "127.0.0.1:9464", .cmds = RUN,
-	  .check = check_listen, .help = "HTTP address for /metrics and the API ([v6]:PORT too; port 0: any free one), or 'none' to turn HTTP off" },
+	  .check = check_listen,
+	  .help = "HTTP address for /metrics and the API ([v6]:PORT too; port 0: any free one), or 'none' to turn HTTP off" },
 	{ "node-name", "LMP_NODE_NAME", "NODE_NAME", OPT_STR, OFF(node_name), "", .cmds = RUN,
 	  .help = "node name put in every event (default: hostname)" },
 	{ "interval", "LMP_INTERVAL", NULL, OPT_UINT, OFF(interval), "10", 1, 3600, .cmds = RUN,
@@ -253,13 +254,16 @@ static const struct lmp_option options[] = {
 	{ "metrics-max-series", "LMP_METRICS_MAX_SERIES", NULL, OPT_UINT, OFF(metrics_max_series),
 	  "50000", 100, 10000000, .cmds = RUN, .help = "cap on metric series (excess is counted)" },
 	{ "include-namespaces", "LMP_INCLUDE_NAMESPACES", NULL, OPT_STR, OFF(include_namespaces),
-	  "", .cmds = RUN, .check = check_ns_list, .help = "only these namespaces' pods (comma list; default: all)" },
+	  "", .cmds = RUN, .check = check_ns_list,
+	  .help = "only these namespaces' pods (comma list; default: all)" },
 	{ "exclude-namespaces", "LMP_EXCLUDE_NAMESPACES", NULL, OPT_STR, OFF(exclude_namespaces),
-	  "", .cmds = RUN, .check = check_ns_list, .help = "never these namespaces' pods (comma list)" },
+	  "", .cmds = RUN, .check = check_ns_list,
+	  .help = "never these namespaces' pods (comma list)" },
 	{ "cgroup-root", "LMP_CGROUP_ROOT", NULL, OPT_STR, OFF(cgroup_root), "", .cmds = RUN,
 	  .help = "cgroup v2 mount point (default: detected)" },
 	{ "btf-path", "LMP_BTF_PATH", NULL, OPT_STR, OFF(btf_path), "", .cmds = RUN | PROBES,
-	  .check = check_btf_path, .help = "kernel BTF file when /sys/kernel/btf/vmlinux is missing" },
+	  .check = check_btf_path,
+	  .help = "kernel BTF file when /sys/kernel/btf/vmlinux is missing" },
 	{ "disable-hooks", "LMP_DISABLE_HOOKS", NULL, OPT_STR, OFF(disable_hooks), "",
 	  .cmds = RUN | PROBES, .check = check_hook_kinds,
 	  .help = "hook kinds never to use, e.g. 'tp_btf,raw_tp' (forces the fallbacks)" },
@@ -271,15 +275,16 @@ static const struct lmp_option options[] = {
 	  LMP_REDACT_DEFAULT, .cmds = RUN, .check = lmp_redact_check,
 	  .help = "argument names whose values exec events redact (comma list; '+x' adds x)" },
 	{ "syscall-latency", "LMP_SYSCALL_LATENCY", NULL, OPT_BOOL, OFF(syscall_latency), "false",
-	  .cmds = RUN, .help = "syscall probe: also count errors and mean latency (hooks sys_exit)" },
+	  .cmds = RUN,
+	  .help = "syscall probe: also count errors and mean latency (hooks sys_exit)" },
 	{ "syscall-max-keys", "LMP_SYSCALL_MAX_KEYS", NULL, OPT_UINT, OFF(syscall_max_keys),
 	  "10240", 64, 1048576, .cmds = RUN,
 	  .help = "syscall probe: (cgroup, process, syscall) counters per interval (excess is counted)" },
 	{ "syscount-latency", "LMP_SYSCOUNT_LATENCY", NULL, OPT_BOOL, OFF(syscount_latency), "true",
 	  .cmds = RUN,
 	  .help = "syscount probe: latency histograms (hooks sys_enter too); =false: counts, errors only" },
-	{ "tcpconnlat-min-ms", "LMP_TCPCONNLAT_MIN_MS", NULL, OPT_UINT, OFF(tcpconnlat_min_ms), "100",
-	  0, 3600000, .cmds = RUN,
+	{ "tcpconnlat-min-ms", "LMP_TCPCONNLAT_MIN_MS", NULL, OPT_UINT, OFF(tcpconnlat_min_ms),
+	  "100", 0, 3600000, .cmds = RUN,
 	  .help = "tcpconnlat probe: stream an event for each connect at least this slow (0: all)" },
 	{ "log-level", "LMP_LOG_LEVEL", NULL, OPT_STR, OFF(log_level), "info",
 	  .cmds = RUN | PROBES | TOP, .check = check_level,
@@ -316,8 +321,8 @@ static const struct lmp_option options[] = {
 	  "false", .cmds = RUN, .help = "opensnoop probe: events for failed opens only" },
 	{ "json", NULL, NULL, OPT_BOOL, OFF(json), "false", .cmds = PROBES,
 	  .help = "print the probe table as JSON" },
-	{ "agent", "LMP_AGENT", NULL, OPT_STR, OFF(agent_url), "http://127.0.0.1:9464",
-	  .cmds = TOP, .check = check_url, .help = "agent HTTP address to read from" },
+	{ "agent", "LMP_AGENT", NULL, OPT_STR, OFF(agent_url), "http://127.0.0.1:9464", .cmds = TOP,
+	  .check = check_url, .help = "agent HTTP address to read from" },
 	{ "once", NULL, NULL, OPT_BOOL, OFF(once), "false", .cmds = TOP,
 	  .help = "print one table and exit" },
 };
@@ -581,8 +586,9 @@ void lmp_config_usage(FILE *f)
 				op->env2 ? op->env2 : "");
 		fprintf(f, "\n");
 	}
-	fprintf(f, "\nValues: no control characters, no surrounding spaces, numbers in digits, no\n"
-		   "empty item in a comma list; the same for the environment variables.\n"
-		   "\nExit status: 0 on a clean stop, 1 when no probe could attach or on a runtime\n"
-		   "failure, 2 on a usage error (a --listen address in use included).\n");
+	fprintf(f,
+		"\nValues: no control characters, no surrounding spaces, numbers in digits, no\n"
+		"empty item in a comma list; the same for the environment variables.\n"
+		"\nExit status: 0 on a clean stop, 1 when no probe could attach or on a runtime\n"
+		"failure, 2 on a usage error (a --listen address in use included).\n");
 }

@@ -512,8 +512,8 @@ void lmp_out_begin(struct lmp_out *o, const char *probe, const char *event,
 		int n;
 
 		lmp_text_escape(h->comm, sizeof(h->comm), '_', comm, sizeof(comm));
-		n = snprintf(cols, sizeof(cols), "%.23s %-10s %-8s %7u %-16s ", ts + 11, probe, event,
-			     h->pid, comm);
+		n = snprintf(cols, sizeof(cols), "%.23s %-10s %-8s %7u %-16s ", ts + 11, probe,
+			     event, h->pid, comm);
 		put(o, cols, n < (int)sizeof(cols) ? n : (int)sizeof(cols) - 1);
 		if (id && id->namespace) {
 			put_text_string(o, id->namespace, strlen(id->namespace));

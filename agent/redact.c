@@ -271,8 +271,7 @@ static size_t quoted_end(const char *a, size_t n, size_t i)
  * quoted VALUE loses what is between its quotes, a bare one (number, true) up to the next
  * ',', '}', ']' or space.
  */
-static void find_json_secrets(const struct lmp_redact *r, const char *a, size_t n,
-			      struct spans *sp)
+static void find_json_secrets(const struct lmp_redact *r, const char *a, size_t n, struct spans *sp)
 {
 	for (size_t i = 0; i < n; i++) {
 		size_t kend, v, vend;
@@ -284,7 +283,8 @@ static void find_json_secrets(const struct lmp_redact *r, const char *a, size_t 
 			return;
 		for (v = kend + 1; v < n && (a[v] == ' ' || a[v] == '\t'); v++)
 			;
-		if (v >= n || a[v] != ':' || !lmp_redact_name_is_secret(r, a + i + 1, kend - i - 1)) {
+		if (v >= n || a[v] != ':' ||
+		    !lmp_redact_name_is_secret(r, a + i + 1, kend - i - 1)) {
 			i = kend; /* a string value, or a key that is no secret's */
 			continue;
 		}
@@ -307,8 +307,7 @@ static void find_json_secrets(const struct lmp_redact *r, const char *a, size_t 
  * NAME=VALUE inside an argument, after a space, ',', ';', '&' or '?' ("host=db
  * password=x", "a=1,token=x", "?user=u&token=x"): the VALUE, to the next of those.
  */
-static void find_inner_pairs(const struct lmp_redact *r, const char *a, size_t n,
-			     struct spans *sp)
+static void find_inner_pairs(const struct lmp_redact *r, const char *a, size_t n, struct spans *sp)
 {
 	for (size_t i = 1; i < n; i++) {
 		size_t b = i, e;
@@ -444,8 +443,8 @@ static bool redact_one(const struct lmp_redact *r, struct sink *s, const char *a
 	}
 	put_inner(r, s, a, n, count);
 	/* --NAME or -NAME alone: the value follows */
-	return prog && (sh == 2 || (i == n && n > 1 && a[0] == '-' &&
-				    lmp_redact_name_is_secret(r, a, n)));
+	return prog &&
+	       (sh == 2 || (i == n && n > 1 && a[0] == '-' && lmp_redact_name_is_secret(r, a, n)));
 }
 
 size_t lmp_redact_args(const struct lmp_redact *r, const char *in, size_t len, char *out,

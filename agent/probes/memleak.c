@@ -80,8 +80,17 @@ static const struct lmp_metric_desc outstanding_bytes = {
 #define MAX_BINARIES 16	 /* distinct allocator binaries (libc of each image) */
 #define LMP_MEMLEAK_ATTACH_BUDGET_MS 250 /* per interval, of the loop's time */
 
-enum prog_id { P_SIZE1, P_SIZE2, P_CALLOC, P_REALLOC, P_FREE, P_MEMALIGN, P_RET, P_RET_MEMALIGN,
-	       N_PROGS };
+enum prog_id {
+	P_SIZE1,
+	P_SIZE2,
+	P_CALLOC,
+	P_REALLOC,
+	P_FREE,
+	P_MEMALIGN,
+	P_RET,
+	P_RET_MEMALIGN,
+	N_PROGS
+};
 
 static const struct {
 	const char *name;
@@ -214,8 +223,8 @@ struct link_create_uprobe_multi { /* union bpf_attr, link_create, as of kernel 6
 	__u8 _zero[68]; /* the rest of the union, zero */
 };
 
-static int uprobe_multi_link(int prog_fd, const char *path, const __u64 *offs, __u32 cnt,
-			     bool ret, int pid)
+static int uprobe_multi_link(int prog_fd, const char *path, const __u64 *offs, __u32 cnt, bool ret,
+			     int pid)
 {
 	struct link_create_uprobe_multi a = {
 		.prog_fd = prog_fd,
@@ -325,9 +334,8 @@ static int memleak_configure(struct lmp_probe *p, void *skel, const struct lmp_c
 	mp->multi = uprobe_multi_works();
 	for (int i = 0; mp->multi && i < N_PROGS; i++)
 		bpf_program__set_expected_attach_type(prog_of(s, i), LMP_TRACE_UPROBE_MULTI);
-	snprintf(p->attach, sizeof(p->attach), "user=%s%s%s",
-		 mp->multi ? "uprobe_multi" : "uprobe", kernel_kind ? ",kernel=" : "",
-		 kernel_kind ? kernel_kind : "");
+	snprintf(p->attach, sizeof(p->attach), "user=%s%s%s", mp->multi ? "uprobe_multi" : "uprobe",
+		 kernel_kind ? ",kernel=" : "", kernel_kind ? kernel_kind : "");
 	return 0;
 }
 

@@ -55,10 +55,11 @@ for v in "LMP_BTF_PATH=$tmpd/fifo" "LMP_NODE_NAME=a"$'\n'"b" "LMP_KUBELET_URL=ht
 		{ echo "FAIL: $v -> $rc $out"; fails=$((fails + 1)); }
 done
 # a port in use: exit 2, the one error line names --listen, before any probe is loaded
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(20)' "$port" &
+# the holder binds port 0 itself and says which it got: no window for another process
+python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(20)' >"$tmpd/port" &
 holder=$!
-sleep 0.5
+for _ in $(seq 50); do [ -s "$tmpd/port" ] && break; sleep 0.1; done
+port=$(cat "$tmpd/port")
 out=$(timeout 20 "$LMP" run --probes process --output none --listen "127.0.0.1:$port" 2>&1); rc=$?
 kill $holder; wait $holder 2>/dev/null
 if [ $rc -ne 2 ] || [ "$(grep -c ' error: ' <<<"$out")" -ne 1 ] ||

@@ -380,8 +380,10 @@ out:
  */
 static void test_faults_stop_all_probes_memleak_root(void **state)
 {
-	const char *const args[] = { "--probes", "all", "--memleak-cgroup", "/", "--output", "none",
-				     "--listen", "127.0.0.1:0", "--interval", "2", NULL };
+	const char *const args[] = { "--probes", "all",		"--memleak-cgroup",
+				     "/",	 "--output",	"none",
+				     "--listen", "127.0.0.1:0", "--interval",
+				     "2",	 NULL };
 	pid_t sleepers[32];
 	struct lmp_test_agent a;
 	int port, code, stopping = 0, no_answer = 0, other = 0, probes_503 = 0;

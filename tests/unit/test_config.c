@@ -215,8 +215,7 @@ static void test_option_edges(void **state)
 	expect_error((const char *[]){ "--probes", ",", NULL }, "option --probes: empty item");
 	expect_error((const char *[]){ "--probes", "process,", NULL }, "empty item");
 	expect_error((const char *[]){ "--disable-hooks", ",tp_btf", NULL }, "empty item");
-	expect_error((const char *[]){ "--include-namespaces", "Kube-System", NULL },
-		     "lowercase");
+	expect_error((const char *[]){ "--include-namespaces", "Kube-System", NULL }, "lowercase");
 	expect_ok((const char *[]){ "--include-namespaces", "default,kube-system", NULL });
 	expect_ok((const char *[]){ "--include-namespaces", "", NULL }); /* the default: all */
 
@@ -236,7 +235,8 @@ static void test_option_edges(void **state)
 	expect_error((const char *[]){ NULL }, "LMP_INTERVAL");
 	clear_env();
 	setenv("NODE_NAME", "n\nx", 1);
-	expect_error((const char *[]){ NULL }, "environment NODE_NAME, option --node-name: control");
+	expect_error((const char *[]){ NULL },
+		     "environment NODE_NAME, option --node-name: control");
 	clear_env();
 	setenv("LMP_KUBELET_URL", "http://[::1", 1);
 	expect_error((const char *[]){ NULL }, "LMP_KUBELET_URL");

@@ -124,8 +124,8 @@ static void test_redact_short_option_glued(void **state)
 {
 	check(NULL, ARGV("mysql", "-uroot", "-pS3cret!", "-h", "db", "shop"),
 	      "mysql|-uroot|-p***|-h|db|shop|", 1);
-	check(NULL, ARGV("/usr/bin/mysqldump", "-pS3cret", "shop"), "/usr/bin/mysqldump|-p***|shop|",
-	      1);
+	check(NULL, ARGV("/usr/bin/mysqldump", "-pS3cret", "shop"),
+	      "/usr/bin/mysqldump|-p***|shop|", 1);
 	check(NULL, ARGV("mariadb", "-ppw"), "mariadb|-p***|", 1);
 	/* mysql -p alone prompts; the next argument is the database, not a password */
 	check(NULL, ARGV("mysql", "-p", "shop"), "mysql|-p|shop|", 0);
@@ -154,7 +154,8 @@ static void test_redact_json_in_argv(void **state)
 	      "curl|-d|{\"user\":\"app\",\"password\":\"***\"}|https://x|", 1);
 	check(NULL, ARGV("app", "--config={\"db\": {\"api_key\" : \"k\\\"ey\", \"pin\": 1234}}"),
 	      "app|--config={\"db\": {\"api_key\" : \"***\", \"pin\": 1234}}|", 1);
-	check(NULL, ARGV("app", "{\"token\": 12345, \"n\": 1}"), "app|{\"token\": ***, \"n\": 1}|", 1);
+	check(NULL, ARGV("app", "{\"token\": 12345, \"n\": 1}"), "app|{\"token\": ***, \"n\": 1}|",
+	      1);
 	check(NULL, ARGV("python3", "-c", "f({'secret': 'x y', 'a': 'b'})"),
 	      "python3|-c|f({'secret': '***', 'a': 'b'})|", 1);
 	/* a secret-looking word as a value, or a key without a value, stays */

@@ -21,6 +21,10 @@
 
 #include "harness.h"
 
+/* the agent and its stderr file, for teardown when an assertion ends the test early */
+static pid_t agent_pid;
+static char err_path[64];
+
 #define NAME "sl\x1b\n\xff\"p"
 #define ESCAPED "sl\\x1b\\x0a\\xff\"p"
 
@@ -68,9 +72,11 @@ static void test_hostile_comm_is_one_escaped_line(void **state)
 	lmp_test_require_root();
 	efd = mkstemp(errpath);
 	assert_true(efd >= 0);
+	snprintf(err_path, sizeof(err_path), "%s", errpath);
 	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
 	agent = fork();
 	assert_true(agent >= 0);
+	agent_pid = agent;
 	if (agent == 0) {
 		dup2(fds[1], 1);
 		dup2(efd, 2);
@@ -99,6 +105,7 @@ static void test_hostile_comm_is_one_escaped_line(void **state)
 	kill(agent, SIGTERM);
 	drain(fds[0], &out, &len, &cap, 2000);
 	assert_int_equal(waitpid(agent, &st, 0), agent);
+	agent_pid = 0;
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	close(fds[0]);
 	close(efd);
@@ -130,11 +137,22 @@ static void test_hostile_comm_is_one_escaped_line(void **state)
 	free(err);
 }
 
+static int teardown(void **state)
+{
+	if (agent_pid > 0) {
+		kill(agent_pid, SIGKILL);
+		waitpid(agent_pid, NULL, 0);
+	}
+	if (err_path[0])
+		unlink(err_path);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hostile_comm_is_one_escaped_line),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, teardown);
 }

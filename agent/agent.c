@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <bpf/libbpf.h>
 #include <jansson.h>
@@ -22,6 +22,7 @@
 #include "agent.h"
 #include "caps.h"
 #include "config.h"
+#include "detach.h"
 #include "feature.h"
 #include "deaths.h"
 #include "http.h"
@@ -40,9 +41,6 @@
  * a quarter full (bpf/lmp.bpf.h). Bounds how late a quiet event reaches stdout.
  */
 #define LMP_RINGBUF_POLL_MS 50
-
-/* threads that detach BPF links at stop: they wait in the kernel, they do not compute */
-#define LMP_DETACH_THREADS 16
 
 /* series of a pod that is gone stay this long, so a last scrape still sees its totals */
 #define LMP_POD_SERIES_GRACE_S 300
@@ -67,7 +65,9 @@ struct lmp_agent {
 	struct rb_ctx *rb_ctxs; /* one per probe; the ring buffer points into it */
 	int sfd;
 	int status;
-	bool stopping;
+	int timers[3]; /* interval, ring-buffer poll, --duration: stopped before teardown */
+	bool stopping; /* from the stop decision on: /healthz answers "stopping" */
+	int teardown_fd; /* eventfd: the teardown thread is done */
 };
 
 static const struct lmp_metric_desc m_map_full = {
@@ -164,51 +164,25 @@ static struct lmp_probe *probes_resolve(const struct lmp_config *cfg, size_t *n)
 	return ps;
 }
 
-/*
- * Detaching a classic tracepoint link waits for two RCU tasks-trace grace periods in the
- * kernel (~40 ms each here): one after another, --probes all took 2 s to stop. Waiters
- * that overlap share grace periods, so the links are destroyed from several threads.
- */
-struct detach_job {
-	struct bpf_link **links;
-	size_t n;
-	atomic_size_t next;
-};
-
-static void *detach_worker(void *arg)
-{
-	struct detach_job *j = arg;
-	size_t k;
-
-	while ((k = atomic_fetch_add(&j->next, 1)) < j->n)
-		bpf_link__destroy(j->links[k]);
-	return NULL;
-}
-
+/* every probe's links in one pool: see agent/detach.h */
 static void links_destroy_parallel(struct lmp_probe *ps, size_t n)
 {
-	struct detach_job j = { 0 };
-	pthread_t th[LMP_DETACH_THREADS];
-	size_t total = 0, started = 0;
+	struct bpf_link **all;
+	size_t total = 0, k = 0;
 
 	for (size_t i = 0; ps && i < n; i++)
 		total += ps[i].n_links;
-	j.links = calloc(total ? total : 1, sizeof(*j.links));
-	if (!j.links)
+	all = calloc(total ? total : 1, sizeof(*all));
+	if (!all)
 		return; /* lmp_probe_stop destroys them one by one */
 	for (size_t i = 0; i < n; i++) {
-		for (size_t k = 0; k < ps[i].n_links; k++) {
-			j.links[j.n++] = ps[i].links[k];
-			ps[i].links[k] = NULL;
+		for (size_t l = 0; l < ps[i].n_links; l++) {
+			all[k++] = ps[i].links[l];
+			ps[i].links[l] = NULL;
 		}
 	}
-	while (started < LMP_DETACH_THREADS && started < j.n &&
-	       pthread_create(&th[started], NULL, detach_worker, &j) == 0)
-		started++;
-	detach_worker(&j);
-	for (size_t t = 0; t < started; t++)
-		pthread_join(th[t], NULL);
-	free(j.links);
+	lmp_links_destroy(all, k);
+	free(all);
 }
 
 static void probes_free(struct lmp_probe *ps, size_t n)
@@ -346,6 +320,7 @@ static void on_idle(void *ctx)
 
 	if (r == -EPIPE) {
 		lmp_log(LMP_LOG_INFO, "stdout closed, stopping");
+		a->stopping = true;
 		lmp_loop_stop(a->loop);
 	} else if (r < 0) {
 		lmp_log_errno(LMP_LOG_WARN, r, "writing events to stdout");
@@ -363,7 +338,12 @@ static void on_signal(void *ctx, int fd, uint32_t events)
 		lmp_log(LMP_LOG_INFO, "SIGHUP: nothing to reload, ignored");
 		return;
 	}
+	if (a->stopping) { /* the teardown ends by itself, within the grace period */
+		lmp_log(LMP_LOG_INFO, "received %s, already stopping", strsignal(si.ssi_signo));
+		return;
+	}
 	lmp_log(LMP_LOG_INFO, "received %s, stopping", strsignal(si.ssi_signo));
+	a->stopping = true;
 	lmp_loop_stop(a->loop);
 }
 
@@ -372,6 +352,7 @@ static void on_duration(void *ctx)
 	struct lmp_agent *a = ctx;
 
 	lmp_log(LMP_LOG_INFO, "--duration %u s reached, stopping", a->cfg->duration);
+	a->stopping = true;
 	lmp_loop_stop(a->loop);
 }
 
@@ -488,7 +469,11 @@ static void on_interval(void *ctx)
 static int http_probes(void *ctx, char **out, size_t *len)
 {
 	struct lmp_agent *a = ctx;
-	json_t *arr = probes_json(a->probes, a->n_probes, true);
+	json_t *arr;
+
+	if (a->stopping) /* the teardown thread owns the probes now (http.c answers 503) */
+		return -EAGAIN;
+	arr = probes_json(a->probes, a->n_probes, true);
 
 	*out = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
 	json_decref(arr);
@@ -510,7 +495,14 @@ static bool http_ready(void *ctx)
 {
 	struct lmp_agent *a = ctx;
 
-	return a->n_running > 0 && lmp_ident_ready(a->rt.ident);
+	return !a->stopping && a->n_running > 0 && lmp_ident_ready(a->rt.ident);
+}
+
+static bool http_stopping(void *ctx)
+{
+	struct lmp_agent *a = ctx;
+
+	return a->stopping;
 }
 
 /* the /readyz body's second line: what the agent waits for, or how the kubelet fares */
@@ -542,12 +534,16 @@ static int setup_http(struct lmp_agent *a)
 	struct lmp_http_opts opts = { .listen = a->cfg->listen };
 	int r;
 
-	handlers = (struct lmp_http_handlers){ .probes_json = http_probes, .ready = http_ready,
-					       .ready_detail = http_ready_detail, .deaths_json = http_deaths,
+	handlers = (struct lmp_http_handlers){ .probes_json = http_probes,
+					       .ready = http_ready,
+					       .ready_detail = http_ready_detail,
+					       .deaths_json = http_deaths,
+					       .stopping = http_stopping,
 					       .ctx = a };
 	r = lmp_http_new(a->loop, &opts, a->rt.metrics, &handlers, &a->http);
 	if (r < 0) {
-		lmp_log_errno(LMP_LOG_ERROR, r, "--listen %s: cannot serve HTTP", a->cfg->listen);
+		lmp_log_errno(LMP_LOG_ERROR, r, "option --listen %s: cannot serve HTTP",
+			      a->cfg->listen);
 		return r;
 	}
 	if (a->http)
@@ -647,9 +643,67 @@ static int start_probes(struct lmp_agent *a)
 	return a->n_running ? 0 : -ENOENT;
 }
 
+static void *teardown_main(void *arg)
+{
+	struct lmp_agent *a = arg;
+	__u64 one = 1;
+
+	links_destroy_parallel(a->probes, a->n_probes);
+	for (size_t i = 0; i < a->n_probes; i++)
+		lmp_probe_stop(&a->probes[i]);
+	if (a->teardown_fd >= 0 && write(a->teardown_fd, &one, sizeof(one)) < 0)
+		lmp_log_errno(LMP_LOG_WARN, -errno, "teardown done, but the loop was not told");
+	return NULL;
+}
+
+static void on_teardown_done(void *ctx, int fd, uint32_t events)
+{
+	struct lmp_agent *a = ctx;
+
+	lmp_loop_stop(a->loop);
+}
+
+/*
+ * Detaching takes the kernel a while (uprobes: grace periods per link), and the pod's
+ * grace period keeps running meanwhile: a thread detaches while the loop goes on answering
+ * HTTP, /healthz with 503 "stopping". Nothing else runs: the timers and ring buffers are
+ * off the loop, and the HTTP handlers do not touch the probes while a->stopping is set.
+ */
+static void probes_teardown(struct lmp_agent *a)
+{
+	long t0 = mono_ms();
+	pthread_t th;
+	sigset_t all, old;
+	bool threaded = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(a->timers); i++)
+		if (a->timers[i] > 0)
+			lmp_loop_del_timer(a->loop, a->timers[i]);
+	if (a->rb)
+		lmp_loop_del_fd(a->loop, ring_buffer__epoll_fd(a->rb));
+	lmp_loop_set_idle(a->loop, NULL, NULL);
+	a->teardown_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (a->http && a->teardown_fd >= 0 &&
+	    lmp_loop_add_fd(a->loop, a->teardown_fd, EPOLLIN, on_teardown_done, a) == 0) {
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		threaded = pthread_create(&th, NULL, teardown_main, a) == 0;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	if (threaded) {
+		lmp_loop_run(a->loop);
+		pthread_join(th, NULL);
+	} else {
+		teardown_main(a); /* nobody to answer: no thread needed */
+	}
+	if (a->teardown_fd >= 0)
+		close(a->teardown_fd);
+	lmp_log(LMP_LOG_INFO, "probes detached in %ld ms", mono_ms() - t0);
+}
+
 int lmp_agent_run(const struct lmp_config *cfg)
 {
-	struct lmp_agent a = { .cfg = cfg, .sfd = -1, .status = LMP_EXIT_OK };
+	struct lmp_agent a = { .cfg = cfg, .sfd = -1, .status = LMP_EXIT_OK, .teardown_fd = -1 };
 	int r;
 
 	lmp_log_hook_libbpf();
@@ -662,6 +716,13 @@ int lmp_agent_run(const struct lmp_config *cfg)
 	    (r = setup_signals(&a)) < 0) {
 		lmp_log_errno(LMP_LOG_ERROR, r, "agent set-up failed");
 		a.status = LMP_EXIT_FAILURE;
+		goto out;
+	}
+	/* first: an address in use, not ours, or not local is the operator's to fix, a usage
+	 * error said before anything else; libmicrohttpd refusing to start is a failure */
+	r = setup_http(&a);
+	if (r < 0) {
+		a.status = r == -EIO || r == -ENOMEM ? LMP_EXIT_FAILURE : LMP_EXIT_USAGE;
 		goto out;
 	}
 	lmp_metrics_set_ns_filter(a.rt.metrics, cfg->include_namespaces, cfg->exclude_namespaces);
@@ -679,10 +740,6 @@ int lmp_agent_run(const struct lmp_config *cfg)
 	}
 	a.probes = probes_resolve(cfg, &a.n_probes);
 	if (!a.probes) {
-		a.status = LMP_EXIT_FAILURE;
-		goto out;
-	}
-	if (setup_http(&a) < 0) {
 		a.status = LMP_EXIT_FAILURE;
 		goto out;
 	}
@@ -706,10 +763,14 @@ int lmp_agent_run(const struct lmp_config *cfg)
 		goto out;
 	}
 	lmp_loop_set_idle(a.loop, on_idle, &a);
-	if (lmp_loop_add_timer(a.loop, cfg->interval * 1000ULL, true, on_interval, &a) < 0 ||
-	    (a.rb && lmp_loop_add_timer(a.loop, LMP_RINGBUF_POLL_MS, true, on_ringbuf_timer, &a) < 0) ||
-	    (cfg->duration &&
-	     lmp_loop_add_timer(a.loop, cfg->duration * 1000ULL, false, on_duration, &a) < 0)) {
+	a.timers[0] = lmp_loop_add_timer(a.loop, cfg->interval * 1000ULL, true, on_interval, &a);
+	if (a.rb)
+		a.timers[1] =
+			lmp_loop_add_timer(a.loop, LMP_RINGBUF_POLL_MS, true, on_ringbuf_timer, &a);
+	if (cfg->duration)
+		a.timers[2] =
+			lmp_loop_add_timer(a.loop, cfg->duration * 1000ULL, false, on_duration, &a);
+	if (a.timers[0] < 0 || a.timers[1] < 0 || a.timers[2] < 0) {
 		lmp_log(LMP_LOG_ERROR, "timers could not be created");
 		a.status = LMP_EXIT_FAILURE;
 		goto out;
@@ -726,8 +787,11 @@ int lmp_agent_run(const struct lmp_config *cfg)
 		ring_buffer__consume(a.rb);
 	lmp_ident_flush(a.rt.ident);
 	lmp_deaths_settle(a.rt.deaths, 0);
+	a.rt.stopping = true;
 	on_interval(&a);
 	lmp_out_flush(a.rt.out);
+	a.stopping = true;
+	probes_teardown(&a);
 out:
 	lmp_http_free(a.http);
 	ring_buffer__free(a.rb);

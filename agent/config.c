@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "feature.h"
@@ -46,21 +47,32 @@ struct lmp_option {
 
 static const char *const outputs[] = { "json", "text", "none", NULL };
 
+/* "1".."65535" (or from 0 when zero_ok), digits only */
+static bool port_ok(const char *p, size_t n, bool zero_ok)
+{
+	unsigned long v = 0;
+
+	if (!n || n > 5 || strspn(p, "0123456789") < n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (p[i] - '0');
+	return v <= 65535 && (zero_ok || v > 0);
+}
+
+/* "" is not "off": an empty value from a template must not silently end the endpoint */
 static int check_listen(const char *v, char *err, size_t len)
 {
 	const char *colon = strrchr(v, ':');
-	char *end;
-	long port;
 
-	if (!*v || strcmp(v, "none") == 0)
+	if (strcmp(v, "none") == 0)
 		return 0;
-	if (!colon || colon == v) {
-		snprintf(err, len, "expected ADDR:PORT or 'none', got '%s'", v);
+	if (!colon || colon == v || (v[0] == '[' && colon[-1] != ']') ||
+	    (v[0] != '[' && memchr(v, ':', colon - v)) || (v[0] != '[' && strchr(v, ']'))) {
+		snprintf(err, len, "expected ADDR:PORT, [IPv6]:PORT or 'none' (HTTP off), got '%s'",
+			 v);
 		return -EINVAL;
 	}
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || port < 0 || port > 65535) {
+	if (!port_ok(colon + 1, strlen(colon + 1), true)) {
 		snprintf(err, len, "port must be 0..65535, got '%s'", colon + 1);
 		return -EINVAL;
 	}
@@ -78,10 +90,84 @@ static int check_level(const char *v, char *err, size_t len)
 	return 0;
 }
 
+/* http(s)://HOST[:PORT][/PATH]: a host, a closed [IPv6], a port 1..65535 */
 static int check_url(const char *v, char *err, size_t len)
 {
-	if (*v && strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) {
-		snprintf(err, len, "expected an http:// or https:// URL, got '%s'", v);
+	const char *host, *end, *port = NULL;
+	const char *why = NULL;
+
+	if (!*v)
+		return 0;
+	if (strncmp(v, "https://", 8) == 0)
+		host = v + 8;
+	else if (strncmp(v, "http://", 7) == 0)
+		host = v + 7;
+	else
+		why = "expected an http:// or https:// URL";
+	if (!why) {
+		end = host + strcspn(host, "/?#");
+		if (*host == '[') {
+			const char *close = memchr(host, ']', end - host);
+
+			if (!close || close == host + 1)
+				why = "IPv6 address not closed by ']'";
+			else if (close + 1 < end && close[1] != ':')
+				why = "expected ':PORT' after ']'";
+			else if (close + 1 < end)
+				port = close + 2;
+		} else {
+			port = memchr(host, ':', end - host);
+			if (port == host || end == host)
+				why = "no host";
+			else if (port)
+				port++;
+		}
+		if (!why && port && !port_ok(port, end - port, false))
+			why = "port must be 1..65535";
+		if (!why && strpbrk(host, " @\\"))
+			why = "spaces, '@' and '\\' are not accepted";
+	}
+	if (why) {
+		snprintf(err, len, "%s, got '%s'", why, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* a comma list has no empty item: ',,' is a typo, not "everything" */
+static int check_list(const char *v, char *err, size_t len)
+{
+	size_t n = strlen(v);
+
+	if (n && (v[0] == ',' || v[n - 1] == ',' || strstr(v, ",,"))) {
+		snprintf(err, len, "empty item in the comma list '%s'", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_ns_list(const char *v, char *err, size_t len)
+{
+	if (check_list(v, err, len) < 0)
+		return -EINVAL;
+	if (strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-,") != strlen(v)) {
+		snprintf(err, len,
+			 "namespace names are lowercase letters, digits and '-', got '%s'", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Must be a regular file when it exists: a FIFO would block start-up in open(), a device
+ * would be read forever. A missing file is a run-time degradation (docs/hardening.md).
+ */
+static int check_btf_path(const char *v, char *err, size_t len)
+{
+	struct stat st;
+
+	if (*v && stat(v, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(err, len, "'%s' is not a regular file", v);
 		return -EINVAL;
 	}
 	return 0;
@@ -89,6 +175,8 @@ static int check_url(const char *v, char *err, size_t len)
 
 static int check_hook_kinds(const char *v, char *err, size_t len)
 {
+	if (check_list(v, err, len) < 0)
+		return -EINVAL;
 	for (const char *p = v; p && *p;) {
 		const char *end = strchr(p, ',');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
@@ -137,11 +225,12 @@ static const char *const capable_streams[] = { "audited", "denied", "all", NULL 
 
 static const struct lmp_option options[] = {
 	{ "probes", "LMP_PROBES", NULL, OPT_STR, OFF(probes), "all", .cmds = RUN,
-	  .help = "probes to run: comma list of names, or 'all'" },
+	  .check = check_list, .help = "probes to run: comma list of names, or 'all'" },
 	{ "output", "LMP_OUTPUT", NULL, OPT_ENUM, OFF(output), "json", .enums = outputs,
 	  .cmds = RUN, .help = "event output on stdout: json, text or none" },
 	{ "listen", "LMP_LISTEN", NULL, OPT_STR, OFF(listen), "127.0.0.1:9464", .cmds = RUN,
-	  .check = check_listen, .help = "HTTP address for /metrics and the API, or 'none'" },
+	  .check = check_listen,
+	  .help = "HTTP address for /metrics and the API ([v6]:PORT too; port 0: any free one), or 'none' to turn HTTP off" },
 	{ "node-name", "LMP_NODE_NAME", "NODE_NAME", OPT_STR, OFF(node_name), "", .cmds = RUN,
 	  .help = "node name put in every event (default: hostname)" },
 	{ "interval", "LMP_INTERVAL", NULL, OPT_UINT, OFF(interval), "10", 1, 3600, .cmds = RUN,
@@ -153,7 +242,7 @@ static const struct lmp_option options[] = {
 	{ "ringbuf-kb", "LMP_RINGBUF_KB", NULL, OPT_UINT, OFF(ringbuf_kb), "256", 4, 262144,
 	  .cmds = RUN, .help = "ring buffer size per probe in KiB (power of two)" },
 	{ "kubelet-url", "LMP_KUBELET_URL", NULL, OPT_STR, OFF(kubelet_url), "", .cmds = RUN,
-	  .check = check_url, .help = "kubelet /pods URL (default: https://$NODE_IP:10250/pods)" },
+	  .check = check_url, .help = "kubelet /pods URL, or its base URL (default: https://$NODE_IP:10250/pods)" },
 	{ "kubelet-token-file", "LMP_KUBELET_TOKEN_FILE", NULL, OPT_STR, OFF(kubelet_token_file),
 	  SA "/token", .cmds = RUN, .help = "bearer token file, re-read when it changes" },
 	{ "kubelet-ca-file", "LMP_KUBELET_CA_FILE", NULL, OPT_STR, OFF(kubelet_ca_file),
@@ -172,12 +261,15 @@ static const struct lmp_option options[] = {
 	{ "metrics-max-series", "LMP_METRICS_MAX_SERIES", NULL, OPT_UINT, OFF(metrics_max_series),
 	  "50000", 100, 10000000, .cmds = RUN, .help = "cap on metric series (excess is counted)" },
 	{ "include-namespaces", "LMP_INCLUDE_NAMESPACES", NULL, OPT_STR, OFF(include_namespaces),
-	  "", .cmds = RUN, .help = "only these namespaces' pods (comma list; default: all)" },
+	  "", .cmds = RUN, .check = check_ns_list,
+	  .help = "only these namespaces' pods (comma list; default: all)" },
 	{ "exclude-namespaces", "LMP_EXCLUDE_NAMESPACES", NULL, OPT_STR, OFF(exclude_namespaces),
-	  "", .cmds = RUN, .help = "never these namespaces' pods (comma list)" },
+	  "", .cmds = RUN, .check = check_ns_list,
+	  .help = "never these namespaces' pods (comma list)" },
 	{ "cgroup-root", "LMP_CGROUP_ROOT", NULL, OPT_STR, OFF(cgroup_root), "", .cmds = RUN,
 	  .help = "cgroup v2 mount point (default: detected)" },
 	{ "btf-path", "LMP_BTF_PATH", NULL, OPT_STR, OFF(btf_path), "", .cmds = RUN | PROBES,
+	  .check = check_btf_path,
 	  .help = "kernel BTF file when /sys/kernel/btf/vmlinux is missing" },
 	{ "disable-hooks", "LMP_DISABLE_HOOKS", NULL, OPT_STR, OFF(disable_hooks), "",
 	  .cmds = RUN | PROBES, .check = check_hook_kinds,
@@ -190,15 +282,16 @@ static const struct lmp_option options[] = {
 	  LMP_REDACT_DEFAULT, .cmds = RUN, .check = lmp_redact_check,
 	  .help = "argument names whose values exec events redact (comma list; '+x' adds x)" },
 	{ "syscall-latency", "LMP_SYSCALL_LATENCY", NULL, OPT_BOOL, OFF(syscall_latency), "false",
-	  .cmds = RUN, .help = "syscall probe: also count errors and mean latency (hooks sys_exit)" },
+	  .cmds = RUN,
+	  .help = "syscall probe: also count errors and mean latency (hooks sys_exit)" },
 	{ "syscall-max-keys", "LMP_SYSCALL_MAX_KEYS", NULL, OPT_UINT, OFF(syscall_max_keys),
 	  "10240", 64, 1048576, .cmds = RUN,
 	  .help = "syscall probe: (cgroup, process, syscall) counters per interval (excess is counted)" },
 	{ "syscount-latency", "LMP_SYSCOUNT_LATENCY", NULL, OPT_BOOL, OFF(syscount_latency), "true",
 	  .cmds = RUN,
 	  .help = "syscount probe: latency histograms (hooks sys_enter too); =false: counts, errors only" },
-	{ "tcpconnlat-min-ms", "LMP_TCPCONNLAT_MIN_MS", NULL, OPT_UINT, OFF(tcpconnlat_min_ms), "100",
-	  0, 3600000, .cmds = RUN,
+	{ "tcpconnlat-min-ms", "LMP_TCPCONNLAT_MIN_MS", NULL, OPT_UINT, OFF(tcpconnlat_min_ms),
+	  "100", 0, 3600000, .cmds = RUN,
 	  .help = "tcpconnlat probe: stream an event for each connect at least this slow (0: all)" },
 	{ "log-level", "LMP_LOG_LEVEL", NULL, OPT_STR, OFF(log_level), "info",
 	  .cmds = RUN | PROBES | TOP | WHY, .check = check_level,
@@ -235,8 +328,8 @@ static const struct lmp_option options[] = {
 	  "false", .cmds = RUN, .help = "opensnoop probe: events for failed opens only" },
 	{ "json", NULL, NULL, OPT_BOOL, OFF(json), "false", .cmds = PROBES,
 	  .help = "print the probe table as JSON" },
-	{ "agent", "LMP_AGENT", NULL, OPT_STR, OFF(agent_url), "http://127.0.0.1:9464",
-	  .cmds = TOP | WHY, .check = check_url, .help = "agent HTTP address to read from" },
+	{ "agent", "LMP_AGENT", NULL, OPT_STR, OFF(agent_url), "http://127.0.0.1:9464", .cmds = TOP | WHY,
+	  .check = check_url, .help = "agent HTTP address to read from" },
 	{ "once", NULL, NULL, OPT_BOOL, OFF(once), "false", .cmds = TOP,
 	  .help = "print one table and exit" },
 };
@@ -268,8 +361,21 @@ static int set_value(struct lmp_config *cfg, const struct lmp_option *o, const c
 	void *field = (char *)cfg + o->off;
 	char why[200] = "";
 	unsigned long v;
+	size_t n = strlen(val);
 	char *end;
 
+	/* one rule for every option and variable: no control characters (they split log
+	 * lines and headers), no surrounding whitespace (" 5" and "5 " alike) */
+	for (size_t k = 0; k < n; k++) {
+		if ((unsigned char)val[k] < 0x20 || val[k] == 0x7f) {
+			snprintf(why, sizeof(why), "control characters are not accepted");
+			goto bad;
+		}
+	}
+	if (n && (val[0] == ' ' || val[n - 1] == ' ')) {
+		snprintf(why, sizeof(why), "surrounding spaces are not accepted, got '%s'", val);
+		goto bad;
+	}
 	switch (o->type) {
 	case OPT_STR:
 		if (o->check && o->check(val, why, sizeof(why)) < 0)
@@ -280,7 +386,8 @@ static int set_value(struct lmp_config *cfg, const struct lmp_option *o, const c
 	case OPT_UINT:
 		errno = 0;
 		v = strtoul(val, &end, 10);
-		if (!*val || *end || errno || val[0] == '-' || v < o->min || v > o->max) {
+		if (!*val || *end || errno || strspn(val, "0123456789") != n || v < o->min ||
+		    v > o->max) {
 			snprintf(why, sizeof(why), "expected a whole number from %u to %u, got '%s'",
 				 o->min, o->max, val);
 			goto bad;
@@ -512,6 +619,9 @@ void lmp_config_usage(FILE *f)
 				op->env2 ? op->env2 : "");
 		fprintf(f, "\n");
 	}
-	fprintf(f, "\nExit status: 0 on a clean stop, 1 when no probe could attach or on a runtime\n"
-		   "failure, 2 on a usage error.\n");
+	fprintf(f,
+		"\nValues: no control characters, no surrounding spaces, numbers in digits, no\n"
+		"empty item in a comma list; the same for the environment variables.\n"
+		"\nExit status: 0 on a clean stop, 1 when no probe could attach or on a runtime\n"
+		"failure, 2 on a usage error (a --listen address in use included).\n");
 }

@@ -359,6 +359,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			     len, OWN_RENDER);
 	}
 	case R_HEALTHZ:
+		if (h->handlers.stopping && h->handlers.stopping(h->handlers.ctx))
+			return reply_text(h, c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping\n");
 		return reply_text(h, c, r, MHD_HTTP_OK, "ok\n");
 	case R_READYZ: {
 		bool ok = !h->handlers.ready || h->handlers.ready(h->handlers.ctx);
@@ -378,6 +380,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			     "text/plain; charset=utf-8", body, n, OWN_MALLOC);
 	}
 	case R_PROBES:
+		if (h->handlers.stopping && h->handlers.stopping(h->handlers.ctx))
+			return reply_text(h, c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping\n");
 		if (!h->handlers.probes_json)
 			return reply_text(h, c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
 					  "probe status not available\n");
@@ -506,7 +510,11 @@ static bool ov_answer(struct lmp_http *h, int fd, char *head, size_t len)
 				   "Content-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\n"
 				   "Content-Length: 41\r\nConnection: close\r\n\r\n"
 				   "busy: every connection slot is in use\n\n\n\n";
-	bool get, healthz, head_only;
+	static const char stopping[] = "HTTP/1.1 503 Service Unavailable\r\n"
+				       "Content-Type: text/plain; charset=utf-8\r\n"
+				       "Cache-Control: no-store\r\nContent-Length: 9\r\n"
+				       "Connection: close\r\n\r\nstopping\n";
+	bool get, healthz, head_only, stop;
 	const char *resp;
 	size_t n;
 
@@ -517,14 +525,16 @@ static bool ov_answer(struct lmp_http *h, int fd, char *head, size_t len)
 	head_only = !strncmp(head, "HEAD ", 5);
 	healthz = (get || head_only) && !strncmp(head + (get ? 4 : 5), "/healthz", 8) &&
 		  strchr(" ?", head[(get ? 4 : 5) + 8]);
-	resp = healthz ? ok : busy;
-	n = healthz ? sizeof(ok) - 1 : sizeof(busy) - 1;
+	/* the same answer as the server's own /healthz, stopping included */
+	stop = healthz && h->handlers.stopping && h->handlers.stopping(h->handlers.ctx);
+	resp = stop ? stopping : healthz ? ok : busy;
+	n = stop ? sizeof(stopping) - 1 : healthz ? sizeof(ok) - 1 : sizeof(busy) - 1;
 	if (head_only) /* the head without the body */
 		n = strstr(resp, "\r\n\r\n") + 4 - resp;
 	/* a few hundred bytes into an empty socket buffer: one non-blocking send */
 	(void)!send(fd, resp, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	lmp_metrics_add2(h->m, &http_requests, NULL, healthz ? "healthz" : "overflow",
-			 healthz ? "200" : "503", 1);
+			 healthz && !stop ? "200" : "503", 1);
 	return true;
 }
 

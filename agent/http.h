@@ -4,9 +4,9 @@
  * own event loop (no thread). Read-only routes:
  *
  *   GET /metrics         Prometheus text, gzip when Accept-Encoding allows it
- *   GET /healthz         200 while the loop runs
+ *   GET /healthz         200 while the loop runs; 503 "stopping" while the agent stops
  *   GET /readyz          200 when handlers->ready says so, else 503
- *   GET /api/v1/probes   JSON from handlers->probes_json
+ *   GET /api/v1/probes   JSON from handlers->probes_json; 503 "stopping" while stopping
  *   GET /api/v1/pods     JSON from handlers->pods_json, or lmp_metrics_pods_json
  *   GET /api/v1/deaths   JSON from handlers->deaths_json (?namespace=&pod=&container=)
  *
@@ -30,7 +30,7 @@ struct lmp_http;
  * Callbacks into the agent, all run on the loop thread. The JSON ones return 0 with a
  * malloc'd document in *out (freed by the server) or -errno (the client gets 500). A NULL
  * callback: probes answers 503, pods falls back to lmp_metrics_pods_json, ready counts as
- * ready.
+ * ready, stopping as not stopping.
  */
 struct lmp_http_handlers {
 	int (*probes_json)(void *ctx, char **out, size_t *len);
@@ -41,6 +41,7 @@ struct lmp_http_handlers {
 	/* the query's namespace, pod and container, each NULL when absent; NULL: 503 */
 	int (*deaths_json)(void *ctx, const char *ns, const char *pod, const char *container,
 			   char **out, size_t *len);
+	bool (*stopping)(void *ctx); /* NULL: never */
 	void *ctx;
 };
 

@@ -178,13 +178,97 @@ static void put_json_string(struct lmp_out *o, const char *s, size_t n)
 	putc_(o, '"');
 }
 
-/* text mode: spaces and control bytes would break the key=value columns */
+/* code points a terminal must not get raw: C1 controls, bidi overrides, zero-width marks */
+static bool unicode_hidden(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x200b && cp <= 0x200f) ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+static unsigned utf8_cp(const unsigned char *s, size_t l)
+{
+	return l == 2 ? (s[0] & 0x1fu) << 6 | (s[1] & 0x3f) :
+	       l == 3 ? (s[0] & 0x0fu) << 12 | (s[1] & 0x3f) << 6 | (s[2] & 0x3f) :
+			(s[0] & 0x07u) << 18 | (s[1] & 0x3f) << 12 | (s[2] & 0x3f) << 6 |
+				(s[3] & 0x3f);
+}
+
+/*
+ * One step of lmp_text_escape: what stands for the bytes at s in esc (NUL-terminated),
+ * and how many bytes of s it consumed.
+ */
+static size_t escape_step(const unsigned char *s, size_t n, char space_as, char esc[16])
+{
+	unsigned char c = s[0];
+	size_t l;
+
+	if (c == '\\') {
+		strcpy(esc, "\\\\");
+		return 1;
+	}
+	if (c == ' ' && space_as) {
+		esc[0] = space_as;
+		esc[1] = 0;
+		return 1;
+	}
+	if (c < 0x20 || c == 0x7f) {
+		snprintf(esc, 16, "\\x%02x", c);
+		return 1;
+	}
+	if (c < 0x80) {
+		esc[0] = c;
+		esc[1] = 0;
+		return 1;
+	}
+	l = utf8_len(s, n);
+	if (!l) {
+		snprintf(esc, 16, "\\x%02x", c);
+		return 1;
+	}
+	if (unicode_hidden(utf8_cp(s, l)))
+		snprintf(esc, 16, "\\u{%04x}", utf8_cp(s, l));
+	else {
+		memcpy(esc, s, l);
+		esc[l] = 0;
+	}
+	return l;
+}
+
+size_t lmp_text_escape(const char *s, size_t n, char space_as, char *buf, size_t cap)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, len = 0;
+	char esc[16];
+
+	if (!cap)
+		return 0;
+	while (i < n && p[i]) {
+		size_t used = escape_step(p + i, n - i, space_as, esc), el = strlen(esc);
+
+		if (len + el >= cap)
+			break; /* never half an escape */
+		memcpy(buf + len, esc, el);
+		len += el;
+		i += used;
+	}
+	buf[len] = 0;
+	return len;
+}
+
+/*
+ * Text mode: nothing a process or a pod can name reaches the terminal raw (escape
+ * sequences, a newline forging a second event, invalid UTF-8); spaces become '_' so the
+ * key=value columns stay split on spaces.
+ */
 static void put_text_string(struct lmp_out *o, const char *s, size_t n)
 {
-	for (size_t i = 0; i < n && s[i]; i++) {
-		unsigned char c = s[i];
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	char esc[16];
 
-		putc_(o, c <= ' ' || c == 0x7f ? '_' : c);
+	while (i < n && p[i]) {
+		i += escape_step(p + i, n - i, '_', esc);
+		put(o, esc, strlen(esc));
 	}
 }
 
@@ -423,20 +507,22 @@ void lmp_out_begin(struct lmp_out *o, const char *probe, const char *event,
 	o->first[0] = true;
 	lmp_out_format_ts(o, h->ts_ns, ts);
 	if (o->fmt == LMP_OUTPUT_TEXT) {
-		char cols[160];
+		char cols[160], comm[4 * 16 + 8];
 		const char *who = id && id->namespace ? id->pod : id && id->cgroup ? id->cgroup : "-";
-		int n = snprintf(cols, sizeof(cols), "%.23s %-10s %-8s %7u %-16.16s ", ts + 11, probe,
-				 event, h->pid, h->comm);
+		int n;
 
-		put(o, cols, n);
+		lmp_text_escape(h->comm, sizeof(h->comm), '_', comm, sizeof(comm));
+		n = snprintf(cols, sizeof(cols), "%.23s %-10s %-8s %7u %-16s ", ts + 11, probe,
+			     event, h->pid, comm);
+		put(o, cols, n < (int)sizeof(cols) ? n : (int)sizeof(cols) - 1);
 		if (id && id->namespace) {
-			put(o, id->namespace, strlen(id->namespace));
+			put_text_string(o, id->namespace, strlen(id->namespace));
 			putc_(o, '/');
 		}
 		put_text_string(o, who, strlen(who));
 		if (id && id->namespace && id->container) {
 			putc_(o, '/');
-			put(o, id->container, strlen(id->container));
+			put_text_string(o, id->container, strlen(id->container));
 		}
 		return;
 	}

@@ -49,6 +49,15 @@ void lmp_out_skip(struct lmp_out *o);
 int lmp_out_flush(struct lmp_out *o);
 /* Re-read the boot-time to wall-clock offset (after NTP steps); called each interval. */
 void lmp_out_sync_clock(struct lmp_out *o);
+/*
+ * s (n bytes at most, up to a NUL) made safe for a terminal and one line of text, as the
+ * text output and `lmp top` print every string: a backslash doubled, control bytes and
+ * bytes that are not UTF-8 as "\xNN", C1 controls, bidi overrides and zero-width marks
+ * as "\u{NNNN}", ' ' as space_as unless it is 0. Into buf (NUL-terminated, cut before an
+ * escape that would not fit); returns its length.
+ */
+size_t lmp_text_escape(const char *s, size_t n, char space_as, char *buf, size_t cap);
+
 /* Convert a bpf_ktime_get_boot_ns() value to "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ". */
 void lmp_out_format_ts(struct lmp_out *o, __u64 boot_ns, char buf[40]);
 

@@ -90,6 +90,7 @@ struct lmp_rt {
 	struct lmp_ident *ident;
 	struct lmp_metrics *metrics;
 	struct lmp_deaths *deaths; /* joins exit, signal and OOM records (agent/deaths.h); NULL: off */
+	bool stopping; /* the last interval before stop: report, start nothing new */
 };
 
 /* One record type of a probe's ring buffer (indexed by hdr.type). */

@@ -209,8 +209,25 @@ static void put_mark(struct sink *s, unsigned *count)
 	(*count)++;
 }
 
-/* text with every URL's password (scheme://user:PASSWORD@host) replaced */
-static void put_urls(struct sink *s, const char *a, size_t n, unsigned *count)
+/* spans of one argument to replace by the mark, found by the detectors below */
+#define MAX_SPANS 64
+
+struct spans {
+	size_t n;
+	size_t at[MAX_SPANS][2]; /* [start, end) */
+};
+
+static void span_add(struct spans *sp, size_t from, size_t to)
+{
+	if (to > from && sp->n < MAX_SPANS) {
+		sp->at[sp->n][0] = from;
+		sp->at[sp->n][1] = to;
+		sp->n++;
+	}
+}
+
+/* scheme://user:PASSWORD@host: the PASSWORD, whatever the patterns */
+static void find_url_passwords(const char *a, size_t n, struct spans *sp)
 {
 	size_t i = 0;
 
@@ -218,10 +235,8 @@ static void put_urls(struct sink *s, const char *a, size_t n, unsigned *count)
 		const char *scheme = memmem(a + i, n - i, "://", 3);
 		size_t auth, end, at = 0, colon = 0;
 
-		if (!scheme) {
-			put(s, a + i, n - i);
+		if (!scheme)
 			return;
-		}
 		auth = scheme - a + 3;
 		for (end = auth; end < n && a[end] != '/' && a[end] != '?' && a[end] != '#' &&
 				 a[end] != ' ' && a[end] != ',';
@@ -233,26 +248,166 @@ static void put_urls(struct sink *s, const char *a, size_t n, unsigned *count)
 				colon = k;
 				break;
 			}
-		if (!at || !colon || colon + 1 == at) {
-			put(s, a + i, end - i);
-			i = end;
+		if (at && colon)
+			span_add(sp, colon + 1, at);
+		i = end > i ? end : i + 1;
+	}
+}
+
+/* the end of a quoted string that opens at a[i] (the index of its closing quote, or n) */
+static size_t quoted_end(const char *a, size_t n, size_t i)
+{
+	for (size_t k = i + 1; k < n; k++) {
+		if (a[k] == '\\')
+			k++;
+		else if (a[k] == a[i])
+			return k;
+	}
+	return n;
+}
+
+/*
+ * JSON (or a Python dict) in an argument: "NAME": VALUE where NAME is a secret name; a
+ * quoted VALUE loses what is between its quotes, a bare one (number, true) up to the next
+ * ',', '}', ']' or space.
+ */
+static void find_json_secrets(const struct lmp_redact *r, const char *a, size_t n, struct spans *sp)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t kend, v, vend;
+
+		if (a[i] != '"' && a[i] != '\'')
+			continue;
+		kend = quoted_end(a, n, i);
+		if (kend >= n)
+			return;
+		for (v = kend + 1; v < n && (a[v] == ' ' || a[v] == '\t'); v++)
+			;
+		if (v >= n || a[v] != ':' ||
+		    !lmp_redact_name_is_secret(r, a + i + 1, kend - i - 1)) {
+			i = kend; /* a string value, or a key that is no secret's */
 			continue;
 		}
-		put(s, a + i, colon + 1 - i);
-		put_mark(s, count);
-		put(s, a + at, end - at);
-		i = end;
+		for (v++; v < n && (a[v] == ' ' || a[v] == '\t'); v++)
+			;
+		if (v < n && (a[v] == '"' || a[v] == '\'')) {
+			vend = quoted_end(a, n, v);
+			span_add(sp, v + 1, vend);
+		} else {
+			for (vend = v; vend < n && !strchr(",}] \t", a[vend]); vend++)
+				;
+			if (vend > v && !(a[v] == '{' || a[v] == '['))
+				span_add(sp, v, vend);
+		}
+		i = vend < n ? vend : n;
 	}
 }
 
 /*
- * One argument a[0..n). Returns true when it is a flag whose value is the next argument
- * (--password VALUE).
+ * NAME=VALUE inside an argument, after a space, ',', ';', '&' or '?' ("host=db
+ * password=x", "a=1,token=x", "?user=u&token=x"): the VALUE, to the next of those.
+ */
+static void find_inner_pairs(const struct lmp_redact *r, const char *a, size_t n, struct spans *sp)
+{
+	for (size_t i = 1; i < n; i++) {
+		size_t b = i, e;
+
+		if (a[i] != '=')
+			continue;
+		while (b > 0 && is_name_char(a[b - 1]))
+			b--;
+		if (b == i || b == 0 || !strchr(" \t,;&?", a[b - 1]) ||
+		    !lmp_redact_name_is_secret(r, a + b, i - b))
+			continue;
+		for (e = i + 1; e < n && !strchr(" \t,;&#", a[e]); e++)
+			;
+		span_add(sp, i + 1, e);
+		i = e;
+	}
+}
+
+static int cmp_span(const void *x, const void *y)
+{
+	const size_t *a = x, *b = y;
+
+	return a[0] < b[0] ? -1 : a[0] > b[0];
+}
+
+/* a[0..n) with every secret found inside it replaced (the spans may overlap) */
+static void put_inner(const struct lmp_redact *r, struct sink *s, const char *a, size_t n,
+		      unsigned *count)
+{
+	struct spans sp = { 0 };
+	size_t done = 0;
+
+	find_url_passwords(a, n, &sp);
+	find_json_secrets(r, a, n, &sp);
+	find_inner_pairs(r, a, n, &sp);
+	qsort(sp.at, sp.n, sizeof(sp.at[0]), cmp_span);
+	for (size_t k = 0; k < sp.n; k++) {
+		if (sp.at[k][1] <= done)
+			continue; /* inside a span already replaced */
+		if (sp.at[k][0] >= done) {
+			put(s, a + done, sp.at[k][0] - done);
+			put_mark(s, count);
+		}
+		done = sp.at[k][1];
+	}
+	put(s, a + done, n - done);
+}
+
+/*
+ * Short options whose value is a password, by program: mysql -pSECRET. Only for these
+ * programs: elsewhere -p is a port (-p8080:80), a strip count (patch -p1), a flag (gcc
+ * -pthread), and redacting it would hide the command line for nothing. "glued": -pVALUE;
+ * "apart": -p VALUE (mysql's -p VALUE prompts and takes VALUE as the database).
+ */
+static const struct {
+	const char *prog; /* basename, or a prefix of it when it ends in '*' */
+	char opt;
+	bool glued, apart;
+} short_secrets[] = {
+	{ "mysql*", 'p', true, false },	  { "mariadb*", 'p', true, false },
+	{ "sshpass", 'p', true, true },	  { "7z", 'p', true, false },
+	{ "7za", 'p', true, false },	  { "7zr", 'p', true, false },
+	{ "redis-cli", 'a', true, true }, { "zip", 'P', true, true },
+	{ "unzip", 'P', true, true },	  { "curl", 'u', true, true },
+};
+
+static bool prog_is(const char *prog, size_t len, const char *want)
+{
+	size_t w = strlen(want);
+
+	if (w && want[w - 1] == '*')
+		return len >= w - 1 && strncmp(prog, want, w - 1) == 0;
+	return len == w && strncmp(prog, want, w) == 0;
+}
+
+/* 1: -XVALUE redacted here; 2: -X whose value is the next argument; 0: neither */
+static int short_secret(const char *prog, size_t plen, const char *a, size_t n)
+{
+	if (n < 2 || a[0] != '-' || a[1] == '-')
+		return 0;
+	for (size_t i = 0; i < sizeof(short_secrets) / sizeof(short_secrets[0]); i++) {
+		if (a[1] != short_secrets[i].opt || !prog_is(prog, plen, short_secrets[i].prog))
+			continue;
+		if (n > 2 && short_secrets[i].glued)
+			return 1;
+		if (n == 2 && short_secrets[i].apart)
+			return 2;
+	}
+	return 0;
+}
+
+/*
+ * One argument a[0..n) of program prog. Returns true when it is a flag whose value is the
+ * next argument (--password VALUE).
  */
 static bool redact_one(const struct lmp_redact *r, struct sink *s, const char *a, size_t n,
-		       bool first, unsigned *count)
+		       const char *prog, size_t plen, unsigned *count)
 {
 	size_t i = 0, v;
+	int sh;
 
 	while (i < n && is_name_char(a[i]))
 		i++;
@@ -265,7 +420,7 @@ static bool redact_one(const struct lmp_redact *r, struct sink *s, const char *a
 			return false;
 		}
 		put(s, a, i + 1);
-		put_urls(s, a + i + 1, n - i - 1, count);
+		put_inner(r, s, a + i + 1, n - i - 1, count);
 		return false;
 	}
 	/* Name: value (a header), but not scheme://... */
@@ -280,9 +435,16 @@ static bool redact_one(const struct lmp_redact *r, struct sink *s, const char *a
 			return false;
 		}
 	}
-	put_urls(s, a, n, count);
+	sh = prog ? short_secret(prog, plen, a, n) : 0;
+	if (sh == 1) {
+		put(s, a, 2);
+		put_mark(s, count);
+		return false;
+	}
+	put_inner(r, s, a, n, count);
 	/* --NAME or -NAME alone: the value follows */
-	return !first && i == n && n > 1 && a[0] == '-' && lmp_redact_name_is_secret(r, a, n);
+	return prog &&
+	       (sh == 2 || (i == n && n > 1 && a[0] == '-' && lmp_redact_name_is_secret(r, a, n)));
 }
 
 size_t lmp_redact_args(const struct lmp_redact *r, const char *in, size_t len, char *out,
@@ -290,8 +452,9 @@ size_t lmp_redact_args(const struct lmp_redact *r, const char *in, size_t len, c
 {
 	struct sink s = { out, cap, 0 };
 	unsigned count = 0;
-	bool value_next = false, first = true;
-	size_t i = 0;
+	bool value_next = false;
+	const char *prog = NULL; /* the basename of argv[0], once it has been seen */
+	size_t i = 0, plen = 0;
 
 	while (i < len) {
 		const char *a = in + i;
@@ -302,12 +465,17 @@ size_t lmp_redact_args(const struct lmp_redact *r, const char *in, size_t len, c
 			put_mark(&s, &count);
 			value_next = false;
 		} else {
-			value_next = redact_one(r, &s, a, n, first, &count);
+			value_next = redact_one(r, &s, a, n, prog, plen, &count);
 		}
 		if (nul)
 			put(&s, "", 1);
+		if (!prog) {
+			const char *slash = memrchr(a, '/', n);
+
+			prog = slash ? slash + 1 : a;
+			plen = n - (prog - a);
+		}
 		i += n + 1;
-		first = false;
 	}
 	if (n_redacted)
 		*n_redacted = count;

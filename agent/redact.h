@@ -12,8 +12,18 @@
  *   NAME: VALUE (a header)         the VALUE ("Authorization: Bearer x")
  *   --NAME VALUE / -NAME VALUE     the next argument, whole
  *   scheme://user:PASSWORD@host    the PASSWORD, whatever the patterns
+ *   "NAME": VALUE inside an argument (JSON, or a Python dict with ')
+ *                                  a quoted VALUE between its quotes; a bare one (a
+ *                                  number) to the next ',', '}', ']' or space
+ *   NAME=VALUE after ' ', ',', ';', '&' or '?' inside an argument (libpq conninfo, mount
+ *                                  -o lists, query strings): the VALUE, to the next of those
+ *   -pVALUE / -p VALUE of a few programs only (mysql and mariadb tools -pVALUE; sshpass -p,
+ *                                  7z -p, redis-cli -a, zip/unzip -P, curl -u): elsewhere a
+ *                                  short option is a port, a count or a flag (-p8080:80,
+ *                                  patch -p1, gcc -pthread) and is left alone
  * A name that ends in "file", "path" or "dir" names where a secret is, not the secret
- * (--token-file /var/run/...): it is left alone.
+ * (--token-file /var/run/...): it is left alone. A secret-looking word as a value
+ * ("kind": "password") is left alone: only names are matched.
  */
 #ifndef LMP_REDACT_H
 #define LMP_REDACT_H

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "out.h"
 #include "top.h"
 
 #define REFRESH_S 2
@@ -197,28 +198,46 @@ static void fmt(char *buf, size_t n, double v, enum col_unit u, enum col_kind k)
 	}
 }
 
+/* a name from the agent's answer, as the terminal may show it (agent/out.h) */
+static char *text_of(const char *s)
+{
+	size_t cap = 4 * strlen(s) + 8; /* the longest escape per byte: "\xNN" */
+	char *t = malloc(cap);
+
+	if (t)
+		lmp_text_escape(s, strlen(s), '_', t, cap);
+	return t;
+}
+
 static void print_table(FILE *f, const struct row *rows, size_t n, double interval)
 {
 	int wns = 9, wpod = 3, wc = 9; /* the header widths */
-	char cell[32];
+	char cell[32], **txt = calloc(3 * n + 1, sizeof(*txt));
 
+	if (!txt)
+		return;
 	for (size_t i = 0; i < n; i++) {
-		wns = (int)fmax(wns, strlen(rows[i].ns));
-		wpod = (int)fmax(wpod, strlen(rows[i].pod));
-		wc = (int)fmax(wc, strlen(rows[i].container));
+		txt[3 * i] = text_of(rows[i].ns);
+		txt[3 * i + 1] = text_of(rows[i].pod);
+		txt[3 * i + 2] = text_of(*rows[i].container ? rows[i].container : "-");
+		if (!txt[3 * i] || !txt[3 * i + 1] || !txt[3 * i + 2])
+			goto out;
+		wns = (int)fmax(wns, strlen(txt[3 * i]));
+		wpod = (int)fmax(wpod, strlen(txt[3 * i + 1]));
+		wc = (int)fmax(wc, strlen(txt[3 * i + 2]));
 	}
 	if (!n) {
 		fprintf(f, "no pod activity yet (the agent reports per-pod values after its "
 			   "first interval)\n");
-		return;
+		goto out;
 	}
 	fprintf(f, "%-*s  %-*s  %-*s", wns, "NAMESPACE", wpod, "POD", wc, "CONTAINER");
 	for (size_t c = 0; c < NCOLS; c++)
 		fprintf(f, "  %*s", (int)fmax(strlen(cols[c].head), 7), cols[c].head);
 	fputc('\n', f);
 	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "%-*s  %-*s  %-*s", wns, rows[i].ns, wpod, rows[i].pod, wc,
-			*rows[i].container ? rows[i].container : "-");
+		fprintf(f, "%-*s  %-*s  %-*s", wns, txt[3 * i], wpod, txt[3 * i + 1], wc,
+			txt[3 * i + 2]);
 		for (size_t c = 0; c < NCOLS; c++) {
 			fmt(cell, sizeof(cell), rows[i].v[c], cols[c].unit, cols[c].kind);
 			fprintf(f, "  %*s", (int)fmax(strlen(cols[c].head), 7), cell);
@@ -228,6 +247,10 @@ static void print_table(FILE *f, const struct row *rows, size_t n, double interv
 	if (isfinite(interval))
 		fprintf(f, "(quantiles and rates over the agent's last %.3g s interval)\n",
 			interval);
+out:
+	for (size_t i = 0; i < 3 * n; i++)
+		free(txt[i]);
+	free(txt);
 }
 
 static int print_json(FILE *f, const struct row *rows, size_t n, double interval)

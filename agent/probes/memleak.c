@@ -24,6 +24,7 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -32,6 +33,7 @@
 #include "bpfmap.h"
 #include "cgroup.h"
 #include "config.h"
+#include "detach.h"
 #include "identity.h"
 #include "log.h"
 #include "metrics.h"
@@ -76,8 +78,19 @@ static const struct lmp_metric_desc outstanding_bytes = {
 #define N_FUNCS 9
 #define MAX_TARGETS 256	 /* processes of one cgroup attached at a time */
 #define MAX_BINARIES 16	 /* distinct allocator binaries (libc of each image) */
+#define LMP_MEMLEAK_ATTACH_BUDGET_MS 250 /* per interval, of the loop's time */
 
-enum prog_id { P_SIZE1, P_SIZE2, P_CALLOC, P_REALLOC, P_FREE, P_MEMALIGN, P_RET, P_RET_MEMALIGN };
+enum prog_id {
+	P_SIZE1,
+	P_SIZE2,
+	P_CALLOC,
+	P_REALLOC,
+	P_FREE,
+	P_MEMALIGN,
+	P_RET,
+	P_RET_MEMALIGN,
+	N_PROGS
+};
 
 static const struct {
 	const char *name;
@@ -105,8 +118,10 @@ struct binary {
 struct target {
 	__u32 pid;
 	bool seen;
-	struct bpf_link *links[2 * N_FUNCS];
+	struct bpf_link *links[2 * N_FUNCS]; /* perf-event uprobes: one per function */
 	size_t n;
+	int fds[N_PROGS]; /* uprobe_multi links: one per program */
+	size_t n_fds;
 };
 
 struct agg {
@@ -118,6 +133,7 @@ struct agg {
 
 struct memleak_priv {
 	__u32 pid;
+	bool multi; /* uprobe_multi links (kernel 6.6+), else one perf-event uprobe each */
 	int cg_fd;
 	char cg_path[PATH_MAX];
 	struct target targets[MAX_TARGETS];
@@ -190,6 +206,73 @@ static int cgroup_dir(const struct lmp_config *cfg, const char *arg, char *out, 
 	return 0;
 }
 
+/*
+ * uprobe_multi links (kernel 6.6; libbpf 1.1 has no API for them, so the bpf() call is made
+ * here). Why: a perf-event uprobe is torn down under the kernel's global event_mutex with a
+ * tasks-trace RCU grace period inside, one after another: the 40-70 processes of a node's
+ * root cgroup took 1-4 minutes to detach. A multi link covers every function of one
+ * program in one process, is torn down without that mutex, and several go in parallel.
+ */
+#define LMP_TRACE_UPROBE_MULTI 48 /* enum bpf_attach_type, absent from older UAPI headers */
+#define LMP_F_UPROBE_MULTI_RETURN 1
+
+struct link_create_uprobe_multi { /* union bpf_attr, link_create, as of kernel 6.6 */
+	__u32 prog_fd, target_fd, attach_type, flags;
+	__u64 path, offsets, ref_ctr_offsets, cookies;
+	__u32 cnt, multi_flags, pid;
+	__u8 _zero[68]; /* the rest of the union, zero */
+};
+
+static int uprobe_multi_link(int prog_fd, const char *path, const __u64 *offs, __u32 cnt, bool ret,
+			     int pid)
+{
+	struct link_create_uprobe_multi a = {
+		.prog_fd = prog_fd,
+		.attach_type = LMP_TRACE_UPROBE_MULTI,
+		.path = (__u64)(unsigned long)path,
+		.offsets = (__u64)(unsigned long)offs,
+		.cnt = cnt,
+		.multi_flags = ret ? LMP_F_UPROBE_MULTI_RETURN : 0,
+		.pid = (__u32)pid,
+	};
+	int fd = syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
+
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Asked once, as libbpf 1.3 does: "/" is not a regular file (EBADF where the link type
+ * exists), and pid -1 is refused only by kernels whose PID filter is per process (the
+ * first version filtered one thread).
+ */
+static bool uprobe_multi_works(void)
+{
+	static int works = -1;
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = LMP_TRACE_UPROBE_MULTI);
+	__u64 off = 0;
+	int fd, r1, r2;
+
+	if (works >= 0)
+		return works;
+	works = 0;
+	fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, NULL, "GPL", insns, 2, &o);
+	if (fd < 0)
+		return false;
+	r1 = uprobe_multi_link(fd, "/", &off, 1, false, 0);
+	r2 = uprobe_multi_link(fd, "/", &off, 1, false, -1);
+	works = r1 == -EBADF && r2 == -EINVAL;
+	if (r1 >= 0)
+		close(r1);
+	if (r2 >= 0)
+		close(r2);
+	close(fd);
+	return works;
+}
+
 static int memleak_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
 	const char *cg = cfg->memleak_cgroup ? cfg->memleak_cgroup : "";
@@ -248,8 +331,11 @@ static int memleak_configure(struct lmp_probe *p, void *skel, const struct lmp_c
 		else if (prog && p->chosen[i] && !kernel_kind)
 			kernel_kind = lmp_hook_kind_name(memleak_hooks[i].kind);
 	}
-	snprintf(p->attach, sizeof(p->attach), "user=uprobe%s%s", kernel_kind ? ",kernel=" : "",
-		 kernel_kind ? kernel_kind : "");
+	mp->multi = uprobe_multi_works();
+	for (int i = 0; mp->multi && i < N_PROGS; i++)
+		bpf_program__set_expected_attach_type(prog_of(s, i), LMP_TRACE_UPROBE_MULTI);
+	snprintf(p->attach, sizeof(p->attach), "user=%s%s%s", mp->multi ? "uprobe_multi" : "uprobe",
+		 kernel_kind ? ",kernel=" : "", kernel_kind ? kernel_kind : "");
 	return 0;
 }
 
@@ -322,7 +408,35 @@ static void target_detach(struct target *t)
 {
 	for (size_t i = 0; i < t->n; i++)
 		bpf_link__destroy(t->links[i]);
-	t->n = 0;
+	for (size_t i = 0; i < t->n_fds; i++)
+		close(t->fds[i]);
+	t->n = t->n_fds = 0;
+}
+
+/* one uprobe_multi link per program: its functions' offsets, entry or return */
+static int target_attach_multi(struct memleak_bpf *s, struct target *t, const char *path,
+			       const struct binary *b)
+{
+	for (int prog = 0; prog < N_PROGS; prog++) {
+		__u64 offs[N_FUNCS];
+		__u32 cnt = 0;
+		bool ret = prog == P_RET || prog == P_RET_MEMALIGN;
+		int fd;
+
+		for (int f = 0; f < N_FUNCS; f++)
+			if (b->off[f] && (ret ? funcs[f].ret : (int)funcs[f].entry) == prog)
+				offs[cnt++] = b->off[f];
+		if (!cnt)
+			continue;
+		fd = uprobe_multi_link(bpf_program__fd(prog_of(s, prog)), path, offs, cnt, ret,
+				       (int)t->pid);
+		if (fd < 0) {
+			target_detach(t);
+			return fd;
+		}
+		t->fds[t->n_fds++] = fd;
+	}
+	return 0;
 }
 
 static int target_attach(struct lmp_probe *p, struct memleak_bpf *s, struct target *t)
@@ -338,6 +452,8 @@ static int target_attach(struct lmp_probe *p, struct memleak_bpf *s, struct targ
 	b = binary_for(mp, path);
 	if (!b || !b->found)
 		return -ENOENT;
+	if (mp->multi)
+		return target_attach_multi(s, t, path, b);
 	for (int f = 0; f < N_FUNCS; f++) {
 		for (int ret = 0; ret < 2 && b->off[f]; ret++) {
 			LIBBPF_OPTS(bpf_uprobe_opts, o, .retprobe = ret == 1);
@@ -391,13 +507,69 @@ static void add_pids_of(struct memleak_priv *mp, const char *dir, __u32 *pids, s
 		closedir(d);
 }
 
-/* attach newcomers, detach processes that left; in pid mode the one target, once */
-static int targets_refresh(struct lmp_probe *p, struct memleak_bpf *s)
+static long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* the links of targets not seen, destroyed together (see agent/detach.h) */
+static void targets_detach_departed(struct memleak_priv *mp)
+{
+	size_t cap = mp->n_targets * 2 * N_FUNCS + 1, n = 0, n_fds = 0, kept = 0;
+	struct bpf_link **gone = calloc(cap, sizeof(*gone));
+	int *gone_fds = calloc(cap, sizeof(*gone_fds));
+
+	for (size_t i = 0; i < mp->n_targets; i++) {
+		struct target *t = &mp->targets[i];
+
+		if (!t->seen) {
+			if (gone && gone_fds) {
+				memcpy(gone + n, t->links, t->n * sizeof(*gone));
+				memcpy(gone_fds + n_fds, t->fds, t->n_fds * sizeof(*gone_fds));
+				n += t->n;
+				n_fds += t->n_fds;
+				t->n = t->n_fds = 0;
+			}
+			target_detach(t); /* without memory: one by one */
+			continue;
+		}
+		if (kept != i)
+			mp->targets[kept] = *t;
+		kept++;
+	}
+	mp->n_targets = kept;
+	lmp_links_destroy(gone, n);
+	lmp_link_fds_close(gone_fds, n_fds);
+	free(gone);
+	free(gone_fds);
+}
+
+/*
+ * At stop, every process's links go at once: each uprobe waits for grace periods in the
+ * kernel, one after another a pod of 40 processes took over a minute (docs/hardening.md).
+ */
+static void targets_detach_all(struct memleak_priv *mp)
+{
+	for (size_t i = 0; i < mp->n_targets; i++)
+		mp->targets[i].seen = false;
+	targets_detach_departed(mp);
+}
+
+/*
+ * Attach newcomers, detach processes that left; in pid mode the one target, once. Each
+ * uprobe costs the kernel an RCU grace period or two, so from the loop (budget_ms > 0)
+ * attaching stops once the budget is spent and the rest wait for the next interval.
+ */
+static int targets_refresh(struct lmp_probe *p, struct memleak_bpf *s, long budget_ms)
 {
 	struct memleak_priv *mp = p->priv;
 	__u32 pids[MAX_TARGETS];
-	size_t n = 0, kept = 0;
-	int err, attached = 0;
+	long t0 = mono_ms();
+	size_t n = 0;
+	int err, attached = 0, deferred = 0;
 
 	if (mp->pid)
 		pids[n++] = mp->pid;
@@ -417,6 +589,10 @@ static int targets_refresh(struct lmp_probe *p, struct memleak_bpf *s)
 		}
 		if (mp->n_targets == MAX_TARGETS)
 			break;
+		if (budget_ms && mono_ms() - t0 > budget_ms) {
+			deferred++;
+			continue;
+		}
 		t = &mp->targets[mp->n_targets];
 		memset(t, 0, sizeof(*t));
 		t->pid = pids[k];
@@ -434,19 +610,11 @@ static int targets_refresh(struct lmp_probe *p, struct memleak_bpf *s)
 		mp->n_targets++;
 		attached++;
 	}
-	for (size_t i = 0; i < mp->n_targets; i++) {
-		if (!mp->targets[i].seen && !mp->pid) {
-			target_detach(&mp->targets[i]);
-			continue;
-		}
-		if (kept != i)
-			mp->targets[kept] = mp->targets[i];
-		kept++;
-	}
-	mp->n_targets = kept;
+	targets_detach_departed(mp);
 	if (attached)
-		lmp_log(LMP_LOG_INFO, "probe memleak: tracing allocations of %d new process%s",
-			attached, attached == 1 ? "" : "es");
+		lmp_log(LMP_LOG_INFO, "probe memleak: tracing allocations of %d new process%s%s",
+			attached, attached == 1 ? "" : "es",
+			deferred ? ", more at the next interval" : "");
 	return 0;
 }
 
@@ -485,7 +653,7 @@ static int memleak_attach(struct lmp_probe *p, void *skel, const struct lmp_conf
 		}
 		p->links[p->n_links++] = l;
 	}
-	return targets_refresh(p, s);
+	return targets_refresh(p, s, 0);
 }
 
 /* ---- reporting ---- */
@@ -771,8 +939,8 @@ static void memleak_interval(struct lmp_probe *p, void *skel, struct lmp_rt *rt)
 	size_t i = 0;
 	__u64 now;
 
-	if (!mp->pid)
-		targets_refresh(p, s);
+	if (!mp->pid && !rt->stopping)
+		targets_refresh(p, s, LMP_MEMLEAK_ATTACH_BUDGET_MS);
 	if (read_allocs(mp, allocs_fd) < 0)
 		return;
 	/* group by pid so each process is checked once; values move with their keys below */
@@ -829,8 +997,7 @@ static void memleak_cleanup(struct lmp_probe *p)
 
 	if (!mp)
 		return;
-	for (size_t i = 0; i < mp->n_targets; i++)
-		target_detach(&mp->targets[i]);
+	targets_detach_all(mp);
 	if (mp->cg_fd >= 0)
 		close(mp->cg_fd);
 	lmp_stacks_free(mp->stacks);

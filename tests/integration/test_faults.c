@@ -5,6 +5,8 @@
  *   - SIGTERM and SIGINT: clean exit within 2 s, and no BPF program, link or map of the
  *     agent left in the kernel (ids from /proc/<pid>/fdinfo before, bpftool after);
  *   - kill -9, then a restart works with no manual cleanup;
+ *   - every probe and memleak on the root cgroup: stopped within 10 s, /healthz answering
+ *     "stopping" meanwhile;
  *   - tracefs not mounted (a private mount namespace with it unmounted): the agent mounts
  *     it, or, without CAP_SYS_ADMIN, says so and uses tp_btf/raw_tp;
  *   - BTF missing or garbage (--btf-path): each probe that needs it says so, the others
@@ -29,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -326,6 +329,115 @@ static void test_faults_sigterm_leaves_nothing(void **state)
 static void test_faults_sigint_leaves_nothing(void **state)
 {
 	stop_leaves_nothing(SIGINT);
+}
+
+/*
+ * GET path with a 1 s deadline, as a liveness probe would: the status code (and the body
+ * in body), or -1 when nothing answered in time.
+ */
+static int get_1s(int port, const char *path, char *body, size_t len)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char req[128], buf[1024];
+	size_t got = 0;
+	long end = now_ms() + 1000;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), code = -1;
+	const char *b;
+
+	assert_true(fd >= 0);
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    write(fd, req, strlen(req)) != (ssize_t)strlen(req))
+		goto out;
+	while (got < sizeof(buf) - 1 && now_ms() < end) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, (int)(end - now_ms())) <= 0)
+			break;
+		n = read(fd, buf + got, sizeof(buf) - 1 - got);
+		if (n <= 0) {
+			buf[got] = 0;
+			if (n == 0 && sscanf(buf, "HTTP/1.%*d %d", &code) == 1 &&
+			    (b = strstr(buf, "\r\n\r\n")))
+				snprintf(body, len, "%s", b + 4);
+			break;
+		}
+		got += n;
+	}
+out:
+	close(fd);
+	return code;
+}
+
+/*
+ * Every probe, memleak on the root cgroup (every process of the node, 32 of them this
+ * test's own): the pod's grace period is 30 s, the agent must be gone within 10, and
+ * /healthz must answer "stopping" while it detaches, not hang. Perf-event uprobes, torn
+ * down one by one under a kernel mutex, took 76-240 s here (docs/hardening.md).
+ */
+static void test_faults_stop_all_probes_memleak_root(void **state)
+{
+	const char *const args[] = { "--probes", "all",		"--memleak-cgroup",
+				     "/",	 "--output",	"none",
+				     "--listen", "127.0.0.1:0", "--interval",
+				     "2",	 NULL };
+	pid_t sleepers[32];
+	struct lmp_test_agent a;
+	int port, code, stopping = 0, no_answer = 0, other = 0, probes_503 = 0;
+	char body[256];
+	long t0, ms;
+	int st = -1;
+
+	for (size_t i = 0; i < sizeof(sleepers) / sizeof(sleepers[0]); i++) {
+		sleepers[i] = lmp_test_spawn(C.cg, (char *const[]){ "/bin/sleep", "120", NULL });
+		assert_true(sleepers[i] > 0);
+	}
+	assert_int_equal(lmp_test_agent_start(&a, args), 0);
+	assert_true(lmp_test_agent_stderr_has(&a, "probe memleak: tracing allocations of "));
+	port = agent_port(&a);
+	assert_int_equal(get_1s(port, "/healthz", body, sizeof(body)), 200);
+	lmp_test_agent_pump(&a, 2500); /* an interval with its target refresh */
+	t0 = now_ms();
+	kill(a.pid, SIGTERM);
+	while (now_ms() - t0 < 15000) {
+		lmp_test_agent_pump(&a, 20);
+		if (waitpid(a.pid, &st, WNOHANG) == a.pid)
+			break;
+		code = get_1s(port, "/healthz", body, sizeof(body));
+		if (code == 503 && strcmp(body, "stopping\n") == 0)
+			stopping++;
+		else if (code < 0)
+			no_answer++;
+		else
+			other++;
+		/* the teardown thread owns the probes: their table is not served meanwhile */
+		if (code == 503 && get_1s(port, "/api/v1/probes", body, sizeof(body)) == 503 &&
+		    strcmp(body, "stopping\n") == 0)
+			probes_503++;
+	}
+	ms = now_ms() - t0;
+	if (!WIFEXITED(st))
+		kill(a.pid, SIGKILL);
+	else
+		a.pid = 0;
+	a.status = st;
+	lmp_test_agent_pump(&a, 50);
+	for (size_t i = 0; i < sizeof(sleepers) / sizeof(sleepers[0]); i++) {
+		kill(sleepers[i], SIGKILL);
+		lmp_test_wait_child(sleepers[i]);
+	}
+	print_message("stopped in %ld ms; /healthz: %d stopping, %d other, %d no answer\n", ms,
+		      stopping, other, no_answer);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_true(ms <= 10000);
+	assert_true(stopping >= 1);
+	assert_true(probes_503 >= 1);
+	assert_true(lmp_test_agent_stderr_has(&a, "probes detached in "));
+	lmp_test_agent_free(&a);
 }
 
 static void test_faults_kill9_then_restart(void **state)
@@ -727,6 +839,8 @@ int main(void)
 		cmocka_unit_test(test_faults_missing_hooks),
 		cmocka_unit_test(test_faults_proc_gone_before_lookup),
 		cmocka_unit_test(test_faults_kubelet_token_never_logged),
+		/* last: memleak on the root cgroup slows every malloc of the node meanwhile */
+		cmocka_unit_test(test_faults_stop_all_probes_memleak_root),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

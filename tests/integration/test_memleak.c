@@ -305,7 +305,10 @@ static void test_pid_leaks_by_function(void **state)
 							     "--top", "50", "--memleak-pid", pidbuf,
 							     "--memleak-kernel=false", NULL }),
 			 0);
-	assert_true(lmp_test_agent_stderr_has(&r->agent, "probe memleak: attached (user=uprobe)"));
+	/* uprobe_multi links where the kernel has them (6.6+), perf-event uprobes before */
+	assert_true(lmp_test_agent_stderr_has(&r->agent,
+					      "probe memleak: attached (user=uprobe_multi)") ||
+		    lmp_test_agent_stderr_has(&r->agent, "probe memleak: attached (user=uprobe)"));
 	run_go_and_stop(r, &r->agent);
 	check_leaks(&r->agent, r->child, r->cgid);
 }
@@ -334,7 +337,10 @@ static void test_cgroup_leaks_and_kernel_allocations(void **state)
 						     "--probes", "memleak", "--interval", "1",
 						     "--top", "50", "--memleak-cgroup", r->rel, NULL }),
 			 0);
-	assert_true(lmp_test_agent_stderr_has(a, "probe memleak: attached (user=uprobe,kernel=tp_btf)"));
+	assert_true(lmp_test_agent_stderr_has(
+			    a, "probe memleak: attached (user=uprobe_multi,kernel=tp_btf)") ||
+		    lmp_test_agent_stderr_has(
+			    a, "probe memleak: attached (user=uprobe,kernel=tp_btf)"));
 	assert_false(lmp_test_agent_stderr_has(a, "tracing allocations of"));
 	run_child(r);
 	for (int i = 0; i < 150 && !lmp_test_agent_stderr_has(a, "tracing allocations of 1 new"); i++)

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "config.h"
@@ -139,6 +141,117 @@ static void test_env_errors_name_the_variable(void **state)
 	clear_env();
 }
 
+static void expect_ok(const char **args)
+{
+	struct lmp_config cfg;
+	char err[512] = "";
+
+	if (parse(&cfg, err, args) != 0)
+		fail_msg("refused: %s", err);
+	lmp_config_free(&cfg);
+}
+
+/* issue 15: edges of each option, from the flag and from its variable alike */
+static void test_option_edges(void **state)
+{
+	char dir[] = "/tmp/lmp-test-config-XXXXXX";
+	char fifo_path[64], reg_path[64];
+	FILE *f;
+
+	clear_env();
+	/* --btf-path: a FIFO would block open() at start-up; a device is no file either */
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo_path, sizeof(fifo_path), "%s/fifo", dir);
+	snprintf(reg_path, sizeof(reg_path), "%s/vmlinux", dir);
+	assert_int_equal(mkfifo(fifo_path, 0600), 0);
+	expect_error((const char *[]){ "--btf-path", fifo_path, NULL }, "is not a regular file");
+	expect_error((const char *[]){ "probes", "--btf-path", "/dev/zero", NULL },
+		     "option --btf-path: '/dev/zero' is not a regular file");
+	expect_error((const char *[]){ "--btf-path", dir, NULL }, "is not a regular file");
+	f = fopen(reg_path, "w");
+	assert_non_null(f);
+	fclose(f);
+	expect_ok((const char *[]){ "--btf-path", reg_path, NULL });
+	/* missing: a run-time degradation with its own message, not a usage error */
+	expect_ok((const char *[]){ "--btf-path", "/nonexistent/vmlinux", NULL });
+	unlink(fifo_path);
+	unlink(reg_path);
+	rmdir(dir);
+
+	/* control characters would split log lines (and, in a URL, the request head) */
+	expect_error((const char *[]){ "--node-name", "node\r\nlevel=error msg=forged", NULL },
+		     "option --node-name: control characters are not accepted");
+	expect_error((const char *[]){ "--kubelet-url", "https://10.0.0.1:10250/pods\n", NULL },
+		     "option --kubelet-url: control characters");
+	expect_error((const char *[]){ "--memleak-cgroup", "a\tb", NULL }, "control characters");
+
+	/* --kubelet-url: scheme, host, closed [IPv6], port 1..65535 */
+	expect_error((const char *[]){ "--kubelet-url", "https://", NULL }, "no host");
+	expect_error((const char *[]){ "--kubelet-url", "http://:10250/pods", NULL }, "no host");
+	expect_error((const char *[]){ "--kubelet-url", "http://[::1", NULL }, "not closed");
+	expect_error((const char *[]){ "--kubelet-url", "http://[::1]x/pods", NULL }, "after ']'");
+	expect_error((const char *[]){ "--kubelet-url", "http://h:0/pods", NULL }, "1..65535");
+	expect_error((const char *[]){ "--kubelet-url", "http://h:65536", NULL }, "1..65535");
+	expect_error((const char *[]){ "--kubelet-url", "http://h:/pods", NULL }, "1..65535");
+	expect_error((const char *[]){ "--kubelet-url", "https://u@h/pods", NULL }, "'@'");
+	expect_ok((const char *[]){ "--kubelet-url", "https://10.0.0.7:10250/pods", NULL });
+	expect_ok((const char *[]){ "--kubelet-url", "http://[::1]:10255/pods", NULL });
+	expect_ok((const char *[]){ "--kubelet-url", "https://node-1.example", NULL });
+	expect_ok((const char *[]){ "top", "--agent", "http://127.0.0.1:9464", NULL });
+	expect_error((const char *[]){ "top", "--agent", "http://", NULL }, "option --agent");
+
+	/* --listen: '' is not a way to turn HTTP off, 'none' is */
+	expect_error((const char *[]){ "--listen", "", NULL }, "'none' (HTTP off)");
+	expect_error((const char *[]){ "--listen", "::1:9464", NULL }, "[IPv6]:PORT");
+	expect_error((const char *[]){ "--listen", "[::1:9464", NULL }, "[IPv6]:PORT");
+	expect_ok((const char *[]){ "--listen", "none", NULL });
+	expect_ok((const char *[]){ "--listen", "[::1]:9464", NULL });
+	expect_ok((const char *[]){ "--listen", "0.0.0.0:0", NULL });
+
+	/* comma lists: an empty item is an error in every list */
+	expect_error((const char *[]){ "--include-namespaces", ",,,", NULL },
+		     "option --include-namespaces: empty item");
+	expect_error((const char *[]){ "--exclude-namespaces", "a,,b", NULL }, "empty item");
+	expect_error((const char *[]){ "--probes", ",", NULL }, "option --probes: empty item");
+	expect_error((const char *[]){ "--probes", "process,", NULL }, "empty item");
+	expect_error((const char *[]){ "--disable-hooks", ",tp_btf", NULL }, "empty item");
+	expect_error((const char *[]){ "--include-namespaces", "Kube-System", NULL }, "lowercase");
+	expect_ok((const char *[]){ "--include-namespaces", "default,kube-system", NULL });
+	expect_ok((const char *[]){ "--include-namespaces", "", NULL }); /* the default: all */
+
+	/* numbers: digits only, no sign, no surrounding space on either side */
+	expect_error((const char *[]){ "--interval", " 5", NULL }, "surrounding spaces");
+	expect_error((const char *[]){ "--interval", "5 ", NULL }, "surrounding spaces");
+	expect_error((const char *[]){ "--interval", "+5", NULL }, "whole number");
+	expect_error((const char *[]){ "--top", "0x10", NULL }, "whole number");
+	expect_error((const char *[]){ "--node-name", " node-1", NULL }, "surrounding spaces");
+	expect_ok((const char *[]){ "--interval", "5", NULL });
+
+	/* the same rules for the variables */
+	setenv("LMP_INTERVAL", " 5", 1);
+	expect_error((const char *[]){ NULL },
+		     "environment LMP_INTERVAL, option --interval: surrounding spaces");
+	setenv("LMP_INTERVAL", "5 ", 1);
+	expect_error((const char *[]){ NULL }, "LMP_INTERVAL");
+	clear_env();
+	setenv("NODE_NAME", "n\nx", 1);
+	expect_error((const char *[]){ NULL },
+		     "environment NODE_NAME, option --node-name: control");
+	clear_env();
+	setenv("LMP_KUBELET_URL", "http://[::1", 1);
+	expect_error((const char *[]){ NULL }, "LMP_KUBELET_URL");
+	unsetenv("LMP_KUBELET_URL");
+	setenv("LMP_LISTEN", "", 1);
+	expect_error((const char *[]){ NULL }, "environment LMP_LISTEN, option --listen");
+	unsetenv("LMP_LISTEN");
+	setenv("LMP_INCLUDE_NAMESPACES", ",,,", 1);
+	expect_error((const char *[]){ NULL }, "LMP_INCLUDE_NAMESPACES");
+	unsetenv("LMP_INCLUDE_NAMESPACES");
+	setenv("LMP_BTF_PATH", "/dev/null", 1);
+	expect_error((const char *[]){ NULL }, "LMP_BTF_PATH");
+	unsetenv("LMP_BTF_PATH");
+}
+
 static void test_help_and_usage(void **state)
 {
 	struct lmp_config cfg;
@@ -169,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_precedence_env_then_flag),
 		cmocka_unit_test(test_errors_name_the_option),
 		cmocka_unit_test(test_env_errors_name_the_variable),
+		cmocka_unit_test(test_option_edges),
 		cmocka_unit_test(test_help_and_usage),
 	};
 

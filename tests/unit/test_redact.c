@@ -119,6 +119,68 @@ static void test_redact_url_password(void **state)
 	check("nothingmatches", ARGV("x", "http://a:b@c"), "x|http://a:***@c|", 1);
 }
 
+/* issue 15: mysql -pSECRET, by program only; elsewhere -p is a port, a count, a flag */
+static void test_redact_short_option_glued(void **state)
+{
+	check(NULL, ARGV("mysql", "-uroot", "-pS3cret!", "-h", "db", "shop"),
+	      "mysql|-uroot|-p***|-h|db|shop|", 1);
+	check(NULL, ARGV("/usr/bin/mysqldump", "-pS3cret", "shop"),
+	      "/usr/bin/mysqldump|-p***|shop|", 1);
+	check(NULL, ARGV("mariadb", "-ppw"), "mariadb|-p***|", 1);
+	/* mysql -p alone prompts; the next argument is the database, not a password */
+	check(NULL, ARGV("mysql", "-p", "shop"), "mysql|-p|shop|", 0);
+	check(NULL, ARGV("sshpass", "-p", "pw", "ssh", "host"), "sshpass|-p|***|ssh|host|", 1);
+	check(NULL, ARGV("sshpass", "-ppw", "ssh", "host"), "sshpass|-p***|ssh|host|", 1);
+	check(NULL, ARGV("7z", "x", "-pS3cret", "a.7z"), "7z|x|-p***|a.7z|", 1);
+	check(NULL, ARGV("redis-cli", "-a", "pw", "ping"), "redis-cli|-a|***|ping|", 1);
+	check(NULL, ARGV("curl", "-u", "me:pw", "https://x"), "curl|-u|***|https://x|", 1);
+	check(NULL, ARGV("zip", "-P", "pw", "a.zip", "f"), "zip|-P|***|a.zip|f|", 1);
+	/* not these programs: nothing to hide */
+	check(NULL, ARGV("docker", "run", "-p8080:80", "nginx"), "docker|run|-p8080:80|nginx|", 0);
+	check(NULL, ARGV("patch", "-p1"), "patch|-p1|", 0);
+	check(NULL, ARGV("gcc", "-pthread", "-pipe", "x.c"), "gcc|-pthread|-pipe|x.c|", 0);
+	check(NULL, ARGV("find", ".", "-print"), "find|.|-print|", 0);
+	/* the program's own name is never taken for an option */
+	check(NULL, ARGV("-pSECRETLESS"), "-pSECRETLESS|", 0);
+	/* nor a long option of these programs */
+	check(NULL, ARGV("mysql", "--port=3306", "--protocol", "tcp"),
+	      "mysql|--port=3306|--protocol|tcp|", 0);
+}
+
+/* issue 15: JSON (and Python dicts) in argv: the values of secret keys */
+static void test_redact_json_in_argv(void **state)
+{
+	check(NULL, ARGV("curl", "-d", "{\"user\":\"app\",\"password\":\"hunter2\"}", "https://x"),
+	      "curl|-d|{\"user\":\"app\",\"password\":\"***\"}|https://x|", 1);
+	check(NULL, ARGV("app", "--config={\"db\": {\"api_key\" : \"k\\\"ey\", \"pin\": 1234}}"),
+	      "app|--config={\"db\": {\"api_key\" : \"***\", \"pin\": 1234}}|", 1);
+	check(NULL, ARGV("app", "{\"token\": 12345, \"n\": 1}"), "app|{\"token\": ***, \"n\": 1}|",
+	      1);
+	check(NULL, ARGV("python3", "-c", "f({'secret': 'x y', 'a': 'b'})"),
+	      "python3|-c|f({'secret': '***', 'a': 'b'})|", 1);
+	/* a secret-looking word as a value, or a key without a value, stays */
+	check(NULL, ARGV("app", "{\"kind\":\"password\",\"token\"}"),
+	      "app|{\"kind\":\"password\",\"token\"}|", 0);
+	/* an object under a secret key is walked, not swallowed */
+	check(NULL, ARGV("app", "{\"credentials\": {\"user\": \"u\"}}"),
+	      "app|{\"credentials\": {\"user\": \"u\"}}|", 0);
+	/* an unterminated string: nothing read past the end */
+	check(NULL, ARGV("app", "{\"password\": \"abc"), "app|{\"password\": \"***|", 1);
+}
+
+/* NAME=VALUE inside an argument: libpq conninfo, option lists, query strings */
+static void test_redact_inner_pairs(void **state)
+{
+	check(NULL, ARGV("psql", "host=db user=app password=pw dbname=shop"),
+	      "psql|host=db user=app password=*** dbname=shop|", 1);
+	check(NULL, ARGV("mount", "-o", "user=u,password=pw,vers=3", "//s/x", "/mnt"),
+	      "mount|-o|user=u,password=***,vers=3|//s/x|/mnt|", 1);
+	check(NULL, ARGV("curl", "https://api.example/v1?user=u&token=abc#top"),
+	      "curl|https://api.example/v1?user=u&token=***#top|", 1);
+	check(NULL, ARGV("app", "--opt=a=1,secret=s"), "app|--opt=a=1,secret=***|", 1);
+	check(NULL, ARGV("app", "x=tokens-are-words"), "app|x=tokens-are-words|", 0);
+}
+
 static void test_redact_patterns_configurable(void **state)
 {
 	check("mycorp_key", ARGV("x", "--password=p", "--MYCORP-KEY=k"),
@@ -228,6 +290,9 @@ int main(void)
 		cmocka_unit_test(test_redact_file_path_names_kept),
 		cmocka_unit_test(test_redact_header),
 		cmocka_unit_test(test_redact_url_password),
+		cmocka_unit_test(test_redact_short_option_glued),
+		cmocka_unit_test(test_redact_json_in_argv),
+		cmocka_unit_test(test_redact_inner_pairs),
 		cmocka_unit_test(test_redact_patterns_configurable),
 		cmocka_unit_test(test_redact_empty_value_and_no_args),
 		cmocka_unit_test(test_redact_truncated_last_arg),

@@ -75,6 +75,31 @@ static void test_top_table_sorted_by_worst_p99(void **state)
 	free(out);
 }
 
+/*
+ * Names come from the agent's answer, which took them from the kubelet and the cgroup
+ * tree: an escape sequence, a newline, invalid UTF-8 or a bidi override must reach the
+ * terminal escaped, and the columns stay aligned on what is printed.
+ */
+static void test_top_table_escapes_names(void **state)
+{
+	static const char hostile[] =
+		"{\"interval_seconds\":null,\"pods\":["
+		"{\"namespace\":\"ns\\u001b[2J\",\"pod\":\"sl\\u001b\\n\\u00ff\\\"p\","
+		" \"container\":\"c\\u009b\\u202e x\",\"histograms\":{},\"counters\":"
+		"{\"lmp_oom_kills_total\":{\"total\":2,\"rate\":null}},\"gauges\":{}}]}";
+	char *out = print(hostile, false, 0);
+
+	print_message("%s", out);
+	assert_string_equal(
+		out,
+		"NAMESPACE  POD             CONTAINER            CONNECT-P50  CONNECT-P99  RTT-P50"
+		"  RTT-P99  BIO-P50  BIO-P99  BIO-SIZE  SYSCALLS/S      OOM  SIGNALS\n"
+		"ns\\x1b[2J  sl\\x1b\\x0a\xc3\xbf\"p  c\\u{009b}\\u{202e}_x            -"
+		"            -        -        -        -        -         -           -        2"
+		"        -\n");
+	free(out);
+}
+
 static void test_top_json_rows(void **state)
 {
 	char *out = print(doc, true, 0);
@@ -231,6 +256,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_top_table_sorted_by_worst_p99),
 		cmocka_unit_test(test_top_json_rows),
+		cmocka_unit_test(test_top_table_escapes_names),
 		cmocka_unit_test(test_top_empty_and_bad_documents),
 		cmocka_unit_test(test_top_once_against_agent),
 		cmocka_unit_test(test_top_fetch_errors),

@@ -30,7 +30,8 @@ int lmp_ident_new(const struct lmp_config *cfg, struct lmp_loop *loop, struct lm
 void lmp_ident_free(struct lmp_ident *ic);
 
 /*
- * Fill *out for cgroup_id. Never fails: an unknown cgroup yields cgroup = NULL and no pod.
+ * Fill *out for cgroup_id. Never fails, never waits: an unknown cgroup (gone, or not named
+ * yet by the background walker: lmp_ident_pending) yields cgroup = NULL and no pod.
  * The strings stay valid until the next lmp_ident_* call or the loop's next turn.
  */
 void lmp_ident_lookup(struct lmp_ident *ic, __u64 cgroup_id, struct lmp_identity *out);
@@ -54,6 +55,14 @@ bool lmp_ident_ready(struct lmp_ident *ic);
  * (lmp_ident_on_sync) or when its own timer fires.
  */
 bool lmp_ident_pending(struct lmp_ident *ic, __u64 cgroup_id);
+
+/*
+ * The owner calls this after each round of interval summaries, interval_ms before the next:
+ * identity then has the cgroup tree walked (off the loop, where there are no file handles)
+ * shortly before it, so the summaries name cgroups made since the last walk without any
+ * lookup having to wait.
+ */
+void lmp_ident_interval(struct lmp_ident *ic, unsigned interval_ms);
 
 /* fn(ctx) runs on the loop after every kubelet request, good or failed (NULL: none). */
 void lmp_ident_on_sync(struct lmp_ident *ic, void (*fn)(void *ctx), void *ctx);

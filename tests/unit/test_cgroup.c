@@ -236,6 +236,47 @@ static void test_cgroup_forgets_removed(void **state)
 	}
 }
 
+/*
+ * The negative cache: ids proven gone (here by stale file handles) stay out of the cache of
+ * paths, so a storm of them evicts no live cgroup; it is bounded (8192 ids), the excess
+ * evicted and counted; the latest are answered from it without a resolve; forget clears.
+ */
+static void test_cgroup_negative_cache(void **state)
+{
+	struct real *t = *state;
+	struct lmp_cgroup_stats a, b;
+	char dir[1024];
+	__u64 live, base = 0xfff0000000000000ULL, n = 20000;
+
+	snprintf(dir, sizeof(dir), "%s/kubepods/burstable/" POD "/" CID, t->base);
+	assert_int_equal(lmp_cgroup_id_of(dir, &live), 0);
+	assert_non_null(lmp_cgroup_get(t->cg, live));
+	lmp_cgroup_stats(t->cg, &a);
+	for (__u64 k = 0; k < n; k++)
+		assert_null(lmp_cgroup_get(t->cg, base + k));
+	lmp_cgroup_stats(t->cg, &b);
+	assert_int_equal(b.misses - a.misses, n);
+	assert_int_equal(b.gone - a.gone, n);
+	assert_int_equal(b.gone_max, 8192);
+	assert_true(b.gone_entries <= b.gone_max && b.gone_entries > b.gone_max * 9 / 10);
+	assert_int_equal(b.gone_evictions, b.gone - b.gone_entries);
+	assert_int_equal(b.entries, a.entries); /* no negative took a slot of the path cache */
+	assert_int_equal(b.evictions, a.evictions);
+	/* the newest gone id: from the negative cache, no resolve */
+	assert_null(lmp_cgroup_get(t->cg, base + n - 1));
+	assert_non_null(lmp_cgroup_get(t->cg, live));
+	lmp_cgroup_stats(t->cg, &a);
+	assert_int_equal(a.gone_hits - b.gone_hits, 1);
+	assert_int_equal(a.hits - b.hits, 1);
+	assert_int_equal(a.misses, b.misses);
+	/* forget: asked anew */
+	lmp_cgroup_forget(t->cg, base + n - 1);
+	assert_null(lmp_cgroup_get(t->cg, base + n - 1));
+	lmp_cgroup_stats(t->cg, &b);
+	assert_int_equal(b.misses - a.misses, 1);
+	assert_int_equal(b.gone_entries, a.gone_entries);
+}
+
 /* ---- cache mechanics on a plain directory tree (walk fallback, no root needed) ---- */
 
 struct tree {
@@ -429,23 +470,40 @@ static void test_cgroup_background_walk(void **state)
 	assert_non_null(e);
 	assert_string_equal(e->path, "/d3/late");
 	assert_null(lmp_cgroup_get(t->cg, bogus));
-	assert_false(lmp_cgroup_pending(t->cg, bogus)); /* settled: negative, no longer pending */
+	assert_false(lmp_cgroup_pending(t->cg, bogus)); /* settled: gone, no longer pending */
 	lmp_cgroup_stats(t->cg, &st);
 	assert_int_equal(st.walks, 2);
 	assert_int_equal(st.pending, 3);
 	assert_int_equal(st.not_found, 1);
 	assert_int_equal(st.walk_errors, 0);
-	/* a caller that cannot hold (an interval summary) waits for the walk instead */
-	snprintf(p, sizeof(p), "%s/d4/waited", t->dir);
+	/* proven gone by a walk begun after it was asked for: in the negative cache, not in
+	 * the cache of paths, and never asked of the walker again */
+	assert_int_equal(st.gone, 1);
+	assert_int_equal(st.gone_entries, 1);
+	assert_int_equal(st.gone_hits, 0); /* the lookup that settled it was not a hit */
+	assert_null(lmp_cgroup_get(t->cg, bogus));
+	{
+		struct lmp_cgroup_stats st2;
+
+		lmp_cgroup_stats(t->cg, &st2);
+		assert_int_equal(st2.gone_hits, 1);
+		assert_int_equal(st2.misses, st.misses);
+		assert_int_equal(st2.pending, st.pending);
+		assert_int_equal(st2.entries, st.entries);
+	}
+	/* a caller that cannot hold (an interval summary) asks for a refresh beforehand and
+	 * never waits: a cgroup made before the refresh is named at its first lookup */
+	snprintf(p, sizeof(p), "%s/d4/refreshed", t->dir);
 	assert_int_equal(mkdir(p, 0755), 0);
 	assert_int_equal(lmp_cgroup_id_of(p, &late), 0);
-	e = lmp_cgroup_get_wait(t->cg, late, 10000);
+	assert_true(lmp_cgroup_refresh(t->cg));
+	assert_true(wait_walk(t->cg, fd));
+	e = lmp_cgroup_get(t->cg, late);
 	assert_non_null(e);
-	assert_string_equal(e->path, "/d4/waited");
-	assert_null(lmp_cgroup_get_wait(t->cg, bogus, 10000)); /* settled negative: no wait */
+	assert_string_equal(e->path, "/d4/refreshed");
 	lmp_cgroup_stats(t->cg, &st);
-	assert_int_equal(st.waits, 1);
 	assert_int_equal(st.walks, 3);
+	assert_int_equal(st.pending, 3); /* named from the index, nothing pending */
 	/* free joins the thread, whether or not a walk is running */
 	assert_null(lmp_cgroup_get(t->cg, bogus + 1));
 	lmp_cgroup_free(t->cg);
@@ -539,6 +597,14 @@ static void test_cgroup_index_survives_churn(void **state)
 		} else {
 			assert_null(lmp_cgroup_get(cg, 0xfff0000000000000ULL + k));
 			lmp_cgroup_stats(cg, &b);
+			if (b.gone > a.gone) { /* proven gone by a walk: negative cache, not cached */
+				present[k] = 0;
+				goto count;
+			}
+			if (b.gone_hits > a.gone_hits) {
+				assert_false(present[k]);
+				goto count;
+			}
 			/* a hit only for a cached id; an id not cached is always a miss (a cached
 			 * negative may also miss once it expires) */
 			if (b.hits > a.hits)
@@ -547,6 +613,7 @@ static void test_cgroup_index_survives_churn(void **state)
 				assert_int_equal(b.misses, a.misses + 1);
 			present[k] = 1;
 		}
+count:
 		assert_int_equal(b.evictions, 0);
 		{
 			size_t n = 0;
@@ -578,6 +645,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cgroup_resolve_by_file_handle, real_setup,
 						real_teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_resolve_by_walk, real_setup,
+						real_teardown),
+		cmocka_unit_test_setup_teardown(test_cgroup_negative_cache, real_setup,
 						real_teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_forgets_removed, real_setup,
 						real_teardown),

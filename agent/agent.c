@@ -300,7 +300,7 @@ static void deliver(struct rb_ctx *c, const void *data, size_t len, bool replay)
 {
 	const struct lmp_event_hdr *h = data;
 
-	if (len >= sizeof(*h) && lmp_ident_pending(c->a->rt.ident, h->cgroup_id)) {
+	if (len >= sizeof(*h) && lmp_ident_pending_pid(c->a->rt.ident, h->cgroup_id, h->pid)) {
 		if (lmp_ident_hold(c->a->rt.ident, h->cgroup_id, data, len, on_replay, c) == 0) {
 			c->a->held_total += !replay;
 			return;

@@ -610,7 +610,7 @@ static void *walker_main(void *arg)
 		wk->done = w;
 		wk->done_partial = partial;
 		wk->done_gen = r ? gen | 1ULL << 63 : gen;
-		wk->have_done = true;
+		__atomic_store_n(&wk->have_done, true, __ATOMIC_RELEASE);
 		wk->gen_finished = gen;
 		eventfd_write(wk->efd, 1); /* one write per walk: the counter cannot overflow */
 	}
@@ -733,11 +733,22 @@ bool lmp_cgroup_adopt(struct lmp_cgroup *cg)
 			free(wk->done.ents);
 			free(wk->done.names);
 		}
-		wk->have_done = false;
+		__atomic_store_n(&wk->have_done, false, __ATOMIC_RELEASE);
 		got = true;
 	}
 	pthread_mutex_unlock(&wk->mu);
 	return got;
+}
+
+/*
+ * lmp_cgroup_adopt for the lookup paths, which run per event: nothing to take (the common
+ * case) costs one load, not an eventfd read and a lock. The eventfd itself is read by
+ * lmp_cgroup_adopt from the owner's loop, so it never stays readable.
+ */
+static void adopt_if_done(struct lmp_cgroup *cg)
+{
+	if (cg->bg && __atomic_load_n(&cg->bg->have_done, __ATOMIC_ACQUIRE))
+		lmp_cgroup_adopt(cg);
 }
 
 static void walker_free(struct lmp_cgroup *cg)
@@ -797,7 +808,7 @@ int lmp_cgroup_resolve(struct lmp_cgroup *cg, __u64 id, char *buf, size_t len)
 		cg->handles = false;
 	}
 	if (cg->bg) { /* answer from the index we have; never walk on this thread */
-		lmp_cgroup_adopt(cg);
+		adopt_if_done(cg);
 		return walk_lookup(cg, id, buf, len) == 0 ? 0 : -EAGAIN;
 	}
 	return resolve_walk(cg, id, buf, len);
@@ -971,6 +982,80 @@ static struct lmp_cgroup_entry *settle(struct lmp_cgroup *cg, struct lmp_cgroup_
 	return e;
 }
 
+/* A new entry for id (not in the cache), with its path when there is one. */
+static struct lmp_cgroup_entry *add(struct lmp_cgroup *cg, __u64 id, const char *path)
+{
+	struct lmp_cgroup_entry *e;
+
+	if (cg->n == cg->cap)
+		evict_one(cg);
+	e = &cg->ents[cg->n];
+	*e = (struct lmp_cgroup_entry){ .id = id, .memo_pod = -1, .memo_ctr = -1 };
+	idx_put(cg, id, ++cg->n);
+	if (path && (e->path = strdup(path)))
+		lmp_podpath_parse(e->path, &e->pp);
+	return e;
+}
+
+/*
+ * A cgroup named by one of its processes while it lives: the v2 line of /proc/<pid>/cgroup
+ * ("0::/path"), believed only if that directory's inode is id. A pid of another pid
+ * namespace, a process that moved or died, a cgroup namespace the mount does not share,
+ * a removed cgroup ("/path (deleted)"): all fail that check, and the walker answers.
+ */
+static int resolve_pid(struct lmp_cgroup *cg, __u64 id, __u32 pid, char *buf, size_t len)
+{
+	char p[32], txt[8192], *l;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%u/cgroup", pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, txt, sizeof(txt) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ENOENT;
+	txt[n] = '\0';
+	for (l = txt; l && strncmp(l, "0::/", 4); l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		;
+	if (!l)
+		return -ENOENT;
+	l += 3;
+	l[strcspn(l, "\n")] = '\0';
+	if (fstatat(cg->root_fd, l[1] ? l + 1 : ".", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    st.st_ino != id)
+		return -ENOENT;
+	return (size_t)snprintf(buf, len, "%s", l) < len ? 0 : -ENAMETOOLONG;
+}
+
+struct lmp_cgroup_entry *lmp_cgroup_get_pid(struct lmp_cgroup *cg, __u64 id, __u32 pid)
+{
+	struct lmp_cgroup_entry *e;
+	char path[PATH_MAX];
+
+	/* only where the walker would be asked: file handles answer at once anyway */
+	if (!pid || cg->handles || !cg->bg || gone_has(cg, id))
+		return lmp_cgroup_get(cg, id);
+	e = find(cg, id, NULL);
+	if ((e && !e->need_walk) || resolve_pid(cg, id, pid, path, sizeof(path)) < 0)
+		return lmp_cgroup_get(cg, id);
+	cg->st.by_pid++;
+	if (!e) {
+		cg->st.misses++;
+		return add(cg, id, path);
+	}
+	/* pending: named before its walk is in */
+	if (!(e->path = strdup(path)))
+		return NULL;
+	lmp_podpath_parse(e->path, &e->pp);
+	e->need_walk = 0;
+	e->ref = true;
+	return e;
+}
+
 struct lmp_cgroup_entry *lmp_cgroup_get(struct lmp_cgroup *cg, __u64 id)
 {
 	struct lmp_cgroup_entry *e = find(cg, id, NULL);
@@ -978,7 +1063,7 @@ struct lmp_cgroup_entry *lmp_cgroup_get(struct lmp_cgroup *cg, __u64 id)
 	int r;
 
 	if (e && e->need_walk) {
-		lmp_cgroup_adopt(cg);
+		adopt_if_done(cg);
 		if (still_pending(cg, e)) {
 			cg->st.pending_hits++;
 			return NULL; /* lmp_cgroup_pending says so */
@@ -1008,17 +1093,9 @@ struct lmp_cgroup_entry *lmp_cgroup_get(struct lmp_cgroup *cg, __u64 id)
 	}
 	if (e)
 		remove_at(cg, e); /* an expired negative: start afresh */
-	if (cg->n == cg->cap)
-		evict_one(cg);
-	e = &cg->ents[cg->n];
-	*e = (struct lmp_cgroup_entry){ .id = id, .memo_pod = -1, .memo_ctr = -1 };
-	idx_put(cg, id, ++cg->n);
-	if (r == 0)
-		e->path = strdup(path);
-	if (e->path) {
-		lmp_podpath_parse(e->path, &e->pp);
+	e = add(cg, id, r == 0 ? path : NULL);
+	if (e->path)
 		return e;
-	}
 	/* not in the index: a background walker names it later, if it can start one */
 	if (r == -EAGAIN && cg->bg && !cg->handles && (e->need_walk = walk_request(cg, id))) {
 		cg->st.pending++;

@@ -49,6 +49,7 @@ struct lmp_cgroup_stats {
 	uint64_t gone; /* ids proven gone, put in the negative cache */
 	uint64_t gone_hits; /* lookups answered by the negative cache */
 	uint64_t gone_evictions; /* gone ids pushed out of the full negative cache */
+	uint64_t by_pid; /* cgroups named from /proc/<pid>/cgroup (lmp_cgroup_get_pid) */
 	size_t entries, max_entries;
 	size_t gone_entries, gone_max;
 	bool handles; /* open_by_handle_at in use (else the walk fallback) */
@@ -69,6 +70,13 @@ const char *lmp_cgroup_root(const struct lmp_cgroup *cg);
  * until the next lmp_cgroup_get/prune/forget/free.
  */
 struct lmp_cgroup_entry *lmp_cgroup_get(struct lmp_cgroup *cg, __u64 id);
+/*
+ * lmp_cgroup_get with a process of the cgroup (the event's tgid, 0: none): where the walker
+ * would be asked (no file handles), a cgroup not named yet is first looked up in
+ * /proc/<pid>/cgroup, checked against id, so an event of a live process has its path at
+ * once, not after a walk. One open and read per new cgroup, no wait.
+ */
+struct lmp_cgroup_entry *lmp_cgroup_get_pid(struct lmp_cgroup *cg, __u64 id, __u32 pid);
 /*
  * Drop entries whose cgroup was removed (into the negative cache) and expired negatives;
  * returns how many. One fstatat per cached cgroup.

@@ -278,13 +278,18 @@ void lmp_ident_lookup(struct lmp_ident *ic, __u64 cgroup_id, struct lmp_identity
 
 bool lmp_ident_pending(struct lmp_ident *ic, __u64 cgroup_id)
 {
+	return lmp_ident_pending_pid(ic, cgroup_id, 0);
+}
+
+bool lmp_ident_pending_pid(struct lmp_ident *ic, __u64 cgroup_id, __u32 pid)
+{
 	struct lmp_cgroup_entry *e;
 	uint64_t now;
 
 	if (!ic || !ic->cg || ic->flushing)
 		return false;
 	/* a cgroup the background walker has yet to name (on_walk replays) */
-	if (!(e = lmp_cgroup_get(ic->cg, cgroup_id)))
+	if (!(e = lmp_cgroup_get_pid(ic->cg, cgroup_id, pid)))
 		return lmp_cgroup_pending(ic->cg, cgroup_id);
 	if (!ic->kc || !e->pp.pod_uid[0])
 		return false;

@@ -55,6 +55,12 @@ bool lmp_ident_ready(struct lmp_ident *ic);
  * (lmp_ident_on_sync) or when its own timer fires.
  */
 bool lmp_ident_pending(struct lmp_ident *ic, __u64 cgroup_id);
+/*
+ * The same for an event of process pid (its tgid): a cgroup not named yet is first looked
+ * up through /proc/<pid>/cgroup (lmp_cgroup_get_pid), so the events of a live process
+ * need not wait for the walker at all.
+ */
+bool lmp_ident_pending_pid(struct lmp_ident *ic, __u64 cgroup_id, __u32 pid);
 
 /*
  * The owner calls this after each round of interval summaries, interval_ms before the next:

@@ -63,6 +63,14 @@ static const struct lmp_metric_desc gone_entries = {
 	.scale = 1,
 };
 
+static const struct lmp_metric_desc by_pid = {
+	.name = "lmp_cgroup_proc_resolves_total",
+	.help = "cgroups named from /proc/<pid>/cgroup of the event's live process, before any "
+		"walk",
+	.type = LMP_METRIC_COUNTER,
+	.scale = 1,
+};
+
 static const struct lmp_metric_desc entries = {
 	.name = "lmp_cgroup_cache_entries",
 	.help = "cgroups in the id -> path cache",
@@ -92,6 +100,7 @@ void lmp_metrics_update_cgroup(struct lmp_metrics *m, const struct lmp_cgroup_st
 	lmp_metrics_set(m, &gone, NULL, NULL, (double)st->gone);
 	lmp_metrics_set(m, &gone_evictions, NULL, NULL, (double)st->gone_evictions);
 	lmp_metrics_set(m, &gone_entries, NULL, NULL, (double)st->gone_entries);
+	lmp_metrics_set(m, &by_pid, NULL, NULL, (double)st->by_pid);
 	lmp_metrics_set(m, &entries, NULL, NULL, (double)st->entries);
 	lmp_metrics_set(m, &handles, NULL, NULL, st->handles ? 1 : 0);
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "fixtures.h"
@@ -275,6 +277,71 @@ static void test_cgroup_negative_cache(void **state)
 	lmp_cgroup_stats(t->cg, &b);
 	assert_int_equal(b.misses - a.misses, 1);
 	assert_int_equal(b.gone_entries, a.gone_entries);
+}
+
+/*
+ * Without file handles, a cgroup with a live process is named from /proc/<pid>/cgroup at
+ * the first lookup (no walk, nothing pending); the answer is checked against the id, so a
+ * process of another cgroup names nothing and the id waits for the walker as before.
+ */
+static void test_cgroup_named_by_pid(void **state)
+{
+	struct real *t = *state;
+	struct lmp_cgroup_entry *e;
+	struct lmp_cgroup_stats st;
+	char dir[1024], procs[1100], want[1024];
+	int sync[2];
+	pid_t child;
+	__u64 id, other;
+
+	lmp_cgroup_disable_handles(t->cg);
+	assert_true(lmp_cgroup_async(t->cg) >= 0);
+	snprintf(dir, sizeof(dir), "%s/kubepods/burstable/" POD "/" CID, t->base);
+	snprintf(want, sizeof(want), "%s/kubepods/burstable/" POD "/" CID, t->rel);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	assert_int_equal(lmp_cgroup_id_of(dir, &id), 0);
+	snprintf(dir, sizeof(dir), "%s/other", t->base);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(lmp_cgroup_id_of(dir, &other), 0);
+	assert_int_equal(pipe(sync), 0);
+	child = fork();
+	if (child == 0) {
+		FILE *f = fopen(procs, "w");
+
+		if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f)) {
+			fprintf(stderr, "join %s: %s\n", procs, strerror(errno));
+			_exit(1);
+		}
+		if (write(sync[1], "x", 1) != 1)
+			_exit(1);
+		for (;;) /* until the parent kills it */
+			pause();
+	}
+	{
+		char c;
+
+		close(sync[1]);
+		if (read(sync[0], &c, 1) != 1) {
+			int st = 0;
+
+			waitpid(child, &st, 0);
+			fail_msg("the child did not join %s (status %#x)", procs, st);
+		}
+	}
+	e = lmp_cgroup_get_pid(t->cg, id, child);
+	assert_non_null(e);
+	assert_string_equal(e->path, want);
+	assert_string_equal(e->pp.container_id, CID);
+	/* our own pid is not in "other": no name from it, the walker is asked */
+	assert_null(lmp_cgroup_get_pid(t->cg, other, getpid()));
+	assert_true(lmp_cgroup_pending(t->cg, other));
+	lmp_cgroup_stats(t->cg, &st);
+	assert_int_equal(st.by_pid, 1);
+	assert_int_equal(st.pending, 1);
+	assert_int_equal(st.walks, 0);
+	close(sync[0]);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
 }
 
 /* ---- cache mechanics on a plain directory tree (walk fallback, no root needed) ---- */
@@ -647,6 +714,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cgroup_resolve_by_walk, real_setup,
 						real_teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_negative_cache, real_setup,
+						real_teardown),
+		cmocka_unit_test_setup_teardown(test_cgroup_named_by_pid, real_setup,
 						real_teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_forgets_removed, real_setup,
 						real_teardown),

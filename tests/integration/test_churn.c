@@ -20,9 +20,9 @@
 static void test_churn_300(void **state)
 {
 	struct lmp_churn_opts o = {
-		.cgroups = 300, .parallel = 2, .busy_ms = 40, .interval_s = 2,
-		/* room for the scheduling gaps of a saturated 2-CPU host (everyone's opens
-		 * go through opensnoop); a loop that stalls, as before, still overflows it */
+		.cgroups = 300, .parallel = 4, .busy_ms = 40, .interval_s = 2,
+		/* room for the scheduling gaps of a saturated shared host, where everyone's
+		 * opens go through opensnoop; a loop that stalls still overflows it */
 		.ringbuf_kb = 2048, .quiet = true,
 	};
 	struct lmp_churn_result r;

@@ -165,7 +165,7 @@ static char *slurp(const char *path)
 }
 
 /* the agent, --probes all, output to files; its pid, or -1 */
-static pid_t agent_start(const char *dir, int interval_s, int ringbuf_kb, int *port)
+static pid_t agent_start(const char *dir, const struct lmp_churn_opts *o, int *port)
 {
 	char out[128], err[128], iv[16], rb[16], *log = NULL;
 	double end = now_s() + 90;
@@ -173,18 +173,18 @@ static pid_t agent_start(const char *dir, int interval_s, int ringbuf_kb, int *p
 
 	snprintf(out, sizeof(out), "%s/out", dir);
 	snprintf(err, sizeof(err), "%s/err", dir);
-	snprintf(iv, sizeof(iv), "%d", interval_s);
-	snprintf(rb, sizeof(rb), "%d", ringbuf_kb > 0 ? ringbuf_kb : 256);
+	snprintf(iv, sizeof(iv), "%d", o->interval_s > 0 ? o->interval_s : 10);
+	snprintf(rb, sizeof(rb), "%d", o->ringbuf_kb > 0 ? o->ringbuf_kb : 256);
 	pid = fork();
 	if (pid == 0) {
-		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
-		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+		if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
 			_exit(127);
 		execl(lmp_test_binary(), lmp_test_binary(), "run", "--probes", "all", "--listen",
 		      "127.0.0.1:0", "--output", "json", "--interval", iv, "--ringbuf-kb", rb,
-		      (char *)NULL);
+		      o->opensnoop_failed ? "--opensnoop-failed" : (char *)NULL, (char *)NULL);
 		_exit(127);
 	}
 	if (pid < 0)
@@ -358,7 +358,7 @@ int lmp_churn_run(const struct lmp_churn_opts *o, struct lmp_churn_result *r)
 		goto out;
 	snprintf(out, sizeof(out), "%s/out", dir);
 	snprintf(err, sizeof(err), "%s/err", dir);
-	agent = agent_start(dir, o->interval_s > 0 ? o->interval_s : 10, o->ringbuf_kb, &port);
+	agent = agent_start(dir, o, &port);
 	if (agent < 0)
 		goto out;
 	hp.port = port;
@@ -452,14 +452,14 @@ void lmp_churn_print(const struct lmp_churn_opts *o, const struct lmp_churn_resu
 {
 	fprintf(stderr,
 		"churn: %d cgroups (%d at once, %d ms busy) in %.1f s, --probes all, "
-		"--interval %d --ringbuf-kb %d\n"
+		"--interval %d --ringbuf-kb %d%s\n"
 		"churn: healthz failures: %d of %d polls (slowest %.3f s)\n"
 		"churn: marker execs printed: %d of %d (%d with their cgroup path)\n"
 		"churn: events lost: %lld (lmp_events_lost_total), %lld (logged)\n"
 		"churn: cgroup lookups answered gone: %lld, pending: %lld; %lld bytes of "
 		"output\n",
 		o->cgroups, o->parallel, o->busy_ms, r->churn_s, o->interval_s,
-		o->ringbuf_kb > 0 ? o->ringbuf_kb : 256,
+		o->ringbuf_kb > 0 ? o->ringbuf_kb : 256, o->opensnoop_failed ? " --opensnoop-failed" : "",
 		r->healthz_failures, r->healthz_polls, r->healthz_worst_s, r->execs_printed,
 		r->execs_started, r->execs_with_path, r->lost_metric, r->lost_logged,
 		r->gone_lookups, r->pending_lookups, r->stdout_bytes);

@@ -19,6 +19,7 @@ struct lmp_churn_opts {
 	int busy_ms; /* how long each marker spins */
 	int interval_s; /* the agent's --interval (summaries of gone cgroups each time) */
 	int ringbuf_kb; /* the agent's --ringbuf-kb, 0: its default */
+	bool opensnoop_failed; /* --opensnoop-failed: not every open of the machine */
 	bool quiet; /* no progress lines */
 };
 

@@ -212,6 +212,23 @@ static pid_t agent_start(const char *dir, const struct lmp_churn_opts *o, int *p
 	return -1;
 }
 
+/* utime + stime of a live process, in seconds */
+static double cpu_s(pid_t pid)
+{
+	char p[64], *st, *c;
+	unsigned long long ut = 0, sy = 0;
+	double r = 0;
+
+	snprintf(p, sizeof(p), "/proc/%d/stat", pid);
+	st = slurp(p);
+	c = st ? strrchr(st, ')') : NULL;
+	if (c && sscanf(c + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+			&sy) == 2)
+		r = (ut + sy) / (double)sysconf(_SC_CLK_TCK);
+	free(st);
+	return r;
+}
+
 static void agent_stop(pid_t pid)
 {
 	double end = now_s() + 30;
@@ -423,8 +440,10 @@ int lmp_churn_run(const struct lmp_churn_opts *o, struct lmp_churn_result *r)
 		r->pending_lookups =
 			metric_sum(text, "lmp_cgroup_lookups_total", "result=\"pending\"");
 	}
-	if (agent > 0)
+	if (agent > 0) {
+		r->agent_cpu_s = cpu_s(agent);
 		agent_stop(agent);
+	}
 	agent = -1;
 	free(text);
 	text = slurp(err);
@@ -450,17 +469,21 @@ out:
 
 void lmp_churn_print(const struct lmp_churn_opts *o, const struct lmp_churn_result *r)
 {
+	char lost[32] = "no /metrics answer";
+
+	if (r->lost_metric >= 0)
+		snprintf(lost, sizeof(lost), "%lld", r->lost_metric);
 	fprintf(stderr,
 		"churn: %d cgroups (%d at once, %d ms busy) in %.1f s, --probes all, "
 		"--interval %d --ringbuf-kb %d%s\n"
 		"churn: healthz failures: %d of %d polls (slowest %.3f s)\n"
 		"churn: marker execs printed: %d of %d (%d with their cgroup path)\n"
-		"churn: events lost: %lld (lmp_events_lost_total), %lld (logged)\n"
+		"churn: events lost: %s (lmp_events_lost_total), %lld (logged)\n"
 		"churn: cgroup lookups answered gone: %lld, pending: %lld; %lld bytes of "
-		"output\n",
+		"output; agent CPU %.1f s\n",
 		o->cgroups, o->parallel, o->busy_ms, r->churn_s, o->interval_s,
 		o->ringbuf_kb > 0 ? o->ringbuf_kb : 256, o->opensnoop_failed ? " --opensnoop-failed" : "",
 		r->healthz_failures, r->healthz_polls, r->healthz_worst_s, r->execs_printed,
-		r->execs_started, r->execs_with_path, r->lost_metric, r->lost_logged,
-		r->gone_lookups, r->pending_lookups, r->stdout_bytes);
+		r->execs_started, r->execs_with_path, lost, r->lost_logged,
+		r->gone_lookups, r->pending_lookups, r->stdout_bytes, r->agent_cpu_s);
 }

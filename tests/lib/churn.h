@@ -31,6 +31,7 @@ struct lmp_churn_result {
 	long long lost_logged; /* sum of the "N events lost" the agent logged on stderr */
 	long long gone_lookups, pending_lookups; /* lmp_cgroup_lookups_total{result} */
 	double churn_s; /* time the churn took */
+	double agent_cpu_s; /* the agent's user + system CPU time, start-up included */
 	long long stdout_bytes;
 };
 

@@ -43,8 +43,9 @@ int main(int argc, char **argv)
 	lmp_churn_print(&o, &r);
 	fail = r.healthz_failures || r.execs_printed != r.execs_started || r.lost_metric ||
 	       r.lost_logged;
-	printf("churn: %s: %d healthz failures, %d of %d execs printed, %lld events lost\n",
+	printf("churn: %s: %d healthz failures, %d of %d execs printed, %lld events lost%s\n",
 	       fail ? "FAIL" : "ok", r.healthz_failures, r.execs_printed, r.execs_started,
-	       r.lost_metric);
+	       r.lost_metric > r.lost_logged ? r.lost_metric : r.lost_logged,
+	       r.lost_metric < 0 ? " (logged; /metrics did not answer)" : "");
 	return fail;
 }

@@ -1135,8 +1135,8 @@ int lmp_cgroup_prune(struct lmp_cgroup *cg)
 			continue;
 		}
 		/* the last entry moves into i: look at i again */
-		if (e->path)
-			bury(cg, e); /* a removed cgroup's late events (sockets, I/O) cost nothing */
+		if (e->path) /* a removed cgroup's late events (sockets, I/O) cost nothing */
+			bury(cg, e);
 		else
 			remove_at(cg, e);
 		gone++;

@@ -222,8 +222,8 @@ static double cpu_s(pid_t pid)
 	snprintf(p, sizeof(p), "/proc/%d/stat", pid);
 	st = slurp(p);
 	c = st ? strrchr(st, ')') : NULL;
-	if (c && sscanf(c + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-			&sy) == 2)
+	if (c &&
+	    sscanf(c + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &sy) == 2)
 		r = (ut + sy) / (double)sysconf(_SC_CLK_TCK);
 	free(st);
 	return r;
@@ -310,7 +310,8 @@ static void count_execs(const char *out, const char *marker, const char *token, 
 		for (size_t i = 0; i < json_array_size(argv); i++)
 			ours |= !strcmp(json_string_value(json_array_get(argv, i)) ?: "", token);
 		id = json_integer_value(json_object_get(ev, "cgroup_id"));
-		if (ours && !strcmp(json_string_value(json_object_get(ev, "probe")) ?: "", "process") &&
+		if (ours &&
+		    !strcmp(json_string_value(json_object_get(ev, "probe")) ?: "", "process") &&
 		    !strcmp(json_string_value(json_object_get(ev, "filename")) ?: "", marker) &&
 		    bsearch(&id, ids, n_ids, sizeof(id), cmp_u64)) {
 			r->execs_printed++;
@@ -413,12 +414,14 @@ int lmp_churn_run(const struct lmp_churn_opts *o, struct lmp_churn_result *r)
 			r->execs_started++;
 			active++;
 			if (!o->quiet && next % 1000 == 0)
-				fprintf(stderr, "churn: %d cgroups in %.1f s\n", next, now_s() - t0);
+				fprintf(stderr, "churn: %d cgroups in %.1f s\n", next,
+					now_s() - t0);
 			continue;
 		}
 		pid = waitpid(-1, &st, 0);
 		if (pid == agent) {
-			fprintf(stderr, "churn: the agent exited during the churn (status %d)\n", st);
+			fprintf(stderr, "churn: the agent exited during the churn (status %d)\n",
+				st);
 			agent = -1;
 			continue;
 		}
@@ -448,7 +451,8 @@ int lmp_churn_run(const struct lmp_churn_opts *o, struct lmp_churn_result *r)
 	free(text);
 	text = slurp(err);
 	r->lost_logged = logged_losses(text ? text + log_before : NULL);
-	for (const char *l = text ? text + log_before : NULL; l && (l = strstr(l, " events lost")); l++) {
+	for (const char *l = text ? text + log_before : NULL; l && (l = strstr(l, " events lost"));
+	     l++) {
 		const char *b = l, *e = strchrnul(l, '\n');
 
 		while (b > text && b[-1] != '\n')
@@ -462,8 +466,7 @@ out:
 		agent_stop(agent);
 	free(text);
 	free(ids);
-	lmp_test_sh("find '%s' -depth -type d -exec rmdir {} + 2>/dev/null; rm -rf '%s'", top,
-		    dir);
+	lmp_test_sh("find '%s' -depth -type d -exec rmdir {} + 2>/dev/null; rm -rf '%s'", top, dir);
 	return ret;
 }
 
@@ -482,8 +485,9 @@ void lmp_churn_print(const struct lmp_churn_opts *o, const struct lmp_churn_resu
 		"churn: cgroup lookups answered gone: %lld, pending: %lld; %lld bytes of "
 		"output; agent CPU %.1f s\n",
 		o->cgroups, o->parallel, o->busy_ms, r->churn_s, o->interval_s,
-		o->ringbuf_kb > 0 ? o->ringbuf_kb : 256, o->opensnoop_failed ? " --opensnoop-failed" : "",
-		r->healthz_failures, r->healthz_polls, r->healthz_worst_s, r->execs_printed,
-		r->execs_started, r->execs_with_path, lost, r->lost_logged,
-		r->gone_lookups, r->pending_lookups, r->stdout_bytes, r->agent_cpu_s);
+		o->ringbuf_kb > 0 ? o->ringbuf_kb : 256,
+		o->opensnoop_failed ? " --opensnoop-failed" : "", r->healthz_failures,
+		r->healthz_polls, r->healthz_worst_s, r->execs_printed, r->execs_started,
+		r->execs_with_path, lost, r->lost_logged, r->gone_lookups, r->pending_lookups,
+		r->stdout_bytes, r->agent_cpu_s);
 }

@@ -397,18 +397,20 @@ int lmp_churn_run(const struct lmp_churn_opts *o, struct lmp_churn_result *r)
 	text = NULL;
 
 	t0 = now_s();
-	while (next < o->cgroups || active) {
+	for (int want = o->cgroups; next < want || active;) {
 		pid_t pid;
 		int st;
 
-		if (next < o->cgroups && active < parallel) {
+		if (next < want && active < parallel) {
 			struct slot *s = NULL;
 
 			for (int k = 0; k < parallel && !s; k++)
 				s = slots[k].pid ? NULL : &slots[k];
 			if (start_one(base, next, marker, token, busy, s, &ids[next]) < 0) {
+				/* start no more; the running ones are still reaped */
 				fprintf(stderr, "churn: cgroup %d: %s\n", next, strerror(errno));
-				break;
+				want = next;
+				continue;
 			}
 			next++;
 			r->execs_started++;

@@ -671,9 +671,17 @@ static uint64_t walk_request(struct lmp_cgroup *cg, __u64 id)
 bool lmp_cgroup_refresh(struct lmp_cgroup *cg)
 {
 	struct walker *wk = cg ? cg->bg : NULL;
+	char path[PATH_MAX];
+	struct stat st;
 	bool ok;
 
-	if (!wk || cg->handles)
+	if (!wk)
+		return false;
+	/* file handles may have stopped working since (capabilities dropped after attach)
+	 * without a lookup having noticed yet: ask for the root, as a lookup would */
+	if (cg->handles && fstat(cg->root_fd, &st) == 0)
+		lmp_cgroup_resolve(cg, st.st_ino, path, sizeof(path));
+	if (cg->handles)
 		return false;
 	pthread_mutex_lock(&wk->mu);
 	ok = walker_start(cg);

@@ -555,7 +555,7 @@ static void test_ident_walker_never_waits(void **state)
 
 	/* the walk before an interval: a cgroup made since is named at its first lookup */
 	assert_int_equal(mkcg(t, "churn/pod3/ctr", &later), 0);
-	lmp_ident_interval(t->ic, 1000); /* the walk is due in 750 ms */
+	lmp_ident_interval(t->ic, 1000); /* the walk is due in 500 ms */
 	lmp_loop_set_timer(t->loop, t->deadline, 1500, false);
 	lmp_loop_run(t->loop);
 	cgroup_stats(t, &a);
@@ -565,6 +565,33 @@ static void test_ident_walker_never_waits(void **state)
 	cgroup_stats(t, &b);
 	assert_int_equal(b.pending, a.pending); /* no walk needed */
 	assert_int_equal(b.misses, a.misses + 1);
+	dac_read_search(true);
+}
+
+/*
+ * The agent's case at start: capabilities dropped after attach, no lookup made yet, so the
+ * resolver still believes in file handles. The walk before the first summary must happen
+ * all the same, or the first summary of every cgroup goes out without its path.
+ */
+static void test_ident_refresh_before_any_lookup(void **state)
+{
+	struct t *t = *state;
+	struct lmp_cgroup_stats a, b;
+	struct lmp_identity id;
+
+	assert_int_equal(lmp_ident_new(&t->cfg, t->loop, &t->ic), 0);
+	dac_read_search(false);
+	lmp_ident_interval(t->ic, 1000);
+	lmp_loop_set_timer(t->loop, t->deadline, 1500, false);
+	lmp_loop_run(t->loop);
+	cgroup_stats(t, &a);
+	assert_false(a.handles);
+	assert_int_equal(a.walks, 1);
+	lmp_ident_lookup(t->ic, t->id_plain, &id);
+	assert_non_null(id.cgroup);
+	assert_non_null(strstr(id.cgroup, "/system.slice/cron.service"));
+	cgroup_stats(t, &b);
+	assert_int_equal(b.pending, 0);
 	dac_read_search(true);
 }
 
@@ -582,6 +609,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_ident_hold_releases_on_the_sync_that_names_the_pod, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ident_walker_never_waits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ident_refresh_before_any_lookup, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_ident_hold_is_bounded_and_flushable, setup,
 						teardown),
 	};

@@ -246,12 +246,18 @@ static bool ask(struct lmp_ident *ic, struct lmp_cgroup_entry *e)
 
 void lmp_ident_lookup(struct lmp_ident *ic, __u64 cgroup_id, struct lmp_identity *out)
 {
+	lmp_ident_lookup_pid(ic, cgroup_id, 0, out);
+}
+
+void lmp_ident_lookup_pid(struct lmp_ident *ic, __u64 cgroup_id, __u32 pid,
+			  struct lmp_identity *out)
+{
 	struct lmp_cgroup_entry *e;
 
 	memset(out, 0, sizeof(*out));
 	out->cgroup_id = cgroup_id;
 	/* never a wait: gone or not yet named (pending), the caller reports the id alone */
-	if (!ic || !ic->cg || !(e = lmp_cgroup_get(ic->cg, cgroup_id)))
+	if (!ic || !ic->cg || !(e = lmp_cgroup_get_pid(ic->cg, cgroup_id, pid)))
 		return;
 	out->cgroup = e->path;
 	if (!e->pp.pod_uid[0])

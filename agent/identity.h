@@ -35,6 +35,13 @@ void lmp_ident_free(struct lmp_ident *ic);
  * The strings stay valid until the next lmp_ident_* call or the loop's next turn.
  */
 void lmp_ident_lookup(struct lmp_ident *ic, __u64 cgroup_id, struct lmp_identity *out);
+/*
+ * The same for a cgroup an event names besides its own (a signal's target, an OOM
+ * trigger), with a process in it (pid, 0: none): the event was held for its own cgroup
+ * only, so a second cgroup not named yet is looked up through /proc/<pid>/cgroup.
+ */
+void lmp_ident_lookup_pid(struct lmp_ident *ic, __u64 cgroup_id, __u32 pid,
+			  struct lmp_identity *out);
 
 /*
  * True once identity is usable: outside Kubernetes at once; with a kubelet, after the first

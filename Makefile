@@ -217,7 +217,8 @@ test-image: image
 # FUZZ_SECONDS each (or FUZZ_RUNS executions), corpora kept in $(BUILD)/fuzz/corpus; a short
 # run of each is part of `make test` (tests/e2e/test_fuzz_short.sh). The agent library is
 # rebuilt with clang, coverage and ASan/UBSan for the harnesses. `make soak`: 10 minutes of
-# load while 1,000 pod cgroups come and go (not part of `make test`). `make test-valgrind`:
+# load while 1,000 pod cgroups come and go, then 5,000 short-lived cgroups under
+# `--probes all` (tests/soak/churn.c) (not part of `make test`). `make test-valgrind`:
 # the unit tests under valgrind, failing on definite or indirect leaks and memory errors.
 DEB_PKGS += libclang-rt-16-dev valgrind
 FUZZ_SECONDS ?= 60
@@ -257,13 +258,15 @@ $(BUILD)/tests/integration/test_loss: $(BENCH_BPF)
 
 $(BUILD)/tests/soak:
 	$(Q)mkdir -p $@
-$(BUILD)/tests/soak/soak: | $(BUILD)/tests/soak
+$(BUILD)/tests/soak/soak $(BUILD)/tests/soak/churn: | $(BUILD)/tests/soak
 
 SOAK_SECONDS ?= 600
 SOAK_PODS ?= 1000
+CHURN_CGROUPS ?= 5000
 soak: deps
-	$(Q)$(MAKE) --no-print-directory $(LMP) $(BUILD)/tests/soak/soak
+	$(Q)$(MAKE) --no-print-directory $(LMP) $(BUILD)/tests/soak/soak $(BUILD)/tests/soak/churn
 	$(Q)LMP=$(LMP) SOAK_SECONDS=$(SOAK_SECONDS) SOAK_PODS=$(SOAK_PODS) $(BUILD)/tests/soak/soak
+	$(Q)LMP=$(LMP) CHURN_CGROUPS=$(CHURN_CGROUPS) $(BUILD)/tests/soak/churn
 
 # A memory error or a definite/indirect leak fails (valgrind exits 99). A test whose own
 # assertions fail only under valgrind's ~20x slowdown (TLS handshakes past a 2 s timeout,

@@ -277,7 +277,7 @@ static void deliver(struct rb_ctx *c, const void *data, size_t len, bool replay)
 
 	if (!replay && c->p->desc->arrived)
 		c->p->desc->arrived(c->p, data, len, &c->a->rt);
-	if (len >= sizeof(*h) && lmp_ident_pending(c->a->rt.ident, h->cgroup_id)) {
+	if (len >= sizeof(*h) && lmp_ident_pending_pid(c->a->rt.ident, h->cgroup_id, h->pid)) {
 		if (lmp_ident_hold(c->a->rt.ident, h->cgroup_id, data, len, on_replay, c) == 0) {
 			c->a->held_total += !replay;
 			return;
@@ -464,6 +464,7 @@ static void on_interval(void *ctx)
 	publish_kubelet(a);
 	lmp_metrics_interval_mark(a->rt.metrics);
 	lmp_metrics_expire(a->rt.metrics, lmp_metrics_clock(), LMP_POD_SERIES_GRACE_S);
+	lmp_ident_interval(a->rt.ident, a->cfg->interval * 1000);
 }
 
 static int http_probes(void *ctx, char **out, size_t *len)
@@ -775,6 +776,7 @@ int lmp_agent_run(const struct lmp_config *cfg)
 		a.status = LMP_EXIT_FAILURE;
 		goto out;
 	}
+	lmp_ident_interval(a.rt.ident, cfg->interval * 1000);
 	lmp_caps_drop_after_attach(cfg, a.probes, a.n_probes); /* logs what it kept */
 	lmp_log(LMP_LOG_INFO, "ready: %zu probes running", a.n_running);
 	r = lmp_loop_run(a.loop);

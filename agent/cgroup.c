@@ -40,12 +40,20 @@
  * (identity.c), so it gets its name, not a negative answer. Past WALK_BG_PENDING_MS (a
  * stuck walk) the id is answered "not found" like any other. An id that such a walk did
  * not find was gone before the walk began (a cgroup removed while its sockets or I/O
- * outlive it) and never comes back, ids being unique per boot: it stays negative for
- * WALK_BG_NEG_TTL_MS, or every event of a dead cgroup would buy a walk of the tree.
+ * outlive it) and never comes back, ids being unique per boot: it joins the negative cache
+ * (below), or every event of a dead cgroup would buy a walk of the tree.
  */
 #define WALK_BG_HOT_INTERVAL_MS 100 /* any walk, targeted ones included */
 #define WALK_BG_PENDING_MS 2500
-#define WALK_BG_NEG_TTL_MS 60000
+/*
+ * Negative cache: ids proven gone (a walk begun after they were seen did not find them, the
+ * file handle is stale, prune saw the directory removed). cgroup ids are never reused within
+ * a boot, so "gone" is forever and needs no expiry; the set only needs a bound. It lives
+ * apart from the cache of paths so that a storm of dying pods cannot evict the live ones.
+ * Two ways per bucket; a new id takes the older of the two (the eviction rule). An evicted
+ * id that shows up again costs one more resolve (off the loop), never a wrong answer.
+ */
+#define GONE_BUCKETS 4096 /* x 2 ways = 8192 ids, 64 KiB */
 /*
  * Targeted walks: new cgroups appear where the last ones did (a node's pods under their QoS
  * slice). The walker remembers the grandparents of the cgroups it was asked for and found
@@ -79,9 +87,8 @@ struct walker {
 	int efd; /* eventfd, written when a walk finished: the owner's loop adopts it */
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* to the walker: a walk is wanted, or stop */
-	pthread_cond_t done_cv; /* from the walker: a walk finished (lmp_cgroup_get_wait) */
 	bool want, stop;
-	bool urgent; /* lmp_cgroup_get_wait is blocked: no whole-tree rate limit */
+	bool urgent; /* lmp_cgroup_refresh: a whole-tree walk now, whatever the rate limit */
 	uint64_t gen_started; /* walks begun; the one running or last run has this number */
 	uint64_t gen_finished; /* walks ended, failed ones too */
 	uint64_t last_start_ms, last_full_ms;
@@ -109,6 +116,11 @@ struct lmp_cgroup {
 	uint64_t walk_ms;
 	uint64_t walk_gen; /* the background walk last adopted into wi */
 	struct walker *bg; /* NULL: walks run inline, on the caller's thread */
+	struct {
+		__u64 id[2]; /* 0: free */
+		uint8_t older; /* the way the next insert takes */
+	} * gone;
+	size_t n_gone;
 	struct lmp_cgroup_stats st;
 };
 
@@ -521,7 +533,7 @@ static void remember_hot(struct walker *wk, const struct walk_buf *w, const __u6
 
 /*
  * Called with mu held: sleep until deadline (monotonic ms), stop, or (if cut_by_urgent) a
- * waiter in lmp_cgroup_get_wait; new requests do not wake it.
+ * refresh; new requests do not wake it.
  */
 static void sleep_until(struct walker *wk, uint64_t deadline, bool cut_by_urgent)
 {
@@ -537,7 +549,7 @@ static void sleep_until(struct walker *wk, uint64_t deadline, bool cut_by_urgent
 /*
  * The walker. Rate limits: a walk starts at most every WALK_BG_HOT_INTERVAL_MS; a walk of
  * the whole tree (the hot subtrees did not hold what was asked, or there are none yet) at
- * most every WALK_MIN_INTERVAL_MS, unless the owner is blocked waiting for it. It needs no
+ * most every WALK_MIN_INTERVAL_MS, unless lmp_cgroup_refresh asked for it. It needs no
  * privilege (cgroupfs directories are world-readable) and keeps none.
  */
 static void *walker_main(void *arg)
@@ -577,7 +589,7 @@ static void *walker_main(void *arg)
 		partial = n_want && walk_hot(cg->root_fd, wk, want, n_want, &w) == 0;
 		pthread_mutex_lock(&wk->mu);
 		if (!partial) {
-			/* the whole tree; a waiter (lmp_cgroup_get_wait) may be blocked on it */
+			/* the whole tree; lmp_cgroup_refresh wants it before a summary */
 			if (wk->last_full_ms)
 				sleep_until(wk, wk->last_full_ms + WALK_MIN_INTERVAL_MS, true);
 			if (wk->stop)
@@ -598,13 +610,40 @@ static void *walker_main(void *arg)
 		wk->done = w;
 		wk->done_partial = partial;
 		wk->done_gen = r ? gen | 1ULL << 63 : gen;
-		wk->have_done = true;
+		__atomic_store_n(&wk->have_done, true, __ATOMIC_RELEASE);
 		wk->gen_finished = gen;
-		pthread_cond_broadcast(&wk->done_cv);
 		eventfd_write(wk->efd, 1); /* one write per walk: the counter cannot overflow */
 	}
 	pthread_mutex_unlock(&wk->mu);
 	return NULL;
+}
+
+/* Called with mu held: start the walker thread unless it runs; false if it cannot. */
+static bool walker_start(struct lmp_cgroup *cg)
+{
+	struct walker *wk = cg->bg;
+
+	if (!wk->started) {
+		pthread_condattr_t ca;
+		sigset_t all, old;
+		bool ok;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&wk->cv, &ca);
+		pthread_condattr_destroy(&ca);
+		/* signals are the main loop's business: the thread starts with all blocked */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		ok = pthread_create(&wk->th, NULL, walker_main, cg) == 0;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (!ok) {
+			pthread_cond_destroy(&wk->cv);
+			return false;
+		}
+		wk->started = true;
+	}
+	return true;
 }
 
 /* Ask for a walk that starts after now and finds id; its generation, 0 if none can run. */
@@ -614,28 +653,9 @@ static uint64_t walk_request(struct lmp_cgroup *cg, __u64 id)
 	uint64_t gen;
 
 	pthread_mutex_lock(&wk->mu);
-	if (!wk->started) {
-		pthread_condattr_t ca;
-		sigset_t all, old;
-		bool ok;
-
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&wk->cv, &ca);
-		pthread_cond_init(&wk->done_cv, &ca);
-		pthread_condattr_destroy(&ca);
-		/* signals are the main loop's business: the thread starts with all blocked */
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		ok = pthread_create(&wk->th, NULL, walker_main, cg) == 0;
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (!ok) {
-			pthread_cond_destroy(&wk->cv);
-			pthread_cond_destroy(&wk->done_cv);
-			pthread_mutex_unlock(&wk->mu);
-			return 0;
-		}
-		wk->started = true;
+	if (!walker_start(cg)) {
+		pthread_mutex_unlock(&wk->mu);
+		return 0;
 	}
 	wk->want = true;
 	if (wk->n_want < WALK_WANT_MAX)
@@ -646,6 +666,31 @@ static uint64_t walk_request(struct lmp_cgroup *cg, __u64 id)
 	pthread_cond_signal(&wk->cv);
 	pthread_mutex_unlock(&wk->mu);
 	return gen;
+}
+
+bool lmp_cgroup_refresh(struct lmp_cgroup *cg)
+{
+	struct walker *wk = cg ? cg->bg : NULL;
+	char path[PATH_MAX];
+	struct stat st;
+	bool ok;
+
+	if (!wk)
+		return false;
+	/* file handles may have stopped working since (capabilities dropped after attach)
+	 * without a lookup having noticed yet: ask for the root, as a lookup would */
+	if (cg->handles && fstat(cg->root_fd, &st) == 0)
+		lmp_cgroup_resolve(cg, st.st_ino, path, sizeof(path));
+	if (cg->handles)
+		return false;
+	pthread_mutex_lock(&wk->mu);
+	ok = walker_start(cg);
+	if (ok) {
+		wk->want = wk->want_all = wk->urgent = true;
+		pthread_cond_signal(&wk->cv);
+	}
+	pthread_mutex_unlock(&wk->mu);
+	return ok;
 }
 
 int lmp_cgroup_async(struct lmp_cgroup *cg)
@@ -696,11 +741,22 @@ bool lmp_cgroup_adopt(struct lmp_cgroup *cg)
 			free(wk->done.ents);
 			free(wk->done.names);
 		}
-		wk->have_done = false;
+		__atomic_store_n(&wk->have_done, false, __ATOMIC_RELEASE);
 		got = true;
 	}
 	pthread_mutex_unlock(&wk->mu);
 	return got;
+}
+
+/*
+ * lmp_cgroup_adopt for the lookup paths, which run per event: nothing to take (the common
+ * case) costs one load, not an eventfd read and a lock. The eventfd itself is read by
+ * lmp_cgroup_adopt from the owner's loop, so it never stays readable.
+ */
+static void adopt_if_done(struct lmp_cgroup *cg)
+{
+	if (cg->bg && __atomic_load_n(&cg->bg->have_done, __ATOMIC_ACQUIRE))
+		lmp_cgroup_adopt(cg);
 }
 
 static void walker_free(struct lmp_cgroup *cg)
@@ -716,7 +772,6 @@ static void walker_free(struct lmp_cgroup *cg)
 		pthread_mutex_unlock(&wk->mu);
 		pthread_join(wk->th, NULL);
 		pthread_cond_destroy(&wk->cv);
-		pthread_cond_destroy(&wk->done_cv);
 	}
 	if (wk->have_done) {
 		free(wk->done.ents);
@@ -730,16 +785,22 @@ static void walker_free(struct lmp_cgroup *cg)
 	cg->bg = NULL;
 }
 
-/* Inline walks (no walker thread): at most one per WALK_MIN_INTERVAL_MS, on this thread. */
+/*
+ * Inline walks (no walker thread): at most one per WALK_MIN_INTERVAL_MS, on this thread.
+ * -ENOENT from an index older than the question proves nothing (the cgroup may be newer):
+ * -EAGAIN then; -ENOENT only from a walk made for this very question.
+ */
 static int resolve_walk(struct lmp_cgroup *cg, __u64 id, char *buf, size_t len)
 {
 	struct walk_buf w;
 	int r = walk_lookup(cg, id, buf, len);
 
-	if (r != -ENOENT || (cg->wi.ents && now_ms() - cg->walk_ms < WALK_MIN_INTERVAL_MS))
+	if (r != -ENOENT)
 		return r;
+	if (cg->wi.ents && now_ms() - cg->walk_ms < WALK_MIN_INTERVAL_MS)
+		return -EAGAIN;
 	if (walk_tree(cg->root_fd, &w) < 0)
-		return -ENOENT;
+		return -EAGAIN;
 	install_walk(cg, &w);
 	return walk_lookup(cg, id, buf, len);
 }
@@ -755,8 +816,8 @@ int lmp_cgroup_resolve(struct lmp_cgroup *cg, __u64 id, char *buf, size_t len)
 		cg->handles = false;
 	}
 	if (cg->bg) { /* answer from the index we have; never walk on this thread */
-		lmp_cgroup_adopt(cg);
-		return walk_lookup(cg, id, buf, len);
+		adopt_if_done(cg);
+		return walk_lookup(cg, id, buf, len) == 0 ? 0 : -EAGAIN;
 	}
 	return resolve_walk(cg, id, buf, len);
 }
@@ -849,26 +910,158 @@ static void evict_one(struct lmp_cgroup *cg)
 	}
 }
 
+/* ---- negative cache ---- */
+
+static size_t gone_bucket(__u64 id)
+{
+	return (id * 0x9e3779b97f4a7c15ULL) >> 40 & (GONE_BUCKETS - 1);
+}
+
+static bool gone_has(const struct lmp_cgroup *cg, __u64 id)
+{
+	size_t b = gone_bucket(id);
+
+	return cg->gone[b].id[0] == id || cg->gone[b].id[1] == id;
+}
+
+static void gone_add(struct lmp_cgroup *cg, __u64 id)
+{
+	size_t b = gone_bucket(id);
+	int w;
+
+	if (!id || gone_has(cg, id))
+		return;
+	w = !cg->gone[b].id[0] ? 0 : !cg->gone[b].id[1] ? 1 : cg->gone[b].older;
+	if (cg->gone[b].id[w])
+		cg->st.gone_evictions++;
+	else
+		cg->n_gone++;
+	cg->gone[b].id[w] = id;
+	cg->gone[b].older = !w;
+	cg->st.gone++;
+}
+
+static void gone_del(struct lmp_cgroup *cg, __u64 id)
+{
+	size_t b = gone_bucket(id);
+
+	for (int w = 0; w < 2; w++)
+		if (id && cg->gone[b].id[w] == id) {
+			cg->gone[b].id[w] = 0;
+			cg->gone[b].older = w;
+			cg->n_gone--;
+		}
+}
+
+/* e names a cgroup proven gone: out of the cache of paths, into the negative cache. */
+static void bury(struct lmp_cgroup *cg, struct lmp_cgroup_entry *e)
+{
+	gone_add(cg, e->id);
+	remove_at(cg, e);
+}
+
 /* Waiting for a walk that has not been adopted yet, and not stuck past its time. */
 static bool still_pending(const struct lmp_cgroup *cg, const struct lmp_cgroup_entry *e)
 {
 	return e->need_walk && cg->walk_gen < e->need_walk && now_ms() < e->neg_until_ms;
 }
 
-/* A pending entry's walk has finished (or is stuck): settle it, found or negative. */
-static void settle(struct lmp_cgroup *cg, struct lmp_cgroup_entry *e)
+/*
+ * A pending entry's walk has finished (or is stuck): settle it. Found: e has its path.
+ * Not found by a walk begun after the id was asked for: gone, e is removed (NULL). Stuck:
+ * a short negative, asked again after NEG_TTL_MS.
+ */
+static struct lmp_cgroup_entry *settle(struct lmp_cgroup *cg, struct lmp_cgroup_entry *e)
 {
 	char path[PATH_MAX];
 
 	if (walk_lookup(cg, e->id, path, sizeof(path)) == 0 && (e->path = strdup(path))) {
 		lmp_podpath_parse(e->path, &e->pp);
-	} else {
-		cg->st.not_found++;
-		/* a stuck walk proves nothing: ask again soon */
-		e->neg_until_ms =
-			now_ms() + (cg->walk_gen >= e->need_walk ? WALK_BG_NEG_TTL_MS : NEG_TTL_MS);
+		e->need_walk = 0;
+		return e;
+	}
+	cg->st.not_found++;
+	if (cg->walk_gen >= e->need_walk) {
+		bury(cg, e);
+		return NULL;
 	}
 	e->need_walk = 0;
+	e->neg_until_ms = now_ms() + NEG_TTL_MS;
+	return e;
+}
+
+/* A new entry for id (not in the cache), with its path when there is one. */
+static struct lmp_cgroup_entry *add(struct lmp_cgroup *cg, __u64 id, const char *path)
+{
+	struct lmp_cgroup_entry *e;
+
+	if (cg->n == cg->cap)
+		evict_one(cg);
+	e = &cg->ents[cg->n];
+	*e = (struct lmp_cgroup_entry){ .id = id, .memo_pod = -1, .memo_ctr = -1 };
+	idx_put(cg, id, ++cg->n);
+	if (path && (e->path = strdup(path)))
+		lmp_podpath_parse(e->path, &e->pp);
+	return e;
+}
+
+/*
+ * A cgroup named by one of its processes while it lives: the v2 line of /proc/<pid>/cgroup
+ * ("0::/path"), believed only if that directory's inode is id. A pid of another pid
+ * namespace, a process that moved or died, a cgroup namespace the mount does not share,
+ * a removed cgroup ("/path (deleted)"): all fail that check, and the walker answers.
+ */
+static int resolve_pid(struct lmp_cgroup *cg, __u64 id, __u32 pid, char *buf, size_t len)
+{
+	char p[32], txt[8192], *l;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%u/cgroup", pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, txt, sizeof(txt) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ENOENT;
+	txt[n] = '\0';
+	for (l = txt; l && strncmp(l, "0::/", 4); l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		;
+	if (!l)
+		return -ENOENT;
+	l += 3;
+	l[strcspn(l, "\n")] = '\0';
+	if (fstatat(cg->root_fd, l[1] ? l + 1 : ".", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    st.st_ino != id)
+		return -ENOENT;
+	return (size_t)snprintf(buf, len, "%s", l) < len ? 0 : -ENAMETOOLONG;
+}
+
+struct lmp_cgroup_entry *lmp_cgroup_get_pid(struct lmp_cgroup *cg, __u64 id, __u32 pid)
+{
+	struct lmp_cgroup_entry *e;
+	char path[PATH_MAX];
+
+	/* only where the walker would be asked: file handles answer at once anyway */
+	if (!pid || cg->handles || !cg->bg || gone_has(cg, id))
+		return lmp_cgroup_get(cg, id);
+	e = find(cg, id, NULL);
+	if ((e && !e->need_walk) || resolve_pid(cg, id, pid, path, sizeof(path)) < 0)
+		return lmp_cgroup_get(cg, id);
+	cg->st.by_pid++;
+	if (!e) {
+		cg->st.misses++;
+		return add(cg, id, path);
+	}
+	/* pending: named before its walk is in */
+	if (!(e->path = strdup(path)))
+		return NULL;
+	lmp_podpath_parse(e->path, &e->pp);
+	e->need_walk = 0;
+	e->ref = true;
+	return e;
 }
 
 struct lmp_cgroup_entry *lmp_cgroup_get(struct lmp_cgroup *cg, __u64 id)
@@ -878,10 +1071,13 @@ struct lmp_cgroup_entry *lmp_cgroup_get(struct lmp_cgroup *cg, __u64 id)
 	int r;
 
 	if (e && e->need_walk) {
-		lmp_cgroup_adopt(cg);
-		if (still_pending(cg, e))
+		adopt_if_done(cg);
+		if (still_pending(cg, e)) {
+			cg->st.pending_hits++;
 			return NULL; /* lmp_cgroup_pending says so */
-		settle(cg, e);
+		}
+		if (!(e = settle(cg, e)))
+			return NULL;
 		e->ref = true;
 		return e->path ? e : NULL;
 	}
@@ -890,23 +1086,26 @@ struct lmp_cgroup_entry *lmp_cgroup_get(struct lmp_cgroup *cg, __u64 id)
 		e->ref = true;
 		return e->path ? e : NULL;
 	}
+	if (!e && gone_has(cg, id)) {
+		cg->st.gone_hits++;
+		return NULL;
+	}
 	cg->st.misses++;
 	r = lmp_cgroup_resolve(cg, id, path, sizeof(path));
+	if (r == -ENOENT) { /* proven gone (or never in this hierarchy): remember it */
+		if (e)
+			remove_at(cg, e);
+		cg->st.not_found++;
+		gone_add(cg, id);
+		return NULL;
+	}
 	if (e)
 		remove_at(cg, e); /* an expired negative: start afresh */
-	if (cg->n == cg->cap)
-		evict_one(cg);
-	e = &cg->ents[cg->n];
-	*e = (struct lmp_cgroup_entry){ .id = id, .memo_pod = -1, .memo_ctr = -1 };
-	idx_put(cg, id, ++cg->n);
-	if (r == 0)
-		e->path = strdup(path);
-	if (e->path) {
-		lmp_podpath_parse(e->path, &e->pp);
+	e = add(cg, id, r == 0 ? path : NULL);
+	if (e->path)
 		return e;
-	}
 	/* not in the index: a background walker names it later, if it can start one */
-	if (r == -ENOENT && cg->bg && !cg->handles && (e->need_walk = walk_request(cg, id))) {
+	if (r == -EAGAIN && cg->bg && !cg->handles && (e->need_walk = walk_request(cg, id))) {
 		cg->st.pending++;
 		e->neg_until_ms = now_ms() + WALK_BG_PENDING_MS;
 		return NULL;
@@ -914,28 +1113,6 @@ struct lmp_cgroup_entry *lmp_cgroup_get(struct lmp_cgroup *cg, __u64 id)
 	cg->st.not_found++;
 	e->neg_until_ms = now_ms() + NEG_TTL_MS;
 	return NULL;
-}
-
-struct lmp_cgroup_entry *lmp_cgroup_get_wait(struct lmp_cgroup *cg, __u64 id, unsigned max_ms)
-{
-	struct lmp_cgroup_entry *e = lmp_cgroup_get(cg, id);
-	struct walker *wk = cg->bg;
-	struct timespec ts;
-	uint64_t need;
-
-	if (e || !lmp_cgroup_pending(cg, id))
-		return e;
-	need = find(cg, id, NULL)->need_walk;
-	ts = deadline_in(max_ms);
-	pthread_mutex_lock(&wk->mu);
-	wk->urgent = true;
-	pthread_cond_signal(&wk->cv);
-	while (wk->gen_finished < need &&
-	       pthread_cond_timedwait(&wk->done_cv, &wk->mu, &ts) != ETIMEDOUT)
-		;
-	pthread_mutex_unlock(&wk->mu);
-	cg->st.waits++;
-	return lmp_cgroup_get(cg, id); /* adopts the walk; still pending if it timed out */
 }
 
 bool lmp_cgroup_pending(struct lmp_cgroup *cg, __u64 id)
@@ -965,7 +1142,11 @@ int lmp_cgroup_prune(struct lmp_cgroup *cg)
 			i++;
 			continue;
 		}
-		remove_at(cg, e); /* the last entry moved into i: look at i again */
+		/* the last entry moves into i: look at i again */
+		if (e->path) /* a removed cgroup's late events (sockets, I/O) cost nothing */
+			bury(cg, e);
+		else
+			remove_at(cg, e);
 		gone++;
 	}
 	cg->st.forgotten += gone;
@@ -980,6 +1161,7 @@ void lmp_cgroup_forget(struct lmp_cgroup *cg, __u64 id)
 		remove_at(cg, e);
 		cg->st.forgotten++;
 	}
+	gone_del(cg, id);
 }
 
 void lmp_cgroup_stats(const struct lmp_cgroup *cg, struct lmp_cgroup_stats *out)
@@ -988,6 +1170,8 @@ void lmp_cgroup_stats(const struct lmp_cgroup *cg, struct lmp_cgroup_stats *out)
 	out->entries = cg->n;
 	out->max_entries = cg->cap;
 	out->handles = cg->handles;
+	out->gone_entries = cg->n_gone;
+	out->gone_max = 2 * GONE_BUCKETS;
 }
 
 const char *lmp_cgroup_root(const struct lmp_cgroup *cg)
@@ -1032,7 +1216,8 @@ int lmp_cgroup_new(const char *root, size_t max_entries, struct lmp_cgroup **out
 	cg->mask = cap - 1;
 	cg->ents = calloc(cg->cap, sizeof(*cg->ents));
 	cg->idx = calloc(cap, sizeof(*cg->idx));
-	if (!cg->ents || !cg->idx) {
+	cg->gone = calloc(GONE_BUCKETS, sizeof(*cg->gone));
+	if (!cg->ents || !cg->idx || !cg->gone) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -1052,6 +1237,7 @@ void lmp_cgroup_free(struct lmp_cgroup *cg)
 		free(cg->ents[i].path);
 	free(cg->ents);
 	free(cg->idx);
+	free(cg->gone);
 	free(cg->wi.ents);
 	free(cg->wi.names);
 	if (cg->root_fd >= 0)

@@ -8,6 +8,11 @@
  * cgroup was last joined against it, two hash probes; the join is memoised in the cgroup
  * entry with the reply's generation. When the kubelet fails, the last good reply stays in
  * use (pods that existed keep their names) and the cause is logged once per change.
+ *
+ * Nothing here waits on the loop's thread. A cgroup the background walker has yet to name
+ * answers "pending" (streamed events are held, see lmp_ident_hold); summaries report such
+ * a row with its cgroup id only, and a walk of the tree just before each interval
+ * (lmp_ident_interval) names the cgroups made before it, so that is rare.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,13 +34,14 @@
 #define CGROUP_CACHE_MAX 16384 /* cgroups on a busy node: a few thousand */
 #define PRUNE_MS 30000
 #define HOLD_MS 1000	     /* longest an event may wait for a refresh */
-#define WALK_WAIT_MS 500 /* longest a summary row waits for the cgroup walker */
+#define REFRESH_LEAD_MS 1000 /* walk the tree this long before a summary (at most) */
 #define MAX_MISS_REFRESHES 3 /* per unknown cgroup; then it waits for the periodic refresh */
 #define HOLD_MAX_BYTES (4u << 20) /* events held at once, copies included */
 #define HOLD_TICK_MS 100
 
 struct held {
 	struct held *next;
+	__u64 cgroup_id;
 	lmp_ident_replay_fn fn;
 	void *ctx;
 	size_t len;
@@ -58,6 +64,7 @@ struct lmp_ident {
 	struct held *held, **held_tail;
 	size_t held_bytes;
 	int hold_timer;
+	int refresh_timer;
 	int walk_fd; /* lmp_cgroup_async's eventfd on the loop, -1: none */
 	bool flushing; /* replaying unconditionally: nothing is pending */
 };
@@ -70,18 +77,40 @@ static uint64_t mono_ms(void)
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
-/* Replay every held event; those still pending hold themselves again, in order. */
+/*
+ * Replay the held events whose cgroup is no longer pending, in order; those still pending
+ * stay where they are (with many held, copying them again on every tick is what costs).
+ * A replayed event that is pending once more holds itself again at the tail.
+ */
 static void replay_held(struct lmp_ident *ic)
 {
-	struct held *h = ic->held, *next;
+	struct held *h = ic->held, *next, *keep = NULL, **keep_tail = &keep;
+	size_t kept = 0;
 
+	if (ic->cg) /* a walk that came in: one answer for every held event of a cgroup */
+		lmp_cgroup_adopt(ic->cg);
 	ic->held = NULL;
 	ic->held_tail = &ic->held;
 	ic->held_bytes = 0;
 	for (; h; h = next) {
 		next = h->next;
+		if (lmp_ident_pending(ic, h->cgroup_id)) {
+			h->next = NULL;
+			*keep_tail = h;
+			keep_tail = &h->next;
+			kept += h->len + sizeof(*h);
+			continue;
+		}
 		h->fn(h->ctx, h->rec, h->len);
 		free(h);
+	}
+	/* what was kept goes first: it is older than anything held again meanwhile */
+	if (keep) {
+		*keep_tail = ic->held;
+		if (!ic->held)
+			ic->held_tail = keep_tail;
+		ic->held = keep;
+		ic->held_bytes += kept;
 	}
 	if (!ic->held && ic->hold_timer > 0)
 		lmp_loop_set_timer(ic->loop, ic->hold_timer, 0, false);
@@ -154,6 +183,26 @@ static void on_prune(void *ctx)
 	lmp_cgroup_prune(ic->cg);
 }
 
+static void on_refresh(void *ctx)
+{
+	struct lmp_ident *ic = ctx;
+
+	lmp_cgroup_refresh(ic->cg);
+}
+
+void lmp_ident_interval(struct lmp_ident *ic, unsigned interval_ms)
+{
+	/* a whole walk takes ~150 ms on a node of 4,000 cgroups, more on a loaded one */
+	unsigned lead = interval_ms / 2 < REFRESH_LEAD_MS ? interval_ms / 2 : REFRESH_LEAD_MS;
+
+	if (!ic || !ic->cg || !interval_ms)
+		return;
+	if (ic->refresh_timer < 0)
+		ic->refresh_timer = lmp_loop_add_timer(ic->loop, 0, false, on_refresh, ic);
+	if (ic->refresh_timer > 0)
+		lmp_loop_set_timer(ic->loop, ic->refresh_timer, interval_ms - lead, false);
+}
+
 /* Join a cgroup entry with the current reply, unless already done for this reply. */
 static void join(struct lmp_ident *ic, struct lmp_cgroup_entry *e)
 {
@@ -200,13 +249,18 @@ static bool ask(struct lmp_ident *ic, struct lmp_cgroup_entry *e)
 
 void lmp_ident_lookup(struct lmp_ident *ic, __u64 cgroup_id, struct lmp_identity *out)
 {
+	lmp_ident_lookup_pid(ic, cgroup_id, 0, out);
+}
+
+void lmp_ident_lookup_pid(struct lmp_ident *ic, __u64 cgroup_id, __u32 pid,
+			  struct lmp_identity *out)
+{
 	struct lmp_cgroup_entry *e;
 
 	memset(out, 0, sizeof(*out));
 	out->cgroup_id = cgroup_id;
-	/* streamed events asked lmp_ident_pending first and were held while it was true:
-	 * whoever gets here reports now, so a cgroup the walker is naming is worth a wait */
-	if (!ic || !ic->cg || !(e = lmp_cgroup_get_wait(ic->cg, cgroup_id, WALK_WAIT_MS)))
+	/* never a wait: gone or not yet named (pending), the caller reports the id alone */
+	if (!ic || !ic->cg || !(e = lmp_cgroup_get_pid(ic->cg, cgroup_id, pid)))
 		return;
 	out->cgroup = e->path;
 	if (!e->pp.pod_uid[0])
@@ -234,13 +288,18 @@ void lmp_ident_lookup(struct lmp_ident *ic, __u64 cgroup_id, struct lmp_identity
 
 bool lmp_ident_pending(struct lmp_ident *ic, __u64 cgroup_id)
 {
+	return lmp_ident_pending_pid(ic, cgroup_id, 0);
+}
+
+bool lmp_ident_pending_pid(struct lmp_ident *ic, __u64 cgroup_id, __u32 pid)
+{
 	struct lmp_cgroup_entry *e;
 	uint64_t now;
 
 	if (!ic || !ic->cg || ic->flushing)
 		return false;
 	/* a cgroup the background walker has yet to name (on_walk replays) */
-	if (!(e = lmp_cgroup_get(ic->cg, cgroup_id)))
+	if (!(e = lmp_cgroup_get_pid(ic->cg, cgroup_id, pid)))
 		return lmp_cgroup_pending(ic->cg, cgroup_id);
 	if (!ic->kc || !e->pp.pod_uid[0])
 		return false;
@@ -270,7 +329,7 @@ int lmp_ident_hold(struct lmp_ident *ic, __u64 cgroup_id, const void *rec, size_
 	h = malloc(sizeof(*h) + len);
 	if (!h)
 		return -ENOMEM;
-	*h = (struct held){ .fn = fn, .ctx = ctx, .len = len };
+	*h = (struct held){ .cgroup_id = cgroup_id, .fn = fn, .ctx = ctx, .len = len };
 	memcpy(h->rec, rec, len);
 	if (!ic->held)
 		lmp_loop_set_timer(ic->loop, ic->hold_timer, HOLD_TICK_MS, true);
@@ -381,7 +440,7 @@ int lmp_ident_new(const struct lmp_config *cfg, struct lmp_loop *loop, struct lm
 		return -ENOMEM;
 	ic->loop = loop;
 	ic->gen = 1;
-	ic->prune_timer = ic->hold_timer = ic->walk_fd = -1;
+	ic->prune_timer = ic->hold_timer = ic->refresh_timer = ic->walk_fd = -1;
 	ic->held_tail = &ic->held;
 	/* without a v2 hierarchy events still flow, with cgroup ids only */
 	r = lmp_cgroup_new(cfg->cgroup_root, CGROUP_CACHE_MAX, &ic->cg);
@@ -447,6 +506,8 @@ void lmp_ident_free(struct lmp_ident *ic)
 		lmp_loop_del_timer(ic->loop, ic->prune_timer);
 	if (ic->hold_timer > 0)
 		lmp_loop_del_timer(ic->loop, ic->hold_timer);
+	if (ic->refresh_timer > 0)
+		lmp_loop_del_timer(ic->loop, ic->refresh_timer);
 	if (ic->walk_fd >= 0)
 		lmp_loop_del_fd(ic->loop, ic->walk_fd);
 	for (struct held *h = ic->held, *next; h; h = next) {

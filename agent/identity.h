@@ -30,10 +30,18 @@ int lmp_ident_new(const struct lmp_config *cfg, struct lmp_loop *loop, struct lm
 void lmp_ident_free(struct lmp_ident *ic);
 
 /*
- * Fill *out for cgroup_id. Never fails: an unknown cgroup yields cgroup = NULL and no pod.
+ * Fill *out for cgroup_id. Never fails, never waits: an unknown cgroup (gone, or not named
+ * yet by the background walker: lmp_ident_pending) yields cgroup = NULL and no pod.
  * The strings stay valid until the next lmp_ident_* call or the loop's next turn.
  */
 void lmp_ident_lookup(struct lmp_ident *ic, __u64 cgroup_id, struct lmp_identity *out);
+/*
+ * The same for a cgroup an event names besides its own (a signal's target, an OOM
+ * trigger), with a process in it (pid, 0: none): the event was held for its own cgroup
+ * only, so a second cgroup not named yet is looked up through /proc/<pid>/cgroup.
+ */
+void lmp_ident_lookup_pid(struct lmp_ident *ic, __u64 cgroup_id, __u32 pid,
+			  struct lmp_identity *out);
 
 /*
  * True once identity is usable: outside Kubernetes at once; with a kubelet, after the first
@@ -54,6 +62,20 @@ bool lmp_ident_ready(struct lmp_ident *ic);
  * (lmp_ident_on_sync) or when its own timer fires.
  */
 bool lmp_ident_pending(struct lmp_ident *ic, __u64 cgroup_id);
+/*
+ * The same for an event of process pid (its tgid): a cgroup not named yet is first looked
+ * up through /proc/<pid>/cgroup (lmp_cgroup_get_pid), so the events of a live process
+ * need not wait for the walker at all.
+ */
+bool lmp_ident_pending_pid(struct lmp_ident *ic, __u64 cgroup_id, __u32 pid);
+
+/*
+ * The owner calls this after each round of interval summaries, interval_ms before the next:
+ * identity then has the cgroup tree walked (off the loop, where there are no file handles)
+ * shortly before it, so the summaries name cgroups made since the last walk without any
+ * lookup having to wait.
+ */
+void lmp_ident_interval(struct lmp_ident *ic, unsigned interval_ms);
 
 /* fn(ctx) runs on the loop after every kubelet request, good or failed (NULL: none). */
 void lmp_ident_on_sync(struct lmp_ident *ic, void (*fn)(void *ctx), void *ctx);

@@ -303,7 +303,7 @@ static void kill_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
 		lmp_out_u64(rt->out, "tid", e->trigger_tid);
 		lmp_out_strn(rt->out, "comm", e->trigger_comm, sizeof(e->trigger_comm));
 		lmp_out_u64(rt->out, "cgroup_id", e->trigger_cgroup_id);
-		lmp_ident_lookup(rt->ident, e->trigger_cgroup_id, &id);
+		lmp_ident_lookup_pid(rt->ident, e->trigger_cgroup_id, e->trigger_pid, &id);
 		lmp_out_identity(rt->out, "k8s", &id);
 		lmp_out_object_end(rt->out);
 	}

@@ -180,7 +180,7 @@ static void signal_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt
 		lmp_out_u64(rt->out, "targets", e->targets);
 	if (!e->target_cgroup_id)
 		return;
-	lmp_ident_lookup(rt->ident, e->target_cgroup_id, &id);
+	lmp_ident_lookup_pid(rt->ident, e->target_cgroup_id, e->target_pid, &id);
 	if (id.cgroup)
 		lmp_out_str(rt->out, "target_cgroup", id.cgroup);
 	lmp_out_identity(rt->out, "target_k8s", &id);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "fixtures.h"
@@ -236,6 +238,112 @@ static void test_cgroup_forgets_removed(void **state)
 	}
 }
 
+/*
+ * The negative cache: ids proven gone (here by stale file handles) stay out of the cache of
+ * paths, so a storm of them evicts no live cgroup; it is bounded (8192 ids), the excess
+ * evicted and counted; the latest are answered from it without a resolve; forget clears.
+ */
+static void test_cgroup_negative_cache(void **state)
+{
+	struct real *t = *state;
+	struct lmp_cgroup_stats a, b;
+	char dir[1024];
+	__u64 live, base = 0xfff0000000000000ULL, n = 20000;
+
+	snprintf(dir, sizeof(dir), "%s/kubepods/burstable/" POD "/" CID, t->base);
+	assert_int_equal(lmp_cgroup_id_of(dir, &live), 0);
+	assert_non_null(lmp_cgroup_get(t->cg, live));
+	lmp_cgroup_stats(t->cg, &a);
+	for (__u64 k = 0; k < n; k++)
+		assert_null(lmp_cgroup_get(t->cg, base + k));
+	lmp_cgroup_stats(t->cg, &b);
+	assert_int_equal(b.misses - a.misses, n);
+	assert_int_equal(b.gone - a.gone, n);
+	assert_int_equal(b.gone_max, 8192);
+	assert_true(b.gone_entries <= b.gone_max && b.gone_entries > b.gone_max * 9 / 10);
+	assert_int_equal(b.gone_evictions, b.gone - b.gone_entries);
+	assert_int_equal(b.entries, a.entries); /* no negative took a slot of the path cache */
+	assert_int_equal(b.evictions, a.evictions);
+	/* the newest gone id: from the negative cache, no resolve */
+	assert_null(lmp_cgroup_get(t->cg, base + n - 1));
+	assert_non_null(lmp_cgroup_get(t->cg, live));
+	lmp_cgroup_stats(t->cg, &a);
+	assert_int_equal(a.gone_hits - b.gone_hits, 1);
+	assert_int_equal(a.hits - b.hits, 1);
+	assert_int_equal(a.misses, b.misses);
+	/* forget: asked anew */
+	lmp_cgroup_forget(t->cg, base + n - 1);
+	assert_null(lmp_cgroup_get(t->cg, base + n - 1));
+	lmp_cgroup_stats(t->cg, &b);
+	assert_int_equal(b.misses - a.misses, 1);
+	assert_int_equal(b.gone_entries, a.gone_entries);
+}
+
+/*
+ * Without file handles, a cgroup with a live process is named from /proc/<pid>/cgroup at
+ * the first lookup (no walk, nothing pending); the answer is checked against the id, so a
+ * process of another cgroup names nothing and the id waits for the walker as before.
+ */
+static void test_cgroup_named_by_pid(void **state)
+{
+	struct real *t = *state;
+	struct lmp_cgroup_entry *e;
+	struct lmp_cgroup_stats st;
+	char dir[1024], procs[1100], want[1024];
+	int sync[2];
+	pid_t child;
+	__u64 id, other;
+
+	lmp_cgroup_disable_handles(t->cg);
+	assert_true(lmp_cgroup_async(t->cg) >= 0);
+	snprintf(dir, sizeof(dir), "%s/kubepods/burstable/" POD "/" CID, t->base);
+	snprintf(want, sizeof(want), "%s/kubepods/burstable/" POD "/" CID, t->rel);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	assert_int_equal(lmp_cgroup_id_of(dir, &id), 0);
+	snprintf(dir, sizeof(dir), "%s/other", t->base);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(lmp_cgroup_id_of(dir, &other), 0);
+	assert_int_equal(pipe(sync), 0);
+	child = fork();
+	if (child == 0) {
+		FILE *f = fopen(procs, "w");
+
+		if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f)) {
+			fprintf(stderr, "join %s: %s\n", procs, strerror(errno));
+			_exit(1);
+		}
+		if (write(sync[1], "x", 1) != 1)
+			_exit(1);
+		for (;;) /* until the parent kills it */
+			pause();
+	}
+	{
+		char c;
+
+		close(sync[1]);
+		if (read(sync[0], &c, 1) != 1) {
+			int st = 0;
+
+			waitpid(child, &st, 0);
+			fail_msg("the child did not join %s (status %#x)", procs, st);
+		}
+	}
+	e = lmp_cgroup_get_pid(t->cg, id, child);
+	assert_non_null(e);
+	assert_string_equal(e->path, want);
+	assert_string_equal(e->pp.container_id, CID);
+	/* our own pid is not in "other": no name from it, the walker is asked */
+	assert_null(lmp_cgroup_get_pid(t->cg, other, getpid()));
+	assert_true(lmp_cgroup_pending(t->cg, other));
+	lmp_cgroup_stats(t->cg, &st);
+	assert_int_equal(st.by_pid, 1);
+	assert_int_equal(st.pending, 1);
+	assert_int_equal(st.walks, 0);
+	close(sync[0]);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+}
+
 /* ---- cache mechanics on a plain directory tree (walk fallback, no root needed) ---- */
 
 struct tree {
@@ -429,23 +537,40 @@ static void test_cgroup_background_walk(void **state)
 	assert_non_null(e);
 	assert_string_equal(e->path, "/d3/late");
 	assert_null(lmp_cgroup_get(t->cg, bogus));
-	assert_false(lmp_cgroup_pending(t->cg, bogus)); /* settled: negative, no longer pending */
+	assert_false(lmp_cgroup_pending(t->cg, bogus)); /* settled: gone, no longer pending */
 	lmp_cgroup_stats(t->cg, &st);
 	assert_int_equal(st.walks, 2);
 	assert_int_equal(st.pending, 3);
 	assert_int_equal(st.not_found, 1);
 	assert_int_equal(st.walk_errors, 0);
-	/* a caller that cannot hold (an interval summary) waits for the walk instead */
-	snprintf(p, sizeof(p), "%s/d4/waited", t->dir);
+	/* proven gone by a walk begun after it was asked for: in the negative cache, not in
+	 * the cache of paths, and never asked of the walker again */
+	assert_int_equal(st.gone, 1);
+	assert_int_equal(st.gone_entries, 1);
+	assert_int_equal(st.gone_hits, 0); /* the lookup that settled it was not a hit */
+	assert_null(lmp_cgroup_get(t->cg, bogus));
+	{
+		struct lmp_cgroup_stats st2;
+
+		lmp_cgroup_stats(t->cg, &st2);
+		assert_int_equal(st2.gone_hits, 1);
+		assert_int_equal(st2.misses, st.misses);
+		assert_int_equal(st2.pending, st.pending);
+		assert_int_equal(st2.entries, st.entries);
+	}
+	/* a caller that cannot hold (an interval summary) asks for a refresh beforehand and
+	 * never waits: a cgroup made before the refresh is named at its first lookup */
+	snprintf(p, sizeof(p), "%s/d4/refreshed", t->dir);
 	assert_int_equal(mkdir(p, 0755), 0);
 	assert_int_equal(lmp_cgroup_id_of(p, &late), 0);
-	e = lmp_cgroup_get_wait(t->cg, late, 10000);
+	assert_true(lmp_cgroup_refresh(t->cg));
+	assert_true(wait_walk(t->cg, fd));
+	e = lmp_cgroup_get(t->cg, late);
 	assert_non_null(e);
-	assert_string_equal(e->path, "/d4/waited");
-	assert_null(lmp_cgroup_get_wait(t->cg, bogus, 10000)); /* settled negative: no wait */
+	assert_string_equal(e->path, "/d4/refreshed");
 	lmp_cgroup_stats(t->cg, &st);
-	assert_int_equal(st.waits, 1);
 	assert_int_equal(st.walks, 3);
+	assert_int_equal(st.pending, 3); /* named from the index, nothing pending */
 	/* free joins the thread, whether or not a walk is running */
 	assert_null(lmp_cgroup_get(t->cg, bogus + 1));
 	lmp_cgroup_free(t->cg);
@@ -539,6 +664,14 @@ static void test_cgroup_index_survives_churn(void **state)
 		} else {
 			assert_null(lmp_cgroup_get(cg, 0xfff0000000000000ULL + k));
 			lmp_cgroup_stats(cg, &b);
+			if (b.gone > a.gone) { /* proven gone by a walk: negative cache, not cached */
+				present[k] = 0;
+				goto count;
+			}
+			if (b.gone_hits > a.gone_hits) {
+				assert_false(present[k]);
+				goto count;
+			}
 			/* a hit only for a cached id; an id not cached is always a miss (a cached
 			 * negative may also miss once it expires) */
 			if (b.hits > a.hits)
@@ -547,6 +680,7 @@ static void test_cgroup_index_survives_churn(void **state)
 				assert_int_equal(b.misses, a.misses + 1);
 			present[k] = 1;
 		}
+count:
 		assert_int_equal(b.evictions, 0);
 		{
 			size_t n = 0;
@@ -578,6 +712,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cgroup_resolve_by_file_handle, real_setup,
 						real_teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_resolve_by_walk, real_setup,
+						real_teardown),
+		cmocka_unit_test_setup_teardown(test_cgroup_negative_cache, real_setup,
+						real_teardown),
+		cmocka_unit_test_setup_teardown(test_cgroup_named_by_pid, real_setup,
 						real_teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_forgets_removed, real_setup,
 						real_teardown),

@@ -3,7 +3,10 @@
  * agent/identity.c as the agent uses it, on the agent's loop, against real kubepods-style
  * cgroups in this host's v2 tree (root) and tests/lib/fake_kubelet: outside Kubernetes,
  * the NODE_IP default URL, the join with the kubelet reply, the hold-briefly contract of
- * lmp_ident_pending for a pod the kubelet does not list yet, and its bounds.
+ * lmp_ident_pending for a pod the kubelet does not list yet, and its bounds; without file
+ * handles (the DaemonSet's case), lookups that never wait: a cgroup not named yet, a cgroup
+ * gone before it was named (the negative cache), events held until the walker names them,
+ * and the walk before each interval that names new cgroups for the summaries.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -15,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <cmocka.h>
 
 #include "fixtures.h"
@@ -430,7 +435,10 @@ static void test_ident_hold_is_bounded_and_flushable(void **state)
 	assert_int_equal(r.emitted, 1);
 	assert_int_equal(r.labelled, 0);
 	assert_true(r.last - r.first >= 0.9 && r.last - r.first < 1.5);
-	assert_true(r.held_again > 0); /* replayed more than once while refreshes ran */
+	/* held once and replayed once: a held event stays in place while it is pending (not
+	 * copied again on every tick) */
+	assert_int_equal(r.calls, 2);
+	assert_int_equal(r.held_again, 0);
 	/* size bound: 4 MiB of held copies at most */
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(lmp_ident_hold(t->ic, t->id_new, big, sizeof(big), handle, &r2), 0);
@@ -455,6 +463,138 @@ static void test_ident_hold_is_bounded_and_flushable(void **state)
 			 0);
 }
 
+/* ---- no file handles: the background walker, and nothing waits for it ---- */
+
+/* CAP_DAC_READ_SEARCH in or out of this thread's effective set (open_by_handle_at needs it) */
+static void dac_read_search(bool on)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	assert_int_equal(syscall(SYS_capget, &h, d), 0);
+	if (on)
+		d[0].effective |= 1u << CAP_DAC_READ_SEARCH;
+	else
+		d[0].effective &= ~(1u << CAP_DAC_READ_SEARCH);
+	assert_int_equal(syscall(SYS_capset, &h, d), 0);
+}
+
+static void cgroup_stats(struct t *t, struct lmp_cgroup_stats *st)
+{
+	assert_int_equal(lmp_ident_cgroup_stats(t->ic, st), 0);
+}
+
+/* run the loop until id is no longer pending (the walker named it, or proved it gone) */
+static bool until_settled(struct t *t, __u64 id, unsigned ms)
+{
+	for (unsigned waited = 0; lmp_ident_pending(t->ic, id); waited += 50) {
+		if (waited >= ms)
+			return false;
+		lmp_loop_set_timer(t->loop, t->deadline, 50, false);
+		lmp_loop_run(t->loop);
+	}
+	return true;
+}
+
+static void test_ident_walker_never_waits(void **state)
+{
+	struct t *t = *state;
+	struct lmp_cgroup_stats a, b;
+	struct lmp_identity id;
+	struct replay r = { .t = t };
+	char p[1024];
+	__u64 fresh, gone, later;
+	double t0;
+
+	dac_read_search(false);
+	assert_int_equal(lmp_ident_new(&t->cfg, t->loop, &t->ic), 0);
+	assert_int_equal(mkcg(t, "churn/pod1/ctr", &fresh), 0);
+	assert_int_equal(mkcg(t, "churn/pod2/ctr", &gone), 0);
+	snprintf(p, sizeof(p), "%s/churn/pod2/ctr", t->base);
+	assert_int_equal(rmdir(p), 0);
+
+	/* not named yet: answered at once with the id alone, and pending */
+	t0 = mono();
+	lmp_ident_lookup(t->ic, fresh, &id);
+	lmp_ident_lookup(t->ic, gone, &id);
+	assert_true(mono() - t0 < 0.05); /* a walk of the tree is not waited for */
+	assert_null(id.cgroup);
+	assert_true(lmp_ident_pending(t->ic, fresh));
+	assert_true(lmp_ident_pending(t->ic, gone));
+	cgroup_stats(t, &a);
+	assert_false(a.handles);
+	assert_int_equal(a.pending, 2);
+	assert_true(a.pending_hits >= 2);
+	/* an event of the new cgroup is held, and goes out with its path once named */
+	handle(&r, &fresh, sizeof(fresh));
+	assert_int_equal(r.emitted, 0);
+	assert_true(until_settled(t, fresh, 5000));
+	assert_true(until_settled(t, gone, 5000));
+	if (!r.emitted) { /* the replay runs from the loop: one more turn */
+		lmp_loop_set_timer(t->loop, t->deadline, 500, false);
+		lmp_loop_run(t->loop);
+	}
+	assert_int_equal(r.emitted, 1);
+	lmp_ident_lookup(t->ic, fresh, &id);
+	assert_non_null(id.cgroup);
+	assert_non_null(strstr(id.cgroup, "/churn/pod1/ctr"));
+
+	/* the removed one is remembered as gone: answered by the negative cache, no walk */
+	lmp_ident_lookup(t->ic, gone, &id);
+	assert_null(id.cgroup);
+	cgroup_stats(t, &a);
+	assert_int_equal(a.gone, 1);
+	assert_int_equal(a.gone_entries, 1);
+	for (int i = 0; i < 1000; i++)
+		lmp_ident_lookup(t->ic, gone, &id);
+	assert_false(lmp_ident_pending(t->ic, gone));
+	cgroup_stats(t, &b);
+	assert_int_equal(b.gone_hits - a.gone_hits, 1001);
+	assert_int_equal(b.misses, a.misses);
+	assert_int_equal(b.pending, a.pending);
+
+	/* the walk before an interval: a cgroup made since is named at its first lookup */
+	assert_int_equal(mkcg(t, "churn/pod3/ctr", &later), 0);
+	lmp_ident_interval(t->ic, 1000); /* the walk is due in 500 ms */
+	lmp_loop_set_timer(t->loop, t->deadline, 1500, false);
+	lmp_loop_run(t->loop);
+	cgroup_stats(t, &a);
+	lmp_ident_lookup(t->ic, later, &id);
+	assert_non_null(id.cgroup);
+	assert_non_null(strstr(id.cgroup, "/churn/pod3/ctr"));
+	cgroup_stats(t, &b);
+	assert_int_equal(b.pending, a.pending); /* no walk needed */
+	assert_int_equal(b.misses, a.misses + 1);
+	dac_read_search(true);
+}
+
+/*
+ * The agent's case at start: capabilities dropped after attach, no lookup made yet, so the
+ * resolver still believes in file handles. The walk before the first summary must happen
+ * all the same, or the first summary of every cgroup goes out without its path.
+ */
+static void test_ident_refresh_before_any_lookup(void **state)
+{
+	struct t *t = *state;
+	struct lmp_cgroup_stats a, b;
+	struct lmp_identity id;
+
+	assert_int_equal(lmp_ident_new(&t->cfg, t->loop, &t->ic), 0);
+	dac_read_search(false);
+	lmp_ident_interval(t->ic, 1000);
+	lmp_loop_set_timer(t->loop, t->deadline, 1500, false);
+	lmp_loop_run(t->loop);
+	cgroup_stats(t, &a);
+	assert_false(a.handles);
+	assert_int_equal(a.walks, 1);
+	lmp_ident_lookup(t->ic, t->id_plain, &id);
+	assert_non_null(id.cgroup);
+	assert_non_null(strstr(id.cgroup, "/system.slice/cron.service"));
+	cgroup_stats(t, &b);
+	assert_int_equal(b.pending, 0);
+	dac_read_search(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +608,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_ident_hold_releases_on_the_sync_that_names_the_pod, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ident_walker_never_waits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ident_refresh_before_any_lookup, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_ident_hold_is_bounded_and_flushable, setup,
 						teardown),
 	};

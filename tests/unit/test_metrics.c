@@ -572,7 +572,9 @@ static void test_metrics_kubelet_stats(void **state)
 static void test_metrics_cgroup_stats(void **state)
 {
 	struct lmp_cgroup_stats st = { .hits = 90, .misses = 10, .walks = 2, .partial_walks = 5,
-				       .not_found = 3, .pending = 6, .waits = 1, .entries = 40 };
+				       .not_found = 3, .pending = 6, .pending_hits = 7,
+				       .gone = 11, .gone_hits = 12, .gone_evictions = 4,
+				       .entries = 40, .gone_entries = 7 };
 	struct lmp_metrics *m;
 	char *out;
 
@@ -585,7 +587,12 @@ static void test_metrics_cgroup_stats(void **state)
 	assert_non_null(strstr(out, "lmp_cgroup_walks_total{kind=\"targeted\"} 5\n"));
 	assert_non_null(strstr(out, "lmp_cgroup_not_found_total 3\n"));
 	assert_non_null(strstr(out, "lmp_cgroup_pending_total 6\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_walk_waits_total 1\n"));
+	assert_non_null(strstr(out, "lmp_cgroup_lookups_total{result=\"gone\"} 12\n"));
+	assert_non_null(strstr(out, "lmp_cgroup_lookups_total{result=\"pending\"} 7\n"));
+	assert_non_null(strstr(out, "lmp_cgroup_gone_total 11\n"));
+	assert_non_null(strstr(out, "lmp_cgroup_gone_evictions_total 4\n"));
+	assert_non_null(strstr(out, "lmp_cgroup_gone_cache_entries 7\n"));
+	assert_null(strstr(out, "lmp_cgroup_walk_waits_total"));
 	assert_non_null(strstr(out, "lmp_cgroup_cache_entries 40\n"));
 	assert_non_null(strstr(out, "lmp_cgroup_file_handles 0\n"));
 	free(out);

@@ -129,9 +129,19 @@ static void test_every_alternative_refused(void **state)
 	free(p.failed);
 }
 
+/* the arguments the checks compare with, read from this kernel's BTF (6.x) */
+static void test_tracepoint_arguments(void **state)
+{
+	lmp_feature_init(NULL);
+	assert_int_equal(lmp_feature_tp_nargs("block_rq_issue"), 1); /* (rq) since 5.11 */
+	assert_int_equal(lmp_feature_tp_nargs("sched_process_exec"), 3); /* p, pid, bprm */
+	assert_int_equal(lmp_feature_tp_nargs("no_such_tracepoint"), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tracepoint_arguments),
 		cmocka_unit_test(test_refused_at_load_falls_back),
 		cmocka_unit_test(test_every_alternative_refused),
 	};

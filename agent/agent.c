@@ -138,16 +138,16 @@ int lmp_agent_check_probes(const char *list, char *err, size_t len)
 }
 
 /* the kernel's answer, unless the operator ruled the kind out with --disable-hooks */
-static bool hook_check(void *ctx, enum lmp_hook_kind kind, const char *target, const char **why)
+static bool hook_check(void *ctx, const struct lmp_hook *h, const char **why)
 {
 	const struct lmp_config *cfg = ctx;
 
 	if (cfg->disable_hooks && *cfg->disable_hooks &&
-	    list_has(cfg->disable_hooks, lmp_hook_kind_name(kind))) {
+	    list_has(cfg->disable_hooks, lmp_hook_kind_name(h->kind))) {
 		*why = "disabled by --disable-hooks";
 		return false;
 	}
-	return lmp_feature_hook(NULL, kind, target, why);
+	return lmp_feature_check(NULL, h, why);
 }
 
 static struct lmp_probe *probes_resolve(const struct lmp_config *cfg, size_t *n)
@@ -191,6 +191,7 @@ static void probes_free(struct lmp_probe *ps, size_t n)
 	for (size_t i = 0; ps && i < n; i++) {
 		lmp_probe_stop(&ps[i]);
 		free(ps[i].chosen);
+		free(ps[i].failed);
 	}
 	free(ps);
 }
@@ -244,6 +245,14 @@ int lmp_agent_list_probes(const struct lmp_config *cfg)
 	ps = probes_resolve(cfg, &n);
 	if (!ps)
 		return LMP_EXIT_FAILURE;
+	/*
+	 * "ready" is a promise that the probe loads: the verifier, not only the attach points,
+	 * has the last word (a program can be refused where its hook exists). So each probe is
+	 * loaded once, with the same fallbacks as at start, and unloaded again.
+	 */
+	for (size_t i = 0; i < n; i++)
+		if (ps[i].state == LMP_PROBE_READY)
+			lmp_probe_verify(&ps[i], cfg);
 	if (cfg->json) {
 		json_t *arr = probes_json(ps, n, false);
 		char *s = json_dumps(arr, JSON_INDENT(2));

@@ -354,3 +354,47 @@ bool lmp_feature_hook(void *ctx, enum lmp_hook_kind kind, const char *target, co
 	*why = "feature cache full";
 	return ok;
 }
+
+int lmp_feature_tp_nargs(const char *tp)
+{
+	const struct btf_type *t;
+	char name[160];
+	int id;
+
+	if (!kernel_btf())
+		return -ENODATA;
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(F.btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return -ENOENT;
+	/* typedef void (*btf_trace_x)(void *__data, args...) */
+	t = btf__type_by_id(F.btf, btf__resolve_type(F.btf, id));
+	if (!t || !btf_is_ptr(t))
+		return -EINVAL;
+	t = btf__type_by_id(F.btf, t->type);
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
+		return -EINVAL;
+	return btf_vlen(t) - 1;
+}
+
+bool lmp_feature_check(void *ctx, const struct lmp_hook *h, const char **why)
+{
+	static char buf[192]; /* the reason is read before the next check */
+	int n;
+
+	if (!lmp_feature_hook(ctx, h->kind, h->target, why))
+		return false;
+	if (!h->args || (h->kind != LMP_HOOK_TP_BTF && h->kind != LMP_HOOK_RAW_TP))
+		return true;
+	n = lmp_feature_tp_nargs(h->target);
+	if (n == (int)h->args)
+		return true;
+	if (n < 0)
+		snprintf(buf, sizeof(buf), "arguments of tracepoint %s unknown (%s)", h->target,
+			 n == -ENODATA ? "no kernel BTF" : strerror(-n));
+	else
+		snprintf(buf, sizeof(buf), "tracepoint %s has %d arguments here, program for %u",
+			 h->target, n, h->args);
+	*why = buf;
+	return false;
+}

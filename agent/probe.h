@@ -53,14 +53,6 @@ struct lmp_skel_ops {
 	static const struct lmp_skel_ops n##_skel_ops = { n##_skel_open, n##_skel_obj,          \
 							   n##_skel_destroy }
 
-/* One attach alternative. Alternatives of one group are contiguous, best first. */
-struct lmp_hook {
-	const char *group;  /* what the hook observes: "exec", "exit", "connect", ... */
-	enum lmp_hook_kind kind;
-	const char *prog;   /* BPF program name in the object */
-	const char *target; /* function, tracepoint ("cat/name") or event for the check */
-};
-
 /* How one field of a record is printed. */
 enum lmp_field_kind {
 	LMP_FIELD_U32,
@@ -134,7 +126,7 @@ enum lmp_probe_state {
 	LMP_PROBE_UNSUPPORTED, /* no attach alternative works on this kernel */
 	LMP_PROBE_FAILED,      /* load or attach failed */
 	LMP_PROBE_UNCONFIGURED, /* needs an option (a target) the operator did not give */
-	LMP_PROBE_READY,       /* hooks chosen, not loaded (lmp probes) */
+	LMP_PROBE_READY,       /* hooks chosen; after lmp_probe_verify(): and loaded once */
 	LMP_PROBE_RUNNING,
 };
 
@@ -145,6 +137,10 @@ struct lmp_probe {
 	char reason[512]; /* why it is not running */
 	char attach[256]; /* chosen hooks, "exec=tp_btf,exit=tp_btf" */
 	bool *chosen;	  /* per hook */
+	bool *failed;	  /* per hook: refused at load or attach, never chosen again */
+	char failures[512]; /* "issue=tp_btf: <verifier's error>; ..." for the log and reason */
+	lmp_hook_check_fn check; /* what lmp_probe_resolve() asked, again on a fallback */
+	void *check_ctx;
 	void *skel;
 	struct bpf_object *obj;
 	struct bpf_link **links;
@@ -168,12 +164,20 @@ extern const struct lmp_registry_entry lmp_registry[];
 extern const size_t lmp_registry_len;
 
 /*
- * Pick one alternative per group: the first whose check passes. chosen[i] is set for the
- * winners. Returns 0, or -ENOTSUP when a group has no working alternative; why then
+ * Pick one alternative per group: the first whose check passes and that is not marked in
+ * failed (may be NULL: alternatives that already failed to load here). chosen[i] is set for
+ * the winners. Returns 0, or -ENOTSUP when a group has no working alternative; why then
  * says, per alternative of that group, what the kernel lacks.
  */
 int lmp_hooks_choose(const struct lmp_hook *hooks, size_t n, lmp_hook_check_fn check,
-		     void *ctx, bool *chosen, char *why, size_t whylen);
+		     void *ctx, const bool *failed, bool *chosen, char *why, size_t whylen);
+
+/*
+ * The line of a verifier log that says why the program was refused: the last line that is
+ * not a trace of the instructions, register states, source or statistics (the verifier
+ * stops at its first error, so that is the error). Writes "" when there is none.
+ */
+void lmp_verifier_error(const char *log, char *out, size_t len);
 
 void lmp_probe_init(struct lmp_probe *p, const struct lmp_registry_entry *e);
 /* choose hooks on this kernel (state READY or UNSUPPORTED/NOT_BUILT) */
@@ -185,8 +189,17 @@ typedef const char *(*lmp_served_by_fn)(const char *group, void *ctx);
  * served_by (may be NULL) names another probe for reads "start=shared:<probe>".
  */
 void lmp_probe_describe(struct lmp_probe *p, lmp_served_by_fn served_by, void *ctx);
-/* open, configure, load, attach: state RUNNING, or -errno with p->reason */
+/*
+ * open, configure, load, attach: state RUNNING, or -errno with p->reason. An alternative
+ * the kernel refuses at load or attach is logged and the next one of its group is tried;
+ * the probe fails when a group has none left (p->reason names each failure).
+ */
 int lmp_probe_start(struct lmp_probe *p, const struct lmp_config *cfg);
+/*
+ * The same without attaching, then unloaded again (`lmp probes`): state stays READY with
+ * p->attach naming the alternatives that loaded, or becomes FAILED / UNCONFIGURED.
+ */
+int lmp_probe_verify(struct lmp_probe *p, const struct lmp_config *cfg);
 /* decode one ring-buffer record and print it */
 int lmp_probe_handle(struct lmp_probe *p, const void *data, size_t len, struct lmp_rt *rt);
 /* read the drops map: updates p->lost and p->map_full */

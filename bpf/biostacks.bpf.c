@@ -102,7 +102,7 @@ static __always_inline __u64 charge_cgroup(struct request *rq)
 	__u64 task_cg = bpf_get_current_cgroup_id(), id;
 	struct cgroup *blk, *dfl;
 	struct task_struct *task;
-	int level;
+	int level, task_level;
 
 	if (!bpf_core_field_exists(struct bio, bi_blkg)) /* CONFIG_BLK_CGROUP=n */
 		return task_cg;
@@ -116,9 +116,16 @@ static __always_inline __u64 charge_cgroup(struct request *rq)
 	level = BPF_CORE_READ(blk, level);
 	if (level == 0)
 		return task_cg;
-	id = BPF_CORE_READ(blk, kn, id);
-	if (bpf_get_current_ancestor_cgroup_id(level) == id)
+	/*
+	 * Is the submitter inside the blkcg? Walked up by hand: not every kernel offers
+	 * bpf_get_current_ancestor_cgroup_id() to tracing programs (5.10 refuses the object).
+	 */
+	task_level = BPF_CORE_READ(dfl, level);
+	for (int i = 0; i < 32 && task_level > level; i++, task_level--)
+		dfl = BPF_CORE_READ(dfl, self.parent, cgroup);
+	if (task_level == level && dfl == blk)
 		return task_cg;
+	id = BPF_CORE_READ(blk, kn, id);
 	return id;
 }
 
@@ -198,8 +205,22 @@ int BPF_PROG(tp_btf_block_rq_insert, struct request *rq)
 	return handle_start(ctx, rq, false);
 }
 
+/* before 5.11 (a54895fa057c) the queue came first; the agent picks by the kernel's BTF */
+SEC("tp_btf/block_rq_insert")
+int BPF_PROG(tp_btf_block_rq_insert_q, struct request_queue *q, struct request *rq)
+{
+	return handle_start(ctx, rq, false);
+}
+
 SEC("raw_tp/block_rq_insert")
 int BPF_PROG(raw_tp_block_rq_insert, struct request *rq)
+{
+	return handle_start(ctx, rq, false);
+}
+
+/* before 5.11 (a54895fa057c) the queue came first; the agent picks by the kernel's BTF */
+SEC("raw_tp/block_rq_insert")
+int BPF_PROG(raw_tp_block_rq_insert_q, struct request_queue *q, struct request *rq)
 {
 	return handle_start(ctx, rq, false);
 }
@@ -210,8 +231,22 @@ int BPF_PROG(tp_btf_block_rq_issue, struct request *rq)
 	return handle_start(ctx, rq, true);
 }
 
+/* before 5.11 (a54895fa057c) the queue came first; the agent picks by the kernel's BTF */
+SEC("tp_btf/block_rq_issue")
+int BPF_PROG(tp_btf_block_rq_issue_q, struct request_queue *q, struct request *rq)
+{
+	return handle_start(ctx, rq, true);
+}
+
 SEC("raw_tp/block_rq_issue")
 int BPF_PROG(raw_tp_block_rq_issue, struct request *rq)
+{
+	return handle_start(ctx, rq, true);
+}
+
+/* before 5.11 (a54895fa057c) the queue came first; the agent picks by the kernel's BTF */
+SEC("raw_tp/block_rq_issue")
+int BPF_PROG(raw_tp_block_rq_issue_q, struct request_queue *q, struct request *rq)
 {
 	return handle_start(ctx, rq, true);
 }

@@ -326,27 +326,18 @@ static __always_inline struct lmp_blkio_rq *blkio_done(struct request *rq, __u32
 	return r;
 }
 
-extern __u32 LINUX_KERNEL_VERSION __kconfig;
-
-/*
- * The request argument of block_rq_insert and block_rq_issue: a54895fa057c ("block: remove
- * the request_queue to argument request based tracepoints", 5.11) dropped the queue that
- * came first before. The branch on a .kconfig constant is pruned by the verifier, so the
- * dead ctx[1] read never meets a one-argument tracepoint.
- */
-static __always_inline struct request *blkio_rq_arg(unsigned long long *ctx)
-{
-	if (LINUX_KERNEL_VERSION >= KERNEL_VERSION(5, 11, 0))
-		return (struct request *)ctx[0];
-	return (struct request *)ctx[1];
-}
-
 /*
  * The hook wrappers, identical in every block probe; the agent side lists them in the same
  * order (agent/probes/blkio.h). Alternatives per group, best first:
  *   start: tp_btf/raw_tp block_io_start (6.5+) > fentry/kprobe blk_account_io_start
  *          (before 6.5, when the function is not inlined) > tp_btf/raw_tp block_rq_insert
  *   issue: tp_btf/raw_tp block_rq_issue
+ * block_rq_insert and block_rq_issue took (struct request_queue *, struct request *) until
+ * a54895fa057c ("block: remove the request_queue to argument request based tracepoints",
+ * 5.11): each has a program per layout (the _q ones for the old), and the agent picks by
+ * the arguments of the kernel's btf_trace_<tracepoint> (struct lmp_hook.args). One program
+ * choosing at run time cannot be written: the verifier refuses a ctx read at a computed
+ * offset ("dereference of modified ctx ptr"), which is what the compiler makes of it.
  *   done:  tp_btf/raw_tp block_rq_complete > fentry/kprobe blk_account_io_done
  * ISSUE and DONE call the probe's own on_issue(rq) / on_done(rq, status, nr_bytes, all_done).
  */
@@ -372,26 +363,46 @@ static __always_inline struct request *blkio_rq_arg(unsigned long long *ctx)
 		return blkio_start(rq);                                                        \
 	}                                                                                      \
 	SEC("tp_btf/block_rq_insert")                                                          \
-	int BPF_PROG(tp_btf_block_rq_insert)                                                   \
+	int BPF_PROG(tp_btf_block_rq_insert, struct request *rq)                               \
 	{                                                                                      \
-		return blkio_start(blkio_rq_arg(ctx));                                         \
+		return blkio_start(rq);                                                        \
 	}                                                                                      \
 	SEC("raw_tp/block_rq_insert")                                                          \
-	int BPF_PROG(raw_tp_block_rq_insert)                                                   \
+	int BPF_PROG(raw_tp_block_rq_insert, struct request *rq)                               \
 	{                                                                                      \
-		return blkio_start(blkio_rq_arg(ctx));                                         \
+		return blkio_start(rq);                                                        \
+	}                                                                                      \
+	SEC("tp_btf/block_rq_insert")                                                          \
+	int BPF_PROG(tp_btf_block_rq_insert_q, struct request_queue *q, struct request *rq)    \
+	{                                                                                      \
+		return blkio_start(rq);                                                        \
+	}                                                                                      \
+	SEC("raw_tp/block_rq_insert")                                                          \
+	int BPF_PROG(raw_tp_block_rq_insert_q, struct request_queue *q, struct request *rq)    \
+	{                                                                                      \
+		return blkio_start(rq);                                                        \
 	}
 
 #define LMP_BLKIO_ISSUE_PROGS                                                                  \
 	SEC("tp_btf/block_rq_issue")                                                           \
-	int BPF_PROG(tp_btf_block_rq_issue)                                                    \
+	int BPF_PROG(tp_btf_block_rq_issue, struct request *rq)                                \
 	{                                                                                      \
-		return on_issue(blkio_rq_arg(ctx));                                            \
+		return on_issue(rq);                                                           \
 	}                                                                                      \
 	SEC("raw_tp/block_rq_issue")                                                           \
-	int BPF_PROG(raw_tp_block_rq_issue)                                                    \
+	int BPF_PROG(raw_tp_block_rq_issue, struct request *rq)                                \
 	{                                                                                      \
-		return on_issue(blkio_rq_arg(ctx));                                            \
+		return on_issue(rq);                                                           \
+	}                                                                                      \
+	SEC("tp_btf/block_rq_issue")                                                           \
+	int BPF_PROG(tp_btf_block_rq_issue_q, struct request_queue *q, struct request *rq)     \
+	{                                                                                      \
+		return on_issue(rq);                                                           \
+	}                                                                                      \
+	SEC("raw_tp/block_rq_issue")                                                           \
+	int BPF_PROG(raw_tp_block_rq_issue_q, struct request_queue *q, struct request *rq)     \
+	{                                                                                      \
+		return on_issue(rq);                                                           \
 	}
 
 #define LMP_BLKIO_DONE_PROGS                                                                   \

@@ -100,26 +100,33 @@ static __always_inline int handle_state(const struct sock *sk, int oldstate, int
 
 LMP_INET_SOCK_SET_STATE_PROGS(handle_state)
 
-/* function hooks: the start at connect(), the end at the first segment seen in SYN_SENT */
-static __always_inline int handle_rcv_state(const struct sock *sk)
+/*
+ * function hooks: the start at connect(), the end at the first segment seen in SYN_SENT:
+ * a SYN-ACK, or a RST when the connect is refused (a failure, as the state change says on
+ * the tracepoint path; counting it as established reported refused connects as fast ones)
+ */
+static __always_inline int handle_rcv_state(const struct sock *sk, const struct sk_buff *skb)
 {
+	const struct tcphdr *th;
+
 	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_SYN_SENT)
 		return 0;
-	return handle_done(sk, true);
+	th = (const void *)(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, transport_header));
+	return handle_done(sk, !BPF_CORE_READ_BITFIELD_PROBED(th, rst));
 }
 
 LMP_CONNECT_START_PROGS()
 
 SEC("fentry/tcp_rcv_state_process")
-int BPF_PROG(fentry_tcp_rcv_state_process, struct sock *sk)
+int BPF_PROG(fentry_tcp_rcv_state_process, struct sock *sk, struct sk_buff *skb)
 {
-	return handle_rcv_state(sk);
+	return handle_rcv_state(sk, skb);
 }
 
 SEC("kprobe/tcp_rcv_state_process")
-int BPF_KPROBE(kprobe_tcp_rcv_state_process, struct sock *sk)
+int BPF_KPROBE(kprobe_tcp_rcv_state_process, struct sock *sk, struct sk_buff *skb)
 {
-	return handle_rcv_state(sk);
+	return handle_rcv_state(sk, skb);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -20,12 +20,16 @@
 	{ "start", LMP_HOOK_RAW_TP, "raw_tp_block_io_start", "block_io_start" },                \
 	{ "start", LMP_HOOK_FENTRY, "fentry_blk_account_io_start", "blk_account_io_start" },    \
 	{ "start", LMP_HOOK_KPROBE, "kprobe_blk_account_io_start", "blk_account_io_start" },    \
-	{ "start", LMP_HOOK_TP_BTF, "tp_btf_block_rq_insert", "block_rq_insert" },              \
-	{ "start", LMP_HOOK_RAW_TP, "raw_tp_block_rq_insert", "block_rq_insert" }
+	{ "start", LMP_HOOK_TP_BTF, "tp_btf_block_rq_insert", "block_rq_insert", 1 },           \
+	{ "start", LMP_HOOK_TP_BTF, "tp_btf_block_rq_insert_q", "block_rq_insert", 2 },         \
+	{ "start", LMP_HOOK_RAW_TP, "raw_tp_block_rq_insert", "block_rq_insert", 1 },           \
+	{ "start", LMP_HOOK_RAW_TP, "raw_tp_block_rq_insert_q", "block_rq_insert", 2 }
 
 #define LMP_BLKIO_HOOKS_ISSUE                                                                  \
-	{ "issue", LMP_HOOK_TP_BTF, "tp_btf_block_rq_issue", "block_rq_issue" },                \
-	{ "issue", LMP_HOOK_RAW_TP, "raw_tp_block_rq_issue", "block_rq_issue" }
+	{ "issue", LMP_HOOK_TP_BTF, "tp_btf_block_rq_issue", "block_rq_issue", 1 },             \
+	{ "issue", LMP_HOOK_TP_BTF, "tp_btf_block_rq_issue_q", "block_rq_issue", 2 },           \
+	{ "issue", LMP_HOOK_RAW_TP, "raw_tp_block_rq_issue", "block_rq_issue", 1 },             \
+	{ "issue", LMP_HOOK_RAW_TP, "raw_tp_block_rq_issue_q", "block_rq_issue", 2 }
 
 #define LMP_BLKIO_HOOKS_DONE                                                                   \
 	{ "done", LMP_HOOK_TP_BTF, "tp_btf_block_rq_complete", "block_rq_complete" },           \

@@ -104,7 +104,7 @@ static void flood_run(unsigned rounds, unsigned calls, unsigned burst, __u64 *re
 	flood_burst = burst;
 	lmp_feature_init(NULL);
 	lmp_probe_init(&p, &entry);
-	assert_int_equal(lmp_probe_resolve(&p, lmp_feature_hook, NULL), 0);
+	assert_int_equal(lmp_probe_resolve(&p, lmp_feature_check, NULL), 0);
 	if (lmp_probe_start(&p, &cfg) < 0)
 		fail_msg("flood probe: %s", p.reason);
 	/* the agent's --ringbuf-kb reached the map */

@@ -27,13 +27,13 @@ struct fake {
 	int calls;
 };
 
-static bool fake_check(void *ctx, enum lmp_hook_kind kind, const char *target, const char **why)
+static bool fake_check(void *ctx, const struct lmp_hook *h, const char **why)
 {
 	struct fake *f = ctx;
 
 	f->calls++;
-	*why = f->ok[kind] ? "" : "not on this fake kernel";
-	return f->ok[kind];
+	*why = f->ok[h->kind] ? "" : "not on this fake kernel";
+	return f->ok[h->kind];
 }
 
 static const struct lmp_hook hooks[] = {
@@ -51,7 +51,7 @@ static void test_choose_first_supported_per_group(void **state)
 	bool chosen[5];
 	char why[256];
 
-	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, chosen, why, sizeof(why)), 0);
+	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, NULL, chosen, why, sizeof(why)), 0);
 	assert_false(chosen[0]);
 	assert_true(chosen[1]); /* kprobe beats the tracepoint listed after it */
 	assert_false(chosen[2]);
@@ -69,7 +69,7 @@ static void test_choose_this_kernel(void **state)
 	bool chosen[5];
 	char why[256];
 
-	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, chosen, why, sizeof(why)), 0);
+	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, NULL, chosen, why, sizeof(why)), 0);
 	assert_true(chosen[2]);
 	assert_true(chosen[3]);
 	assert_false(chosen[0] || chosen[1] || chosen[4]);
@@ -81,7 +81,7 @@ static void test_choose_group_without_alternative(void **state)
 	bool chosen[5];
 	char why[512];
 
-	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, chosen, why, sizeof(why)),
+	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, NULL, chosen, why, sizeof(why)),
 			 -ENOTSUP);
 	assert_string_equal(why, "connect: fentry: not on this fake kernel; connect: kprobe: not "
 				 "on this fake kernel; connect: tracepoint: not on this fake kernel");
@@ -93,9 +93,75 @@ static void test_choose_reason_truncates_safely(void **state)
 	bool chosen[5];
 	char why[16];
 
-	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, chosen, why, sizeof(why)),
+	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, NULL, chosen, why, sizeof(why)),
 			 -ENOTSUP);
 	assert_int_equal(strlen(why), sizeof(why) - 1);
+}
+
+static void test_choose_skips_failed_alternatives(void **state)
+{
+	/* fentry and tp_btf pass the checks but were refused at load: the next ones win */
+	struct fake f = { .ok = { [LMP_HOOK_FENTRY] = true, [LMP_HOOK_KPROBE] = true,
+				  [LMP_HOOK_TP_BTF] = true, [LMP_HOOK_RAW_TP] = true } };
+	bool failed[5] = { [0] = true, [3] = true }, chosen[5];
+	char why[256];
+
+	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, failed, chosen, why,
+					  sizeof(why)),
+			 0);
+	assert_false(chosen[0] || chosen[2] || chosen[3]);
+	assert_true(chosen[1]);
+	assert_true(chosen[4]);
+	/* the last one of a group refused too: the failures say why (the loader keeps them) */
+	failed[4] = true;
+	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, failed, chosen, why,
+					  sizeof(why)),
+			 -ENOTSUP);
+	assert_string_equal(why, "");
+	f.ok[LMP_HOOK_RAW_TP] = false;
+	failed[4] = false;
+	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, failed, chosen, why,
+					  sizeof(why)),
+			 -ENOTSUP);
+	assert_string_equal(why, "state: raw_tp: not on this fake kernel");
+}
+
+/* what 5.10 answered for a tp_btf program reading ctx[1] through a computed offset */
+static const char log_510[] =
+	"arg#0 type is not a struct\n"
+	"Unrecognized arg#0 type PTR\n"
+	"; if (LINUX_KERNEL_VERSION >= KERNEL_VERSION(5, 11, 0))\n"
+	"0: (18) r2 = 0xffffc900000d2000\n"
+	"2: (61) r4 = *(u32 *)(r2 +0)\n"
+	" R1=ctx(id=0,off=0,imm=0) R2_w=map_value(id=0,off=0,ks=4,vs=4,imm=0) R10=fp0\n"
+	"6: (2d) if r5 > r4 goto pc+1\n"
+	"last_idx 6 first_idx 0\n"
+	"regs=20 stack=0 before 5: (b7) r5 = 330496\n"
+	"9: (0f) r1 += r3\n"
+	"10: R1_w=ctx(id=0,off=8,imm=0) R3_w=invP8 R10=fp0\n"
+	"; return (struct request *)ctx[1];\n"
+	"10: (79) r6 = *(u64 *)(r1 +0)\n"
+	"dereference of modified ctx ptr R1 off=8 disallowed\n"
+	"processed 11 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 "
+	"mark_read 0\n";
+
+static void test_verifier_error_line(void **state)
+{
+	char out[128], small[12];
+
+	lmp_verifier_error(log_510, out, sizeof(out));
+	assert_string_equal(out, "dereference of modified ctx ptr R1 off=8 disallowed");
+	lmp_verifier_error("", out, sizeof(out));
+	assert_string_equal(out, "");
+	lmp_verifier_error("0: (85) call bpf_get_current_ancestor_cgroup_id#123\n"
+			   "unknown func bpf_get_current_ancestor_cgroup_id#123\n"
+			   "processed 3 insns (limit 1000000)\n"
+			   "verification time 12 usec\nstack depth 0\n",
+			   out, sizeof(out));
+	assert_string_equal(out, "unknown func bpf_get_current_ancestor_cgroup_id#123");
+	lmp_verifier_error("invalid indirect read from stack off -48+0 size 8", small,
+			   sizeof(small));
+	assert_string_equal(small, "invalid ind"); /* truncated, terminated */
 }
 
 /* ---- decoding ---- */
@@ -296,6 +362,8 @@ int main(void)
 		cmocka_unit_test(test_choose_this_kernel),
 		cmocka_unit_test(test_choose_group_without_alternative),
 		cmocka_unit_test(test_choose_reason_truncates_safely),
+		cmocka_unit_test(test_choose_skips_failed_alternatives),
+		cmocka_unit_test(test_verifier_error_line),
 		cmocka_unit_test(test_decode_exec),
 		cmocka_unit_test(test_decode_exec_without_pod_has_no_k8s),
 		cmocka_unit_test(test_decode_exit_signal),

@@ -57,40 +57,60 @@ mod_order() { # moddir, module path relative to moddir
 kernel=$1
 suite=$(suite_of "$kernel") || die "unknown kernel '$kernel' (known: 5.10, 6.1, 6.12)"
 out=$cache/$kernel
-if [ -s "$out/initramfs.cpio.gz" ] && [ -s "$out/vmlinuz" ] && [ "$out/initramfs.cpio.gz" -nt "$here/init" ]; then
+fresh() { # the cached kernel and an initramfs built from the current init and this script
+	[ -s "$out/initramfs.cpio.gz" ] && [ -s "$out/vmlinuz" ] &&
+		[ "$out/initramfs.cpio.gz" -nt "$here/init" ] && [ "$out/initramfs.cpio.gz" -nt "$0" ]
+}
+if fresh; then
 	echo "$out"
 	exit 0
 fi
 
-command -v busybox >/dev/null || [ -x /bin/busybox ] || die "busybox is missing: apt-get install busybox-static"
 busybox=$(command -v busybox || echo /bin/busybox)
-file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || ldd "$busybox" 2>&1 | grep -q 'not a dynamic' ||
-	die "$busybox is not static: apt-get install busybox-static"
+[[ $(LANG=C ldd "$busybox" 2>&1) == *"not a dynamic executable"* ]] || die "no static busybox: apt-get install busybox-static"
+for tool in cpio depmod xz zstd; do
+	command -v $tool >/dev/null || die "$tool is missing (make test-kernels installs it)"
+done
 
 mkdir -p "$cache"
 exec 9>"$cache/.lock-$kernel"
 flock 9 # two runs of the same kernel at once fetch it once
+if fresh; then
+	echo "$out"
+	exit 0
+fi
 
-mirror=$(host_mirror) || die "no Debian mirror in /etc/apt/sources.list*"
-apt_dir=$cache/apt/$suite
-mkdir -p "$apt_dir/state/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/parts" "$apt_dir/prefs"
-echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" >"$apt_dir/sources.list"
-: >"$apt_dir/status"
-apt=(apt-get -qq -o Dir::Etc::sourcelist="$apt_dir/sources.list" -o Dir::Etc::sourceparts="$apt_dir/parts"
-	-o Dir::Etc::preferencesparts="$apt_dir/prefs" -o Dir::State="$apt_dir/state"
-	-o Dir::State::status="$apt_dir/status" -o Dir::Cache="$apt_dir/cache" -o APT::Architecture=amd64
-	-o APT::Architectures=amd64 -o APT::Sandbox::User=root -o Debug::NoLocking=1)
-echo "fetch.sh: $kernel: apt update of $suite from $mirror" >&2
-"${apt[@]}" update >&2 || die "apt-get update of $suite failed"
-# the metapackage names the suite's current kernel package
-pkg=$("${apt[@]/apt-get/apt-cache}" depends linux-image-amd64 2>/dev/null |
-	sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -1)
-[ -n "$pkg" ] || die "linux-image-amd64 of $suite names no kernel package"
+# The kernel package is downloaded once; delete $cache/debs/KERNEL to take a newer one.
+debs=$cache/debs/$kernel
+deb=$(ls "$debs"/*.deb 2>/dev/null | head -1 || true)
+if [ -z "$deb" ]; then
+	mirror=$(host_mirror) || die "no Debian mirror in /etc/apt/sources.list*"
+	apt_dir=$cache/apt/$suite
+	mkdir -p "$apt_dir/state/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/parts" "$apt_dir/prefs"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" >"$apt_dir/sources.list"
+	: >"$apt_dir/status"
+	apt=(apt-get -qq -o Dir::Etc::sourcelist="$apt_dir/sources.list" -o Dir::Etc::sourceparts="$apt_dir/parts"
+		-o Dir::Etc::preferencesparts="$apt_dir/prefs" -o Dir::State="$apt_dir/state"
+		-o Dir::State::status="$apt_dir/status" -o Dir::Cache="$apt_dir/cache" -o APT::Architecture=amd64
+		-o APT::Architectures=amd64 -o APT::Sandbox::User=root -o Debug::NoLocking=1)
+	echo "fetch.sh: $kernel: apt update of $suite from $mirror" >&2
+	"${apt[@]}" update >&2 || die "apt-get update of $suite failed"
+	# the metapackage names the suite's current kernel package
+	pkg=$("${apt[@]/apt-get/apt-cache}" depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -1)
+	[ -n "$pkg" ] || die "linux-image-amd64 of $suite names no kernel package"
+	echo "fetch.sh: $kernel: downloading $pkg" >&2
+	rm -rf "$debs.tmp"
+	mkdir -p "$debs.tmp"
+	(cd "$debs.tmp" && "${apt[@]}" download "$pkg" >&2) || die "apt-get download $pkg failed"
+	rm -rf "$debs"
+	mv "$debs.tmp" "$debs"
+	deb=$(ls "$debs"/*.deb | head -1)
+fi
+pkg=$(dpkg-deb -f "$deb" Package)
 rm -rf "$out.tmp"
-mkdir -p "$out.tmp/deb" "$out.tmp/root"
-echo "fetch.sh: $kernel: downloading $pkg" >&2
-(cd "$out.tmp/deb" && "${apt[@]}" download "$pkg" >&2) || die "apt-get download $pkg failed"
-dpkg-deb -x "$out.tmp/deb"/*.deb "$out.tmp/root"
+mkdir -p "$out.tmp/root"
+dpkg-deb -x "$deb" "$out.tmp/root"
 
 vmlinuz=$(ls "$out.tmp"/root/boot/vmlinuz-* | head -1)
 release=${vmlinuz##*/vmlinuz-}
@@ -130,7 +150,7 @@ done
 cp "$vmlinuz" "$out.tmp/vmlinuz"
 echo "$release" >"$out.tmp/release"
 echo "$pkg" >"$out.tmp/package"
-rm -rf "$out.tmp/initramfs" "$out.tmp/root" "$out.tmp/deb" "$out"
+rm -rf "$out.tmp/initramfs" "$out.tmp/root" "$out"
 mv "$out.tmp" "$out"
 echo "fetch.sh: $kernel: $pkg ($release) ready" >&2
 echo "$out"

@@ -87,8 +87,10 @@ disk=${loop#/dev/}
 (join; exec "$KW" hold "$D/go" 1048576 8) >"$D/hold.out" 2>&1 &
 hold=$!
 
-# --- the agent
+# --- the agent, after `lmp probes` as a user would run them
 echo "== $label: $(uname -r), cgroups: $layout, loop device $disk"
+"$LMP" probes --json >"$D/probes.json" 2>"$D/probes.log"
+t_probes=$((SECONDS - t0))
 "$LMP" run --probes all --interval 2 --top 1000 --listen 127.0.0.1:0 --log-level debug \
 	--ringbuf-kb 1024 --tcpconnlat-min-ms 0 --biosnoop-min-latency-us 0 --sigsnoop-ignore none \
 	--funclatency-target "$KW:kw_target" --memleak-pid "$hold" >"$D/events.json" 2>"$D/agent.log" &
@@ -162,108 +164,107 @@ agent_status=$?
 agent=0
 
 # --- the checks
-# events of one probe as compact JSON lines (unparsable lines are counted by the agent's own
-# tests, not here)
 # Only the workload's events are kept: its pids, its cgroup, its loop device (and, without
-# cgroup v2, the per-cgroup summaries, which are all the root's then).
+# cgroup v2, the per-cgroup summaries, which are all the root's then). A stdout line that is
+# not JSON fails the run.
 pids="[${p_exec:-0},${p_exit:-0},${p_open:-0},${p_file:-0},${p_tcp:-0},${p_sig:-0},${sig_target:-0},${p_mount:-0},${p_cap:-0},${p_dio:-0},${p_dread:-0},${p_fsync:-0},${p_burn:-0},${p_func:-0},${p_oom:-0},$hold]"
 jq -cR --argjson pids "$pids" --arg cg "${cgid:-none}" --arg disk "$disk" \
 	'fromjson? // "bad" | if . == "bad" then . else select(.pid as $p | ($pids | index($p)) or
 	(.cgroup_id | tostring) == $cg or .disk == $disk or ($cg == "none" and .pid == 0)) end' \
 	"$D/events.json" >"$D/ev" 2>/dev/null
 bad=$(grep -c '^"bad"$' "$D/ev")
-has() { # probe, jq condition on one event: does any event of probe satisfy it?
-	jq -ne --arg p "$1" "any(inputs; .probe == \$p and ($2))" "$D/ev" >/dev/null 2>&1
-}
-# on a node with cgroup v2 the workload's events must carry its cgroup; without v2 every
-# task is in the root (DESIGN.md), and the pid or device says which events are ours
-cg() { if [ -n "$cgid" ]; then echo ".cgroup_id == $cgid"; else echo "true"; fi; }
 
-check_probe() { # probe -> prints the failure reason, empty when the probe did its job
-	case $1 in
-	process)
-		has process ".event == \"exec\" and .pid == $p_exec and .filename == \"/bin/echo\" and .argv[1] == \"lmp-kern-exec\" and $(cg)" ||
-			{ echo "no exec event of /bin/echo (pid $p_exec)"; return; }
-		has process ".event == \"exit\" and .pid == $p_exit and .exit_code == 7" ||
-			{ echo "no exit event with code 7 (pid $p_exit)"; return; }
-		has process ".event == \"exit\" and .pid == $sig_target and .signal == \"SIGUSR1\"" ||
-			echo "no exit event by SIGUSR1 (pid $sig_target)" ;;
-	syscall)
-		has syscall ".event == \"summary\" and .pid == $p_dio and $(cg) and any(.syscalls[]; .syscall == \"write\" and .count >= 16)" ||
-			echo "no summary of dd (pid $p_dio) with its 16 writes" ;;
-	file)
-		has file ".event == \"summary\" and .pid == $p_file and .file == \"file-io\" and .writes == 16 and .write_bytes == 65536" ||
-			echo "no summary of 16 writes, 65536 bytes to file-io (pid $p_file)" ;;
-	tcp)
-		has tcp ".event == \"connect\" and .pid == $p_tcp and .dport == $tcp_port and .daddr == \"127.0.0.1\" and .result == \"success\" and $(cg)" ||
-			{ echo "no successful connect to port $tcp_port (pid $p_tcp)"; return; }
-		has tcp ".event == \"connect\" and .pid == $p_tcp and .dport == $refused_port and .result == \"ECONNREFUSED\"" ||
-			echo "no refused connect to port $refused_port" ;;
-	oomkill)
-		[ "$oom_status" = 137 ] || { echo "the hog was not OOM-killed (status $oom_status)"; return; }
-		has oomkill ".event == \"kill\" and .pid == $p_oom and .memcg.limit_bytes == 33554432" ||
-			echo "no kill event of pid $p_oom with a 32 MiB memcg limit" ;;
-	sigsnoop)
-		has sigsnoop ".event == \"signal\" and .pid == $p_sig and .sig == 10 and .target_pid == $sig_target and $(cg)" ||
-			echo "no SIGUSR1 from $p_sig to $sig_target" ;;
-	bindsnoop)
-		has bindsnoop ".event == \"bind\" and .pid == $p_tcp and .addr == \"127.0.0.1\" and .bound_port == $tcp_port and .protocol == \"TCP\"" ||
-			echo "no bind of 127.0.0.1:$tcp_port (pid $p_tcp)" ;;
-	mountsnoop)
-		has mountsnoop ".event == \"mount\" and .pid == $p_mount and .fstype == \"tmpfs\" and .target == \"$D/mnt\" and .source == \"lmpkern\" and .result == null" ||
-			echo "no tmpfs mount on $D/mnt (pid $p_mount)" ;;
-	opensnoop)
-		has opensnoop ".event == \"open\" and .pid == $p_open and .path == \"$D/open-me\" and .result == null and .fd >= 3" ||
-			{ echo "no open of $D/open-me (pid $p_open)"; return; }
-		has opensnoop ".event == \"open\" and .pid == $p_open and .path == \"$D/missing\" and .result == \"ENOENT\"" ||
-			echo "no failed open of $D/missing" ;;
-	capable)
-		has capable ".event == \"check\" and .pid == $p_cap and .capability == \"CAP_SYS_ADMIN\" and .granted == false and .result == \"EPERM\"" ||
-			echo "no denied CAP_SYS_ADMIN check of sethostname (pid $p_cap)" ;;
-	biolatency)
-		has biolatency ".event == \"summary\" and .disk == \"$disk\" and .ios >= 1" ||
-			echo "no summary of $disk" ;;
-	biopattern)
-		has biopattern ".event == \"summary\" and .disk == \"$disk\" and .sequential >= 8" ||
-			echo "no summary of $disk with the sequential direct writes" ;;
-	biosnoop)
-		[ "$(jq -s "[.[] | select(.probe == \"biosnoop\" and .event == \"io\" and .pid == $p_dio and .disk == \"$disk\" and .op == \"write\" and .bytes == 4096)] | length" "$D/ev")" = 16 ] ||
-			echo "not the 16 direct 4 KiB writes of pid $p_dio on $disk" ;;
-	biostacks)
-		has biostacks ".event == \"stack\" and .disk == \"$disk\" and .count >= 1 and (.kernel_stack | length) > 0" ||
-			echo "no stack of I/O on $disk" ;;
-	bitesize)
-		has bitesize ".event == \"summary\" and .disk == \"$disk\" and .size_hist_bytes[\"4096-8191\"] >= 16" ||
-			echo "no summary of $disk with the 4 KiB writes" ;;
-	syscount)
-		has syscount ".event == \"summary\" and $(cg) and .calls > 0 and any(.syscalls[]; .syscall == \"write\")" ||
-			echo "no summary with writes for the workload's cgroup" ;;
-	tcpconnlat)
-		has tcpconnlat ".event == \"connect\" and .pid == $p_tcp and .dport == $tcp_port and .latency_s > 0" ||
-			echo "no connect to port $tcp_port (pid $p_tcp)" ;;
-	tcprtt)
-		has tcprtt ".event == \"summary\" and $(cg) and .samples > 0" ||
-			echo "no RTT summary for the workload's cgroup" ;;
-	funclatency)
-		# one row per cgroup and function: the uprobe is in every process running kworkload
-		[ "$(jq -s "[.[] | select(.probe == \"funclatency\" and .event == \"latency\" and .function == \"$KW:kw_target\" and $(cg)) | .count] | add" "$D/ev")" = 20 ] ||
-			{ echo "not the 20 calls of kw_target (pid $p_func)"; return; }
-		has funclatency ".event == \"latency\" and .function == \"$KW:kw_target\" and .avg_ns >= 2000000" ||
-			echo "kw_target calls shorter than their 2 ms sleep" ;;
-	memleak)
-		has memleak ".event == \"outstanding\" and .pid == $hold and .allocator == \"user\" and .outstanding_bytes >= 1048576" ||
-			echo "no outstanding 1 MiB user allocation of pid $hold" ;;
-	profile)
-		has profile ".event == \"stack\" and .pid == $p_burn and .samples >= 1" ||
-			echo "no stack sample of the CPU burner (pid $p_burn)" ;;
-	llcstat)
-		has llcstat ".event == \"summary\"" || echo "no summary" ;;
-	*) echo "no check written for this probe" ;;
-	esac
+# Each check: a probe, the reason printed when it fails, and a jq condition on the array of
+# events $ev. All are evaluated in one jq run (each jq start costs a second under TCG).
+c_probe=() c_why=() c_expr=()
+need() { c_probe+=("$1"); c_why+=("$2"); c_expr+=("$3"); }
+has() { echo "any(\$ev[]; .probe == \"$1\" and ($2))"; }
+count() { echo "([\$ev[] | select(.probe == \"$1\" and ($2))] | $3)"; }
+# With cgroup v2 the workload's events carry its cgroup; without v2 every task is in the v2
+# root (id 1) and there is neither a cgroup path nor a pod (DESIGN.md): the pid or the device
+# says which events are the workload's.
+if [ -n "$cgid" ]; then
+	cg=".cgroup_id == $cgid and .cgroup == \"${work#$cg2}/run\""
+	oom_memcg=".memcg.hierarchy == \"v2\" and .memcg.path == \"${memcg#$cg2}\""
+else
+	cg='.cgroup_id == 1 and .cgroup == null and .k8s == null'
+	oom_memcg=".memcg.hierarchy == \"v1\" and .memcg.path == \"${memcg#$memv1}\""
+fi
+[ -n "$cg2" ] && [ "$memcg" = "$memv1/lmp-kern-$$" ] &&
+	oom_memcg=".memcg.hierarchy == \"v1\" and .memcg.path == \"${memcg#$memv1}\""
+
+if [ $ready = 1 ]; then
+	need process "no exec event of /bin/echo (pid $p_exec) in the workload's cgroup" \
+		"$(has process ".event == \"exec\" and .pid == $p_exec and .filename == \"/bin/echo\" and .argv[1] == \"lmp-kern-exec\" and $cg")"
+	need process "no exit event with code 7 (pid $p_exit)" \
+		"$(has process ".event == \"exit\" and .pid == $p_exit and .exit_code == 7")"
+	need process "no exit event by SIGUSR1 (pid $sig_target)" \
+		"$(has process ".event == \"exit\" and .pid == $sig_target and .signal == \"SIGUSR1\"")"
+	need syscall "no summary of dd (pid $p_dio) with its 16 writes" \
+		"$(has syscall ".event == \"summary\" and .pid == $p_dio and $cg and any(.syscalls[]; .syscall == \"write\" and .count >= 16)")"
+	need file "no summary of 16 writes, 65536 bytes to file-io (pid $p_file)" \
+		"$(has file ".event == \"summary\" and .pid == $p_file and .file == \"file-io\" and .writes == 16 and .write_bytes == 65536 and $cg")"
+	need tcp "no successful connect to port $tcp_port (pid $p_tcp)" \
+		"$(has tcp ".event == \"connect\" and .pid == $p_tcp and .dport == $tcp_port and .daddr == \"127.0.0.1\" and .result == \"success\" and $cg")"
+	need tcp "no refused connect to port $refused_port" \
+		"$(has tcp ".event == \"connect\" and .pid == $p_tcp and .dport == $refused_port and .result == \"ECONNREFUSED\"")"
+	need oomkill "the hog was not OOM-killed (status $oom_status)" "$([ "$oom_status" = 137 ] && echo true || echo false)"
+	need oomkill "no kill event of pid $p_oom with its 32 MiB memcg (${memcg#/sys/fs/cgroup})" \
+		"$(has oomkill ".event == \"kill\" and .pid == $p_oom and .memcg.limit_bytes == 33554432 and $oom_memcg")"
+	need sigsnoop "no SIGUSR1 from $p_sig to $sig_target" \
+		"$(has sigsnoop ".event == \"signal\" and .pid == $p_sig and .sig == 10 and .target_pid == $sig_target and $cg")"
+	need bindsnoop "no bind of 127.0.0.1:$tcp_port (pid $p_tcp)" \
+		"$(has bindsnoop ".event == \"bind\" and .pid == $p_tcp and .addr == \"127.0.0.1\" and .bound_port == $tcp_port and .protocol == \"TCP\"")"
+	need mountsnoop "no tmpfs mount on $D/mnt (pid $p_mount)" \
+		"$(has mountsnoop ".event == \"mount\" and .pid == $p_mount and .fstype == \"tmpfs\" and .target == \"$D/mnt\" and .source == \"lmpkern\" and .result == null")"
+	need opensnoop "no open of $D/open-me (pid $p_open)" \
+		"$(has opensnoop ".event == \"open\" and .pid == $p_open and .path == \"$D/open-me\" and .result == null and .fd >= 3")"
+	need opensnoop "no failed open of $D/missing" \
+		"$(has opensnoop ".event == \"open\" and .pid == $p_open and .path == \"$D/missing\" and .result == \"ENOENT\"")"
+	need capable "no denied CAP_SYS_ADMIN check of sethostname (pid $p_cap)" \
+		"$(has capable ".event == \"check\" and .pid == $p_cap and .capability == \"CAP_SYS_ADMIN\" and .granted == false and .result == \"EPERM\"")"
+	need biolatency "no summary of $disk" \
+		"$(has biolatency ".event == \"summary\" and .disk == \"$disk\" and .ios >= 16")"
+	need biopattern "no summary of $disk with the sequential direct writes" \
+		"$(has biopattern ".event == \"summary\" and .disk == \"$disk\" and .sequential >= 8")"
+	need biosnoop "not the 16 direct 4 KiB writes of pid $p_dio on $disk" \
+		"$(count biosnoop ".event == \"io\" and .pid == $p_dio and .disk == \"$disk\" and .op == \"write\" and .bytes == 4096" 'length == 16')"
+	need biostacks "no stack of I/O on $disk" \
+		"$(has biostacks ".event == \"stack\" and .disk == \"$disk\" and .count >= 1 and (.kernel_stack | length) > 0")"
+	need bitesize "no summary of $disk with the 4 KiB writes" \
+		"$(has bitesize ".event == \"summary\" and .disk == \"$disk\" and .size_hist_bytes[\"4096-8191\"] >= 16")"
+	need syscount "no summary with writes for the workload's cgroup" \
+		"$(has syscount ".event == \"summary\" and $cg and .calls > 0 and any(.syscalls[]; .syscall == \"write\")")"
+	need tcpconnlat "no connect to port $tcp_port (pid $p_tcp)" \
+		"$(has tcpconnlat ".event == \"connect\" and .pid == $p_tcp and .dport == $tcp_port and .latency_s > 0")"
+	need tcprtt "no RTT summary for the workload's cgroup" \
+		"$(has tcprtt ".event == \"summary\" and $cg and .samples > 0")"
+	# one row per cgroup and function (the uprobe is in every process running kworkload)
+	need funclatency "not the 20 calls of kw_target (pid $p_func)" \
+		"$(count funclatency ".event == \"latency\" and .function == \"$KW:kw_target\" and $cg" 'map(.count) | add == 20')"
+	need funclatency "kw_target calls shorter than their 2 ms sleep" \
+		"$(has funclatency ".event == \"latency\" and .function == \"$KW:kw_target\" and .avg_ns >= 2000000")"
+	need memleak "no outstanding 1 MiB user allocation of pid $hold" \
+		"$(has memleak ".event == \"outstanding\" and .pid == $hold and .allocator == \"user\" and .outstanding_bytes >= 1048576")"
+	need profile "no stack sample of the CPU burner (pid $p_burn)" \
+		"$(has profile ".event == \"stack\" and .pid == $p_burn and .samples >= 1 and $cg")"
+	need llcstat "no summary" "$(has llcstat '.event == "summary"')"
+	prog=". as \$ev | [$(IFS=,; echo "${c_expr[*]}")] | .[]"
+	mapfile -t c_ok < <(jq -s "$prog" "$D/ev" 2>"$D/jq.err")
+	[ ${#c_ok[@]} = ${#c_expr[@]} ] || { echo "suite.sh: jq: $(head -3 "$D/jq.err")" >&2; exit 1; }
+fi
+check_probe() { # probe -> prints the first failure reason, nothing when the probe did its job
+	local i any=0
+	for i in "${!c_probe[@]}"; do
+		[ "${c_probe[$i]}" = "$1" ] || continue
+		any=1
+		[ "${c_ok[$i]}" = true ] || { echo "${c_why[$i]}"; return; }
+	done
+	[ $any = 1 ] || echo "no check written for this probe"
 }
 
 probes=()
-mapfile -t probes < <("$LMP" probes --json | jq -r '.[].name')
+mapfile -t probes < <(jq -r '.[].name' "$D/probes.json")
 [ ${#probes[@]} -gt 0 ] || { echo "suite.sh: lmp probes --json listed nothing" >&2; exit 1; }
 fails=0
 printf '%-12s %-44s %s\n' PROBE HOOK RESULT
@@ -292,12 +293,14 @@ for p in "${probes[@]}"; do
 			result="FAIL: $line"
 		fi
 	fi
+	said=$(jq -r --arg p "$p" '.[] | select(.name == $p) | "\(.state) (\(.attach // .reason))"' "$D/probes.json")
+	[[ $result == FAIL* && $said == ready* ]] && result="$result; lmp probes said $said"
 	[[ $result == FAIL* ]] && fails=$((fails + 1))
 	printf '%-12s %-44s %s\n' "$p" "$hook" "$result"
 	[ -n "$results" ] && printf '%s\t%s\t%s\t%s\n' "$label" "$p" "$hook" "$result" >>"$results"
 done
 t_end=$((SECONDS - t0))
-echo "-- agent ready after ${t_ready}s, workload done at ${t_work}s, checks done at ${t_end}s; agent exit status $agent_status; $bad unparsable stdout lines"
+echo "-- lmp probes took ${t_probes}s, agent ready after ${t_ready}s, workload done at ${t_work}s, checks done at ${t_end}s; agent exit status $agent_status; $bad unparsable stdout lines"
 grep -E 'lmp (warn|error)' "$D/agent.log" | grep -v 'in the last interval' | sed 's/^/   agent: /' | head -20
 if [ "$agent_status" != 0 ] && [ $ready = 1 ]; then
 	echo "FAIL: the agent exited with status $agent_status after SIGTERM"

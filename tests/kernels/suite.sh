@@ -10,7 +10,7 @@
 #     --results  append "label<TAB>probe<TAB>hook<TAB>result" lines to FILE
 #   env: LMP (default build/lmp), KWORKLOAD (default build/tests/kernels/kworkload),
 #        LMP_READY_TIMEOUT (seconds for the agent to attach everything, default 600),
-#        LMP_SUITE_KEEP=1 keeps the agent's output and log in /tmp/lmp-kern.*
+#        LMP_SUITE_KEEP=DIR copies the agent's output and log to DIR/lmp-kern.*
 #
 # Prints one row per probe: hook chosen, then "ok", "FAIL: reason" or "unsupported: reason"
 # (only a missing hardware PMU is accepted as unsupported). Exit status 1 if any row failed.
@@ -42,7 +42,11 @@ cleanup() {
 	for d in "$work" "$memcg"; do
 		[ -n "$d" ] && [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
-	if [ -n "${LMP_SUITE_KEEP:-}" ]; then echo "suite.sh: files kept in $D"; else rm -rf "$D"; fi
+	if [ -n "${LMP_SUITE_KEEP:-}" ]; then
+		rm -f "$D/disk.img"
+		cp -r "$D" "$LMP_SUITE_KEEP" && echo "suite.sh: files kept in $LMP_SUITE_KEEP/${D##*/}"
+	fi
+	rm -rf "$D"
 }
 trap cleanup EXIT
 
@@ -200,10 +204,11 @@ if [ $ready = 1 ]; then
 		"$(has process ".event == \"exit\" and .pid == $p_exit and .exit_code == 7")"
 	need process "no exit event by SIGUSR1 (pid $sig_target)" \
 		"$(has process ".event == \"exit\" and .pid == $sig_target and .signal == \"SIGUSR1\"")"
-	need syscall "no summary of dd (pid $p_dio) with its 16 writes" \
-		"$(has syscall ".event == \"summary\" and .pid == $p_dio and $cg and any(.syscalls[]; .syscall == \"write\" and .count >= 16)")"
-	need file "no summary of 16 writes, 65536 bytes to file-io (pid $p_file)" \
-		"$(has file ".event == \"summary\" and .pid == $p_file and .file == \"file-io\" and .writes == 16 and .write_bytes == 65536 and $cg")"
+	# summaries cover one interval each: a step may straddle two of them
+	need syscall "no summaries of dd (pid $p_dio) with its 16 writes" \
+		"$(count syscall ".event == \"summary\" and .pid == $p_dio and $cg" '[.[].syscalls[] | select(.syscall == "write") | .count] | add >= 16')"
+	need file "no summaries of 16 writes, 65536 bytes to file-io (pid $p_file)" \
+		"$(count file ".event == \"summary\" and .pid == $p_file and .file == \"file-io\" and $cg" '(map(.writes) | add == 16) and (map(.write_bytes) | add == 65536)')"
 	need tcp "no successful connect to port $tcp_port (pid $p_tcp)" \
 		"$(has tcp ".event == \"connect\" and .pid == $p_tcp and .dport == $tcp_port and .daddr == \"127.0.0.1\" and .result == \"success\" and $cg")"
 	need tcp "no refused connect to port $refused_port" \
@@ -224,15 +229,15 @@ if [ $ready = 1 ]; then
 	need capable "no denied CAP_SYS_ADMIN check of sethostname (pid $p_cap)" \
 		"$(has capable ".event == \"check\" and .pid == $p_cap and .capability == \"CAP_SYS_ADMIN\" and .granted == false and .result == \"EPERM\"")"
 	need biolatency "no summary of $disk" \
-		"$(has biolatency ".event == \"summary\" and .disk == \"$disk\" and .ios >= 16")"
+		"$(count biolatency ".event == \"summary\" and .disk == \"$disk\"" 'map(.ios) | add >= 16')"
 	need biopattern "no summary of $disk with the sequential direct writes" \
-		"$(has biopattern ".event == \"summary\" and .disk == \"$disk\" and .sequential >= 8")"
+		"$(count biopattern ".event == \"summary\" and .disk == \"$disk\"" 'map(.sequential) | add >= 8')"
 	need biosnoop "not the 16 direct 4 KiB writes of pid $p_dio on $disk" \
 		"$(count biosnoop ".event == \"io\" and .pid == $p_dio and .disk == \"$disk\" and .op == \"write\" and .bytes == 4096" 'length == 16')"
 	need biostacks "no stack of I/O on $disk" \
 		"$(has biostacks ".event == \"stack\" and .disk == \"$disk\" and .count >= 1 and (.kernel_stack | length) > 0")"
 	need bitesize "no summary of $disk with the 4 KiB writes" \
-		"$(has bitesize ".event == \"summary\" and .disk == \"$disk\" and .size_hist_bytes[\"4096-8191\"] >= 16")"
+		"$(count bitesize ".event == \"summary\" and .disk == \"$disk\"" 'map(.size_hist_bytes["4096-8191"] // 0) | add >= 16')"
 	need syscount "no summary with writes for the workload's cgroup" \
 		"$(has syscount ".event == \"summary\" and $cg and .calls > 0 and any(.syscalls[]; .syscall == \"write\")")"
 	need tcpconnlat "no connect to port $tcp_port (pid $p_tcp)" \

@@ -166,6 +166,7 @@ kill -0 "$agent" 2>/dev/null && { echo "suite.sh: the agent did not stop in 60 s
 wait "$agent"
 agent_status=$?
 agent=0
+t_stop=$((SECONDS - t0))
 
 # --- the checks
 # Only the workload's events are kept: its pids, its cgroup, its loop device (and, without
@@ -177,6 +178,7 @@ jq -cR --argjson pids "$pids" --arg cg "${cgid:-none}" --arg disk "$disk" \
 	(.cgroup_id | tostring) == $cg or .disk == $disk or ($cg == "none" and .pid == 0)) end' \
 	"$D/events.json" >"$D/ev" 2>/dev/null
 bad=$(grep -c '^"bad"$' "$D/ev")
+t_filter=$((SECONDS - t0))
 
 # Each check: a probe, the reason printed when it fails, and a jq condition on the array of
 # events $ev. All are evaluated in one jq run (each jq start costs a second under TCG).
@@ -270,6 +272,10 @@ check_probe() { # probe -> prints the first failure reason, nothing when the pro
 
 probes=()
 mapfile -t probes < <(jq -r '.[].name' "$D/probes.json")
+declare -A lmp_said # what `lmp probes` said of each probe: "ready (attach)" or "state (reason)"
+while IFS=$'\t' read -r name said; do
+	lmp_said[$name]=$said
+done < <(jq -r '.[] | "\(.name)\t\(.state) (\(.attach // .reason))"' "$D/probes.json")
 [ ${#probes[@]} -gt 0 ] || { echo "suite.sh: lmp probes --json listed nothing" >&2; exit 1; }
 fails=0
 printf '%-12s %-44s %s\n' PROBE HOOK RESULT
@@ -298,14 +304,14 @@ for p in "${probes[@]}"; do
 			result="FAIL: $line"
 		fi
 	fi
-	said=$(jq -r --arg p "$p" '.[] | select(.name == $p) | "\(.state) (\(.attach // .reason))"' "$D/probes.json")
+	said=${lmp_said[$p]:-}
 	[[ $result == FAIL* && $said == ready* ]] && result="$result; lmp probes said $said"
 	[[ $result == FAIL* ]] && fails=$((fails + 1))
 	printf '%-12s %-44s %s\n' "$p" "$hook" "$result"
 	[ -n "$results" ] && printf '%s\t%s\t%s\t%s\n' "$label" "$p" "$hook" "$result" >>"$results"
 done
 t_end=$((SECONDS - t0))
-echo "-- lmp probes took ${t_probes}s, agent ready after ${t_ready}s, workload done at ${t_work}s, checks done at ${t_end}s; agent exit status $agent_status; $bad unparsable stdout lines"
+echo "-- lmp probes took ${t_probes}s, agent ready after ${t_ready}s, workload done at ${t_work}s, agent stopped at ${t_stop}s, $(wc -l <"$D/events.json") events filtered to $(wc -l <"$D/ev") at ${t_filter}s, checks done at ${t_end}s; agent exit status $agent_status; $bad unparsable stdout lines"
 grep -E 'lmp (warn|error)' "$D/agent.log" | grep -v 'in the last interval' | sed 's/^/   agent: /' | head -20
 if [ "$agent_status" != 0 ] && [ $ready = 1 ]; then
 	echo "FAIL: the agent exited with status $agent_status after SIGTERM"

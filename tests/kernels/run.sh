@@ -72,7 +72,9 @@ done
 		done
 		printf '\n'
 	done
-	printf '\n| | %s |\n' "$(for e in "${entries[@]}"; do printf '%s: %ss ' "$e" "${took[$e]}"; done)"
+	printf '| (run time) |'
+	for e in "${entries[@]}"; do printf ' %s s |' "${took[$e]}"; done
+	printf '\n'
 	echo
 	echo "Failures and unsupported probes:"
 	echo

@@ -277,17 +277,28 @@ while IFS=$'\t' read -r name said; do
 	lmp_said[$name]=$said
 done < <(jq -r '.[] | "\(.name)\t\(.state) (\(.attach // .reason))"' "$D/probes.json")
 [ ${#probes[@]} -gt 0 ] || { echo "suite.sh: lmp probes --json listed nothing" >&2; exit 1; }
+# how each probe ended its start in the agent's log (the last of "attached (...)", "failed,
+# skipped: ...", "skipped: ...", "unsupported on this node: ..."), and
+# what /metrics says, each read once: every process started costs a second under TCG
+declare -A logged up
+while IFS= read -r l; do
+	[[ $l =~ lmp\ [a-z]+:\ probe\ ([a-z0-9_]+):\ (.*)$ ]] || continue
+	name=${BASH_REMATCH[1]} msg=${BASH_REMATCH[2]}
+	[[ $msg =~ ^(attached\ \(|failed|skipped|unsupported|not\ built) ]] && logged[$name]=$msg
+done < <(grep -E 'lmp [a-z]+: probe [a-z0-9_]+: ' "$D/agent.log")
+while read -r series value; do
+	[[ $series =~ probe=\"([a-z0-9_]+)\" ]] && up[${BASH_REMATCH[1]}]=$value
+done < <(grep '^lmp_probe_up{' "$D/metrics" 2>/dev/null)
 fails=0
 printf '%-12s %-44s %s\n' PROBE HOOK RESULT
 for p in "${probes[@]}"; do
-	line=$(grep -E "lmp [a-z]+: probe $p: " "$D/agent.log" | grep -v 'start took\|in the last interval' | tail -1)
-	line=${line#*: probe $p: }
+	line=${logged[$p]:-}
 	if [[ $line == "attached ("* ]]; then
 		hook=${line#attached (}
 		hook=${hook%)}
 		if [ $ready = 0 ]; then
 			result="FAIL: the agent never got ready"
-		elif ! grep -qE "^lmp_probe_up\{probe=\"$p\"[,}].* 1$" "$D/metrics" 2>/dev/null; then
+		elif [ "${up[$p]:-}" != 1 ]; then
 			result="FAIL: /metrics does not say lmp_probe_up{probe=\"$p\"} 1"
 		else
 			reason=$(check_probe "$p")

@@ -44,6 +44,7 @@ done
 [ -n "${kernel:-}" ] && [ $# -gt 0 ] || usage
 case $cgroup in v1 | v2 | hybrid) ;; *) die "--cgroup: v1, v2 or hybrid, not '$cgroup'" ;; esac
 [[ $timeout =~ ^[0-9]+$ ]] || die "--timeout: seconds, not '$timeout'"
+case $kernel in 5.10 | 6.1 | 6.12) ;; *) die "unknown kernel '$kernel' (5.10, 6.1 or 6.12)" ;; esac
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing: apt-get install qemu-system-x86"
 
 kdir=$("$here/fetch.sh" "$kernel") || exit 125

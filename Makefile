@@ -72,6 +72,7 @@ help:
 	@echo 'make            build build/lmp (BPF objects, skeletons, agent)'
 	@echo 'make run        install packages if missing, build, run the agent (ARGS="...")'
 	@echo 'make test       install packages if missing, build, run unit + integration + e2e tests'
+	@echo 'make test-kernels  the kernel matrix: every probe on this host and on 5.10, 6.1, 6.12 under QEMU'
 	@echo 'make bench      benchmarks side by side with libbpf-tools and bpftrace'
 	@echo 'make check      clang-format check'
 	@echo 'make deps       install the Debian packages lmp needs'
@@ -299,3 +300,25 @@ test-valgrind: deps
 ifneq ($(SANITIZE),)
 CFLAGS += -fno-sanitize-recover=all
 endif
+
+# Kernel matrix (docs/kernel-support.md). `make test-kernels`: tests/kernels/suite.sh (every
+# probe under a real workload) on this host and, under QEMU in software emulation, on
+# Debian's 5.10, 6.1 and 6.12 kernels (pure cgroup v2) and on 6.1 with cgroup v1 only. The
+# kernels are fetched with apt into $(OUTPUT)/kernels, outside the host's apt configuration.
+KERNEL_PKGS := qemu-system-x86 busybox-static jq curl cpio kmod xz-utils zstd util-linux
+KERNELS ?= host 5.10 6.1 6.12 6.1:v1
+KWORKLOAD := $(BUILD)/tests/kernels/kworkload
+.PHONY: test-kernels
+
+$(KWORKLOAD): tests/kernels/kworkload.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
+
+test-build: $(KWORKLOAD)
+
+test-kernels:
+	$(Q)$(MAKE) --no-print-directory deps EXTRA_PKGS="$(KERNEL_PKGS)"
+	$(Q)$(MAKE) --no-print-directory $(LMP) $(KWORKLOAD)
+	$(Q)LMP=$(LMP) KWORKLOAD=$(KWORKLOAD) LMP_KERNELS_CACHE=$(OUTPUT)/kernels \
+		tests/kernels/run.sh $(KERNELS)

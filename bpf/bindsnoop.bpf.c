@@ -22,6 +22,7 @@
 #include <bpf/bpf_endian.h>
 #include "lmp/bindsnoop.h"
 #include "lmp.bpf.h"
+#include "lmp_syscall.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -207,29 +208,13 @@ static __always_inline int raw_enter(struct pt_regs *regs, long id)
 			    (__u32)PT_REGS_PARM3_CORE_SYSCALL(regs));
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(tp_btf_sys_enter, struct pt_regs *regs, long id)
-{
-	return raw_enter(regs, id);
-}
-
-SEC("raw_tp/sys_enter")
-int BPF_PROG(raw_tp_sys_enter, struct pt_regs *regs, long id)
-{
-	return raw_enter(regs, id);
-}
-
-/* a thread is in one system call at a time: an entry in inflight means it was ours */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(tp_btf_sys_exit, struct pt_regs *regs, long ret)
+/* the syscall dispatcher's tails (lmp_syscall.bpf.h), routed only the calls above */
+static __always_inline int tail_exit(struct pt_regs *regs, long nr, long ret)
 {
 	return handle_exit(ret);
 }
 
-SEC("raw_tp/sys_exit")
-int BPF_PROG(raw_tp_sys_exit, struct pt_regs *regs, long ret)
-{
-	return handle_exit(ret);
-}
+LMP_SYS_TAILS_ENTER(raw_enter)
+LMP_SYS_TAILS_EXIT(tail_exit)
 
 char LICENSE[] SEC("license") = "GPL";

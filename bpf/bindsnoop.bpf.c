@@ -7,8 +7,9 @@
  * Binds of other families (AF_UNIX, AF_NETLINK, ...) are not reported.
  *
  * Hooks, best first (agent/probes/bindsnoop.c):
- *   enter: tracepoint syscalls/sys_enter_bind (tracefs) > tp_btf/sys_enter (5.5+) >
- *          raw_tp/sys_enter (4.17+), the raw ones seeing every system call
+ *   enter: tracepoint syscalls/sys_enter_bind (tracefs) > tail of the syscall
+ *          dispatcher's tp_btf/sys_enter (5.5+) > its raw_tp/sys_enter (4.17+), called
+ *          for bind only (lmp_syscall.bpf.h)
  *   exit:  tracepoint syscalls/sys_exit_bind > tp_btf/sys_exit > raw_tp/sys_exit
  * The address comes from the caller's sockaddr at entry; the socket is found at exit from
  * the fd (task->files->fdt->fd[fd], checked to be a socket inode) and read there, so the

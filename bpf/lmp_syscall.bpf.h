@@ -81,10 +81,10 @@ struct {
 } sys_start SEC(".maps");
 
 /* syscall probe: (process, syscall) -> counters, and who each process is; resized by the
- * agent (--syscall-max-keys). Allocated on insert: nothing while the probe does not run. */
+ * agent (--syscall-max-keys; one entry when the probe is not selected). Preallocated: a new
+ * key of the interval is an insert, and nodes that start many processes make many. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 10240);
 	__type(key, struct lmp_syscall_key);
 	__type(value, struct lmp_syscall_val);
@@ -117,7 +117,6 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 4096);
 	__type(key, struct lmp_syscount_err_key);
 	__type(value, __u64);

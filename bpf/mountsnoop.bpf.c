@@ -6,8 +6,8 @@
  *
  * Hooks, best first (agent/probes/mountsnoop.c):
  *   enter: tracepoint syscalls/sys_enter_mount (+ one per other call present; tracefs) >
- *          tp_btf/sys_enter (5.5+) > raw_tp/sys_enter (4.17+), the raw ones seeing every
- *          system call and keeping the mount calls by number
+ *          tail of the syscall dispatcher's tp_btf/sys_enter (5.5+) > its raw_tp/sys_enter
+ *          (4.17+), called for the mount calls only (lmp_syscall.bpf.h)
  *   exit:  tracepoint syscalls/sys_exit_mount (+ the others) > tp_btf/sys_exit >
  *          raw_tp/sys_exit
  * Arguments are kept per thread at entry; strings are read from the caller's memory at

@@ -7,8 +7,9 @@
  *
  * Hooks, best first (agent/probes/opensnoop.c):
  *   enter: tracepoint syscalls/sys_enter_openat (+ _open, _openat2 where the kernel has
- *          them; tracefs) > tp_btf/sys_enter (5.5+) > raw_tp/sys_enter (4.17+), the last
- *          two seeing every system call and keeping these three numbers
+ *          them; tracefs) > tail of the syscall dispatcher's tp_btf/sys_enter (5.5+) >
+ *          its raw_tp/sys_enter (4.17+): lmp_syscall.bpf.h calls the tail for these
+ *          three numbers only
  *   exit:  tracepoint syscalls/sys_exit_openat (+ _open, _openat2) > tp_btf/sys_exit >
  *          raw_tp/sys_exit
  * The arguments are kept per thread at entry; the path is read from the caller's memory at

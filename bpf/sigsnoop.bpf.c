@@ -7,8 +7,8 @@
  *
  * Hooks, best first (agent/probes/sigsnoop.c):
  *   enter: tracepoint syscalls/sys_enter_kill (+ _tkill, _tgkill; tracefs) >
- *          tp_btf/sys_enter (5.5+) > raw_tp/sys_enter (4.17+): the raw ones see every
- *          system call and keep only these three numbers, so they come last
+ *          tail of the syscall dispatcher's tp_btf/sys_enter (5.5+) > its raw_tp/sys_enter
+ *          (4.17+), called for these three numbers only (lmp_syscall.bpf.h)
  *   exit:  tracepoint syscalls/sys_exit_kill (+ _tkill, _tgkill) > tp_btf/sys_exit >
  *          raw_tp/sys_exit
  *   generate: tp_btf/signal_generate (5.5+) > raw_tp/signal_generate (4.17+) >
@@ -240,7 +240,7 @@ int tp_sys_exit_tgkill(struct trace_event_raw_sys_exit *ctx)
 	return handle_exit(ctx->ret);
 }
 
-/* raw fallback: every system call passes here; keep the three we follow */
+/* the dispatcher's tail: routed only the three calls, each checked again here */
 static __always_inline int raw_enter(struct pt_regs *regs, long id)
 {
 	if (id < 0)

@@ -143,19 +143,35 @@ static int set_rodata_u32(struct bpf_object *obj, const char *var, __u32 val)
  * with BTF-typed key and value, as task storage, is simplest made by libbpf); every later
  * one reuses them (lmp_sys_attach() keeps their fds).
  */
+/* is probe in the --probes selection ("all" or a comma list)? */
+static bool selected(const struct lmp_config *cfg, const char *probe)
+{
+	const char *s = cfg->probes ? cfg->probes : "all";
+	size_t n = strlen(probe);
+
+	if (!strcmp(s, "all"))
+		return true;
+	for (const char *c = s; (c = strstr(c, probe)); c += n)
+		if ((c == s || c[-1] == ',') && (c[n] == ',' || !c[n]))
+			return true;
+	return false;
+}
+
 static int size_maps(struct bpf_object *obj, const struct lmp_config *cfg)
 {
+	/* the syscall probe's maps are preallocated: one entry when it does not run */
+	__u32 pid_keys = !selected(cfg, "syscall") ? 1 : cfg->syscall_max_keys;
 	int err = 0;
 
 	share.task_btf = have_task_storage();
 	if (!share.task_btf)
 		err = task_local_as_hash(bpf_object__find_map_by_name(obj, map_names[M_START]));
-	if (!err && cfg->syscall_max_keys)
+	if (!err && pid_keys)
 		err = bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "sys_pid_counts"),
-					       cfg->syscall_max_keys);
-	if (!err && cfg->syscall_max_keys)
+					       pid_keys);
+	if (!err && pid_keys)
 		err = bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "sys_procs"),
-					       cfg->syscall_max_keys);
+					       pid_keys);
 	return err;
 }
 

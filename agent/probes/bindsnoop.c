@@ -65,14 +65,13 @@ static const struct lmp_enum_name sock_types[] = {
 static int bindsnoop_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
 	struct bindsnoop_bpf *s = skel;
-
-	s->rodata->cfg_nr_bind = SYS_bind;
-	/* the dispatcher's maps in any case (they are in the object), its programs and
-	 * these calls routed to the tails when the tail programs were chosen */
 	static const int nrs[] = { SYS_bind };
 	struct lmp_sys_want want = { .enter = true, .exit = true, .nrs = nrs,
 				     .n_nrs = ARRAY_SIZE(nrs) };
 
+	s->rodata->cfg_nr_bind = SYS_bind;
+	/* the dispatcher's maps in any case (they are in the object), its programs and
+	 * these calls routed to the tails when the tail programs were chosen */
 	return lmp_sys_join(p, s->obj, cfg, &want, NULL);
 }
 

@@ -157,6 +157,8 @@ static int mountsnoop_configure(struct lmp_probe *p, void *skel, const struct lm
 		[LMP_MOUNT_OP_OPEN_TREE] = 428,	    [LMP_MOUNT_OP_FSPICK] = 433,
 		[LMP_MOUNT_OP_MOUNT_SETATTR] = 442,
 	};
+	struct lmp_sys_want want = { .enter = true, .exit = true, .nrs = nr,
+				     .n_nrs = LMP_MOUNT_OP_MAX };
 
 	for (int i = 0; i < LMP_MOUNT_OP_MAX; i++)
 		s->rodata->cfg_nr[i] = nr[i];
@@ -164,9 +166,6 @@ static int mountsnoop_configure(struct lmp_probe *p, void *skel, const struct lm
 	lmp_extra_tracepoints(p, "exit", exit_extra, ARRAY_SIZE(exit_extra));
 	/* the dispatcher's maps in any case (they are in the object), its programs and
 	 * these calls routed to the tails when the tail programs were chosen */
-	struct lmp_sys_want want = { .enter = true, .exit = true, .nrs = nr,
-				     .n_nrs = LMP_MOUNT_OP_MAX };
-
 	return lmp_sys_join(p, s->obj, cfg, &want, NULL);
 }
 

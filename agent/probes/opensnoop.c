@@ -106,6 +106,13 @@ static const char *const call_names[] = {
 static int opensnoop_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
 	struct opensnoop_bpf *s = skel;
+	static const int nrs[] = {
+#ifdef SYS_open
+		SYS_open,
+#endif
+		SYS_openat, 437 /* openat2 */ };
+	struct lmp_sys_want want = { .enter = true, .exit = true, .nrs = nrs,
+				     .n_nrs = ARRAY_SIZE(nrs) };
 
 #ifdef SYS_open
 	s->rodata->cfg_nr_open = SYS_open;
@@ -121,14 +128,6 @@ static int opensnoop_configure(struct lmp_probe *p, void *skel, const struct lmp
 	lmp_extra_tracepoints(p, "exit", exit_extra, ARRAY_SIZE(exit_extra));
 	/* the dispatcher's maps in any case (they are in the object), its programs and
 	 * these calls routed to the tails when the tail programs were chosen */
-	static const int nrs[] = {
-#ifdef SYS_open
-		SYS_open,
-#endif
-		SYS_openat, 437 /* openat2 */ };
-	struct lmp_sys_want want = { .enter = true, .exit = true, .nrs = nrs,
-				     .n_nrs = ARRAY_SIZE(nrs) };
-
 	return lmp_sys_join(p, s->obj, cfg, &want, NULL);
 }
 

@@ -140,6 +140,9 @@ static const struct lmp_enum_name deliveries[] = {
 static int sigsnoop_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
 	struct sigsnoop_bpf *s = skel;
+	static const int nrs[] = { SYS_kill, SYS_tkill, SYS_tgkill };
+	struct lmp_sys_want want = { .enter = true, .exit = true, .nrs = nrs,
+				     .n_nrs = ARRAY_SIZE(nrs) };
 	char err[160];
 	__u64 mask = 0;
 
@@ -155,10 +158,6 @@ static int sigsnoop_configure(struct lmp_probe *p, void *skel, const struct lmp_
 	lmp_extra_tracepoints(p, "exit", exit_extra, ARRAY_SIZE(exit_extra));
 	/* the dispatcher's maps in any case (they are in the object), its programs and
 	 * these calls routed to the tails when the tail programs were chosen */
-	static const int nrs[] = { SYS_kill, SYS_tkill, SYS_tgkill };
-	struct lmp_sys_want want = { .enter = true, .exit = true, .nrs = nrs,
-				     .n_nrs = ARRAY_SIZE(nrs) };
-
 	return lmp_sys_join(p, s->obj, cfg, &want, NULL);
 }
 

@@ -7,8 +7,9 @@
  * Binds of other families (AF_UNIX, AF_NETLINK, ...) are not reported.
  *
  * Hooks, best first (agent/probes/bindsnoop.c):
- *   enter: tracepoint syscalls/sys_enter_bind (tracefs) > tp_btf/sys_enter (5.5+) >
- *          raw_tp/sys_enter (4.17+), the raw ones seeing every system call
+ *   enter: tracepoint syscalls/sys_enter_bind (tracefs) > tail of the syscall
+ *          dispatcher's tp_btf/sys_enter (5.5+) > its raw_tp/sys_enter (4.17+), called
+ *          for bind only (lmp_syscall.bpf.h)
  *   exit:  tracepoint syscalls/sys_exit_bind > tp_btf/sys_exit > raw_tp/sys_exit
  * The address comes from the caller's sockaddr at entry; the socket is found at exit from
  * the fd (task->files->fdt->fd[fd], checked to be a socket inode) and read there, so the
@@ -22,6 +23,7 @@
 #include <bpf/bpf_endian.h>
 #include "lmp/bindsnoop.h"
 #include "lmp.bpf.h"
+#include "lmp_syscall.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -207,29 +209,13 @@ static __always_inline int raw_enter(struct pt_regs *regs, long id)
 			    (__u32)PT_REGS_PARM3_CORE_SYSCALL(regs));
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(tp_btf_sys_enter, struct pt_regs *regs, long id)
-{
-	return raw_enter(regs, id);
-}
-
-SEC("raw_tp/sys_enter")
-int BPF_PROG(raw_tp_sys_enter, struct pt_regs *regs, long id)
-{
-	return raw_enter(regs, id);
-}
-
-/* a thread is in one system call at a time: an entry in inflight means it was ours */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(tp_btf_sys_exit, struct pt_regs *regs, long ret)
+/* the syscall dispatcher's tails (lmp_syscall.bpf.h), routed only the calls above */
+static __always_inline int tail_exit(struct pt_regs *regs, long nr, long ret)
 {
 	return handle_exit(ret);
 }
 
-SEC("raw_tp/sys_exit")
-int BPF_PROG(raw_tp_sys_exit, struct pt_regs *regs, long ret)
-{
-	return handle_exit(ret);
-}
+LMP_SYS_TAILS_ENTER(raw_enter)
+LMP_SYS_TAILS_EXIT(tail_exit)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -5,12 +5,18 @@
  * Hooks, best first (agent/probes/file.c), one choice for reads and one for writes:
  *   fexit vfs_read / vfs_write (5.5+; the return value and the struct file in one program)
  * > kprobe + kretprobe vfs_read / vfs_write (the file kept in task storage between them)
+ * > the syscall dispatcher's exit (lmp_syscall.bpf.h: tp_btf, else raw_tp), which tail-calls
+ *   tail_*_exit for read, pread64, readv, write, pwrite64 and writev only: the fd is still
+ *   in pt_regs at exit, so one program run per call, with no entry program and no state
+ *   kept between entry and exit
  * > tracepoints syscalls/sys_{enter,exit}_{read,pread64,readv} and _{write,pwrite64,writev}
- *   (needs tracefs and CONFIG_FTRACE_SYSCALLS): the fd is kept at entry, and at exit, when
- *   the call returned >= 0 bytes, resolved to its struct file through task->files->fdt->fd[].
- * The tracepoint path is the one that works on kernels without kprobes and fentry. The
- * first two see every vfs_read/vfs_write (read, pread64, and kernel users of vfs_read) but
- * not readv/writev, as libbpf-tools filetop; the third sees exactly the six syscalls.
+ *   (needs tracefs and CONFIG_FTRACE_SYSCALLS): the fd is kept at entry.
+ * Either syscall path resolves the fd at exit, when the call returned >= 0 bytes, to its
+ * struct file through task->files->fdt->fd[]. They work on kernels without kprobes and
+ * fentry; the dispatcher is shared with the other syscall probes and costs, per read,
+ * a fraction of the two perf-event tracepoint runs (docs/probes/file.md). The first two
+ * see every vfs_read/vfs_write (read, pread64, and kernel users of vfs_read) but not
+ * readv/writev, as libbpf-tools filetop; the syscall paths see exactly the six syscalls.
  *
  * A key is (cgroup, pid, device, inode); its names (comm, file and directory name, type) go
  * to an LRU map when the key is first seen in an interval, so the hot path only counts.
@@ -21,6 +27,7 @@
 #include <bpf/bpf_core_read.h>
 #include "lmp/file.h"
 #include "lmp.bpf.h"
+#include "lmp_syscall.bpf.h"
 
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
@@ -48,12 +55,18 @@ struct pending {
 	__u32 _pad;
 };
 
+/* task storage, or on 5.10 an LRU hash by thread id (lmp_task_local()) */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct pending);
 } pend SEC(".maps");
+
+/* the write-side syscall numbers, for the dispatcher's tail (set by the agent) */
+const volatile __s32 cfg_nr_write = -1;
+const volatile __s32 cfg_nr_pwrite64 = -1;
+const volatile __s32 cfg_nr_writev = -1;
 
 /* scratch for the names, too big for the 512-byte stack next to the rest */
 struct {
@@ -164,10 +177,11 @@ static __always_inline int enter(__u64 arg, __u32 op)
 {
 	struct pending *p;
 
+	static const struct pending zero;
+
 	if (lmp_is_self())
 		return 0;
-	p = bpf_task_storage_get(&pend, bpf_get_current_task_btf(), 0,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	p = lmp_task_local(&pend, &zero, true);
 	if (p) {
 		p->arg = arg;
 		p->op = op + 1;
@@ -178,7 +192,7 @@ static __always_inline int enter(__u64 arg, __u32 op)
 /* the note of this thread's pending call, if it is an `op`; cleared either way */
 static __always_inline bool take(__u32 op, __u64 *arg)
 {
-	struct pending *p = bpf_task_storage_get(&pend, bpf_get_current_task_btf(), 0, 0);
+	struct pending *p = lmp_task_local(&pend, NULL, false);
 	bool ok;
 
 	if (!p || !p->op)
@@ -256,6 +270,20 @@ static __always_inline int sys_exit(long ret, __u32 op)
 	{                                                              \
 		return sys_exit(ctx->ret, op);                         \
 	}
+
+/* the dispatcher's tail: routed only the six calls, by the agent (the agent itself is
+ * never routed) */
+static __always_inline int tail_exit(struct pt_regs *regs, long nr, long ret)
+{
+	__u32 op = nr == cfg_nr_write || nr == cfg_nr_pwrite64 || nr == cfg_nr_writev ? FOP_WRITE :
+										    FOP_READ;
+
+	if (ret >= 0)
+		account(fd_file(PT_REGS_PARM1_CORE_SYSCALL(regs)), ret, op);
+	return 0;
+}
+
+LMP_SYS_TAILS_EXIT(tail_exit)
 
 SYSCALL_PAIR(read, FOP_READ)
 SYSCALL_PAIR(pread64, FOP_READ)

@@ -6,8 +6,8 @@
  *
  * Hooks, best first (agent/probes/mountsnoop.c):
  *   enter: tracepoint syscalls/sys_enter_mount (+ one per other call present; tracefs) >
- *          tp_btf/sys_enter (5.5+) > raw_tp/sys_enter (4.17+), the raw ones seeing every
- *          system call and keeping the mount calls by number
+ *          tail of the syscall dispatcher's tp_btf/sys_enter (5.5+) > its raw_tp/sys_enter
+ *          (4.17+), called for the mount calls only (lmp_syscall.bpf.h)
  *   exit:  tracepoint syscalls/sys_exit_mount (+ the others) > tp_btf/sys_exit >
  *          raw_tp/sys_exit
  * Arguments are kept per thread at entry; strings are read from the caller's memory at
@@ -20,6 +20,7 @@
 #include <bpf/bpf_core_read.h>
 #include "lmp/mountsnoop.h"
 #include "lmp.bpf.h"
+#include "lmp_syscall.bpf.h"
 
 /* fsconfig commands whose value is a string (include/uapi/linux/mount.h) */
 #define FSCONFIG_SET_STRING 1
@@ -212,29 +213,13 @@ static __always_inline int raw_enter(struct pt_regs *regs, long id)
 	return handle_enter(op, a);
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(tp_btf_sys_enter, struct pt_regs *regs, long id)
-{
-	return raw_enter(regs, id);
-}
-
-SEC("raw_tp/sys_enter")
-int BPF_PROG(raw_tp_sys_enter, struct pt_regs *regs, long id)
-{
-	return raw_enter(regs, id);
-}
-
-/* a thread is in one system call at a time: an entry in inflight means it was ours */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(tp_btf_sys_exit, struct pt_regs *regs, long ret)
+/* the syscall dispatcher's tails (lmp_syscall.bpf.h), routed only the calls above */
+static __always_inline int tail_exit(struct pt_regs *regs, long nr, long ret)
 {
 	return handle_exit(ret);
 }
 
-SEC("raw_tp/sys_exit")
-int BPF_PROG(raw_tp_sys_exit, struct pt_regs *regs, long ret)
-{
-	return handle_exit(ret);
-}
+LMP_SYS_TAILS_ENTER(raw_enter)
+LMP_SYS_TAILS_EXIT(tail_exit)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -7,8 +7,9 @@
  *
  * Hooks, best first (agent/probes/opensnoop.c):
  *   enter: tracepoint syscalls/sys_enter_openat (+ _open, _openat2 where the kernel has
- *          them; tracefs) > tp_btf/sys_enter (5.5+) > raw_tp/sys_enter (4.17+), the last
- *          two seeing every system call and keeping these three numbers
+ *          them; tracefs) > tail of the syscall dispatcher's tp_btf/sys_enter (5.5+) >
+ *          its raw_tp/sys_enter (4.17+): lmp_syscall.bpf.h calls the tail for these
+ *          three numbers only
  *   exit:  tracepoint syscalls/sys_exit_openat (+ _open, _openat2) > tp_btf/sys_exit >
  *          raw_tp/sys_exit
  * The arguments are kept per thread at entry; the path is read from the caller's memory at
@@ -20,6 +21,7 @@
 #include <bpf/bpf_core_read.h>
 #include "lmp/opensnoop.h"
 #include "lmp.bpf.h"
+#include "lmp_syscall.bpf.h"
 
 const volatile __s32 cfg_nr_open = -1;
 const volatile __s32 cfg_nr_openat = -1;
@@ -176,29 +178,13 @@ static __always_inline int raw_enter(struct pt_regs *regs, long id)
 	return 0;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(tp_btf_sys_enter, struct pt_regs *regs, long id)
-{
-	return raw_enter(regs, id);
-}
-
-SEC("raw_tp/sys_enter")
-int BPF_PROG(raw_tp_sys_enter, struct pt_regs *regs, long id)
-{
-	return raw_enter(regs, id);
-}
-
-/* a thread is in one system call at a time: an entry in inflight means it was ours */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(tp_btf_sys_exit, struct pt_regs *regs, long ret)
+/* the syscall dispatcher's tails (lmp_syscall.bpf.h), routed only the calls above */
+static __always_inline int tail_exit(struct pt_regs *regs, long nr, long ret)
 {
 	return handle_exit(ret);
 }
 
-SEC("raw_tp/sys_exit")
-int BPF_PROG(raw_tp_sys_exit, struct pt_regs *regs, long ret)
-{
-	return handle_exit(ret);
-}
+LMP_SYS_TAILS_ENTER(raw_enter)
+LMP_SYS_TAILS_EXIT(tail_exit)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -7,8 +7,8 @@
  *
  * Hooks, best first (agent/probes/sigsnoop.c):
  *   enter: tracepoint syscalls/sys_enter_kill (+ _tkill, _tgkill; tracefs) >
- *          tp_btf/sys_enter (5.5+) > raw_tp/sys_enter (4.17+): the raw ones see every
- *          system call and keep only these three numbers, so they come last
+ *          tail of the syscall dispatcher's tp_btf/sys_enter (5.5+) > its raw_tp/sys_enter
+ *          (4.17+), called for these three numbers only (lmp_syscall.bpf.h)
  *   exit:  tracepoint syscalls/sys_exit_kill (+ _tkill, _tgkill) > tp_btf/sys_exit >
  *          raw_tp/sys_exit
  *   generate: tp_btf/signal_generate (5.5+) > raw_tp/signal_generate (4.17+) >
@@ -27,6 +27,7 @@
 #include <bpf/bpf_core_read.h>
 #include "lmp/sigsnoop.h"
 #include "lmp.bpf.h"
+#include "lmp_syscall.bpf.h"
 
 #define SI_USER 0
 #define SI_KERNEL 0x80
@@ -239,7 +240,7 @@ int tp_sys_exit_tgkill(struct trace_event_raw_sys_exit *ctx)
 	return handle_exit(ctx->ret);
 }
 
-/* raw fallback: every system call passes here; keep the three we follow */
+/* the dispatcher's tail: routed only the three calls, each checked again here */
 static __always_inline int raw_enter(struct pt_regs *regs, long id)
 {
 	if (id < 0)
@@ -257,29 +258,13 @@ static __always_inline int raw_enter(struct pt_regs *regs, long id)
 	return 0;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(tp_btf_sys_enter, struct pt_regs *regs, long id)
-{
-	return raw_enter(regs, id);
-}
-
-SEC("raw_tp/sys_enter")
-int BPF_PROG(raw_tp_sys_enter, struct pt_regs *regs, long id)
-{
-	return raw_enter(regs, id);
-}
-
-/* a thread is in one system call at a time: an entry in inflight means it was ours */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(tp_btf_sys_exit, struct pt_regs *regs, long ret)
+/* the syscall dispatcher's tails (lmp_syscall.bpf.h), routed only the calls above */
+static __always_inline int tail_exit(struct pt_regs *regs, long nr, long ret)
 {
 	return handle_exit(ret);
 }
 
-SEC("raw_tp/sys_exit")
-int BPF_PROG(raw_tp_sys_exit, struct pt_regs *regs, long ret)
-{
-	return handle_exit(ret);
-}
+LMP_SYS_TAILS_ENTER(raw_enter)
+LMP_SYS_TAILS_EXIT(tail_exit)
 
 char LICENSE[] SEC("license") = "GPL";

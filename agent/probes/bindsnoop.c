@@ -15,16 +15,17 @@
 #include "metrics.h"
 #include "out.h"
 #include "probe.h"
+#include "probes/sysdisp.h"
 
 LMP_DEFINE_SKEL_OPS(bindsnoop);
 
 static const struct lmp_hook bindsnoop_hooks[] = {
 	{ "enter", LMP_HOOK_TRACEPOINT, "tp_sys_enter_bind", "syscalls/sys_enter_bind" },
-	{ "enter", LMP_HOOK_TP_BTF, "tp_btf_sys_enter", "sys_enter" },
-	{ "enter", LMP_HOOK_RAW_TP, "raw_tp_sys_enter", "sys_enter" },
+	{ "enter", LMP_HOOK_TP_BTF, "tail_btf_enter", "sys_enter" },
+	{ "enter", LMP_HOOK_RAW_TP, "tail_raw_enter", "sys_enter" },
 	{ "exit", LMP_HOOK_TRACEPOINT, "tp_sys_exit_bind", "syscalls/sys_exit_bind" },
-	{ "exit", LMP_HOOK_TP_BTF, "tp_btf_sys_exit", "sys_exit" },
-	{ "exit", LMP_HOOK_RAW_TP, "raw_tp_sys_exit", "sys_exit" },
+	{ "exit", LMP_HOOK_TP_BTF, "tail_btf_exit", "sys_exit" },
+	{ "exit", LMP_HOOK_RAW_TP, "tail_raw_exit", "sys_exit" },
 };
 
 static const struct lmp_metric_desc binds_total = {
@@ -64,9 +65,14 @@ static const struct lmp_enum_name sock_types[] = {
 static int bindsnoop_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
 	struct bindsnoop_bpf *s = skel;
+	static const int nrs[] = { SYS_bind };
+	struct lmp_sys_want want = { .enter = true, .exit = true, .nrs = nrs,
+				     .n_nrs = ARRAY_SIZE(nrs) };
 
 	s->rodata->cfg_nr_bind = SYS_bind;
-	return 0;
+	/* the dispatcher's maps in any case (they are in the object), its programs and
+	 * these calls routed to the tails when the tail programs were chosen */
+	return lmp_sys_join(p, s->obj, cfg, &want, NULL);
 }
 
 static void bind_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
@@ -133,4 +139,6 @@ const struct lmp_probe_desc lmp_probe_bindsnoop = {
 	.events = bindsnoop_events,
 	.n_events = ARRAY_SIZE(bindsnoop_events),
 	.configure = bindsnoop_configure,
+	.attach = lmp_sys_attach,
+	.cleanup = lmp_sys_leave,
 };

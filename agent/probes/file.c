@@ -20,25 +20,36 @@
 #include "metrics.h"
 #include "out.h"
 #include "probe.h"
+#include "probes/sysdisp.h"
+#include <sys/syscall.h>
 
 LMP_DEFINE_SKEL_OPS(file);
 
 enum {
 	HOOK_READ_FEXIT,
 	HOOK_READ_KPROBE,
+	HOOK_READ_DISP_BTF,
+	HOOK_READ_DISP_RAW,
 	HOOK_READ_TP,
 	HOOK_WRITE_FEXIT,
 	HOOK_WRITE_KPROBE,
+	HOOK_WRITE_DISP_BTF,
+	HOOK_WRITE_DISP_RAW,
 	HOOK_WRITE_TP,
 };
 
 static const struct lmp_hook file_hooks[] = {
 	[HOOK_READ_FEXIT] = { "read", LMP_HOOK_FEXIT, "fexit_vfs_read", "vfs_read" },
 	[HOOK_READ_KPROBE] = { "read", LMP_HOOK_KPROBE, "kprobe_vfs_read", "vfs_read" },
+	/* the syscall dispatcher's exit (sysdisp.h): one program run per call, shared */
+	[HOOK_READ_DISP_BTF] = { "read", LMP_HOOK_TP_BTF, "tail_btf_exit", "sys_exit" },
+	[HOOK_READ_DISP_RAW] = { "read", LMP_HOOK_RAW_TP, "tail_raw_exit", "sys_exit" },
 	[HOOK_READ_TP] = { "read", LMP_HOOK_TRACEPOINT, "tp_sys_enter_read",
 			   "syscalls/sys_enter_read" },
 	[HOOK_WRITE_FEXIT] = { "write", LMP_HOOK_FEXIT, "fexit_vfs_write", "vfs_write" },
 	[HOOK_WRITE_KPROBE] = { "write", LMP_HOOK_KPROBE, "kprobe_vfs_write", "vfs_write" },
+	[HOOK_WRITE_DISP_BTF] = { "write", LMP_HOOK_TP_BTF, "tail_btf_exit", "sys_exit" },
+	[HOOK_WRITE_DISP_RAW] = { "write", LMP_HOOK_RAW_TP, "tail_raw_exit", "sys_exit" },
 	[HOOK_WRITE_TP] = { "write", LMP_HOOK_TRACEPOINT, "tp_sys_enter_write",
 			    "syscalls/sys_enter_write" },
 };
@@ -95,10 +106,16 @@ struct file_priv {
 	double last, interval; /* CLOCK_MONOTONIC seconds of the previous drain; span covered */
 };
 
+/* what the dispatcher routes to the tail, reads and writes alike */
+static const int file_nrs[] = { SYS_read, SYS_pread64, SYS_readv,
+				SYS_write, SYS_pwrite64, SYS_writev };
+
 static int file_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)
 {
 	struct file_bpf *skel = skel_;
 	struct file_priv *priv = calloc(1, sizeof(*priv));
+	struct lmp_sys_want want = { .exit = true, .nrs = file_nrs, .n_nrs = ARRAY_SIZE(file_nrs) };
+	int err;
 
 	if (!priv)
 		return -ENOMEM;
@@ -115,7 +132,13 @@ static int file_configure(struct lmp_probe *p, void *skel_, const struct lmp_con
 		}
 		bpf_program__set_autoload(prog, p->chosen[companions[i].with]);
 	}
-	return 0;
+	skel->rodata->cfg_nr_write = SYS_write;
+	skel->rodata->cfg_nr_pwrite64 = SYS_pwrite64;
+	skel->rodata->cfg_nr_writev = SYS_writev;
+	/* the dispatcher's maps in any case (they are in the object), its exit when chosen;
+	 * pend is the kprobe and tracepoint paths' task-local map */
+	err = lmp_sys_join(p, skel->obj, cfg, &want, "pend");
+	return err < 0 ? err : 0;
 }
 
 /* most bytes first, then most calls; the key keeps the order stable */
@@ -224,6 +247,7 @@ static void file_cleanup(struct lmp_probe *p)
 {
 	struct file_priv *priv = p->priv;
 
+	lmp_sys_leave(p);
 	if (priv)
 		lmp_map_rows_release(&priv->buf);
 	free(priv);
@@ -238,6 +262,7 @@ const struct lmp_probe_desc lmp_probe_file = {
 	.hooks = file_hooks,
 	.n_hooks = ARRAY_SIZE(file_hooks),
 	.configure = file_configure,
+	.attach = lmp_sys_attach,
 	.interval = file_interval,
 	.cleanup = file_cleanup,
 };

@@ -12,16 +12,17 @@
 #include "metrics.h"
 #include "out.h"
 #include "probe.h"
+#include "probes/sysdisp.h"
 
 LMP_DEFINE_SKEL_OPS(mountsnoop);
 
 static const struct lmp_hook mountsnoop_hooks[] = {
 	{ "enter", LMP_HOOK_TRACEPOINT, "tp_sys_enter_mount", "syscalls/sys_enter_mount" },
-	{ "enter", LMP_HOOK_TP_BTF, "tp_btf_sys_enter", "sys_enter" },
-	{ "enter", LMP_HOOK_RAW_TP, "raw_tp_sys_enter", "sys_enter" },
+	{ "enter", LMP_HOOK_TP_BTF, "tail_btf_enter", "sys_enter" },
+	{ "enter", LMP_HOOK_RAW_TP, "tail_raw_enter", "sys_enter" },
 	{ "exit", LMP_HOOK_TRACEPOINT, "tp_sys_exit_mount", "syscalls/sys_exit_mount" },
-	{ "exit", LMP_HOOK_TP_BTF, "tp_btf_sys_exit", "sys_exit" },
-	{ "exit", LMP_HOOK_RAW_TP, "raw_tp_sys_exit", "sys_exit" },
+	{ "exit", LMP_HOOK_TP_BTF, "tail_btf_exit", "sys_exit" },
+	{ "exit", LMP_HOOK_RAW_TP, "tail_raw_exit", "sys_exit" },
 };
 
 #define EXTRA(call)                                                \
@@ -156,12 +157,16 @@ static int mountsnoop_configure(struct lmp_probe *p, void *skel, const struct lm
 		[LMP_MOUNT_OP_OPEN_TREE] = 428,	    [LMP_MOUNT_OP_FSPICK] = 433,
 		[LMP_MOUNT_OP_MOUNT_SETATTR] = 442,
 	};
+	struct lmp_sys_want want = { .enter = true, .exit = true, .nrs = nr,
+				     .n_nrs = LMP_MOUNT_OP_MAX };
 
 	for (int i = 0; i < LMP_MOUNT_OP_MAX; i++)
 		s->rodata->cfg_nr[i] = nr[i];
 	lmp_extra_tracepoints(p, "enter", enter_extra, ARRAY_SIZE(enter_extra));
 	lmp_extra_tracepoints(p, "exit", exit_extra, ARRAY_SIZE(exit_extra));
-	return 0;
+	/* the dispatcher's maps in any case (they are in the object), its programs and
+	 * these calls routed to the tails when the tail programs were chosen */
+	return lmp_sys_join(p, s->obj, cfg, &want, NULL);
 }
 
 static void out_flags(struct lmp_rt *rt, const char *key, const struct lmp_flag_name *t, size_t n,
@@ -294,4 +299,6 @@ const struct lmp_probe_desc lmp_probe_mountsnoop = {
 	.events = mountsnoop_events,
 	.n_events = ARRAY_SIZE(mountsnoop_events),
 	.configure = mountsnoop_configure,
+	.attach = lmp_sys_attach,
+	.cleanup = lmp_sys_leave,
 };

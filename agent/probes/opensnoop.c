@@ -17,16 +17,17 @@
 #include "metrics.h"
 #include "out.h"
 #include "probe.h"
+#include "probes/sysdisp.h"
 
 LMP_DEFINE_SKEL_OPS(opensnoop);
 
 static const struct lmp_hook opensnoop_hooks[] = {
 	{ "enter", LMP_HOOK_TRACEPOINT, "tp_sys_enter_openat", "syscalls/sys_enter_openat" },
-	{ "enter", LMP_HOOK_TP_BTF, "tp_btf_sys_enter", "sys_enter" },
-	{ "enter", LMP_HOOK_RAW_TP, "raw_tp_sys_enter", "sys_enter" },
+	{ "enter", LMP_HOOK_TP_BTF, "tail_btf_enter", "sys_enter" },
+	{ "enter", LMP_HOOK_RAW_TP, "tail_raw_enter", "sys_enter" },
 	{ "exit", LMP_HOOK_TRACEPOINT, "tp_sys_exit_openat", "syscalls/sys_exit_openat" },
-	{ "exit", LMP_HOOK_TP_BTF, "tp_btf_sys_exit", "sys_exit" },
-	{ "exit", LMP_HOOK_RAW_TP, "raw_tp_sys_exit", "sys_exit" },
+	{ "exit", LMP_HOOK_TP_BTF, "tail_btf_exit", "sys_exit" },
+	{ "exit", LMP_HOOK_RAW_TP, "tail_raw_exit", "sys_exit" },
 };
 
 /* open(2) is absent on arm64 and openat2(2) before 5.6: these load only where they exist */
@@ -105,6 +106,13 @@ static const char *const call_names[] = {
 static int opensnoop_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
 	struct opensnoop_bpf *s = skel;
+	static const int nrs[] = {
+#ifdef SYS_open
+		SYS_open,
+#endif
+		SYS_openat, 437 /* openat2 */ };
+	struct lmp_sys_want want = { .enter = true, .exit = true, .nrs = nrs,
+				     .n_nrs = ARRAY_SIZE(nrs) };
 
 #ifdef SYS_open
 	s->rodata->cfg_nr_open = SYS_open;
@@ -118,7 +126,9 @@ static int opensnoop_configure(struct lmp_probe *p, void *skel, const struct lmp
 	s->rodata->cfg_failed_only = cfg->opensnoop_failed;
 	lmp_extra_tracepoints(p, "enter", enter_extra, ARRAY_SIZE(enter_extra));
 	lmp_extra_tracepoints(p, "exit", exit_extra, ARRAY_SIZE(exit_extra));
-	return 0;
+	/* the dispatcher's maps in any case (they are in the object), its programs and
+	 * these calls routed to the tails when the tail programs were chosen */
+	return lmp_sys_join(p, s->obj, cfg, &want, NULL);
 }
 
 static void open_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
@@ -236,5 +246,7 @@ const struct lmp_probe_desc lmp_probe_opensnoop = {
 	.events = opensnoop_events,
 	.n_events = ARRAY_SIZE(opensnoop_events),
 	.configure = opensnoop_configure,
+	.attach = lmp_sys_attach,
+	.cleanup = lmp_sys_leave,
 	.interval = opensnoop_interval,
 };

@@ -14,16 +14,17 @@
 #include "metrics.h"
 #include "out.h"
 #include "probe.h"
+#include "probes/sysdisp.h"
 
 LMP_DEFINE_SKEL_OPS(sigsnoop);
 
 static const struct lmp_hook sigsnoop_hooks[] = {
 	{ "enter", LMP_HOOK_TRACEPOINT, "tp_sys_enter_kill", "syscalls/sys_enter_kill" },
-	{ "enter", LMP_HOOK_TP_BTF, "tp_btf_sys_enter", "sys_enter" },
-	{ "enter", LMP_HOOK_RAW_TP, "raw_tp_sys_enter", "sys_enter" },
+	{ "enter", LMP_HOOK_TP_BTF, "tail_btf_enter", "sys_enter" },
+	{ "enter", LMP_HOOK_RAW_TP, "tail_raw_enter", "sys_enter" },
 	{ "exit", LMP_HOOK_TRACEPOINT, "tp_sys_exit_kill", "syscalls/sys_exit_kill" },
-	{ "exit", LMP_HOOK_TP_BTF, "tp_btf_sys_exit", "sys_exit" },
-	{ "exit", LMP_HOOK_RAW_TP, "raw_tp_sys_exit", "sys_exit" },
+	{ "exit", LMP_HOOK_TP_BTF, "tail_btf_exit", "sys_exit" },
+	{ "exit", LMP_HOOK_RAW_TP, "tail_raw_exit", "sys_exit" },
 	{ "generate", LMP_HOOK_TP_BTF, "tp_btf_signal_generate", "signal_generate" },
 	{ "generate", LMP_HOOK_RAW_TP, "raw_tp_signal_generate", "signal_generate" },
 	{ "generate", LMP_HOOK_TRACEPOINT, "tp_signal_generate", "signal/signal_generate" },
@@ -140,6 +141,9 @@ static const struct lmp_enum_name deliveries[] = {
 static int sigsnoop_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
 	struct sigsnoop_bpf *s = skel;
+	static const int nrs[] = { SYS_kill, SYS_tkill, SYS_tgkill };
+	struct lmp_sys_want want = { .enter = true, .exit = true, .nrs = nrs,
+				     .n_nrs = ARRAY_SIZE(nrs) };
 	char err[160];
 	__u64 mask = 0;
 
@@ -153,7 +157,9 @@ static int sigsnoop_configure(struct lmp_probe *p, void *skel, const struct lmp_
 	s->rodata->cfg_nr_tgkill = SYS_tgkill;
 	lmp_extra_tracepoints(p, "enter", enter_extra, ARRAY_SIZE(enter_extra));
 	lmp_extra_tracepoints(p, "exit", exit_extra, ARRAY_SIZE(exit_extra));
-	return 0;
+	/* the dispatcher's maps in any case (they are in the object), its programs and
+	 * these calls routed to the tails when the tail programs were chosen */
+	return lmp_sys_join(p, s->obj, cfg, &want, NULL);
 }
 
 static void signal_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
@@ -213,4 +219,6 @@ const struct lmp_probe_desc lmp_probe_sigsnoop = {
 	.events = sigsnoop_events,
 	.n_events = ARRAY_SIZE(sigsnoop_events),
 	.configure = sigsnoop_configure,
+	.attach = lmp_sys_attach,
+	.cleanup = lmp_sys_leave,
 };

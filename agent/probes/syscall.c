@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "out.h"
 #include "probe.h"
+#include "probes/sysdisp.h"
 #include "syscalls.h"
 
 LMP_DEFINE_SKEL_OPS(syscall);
@@ -72,6 +73,7 @@ static int syscall_configure(struct lmp_probe *p, void *skel_, const struct lmp_
 {
 	struct syscall_bpf *skel = skel_;
 	struct syscall_priv *priv = calloc(1, sizeof(*priv));
+	struct lmp_sys_want want = { .enter = true, .users.pid_count = 1 };
 	char *exit_part;
 	int err;
 
@@ -80,20 +82,15 @@ static int syscall_configure(struct lmp_probe *p, void *skel_, const struct lmp_
 	p->priv = priv;
 	priv->last = lmp_now_s();
 	priv->latency = cfg->syscall_latency;
-	skel->rodata->cfg_latency = priv->latency;
-	/* one process entry per process with counters: the same bound for both maps */
-	err = bpf_map__set_max_entries(skel->maps.counts, cfg->syscall_max_keys);
-	if (err < 0)
-		return err;
-	err = bpf_map__set_max_entries(skel->maps.procs, cfg->syscall_max_keys);
+	/* counting needs only the entry side: without --syscall-latency no exit program runs
+	 * for this probe, so alone every syscall pays for one program, not two */
+	want.exit = priv->latency;
+	want.users.pid_latency = priv->latency;
+	/* the dispatcher maps are sized from cfg->syscall_max_keys by lmp_sys_join() */
+	err = lmp_sys_join(p, skel->obj, cfg, &want, NULL);
 	if (err < 0)
 		return err;
 	if (!priv->latency) {
-		/* counting needs only the entry hook: leave the exit programs out entirely, so
-		 * every syscall pays for one program, not two */
-		bpf_program__set_autoload(skel->progs.tp_btf_sys_exit, false);
-		bpf_program__set_autoload(skel->progs.raw_tp_sys_exit, false);
-		bpf_program__set_autoload(skel->progs.tp_sys_exit, false);
 		/* and say so in the "attached (...)" line */
 		exit_part = strstr(p->attach, ",exit=");
 		if (exit_part)
@@ -195,7 +192,7 @@ static void syscall_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt
 {
 	struct syscall_bpf *skel = skel_;
 	struct syscall_priv *priv = p->priv;
-	int procs_fd = bpf_map__fd(skel->maps.procs);
+	int procs_fd = bpf_map__fd(skel->maps.sys_procs);
 	struct proc *procs = NULL;
 	size_t np = 0;
 	double now;
@@ -204,7 +201,7 @@ static void syscall_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt
 	now = lmp_now_s();
 	priv->interval = now - priv->last;
 	priv->last = now;
-	r = lmp_map_rows_drain(&priv->buf, bpf_map__fd(skel->maps.counts), 0,
+	r = lmp_map_rows_drain(&priv->buf, bpf_map__fd(skel->maps.sys_pid_counts), 0,
 			       sizeof(struct lmp_syscall_key), sizeof(struct lmp_syscall_val));
 	if (r < 0) {
 		p->decode_errors++; /* counted; the next interval drains what is left */
@@ -247,6 +244,7 @@ static void syscall_cleanup(struct lmp_probe *p)
 {
 	struct syscall_priv *priv = p->priv;
 
+	lmp_sys_leave(p);
 	if (priv)
 		lmp_map_rows_release(&priv->buf);
 	free(priv);
@@ -261,5 +259,6 @@ const struct lmp_probe_desc lmp_probe_syscall = {
 	.n_hooks = ARRAY_SIZE(syscall_hooks),
 	.configure = syscall_configure,
 	.interval = syscall_interval,
+	.attach = lmp_sys_attach,
 	.cleanup = syscall_cleanup,
 };

@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "out.h"
 #include "probe.h"
+#include "probes/sysdisp.h"
 #include "syscalls.h"
 
 LMP_DEFINE_SKEL_OPS(syscount);
@@ -313,13 +314,13 @@ static void syscount_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *r
 	priv->n = priv->en = 0;
 	priv->oom = false;
 	if (priv->latency)
-		r = lmp_map_drain(bpf_map__fd(skel->maps.stats), sizeof(struct lmp_syscount_key),
+		r = lmp_map_drain(bpf_map__fd(skel->maps.sys_cg_hist), sizeof(struct lmp_syscount_key),
 				  sizeof(struct lmp_syscount_val), true, collect, priv);
 	else
-		r = lmp_map_drain(bpf_map__fd(skel->maps.counts), sizeof(struct lmp_syscount_key),
+		r = lmp_map_drain(bpf_map__fd(skel->maps.sys_cg_counts), sizeof(struct lmp_syscount_key),
 				  sizeof(struct lmp_syscount_cnt), true, collect_cnt, priv);
 	if (r >= 0)
-		r = lmp_map_drain(bpf_map__fd(skel->maps.errors),
+		r = lmp_map_drain(bpf_map__fd(skel->maps.sys_cg_errnos),
 				  sizeof(struct lmp_syscount_err_key), sizeof(__u64), true,
 				  collect_err, priv);
 	if (r < 0 || priv->oom)
@@ -346,34 +347,36 @@ static int syscount_configure(struct lmp_probe *p, void *skel_, const struct lmp
 {
 	struct syscount_bpf *skel = skel_;
 	struct syscount_priv *priv = calloc(1, sizeof(*priv));
+	struct lmp_sys_want want = { .exit = true };
 	char *exit_part;
+	int err;
 
 	if (!priv)
 		return -ENOMEM;
 	p->priv = priv;
 	priv->latency = cfg->syscount_latency;
-	skel->rodata->cfg_latency = priv->latency;
-	/* the map the mode does not use stays empty: one entry instead of 16384 buckets */
-	if (priv->latency)
-		return bpf_map__set_max_entries(skel->maps.counts, 1);
 	/*
-	 * Counting only needs the exit hook: leave the enter programs out entirely, so every
-	 * syscall pays for one program run, not two (as libbpf-tools syscount without -L).
+	 * Counting only needs the exit side: alone, every syscall pays for one program run,
+	 * not two (as libbpf-tools syscount without -L).
 	 */
-	bpf_program__set_autoload(skel->progs.tp_btf_sys_enter, false);
-	bpf_program__set_autoload(skel->progs.raw_tp_sys_enter, false);
-	bpf_program__set_autoload(skel->progs.tp_sys_enter, false);
+	want.enter = priv->latency;
+	want.users.cg_hist = priv->latency;
+	want.users.cg_count = !priv->latency;
+	err = lmp_sys_join(p, skel->obj, cfg, &want, NULL);
+	if (err < 0 || priv->latency)
+		return err;
 	/* and say so in the "attached (...)" line and lmp_probe_up's attach label */
 	exit_part = strstr(p->attach, "exit=");
 	if (exit_part)
 		memmove(p->attach, exit_part, strlen(exit_part) + 1);
-	return bpf_map__set_max_entries(skel->maps.stats, 1);
+	return 0;
 }
 
 static void syscount_cleanup(struct lmp_probe *p)
 {
 	struct syscount_priv *priv = p->priv;
 
+	lmp_sys_leave(p);
 	if (priv) {
 		free(priv->rows);
 		free(priv->errs);
@@ -390,5 +393,6 @@ const struct lmp_probe_desc lmp_probe_syscount = {
 	.n_hooks = ARRAY_SIZE(syscount_hooks),
 	.configure = syscount_configure,
 	.interval = syscount_interval,
+	.attach = lmp_sys_attach,
 	.cleanup = syscount_cleanup,
 };

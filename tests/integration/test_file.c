@@ -134,7 +134,8 @@ static void sum_lines(struct lmp_test_agent *a, const struct work *w, __u64 cgid
 	}
 }
 
-static void test_file_bytes(void **state)
+/* the workload under an agent with extra args; the attach line says which path ran */
+static void run_bytes(const char *disable, const char *attach_line)
 {
 	struct lmp_test_agent a;
 	char cg[4096], rel[128], port[64];
@@ -158,10 +159,11 @@ static void test_file_bytes(void **state)
 	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){ "--probes", "file",
 									 "--interval", "1", "--top",
 									 "1000", "--listen", port,
+									 "--disable-hooks", disable,
 									 NULL }),
 			 0);
-	assert_true(lmp_test_agent_stderr_has(&a, "probe file: attached (read=tracepoint,"
-						  "write=tracepoint)"));
+	if (!lmp_test_agent_stderr_has(&a, attach_line))
+		fail_msg("no '%s' in:\n%s", attach_line, a.errbuf);
 
 	w.pid = fork();
 	if (w.pid == 0)
@@ -244,6 +246,23 @@ static void test_file_bytes(void **state)
 	unlink(w.path);
 }
 
+/* the syscall dispatcher's exit tail, the default here (fexit refused, no kprobes) */
+static void test_file_bytes(void **state)
+{
+	run_bytes("fentry", "probe file: attached (read=tp_btf,write=tp_btf)");
+}
+
+/* its raw_tp form, and the perf-event tracepoints on syscalls/sys_*_read and _write */
+static void test_file_bytes_raw_tp(void **state)
+{
+	run_bytes("tp_btf", "probe file: attached (read=raw_tp,write=raw_tp)");
+}
+
+static void test_file_bytes_tracepoint(void **state)
+{
+	run_bytes("tp_btf,raw_tp", "probe file: attached (read=tracepoint,write=tracepoint)");
+}
+
 /* fexit and kprobe are written but refused here: with the tracepoints ruled out, the probe
  * is unsupported and says why for each alternative */
 static void test_fallbacks_reported(void **state)
@@ -255,7 +274,7 @@ static void test_fallbacks_reported(void **state)
 	FILE *f;
 	size_t i;
 
-	snprintf(cmd, sizeof(cmd), "%s probes --json --disable-hooks tracepoint",
+	snprintf(cmd, sizeof(cmd), "%s probes --json --disable-hooks tracepoint,tp_btf,raw_tp",
 		 lmp_test_binary());
 	f = popen(cmd, "r");
 	assert_non_null(f);
@@ -272,6 +291,8 @@ static void test_fallbacks_reported(void **state)
 		assert_string_equal(json_string_value(json_object_get(p, "state")), "unsupported");
 		assert_non_null(strstr(reason, "read: fexit: "));
 		assert_non_null(strstr(reason, "read: kprobe: "));
+		assert_non_null(strstr(reason, "read: tp_btf: disabled by --disable-hooks"));
+		assert_non_null(strstr(reason, "read: raw_tp: disabled by --disable-hooks"));
 		assert_non_null(strstr(reason, "read: tracepoint: disabled by --disable-hooks"));
 	}
 	json_decref(arr);
@@ -316,6 +337,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file_bytes),
+		cmocka_unit_test(test_file_bytes_raw_tp),
+		cmocka_unit_test(test_file_bytes_tracepoint),
 		cmocka_unit_test(test_fallbacks_reported),
 		cmocka_unit_test(test_kprobe_programs_verify),
 	};

@@ -411,10 +411,28 @@ int BPF_PROG(raw_tp_percpu_alloc_percpu, unsigned long call_site, bool reserved,
 			    LMP_MEMLEAK_PERCPU);
 }
 
+/* before 5.19: no call_site and no bytes_alloc; size is what one CPU's unit holds */
+SEC("tp_btf/percpu_alloc_percpu")
+int BPF_PROG(tp_btf_percpu_alloc_percpu_old, bool reserved, bool atomic, size_t size, size_t align,
+	     void *base, int off, void *ptr)
+{
+	return kernel_alloc(ctx, (__u64)ptr, size, LMP_MEMLEAK_SPACE_PERCPU, LMP_MEMLEAK_PERCPU);
+}
+
+SEC("raw_tp/percpu_alloc_percpu")
+int BPF_PROG(raw_tp_percpu_alloc_percpu_old, bool reserved, bool atomic, size_t size, size_t align,
+	     void *base, int off, void *ptr)
+{
+	return kernel_alloc(ctx, (__u64)ptr, size, LMP_MEMLEAK_SPACE_PERCPU, LMP_MEMLEAK_PERCPU);
+}
+
 SEC("tracepoint/percpu/percpu_alloc_percpu")
 int tp_percpu_alloc_percpu(struct trace_event_raw_percpu_alloc_percpu *ctx)
 {
-	return kernel_alloc(ctx, (__u64)ctx->ptr, ctx->bytes_alloc, LMP_MEMLEAK_SPACE_PERCPU,
+	__u64 bytes = bpf_core_field_exists(ctx->bytes_alloc) ? BPF_CORE_READ(ctx, bytes_alloc) :
+								 BPF_CORE_READ(ctx, size);
+
+	return kernel_alloc(ctx, (__u64)BPF_CORE_READ(ctx, ptr), bytes, LMP_MEMLEAK_SPACE_PERCPU,
 			    LMP_MEMLEAK_PERCPU);
 }
 

@@ -59,7 +59,15 @@ static const struct lmp_hook memleak_hooks[] = {
 	KERNEL_HOOKS("page_alloc", "mm_page_alloc", "kmem"),
 	KERNEL_HOOKS("page_free", "mm_page_free", "kmem"),
 	KERNEL_HOOKS("page_free_batched", "mm_page_free_batched", "kmem"),
-	KERNEL_HOOKS("percpu_alloc", "percpu_alloc_percpu", "percpu"),
+	/* 5.19 added call_site, bytes_alloc and gfp_flags to percpu_alloc_percpu: 10 arguments,
+	 * 7 before; the BTF of the running kernel picks the program of its layout */
+	{ "percpu_alloc", LMP_HOOK_TP_BTF, "tp_btf_percpu_alloc_percpu", "percpu_alloc_percpu", 10 },
+	{ "percpu_alloc", LMP_HOOK_TP_BTF, "tp_btf_percpu_alloc_percpu_old", "percpu_alloc_percpu",
+	  7 },
+	{ "percpu_alloc", LMP_HOOK_RAW_TP, "raw_tp_percpu_alloc_percpu", "percpu_alloc_percpu", 10 },
+	{ "percpu_alloc", LMP_HOOK_RAW_TP, "raw_tp_percpu_alloc_percpu_old", "percpu_alloc_percpu",
+	  7 },
+	{ "percpu_alloc", LMP_HOOK_TRACEPOINT, "tp_percpu_alloc_percpu", "percpu/percpu_alloc_percpu" },
 	KERNEL_HOOKS("percpu_free", "percpu_free_percpu", "percpu"),
 };
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <cmocka.h>
@@ -121,6 +122,8 @@ int lmp_test_agent_start(struct lmp_test_agent *a, const char *const *args)
 		return -1;
 	a->pid = fork();
 	if (a->pid == 0) {
+		/* the agent never outlives a test binary that failed or crashed before stopping it */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(out[1], 1);
 		dup2(err[1], 2);
 		execv(argv[0], (char *const *)argv);

@@ -20,8 +20,9 @@ DEB_PKGS := make gcc clang-16 llvm-16 bpftool pkg-config libbpf-dev libelf-dev z
 	openssl iproute2 util-linux procps prometheus
 BENCH_PKGS := libbpf-tools bpftrace
 # what the suites run besides the build: the image suite (podman, runc, umoci, debootstrap:
-# container/build-base.sh), curl, python3, mkfs.ext4, capsh, git, and node/npm/unzip for helm
-TEST_PKGS := podman runc umoci debootstrap curl python3 e2fsprogs libcap2-bin git nodejs npm unzip
+# container/build-base.sh), curl, python3, mkfs.ext4, capsh, git, node (tools/get-helm.sh
+# installs npm and unzip when their commands are missing: a nodesource node carries npm)
+TEST_PKGS := podman runc umoci debootstrap curl python3 e2fsprogs libcap2-bin git nodejs
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \

@@ -46,11 +46,11 @@ run_one() { # name, command...
 	local name=$1; shift
 	local out="$log_dir/$(echo "$name" | tr / _).log"
 	local start=$SECONDS
-	"$@" >"$out" 2>&1 &
-	local pid=$!
-	test_pids+=("$pid")
-	wait "$pid"
+	# in the foreground (a background job would ignore SIGINT, and so would the agents it
+	# starts), through exec so that the pid recorded is the test's own
+	sh -c 'echo $$ >"$0"; exec "$@"' "$log_dir/pid" "$@" >"$out" 2>&1
 	local rc=$?
+	test_pids+=("$(cat "$log_dir/pid" 2>/dev/null)")
 	# cmocka prints "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)..." / "[  SKIPPED ]"
 	local p f s
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)

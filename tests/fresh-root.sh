@@ -3,11 +3,12 @@
 #
 # `make test-fresh-root`: run `make test` as a new user would, in a clean Debian bookworm root
 # that holds nothing but a clone of this repository's HEAD. The root is made with debootstrap
-# (minbase, plus git and make: what a user who cloned the repository has) and /proc, /sys and
-# /dev of the host are bound in, since the tests load real BPF programs and make real cgroups
-# and loop devices. Everything else (compilers, libraries, podman ...) `make test` installs
-# itself. The debootstrap result is cached as a tarball under $OUTPUT/fresh-root; each run
-# unpacks it into a new scratch directory that is removed at the end, even on failure.
+# (minbase, plus git and make: what a user who cloned the repository has); proc, and the
+# host's /sys and /dev are bound in, since the tests load real BPF programs and make real
+# cgroups and loop devices. It runs in its own mount namespace, pivoted into the new root.
+# Everything else (compilers, libraries, podman ...) `make test` installs itself. The
+# debootstrap result is cached as a tarball under $OUTPUT/fresh-root; each run unpacks it
+# into a new scratch directory that is removed at the end, even on failure.
 #
 # Usage: tests/fresh-root.sh [make arguments, default: test]
 # Environment:
@@ -52,21 +53,12 @@ if [ ! -s "$base" ]; then
 fi
 
 root=$(mktemp -d /var/tmp/lmp-fresh-root.XXXXXX)
-mounted=()
 cleanup() {
 	local rc=$?
-	local i
-	# innermost first; the binds are slaves, so unmounting them never reaches the host's
-	for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
-		umount -R "${mounted[$i]}" 2>/dev/null || umount -R -l "${mounted[$i]}" || true
-	done
 	if [ "${FRESH_ROOT_KEEP:-0}" = 1 ]; then
 		echo "fresh-root.sh: root kept in $root"
-	elif ! findmnt -R -n "$root" >/dev/null 2>&1 || [ -z "$(findmnt -R -n -o TARGET "$root" | grep -v "^$root\$")" ]; then
-		rm -rf --one-file-system "$root"
 	else
-		echo "fresh-root.sh: mounts left under $root, not removed" >&2
-		rc=1
+		rm -rf --one-file-system "$root"
 	fi
 	exit $rc
 }
@@ -74,15 +66,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 tar --numeric-owner -C "$root" -xf "$base"
-for fs in proc sys dev; do
-	mount --rbind "/$fs" "$root/$fs"
-	mount --make-rslave "$root/$fs"
-	mounted+=("$root/$fs")
-done
-mount -t tmpfs -o mode=755 tmpfs "$root/run"
-mounted+=("$root/run")
 cp /etc/resolv.conf "$root/etc/resolv.conf"
-
 # a clone of HEAD, as anyone cloning the public repository gets it: no build output, no
 # untracked file, nothing of this machine
 git clone -q --no-local "$repo" "$root/src/lmp"
@@ -91,9 +75,26 @@ git -C "$root/src/lmp" checkout -q "$(git -C "$repo" rev-parse HEAD)"
 echo "fresh-root.sh: make ${targets[*]} in a clean bookworm root ($root)"
 start=$SECONDS
 set +e
-chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
-	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-	bash -c 'cd /src/lmp && make "$@"' make "${targets[@]}"
+# A private mount namespace whose root is the new root (pivot_root, the old one detached):
+# its mount table holds only the root, proc, sys (with the cgroup and tracefs mounts under
+# it), dev and a tmpfs on /run, as on a machine of its own; nothing of it reaches the host's
+# mount table, and it all goes when the last process in it exits, however the run ends.
+unshare -m --propagation private /bin/bash -euc '
+	root=$1; shift
+	mount --bind "$root" "$root"
+	mount -t proc proc "$root/proc"
+	mount --rbind /sys "$root/sys"
+	mount --rbind /dev "$root/dev"
+	mount -t tmpfs -o mode=755 tmpfs "$root/run"
+	cd "$root"
+	mkdir -p .old-root
+	pivot_root . .old-root
+	umount -l /.old-root
+	rmdir /.old-root
+	exec /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
+		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		/bin/bash -c "cd /src/lmp && exec make \"\$@\"" make "$@"
+' fresh-root "$root" "${targets[@]}"
 rc=$?
 set -e
 echo "fresh-root.sh: make ${targets[*]} exited $rc after $((SECONDS - start)) s"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Runs the test suites (unit, integration, e2e; default all) and prints one closing line
 # "N passed, N failed, N skipped". Each test binary is a cmocka program; shell tests
-# (tests/e2e/test_*.sh) count as one test each. Integration and e2e tests need root.
+# (tests/e2e/test_*.sh) count as one test each. Integration and e2e tests need root. At the
+# end, anything a test made and left (cgroups, loop devices, mounts) fails the run.
 set -u
 BUILD=${BUILD:-build}
 export LMP=${LMP:-$BUILD/lmp}

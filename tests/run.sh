@@ -29,16 +29,18 @@ snapshot() {
 	} | sort -u
 }
 
-# Left by this run: new since the start, not owned by a process alive outside this run (on
-# a shared machine another user's test may be running: its pid is in its names too).
+# Left by this run: new since the start, and either named with the pid of one of this run's
+# tests (as tests name what they make) or with no pid at all. On a shared machine another
+# user's tests make and leave things too: their names carry other pids.
 leftovers() {
 	comm -13 "$log_dir/before" <(snapshot) | while read -r line; do
-		owner=""
-		for n in $(grep -o -- '-[0-9]\{2,\}' <<<"$line" | tr -d -); do
-			[[ " ${test_pids[*]} " == *" $n "* ]] && { owner=""; break; }
-			[ -d "/proc/$n" ] && owner=$n
+		pids=$(grep -o -- '-[0-9]\{2,\}' <<<"$line" | tr -d -)
+		ours=0
+		[ -z "$pids" ] && ours=1
+		for n in $pids; do
+			[[ " ${test_pids[*]} " == *" $n "* ]] && ours=1
 		done
-		[ -z "$owner" ] && echo "$line"
+		[ "$ours" = 1 ] && echo "$line"
 	done
 }
 snapshot >"$log_dir/before"

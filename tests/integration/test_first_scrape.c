@@ -64,14 +64,21 @@ static double sample(const char *metrics, const char *prefix)
 static void test_always_present_before_first_interval(void **state)
 {
 	static const char *const per_probe[] = {
-		"lmp_events_total", "lmp_events_lost_total", "lmp_map_updates_failed_total",
+		"lmp_events_total",
+		"lmp_events_lost_total",
+		"lmp_map_updates_failed_total",
 		"lmp_events_decode_errors_total",
 	};
 	static const char *const node[] = {
-		"lmp_events_held_total ", "lmp_events_hold_overflow_total ", "lmp_metrics_series ",
-		"lmp_metrics_series_limit ", "lmp_metrics_series_dropped_total ",
-		"lmp_metrics_series_expired_total ", "lmp_metrics_invalid_updates_total ",
-		"lmp_agent_cpu_seconds_total ", "lmp_agent_resident_memory_bytes ",
+		"lmp_events_held_total ",
+		"lmp_events_hold_overflow_total ",
+		"lmp_metrics_series ",
+		"lmp_metrics_series_limit ",
+		"lmp_metrics_series_dropped_total ",
+		"lmp_metrics_series_expired_total ",
+		"lmp_metrics_invalid_updates_total ",
+		"lmp_agent_cpu_seconds_total ",
+		"lmp_agent_resident_memory_bytes ",
 		"lmp_agent_start_time_seconds ",
 	};
 	static const char *const probes[] = { "process", "syscount", "biolatency", "tcp",
@@ -80,11 +87,12 @@ static void test_always_present_before_first_interval(void **state)
 	int port;
 
 	lmp_test_require_root();
-	assert_int_equal(lmp_test_agent_start(&agent,
-					      (const char *const[]){
-						      "--probes", "process,syscount,biolatency,tcp,oomkill",
-						      "--interval", "60", "--listen", "127.0.0.1:0",
-						      "--output", "none", NULL }),
+	assert_int_equal(lmp_test_agent_start(
+				 &agent,
+				 (const char *const[]){ "--probes",
+							"process,syscount,biolatency,tcp,oomkill",
+							"--interval", "60", "--listen",
+							"127.0.0.1:0", "--output", "none", NULL }),
 			 0);
 	port = lmp_test_agent_http_port(&agent);
 	assert_true(port > 0);
@@ -109,7 +117,8 @@ static void test_always_present_before_first_interval(void **state)
 	/* the first scrape was answered: it is counted from the second on */
 	again = scrape(port);
 	assert_non_null(again);
-	assert_true(sample(again, "lmp_http_requests_total{handler=\"metrics\",code=\"200\"}") >= 1);
+	assert_true(sample(again, "lmp_http_requests_total{handler=\"metrics\",code=\"200\"}") >=
+		    1);
 	free(m);
 	free(again);
 	assert_true(lmp_test_agent_stop(&agent, 3000) >= 0);

@@ -38,8 +38,8 @@
 static struct {
 	char dir[64], out[128], err[128], mnt[128], small[128], cg[4096], memcg[4096];
 	char memcg_name[64];
-	struct lmp_test_loop fs;  /* ext4: flushes and discards */
-	char bad_dev[64];	  /* loop device on a full tmpfs: failed writes */
+	struct lmp_test_loop fs; /* ext4: flushes and discards */
+	char bad_dev[64]; /* loop device on a full tmpfs: failed writes */
 	bool mounted, small_mounted;
 	__u64 cgid;
 	pid_t agent;
@@ -267,8 +267,8 @@ static void process_workload(void)
 	st = lmp_test_wait_child(C_exec);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
-	st = lmp_test_wait_child(lmp_test_fork_in(C.cg, NULL, "lmp-json-tcp", refused_connect,
-						  NULL));
+	st = lmp_test_wait_child(
+		lmp_test_fork_in(C.cg, NULL, "lmp-json-tcp", refused_connect, NULL));
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
@@ -340,7 +340,8 @@ static void test_every_line_is_strict_json(void **state)
 			/* a flush without data has no sector: null, never (sector_t)-1 */
 			if (is(ev, "op", "flush") && json_is_null(sector))
 				flush = true;
-			else if (is(ev, "op", "flush") && !json_integer_value(json_object_get(ev, "bytes")))
+			else if (is(ev, "op", "flush") &&
+				 !json_integer_value(json_object_get(ev, "bytes")))
 				fail_msg("flush without data has a sector: %.300s", line);
 			discard |= is(ev, "op", "discard");
 		}

@@ -276,9 +276,10 @@ static void test_tp_btf(void **state)
 	struct ctx *c = *state;
 
 	/* port 0: no clash with whatever else listens */
-	assert_int_equal(lmp_test_agent_start(&c->agent, (const char *const[]){
-							 "--probes", "tcp", "--interval", "1",
-							 "--listen", "127.0.0.1:0", NULL }),
+	assert_int_equal(lmp_test_agent_start(&c->agent,
+					      (const char *const[]){ "--probes", "tcp",
+								     "--interval", "1", "--listen",
+								     "127.0.0.1:0", NULL }),
 			 0);
 	assert_true(lmp_test_agent_stderr_has(&c->agent, "probe tcp: attached (connect=tp_btf)"));
 	success_and_refused(c, &v4);
@@ -288,8 +289,8 @@ static void test_tp_btf(void **state)
 	/* (lmp_test_metric drains the agent's stdout while it scrapes) */
 	assert_true(lmp_test_metric(&c->agent, "lmp_tcp_connects_total", "result=\"success\"",
 				    NULL) >= 2);
-	assert_true(lmp_test_metric(&c->agent, "lmp_tcp_connects_total",
-				    "result=\"ECONNREFUSED\"", NULL) >= 2);
+	assert_true(lmp_test_metric(&c->agent, "lmp_tcp_connects_total", "result=\"ECONNREFUSED\"",
+				    NULL) >= 2);
 	stop_agent(c);
 }
 

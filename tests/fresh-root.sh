@@ -66,7 +66,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 tar --numeric-owner -C "$root" -xf "$base"
+# The network of this machine, not its software: its resolver, and the local CA certificates
+# it trusts (a TLS-inspecting proxy's), for apt, curl and npm inside the root.
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+	cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+	chroot "$root" update-ca-certificates >/dev/null 2>&1
+fi
 # a clone of HEAD, as anyone cloning the public repository gets it: no build output, no
 # untracked file, nothing of this machine
 git clone -q --no-local "$repo" "$root/src/lmp"
@@ -93,6 +99,7 @@ unshare -m --propagation private /bin/bash -euc '
 	rmdir /.old-root
 	exec /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt \
 		/bin/bash -c "cd /src/lmp && exec make \"\$@\"" make "$@"
 ' fresh-root "$root" "${targets[@]}"
 rc=$?

@@ -19,6 +19,10 @@ DEB_PKGS := make gcc clang-16 llvm-16 bpftool pkg-config libbpf-dev libelf-dev z
 	libcurl4-openssl-dev libjansson-dev libcgroup-dev libmicrohttpd-dev libcmocka-dev \
 	openssl iproute2 util-linux procps prometheus
 BENCH_PKGS := libbpf-tools bpftrace
+# what the suites run besides the build: the image suite (podman, runc, umoci, debootstrap:
+# container/build-base.sh), curl, python3, mkfs.ext4, capsh, git, node (tools/get-helm.sh
+# installs npm and unzip when their commands are missing: a nodesource node carries npm)
+TEST_PKGS := podman runc umoci debootstrap curl python3 e2fsprogs libcap2-bin git nodejs
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
@@ -62,7 +66,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(patsubst $(CURDIR)/%,%,$(2))";
 endif
 
-.PHONY: all deps bench-deps run test test-unit test-integration test-e2e bench check fmt \
+.PHONY: all deps bench-deps run test test-fresh-root test-unit test-integration test-e2e bench check fmt \
 	clean vmlinux help
 .DEFAULT_GOAL := all
 
@@ -71,8 +75,9 @@ all: $(LMP)
 help:
 	@echo 'make            build build/lmp (BPF objects, skeletons, agent)'
 	@echo 'make run        install packages if missing, build, run the agent (ARGS="...")'
-	@echo 'make test       install packages if missing, build, run unit + integration + e2e tests'
+	@echo 'make test       install packages if missing, build, run unit + integration + e2e + image tests'
 	@echo 'make test-kernels  the kernel matrix: every probe on this host and on 5.10, 6.1, 6.12 under QEMU'
+	@echo 'make test-fresh-root  make test in a clean Debian bookworm root (debootstrap)'
 	@echo 'make bench      benchmarks side by side with libbpf-tools and bpftrace'
 	@echo 'make check      clang-format check'
 	@echo 'make deps       install the Debian packages lmp needs'
@@ -154,9 +159,15 @@ run: deps
 
 test-build: $(LMP) $(UNIT_BINS) $(INTEG_BINS) $(E2E_BINS)
 
+test: EXTRA_PKGS += $(TEST_PKGS)
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)LMP=$(LMP) BUILD=$(BUILD) tests/run.sh $(SUITES)
+
+# `make test` as a new user gets it: a clean Debian bookworm root (debootstrap, cached under
+# $(OUTPUT)/fresh-root) with proc, sys and dev bound in and a clone of HEAD, nothing else
+test-fresh-root:
+	$(Q)OUTPUT=$(OUTPUT) tests/fresh-root.sh test
 
 test-unit test-integration test-e2e: deps
 	$(Q)$(MAKE) --no-print-directory test-build

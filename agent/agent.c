@@ -452,6 +452,19 @@ static void log_other_loss(struct lmp_agent *a)
 	}
 }
 
+/* the counters docs/metrics.md lists as always present: at start (zeros) and each interval */
+static void publish_counters(struct lmp_agent *a)
+{
+	for (size_t i = 0; i < a->n_probes; i++)
+		if (a->probes[i].state == LMP_PROBE_RUNNING)
+			probe_accounting(a, &a->probes[i]);
+	lmp_metrics_set(a->rt.metrics, &m_held, NULL, NULL, a->held_total);
+	lmp_metrics_set(a->rt.metrics, &m_hold_overflow, NULL, NULL, a->hold_overflow);
+	log_other_loss(a);
+	lmp_metrics_update_self(a->rt.metrics);
+	publish_kubelet(a);
+}
+
 static void on_interval(void *ctx)
 {
 	struct lmp_agent *a = ctx;
@@ -460,17 +473,10 @@ static void on_interval(void *ctx)
 	for (size_t i = 0; i < a->n_probes; i++) {
 		struct lmp_probe *p = &a->probes[i];
 
-		if (p->state != LMP_PROBE_RUNNING)
-			continue;
-		if (p->desc->interval)
+		if (p->state == LMP_PROBE_RUNNING && p->desc->interval)
 			p->desc->interval(p, p->skel, &a->rt);
-		probe_accounting(a, p);
 	}
-	lmp_metrics_set(a->rt.metrics, &m_held, NULL, NULL, a->held_total);
-	lmp_metrics_set(a->rt.metrics, &m_hold_overflow, NULL, NULL, a->hold_overflow);
-	log_other_loss(a);
-	lmp_metrics_update_self(a->rt.metrics);
-	publish_kubelet(a);
+	publish_counters(a);
 	lmp_metrics_interval_mark(a->rt.metrics);
 	lmp_metrics_expire(a->rt.metrics, lmp_metrics_clock(), LMP_POD_SERIES_GRACE_S);
 	lmp_ident_interval(a->rt.ident, a->cfg->interval * 1000);
@@ -767,6 +773,7 @@ int lmp_agent_run(const struct lmp_config *cfg)
 	mallopt(M_TRIM_THRESHOLD, 2 << 20);
 	malloc_trim(0);
 	publish_probe_up(&a);
+	publish_counters(&a);
 	if (r < 0) {
 		lmp_log(LMP_LOG_ERROR, "no probe could attach; see 'lmp probes' for the reasons");
 		a.status = LMP_EXIT_FAILURE;

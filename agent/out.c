@@ -6,6 +6,7 @@
  * escaping control characters and replacing invalid sequences with U+FFFD.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,7 +348,12 @@ void lmp_out_u64(struct lmp_out *o, const char *k, __u64 val)
 	if (o->fmt == LMP_OUTPUT_NONE)
 		return;
 	key(o, k);
-	put_u64(o, val);
+	/* jansson, Go's int64, Java and Elasticsearch's long reject more; no field of a probe
+	 * means anything there (the "none" sentinels are printed as null by the probes) */
+	if (val > INT64_MAX && o->fmt == LMP_OUTPUT_JSON)
+		put(o, "null", 4);
+	else
+		put_u64(o, val);
 }
 
 void lmp_out_s64(struct lmp_out *o, const char *k, __s64 val)

@@ -57,6 +57,11 @@ static void io_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
 	lmp_out_str(rt->out, "dev", dev);
 	lmp_out_str(rt->out, "op", lmp_blkio_op_name(e->flags));
 	lmp_out_str(rt->out, "rwbs", rwbs);
+	/* a request without data (a flush) has no sector: the kernel's (sector_t)-1 */
+	if (e->sector != ~0ULL)
+		lmp_out_u64(rt->out, "sector", e->sector);
+	else
+		lmp_out_null(rt->out, "sector");
 	if (e->flags & LMP_BLKIO_F_STARTED)
 		lmp_out_double(rt->out, "queue_s", e->queue_ns / 1e9);
 	else
@@ -72,7 +77,6 @@ static void io_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
 }
 
 static const struct lmp_field io_fields[] = {
-	LMP_FIELD(struct lmp_biosnoop_event, sector, "sector", LMP_FIELD_U64),
 	LMP_FIELD(struct lmp_biosnoop_event, bytes, "bytes", LMP_FIELD_U32),
 	LMP_FIELD(struct lmp_biosnoop_event, latency_ns, "latency_s", LMP_FIELD_NS_AS_S),
 	LMP_FIELD(struct lmp_biosnoop_event, status, "status", LMP_FIELD_U32),

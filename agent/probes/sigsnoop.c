@@ -184,8 +184,11 @@ static void signal_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt
 	lmp_out_str(rt->out, "delivery", lmp_enum_name(CODES(deliveries), e->delivery));
 	if (e->targets > 1)
 		lmp_out_u64(rt->out, "targets", e->targets);
-	if (!e->target_cgroup_id)
+	if (!e->target_cgroup_id) { /* target not found: no cgroup has id 0 */
+		lmp_out_null(rt->out, "target_cgroup_id");
 		return;
+	}
+	lmp_out_u64(rt->out, "target_cgroup_id", e->target_cgroup_id);
 	lmp_ident_lookup_pid(rt->ident, e->target_cgroup_id, e->target_pid, &id);
 	if (id.cgroup)
 		lmp_out_str(rt->out, "target_cgroup", id.cgroup);
@@ -202,7 +205,6 @@ static const struct lmp_field signal_fields[] = {
 	LMP_FIELD(struct lmp_sigsnoop_event, target_pid, "target_pid", LMP_FIELD_U32),
 	LMP_FIELD(struct lmp_sigsnoop_event, target_tid, "target_tid", LMP_FIELD_U32),
 	LMP_FIELD(struct lmp_sigsnoop_event, target_comm, "target_comm", LMP_FIELD_STR),
-	LMP_FIELD(struct lmp_sigsnoop_event, target_cgroup_id, "target_cgroup_id", LMP_FIELD_U64),
 };
 
 static const struct lmp_event_desc sigsnoop_events[] = {

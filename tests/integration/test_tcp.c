@@ -26,6 +26,7 @@
 #include <cmocka.h>
 #include <bpf/libbpf.h>
 
+#include "evchild.h"
 #include "harness.h"
 #include "tcp.skel.h"
 
@@ -270,39 +271,26 @@ static void stop_agent(struct ctx *c)
 	lmp_test_agent_free(&c->agent);
 }
 
-static long metric_sum(const char *listen, const char *prefix, const char *label)
-{
-	char cmd[256], line[4096];
-	long sum = 0;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "curl -sf http://%s/metrics", listen);
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, prefix, strlen(prefix)) && strstr(line, label))
-			sum += atol(strrchr(line, ' ') + 1);
-	assert_int_equal(pclose(f), 0);
-	return sum;
-}
-
 static void test_tp_btf(void **state)
 {
 	struct ctx *c = *state;
-	char listen[64];
 
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", 20000 + (getpid() + 13) % 10000);
-	assert_int_equal(lmp_test_agent_start(
-				 &c->agent, (const char *const[]){ "--probes", "tcp", "--interval",
-								   "1", "--listen", listen, NULL }),
+	/* port 0: no clash with whatever else listens */
+	assert_int_equal(lmp_test_agent_start(&c->agent,
+					      (const char *const[]){ "--probes", "tcp",
+								     "--interval", "1", "--listen",
+								     "127.0.0.1:0", NULL }),
 			 0);
 	assert_true(lmp_test_agent_stderr_has(&c->agent, "probe tcp: attached (connect=tp_btf)"));
 	success_and_refused(c, &v4);
 	success_and_refused(c, &v6);
 	/* counted per result; the test cgroup is not a pod, so its series is shared with every
 	 * other non-pod process: at least ours */
-	assert_true(metric_sum(listen, "lmp_tcp_connects_total{", "result=\"success\"") >= 2);
-	assert_true(metric_sum(listen, "lmp_tcp_connects_total{", "result=\"ECONNREFUSED\"") >= 2);
+	/* (lmp_test_metric drains the agent's stdout while it scrapes) */
+	assert_true(lmp_test_metric(&c->agent, "lmp_tcp_connects_total", "result=\"success\"",
+				    NULL) >= 2);
+	assert_true(lmp_test_metric(&c->agent, "lmp_tcp_connects_total", "result=\"ECONNREFUSED\"",
+				    NULL) >= 2);
 	stop_agent(c);
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <cmocka.h>
@@ -121,6 +122,8 @@ int lmp_test_agent_start(struct lmp_test_agent *a, const char *const *args)
 		return -1;
 	a->pid = fork();
 	if (a->pid == 0) {
+		/* the agent never outlives a test binary that failed or crashed before stopping it */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(out[1], 1);
 		dup2(err[1], 2);
 		execv(argv[0], (char *const *)argv);
@@ -244,6 +247,57 @@ static int mkdir_p(char *path)
 	return mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
 }
 
+/*
+ * Cgroups this test binary made: removed at exit even when a failed assertion skipped the
+ * test's own removal (cmocka goes on with the next test), their processes killed first.
+ */
+static char *made_cgroups[64];
+static int n_made_cgroups;
+static bool exit_cleanup;
+
+static void remove_made_cgroups(void)
+{
+	char self[4096] = "", line[2048], kill_path[4200];
+	FILE *f = fopen("/proc/self/cgroup", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) /* never kill the cgroup the test itself is in */
+			snprintf(self, sizeof(self), "%s%s", lmp_test_cgroup2_root(), line + 3);
+	if (f)
+		fclose(f);
+	self[strcspn(self, "\n")] = 0;
+	for (int i = n_made_cgroups - 1; i >= 0; i--) {
+		const char *cg = made_cgroups[i];
+
+		if (access(cg, F_OK) == 0 && strncmp(self, cg, strlen(cg))) {
+			snprintf(kill_path, sizeof(kill_path), "%s/cgroup.kill", cg);
+			f = fopen(kill_path, "w");
+			if (f) {
+				fputs("1", f);
+				fclose(f);
+			}
+			for (int t = 0; t < 20 && access(cg, F_OK) == 0; t++) {
+				lmp_test_cgroup_remove(cg);
+				if (access(cg, F_OK) == 0)
+					usleep(50000); /* killed tasks leave their cgroup a moment later */
+			}
+		}
+		free(made_cgroups[i]);
+	}
+	n_made_cgroups = 0;
+}
+
+static void remember_cgroup(const char *path)
+{
+	for (int i = 0; i < n_made_cgroups; i++)
+		if (!strcmp(made_cgroups[i], path))
+			return;
+	if (!exit_cleanup)
+		exit_cleanup = atexit(remove_made_cgroups) == 0;
+	if (n_made_cgroups < (int)(sizeof(made_cgroups) / sizeof(*made_cgroups)))
+		made_cgroups[n_made_cgroups++] = strdup(path);
+}
+
 int lmp_test_cgroup_create(const char *rel, char *path, size_t len, __u64 *id)
 {
 	struct stat st;
@@ -253,6 +307,7 @@ int lmp_test_cgroup_create(const char *rel, char *path, size_t len, __u64 *id)
 	r = mkdir_p(path);
 	if (r < 0)
 		return r;
+	remember_cgroup(path);
 	if (stat(path, &st) < 0)
 		return -errno;
 	if (id)

@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +316,39 @@ static void test_whole_values_keep_a_fraction(void **state)
 	json_decref(j);
 }
 
+/* every integer printed fits an int64 (jansson, Go, Java reject more): beyond it, null */
+static void test_integers_fit_int64(void **state)
+{
+	struct lmp_event_hdr h = { .comm = "x" };
+	struct lmp_out *o;
+	char buf[512];
+	json_t *j;
+	ssize_t n;
+	int fds[2];
+
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(lmp_out_new(LMP_OUTPUT_JSON, fds[1], "n", &o), 0);
+	lmp_out_begin(o, "t", "summary", &h, NULL);
+	lmp_out_u64(o, "max", INT64_MAX);
+	lmp_out_u64(o, "above", (__u64)INT64_MAX + 1);
+	lmp_out_u64(o, "all_ones", ~0ULL);
+	lmp_out_s64(o, "min", INT64_MIN);
+	lmp_out_end(o);
+	assert_int_equal(lmp_out_flush(o), 0);
+	lmp_out_free(o);
+	close(fds[1]);
+	n = read(fds[0], buf, sizeof(buf) - 1);
+	close(fds[0]);
+	buf[n > 0 ? n : 0] = 0;
+	j = json_loads(buf, JSON_REJECT_DUPLICATES, NULL);
+	assert_non_null(j);
+	assert_true(json_integer_value(json_object_get(j, "max")) == INT64_MAX);
+	assert_true(json_is_null(json_object_get(j, "above")));
+	assert_true(json_is_null(json_object_get(j, "all_ones")));
+	assert_true(json_integer_value(json_object_get(j, "min")) == INT64_MIN);
+	json_decref(j);
+}
+
 static void test_decode_rejects_short_and_unknown(void **state)
 {
 	struct lmp_process_exit e = { .hdr = { .type = LMP_PROCESS_EXIT } };
@@ -368,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_decode_exec_without_pod_has_no_k8s),
 		cmocka_unit_test(test_decode_exit_signal),
 		cmocka_unit_test(test_whole_values_keep_a_fraction),
+		cmocka_unit_test(test_integers_fit_int64),
 		cmocka_unit_test(test_decode_rejects_short_and_unknown),
 		cmocka_unit_test(test_decode_comm_not_terminated_and_binary),
 		cmocka_unit_test(test_names),

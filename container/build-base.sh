@@ -11,13 +11,13 @@
 #   --force            rebuild even when the image already exists
 # Environment:
 #   LMP_BASE_IMAGE     image name to create (default localhost/debian:bookworm)
-#   LMP_DEBIAN_MIRROR  Debian mirror (default http://deb.debian.org/debian)
+#   LMP_DEBIAN_MIRROR  Debian mirror (default: the one the host's apt uses)
 #   LMP_BASE_WORKDIR   scratch directory for the root filesystem (default: a mktemp dir)
 
 set -euo pipefail
 
 image=${LMP_BASE_IMAGE:-localhost/debian:bookworm}
-mirror=${LMP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+mirror=$("$(dirname "$0")/../tools/debian-mirror.sh")
 suite=bookworm
 force=0
 
@@ -88,7 +88,7 @@ debootstrap --variant=minbase --include=ca-certificates "$suite" "$rootfs" "$mir
 cat >"$rootfs/etc/apt/sources.list" <<EOF
 deb $mirror $suite main
 deb $mirror $suite-updates main
-deb http://deb.debian.org/debian-security $suite-security main
+deb $mirror-security $suite-security main
 EOF
 cat >"$rootfs/etc/dpkg/dpkg.cfg.d/lmp-slim" <<'EOF'
 path-exclude /usr/share/doc/*

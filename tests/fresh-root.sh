@@ -13,13 +13,13 @@
 # Usage: tests/fresh-root.sh [make arguments, default: test]
 # Environment:
 #   OUTPUT             cache directory (default .output)
-#   LMP_DEBIAN_MIRROR  Debian mirror (default http://deb.debian.org/debian)
+#   LMP_DEBIAN_MIRROR  Debian mirror (default: the one the host's apt uses)
 #   FRESH_ROOT_KEEP=1  keep the scratch root after the run (for a look inside)
 set -euo pipefail
 
 repo=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
 output=${OUTPUT:-$repo/.output}
-mirror=${LMP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+mirror=$("$repo/tools/debian-mirror.sh")
 cache=$output/fresh-root
 base=$cache/bookworm-base.tar
 targets=("$@")

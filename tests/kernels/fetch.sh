@@ -25,22 +25,6 @@ suite_of() {
 	esac
 }
 
-# The first Debian archive URI among the host's apt sources (one-line and deb822 formats),
-# skipping the security archive, which holds no point releases.
-host_mirror() {
-	local f uri
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-		[ -r "$f" ] || continue
-		case $f in
-		*.sources) uri=$(sed -n 's/^URIs:[[:space:]]*//p' "$f" | tr ' ' '\n') ;;
-		*) uri=$(sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]\+\).*/\2/p' "$f") ;;
-		esac
-		uri=$(printf '%s\n' $uri | grep -E '/debian/?$' | head -1 || true)
-		if [ -n "$uri" ]; then echo "${uri%/}"; return 0; fi
-	done
-	return 1
-}
-
 # modules.dep resolution: print the module files to insmod, dependencies first.
 declare -A seen
 mod_order() { # moddir, module path relative to moddir
@@ -84,7 +68,7 @@ fi
 debs=$cache/debs/$kernel
 deb=$(ls "$debs"/*.deb 2>/dev/null | head -1 || true)
 if [ -z "$deb" ]; then
-	mirror=$(host_mirror) || die "no Debian mirror in /etc/apt/sources.list*"
+	mirror=$("$here/../../tools/debian-mirror.sh") || die "no Debian mirror"
 	apt_dir=$cache/apt/$suite
 	mkdir -p "$apt_dir/state/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/parts" "$apt_dir/prefs"
 	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" >"$apt_dir/sources.list"

@@ -280,13 +280,32 @@ int lmp_agent_list_probes(const struct lmp_config *cfg)
  * 1 s, 4 MiB in all), so they go out labelled. Identity replays held records through
  * deliver() again: one still pending is held once more, never past its second.
  */
+/* the record's cgroup, or the second one it names, is new and not named yet */
+static bool pending(struct rb_ctx *c, const struct lmp_event_hdr *h, const void *data, size_t len)
+{
+	const struct lmp_probe_desc *d = c->p->desc;
+	const struct lmp_event_desc *e;
+	__u64 other;
+	__u32 pid = 0;
+
+	if (lmp_ident_pending_pid(c->a->rt.ident, h->cgroup_id, h->pid))
+		return true;
+	if (!d->events || h->type >= d->n_events)
+		return false;
+	e = &d->events[h->type];
+	if (!e->other_cgroup || len < e->size)
+		return false;
+	other = e->other_cgroup(data, &pid);
+	return other && lmp_ident_pending_pid(c->a->rt.ident, other, pid);
+}
+
 static void deliver(struct rb_ctx *c, const void *data, size_t len, bool replay)
 {
 	const struct lmp_event_hdr *h = data;
 
 	if (!replay && c->p->desc->arrived)
 		c->p->desc->arrived(c->p, data, len, &c->a->rt);
-	if (len >= sizeof(*h) && lmp_ident_pending_pid(c->a->rt.ident, h->cgroup_id, h->pid)) {
+	if (len >= sizeof(*h) && pending(c, h, data, len)) {
 		if (lmp_ident_hold(c->a->rt.ident, h->cgroup_id, data, len, on_replay, c) == 0) {
 			c->a->held_total += !replay;
 			return;

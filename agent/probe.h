@@ -93,6 +93,11 @@ struct lmp_event_desc {
 	size_t n_fields;
 	/* optional: extra output/metrics after the declared fields, before the line ends */
 	void (*extra)(struct lmp_probe *p, const void *rec, struct lmp_rt *rt);
+	/*
+	 * optional: a second cgroup the line names (a signal's target) and its process; the
+	 * record is held for that cgroup's labels as for its own (0: none)
+	 */
+	__u64 (*other_cgroup)(const void *rec, __u32 *pid);
 };
 
 struct lmp_probe_desc {

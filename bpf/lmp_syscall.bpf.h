@@ -25,7 +25,7 @@
  * The entry time lives in task-local storage where the kernel has it for tracing programs
  * (5.11+; freed with the task, so threads that die inside exit_group() or get killed leave
  * nothing behind). On 5.10 the agent, after a feature probe, makes the same map an LRU hash
- * keyed by thread id and clears lmp_sys_task_btf, which also stands for
+ * keyed by thread id and clears sys_task_btf, which also stands for
  * bpf_get_current_task_btf() (added with it). Include after lmp.bpf.h.
  */
 #ifndef LMP_SYSCALL_BPF_H
@@ -36,7 +36,7 @@
 #include "lmp/syscount.h"
 
 /* 5.11+: task storage and bpf_get_current_task_btf() in tracing programs (set by the agent) */
-const volatile __u32 lmp_sys_task_btf = 1;
+const volatile __u32 sys_task_btf = 1;
 
 struct lmp_sys_start {
 	__u64 ts; /* 0: no call in flight that we saw enter */
@@ -132,7 +132,7 @@ static __always_inline void *lmp_task_local(void *map, const void *zero, bool cr
 	__u32 tid;
 	void *v;
 
-	if (lmp_sys_task_btf)
+	if (sys_task_btf)
 		return bpf_task_storage_get(map, bpf_get_current_task_btf(), 0,
 					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 	tid = (__u32)bpf_get_current_pid_tgid();
@@ -303,7 +303,7 @@ static __always_inline void sys_exit_work(struct lmp_sys_users *u, long nr, long
  * bpf_get_current_task_btf() (direct loads; the program runs under RCU), else the helper */
 static __always_inline __u64 sys_cgroup_id(void)
 {
-	if (lmp_sys_task_btf)
+	if (sys_task_btf)
 		return bpf_get_current_task_btf()->cgroups->dfl_cgrp->kn->id;
 	return bpf_get_current_cgroup_id();
 }

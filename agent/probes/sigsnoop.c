@@ -207,9 +207,17 @@ static const struct lmp_field signal_fields[] = {
 	LMP_FIELD(struct lmp_sigsnoop_event, target_comm, "target_comm", LMP_FIELD_STR),
 };
 
+static __u64 signal_target(const void *rec, __u32 *pid)
+{
+	const struct lmp_sigsnoop_event *e = rec;
+
+	*pid = e->target_pid;
+	return e->target_cgroup_id;
+}
+
 static const struct lmp_event_desc sigsnoop_events[] = {
 	[LMP_SIGSNOOP_SIGNAL] = { "signal", sizeof(struct lmp_sigsnoop_event), signal_fields,
-				  ARRAY_SIZE(signal_fields), signal_extra },
+				  ARRAY_SIZE(signal_fields), signal_extra, signal_target },
 };
 
 const struct lmp_probe_desc lmp_probe_sigsnoop = {

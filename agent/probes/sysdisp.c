@@ -276,7 +276,7 @@ int lmp_sys_join(struct lmp_probe *p, struct bpf_object *obj, const struct lmp_c
 	if (!err && !share.task_btf) {
 		struct bpf_map *tl = task_local ? bpf_object__find_map_by_name(obj, task_local) : NULL;
 
-		err = set_rodata_u32(obj, "lmp_sys_task_btf", 0);
+		err = set_rodata_u32(obj, "sys_task_btf", 0);
 		if (!err && tl)
 			err = task_local_as_hash(tl);
 	}

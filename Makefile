@@ -78,6 +78,7 @@ help:
 	@echo 'make test       install packages if missing, build, run unit + integration + e2e + image tests'
 	@echo 'make test-kernels  the kernel matrix: every probe on this host and on 5.10, 6.1, 6.12 under QEMU'
 	@echo 'make test-fresh-root  make test in a clean Debian bookworm root (debootstrap)'
+	@echo 'make test-hooks every hook alternative of every non-syscall probe, in the 6.1 VM'
 	@echo 'make bench      benchmarks side by side with libbpf-tools and bpftrace'
 	@echo 'make check      clang-format check'
 	@echo 'make deps       install the Debian packages lmp needs'
@@ -333,3 +334,14 @@ test-kernels:
 	$(Q)$(MAKE) --no-print-directory $(LMP) $(KWORKLOAD)
 	$(Q)LMP=$(LMP) KWORKLOAD=$(KWORKLOAD) LMP_KERNELS_CACHE=$(OUTPUT)/kernels \
 		tests/kernels/run.sh $(KERNELS)
+
+# Every hook alternative of the non-syscall probes forced one at a time (docs/hooks.md), in
+# the VM of HOOKS_KERNEL (default 6.1: fentry, kprobes, tp_btf, raw_tp and tracepoints all
+# present). Long under emulation (about 40 agent starts), so not part of test-kernels.
+HOOKS_KERNEL ?= 6.1
+.PHONY: test-hooks
+test-hooks:
+	$(Q)$(MAKE) --no-print-directory deps EXTRA_PKGS="$(KERNEL_PKGS)"
+	$(Q)$(MAKE) --no-print-directory $(LMP)
+	$(Q)LMP_KERNELS_CACHE=$(OUTPUT)/kernels tests/kernels/vm.sh --timeout 3600 $(HOOKS_KERNEL) -- \
+		tests/kernels/hooks.sh $(LMP)

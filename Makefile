@@ -22,7 +22,8 @@ BENCH_PKGS := libbpf-tools bpftrace
 # what the suites run besides the build: the image suite (podman, runc, umoci, debootstrap:
 # container/build-base.sh), curl, python3, mkfs.ext4, capsh, git, node (tools/get-helm.sh
 # installs npm and unzip when their commands are missing: a nodesource node carries npm)
-TEST_PKGS := podman runc umoci debootstrap curl python3 e2fsprogs libcap2-bin git nodejs
+TEST_PKGS := podman runc umoci debootstrap curl python3 e2fsprogs libcap2-bin git nodejs \
+	busybox-static
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \

@@ -203,8 +203,7 @@ int lmp_probe_resolve(struct lmp_probe *p, lmp_hook_check_fn check, void *ctx)
 	return 0;
 }
 
-/* Set a `const volatile` global in .rodata by name, before load. */
-static int set_rodata_u32(struct bpf_object *obj, const char *var, __u32 val)
+int lmp_probe_set_rodata_u32(struct bpf_object *obj, const char *var, __u32 val)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".rodata");
 	const struct btf *btf = bpf_object__btf(obj);
@@ -362,7 +361,7 @@ static int try_start(struct lmp_probe *p, const struct lmp_config *cfg, bool att
 	events = bpf_object__find_map_by_name(p->obj, "events");
 	if (events && cfg->ringbuf_kb)
 		bpf_map__set_max_entries(events, cfg->ringbuf_kb * 1024);
-	set_rodata_u32(p->obj, "cfg_self_pid", getpid()); /* absent in some probes: fine */
+	lmp_probe_set_rodata_u32(p->obj, "cfg_self_pid", getpid()); /* absent in some probes: fine */
 	if (d->configure) {
 		err = d->configure(p, p->skel, cfg);
 		if (err < 0) {

@@ -194,6 +194,9 @@ typedef const char *(*lmp_served_by_fn)(const char *group, void *ctx);
  * served_by (may be NULL) names another probe for reads "start=shared:<probe>".
  */
 void lmp_probe_describe(struct lmp_probe *p, lmp_served_by_fn served_by, void *ctx);
+/* Set a `const volatile __u32` global of the object's .rodata by name, before load. */
+struct bpf_object;
+int lmp_probe_set_rodata_u32(struct bpf_object *obj, const char *var, __u32 val);
 /*
  * open, configure, load, attach: state RUNNING, or -errno with p->reason. An alternative
  * the kernel refuses at load or attach is logged and the next one of its group is tried;

@@ -106,38 +106,6 @@ static int task_local_as_hash(struct bpf_map *map)
 	return err;
 }
 
-/* a `const volatile __u32` of the object's .rodata, by name, before load */
-static int set_rodata_u32(struct bpf_object *obj, const char *var, __u32 val)
-{
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, ".rodata");
-	const struct btf *btf = bpf_object__btf(obj);
-	const struct btf_var_secinfo *vs;
-	const struct btf_type *sec;
-	size_t size;
-	char *data;
-	int id;
-
-	if (!map || !btf)
-		return -ENOENT;
-	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
-	data = (char *)bpf_map__initial_value(map, &size); /* writable until load */
-	if (id < 0 || !data)
-		return -ENOENT;
-	sec = btf__type_by_id(btf, id);
-	vs = btf_var_secinfos(sec);
-	for (int i = 0; i < btf_vlen(sec); i++, vs++) {
-		const struct btf_type *t = btf__type_by_id(btf, vs->type);
-
-		if (!strcmp(btf__name_by_offset(btf, t->name_off), var)) {
-			if (vs->size != sizeof(val) || vs->offset + sizeof(val) > size)
-				return -EINVAL;
-			memcpy(data + vs->offset, &val, sizeof(val));
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
 /*
  * The first family probe's object creates the maps at its load, sized here from cfg (a map
  * with BTF-typed key and value, as task storage, is simplest made by libbpf); every later
@@ -276,7 +244,7 @@ int lmp_sys_join(struct lmp_probe *p, struct bpf_object *obj, const struct lmp_c
 	if (!err && !share.task_btf) {
 		struct bpf_map *tl = task_local ? bpf_object__find_map_by_name(obj, task_local) : NULL;
 
-		err = set_rodata_u32(obj, "sys_task_btf", 0);
+		err = lmp_probe_set_rodata_u32(obj, "sys_task_btf", 0);
 		if (!err && tl)
 			err = task_local_as_hash(tl);
 	}

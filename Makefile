@@ -42,9 +42,11 @@ PROBES := $(patsubst bpf/%.bpf.c,%,$(BPF_SRCS))
 BPF_OBJS := $(patsubst %,$(OUTPUT)/bpf/%.bpf.o,$(PROBES))
 SKELS := $(patsubst %,$(OUTPUT)/skel/%.skel.h,$(PROBES))
 
-AGENT_SRCS := $(sort $(wildcard agent/*.c agent/probes/*.c))
+# agent/<layer>/*.c and agent/probes/lib/*.c: see docs/architecture.md for the layers
+AGENT_SRCS := $(sort $(wildcard agent/*/*.c agent/probes/lib/*.c))
+AGENT_HDRS := $(sort $(wildcard agent/*/*.h agent/probes/lib/*.h))
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(AGENT_SRCS))
-LIB_OBJS := $(filter-out $(OUTPUT)/agent/main.o,$(AGENT_OBJS))
+LIB_OBJS := $(filter-out $(OUTPUT)/agent/core/main.o,$(AGENT_OBJS))
 LIBAGENT := $(OUTPUT)/libagent.a
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -111,7 +113,8 @@ $(OUTPUT)/skel/%.skel.h: $(OUTPUT)/bpf/%.bpf.o | $(OUTPUT)/skel
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/agent/%.o: agent/%.c $(wildcard agent/*.h agent/probes/*.h include/lmp/*.h) $(SKELS) | $(OUTPUT)/agent/probes
+$(OUTPUT)/agent/%.o: agent/%.c $(AGENT_HDRS) $(wildcard include/lmp/*.h) $(SKELS)
+	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -119,9 +122,9 @@ $(LIBAGENT): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(LMP): $(OUTPUT)/agent/main.o $(LIBAGENT) | $(BUILD)
+$(LMP): $(OUTPUT)/agent/core/main.o $(LIBAGENT) | $(BUILD)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $(OUTPUT)/agent/main.o -Wl,--whole-archive $(LIBAGENT) \
+	$(Q)$(CC) $(LDFLAGS) $(OUTPUT)/agent/core/main.o -Wl,--whole-archive $(LIBAGENT) \
 		-Wl,--no-whole-archive $(LDLIBS) -o $@
 
 $(OUTPUT)/tests/lib/%.o: tests/lib/%.c $(wildcard tests/lib/*.h) | $(OUTPUT)/tests/lib
@@ -150,7 +153,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIBAGENT) $(BENCH_BPF) | $(BUILD)/bench
 
 comma := ,
 
-$(OUTPUT)/bpf $(OUTPUT)/skel $(OUTPUT)/agent/probes $(OUTPUT)/tests/lib $(BUILD) \
+$(OUTPUT)/bpf $(OUTPUT)/skel $(OUTPUT)/tests/lib $(BUILD) \
 $(BUILD)/tests/unit $(BUILD)/tests/integration $(BUILD)/tests/e2e $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
@@ -242,10 +245,10 @@ FUZZ_CFLAGS := $(filter-out -O2 -fsanitize=%,$(CFLAGS)) -O1 -fno-omit-frame-poin
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_LIB := $(OUTPUT)/fuzz/libagent.a
-FUZZ_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/fuzz/%.o,$(filter-out agent/main.c,$(AGENT_SRCS)))
+FUZZ_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/fuzz/%.o,$(filter-out agent/core/main.c,$(AGENT_SRCS)))
 .PHONY: fuzz fuzz-build soak test-valgrind
 
-$(OUTPUT)/fuzz/agent/%.o: agent/%.c $(wildcard agent/*.h include/lmp/*.h) $(SKELS)
+$(OUTPUT)/fuzz/agent/%.o: agent/%.c $(AGENT_HDRS) $(wildcard include/lmp/*.h) $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(call msg,FUZZCC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@

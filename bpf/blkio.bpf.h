@@ -14,7 +14,7 @@
  *          last byte.
  *
  * One map for all of them. Each probe is its own object, but the agent creates one
- * blkio_inflight map and every block probe's object reuses it (agent/probes/blkio.c); only
+ * blkio_inflight map and every block probe's object reuses it (agent/probes/lib/blkio.c); only
  * the first block probe to start keeps its start programs attached, and only the first of
  * those that read requests at completion (biolatency, biosnoop) keeps its issue programs
  * that record issue time, disk, sector and flags. So a request costs one start program and
@@ -328,7 +328,7 @@ static __always_inline struct lmp_blkio_rq *blkio_done(struct request *rq, __u32
 
 /*
  * The hook wrappers, identical in every block probe; the agent side lists them in the same
- * order (agent/probes/blkio.h). Alternatives per group, best first:
+ * order (agent/probes/lib/blkio.h). Alternatives per group, best first:
  *   start: tp_btf/raw_tp block_io_start (6.5+) > fentry/kprobe blk_account_io_start
  *          (before 6.5, when the function is not inlined) > tp_btf/raw_tp block_rq_insert
  *   issue: tp_btf/raw_tp block_rq_issue

@@ -81,7 +81,7 @@ static __always_inline void *lmp_event_reserve(__u32 size, __u16 type)
 
 /*
  * Submit a reserved record without waking the agent for it: the agent drains every ring on
- * a short timer (LMP_RINGBUF_POLL_MS in agent/agent.c) and is woken early only once a
+ * a short timer (LMP_RINGBUF_POLL_MS in agent/core/agent.c) and is woken early only once a
  * quarter of the ring is waiting, so a burst cannot fill it between two polls. One wakeup
  * per record (the default) costs the traced task an irq_work and the agent a context
  * switch each; at 10k events/s those were most of the agent's CPU (docs/performance.md).

@@ -3,7 +3,7 @@
  * The syscall dispatcher: one program on raw_syscalls sys_enter and one on sys_exit that
  * serve every syscall-family probe running (syscall, syscount, file, opensnoop, bindsnoop,
  * mountsnoop, sigsnoop). Every such probe's object includes this header and so carries the
- * programs and the maps below; the agent (agent/probes/sysdisp.c) creates the maps once and
+ * programs and the maps below; the agent (agent/probes/lib/sysdisp.c) creates the maps once and
  * has every object reuse them, and loads each side's programs in one object only, the first
  * probe that needs that side. Each probe once had its own pair, so with `--probes all` four
  * to six programs ran on every syscall, each paying its own run, helper calls and map

@@ -13,13 +13,13 @@
 
 #include "lmp/biolatency.h"
 #include "biolatency.skel.h"
-#include "bpfmap.h"
-#include "config.h"
-#include "identity.h"
-#include "metrics.h"
-#include "out.h"
-#include "probe.h"
-#include "probes/blkio.h"
+#include "probe/bpfmap.h"
+#include "core/config.h"
+#include "k8s/identity.h"
+#include "expose/metrics.h"
+#include "expose/out.h"
+#include "probe/probe.h"
+#include "probes/lib/blkio.h"
 
 LMP_DEFINE_SKEL_OPS(biolatency);
 

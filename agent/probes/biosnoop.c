@@ -10,12 +10,12 @@
 
 #include "lmp/biosnoop.h"
 #include "biosnoop.skel.h"
-#include "config.h"
-#include "identity.h"
-#include "metrics.h"
-#include "out.h"
-#include "probe.h"
-#include "probes/blkio.h"
+#include "core/config.h"
+#include "k8s/identity.h"
+#include "expose/metrics.h"
+#include "expose/out.h"
+#include "probe/probe.h"
+#include "probes/lib/blkio.h"
 
 _Static_assert(sizeof(struct lmp_biosnoop_event) == 88, "biosnoop record ABI");
 

@@ -15,12 +15,12 @@
 
 #include "lmp/biostacks.h"
 #include "biostacks.skel.h"
-#include "bpfmap.h"
-#include "config.h"
-#include "identity.h"
-#include "out.h"
-#include "probe.h"
-#include "stacks.h"
+#include "probe/bpfmap.h"
+#include "core/config.h"
+#include "k8s/identity.h"
+#include "expose/out.h"
+#include "probe/probe.h"
+#include "sym/stacks.h"
 
 LMP_DEFINE_SKEL_OPS(biostacks);
 

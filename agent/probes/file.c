@@ -14,13 +14,13 @@
 
 #include "lmp/file.h"
 #include "file.skel.h"
-#include "map_rows.h"
-#include "config.h"
-#include "identity.h"
-#include "metrics.h"
-#include "out.h"
-#include "probe.h"
-#include "probes/sysdisp.h"
+#include "probes/lib/map_rows.h"
+#include "core/config.h"
+#include "k8s/identity.h"
+#include "expose/metrics.h"
+#include "expose/out.h"
+#include "probe/probe.h"
+#include "probes/lib/sysdisp.h"
 #include <sys/syscall.h>
 
 LMP_DEFINE_SKEL_OPS(file);

@@ -19,14 +19,14 @@
 
 #include "lmp/funclatency.h"
 #include "funclatency.skel.h"
-#include "bpfmap.h"
-#include "config.h"
-#include "feature.h"
-#include "identity.h"
-#include "metrics.h"
-#include "out.h"
-#include "probe.h"
-#include "usyms.h"
+#include "probe/bpfmap.h"
+#include "core/config.h"
+#include "probe/feature.h"
+#include "k8s/identity.h"
+#include "expose/metrics.h"
+#include "expose/out.h"
+#include "probe/probe.h"
+#include "sym/usyms.h"
 
 LMP_DEFINE_SKEL_OPS(funclatency);
 

@@ -19,12 +19,12 @@
 
 #include "lmp/llcstat.h"
 #include "llcstat.skel.h"
-#include "cgroup_hist.h"
-#include "config.h"
-#include "identity.h"
-#include "metrics.h"
-#include "out.h"
-#include "probe.h"
+#include "probes/lib/cgroup_hist.h"
+#include "core/config.h"
+#include "k8s/identity.h"
+#include "expose/metrics.h"
+#include "expose/out.h"
+#include "probe/probe.h"
 
 /*
  * One sample every this many events. libbpf-tools llcstat defaults to 100, fine for a

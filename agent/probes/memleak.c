@@ -30,17 +30,17 @@
 
 #include "lmp/memleak.h"
 #include "memleak.skel.h"
-#include "bpfmap.h"
-#include "cgroup.h"
-#include "config.h"
-#include "detach.h"
-#include "identity.h"
-#include "log.h"
-#include "metrics.h"
-#include "out.h"
-#include "probe.h"
-#include "stacks.h"
-#include "usyms.h"
+#include "probe/bpfmap.h"
+#include "k8s/cgroup.h"
+#include "core/config.h"
+#include "probe/detach.h"
+#include "k8s/identity.h"
+#include "core/log.h"
+#include "expose/metrics.h"
+#include "expose/out.h"
+#include "probe/probe.h"
+#include "sym/stacks.h"
+#include "sym/usyms.h"
 
 LMP_DEFINE_SKEL_OPS(memleak);
 
@@ -523,7 +523,7 @@ static long mono_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* the links of targets not seen, destroyed together (see agent/detach.h) */
+/* the links of targets not seen, destroyed together (see agent/probe/detach.h) */
 static void targets_detach_departed(struct memleak_priv *mp)
 {
 	size_t cap = mp->n_targets * 2 * N_FUNCS + 1, n = 0, n_fds = 0, kept = 0;

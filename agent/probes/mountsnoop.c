@@ -7,12 +7,12 @@
 
 #include "lmp/mountsnoop.h"
 #include "mountsnoop.skel.h"
-#include "decode_flags.h"
-#include "identity.h"
-#include "metrics.h"
-#include "out.h"
-#include "probe.h"
-#include "probes/sysdisp.h"
+#include "probes/lib/decode_flags.h"
+#include "k8s/identity.h"
+#include "expose/metrics.h"
+#include "expose/out.h"
+#include "probe/probe.h"
+#include "probes/lib/sysdisp.h"
 
 LMP_DEFINE_SKEL_OPS(mountsnoop);
 

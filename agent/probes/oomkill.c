@@ -11,16 +11,16 @@
 
 #include "lmp/oomkill.h"
 #include "oomkill.skel.h"
-#include "cgroup.h"
-#include "config.h"
-#include "decode_flags.h"
-#include "feature.h"
-#include "deaths.h"
-#include "identity.h"
-#include "metrics.h"
-#include "oompm.h"
-#include "out.h"
-#include "probe.h"
+#include "k8s/cgroup.h"
+#include "core/config.h"
+#include "probes/lib/decode_flags.h"
+#include "probe/feature.h"
+#include "deaths/deaths.h"
+#include "k8s/identity.h"
+#include "expose/metrics.h"
+#include "deaths/oompm.h"
+#include "expose/out.h"
+#include "probe/probe.h"
 
 LMP_DEFINE_SKEL_OPS(oomkill);
 

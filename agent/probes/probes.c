@@ -5,7 +5,7 @@
  * agent/probes/<name>.c. The references are weak, so a name whose descriptor is not
  * linked in yet resolves to NULL and is listed as "not built" instead of failing the link.
  */
-#include "probe.h"
+#include "probe/probe.h"
 
 #define LMP_PROBE_LIST(X)                                                                      \
 	X(process)                                                                             \

@@ -2,12 +2,12 @@
 /* process: exec and exit of every process (bpf/process.bpf.c). */
 #include "lmp/process.h"
 #include "process.skel.h"
-#include "deaths.h"
-#include "identity.h"
-#include "metrics.h"
-#include "out.h"
-#include "probe.h"
-#include "redact.h"
+#include "deaths/deaths.h"
+#include "k8s/identity.h"
+#include "expose/metrics.h"
+#include "expose/out.h"
+#include "probe/probe.h"
+#include "expose/redact.h"
 
 LMP_DEFINE_SKEL_OPS(process);
 
@@ -34,7 +34,7 @@ static void exec_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
 {
 	const struct lmp_process_exec *e = rec;
 	__u32 n = e->args_size < sizeof(e->args) ? e->args_size : sizeof(e->args);
-	char redacted[2 * sizeof(e->args) + 8]; /* agent/redact.h: 2 * len + 8 always fits */
+	char redacted[2 * sizeof(e->args) + 8]; /* agent/expose/redact.h: 2 * len + 8 always fits */
 	const char *args = e->args;
 	struct lmp_identity id;
 	unsigned n_redacted = 0;

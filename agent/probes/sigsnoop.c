@@ -7,14 +7,14 @@
 
 #include "lmp/sigsnoop.h"
 #include "sigsnoop.skel.h"
-#include "config.h"
-#include "decode_flags.h"
-#include "deaths.h"
-#include "identity.h"
-#include "metrics.h"
-#include "out.h"
-#include "probe.h"
-#include "probes/sysdisp.h"
+#include "core/config.h"
+#include "probes/lib/decode_flags.h"
+#include "deaths/deaths.h"
+#include "k8s/identity.h"
+#include "expose/metrics.h"
+#include "expose/out.h"
+#include "probe/probe.h"
+#include "probes/lib/sysdisp.h"
 
 LMP_DEFINE_SKEL_OPS(sigsnoop);
 

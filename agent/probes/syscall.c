@@ -15,14 +15,14 @@
 
 #include "lmp/syscall.h"
 #include "syscall.skel.h"
-#include "map_rows.h"
-#include "config.h"
-#include "identity.h"
-#include "metrics.h"
-#include "out.h"
-#include "probe.h"
-#include "probes/sysdisp.h"
-#include "syscalls.h"
+#include "probes/lib/map_rows.h"
+#include "core/config.h"
+#include "k8s/identity.h"
+#include "expose/metrics.h"
+#include "expose/out.h"
+#include "probe/probe.h"
+#include "probes/lib/sysdisp.h"
+#include "sym/syscalls.h"
 
 LMP_DEFINE_SKEL_OPS(syscall);
 

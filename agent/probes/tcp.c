@@ -12,10 +12,10 @@
 
 #include "lmp/tcp.h"
 #include "tcp.skel.h"
-#include "identity.h"
-#include "metrics.h"
-#include "out.h"
-#include "probe.h"
+#include "k8s/identity.h"
+#include "expose/metrics.h"
+#include "expose/out.h"
+#include "probe/probe.h"
 
 LMP_DEFINE_SKEL_OPS(tcp);
 

@@ -13,12 +13,12 @@
 
 #include "lmp/tcprtt.h"
 #include "tcprtt.skel.h"
-#include "cgroup_hist.h"
-#include "config.h"
-#include "identity.h"
-#include "metrics.h"
-#include "out.h"
-#include "probe.h"
+#include "probes/lib/cgroup_hist.h"
+#include "core/config.h"
+#include "k8s/identity.h"
+#include "expose/metrics.h"
+#include "expose/out.h"
+#include "probe/probe.h"
 
 LMP_DEFINE_SKEL_OPS(tcprtt);
 

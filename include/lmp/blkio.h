@@ -51,7 +51,7 @@ enum lmp_blkio_op {
 
 /*
  * The block probes share one map of requests in flight (bpf/blkio.bpf.h,
- * agent/probes/blkio_share.c). Each has a bit in a request's flags that says it is finished
+ * agent/probes/lib/blkio_share.c). Each has a bit in a request's flags that says it is finished
  * with the request, so that it lets go of it once even when a requeued request is issued
  * twice.
  */

@@ -16,7 +16,7 @@
  */
 struct lmp_syscall_key {
 	__u32 pid; /* tgid */
-	__u32 nr; /* x86_64 syscall number (agent/syscalls.c names it) */
+	__u32 nr; /* x86_64 syscall number (agent/sym/syscalls.c names it) */
 };
 
 /* per-CPU value: every member is a __u64 counter, summed over CPUs by the agent */

@@ -2,7 +2,7 @@
 /*
  * The syscall dispatcher that the syscall-family probes (syscall, syscount, file, opensnoop,
  * bindsnoop, mountsnoop, sigsnoop) share: one program on raw_syscalls sys_enter and one on
- * sys_exit for all of them (bpf/lmp_syscall.bpf.h, agent/probes/sysdisp.c). What the agent
+ * sys_exit for all of them (bpf/lmp_syscall.bpf.h, agent/probes/lib/sysdisp.c). What the agent
  * tells those programs at run time, as probes join and leave.
  */
 #ifndef LMP_SYSDISP_H

@@ -46,7 +46,7 @@
 #include <microhttpd.h>
 #include <bpf/bpf.h>
 
-#include "cgroup.h"
+#include "k8s/cgroup.h"
 
 #define MAX_TRACERS 4
 

@@ -18,11 +18,11 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
-#include "cgroup.h"
-#include "config.h"
-#include "identity.h"
-#include "loop.h"
-#include "podlist.h"
+#include "k8s/cgroup.h"
+#include "core/config.h"
+#include "k8s/identity.h"
+#include "core/loop.h"
+#include "k8s/podlist.h"
 
 #define NCG 1000 /* cgroups = containers */
 

@@ -21,12 +21,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "config.h"
-#include "identity.h"
-#include "log.h"
-#include "loop.h"
-#include "out.h"
-#include "probe.h"
+#include "core/config.h"
+#include "k8s/identity.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "expose/out.h"
+#include "probe/probe.h"
 #include "flood.skel.h"
 
 extern const struct lmp_probe_desc lmp_probe_process;

@@ -13,7 +13,7 @@ for opt in $("$LMP" help | grep -o -- '^  --[a-z0-9-]*' | sed 's/^ *//'); do
 	grep -rqF -- "$opt" README.md docs/ ||
 		{ echo "FAIL: option $opt is documented nowhere"; fails=$((fails + 1)); }
 done
-for m in $(grep -ho '"lmp_[a-z0-9_]*"' agent/*.c agent/probes/*.c | tr -d '"' | sort -u); do
+for m in $(grep -ho '"lmp_[a-z0-9_]*"' $(find agent -name "*.c") | tr -d '"' | sort -u); do
 	grep -q "\`$m\`" docs/metrics.md || { echo "FAIL: metric $m not in docs/metrics.md"; fails=$((fails + 1)); }
 done
 echo "docs: $fails failures"

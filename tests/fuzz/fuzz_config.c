@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * libFuzzer harness: option and environment parsing (agent/config.c lmp_config_parse). The
+ * libFuzzer harness: option and environment parsing (agent/core/config.c lmp_config_parse). The
  * input is a list of NUL-separated tokens; a token "@NAME=VALUE" sets the environment
  * variable NAME for this run (LMP_ is prefixed when missing, so the fuzzer reaches the
  * option variables), every other token is an argv element after "lmp". A parse either
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "core/config.h"
 
 #define MAX_ARGS 64
 #define MAX_ENV 16

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * libFuzzer harness: the agent's HTTP endpoint (agent/http.c) fed raw bytes as a client
+ * libFuzzer harness: the agent's HTTP endpoint (agent/expose/http.c) fed raw bytes as a client
  * would send them. http.c is included whole so the harness can hand libmicrohttpd one end
  * of a socketpair per input (MHD_add_connection) instead of going through TCP: no ports,
  * no TIME_WAIT, thousands of requests a second. The server is the real one: lmp_http_new,
@@ -23,8 +23,8 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-#include "../../agent/http.c"
-#include "identity.h"
+#include "../../agent/expose/http.c"
+#include "k8s/identity.h"
 
 #define HTTP_MAX_INPUT (64 * 1024)
 

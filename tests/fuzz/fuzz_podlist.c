@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * libFuzzer harness: the kubelet PodList parser (agent/podlist.c) on arbitrary bytes, which
+ * libFuzzer harness: the kubelet PodList parser (agent/k8s/podlist.c) on arbitrary bytes, which
  * is what a compromised or broken kubelet, or a proxy in between, can send. A reply that
  * parses must also be self-consistent: every pod and container row found again through the
  * hash indexes, every container pointing at a pod that exists.
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "podlist.h"
+#include "k8s/podlist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * libFuzzer harness: everything that reads a cgroup path or a runtime's ID (agent/podpath.c)
- * and the cgroup v2 mount finder (agent/cgroup.c, lmp_cgroup_find_v2), on arbitrary text.
+ * libFuzzer harness: everything that reads a cgroup path or a runtime's ID (agent/k8s/podpath.c)
+ * and the cgroup v2 mount finder (agent/k8s/cgroup.c, lmp_cgroup_find_v2), on arbitrary text.
  * Cgroup names are chosen by whoever creates the cgroup, so a container can craft them.
  * Results must stay inside their fixed-size fields and be terminated.
  */
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cgroup.h"
-#include "podpath.h"
+#include "k8s/cgroup.h"
+#include "k8s/podpath.h"
 
 static void check_pp(const struct lmp_podpath *pp)
 {

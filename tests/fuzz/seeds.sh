@@ -4,7 +4,7 @@
 #   usage: tests/fuzz/seeds.sh podlist|podpath|config|http CORPUS_DIR FIXTURES_DIR DICT_FILE
 # Seeds come from the real captures in tests/fixtures where there are some (kubelet
 # PodLists, cgroup paths, /proc/<pid>/cgroup files, mount tables) and from hand-written
-# inputs; config's dictionary is read from the option table (agent/config.c), so it follows
+# inputs; config's dictionary is read from the option table (agent/core/config.c), so it follows
 # new options without edits here.
 set -eu
 kind=$1 corpus=$2 fx=$3 dict=$4
@@ -74,10 +74,10 @@ config)
 	seed bad 'run\0--ringbuf-kb\0003\0--interval=0\0--nope'
 	seed redact 'run\0--redact-patterns\0+mycorp_key,token\0--no-redact\0--drop-caps=false'
 	seed sig 'run\0--sigsnoop-ignore\0SIGCHLD,9,SIGRTMIN+3\0--profile-event\0cycles'
-	for o in $(sed -n 's/^[[:space:]]*{ "\([a-z0-9-]*\)", .*/\1/p' "$src/agent/config.c"); do
+	for o in $(sed -n 's/^[[:space:]]*{ "\([a-z0-9-]*\)", .*/\1/p' "$src/agent/core/config.c"); do
 		words "--$o"
 	done
-	for e in $(grep -o '"LMP_[A-Z0-9_]*"' "$src/agent/config.c" | tr -d '"' | sort -u); do
+	for e in $(grep -o '"LMP_[A-Z0-9_]*"' "$src/agent/core/config.c" | tr -d '"' | sort -u); do
 		words "@$e="
 	done
 	words run probes top version help true false none all json text '\x00' 4294967295 \

@@ -23,10 +23,10 @@
 
 #include "lmp/bitesize.h"
 #include "blkio_workload.h"
-#include "config.h"
-#include "feature.h"
+#include "core/config.h"
+#include "probe/feature.h"
 #include "harness.h"
-#include "probe.h"
+#include "probe/probe.h"
 
 extern const struct lmp_probe_desc lmp_probe_bitesize;
 extern const struct lmp_probe_desc lmp_probe_capable;

@@ -42,11 +42,11 @@
 #include <bpf/libbpf.h>
 #include <cmocka.h>
 
-#include "config.h"
-#include "feature.h"
+#include "core/config.h"
+#include "probe/feature.h"
 #include "harness.h"
-#include "out.h"
-#include "probe.h"
+#include "expose/out.h"
+#include "probe/probe.h"
 #include "flood.skel.h"
 
 /* ---- 1. flood through the probe code path ---- */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * argv redaction in the real agent's exec events (agent/redact.c via the process probe):
+ * argv redaction in the real agent's exec events (agent/expose/redact.c via the process probe):
  * on by default, --redact-patterns '+name' adds a name, --no-redact turns it off. The
  * process runs in a cgroup of its own; its event is found by pid and checked whole.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * agent/probes/blkio.c: disk names from a fake sysfs tree, the rwbs and op spellings, the
+ * agent/probes/lib/blkio.c: disk names from a fake sysfs tree, the rwbs and op spellings, the
  * blk_status names, the per-interval row table (with enough rows to regrow its index) and
  * the histogram object the summaries print.
  */
@@ -19,8 +19,8 @@
 #include <jansson.h>
 
 #include "lmp/event.h"
-#include "out.h"
-#include "probes/blkio.h"
+#include "expose/out.h"
+#include "probes/lib/blkio.h"
 
 #define DEV(ma, mi) (((__u32)(ma) << LMP_BLKIO_MINORBITS) | (mi))
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * agent/cgroup.c: v2 mount detection on the captured mount tables; id -> path on the real
+ * agent/k8s/cgroup.c: v2 mount detection on the captured mount tables; id -> path on the real
  * cgroup v2 hierarchy of this machine (root: makes kubepods-style cgroups) by file handle
  * and by the walk fallback, inline and on the background walker; cache bound, eviction,
  * forgetting removed cgroups.
@@ -22,7 +22,7 @@
 
 #include "fixtures.h"
 
-#include "cgroup.h"
+#include "k8s/cgroup.h"
 
 static char *slurp(const char *rel)
 {

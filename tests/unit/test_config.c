@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "config.h"
+#include "core/config.h"
 
 static int parse(struct lmp_config *cfg, char *err, const char **args)
 {

@@ -22,12 +22,12 @@
 #include "lmp/oomkill.h"
 #include "lmp/process.h"
 #include "lmp/sigsnoop.h"
-#include "deaths.h"
-#include "identity.h"
-#include "metrics.h"
-#include "oompm.h"
-#include "out.h"
-#include "probe.h"
+#include "deaths/deaths.h"
+#include "k8s/identity.h"
+#include "expose/metrics.h"
+#include "deaths/oompm.h"
+#include "expose/out.h"
+#include "probe/probe.h"
 
 #define HOST_CG 1
 #define POD_CG 42 /* shop/cart-7d9 container cart */

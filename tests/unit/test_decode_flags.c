@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * agent/probes/decode_flags.c: flag sets and enums turned into names the way the event
+ * agent/probes/lib/decode_flags.c: flag sets and enums turned into names the way the event
  * probes print them (open flags with the O_ACCMODE field and composite O_SYNC/O_TMPFILE,
  * the mount magic number, unknown bits in hex, truncation), and --sigsnoop-ignore lists.
  * (lmp_ksym_ranges has its own test, test_ksym_ranges.c.)
@@ -15,8 +15,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "probe.h"
-#include "probes/decode_flags.h"
+#include "probe/probe.h"
+#include "probes/lib/decode_flags.h"
 
 static const struct lmp_flag_name open_flags[] = {
 	{ O_ACCMODE, O_RDONLY, "O_RDONLY" },  { O_ACCMODE, O_WRONLY, "O_WRONLY" },

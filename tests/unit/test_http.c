@@ -29,10 +29,10 @@
 #include <jansson.h>
 #include <zlib.h>
 
-#include "http.h"
-#include "identity.h"
-#include "loop.h"
-#include "metrics.h"
+#include "expose/http.h"
+#include "k8s/identity.h"
+#include "core/loop.h"
+#include "expose/metrics.h"
 
 #define MAX_CONNS 8
 #define TIMEOUT_S 1

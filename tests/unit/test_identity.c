@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * agent/identity.c as the agent uses it, on the agent's loop, against real kubepods-style
+ * agent/k8s/identity.c as the agent uses it, on the agent's loop, against real kubepods-style
  * cgroups in this host's v2 tree (root) and tests/lib/fake_kubelet: outside Kubernetes,
  * the NODE_IP default URL, the join with the kubelet reply, the hold-briefly contract of
  * lmp_ident_pending for a pod the kubelet does not list yet, and its bounds; without file
@@ -23,12 +23,12 @@
 #include <cmocka.h>
 
 #include "fixtures.h"
-#include "cgroup.h"
-#include "config.h"
+#include "k8s/cgroup.h"
+#include "core/config.h"
 #include "fake_kubelet.h"
-#include "identity.h"
-#include "kubelet.h"
-#include "loop.h"
+#include "k8s/identity.h"
+#include "k8s/kubelet.h"
+#include "core/loop.h"
 
 #define UID_A "394f0746-6390-45cd-bf37-db389c0c7d1e"
 #define CID_A "7bf4cfeff51dcc65920dada06a63cbc8f40575a31e4c7f4cd891224867953ef8"

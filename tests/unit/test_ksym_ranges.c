@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * lmp_ksym_ranges (agent/probes/decode_flags.c): the hand-written kallsyms scanner gives the
+ * lmp_ksym_ranges (agent/probes/lib/decode_flags.c): the hand-written kallsyms scanner gives the
  * same ranges as a plain fgets+sscanf reading of the file: function ends at the next higher
  * address, aliases skipped, module symbols and non-text symbols ignored, zero addresses
  * (kptr_restrict) refused, lines that cross its 64 KiB read chunks, a last line without a
@@ -16,8 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "probe.h"
-#include "probes/decode_flags.h"
+#include "probe/probe.h"
+#include "probes/lib/decode_flags.h"
 
 /* the reading lmp used before: fgets + sscanf, same rules */
 static int reference(const char *path, const char *const *names, size_t n,

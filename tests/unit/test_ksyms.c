@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * agent/ksyms.c: kallsyms samples written by the test (unsorted, modules, data symbols,
+ * agent/sym/ksyms.c: kallsyms samples written by the test (unsorted, modules, data symbols,
  * aliases, malformed lines, hidden addresses, names sharing tails, a span over 4 GB) and the
  * real /proc/kallsyms of this host.
  */
@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "ksyms.h"
+#include "sym/ksyms.h"
 
 static char *write_sample(const char *text)
 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * agent/kubelet.c against tests/lib/fake_kubelet (real HTTPS on 127.0.0.1, real TLS
+ * agent/k8s/kubelet.c against tests/lib/fake_kubelet (real HTTPS on 127.0.0.1, real TLS
  * verification) on the agent's own event loop: a good reply, each fault the issue lists,
  * recovery, token rotation and a token file that goes away and comes back, the back-off,
  * on-demand refresh rate limits, and that a slow kubelet never blocks the loop.
@@ -18,9 +18,9 @@
 
 #include "fixtures.h"
 #include "fake_kubelet.h"
-#include "kubelet.h"
-#include "loop.h"
-#include "podlist.h"
+#include "k8s/kubelet.h"
+#include "core/loop.h"
+#include "k8s/podlist.h"
 
 struct t {
 	char dir[64], token_file[96];

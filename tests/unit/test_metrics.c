@@ -18,11 +18,11 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "cgroup.h"
-#include "identity.h"
-#include "kubelet.h"
-#include "metrics.h"
-#include "metrics_int.h"
+#include "k8s/cgroup.h"
+#include "k8s/identity.h"
+#include "k8s/kubelet.h"
+#include "expose/metrics.h"
+#include "expose/metrics_int.h"
 
 static const struct lmp_metric_desc syscalls = {
 	.name = "lmp_syscalls_total",

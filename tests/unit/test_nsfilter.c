@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "identity.h"
-#include "metrics.h"
-#include "nsfilter.h"
+#include "k8s/identity.h"
+#include "expose/metrics.h"
+#include "core/nsfilter.h"
 
 static void test_lists(void **state)
 {

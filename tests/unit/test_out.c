@@ -14,8 +14,8 @@
 #include <cmocka.h>
 
 #include "lmp/event.h"
-#include "identity.h"
-#include "out.h"
+#include "k8s/identity.h"
+#include "expose/out.h"
 
 /* what a terminal must never get from a name: C0/DEL bytes, invalid UTF-8, C1 controls */
 static void assert_terminal_safe(const char *s, size_t n)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * agent/podlist.c against every kubelet /pods capture in tests/fixtures/kubelet (counts
+ * agent/k8s/podlist.c against every kubelet /pods capture in tests/fixtures/kubelet (counts
  * and spot lookups read off the files independently), then hostile input: every prefix of
  * a real reply, wrong types everywhere, nulls, a Status object.
  */
@@ -15,7 +15,7 @@
 
 #include "fixtures.h"
 
-#include "podlist.h"
+#include "k8s/podlist.h"
 
 static char *slurp(const char *name, size_t *len)
 {

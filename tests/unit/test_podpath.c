@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * agent/podpath.c against the real captures in tests/fixtures/cgroup: one cmocka test per
+ * agent/k8s/podpath.c against the real captures in tests/fixtures/cgroup: one cmocka test per
  * row of cgroup_paths.tsv and kubelet_containerID_formats.tsv, one per proc_cgroup file, and
  * the QoS and edge cases the TSV does not spell out.
  */
@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "fixtures.h"
-#include "podpath.h"
+#include "k8s/podpath.h"
 
 static const char *fixture_dir(void)
 {

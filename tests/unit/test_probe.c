@@ -17,9 +17,9 @@
 #include <jansson.h>
 
 #include "lmp/process.h"
-#include "identity.h"
-#include "out.h"
-#include "probe.h"
+#include "k8s/identity.h"
+#include "expose/out.h"
+#include "probe/probe.h"
 
 /* ---- hook choice ---- */
 

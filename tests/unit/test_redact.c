@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* agent/redact.c: which argv values are secrets, and what the redacted argv looks like. */
+/* agent/expose/redact.c: which argv values are secrets, and what the redacted argv looks like. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "redact.h"
+#include "expose/redact.h"
 
 /* argv as a NULL-terminated list -> NUL-separated block (as /proc/<pid>/cmdline) */
 static size_t pack(const char *const *argv, char *buf, size_t cap)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * agent/syscalls.c: the committed table against the system header it was generated from
+ * agent/sym/syscalls.c: the committed table against the system header it was generated from
  * (every __NR_ line must map both ways), the numbers added after that header, and the
  * lookups' edge cases.
  */
@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <cmocka.h>
 
-#include "syscalls.h"
+#include "sym/syscalls.h"
 
 #define UNISTD_64 "/usr/include/x86_64-linux-gnu/asm/unistd_64.h"
 

@@ -18,12 +18,12 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "config.h"
-#include "http.h"
-#include "identity.h"
-#include "loop.h"
-#include "metrics.h"
-#include "top.h"
+#include "core/config.h"
+#include "expose/http.h"
+#include "k8s/identity.h"
+#include "core/loop.h"
+#include "expose/metrics.h"
+#include "expose/top.h"
 
 static const char doc[] =
 	"{\"interval_seconds\":10.0,\"pods\":["

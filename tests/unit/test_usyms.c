@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * agent/usyms.c on real processes: functions of this test binary (global and static, found
+ * agent/sym/usyms.c on real processes: functions of this test binary (global and static, found
  * through .symtab) and of libc (found through .dynsym, as Debian ships it stripped), the
  * size-bounded cache, dead processes, unmapped addresses and a mapped file that is not ELF.
  */
@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "usyms.h"
+#include "sym/usyms.h"
 
 static const char *self_name;
 

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe/bpfmap.h"
+#include "probes/lib/map_rows.h"
+#include "probes/lib/cgroup_hist.h"
+#include "core/config.h"
+
+/* each row as lmp_map_rows_drain() lays it out: a head with its weight, the key, the value */
+struct row_head {
+	__u64 weight;
+	__u64 cgroup_id;
+};
+
+static int cmp_row(const void *a_, const void *b_)
+{
+	const struct row_head *a = a_, *b = b_;
+
+	if (a->weight != b->weight)
+		return a->weight < b->weight ? 1 : -1;
+	return a->cgroup_id < b->cgroup_id ? -1 : a->cgroup_id > b->cgroup_id;
+}
+
+void lmp_cgroup_hist_report(struct lmp_probe *p, struct lmp_rt *rt, struct lmp_cgroup_hist *h,
+			    int map_fd, const struct lmp_cgroup_hist_ops *ops)
+{
+	size_t stride = sizeof(struct row_head) + ops->value_size;
+	int r;
+
+	r = lmp_map_rows_drain(&h->rows, map_fd, sizeof(__u64), sizeof(__u64), ops->value_size);
+	if (r < 0 || h->rows.oom)
+		p->decode_errors++;
+	for (size_t i = 0; i < h->rows.n; i++) {
+		struct row_head *row = (struct row_head *)(h->rows.rows + i * stride);
+
+		row->weight = ops->weight(row + 1);
+	}
+	if (h->rows.n)
+		qsort(h->rows.rows, h->rows.n, stride, cmp_row);
+	for (size_t i = 0; i < h->rows.n; i++) {
+		const struct row_head *row = (const struct row_head *)(h->rows.rows + i * stride);
+
+		if (rt->metrics && ops->metrics)
+			ops->metrics(rt, row->cgroup_id, row + 1);
+		if (i >= rt->cfg->top)
+			continue;
+		lmp_probe_summary_begin(p, rt, "summary", row->cgroup_id, 0, NULL);
+		lmp_out_u64(rt->out, "interval_s", rt->cfg->interval);
+		ops->summary(rt->out, row + 1);
+		lmp_out_end(rt->out);
+	}
+}
+
+void lmp_cgroup_hist_free(struct lmp_cgroup_hist *h)
+{
+	if (h)
+		lmp_map_rows_release(&h->rows);
+	free(h);
+}
+
+void lmp_cgroup_hist_out_latency(struct lmp_out *o, const char *hist_key, const struct lmp_hist *h)
+{
+	char label[48];
+
+	lmp_out_double(o, "avg_s", h->count ? h->sum / 1e9 / h->count : 0);
+	lmp_out_double(o, "p50_s", lmp_hist_quantile(h, 0.5) / 1e9);
+	lmp_out_double(o, "p90_s", lmp_hist_quantile(h, 0.9) / 1e9);
+	lmp_out_double(o, "p99_s", lmp_hist_quantile(h, 0.99) / 1e9);
+	lmp_out_object_begin(o, hist_key);
+	for (int i = 0; i < LMP_HIST_SLOTS; i++) {
+		if (!h->slots[i])
+			continue;
+		snprintf(label, sizeof(label), "%llu-%llu", i ? 1ULL << i : 0ULL,
+			 (1ULL << (i + 1)) - 1);
+		lmp_out_u64(o, label, h->slots[i]);
+	}
+	lmp_out_object_end(o);
+}

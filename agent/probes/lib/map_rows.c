@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "probe/bpfmap.h"
+#include "probes/lib/map_rows.h"
+
+struct drain_ctx {
+	struct lmp_map_rows *r;
+	size_t head_size, key_size, value_size;
+};
+
+static void collect(void *ctx_, const void *key, const void *value)
+{
+	struct drain_ctx *ctx = ctx_;
+	struct lmp_map_rows *r = ctx->r;
+	size_t stride = ctx->head_size + ctx->key_size + ctx->value_size;
+	unsigned char *row;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 256;
+		unsigned char *rows = realloc(r->rows, cap * stride);
+
+		if (!rows) {
+			r->oom = true;
+			return;
+		}
+		r->rows = rows;
+		r->cap = cap;
+	}
+	row = r->rows + r->n * stride;
+	memset(row, 0, ctx->head_size);
+	memcpy(row + ctx->head_size, key, ctx->key_size);
+	memcpy(row + ctx->head_size + ctx->key_size, value, ctx->value_size);
+	r->n++;
+}
+
+int lmp_map_rows_drain(struct lmp_map_rows *r, int fd, size_t head_size, size_t key_size,
+		       size_t value_size)
+{
+	struct drain_ctx ctx = { r, head_size, key_size, value_size };
+
+	r->n = 0;
+	r->oom = false;
+	if (head_size % 8 || key_size % 8 || value_size % 8)
+		return -EINVAL;
+	return lmp_map_drain(fd, key_size, value_size, true, collect, &ctx);
+}
+
+void lmp_map_rows_release(struct lmp_map_rows *r)
+{
+	free(r->rows);
+	r->rows = NULL;
+	r->n = r->cap = 0;
+}
+
+double lmp_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void lmp_proc_comm(__u32 pid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(buf, len, f))
+		buf[strcspn(buf, "\n")] = 0;
+	fclose(f);
+}

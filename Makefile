@@ -16,7 +16,7 @@ SANITIZE ?=
 
 # Debian packages: build + run + test. `deps` installs whichever are missing.
 DEB_PKGS := make gcc clang-16 llvm-16 bpftool pkg-config libbpf-dev libelf-dev zlib1g-dev \
-	libcurl4-openssl-dev libjansson-dev libcgroup-dev libmicrohttpd-dev libcmocka-dev \
+	libcurl4-openssl-dev libjansson-dev libcgroup-dev libmicrohttpd-dev libcmocka-dev clang-format-14 \
 	openssl iproute2 util-linux procps prometheus
 BENCH_PKGS := libbpf-tools bpftrace
 # what the suites run besides the build: the image suite (podman, runc, umoci, debootstrap:
@@ -83,7 +83,7 @@ help:
 	@echo 'make test-fresh-root  make test in a clean Debian bookworm root (debootstrap)'
 	@echo 'make test-hooks every hook alternative of every non-syscall probe, in the 6.1 VM'
 	@echo 'make bench      benchmarks side by side with libbpf-tools and bpftrace'
-	@echo 'make check      clang-format check'
+	@echo 'make check      clang-format-14 check (part of make test; make fmt applies it)'
 	@echo 'make deps       install the Debian packages lmp needs'
 
 # Install what is missing, and only that: a fresh Debian machine gets everything from here.
@@ -166,6 +166,7 @@ test-build: $(LMP) $(UNIT_BINS) $(INTEG_BINS) $(E2E_BINS)
 
 test: EXTRA_PKGS += $(TEST_PKGS)
 test: deps
+	$(Q)$(MAKE) --no-print-directory check
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)LMP=$(LMP) BUILD=$(BUILD) tests/run.sh $(SUITES)
 
@@ -183,11 +184,14 @@ bench: bench-deps
 	$(Q)LMP=$(LMP) BUILD=$(BUILD) tests/bench/run.sh
 
 FMT_SRCS = $(shell git ls-files '*.c' '*.h' | grep -v '^include/vmlinux/')
+# one formatter version: another clang-format release formats the same tree differently
+CLANG_FORMAT ?= clang-format-14
 check:
-	$(Q)clang-format --dry-run --Werror $(FMT_SRCS)
+	$(call msg,FORMAT,every tracked .c/.h)
+	$(Q)$(CLANG_FORMAT) --dry-run --Werror $(FMT_SRCS)
 
 fmt:
-	$(Q)clang-format -i $(FMT_SRCS)
+	$(Q)$(CLANG_FORMAT) -i $(FMT_SRCS)
 
 clean:
 	rm -rf $(OUTPUT) $(BUILD)

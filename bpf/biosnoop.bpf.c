@@ -33,8 +33,7 @@ static __always_inline int on_issue(struct request *rq)
 	return 0;
 }
 
-static __always_inline int on_done(struct request *rq, __u32 status, __u32 nr_bytes,
-				   bool all_done)
+static __always_inline int on_done(struct request *rq, __u32 status, __u32 nr_bytes, bool all_done)
 {
 	struct lmp_blkio_rq *r = blkio_done(rq, nr_bytes, all_done);
 	struct lmp_biosnoop_event *e;

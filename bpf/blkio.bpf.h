@@ -118,9 +118,9 @@ static __always_inline __u32 blkio_dev(struct request *rq)
 }
 
 /* one kernel REQ_* modifier, located through CO-RE because its bit moves between releases */
-#define BLKIO_REQ_FLAG(opf, name, ours)                                                        \
+#define BLKIO_REQ_FLAG(opf, name, ours)                                                         \
 	(bpf_core_enum_value_exists(enum req_flag_bits, __REQ_##name) &&                        \
-			 ((opf) >> bpf_core_enum_value(enum req_flag_bits, __REQ_##name)) & 1 ?  \
+			 ((opf) >> bpf_core_enum_value(enum req_flag_bits, __REQ_##name)) & 1 ? \
 		 (ours) :                                                                       \
 		 0)
 
@@ -341,92 +341,92 @@ static __always_inline struct lmp_blkio_rq *blkio_done(struct request *rq, __u32
  *   done:  tp_btf/raw_tp block_rq_complete > fentry/kprobe blk_account_io_done
  * ISSUE and DONE call the probe's own on_issue(rq) / on_done(rq, status, nr_bytes, all_done).
  */
-#define LMP_BLKIO_START_PROGS                                                                  \
-	SEC("tp_btf/block_io_start")                                                           \
-	int BPF_PROG(tp_btf_block_io_start, struct request *rq)                                \
-	{                                                                                      \
-		return blkio_start(rq);                                                        \
-	}                                                                                      \
-	SEC("raw_tp/block_io_start")                                                           \
-	int BPF_PROG(raw_tp_block_io_start, struct request *rq)                                \
-	{                                                                                      \
-		return blkio_start(rq);                                                        \
-	}                                                                                      \
-	SEC("fentry/blk_account_io_start")                                                     \
-	int BPF_PROG(fentry_blk_account_io_start, struct request *rq)                          \
-	{                                                                                      \
-		return blkio_start(rq);                                                        \
-	}                                                                                      \
-	SEC("kprobe/blk_account_io_start")                                                     \
-	int BPF_KPROBE(kprobe_blk_account_io_start, struct request *rq)                        \
-	{                                                                                      \
-		return blkio_start(rq);                                                        \
-	}                                                                                      \
-	SEC("tp_btf/block_rq_insert")                                                          \
-	int BPF_PROG(tp_btf_block_rq_insert, struct request *rq)                               \
-	{                                                                                      \
-		return blkio_start(rq);                                                        \
-	}                                                                                      \
-	SEC("raw_tp/block_rq_insert")                                                          \
-	int BPF_PROG(raw_tp_block_rq_insert, struct request *rq)                               \
-	{                                                                                      \
-		return blkio_start(rq);                                                        \
-	}                                                                                      \
-	SEC("tp_btf/block_rq_insert")                                                          \
-	int BPF_PROG(tp_btf_block_rq_insert_q, struct request_queue *q, struct request *rq)    \
-	{                                                                                      \
-		return blkio_start(rq);                                                        \
-	}                                                                                      \
-	SEC("raw_tp/block_rq_insert")                                                          \
-	int BPF_PROG(raw_tp_block_rq_insert_q, struct request_queue *q, struct request *rq)    \
-	{                                                                                      \
-		return blkio_start(rq);                                                        \
+#define LMP_BLKIO_START_PROGS                                                               \
+	SEC("tp_btf/block_io_start")                                                        \
+	int BPF_PROG(tp_btf_block_io_start, struct request *rq)                             \
+	{                                                                                   \
+		return blkio_start(rq);                                                     \
+	}                                                                                   \
+	SEC("raw_tp/block_io_start")                                                        \
+	int BPF_PROG(raw_tp_block_io_start, struct request *rq)                             \
+	{                                                                                   \
+		return blkio_start(rq);                                                     \
+	}                                                                                   \
+	SEC("fentry/blk_account_io_start")                                                  \
+	int BPF_PROG(fentry_blk_account_io_start, struct request *rq)                       \
+	{                                                                                   \
+		return blkio_start(rq);                                                     \
+	}                                                                                   \
+	SEC("kprobe/blk_account_io_start")                                                  \
+	int BPF_KPROBE(kprobe_blk_account_io_start, struct request *rq)                     \
+	{                                                                                   \
+		return blkio_start(rq);                                                     \
+	}                                                                                   \
+	SEC("tp_btf/block_rq_insert")                                                       \
+	int BPF_PROG(tp_btf_block_rq_insert, struct request *rq)                            \
+	{                                                                                   \
+		return blkio_start(rq);                                                     \
+	}                                                                                   \
+	SEC("raw_tp/block_rq_insert")                                                       \
+	int BPF_PROG(raw_tp_block_rq_insert, struct request *rq)                            \
+	{                                                                                   \
+		return blkio_start(rq);                                                     \
+	}                                                                                   \
+	SEC("tp_btf/block_rq_insert")                                                       \
+	int BPF_PROG(tp_btf_block_rq_insert_q, struct request_queue *q, struct request *rq) \
+	{                                                                                   \
+		return blkio_start(rq);                                                     \
+	}                                                                                   \
+	SEC("raw_tp/block_rq_insert")                                                       \
+	int BPF_PROG(raw_tp_block_rq_insert_q, struct request_queue *q, struct request *rq) \
+	{                                                                                   \
+		return blkio_start(rq);                                                     \
 	}
 
-#define LMP_BLKIO_ISSUE_PROGS                                                                  \
-	SEC("tp_btf/block_rq_issue")                                                           \
-	int BPF_PROG(tp_btf_block_rq_issue, struct request *rq)                                \
-	{                                                                                      \
-		return on_issue(rq);                                                           \
-	}                                                                                      \
-	SEC("raw_tp/block_rq_issue")                                                           \
-	int BPF_PROG(raw_tp_block_rq_issue, struct request *rq)                                \
-	{                                                                                      \
-		return on_issue(rq);                                                           \
-	}                                                                                      \
-	SEC("tp_btf/block_rq_issue")                                                           \
-	int BPF_PROG(tp_btf_block_rq_issue_q, struct request_queue *q, struct request *rq)     \
-	{                                                                                      \
-		return on_issue(rq);                                                           \
-	}                                                                                      \
-	SEC("raw_tp/block_rq_issue")                                                           \
-	int BPF_PROG(raw_tp_block_rq_issue_q, struct request_queue *q, struct request *rq)     \
-	{                                                                                      \
-		return on_issue(rq);                                                           \
+#define LMP_BLKIO_ISSUE_PROGS                                                              \
+	SEC("tp_btf/block_rq_issue")                                                       \
+	int BPF_PROG(tp_btf_block_rq_issue, struct request *rq)                            \
+	{                                                                                  \
+		return on_issue(rq);                                                       \
+	}                                                                                  \
+	SEC("raw_tp/block_rq_issue")                                                       \
+	int BPF_PROG(raw_tp_block_rq_issue, struct request *rq)                            \
+	{                                                                                  \
+		return on_issue(rq);                                                       \
+	}                                                                                  \
+	SEC("tp_btf/block_rq_issue")                                                       \
+	int BPF_PROG(tp_btf_block_rq_issue_q, struct request_queue *q, struct request *rq) \
+	{                                                                                  \
+		return on_issue(rq);                                                       \
+	}                                                                                  \
+	SEC("raw_tp/block_rq_issue")                                                       \
+	int BPF_PROG(raw_tp_block_rq_issue_q, struct request_queue *q, struct request *rq) \
+	{                                                                                  \
+		return on_issue(rq);                                                       \
 	}
 
-#define LMP_BLKIO_DONE_PROGS                                                                   \
-	SEC("tp_btf/block_rq_complete")                                                        \
-	int BPF_PROG(tp_btf_block_rq_complete, struct request *rq, int status,                 \
-		     unsigned int nr_bytes)                                                    \
-	{                                                                                      \
-		return on_done(rq, status & 0xff, nr_bytes, false);                            \
-	}                                                                                      \
-	SEC("raw_tp/block_rq_complete")                                                        \
-	int BPF_PROG(raw_tp_block_rq_complete, struct request *rq, int status,                 \
-		     unsigned int nr_bytes)                                                    \
-	{                                                                                      \
-		return on_done(rq, status & 0xff, nr_bytes, false);                            \
-	}                                                                                      \
-	SEC("fentry/blk_account_io_done")                                                      \
-	int BPF_PROG(fentry_blk_account_io_done, struct request *rq)                           \
-	{                                                                                      \
-		return on_done(rq, 0, 0, true);                                                \
-	}                                                                                      \
-	SEC("kprobe/blk_account_io_done")                                                      \
-	int BPF_KPROBE(kprobe_blk_account_io_done, struct request *rq)                         \
-	{                                                                                      \
-		return on_done(rq, 0, 0, true);                                                \
+#define LMP_BLKIO_DONE_PROGS                                                   \
+	SEC("tp_btf/block_rq_complete")                                        \
+	int BPF_PROG(tp_btf_block_rq_complete, struct request *rq, int status, \
+		     unsigned int nr_bytes)                                    \
+	{                                                                      \
+		return on_done(rq, status & 0xff, nr_bytes, false);            \
+	}                                                                      \
+	SEC("raw_tp/block_rq_complete")                                        \
+	int BPF_PROG(raw_tp_block_rq_complete, struct request *rq, int status, \
+		     unsigned int nr_bytes)                                    \
+	{                                                                      \
+		return on_done(rq, status & 0xff, nr_bytes, false);            \
+	}                                                                      \
+	SEC("fentry/blk_account_io_done")                                      \
+	int BPF_PROG(fentry_blk_account_io_done, struct request *rq)           \
+	{                                                                      \
+		return on_done(rq, 0, 0, true);                                \
+	}                                                                      \
+	SEC("kprobe/blk_account_io_done")                                      \
+	int BPF_KPROBE(kprobe_blk_account_io_done, struct request *rq)         \
+	{                                                                      \
+		return on_done(rq, 0, 0, true);                                \
 	}
 
 #endif /* LMP_BLKIO_BPF_H */

@@ -51,7 +51,7 @@ struct {
 /* what an entry hook leaves for its exit hook, per thread */
 struct pending {
 	__u64 arg; /* fd (tracepoints) or struct file * (kprobe) */
-	__u32 op; /* FOP_* + 1; 0 = nothing pending */
+	__u32 op;  /* FOP_* + 1; 0 = nothing pending */
 	__u32 _pad;
 };
 
@@ -276,7 +276,7 @@ static __always_inline int sys_exit(long ret, __u32 op)
 static __always_inline int tail_exit(struct pt_regs *regs, long nr, long ret)
 {
 	__u32 op = nr == cfg_nr_write || nr == cfg_nr_pwrite64 || nr == cfg_nr_writev ? FOP_WRITE :
-										    FOP_READ;
+											FOP_READ;
 
 	if (ret >= 0)
 		account(fd_file(PT_REGS_PARM1_CORE_SYSCALL(regs)), ret, op);

@@ -288,15 +288,15 @@ static __always_inline void sys_exit_work(struct lmp_sys_users *u, long nr, long
 }
 
 /* the tail of the probe that follows syscall nr on this side, if any (does not return then) */
-#define SYS_ROUTE(ctx, nr, side)                                                               \
-	do {                                                                                   \
-		__u32 __nr = (nr);                                                             \
-		struct lmp_sys_route *__r;                                                     \
-		if (__nr < LMP_SYS_NR_MAX) {                                                   \
-			__r = bpf_map_lookup_elem(&sys_route, &__nr);                          \
-			if (__r && __r->side)                                                  \
-				bpf_tail_call(ctx, &sys_tail_##side, __r->side - 1);           \
-		}                                                                              \
+#define SYS_ROUTE(ctx, nr, side)                                                     \
+	do {                                                                         \
+		__u32 __nr = (nr);                                                   \
+		struct lmp_sys_route *__r;                                           \
+		if (__nr < LMP_SYS_NR_MAX) {                                         \
+			__r = bpf_map_lookup_elem(&sys_route, &__nr);                \
+			if (__r && __r->side)                                        \
+				bpf_tail_call(ctx, &sys_tail_##side, __r->side - 1); \
+		}                                                                    \
 	} while (0)
 
 /* the task's cgroup v2 id: BTF pointers all the way where the kernel has
@@ -398,30 +398,30 @@ int tp_sys_exit(struct trace_event_raw_sys_exit *ctx)
  * with the PT_REGS_*_CORE_SYSCALL macros); nr the syscall number. A probe that needs only
  * one side defines only that side's pair.
  */
-#define LMP_SYS_TAILS_ENTER(enter)                                                             \
-	SEC("tp_btf/sys_enter")                                                                \
-	int BPF_PROG(tail_btf_enter, struct pt_regs *regs, long id)                            \
-	{                                                                                      \
-		return enter(regs, id);                                                        \
-	}                                                                                      \
-                                                                                               \
-	SEC("raw_tp/sys_enter")                                                                \
-	int BPF_PROG(tail_raw_enter, struct pt_regs *regs, long id)                            \
-	{                                                                                      \
-		return enter(regs, id);                                                        \
+#define LMP_SYS_TAILS_ENTER(enter)                                  \
+	SEC("tp_btf/sys_enter")                                     \
+	int BPF_PROG(tail_btf_enter, struct pt_regs *regs, long id) \
+	{                                                           \
+		return enter(regs, id);                             \
+	}                                                           \
+                                                                    \
+	SEC("raw_tp/sys_enter")                                     \
+	int BPF_PROG(tail_raw_enter, struct pt_regs *regs, long id) \
+	{                                                           \
+		return enter(regs, id);                             \
 	}
 
-#define LMP_SYS_TAILS_EXIT(exit)                                                               \
-	SEC("tp_btf/sys_exit")                                                                 \
-	int BPF_PROG(tail_btf_exit, struct pt_regs *regs, long ret)                            \
-	{                                                                                      \
-		return exit(regs, regs->orig_ax, ret);                                         \
-	}                                                                                      \
-                                                                                               \
-	SEC("raw_tp/sys_exit")                                                                 \
-	int BPF_PROG(tail_raw_exit, struct pt_regs *regs, long ret)                            \
-	{                                                                                      \
-		return exit(regs, BPF_CORE_READ(regs, orig_ax), ret);                          \
+#define LMP_SYS_TAILS_EXIT(exit)                                      \
+	SEC("tp_btf/sys_exit")                                        \
+	int BPF_PROG(tail_btf_exit, struct pt_regs *regs, long ret)   \
+	{                                                             \
+		return exit(regs, regs->orig_ax, ret);                \
+	}                                                             \
+                                                                      \
+	SEC("raw_tp/sys_exit")                                        \
+	int BPF_PROG(tail_raw_exit, struct pt_regs *regs, long ret)   \
+	{                                                             \
+		return exit(regs, BPF_CORE_READ(regs, orig_ax), ret); \
 	}
 
 #endif /* LMP_SYSCALL_BPF_H */

@@ -87,53 +87,53 @@ static __always_inline __u16 lmp_sk_read_addrs(const struct sock *sk, __u8 (*sad
  * bf9765145b85 "sock: Make sk_protocol a 16-bit value"): the probed read handles both
  * layouts.
  */
-#define LMP_INET_SOCK_SET_STATE_PROGS(handle)                                                  \
-	SEC("tp_btf/inet_sock_set_state")                                                      \
-	int BPF_PROG(tp_btf_inet_sock_set_state, const struct sock *sk, const int oldstate,    \
-		     const int newstate)                                                       \
-	{                                                                                      \
-		return handle(sk, oldstate, newstate,                                          \
-			      BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol));                 \
-	}                                                                                      \
-                                                                                               \
-	SEC("raw_tp/inet_sock_set_state")                                                      \
-	int BPF_PROG(raw_tp_inet_sock_set_state, const struct sock *sk, const int oldstate,    \
-		     const int newstate)                                                       \
-	{                                                                                      \
-		return handle(sk, oldstate, newstate,                                          \
-			      BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol));                 \
-	}                                                                                      \
-                                                                                               \
-	SEC("tp/sock/inet_sock_set_state")                                                     \
-	int tp_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)            \
-	{                                                                                      \
-		return handle(ctx->skaddr, ctx->oldstate, ctx->newstate, ctx->protocol);       \
+#define LMP_INET_SOCK_SET_STATE_PROGS(handle)                                               \
+	SEC("tp_btf/inet_sock_set_state")                                                   \
+	int BPF_PROG(tp_btf_inet_sock_set_state, const struct sock *sk, const int oldstate, \
+		     const int newstate)                                                    \
+	{                                                                                   \
+		return handle(sk, oldstate, newstate,                                       \
+			      BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol));              \
+	}                                                                                   \
+                                                                                            \
+	SEC("raw_tp/inet_sock_set_state")                                                   \
+	int BPF_PROG(raw_tp_inet_sock_set_state, const struct sock *sk, const int oldstate, \
+		     const int newstate)                                                    \
+	{                                                                                   \
+		return handle(sk, oldstate, newstate,                                       \
+			      BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol));              \
+	}                                                                                   \
+                                                                                            \
+	SEC("tp/sock/inet_sock_set_state")                                                  \
+	int tp_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)         \
+	{                                                                                   \
+		return handle(ctx->skaddr, ctx->oldstate, ctx->newstate, ctx->protocol);    \
 	}
 
 /* the function-hook starts, for kernels without the state tracepoint: the connect call */
-#define LMP_CONNECT_START_PROGS()                                                              \
-	SEC("fentry/tcp_v4_connect")                                                           \
-	int BPF_PROG(fentry_tcp_v4_connect, struct sock *sk)                                   \
-	{                                                                                      \
-		return lmp_connect_start(sk);                                                  \
-	}                                                                                      \
-                                                                                               \
-	SEC("fentry/tcp_v6_connect")                                                           \
-	int BPF_PROG(fentry_tcp_v6_connect, struct sock *sk)                                   \
-	{                                                                                      \
-		return lmp_connect_start(sk);                                                  \
-	}                                                                                      \
-                                                                                               \
-	SEC("kprobe/tcp_v4_connect")                                                           \
-	int BPF_KPROBE(kprobe_tcp_v4_connect, struct sock *sk)                                 \
-	{                                                                                      \
-		return lmp_connect_start(sk);                                                  \
-	}                                                                                      \
-                                                                                               \
-	SEC("kprobe/tcp_v6_connect")                                                           \
-	int BPF_KPROBE(kprobe_tcp_v6_connect, struct sock *sk)                                 \
-	{                                                                                      \
-		return lmp_connect_start(sk);                                                  \
+#define LMP_CONNECT_START_PROGS()                              \
+	SEC("fentry/tcp_v4_connect")                           \
+	int BPF_PROG(fentry_tcp_v4_connect, struct sock *sk)   \
+	{                                                      \
+		return lmp_connect_start(sk);                  \
+	}                                                      \
+                                                               \
+	SEC("fentry/tcp_v6_connect")                           \
+	int BPF_PROG(fentry_tcp_v6_connect, struct sock *sk)   \
+	{                                                      \
+		return lmp_connect_start(sk);                  \
+	}                                                      \
+                                                               \
+	SEC("kprobe/tcp_v4_connect")                           \
+	int BPF_KPROBE(kprobe_tcp_v4_connect, struct sock *sk) \
+	{                                                      \
+		return lmp_connect_start(sk);                  \
+	}                                                      \
+                                                               \
+	SEC("kprobe/tcp_v6_connect")                           \
+	int BPF_KPROBE(kprobe_tcp_v6_connect, struct sock *sk) \
+	{                                                      \
+		return lmp_connect_start(sk);                  \
 	}
 
 #endif /* LMP_TCPSTATE_BPF_H */

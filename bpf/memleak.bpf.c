@@ -105,8 +105,8 @@ static __always_inline bool is_target(void)
 	return false;
 }
 
-static __always_inline void record(void *ctx, __u64 addr, __u64 size, __u32 space,
-				   __u32 allocator, __u64 stack_flags)
+static __always_inline void record(void *ctx, __u64 addr, __u64 size, __u32 space, __u32 allocator,
+				   __u64 stack_flags)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct lmp_memleak_alloc a = {};
@@ -430,7 +430,7 @@ SEC("tracepoint/percpu/percpu_alloc_percpu")
 int tp_percpu_alloc_percpu(struct trace_event_raw_percpu_alloc_percpu *ctx)
 {
 	__u64 bytes = bpf_core_field_exists(ctx->bytes_alloc) ? BPF_CORE_READ(ctx, bytes_alloc) :
-								 BPF_CORE_READ(ctx, size);
+								BPF_CORE_READ(ctx, size);
 
 	return kernel_alloc(ctx, (__u64)BPF_CORE_READ(ctx, ptr), bytes, LMP_MEMLEAK_SPACE_PERCPU,
 			    LMP_MEMLEAK_PERCPU);

@@ -104,7 +104,7 @@ static __always_inline int handle_enter(__u32 op, const unsigned long *a)
 		s.flags = a[4];
 		break;
 	case LMP_MOUNT_OP_OPEN_TREE: /* (dfd, filename, flags) */
-	case LMP_MOUNT_OP_FSPICK: /* (dfd, path, flags) */
+	case LMP_MOUNT_OP_FSPICK:    /* (dfd, path, flags) */
 		s.fd = a[0];
 		s.str[1] = a[1];
 		s.flags = a[2];

@@ -30,8 +30,8 @@
 #include "lmp/oomkill.h"
 #include "lmp.bpf.h"
 
-#define STACK_DEPTH 32 /* frames searched for mem_cgroup_out_of_memory() */
-#define MEMCG_LEVELS 8 /* memcg ancestors searched for a limit */
+#define STACK_DEPTH 32	/* frames searched for mem_cgroup_out_of_memory() */
+#define MEMCG_LEVELS 8	/* memcg ancestors searched for a limit */
 #define SEND_SIG_PRIV 1 /* (struct kernel_siginfo *)1: a signal the kernel sends itself */
 
 const volatile __u32 cfg_page_shift = 12;

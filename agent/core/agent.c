@@ -65,32 +65,44 @@ struct lmp_agent {
 	struct rb_ctx *rb_ctxs; /* one per probe; the ring buffer points into it */
 	int sfd;
 	int status;
-	int timers[3]; /* interval, ring-buffer poll, --duration: stopped before teardown */
-	bool stopping; /* from the stop decision on: /healthz answers "stopping" */
+	int timers[3];	 /* interval, ring-buffer poll, --duration: stopped before teardown */
+	bool stopping;	 /* from the stop decision on: /healthz answers "stopping" */
 	int teardown_fd; /* eventfd: the teardown thread is done */
 };
 
 static const struct lmp_metric_desc m_map_full = {
 	"lmp_map_updates_failed_total",
 	"In-kernel aggregation updates that failed because a map was full, by probe.",
-	LMP_METRIC_COUNTER, "probe", 1, false,
+	LMP_METRIC_COUNTER,
+	"probe",
+	1,
+	false,
 };
 
 static const struct lmp_metric_desc m_decode_errors = {
 	"lmp_events_decode_errors_total",
 	"Ring-buffer records a probe could not decode (too short, unknown type), by probe.",
-	LMP_METRIC_COUNTER, "probe", 1, false,
+	LMP_METRIC_COUNTER,
+	"probe",
+	1,
+	false,
 };
 
 static const struct lmp_metric_desc m_held = {
 	"lmp_events_held_total",
 	"Events held back (at most 1 s) until the kubelet listed their new pod.",
-	LMP_METRIC_COUNTER, NULL, 1, false,
+	LMP_METRIC_COUNTER,
+	NULL,
+	1,
+	false,
 };
 static const struct lmp_metric_desc m_hold_overflow = {
 	"lmp_events_hold_overflow_total",
 	"Events of a not-yet-listed pod sent unlabelled because 4 MiB were already held.",
-	LMP_METRIC_COUNTER, NULL, 1, false,
+	LMP_METRIC_COUNTER,
+	NULL,
+	1,
+	false,
 };
 
 /* is name in the comma list (or is the list "all")? */
@@ -116,7 +128,8 @@ int lmp_agent_check_probes(const char *list, char *err, size_t len)
 	if (strcmp(list, "all") == 0)
 		return 0;
 	if (!*list) {
-		snprintf(err, len, "option --probes: empty list (use a comma list of names or 'all')");
+		snprintf(err, len,
+			 "option --probes: empty list (use a comma list of names or 'all')");
 		return -EINVAL;
 	}
 	for (const char *p = list; p;) {
@@ -128,8 +141,9 @@ int lmp_agent_check_probes(const char *list, char *err, size_t len)
 			found = strlen(lmp_registry[i].name) == n &&
 				strncmp(lmp_registry[i].name, p, n) == 0;
 		if (!found) {
-			snprintf(err, len, "option --probes: unknown probe '%.*s' (see 'lmp probes')",
-				 (int)n, p);
+			snprintf(err, len,
+				 "option --probes: unknown probe '%.*s' (see 'lmp probes')", (int)n,
+				 p);
 			return -EINVAL;
 		}
 		p = end ? end + 1 : NULL;
@@ -218,8 +232,8 @@ static json_t *probes_json(const struct lmp_probe *ps, size_t n, bool counters)
 
 				json_array_append_new(
 					hooks, json_pack("{s:s, s:s, s:s?, s:b}", "group", h->group,
-							 "kind", lmp_hook_kind_name(h->kind), "target",
-							 h->target, "chosen",
+							 "kind", lmp_hook_kind_name(h->kind),
+							 "target", h->target, "chosen",
 							 p->chosen && p->chosen[k] && has_attach));
 			}
 			json_object_set_new(o, "hooks", hooks);
@@ -408,8 +422,9 @@ static void probe_accounting(struct lmp_agent *a, struct lmp_probe *p)
 		p->map_full_logged = p->map_full;
 	}
 	if (p->decode_errors > p->decode_errors_logged) {
-		lmp_log(LMP_LOG_WARN, "probe %s: %llu records could not be decoded in the last "
-				      "interval, %llu in all",
+		lmp_log(LMP_LOG_WARN,
+			"probe %s: %llu records could not be decoded in the last "
+			"interval, %llu in all",
 			p->name, (unsigned long long)(p->decode_errors - p->decode_errors_logged),
 			(unsigned long long)p->decode_errors);
 		p->decode_errors_logged = p->decode_errors;
@@ -456,15 +471,17 @@ static void log_other_loss(struct lmp_agent *a)
 	__u64 dropped = lmp_metrics_dropped(a->rt.metrics);
 
 	if (a->hold_overflow > a->hold_overflow_logged) {
-		lmp_log(LMP_LOG_WARN, "%llu events of not-yet-listed pods went out unlabelled (hold "
-				      "queue full) in the last interval, %llu in all",
+		lmp_log(LMP_LOG_WARN,
+			"%llu events of not-yet-listed pods went out unlabelled (hold "
+			"queue full) in the last interval, %llu in all",
 			(unsigned long long)(a->hold_overflow - a->hold_overflow_logged),
 			(unsigned long long)a->hold_overflow);
 		a->hold_overflow_logged = a->hold_overflow;
 	}
 	if (dropped > a->series_dropped_logged) {
-		lmp_log(LMP_LOG_WARN, "%llu metric updates dropped (--metrics-max-series %u "
-				      "reached) in the last interval, %llu in all",
+		lmp_log(LMP_LOG_WARN,
+			"%llu metric updates dropped (--metrics-max-series %u "
+			"reached) in the last interval, %llu in all",
 			(unsigned long long)(dropped - a->series_dropped_logged),
 			a->cfg->metrics_max_series, (unsigned long long)dropped);
 		a->series_dropped_logged = dropped;
@@ -633,8 +650,8 @@ static int start_probes(struct lmp_agent *a)
 		}
 		if (p->state == LMP_PROBE_NOT_BUILT) {
 			if (!all)
-				lmp_log(LMP_LOG_WARN, "probe %s: not built in this version, skipped",
-					p->name);
+				lmp_log(LMP_LOG_WARN,
+					"probe %s: not built in this version, skipped", p->name);
 			continue;
 		}
 		if (p->state == LMP_PROBE_UNSUPPORTED) {

@@ -32,9 +32,9 @@ struct lmp_option {
 	enum opt_type type;
 	size_t off;
 	const char *def;
-	unsigned min, max;	 /* OPT_UINT */
+	unsigned min, max;	  /* OPT_UINT */
 	const char *const *enums; /* OPT_ENUM: NULL-terminated names, value = index */
-	unsigned cmds;		 /* bit mask of commands that accept it */
+	unsigned cmds;		  /* bit mask of commands that accept it */
 	int (*check)(const char *val, char *err, size_t len);
 	const char *help;
 };
@@ -186,8 +186,10 @@ static int check_hook_kinds(const char *v, char *err, size_t len)
 			found = strlen(lmp_hook_kind_name(k)) == n &&
 				strncmp(lmp_hook_kind_name(k), p, n) == 0;
 		if (!found) {
-			snprintf(err, len, "unknown hook kind '%.*s' (fentry, fexit, tp_btf, raw_tp, "
-				 "tracepoint, kprobe, kretprobe, uprobe, perf_sw, perf_hw)", (int)n, p);
+			snprintf(err, len,
+				 "unknown hook kind '%.*s' (fentry, fexit, tp_btf, raw_tp, "
+				 "tracepoint, kprobe, kretprobe, uprobe, perf_sw, perf_hw)",
+				 (int)n, p);
 			return -EINVAL;
 		}
 		p = end ? end + 1 : NULL;
@@ -204,8 +206,9 @@ static int check_func_target(const char *v, char *err, size_t len)
 
 	if (!*v)
 		return 0;
-	if ((colon && colon == v) || !*sym || strspn(sym, "abcdefghijklmnopqrstuvwxyz"
-				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@$") != strlen(sym)) {
+	if ((colon && colon == v) || !*sym ||
+	    strspn(sym, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@$") != strlen(sym)) {
 		snprintf(err, len, "expected BINARY:SYMBOL or a kernel function name, got '%s'", v);
 		return -EINVAL;
 	}
@@ -242,7 +245,8 @@ static const struct lmp_option options[] = {
 	{ "ringbuf-kb", "LMP_RINGBUF_KB", NULL, OPT_UINT, OFF(ringbuf_kb), "256", 4, 262144,
 	  .cmds = RUN, .help = "ring buffer size per probe in KiB (power of two)" },
 	{ "kubelet-url", "LMP_KUBELET_URL", NULL, OPT_STR, OFF(kubelet_url), "", .cmds = RUN,
-	  .check = check_url, .help = "kubelet /pods URL, or its base URL (default: https://$NODE_IP:10250/pods)" },
+	  .check = check_url,
+	  .help = "kubelet /pods URL, or its base URL (default: https://$NODE_IP:10250/pods)" },
 	{ "kubelet-token-file", "LMP_KUBELET_TOKEN_FILE", NULL, OPT_STR, OFF(kubelet_token_file),
 	  SA "/token", .cmds = RUN, .help = "bearer token file, re-read when it changes" },
 	{ "kubelet-ca-file", "LMP_KUBELET_CA_FILE", NULL, OPT_STR, OFF(kubelet_ca_file),
@@ -328,8 +332,8 @@ static const struct lmp_option options[] = {
 	  "false", .cmds = RUN, .help = "opensnoop probe: events for failed opens only" },
 	{ "json", NULL, NULL, OPT_BOOL, OFF(json), "false", .cmds = PROBES,
 	  .help = "print the probe table as JSON" },
-	{ "agent", "LMP_AGENT", NULL, OPT_STR, OFF(agent_url), "http://127.0.0.1:9464", .cmds = TOP | WHY,
-	  .check = check_url, .help = "agent HTTP address to read from" },
+	{ "agent", "LMP_AGENT", NULL, OPT_STR, OFF(agent_url), "http://127.0.0.1:9464",
+	  .cmds = TOP | WHY, .check = check_url, .help = "agent HTTP address to read from" },
 	{ "once", NULL, NULL, OPT_BOOL, OFF(once), "false", .cmds = TOP,
 	  .help = "print one table and exit" },
 };
@@ -388,8 +392,9 @@ static int set_value(struct lmp_config *cfg, const struct lmp_option *o, const c
 		v = strtoul(val, &end, 10);
 		if (!*val || *end || errno || strspn(val, "0123456789") != n || v < o->min ||
 		    v > o->max) {
-			snprintf(why, sizeof(why), "expected a whole number from %u to %u, got '%s'",
-				 o->min, o->max, val);
+			snprintf(why, sizeof(why),
+				 "expected a whole number from %u to %u, got '%s'", o->min, o->max,
+				 val);
 			goto bad;
 		}
 		*(unsigned *)field = v;
@@ -508,7 +513,8 @@ static int parse(struct lmp_config *cfg, int argc, char **argv, char *err, size_
 			const char *v = i + 1 < argc ? argv[++i] : "";
 
 			if (strcmp(v, "json") && strcmp(v, "table")) {
-				snprintf(err, len, "option -o: expected json or table, got '%s'", v);
+				snprintf(err, len, "option -o: expected json or table, got '%s'",
+					 v);
 				return -EINVAL;
 			}
 			cfg->json = !strcmp(v, "json");
@@ -525,9 +531,9 @@ static int parse(struct lmp_config *cfg, int argc, char **argv, char *err, size_
 			continue;
 		}
 		if (cfg->command == LMP_CMD_WHY && arg[0] != '-' && !cfg->why_container) {
-			if (!cfg->why_pod && (!strchr(arg, '/') || arg[0] == '/' ||
-					      arg[strlen(arg) - 1] == '/' ||
-					      strchr(strchr(arg, '/') + 1, '/'))) {
+			if (!cfg->why_pod &&
+			    (!strchr(arg, '/') || arg[0] == '/' || arg[strlen(arg) - 1] == '/' ||
+			     strchr(strchr(arg, '/') + 1, '/'))) {
 				snprintf(err, len, "why: expected NAMESPACE/POD, got '%s'", arg);
 				return -EINVAL;
 			}
@@ -611,8 +617,8 @@ void lmp_config_usage(FILE *f)
 		if (op->def && *op->def && (op->type != OPT_BOOL || !strcmp(op->def, "true")))
 			fprintf(f, " [%s]", op->def);
 		if (!(op->cmds & RUN))
-			fprintf(f, " (lmp %s%s)", command_name(op->cmds & PROBES ? LMP_CMD_PROBES :
-							       LMP_CMD_TOP),
+			fprintf(f, " (lmp %s%s)",
+				command_name(op->cmds & PROBES ? LMP_CMD_PROBES : LMP_CMD_TOP),
 				op->cmds & WHY ? ", lmp why" : "");
 		if (op->env)
 			fprintf(f, " (%s%s%s)", op->env, op->env2 ? ", " : "",

@@ -24,9 +24,9 @@
 #include "probe/probe.h"
 
 #define CMDLINE_LEN 160
-#define NAME_LEN 254 /* a pod name is at most 253 bytes */
+#define NAME_LEN 254			     /* a pod name is at most 253 bytes */
 #define PID_TTL_NS (3600ULL * 1000000000ULL) /* signal history older than this is dropped */
-#define OOM_TTL_NS (60ULL * 1000000000ULL) /* an OOM kill this old explains no exit */
+#define OOM_TTL_NS (60ULL * 1000000000ULL)   /* an OOM kill this old explains no exit */
 
 static const struct lmp_metric_desc deaths_total = {
 	"lmp_container_deaths_total",
@@ -51,7 +51,7 @@ struct sig_rec {
 };
 
 struct pid_rec {
-	__u32 pid; /* 0: free */
+	__u32 pid;  /* 0: free */
 	unsigned n; /* signals in sigs, oldest first */
 	__u64 last_ns;
 	struct sig_rec sigs[LMP_DEATHS_SIGS];
@@ -78,7 +78,7 @@ struct pending {
 
 struct box {
 	char ns[64], pod[NAME_LEN], container[64]; /* ns[0] == 0: free */
-	char *ring[LMP_DEATHS_PER_CONTAINER]; /* JSON documents, ring[(head - 1) % N] newest */
+	char *ring[LMP_DEATHS_PER_CONTAINER];	   /* JSON documents, ring[(head - 1) % N] newest */
 	__u64 ring_ts[LMP_DEATHS_PER_CONTAINER];
 	unsigned head, n;
 	__u64 last_ns;

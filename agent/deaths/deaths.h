@@ -28,7 +28,7 @@
 #define LMP_DEATHS_PENDING 256
 #define LMP_DEATHS_PER_CONTAINER 8
 #define LMP_DEATHS_CONTAINERS 256 /* a node runs at most 110 pods by default */
-#define LMP_DEATHS_EXECS 1024 /* command lines of recent execs, by pid (direct-mapped) */
+#define LMP_DEATHS_EXECS 1024	  /* command lines of recent execs, by pid (direct-mapped) */
 
 struct lmp_deaths;
 struct lmp_loop;

@@ -18,7 +18,7 @@
 
 struct lmp_out;
 
-#define LMP_OOMPM_TASKS 5 /* candidates kept, largest RSS first */
+#define LMP_OOMPM_TASKS 5   /* candidates kept, largest RSS first */
 #define LMP_OOMPM_SCAN 4096 /* tasks looked at in the memcg and its children, at most */
 
 /* one memory.stat figure: have is false where this layout has no such figure */

@@ -23,7 +23,7 @@ enum lmp_metric_type {
 
 /* Static description of a metric family; define one per family as a const global. */
 struct lmp_metric_desc {
-	const char *name;  /* lmp_*, base units, counters end in _total */
+	const char *name; /* lmp_*, base units, counters end in _total */
 	const char *help;
 	enum lmp_metric_type type;
 	const char *label; /* name of the one extra label ("syscall", "signal"), or NULL */

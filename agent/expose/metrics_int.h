@@ -99,7 +99,7 @@ static inline double lmp_family_scale(const struct lmp_family *f, double v)
 
 struct lmp_metrics {
 	const char *ns_include, *ns_exclude; /* --include/--exclude-namespaces */
-	struct lmp_family *families; /* in order of first use */
+	struct lmp_family *families;	     /* in order of first use */
 	unsigned nfamilies;
 	struct lmp_series **buckets;
 	size_t nbuckets;

@@ -106,8 +106,8 @@ static json_t *hist_json(const struct lmp_family *f, const uint64_t *slots, uint
 			      lmp_family_scale(f, (double)sum));
 
 	for (size_t i = 0; h && i < sizeof(qs) / sizeof(qs[0]); i++) {
-		double v = lmp_family_scale(
-			f, lmp_metrics_hist_quantile(slots, LMP_HIST_SLOTS, qs[i].q));
+		double v = lmp_family_scale(f, lmp_metrics_hist_quantile(slots, LMP_HIST_SLOTS,
+									 qs[i].q));
 
 		if (json_object_set_new(h, qs[i].key, real_or_null(v)) < 0) {
 			json_decref(h);

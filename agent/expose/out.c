@@ -26,7 +26,7 @@ struct lmp_out {
 	char *node;
 	char *buf;
 	size_t len, cap;
-	bool oom; /* a line was lost to allocation failure; reported by flush */
+	bool oom;  /* a line was lost to allocation failure; reported by flush */
 	bool skip; /* drop the current line at lmp_out_end (filtered) */
 	size_t line_start;
 	int depth;
@@ -514,7 +514,9 @@ void lmp_out_begin(struct lmp_out *o, const char *probe, const char *event,
 	lmp_out_format_ts(o, h->ts_ns, ts);
 	if (o->fmt == LMP_OUTPUT_TEXT) {
 		char cols[160], comm[4 * 16 + 8];
-		const char *who = id && id->namespace ? id->pod : id && id->cgroup ? id->cgroup : "-";
+		const char *who = id && id->namespace ? id->pod :
+				  id && id->cgroup    ? id->cgroup :
+							"-";
 		int n;
 
 		lmp_text_escape(h->comm, sizeof(h->comm), '_', comm, sizeof(comm));

@@ -29,10 +29,10 @@
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
-#define FILEID_KERNFS 0xfe /* include/linux/exportfs.h: kernfs node id as the handle */
-#define NEG_TTL_MS 1000 /* how long "no such cgroup" is believed */
+#define FILEID_KERNFS 0xfe	  /* include/linux/exportfs.h: kernfs node id as the handle */
+#define NEG_TTL_MS 1000		  /* how long "no such cgroup" is believed */
 #define WALK_MIN_INTERVAL_MS 1000 /* at most one walk of the whole tree a second */
-#define WALK_MAX_DIRS 65536 /* fallback: bound on one walk (a node has a few thousand) */
+#define WALK_MAX_DIRS 65536	  /* fallback: bound on one walk (a node has a few thousand) */
 #define WALK_MAX_DEPTH 32
 /*
  * Background walks: a cgroup first seen waits for a walk that starts after it was seen, at
@@ -62,7 +62,7 @@
  * is ~300 directories, against thousands for the tree.
  */
 #define WALK_HOT 8
-#define WALK_HOT_DEPTH 4 /* below a hot directory: pod, container, and two more */
+#define WALK_HOT_DEPTH 4  /* below a hot directory: pod, container, and two more */
 #define WALK_WANT_MAX 256 /* ids a walk is asked to find; more: the whole tree */
 
 struct walk_ent {
@@ -89,7 +89,7 @@ struct walker {
 	pthread_cond_t cv; /* to the walker: a walk is wanted, or stop */
 	bool want, stop;
 	bool urgent; /* lmp_cgroup_refresh: a whole-tree walk now, whatever the rate limit */
-	uint64_t gen_started; /* walks begun; the one running or last run has this number */
+	uint64_t gen_started;  /* walks begun; the one running or last run has this number */
 	uint64_t gen_finished; /* walks ended, failed ones too */
 	uint64_t last_start_ms, last_full_ms;
 	struct walk_buf done; /* finished and not adopted yet */
@@ -117,7 +117,7 @@ struct lmp_cgroup {
 	uint64_t walk_gen; /* the background walk last adopted into wi */
 	struct walker *bg; /* NULL: walks run inline, on the caller's thread */
 	struct {
-		__u64 id[2]; /* 0: free */
+		__u64 id[2];   /* 0: free */
 		uint8_t older; /* the way the next insert takes */
 	} * gone;
 	size_t n_gone;

@@ -36,20 +36,20 @@ struct lmp_cgroup_entry {
 	uint32_t miss_refreshes;
 	/* private */
 	uint64_t neg_until_ms; /* unproven negative: believed until; pending: given up at */
-	uint64_t need_walk; /* pending: the background walk that answers it (0: none) */
+	uint64_t need_walk;    /* pending: the background walk that answers it (0: none) */
 	bool ref;
 };
 
 struct lmp_cgroup_stats {
 	uint64_t hits, misses, evictions, forgotten, not_found, walks;
-	uint64_t pending; /* misses handed to the background walker */
-	uint64_t walk_errors; /* background walks that failed (out of memory, root gone) */
-	uint64_t partial_walks; /* background walks of the recently busy subtrees only */
-	uint64_t pending_hits; /* lookups answered "not yet": the walker is looking */
-	uint64_t gone; /* ids proven gone, put in the negative cache */
-	uint64_t gone_hits; /* lookups answered by the negative cache */
+	uint64_t pending;	 /* misses handed to the background walker */
+	uint64_t walk_errors;	 /* background walks that failed (out of memory, root gone) */
+	uint64_t partial_walks;	 /* background walks of the recently busy subtrees only */
+	uint64_t pending_hits;	 /* lookups answered "not yet": the walker is looking */
+	uint64_t gone;		 /* ids proven gone, put in the negative cache */
+	uint64_t gone_hits;	 /* lookups answered by the negative cache */
 	uint64_t gone_evictions; /* gone ids pushed out of the full negative cache */
-	uint64_t by_pid; /* cgroups named from /proc/<pid>/cgroup (lmp_cgroup_get_pid) */
+	uint64_t by_pid;	 /* cgroups named from /proc/<pid>/cgroup (lmp_cgroup_get_pid) */
 	size_t entries, max_entries;
 	size_t gone_entries, gone_max;
 	bool handles; /* open_by_handle_at in use (else the walk fallback) */

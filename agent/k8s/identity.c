@@ -33,9 +33,9 @@
 
 #define CGROUP_CACHE_MAX 16384 /* cgroups on a busy node: a few thousand */
 #define PRUNE_MS 30000
-#define HOLD_MS 1000	     /* longest an event may wait for a refresh */
-#define REFRESH_LEAD_MS 1000 /* walk the tree this long before a summary (at most) */
-#define MAX_MISS_REFRESHES 3 /* per unknown cgroup; then it waits for the periodic refresh */
+#define HOLD_MS 1000		  /* longest an event may wait for a refresh */
+#define REFRESH_LEAD_MS 1000	  /* walk the tree this long before a summary (at most) */
+#define MAX_MISS_REFRESHES 3	  /* per unknown cgroup; then it waits for the periodic refresh */
 #define HOLD_MAX_BYTES (4u << 20) /* events held at once, copies included */
 #define HOLD_TICK_MS 100
 
@@ -50,8 +50,8 @@ struct held {
 
 struct lmp_ident {
 	struct lmp_loop *loop;
-	struct lmp_cgroup *cg; /* NULL: no cgroup v2 hierarchy */
-	struct lmp_kubelet *kc; /* NULL: outside Kubernetes */
+	struct lmp_cgroup *cg;	  /* NULL: no cgroup v2 hierarchy */
+	struct lmp_kubelet *kc;	  /* NULL: outside Kubernetes */
 	struct lmp_podlist *pods; /* last good reply */
 	uint64_t gen;		  /* bumped with every new reply */
 	uint64_t syncs;		  /* requests finished, good or not */
@@ -65,7 +65,7 @@ struct lmp_ident {
 	size_t held_bytes;
 	int hold_timer;
 	int refresh_timer;
-	int walk_fd; /* lmp_cgroup_async's eventfd on the loop, -1: none */
+	int walk_fd;   /* lmp_cgroup_async's eventfd on the loop, -1: none */
 	bool flushing; /* replaying unconditionally: nothing is pending */
 };
 
@@ -133,8 +133,7 @@ static void on_walk(void *ctx, int fd, uint32_t events)
 		replay_held(ic);
 }
 
-static void on_kubelet(void *ctx, struct lmp_podlist *pl, enum lmp_kubelet_err err,
-		       const char *msg)
+static void on_kubelet(void *ctx, struct lmp_podlist *pl, enum lmp_kubelet_err err, const char *msg)
 {
 	struct lmp_ident *ic = ctx;
 	struct lmp_kubelet_stats st;
@@ -142,8 +141,10 @@ static void on_kubelet(void *ctx, struct lmp_podlist *pl, enum lmp_kubelet_err e
 	ic->syncs++;
 	lmp_kubelet_stats(ic->kc, &st);
 	if (st.source_changed && st.from_apiserver)
-		lmp_log(LMP_LOG_WARN, "pods: from the API server (%s) while the kubelet cannot be "
-			"used: %s", lmp_kubelet_apiserver_url(ic->kc), st.kubelet_msg);
+		lmp_log(LMP_LOG_WARN,
+			"pods: from the API server (%s) while the kubelet cannot be "
+			"used: %s",
+			lmp_kubelet_apiserver_url(ic->kc), st.kubelet_msg);
 	else if (st.source_changed)
 		lmp_log(LMP_LOG_INFO, "pods: from the kubelet again");
 	if (err == LMP_KUBELET_OK) {
@@ -389,20 +390,20 @@ static int kubelet_url(const struct lmp_config *cfg, char *buf, size_t len)
 		return snprintf(buf, len, "%s", cfg->kubelet_url) < (int)len ? 1 : -ENAMETOOLONG;
 	if (!ip || !*ip)
 		return 0;
-	return snprintf(buf, len, strchr(ip, ':') ? "https://[%s]:10250/pods"
-						  : "https://%s:10250/pods",
-			ip) < (int)len
-		       ? 1
-		       : -ENAMETOOLONG;
+	return snprintf(buf, len,
+			strchr(ip, ':') ? "https://[%s]:10250/pods" : "https://%s:10250/pods",
+			ip) < (int)len ?
+		       1 :
+		       -ENAMETOOLONG;
 }
 
 static int start_kubelet(struct lmp_ident *ic, const struct lmp_config *cfg, const char *url)
 {
 	unsigned refresh_ms = (cfg->kubelet_refresh ? cfg->kubelet_refresh : 30) * 1000;
 	/* a request never outlasts half a refresh period, nor 10 s */
-	unsigned timeout_ms = refresh_ms / 2 < 1000 ? 1000
-			      : refresh_ms / 2 > 10000 ? 10000
-						       : refresh_ms / 2;
+	unsigned timeout_ms = refresh_ms / 2 < 1000  ? 1000 :
+			      refresh_ms / 2 > 10000 ? 10000 :
+						       refresh_ms / 2;
 	struct lmp_kubelet_opts o = {
 		.url = url,
 		.token_file = cfg->kubelet_token_file,
@@ -424,8 +425,10 @@ static int start_kubelet(struct lmp_ident *ic, const struct lmp_config *cfg, con
 				      "(--kubelet-insecure-skip-verify): anyone on the path can "
 				      "impersonate the kubelet and read the token");
 	if (!strncmp(url, "http://", 7) && cfg->kubelet_token_file && *cfg->kubelet_token_file)
-		lmp_log(LMP_LOG_WARN, "kubelet: %s is plain HTTP: the bearer token from %s "
-				      "travels unencrypted", url, cfg->kubelet_token_file);
+		lmp_log(LMP_LOG_WARN,
+			"kubelet: %s is plain HTTP: the bearer token from %s "
+			"travels unencrypted",
+			url, cfg->kubelet_token_file);
 	lmp_log(LMP_LOG_INFO, "kubelet: %s, refresh every %u s", url, refresh_ms / 1000);
 	return lmp_kubelet_new(&o, ic->loop, on_kubelet, ic, &ic->kc);
 }
@@ -449,7 +452,8 @@ int lmp_ident_new(const struct lmp_config *cfg, struct lmp_loop *loop, struct lm
 	if (r < 0) {
 		/* BPF reports cgroup v2 ids: with no v2 tree mounted (a cgroup v1-only host)
 		 * every process sits in the v2 root and every event says cgroup_id 1 */
-		lmp_log_errno(LMP_LOG_WARN, r, "no cgroup v2 hierarchy%s%s: events carry cgroup ids "
+		lmp_log_errno(LMP_LOG_WARN, r,
+			      "no cgroup v2 hierarchy%s%s: events carry cgroup ids "
 			      "only, no cgroup path, no pod identity (on a cgroup v1-only host "
 			      "every event has the v2 root's id 1)",
 			      cfg->cgroup_root && *cfg->cgroup_root ? " at " : "",
@@ -462,8 +466,9 @@ int lmp_ident_new(const struct lmp_config *cfg, struct lmp_loop *loop, struct lm
 		 * ids BPF reports are not the inodes found there */
 		if (cfg->cgroup_root && *cfg->cgroup_root &&
 		    (statfs(cfg->cgroup_root, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC))
-			lmp_log(LMP_LOG_WARN, "--cgroup-root %s is not a cgroup v2 mount: events "
-					      "will carry cgroup ids without paths or pod identity",
+			lmp_log(LMP_LOG_WARN,
+				"--cgroup-root %s is not a cgroup v2 mount: events "
+				"will carry cgroup ids without paths or pod identity",
 				cfg->cgroup_root);
 		ic->prune_timer = lmp_loop_add_timer(loop, PRUNE_MS, true, on_prune, ic);
 		if (ic->prune_timer < 0) {
@@ -473,7 +478,8 @@ int lmp_ident_new(const struct lmp_config *cfg, struct lmp_loop *loop, struct lm
 		/* where cgroups must be found by walking the tree (no CAP_DAC_READ_SEARCH, the
 		 * DaemonSet's case), the walks run beside the loop, never inside it */
 		ic->walk_fd = lmp_cgroup_async(ic->cg);
-		if (ic->walk_fd >= 0 && lmp_loop_add_fd(loop, ic->walk_fd, EPOLLIN, on_walk, ic) < 0)
+		if (ic->walk_fd >= 0 &&
+		    lmp_loop_add_fd(loop, ic->walk_fd, EPOLLIN, on_walk, ic) < 0)
 			ic->walk_fd = -1;
 		if (ic->walk_fd < 0)
 			lmp_log(LMP_LOG_WARN, "cgroup: no background walker; a tree walk, where "

@@ -135,8 +135,7 @@ static int load_token(struct lmp_kubelet *k, char *msg, size_t msglen)
 		return err;
 	}
 	if (k->have_token && st.st_ino == k->token_st.st_ino && st.st_dev == k->token_st.st_dev &&
-	    st.st_size == k->token_st.st_size &&
-	    st.st_mtim.tv_sec == k->token_st.st_mtim.tv_sec &&
+	    st.st_size == k->token_st.st_size && st.st_mtim.tv_sec == k->token_st.st_mtim.tv_sec &&
 	    st.st_mtim.tv_nsec == k->token_st.st_mtim.tv_nsec)
 		return 0;
 	k->have_token = false;
@@ -348,9 +347,10 @@ static void parse_done(struct lmp_kubelet *k)
 
 	pthread_join(k->parser, NULL);
 	k->parsing = false;
-	err = r == 0 ? LMP_KUBELET_OK : r == -ENOMEM ? LMP_KUBELET_ERR_INTERNAL
-		      : r == -E2BIG ? LMP_KUBELET_ERR_TOO_LARGE
-				    : LMP_KUBELET_ERR_BODY;
+	err = r == 0	   ? LMP_KUBELET_OK :
+	      r == -ENOMEM ? LMP_KUBELET_ERR_INTERNAL :
+	      r == -E2BIG  ? LMP_KUBELET_ERR_TOO_LARGE :
+			     LMP_KUBELET_ERR_BODY;
 	snprintf(msg, sizeof(msg), "%s: %s", cur_url(k), r == 0 ? "ok" : k->perr);
 	release_body(k);
 	finish(k, k->parsed, err, k->parse_code, r ? reason_hash(k->perr) : 0, msg);
@@ -389,18 +389,20 @@ static void request_done(struct lmp_kubelet *k, CURLcode res)
 	if (res != CURLE_OK) {
 		err = k->too_large ? LMP_KUBELET_ERR_TOO_LARGE : classify(res);
 		snprintf(msg, sizeof(msg), "%s: %s", cur_url(k),
-			 k->too_large ? "reply larger than the limit"
-			 : k->errbuf[0] ? k->errbuf
-					: curl_easy_strerror(res));
+			 k->too_large ? "reply larger than the limit" :
+			 k->errbuf[0] ? k->errbuf :
+					curl_easy_strerror(res));
 	} else if (code == 404 && !k->on_api) {
 		err = LMP_KUBELET_ERR_HTTP;
-		snprintf(msg, sizeof(msg), "%s: HTTP 404: not found; --kubelet-url must be the "
+		snprintf(msg, sizeof(msg),
+			 "%s: HTTP 404: not found; --kubelet-url must be the "
 			 "kubelet's /pods endpoint (https://NODE:10250/pods) or its base URL "
-			 "(https://NODE:10250)", k->url);
+			 "(https://NODE:10250)",
+			 k->url);
 	} else {
-		err = code == 401 ? LMP_KUBELET_ERR_AUTH
-		      : code == 403 ? LMP_KUBELET_ERR_FORBIDDEN
-				    : LMP_KUBELET_ERR_HTTP;
+		err = code == 401 ? LMP_KUBELET_ERR_AUTH :
+		      code == 403 ? LMP_KUBELET_ERR_FORBIDDEN :
+				    LMP_KUBELET_ERR_HTTP;
 		snprintf(msg, sizeof(msg), "%s: HTTP %ld", cur_url(k), code);
 	}
 	release_body(k);
@@ -460,7 +462,10 @@ static int timer_cb(CURLM *m, long timeout_ms, void *userp)
 	struct lmp_kubelet *k = userp;
 
 	/* -1: no timeout wanted; 0: act now, which the loop does on its next turn */
-	lmp_loop_set_timer(k->loop, k->curl_timer, timeout_ms < 0 ? 0 : timeout_ms ? timeout_ms : 1,
+	lmp_loop_set_timer(k->loop, k->curl_timer,
+			   timeout_ms < 0 ? 0 :
+			   timeout_ms	  ? timeout_ms :
+					    1,
 			   false);
 	return 0;
 }
@@ -628,7 +633,9 @@ int lmp_kubelet_apiserver_from_env(char *buf, size_t len)
 	if (!port || !*port)
 		port = "443";
 	return snprintf(buf, len, strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s", host,
-			port) < (int)len ? 1 : -ENAMETOOLONG;
+			port) < (int)len ?
+		       1 :
+		       -ENAMETOOLONG;
 }
 
 static char *dup_or_null(const char *s)
@@ -672,8 +679,9 @@ int lmp_kubelet_new(const struct lmp_kubelet_opts *o, struct lmp_loop *loop, lmp
 		if (asprintf(&k->api_url, "%.*s/api/v1/pods?fieldSelector=spec.nodeName%%3D%s",
 			     (int)bl, base, o->node_name) < 0)
 			k->api_url = NULL;
-		k->api_ca_file = strdup(o->apiserver_ca_file && *o->apiserver_ca_file
-						? o->apiserver_ca_file : SA_CA);
+		k->api_ca_file = strdup(o->apiserver_ca_file && *o->apiserver_ca_file ?
+						o->apiserver_ca_file :
+						SA_CA);
 		if (!k->api_url || !k->api_ca_file)
 			goto fail;
 	}
@@ -681,7 +689,8 @@ int lmp_kubelet_new(const struct lmp_kubelet_opts *o, struct lmp_loop *loop, lmp
 	k->ca_file = dup_or_null(o->ca_file);
 	k->multi = curl_multi_init();
 	k->easy = curl_easy_init();
-	if (!k->url || !k->multi || !k->easy || (o->token_file && *o->token_file && !k->token_file) ||
+	if (!k->url || !k->multi || !k->easy ||
+	    (o->token_file && *o->token_file && !k->token_file) ||
 	    (o->ca_file && *o->ca_file && !k->ca_file))
 		goto fail;
 	r = setup_curl(k);

@@ -64,8 +64,8 @@ struct lmp_kubelet_stats {
 	uint64_t requests_failed;
 	uint64_t failures[_LMP_KUBELET_ERR_MAX]; /* by cause */
 	uint64_t token_reads;			 /* token file (re)loaded */
-	double last_sync;     /* unix time of the last good reply, 0 = never */
-	double last_duration; /* seconds the last request took */
+	double last_sync;			 /* unix time of the last good reply, 0 = never */
+	double last_duration;			 /* seconds the last request took */
 	uint32_t pods_known, containers_known;
 	enum lmp_kubelet_err last_err; /* cause of the last request's failure, or OK */
 	long last_http_code;	       /* of the last request, 0 if none */
@@ -76,7 +76,7 @@ struct lmp_kubelet_stats {
 	char last_msg[256]; /* one-line outcome of the last request, for /readyz */
 	/* the pods in use came from the API server (the kubelet failed: kubelet_err) */
 	bool from_apiserver;
-	bool source_changed; /* by the last request: the owner logs it */
+	bool source_changed;		  /* by the last request: the owner logs it */
 	enum lmp_kubelet_err kubelet_err; /* the kubelet's own last outcome */
 	char kubelet_msg[256];
 	uint64_t api_requests[2]; /* fallback requests: ok, failed */

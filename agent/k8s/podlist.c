@@ -50,8 +50,9 @@ static void add_ctr(struct build *b, const char *name, const char *id, enum lmp_
 
 	if (!b->dry) {
 		c = &b->pl->ctrs[b->n_ctrs];
-		*c = (struct lmp_pod_ctr){ .name = name, .pod = b->n_pods, .kind = kind,
-					   .previous = previous };
+		*c = (struct lmp_pod_ctr){
+			.name = name, .pod = b->n_pods, .kind = kind, .previous = previous
+		};
 		c->id = put_str(b, id);
 		b->pl->stats.n_previous += previous;
 		b->pl->stats.n_init += !previous && kind == LMP_CTR_INIT;
@@ -73,8 +74,9 @@ static void walk_statuses(struct build *b, json_t *list, enum lmp_ctr_kind kind,
 	json_array_foreach(list, i, c) {
 		char id[LMP_CONTAINER_ID_LEN] = "", prev[LMP_CONTAINER_ID_LEN] = "";
 		const char *cid = jstr(c, "containerID"), *name;
-		const char *pid = jstr(json_object_get(json_object_get(c, "lastState"), "terminated"),
-				       "containerID");
+		const char *pid =
+			jstr(json_object_get(json_object_get(c, "lastState"), "terminated"),
+			     "containerID");
 
 		if (!json_is_object(c))
 			continue;
@@ -496,8 +498,8 @@ static bool copy(struct filter *f, enum shape sh)
 	c = f->in[f->i];
 	if (c == '{' || c == '[') {
 		if (sh != S_SCALAR && (c == '[') == want_array)
-			return c == '[' ? copy_array(f, sh == S_PODS ? S_POD : S_CTR)
-					: copy_object(f, sh);
+			return c == '[' ? copy_array(f, sh == S_PODS ? S_POD : S_CTR) :
+					  copy_object(f, sh);
 		/* never longer than what it replaces: the copy fits in len bytes */
 		if (!skip_value(f))
 			return false;
@@ -533,7 +535,9 @@ int lmp_podlist_parse(const char *json, size_t len, struct lmp_podlist **out, ch
 		      size_t errlen)
 {
 	struct build b = { .dry = true };
-	struct filter f = { .in = json, .len = json ? len : 0, .max_values = LMP_PODLIST_MAX_VALUES };
+	struct filter f = { .in = json,
+			    .len = json ? len : 0,
+			    .max_values = LMP_PODLIST_MAX_VALUES };
 	struct lmp_podlist *pl = NULL;
 	json_error_t jerr;
 	json_t *root = NULL, *items;
@@ -552,8 +556,10 @@ int lmp_podlist_parse(const char *json, size_t len, struct lmp_podlist **out, ch
 		if (!root)
 			snprintf(err, errlen, "not JSON: %s", jerr.text);
 	} else if (f.values > f.max_values) {
-		snprintf(err, errlen, "more than %zu values in the pods' names and containers: "
-			 "refused unparsed", f.max_values);
+		snprintf(err, errlen,
+			 "more than %zu values in the pods' names and containers: "
+			 "refused unparsed",
+			 f.max_values);
 		r = -E2BIG;
 	} else {
 		int line = 1, col = 1;
@@ -561,8 +567,8 @@ int lmp_podlist_parse(const char *json, size_t len, struct lmp_podlist **out, ch
 		for (size_t i = 0; i < f.i && i < f.len; i++, col++)
 			if (json[i] == '\n')
 				line++, col = 0;
-		snprintf(err, errlen, "not JSON: %s (line %d, column %d)", f.err,
-			 f.len ? line : 0, f.len ? col : 0);
+		snprintf(err, errlen, "not JSON: %s (line %d, column %d)", f.err, f.len ? line : 0,
+			 f.len ? col : 0);
 	}
 	free(f.out);
 	if (!root) {
@@ -578,15 +584,17 @@ int lmp_podlist_parse(const char *json, size_t len, struct lmp_podlist **out, ch
 	items = json_object_get(root, "items");
 	if (!json_is_object(root) || (kind && !strcmp(kind, "Status"))) {
 		snprintf(err, errlen, "not a PodList: %s%s", kind ? "kind " : "a JSON ",
-			 kind ? kind : json_is_object(root) ? "object without kind" : "non-object");
+			 kind		      ? kind :
+			 json_is_object(root) ? "object without kind" :
+						"non-object");
 		for (char *c = err; errlen && *c; c++)
 			if ((unsigned char)*c < 0x20 || *c == 0x7f)
 				*c = '?';
 		goto out;
 	}
 	if (!items || !(json_is_array(items) || json_is_null(items))) {
-		snprintf(err, errlen, "not a PodList: %s", items ? "items is not an array"
-							       : "no items");
+		snprintf(err, errlen, "not a PodList: %s",
+			 items ? "items is not an array" : "no items");
 		goto out;
 	}
 	if (f.unknown[0]) {

@@ -97,12 +97,9 @@ static const struct {
 	enum lmp_runtime rt;
 } prefixes[] = {
 	/* crio-conmon before crio: the longer prefix must win */
-	{ "crio-conmon", LMP_RUNTIME_CRIO_CONMON },
-	{ "crio", LMP_RUNTIME_CRIO },
-	{ "cri-containerd", LMP_RUNTIME_CONTAINERD },
-	{ "docker", LMP_RUNTIME_DOCKER },
-	{ "libpod-conmon", LMP_RUNTIME_NONE },
-	{ "libpod", LMP_RUNTIME_PODMAN },
+	{ "crio-conmon", LMP_RUNTIME_CRIO_CONMON },   { "crio", LMP_RUNTIME_CRIO },
+	{ "cri-containerd", LMP_RUNTIME_CONTAINERD }, { "docker", LMP_RUNTIME_DOCKER },
+	{ "libpod-conmon", LMP_RUNTIME_NONE },	      { "libpod", LMP_RUNTIME_PODMAN },
 };
 
 /* A runtime-prefixed ID: only a full 64-hex ID is a container; conmon is a monitor. */
@@ -370,10 +367,10 @@ int lmp_podpath_bare_id(const char *field, char *out, size_t outlen)
 const char *lmp_runtime_name(enum lmp_runtime r)
 {
 	static const char *const names[] = {
-		[LMP_RUNTIME_NONE] = "none",	     [LMP_RUNTIME_UNKNOWN] = "unknown",
-		[LMP_RUNTIME_DOCKER] = "docker",     [LMP_RUNTIME_CONTAINERD] = "containerd",
-		[LMP_RUNTIME_CRIO] = "cri-o",	     [LMP_RUNTIME_CRIO_CONMON] = "cri-o-conmon",
-		[LMP_RUNTIME_PODMAN] = "podman",     [LMP_RUNTIME_ECS] = "ecs",
+		[LMP_RUNTIME_NONE] = "none",	 [LMP_RUNTIME_UNKNOWN] = "unknown",
+		[LMP_RUNTIME_DOCKER] = "docker", [LMP_RUNTIME_CONTAINERD] = "containerd",
+		[LMP_RUNTIME_CRIO] = "cri-o",	 [LMP_RUNTIME_CRIO_CONMON] = "cri-o-conmon",
+		[LMP_RUNTIME_PODMAN] = "podman", [LMP_RUNTIME_ECS] = "ecs",
 	};
 
 	return (unsigned)r < _LMP_RUNTIME_MAX ? names[r] : "none";

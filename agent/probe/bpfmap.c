@@ -24,8 +24,7 @@ static void sum_percpu(const void *vals, size_t value_size, int ncpu, void *out)
 	}
 }
 
-static int walk(int fd, size_t ks, size_t vs, bool percpu, bool del, lmp_map_entry_fn fn,
-		void *ctx)
+static int walk(int fd, size_t ks, size_t vs, bool percpu, bool del, lmp_map_entry_fn fn, void *ctx)
 {
 	int ncpu = percpu ? libbpf_num_possible_cpus() : 1;
 	size_t stride = percpu ? ((vs + 7) & ~(size_t)7) * ncpu : vs;
@@ -54,7 +53,8 @@ static int walk(int fd, size_t ks, size_t vs, bool percpu, bool del, lmp_map_ent
 		count = BATCH;
 		err = bpf_map_lookup_and_delete_batch(fd, in, out_batch, keys, vals, &count, &opts);
 		if (err < 0 && errno != ENOENT) {
-			if (n == 0 && (errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP)) {
+			if (n == 0 &&
+			    (errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP)) {
 				err = 0; /* map type without batch ops: fall back below */
 				break;
 			}

@@ -44,11 +44,11 @@ static struct {
 } F;
 
 static const char *const kind_names[] = {
-	[LMP_HOOK_FENTRY] = "fentry",	       [LMP_HOOK_FEXIT] = "fexit",
-	[LMP_HOOK_TP_BTF] = "tp_btf",	       [LMP_HOOK_RAW_TP] = "raw_tp",
+	[LMP_HOOK_FENTRY] = "fentry",	      [LMP_HOOK_FEXIT] = "fexit",
+	[LMP_HOOK_TP_BTF] = "tp_btf",	      [LMP_HOOK_RAW_TP] = "raw_tp",
 	[LMP_HOOK_TRACEPOINT] = "tracepoint", [LMP_HOOK_KPROBE] = "kprobe",
 	[LMP_HOOK_KRETPROBE] = "kretprobe",   [LMP_HOOK_UPROBE] = "uprobe",
-	[LMP_HOOK_PERF_SW] = "perf_sw",       [LMP_HOOK_PERF_HW] = "perf_hw",
+	[LMP_HOOK_PERF_SW] = "perf_sw",	      [LMP_HOOK_PERF_HW] = "perf_hw",
 };
 
 const char *lmp_hook_kind_name(enum lmp_hook_kind kind)
@@ -149,7 +149,7 @@ static int load_trivial(enum bpf_prog_type type, enum bpf_attach_type attach, __
 {
 	const struct bpf_insn insns[] = {
 		{ .code = 0xb7, .dst_reg = 0, .imm = 0 }, /* r0 = 0 */
-		{ .code = 0x95 },			   /* exit */
+		{ .code = 0x95 },			  /* exit */
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach,
 		    .attach_btf_id = btf_id);
@@ -176,9 +176,9 @@ static bool check_btf_prog(enum lmp_hook_kind kind, const char *target, char *wh
 		return false;
 	}
 	fd = load_trivial(BPF_PROG_TYPE_TRACING,
-			  kind == LMP_HOOK_FENTRY  ? BPF_TRACE_FENTRY :
-			  kind == LMP_HOOK_FEXIT   ? BPF_TRACE_FEXIT :
-						     BPF_TRACE_RAW_TP,
+			  kind == LMP_HOOK_FENTRY ? BPF_TRACE_FENTRY :
+			  kind == LMP_HOOK_FEXIT  ? BPF_TRACE_FEXIT :
+						    BPF_TRACE_RAW_TP,
 			  id);
 	if (fd < 0) {
 		snprintf(why, len, "%s program load refused by the kernel (%s)",
@@ -246,8 +246,9 @@ static bool check_kprobe(const char *target, char *why, size_t len)
 	snprintf(path, sizeof(path), "%s/kprobe_events", F.tracefs ? F.tracefs : "/nonexistent");
 	if (access("/sys/bus/event_source/devices/kprobe/type", R_OK) != 0 &&
 	    access(path, F_OK) != 0) {
-		snprintf(why, len, "kprobes are not available (no kprobe PMU, no kprobe_events: "
-				   "CONFIG_KPROBES is off)");
+		snprintf(why, len,
+			 "kprobes are not available (no kprobe PMU, no kprobe_events: "
+			 "CONFIG_KPROBES is off)");
 		return false;
 	}
 	if (target && !ksym_exists(target)) {
@@ -260,7 +261,8 @@ static bool check_kprobe(const char *target, char *why, size_t len)
 static bool check_uprobe(const char *target, char *why, size_t len)
 {
 	if (access("/sys/bus/event_source/devices/uprobe/type", R_OK) != 0) {
-		snprintf(why, len, "uprobes are not available (no uprobe PMU: CONFIG_UPROBES is off)");
+		snprintf(why, len,
+			 "uprobes are not available (no uprobe PMU: CONFIG_UPROBES is off)");
 		return false;
 	}
 	if (target && *target && access(target, R_OK) != 0) {
@@ -289,7 +291,8 @@ static bool check_perf(bool hw, char *why, size_t len)
 			snprintf(why, len, "no hardware cache counters (perf_event_open: %s)",
 				 strerror(errno));
 		else
-			snprintf(why, len, "software perf events unavailable (%s)", strerror(errno));
+			snprintf(why, len, "software perf events unavailable (%s)",
+				 strerror(errno));
 		return false;
 	}
 	close(fd);

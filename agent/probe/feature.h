@@ -19,9 +19,9 @@ enum lmp_hook_kind {
 	LMP_HOOK_TRACEPOINT, /* target "category/name" */
 	LMP_HOOK_KPROBE,
 	LMP_HOOK_KRETPROBE,
-	LMP_HOOK_UPROBE,   /* target: a binary path, or NULL for "any" */
-	LMP_HOOK_PERF_SW,  /* software perf event (cpu-clock) */
-	LMP_HOOK_PERF_HW,  /* hardware counter; target "llc" for cache references/misses */
+	LMP_HOOK_UPROBE,  /* target: a binary path, or NULL for "any" */
+	LMP_HOOK_PERF_SW, /* software perf event (cpu-clock) */
+	LMP_HOOK_PERF_HW, /* hardware counter; target "llc" for cache references/misses */
 	_LMP_HOOK_KIND_MAX,
 };
 
@@ -29,7 +29,7 @@ const char *lmp_hook_kind_name(enum lmp_hook_kind kind);
 
 /* One attach alternative. Alternatives of one group are contiguous, best first. */
 struct lmp_hook {
-	const char *group;  /* what the hook observes: "exec", "exit", "connect", ... */
+	const char *group; /* what the hook observes: "exec", "exit", "connect", ... */
 	enum lmp_hook_kind kind;
 	const char *prog;   /* BPF program name in the object */
 	const char *target; /* function, tracepoint ("cat/name") or event for the check */

@@ -24,9 +24,13 @@
 #include "probe/probe.h"
 
 static const char *const state_names[] = {
-	[LMP_PROBE_NOT_BUILT] = "not-built",	   [LMP_PROBE_DISABLED] = "disabled",
-	[LMP_PROBE_UNSUPPORTED] = "unsupported", [LMP_PROBE_FAILED] = "failed",
-	[LMP_PROBE_UNCONFIGURED] = "not-configured", [LMP_PROBE_READY] = "ready",		   [LMP_PROBE_RUNNING] = "running",
+	[LMP_PROBE_NOT_BUILT] = "not-built",
+	[LMP_PROBE_DISABLED] = "disabled",
+	[LMP_PROBE_UNSUPPORTED] = "unsupported",
+	[LMP_PROBE_FAILED] = "failed",
+	[LMP_PROBE_UNCONFIGURED] = "not-configured",
+	[LMP_PROBE_READY] = "ready",
+	[LMP_PROBE_RUNNING] = "running",
 };
 
 const char *lmp_probe_state_name(enum lmp_probe_state s)
@@ -55,8 +59,8 @@ const char *lmp_errno_name(int err)
 	return err > 0 ? strerrorname_np(err) : NULL;
 }
 
-int lmp_hooks_choose(const struct lmp_hook *hooks, size_t n, lmp_hook_check_fn check,
-		     void *ctx, const bool *failed, bool *chosen, char *why, size_t whylen)
+int lmp_hooks_choose(const struct lmp_hook *hooks, size_t n, lmp_hook_check_fn check, void *ctx,
+		     const bool *failed, bool *chosen, char *why, size_t whylen)
 {
 	size_t i = 0;
 
@@ -78,8 +82,9 @@ int lmp_hooks_choose(const struct lmp_hook *hooks, size_t n, lmp_hook_check_fn c
 				found = true;
 			} else if (!found && whylen && !(failed && failed[k])) {
 				used = strlen(why);
-				snprintf(why + used, whylen - used, "%s%s: %s: %s", used ? "; " : "",
-					 group, lmp_hook_kind_name(hooks[k].kind), reason);
+				snprintf(why + used, whylen - used, "%s%s: %s: %s",
+					 used ? "; " : "", group, lmp_hook_kind_name(hooks[k].kind),
+					 reason);
 			}
 		}
 		if (!found)
@@ -170,7 +175,8 @@ void lmp_probe_describe(struct lmp_probe *p, lmp_served_by_fn served_by, void *c
 			continue;
 		used += snprintf(p->attach + used, used < cap ? cap - used : 0, "%s%s=%s%s",
 				 used ? "," : "", d->hooks[i].group,
-				 by ? "shared:" : lmp_hook_kind_name(d->hooks[i].kind), by ? by : "");
+				 by ? "shared:" : lmp_hook_kind_name(d->hooks[i].kind),
+				 by ? by : "");
 	}
 }
 
@@ -264,8 +270,7 @@ static int attach_chosen(struct lmp_probe *p, int *bad)
 	p->links = calloc(n ? n : 1, sizeof(*p->links));
 	if (!p->links)
 		return -ENOMEM;
-	bpf_object__for_each_program(prog, p->obj)
-	{
+	bpf_object__for_each_program(prog, p->obj) {
 		struct bpf_link *l;
 
 		if (!bpf_program__autoload(prog))
@@ -353,7 +358,8 @@ static int try_start(struct lmp_probe *p, const struct lmp_config *cfg, bool att
 	for (size_t i = 0; i < d->n_hooks; i++) {
 		prog = bpf_object__find_program_by_name(p->obj, d->hooks[i].prog);
 		if (!prog) { /* descriptor and BPF source disagree: a programming error */
-			snprintf(p->reason, sizeof(p->reason), "no BPF program %s", d->hooks[i].prog);
+			snprintf(p->reason, sizeof(p->reason), "no BPF program %s",
+				 d->hooks[i].prog);
 			return -ENOENT;
 		}
 		bpf_program__set_autoload(prog, p->chosen[i]);
@@ -361,12 +367,14 @@ static int try_start(struct lmp_probe *p, const struct lmp_config *cfg, bool att
 	events = bpf_object__find_map_by_name(p->obj, "events");
 	if (events && cfg->ringbuf_kb)
 		bpf_map__set_max_entries(events, cfg->ringbuf_kb * 1024);
-	lmp_probe_set_rodata_u32(p->obj, "cfg_self_pid", getpid()); /* absent in some probes: fine */
+	lmp_probe_set_rodata_u32(p->obj, "cfg_self_pid",
+				 getpid()); /* absent in some probes: fine */
 	if (d->configure) {
 		err = d->configure(p, p->skel, cfg);
 		if (err < 0) {
 			if (!p->reason[0])
-				snprintf(p->reason, sizeof(p->reason), "configure: %s", strerror(-err));
+				snprintf(p->reason, sizeof(p->reason), "configure: %s",
+					 strerror(-err));
 			return err;
 		}
 	}
@@ -396,8 +404,9 @@ static int try_start(struct lmp_probe *p, const struct lmp_config *cfg, bool att
 		/* CO-RE relocation is what fails first without kernel BTF: name the cause */
 		snprintf(p->reason, sizeof(p->reason), "load%s%s: %s%s%s", L.prog[0] ? " " : "",
 			 L.prog, L.map, why,
-			 lmp_feature_btf() ? "" : " (needs kernel BTF, which is unavailable: see "
-						  "the BTF warning above and --btf-path)");
+			 lmp_feature_btf() ? "" :
+					     " (needs kernel BTF, which is unavailable: see "
+					     "the BTF warning above and --btf-path)");
 		free(vlog);
 		return err;
 	}
@@ -545,8 +554,8 @@ int lmp_probe_handle(struct lmp_probe *p, const void *data, size_t len, struct l
 	}
 	e = &p->desc->events[h->type];
 	lmp_ident_lookup(rt->ident, h->cgroup_id, &id);
-	if (rt->cfg && !lmp_identity_wanted(rt->cfg->include_namespaces,
-					    rt->cfg->exclude_namespaces, &id)) {
+	if (rt->cfg &&
+	    !lmp_identity_wanted(rt->cfg->include_namespaces, rt->cfg->exclude_namespaces, &id)) {
 		p->filtered++;
 		return 0;
 	}
@@ -572,8 +581,8 @@ void lmp_probe_summary_begin(struct lmp_probe *p, struct lmp_rt *rt, const char 
 		strncpy(h.comm, comm, sizeof(h.comm) - 1);
 	lmp_ident_lookup(rt->ident, cgroup_id, &id);
 	lmp_out_begin(rt->out, p->name, event, &h, &id);
-	if (rt->cfg && !lmp_identity_wanted(rt->cfg->include_namespaces,
-					    rt->cfg->exclude_namespaces, &id))
+	if (rt->cfg &&
+	    !lmp_identity_wanted(rt->cfg->include_namespaces, rt->cfg->exclude_namespaces, &id))
 		lmp_out_skip(rt->out);
 }
 

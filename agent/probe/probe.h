@@ -37,32 +37,32 @@ struct lmp_skel_ops {
 	void (*destroy)(void *skel);
 };
 
-#define LMP_DEFINE_SKEL_OPS(n)                                                                 \
-	static void *n##_skel_open(const struct bpf_object_open_opts *o)                        \
-	{                                                                                       \
-		return n##_bpf__open_opts(o);                                                   \
-	}                                                                                       \
-	static struct bpf_object *n##_skel_obj(void *s)                                         \
-	{                                                                                       \
-		return ((struct n##_bpf *)s)->obj;                                              \
-	}                                                                                       \
-	static void n##_skel_destroy(void *s)                                                   \
-	{                                                                                       \
-		n##_bpf__destroy(s);                                                            \
-	}                                                                                       \
-	static const struct lmp_skel_ops n##_skel_ops = { n##_skel_open, n##_skel_obj,          \
-							   n##_skel_destroy }
+#define LMP_DEFINE_SKEL_OPS(n)                                                         \
+	static void *n##_skel_open(const struct bpf_object_open_opts *o)               \
+	{                                                                              \
+		return n##_bpf__open_opts(o);                                          \
+	}                                                                              \
+	static struct bpf_object *n##_skel_obj(void *s)                                \
+	{                                                                              \
+		return ((struct n##_bpf *)s)->obj;                                     \
+	}                                                                              \
+	static void n##_skel_destroy(void *s)                                          \
+	{                                                                              \
+		n##_bpf__destroy(s);                                                   \
+	}                                                                              \
+	static const struct lmp_skel_ops n##_skel_ops = { n##_skel_open, n##_skel_obj, \
+							  n##_skel_destroy }
 
 /* How one field of a record is printed. */
 enum lmp_field_kind {
 	LMP_FIELD_U32,
 	LMP_FIELD_S32,
 	LMP_FIELD_U64,
-	LMP_FIELD_STR,	    /* fixed char array, NUL-terminated or full */
-	LMP_FIELD_BOOL32,   /* __u32 0/1 */
-	LMP_FIELD_NS_AS_S,  /* __u64 nanoseconds printed as seconds (float) */
-	LMP_FIELD_ERRNO,    /* __s32 negative errno or >= 0 result: prints name, "" when ok */
-	LMP_FIELD_SIGNAL,   /* __u32 signal number: prints its name ("SIGKILL") */
+	LMP_FIELD_STR,	   /* fixed char array, NUL-terminated or full */
+	LMP_FIELD_BOOL32,  /* __u32 0/1 */
+	LMP_FIELD_NS_AS_S, /* __u64 nanoseconds printed as seconds (float) */
+	LMP_FIELD_ERRNO,   /* __s32 negative errno or >= 0 result: prints name, "" when ok */
+	LMP_FIELD_SIGNAL,  /* __u32 signal number: prints its name ("SIGKILL") */
 };
 
 struct lmp_field {
@@ -72,8 +72,10 @@ struct lmp_field {
 	size_t size;
 };
 
-#define LMP_FIELD(type, member, name, kind)                                                    \
-	{ name, kind, offsetof(type, member), sizeof(((type *)0)->member) }
+#define LMP_FIELD(type, member, name, kind)                                     \
+	{                                                                       \
+		name, kind, offsetof(type, member), sizeof(((type *)0)->member) \
+	}
 
 /* Runtime services a probe's callbacks may use. */
 struct lmp_rt {
@@ -81,8 +83,9 @@ struct lmp_rt {
 	struct lmp_out *out;
 	struct lmp_ident *ident;
 	struct lmp_metrics *metrics;
-	struct lmp_deaths *deaths; /* joins exit, signal and OOM records (agent/deaths/deaths.h); NULL: off */
-	bool stopping; /* the last interval before stop: report, start nothing new */
+	struct lmp_deaths
+		*deaths; /* joins exit, signal and OOM records (agent/deaths/deaths.h); NULL: off */
+	bool stopping;	 /* the last interval before stop: report, start nothing new */
 };
 
 /* One record type of a probe's ring buffer (indexed by hdr.type). */
@@ -126,12 +129,12 @@ struct lmp_probe_desc {
 };
 
 enum lmp_probe_state {
-	LMP_PROBE_NOT_BUILT,   /* in the product list, not implemented yet */
-	LMP_PROBE_DISABLED,    /* not selected by --probes */
-	LMP_PROBE_UNSUPPORTED, /* no attach alternative works on this kernel */
-	LMP_PROBE_FAILED,      /* load or attach failed */
+	LMP_PROBE_NOT_BUILT,	/* in the product list, not implemented yet */
+	LMP_PROBE_DISABLED,	/* not selected by --probes */
+	LMP_PROBE_UNSUPPORTED,	/* no attach alternative works on this kernel */
+	LMP_PROBE_FAILED,	/* load or attach failed */
 	LMP_PROBE_UNCONFIGURED, /* needs an option (a target) the operator did not give */
-	LMP_PROBE_READY,       /* hooks chosen; after lmp_probe_verify(): and loaded once */
+	LMP_PROBE_READY,	/* hooks chosen; after lmp_probe_verify(): and loaded once */
 	LMP_PROBE_RUNNING,
 };
 
@@ -139,10 +142,10 @@ struct lmp_probe {
 	const struct lmp_probe_desc *desc;
 	const char *name;
 	enum lmp_probe_state state;
-	char reason[512]; /* why it is not running */
-	char attach[256]; /* chosen hooks, "exec=tp_btf,exit=tp_btf" */
-	bool *chosen;	  /* per hook */
-	bool *failed;	  /* per hook: refused at load or attach, never chosen again */
+	char reason[512];   /* why it is not running */
+	char attach[256];   /* chosen hooks, "exec=tp_btf,exit=tp_btf" */
+	bool *chosen;	    /* per hook */
+	bool *failed;	    /* per hook: refused at load or attach, never chosen again */
 	char failures[512]; /* "issue=tp_btf: <verifier's error>; ..." for the log and reason */
 	lmp_hook_check_fn check; /* what lmp_probe_resolve() asked, again on a fallback */
 	void *check_ctx;
@@ -157,7 +160,7 @@ struct lmp_probe {
 	__u64 lost;	     /* reservations that failed, read from the drops map */
 	__u64 map_full;	     /* aggregation updates that failed */
 	__u64 lost_logged, map_full_logged, decode_errors_logged; /* what the logs said so far */
-	void *priv; /* the probe's own state */
+	void *priv;						  /* the probe's own state */
 };
 
 /* The registry: every probe of the product list, built or not (agent/probes/probes.c). */
@@ -174,8 +177,8 @@ extern const size_t lmp_registry_len;
  * the winners. Returns 0, or -ENOTSUP when a group has no working alternative; why then
  * says, per alternative of that group, what the kernel lacks.
  */
-int lmp_hooks_choose(const struct lmp_hook *hooks, size_t n, lmp_hook_check_fn check,
-		     void *ctx, const bool *failed, bool *chosen, char *why, size_t whylen);
+int lmp_hooks_choose(const struct lmp_hook *hooks, size_t n, lmp_hook_check_fn check, void *ctx,
+		     const bool *failed, bool *chosen, char *why, size_t whylen);
 
 /*
  * The line of a verifier log that says why the program was refused: the last line that is
@@ -224,9 +227,8 @@ const char *lmp_probe_state_name(enum lmp_probe_state s);
 void lmp_probe_summary_begin(struct lmp_probe *p, struct lmp_rt *rt, const char *event,
 			     __u64 cgroup_id, __u32 pid, const char *comm);
 
-
 /* helpers for descriptors */
-const char *lmp_signal_name(int sig);	/* "SIGKILL", or NULL */
-const char *lmp_errno_name(int err);	/* "ECONNREFUSED" for 111, or NULL */
+const char *lmp_signal_name(int sig); /* "SIGKILL", or NULL */
+const char *lmp_errno_name(int err);  /* "ECONNREFUSED" for 111, or NULL */
 
 #endif /* LMP_PROBE_H */

@@ -66,8 +66,9 @@ static int bindsnoop_configure(struct lmp_probe *p, void *skel, const struct lmp
 {
 	struct bindsnoop_bpf *s = skel;
 	static const int nrs[] = { SYS_bind };
-	struct lmp_sys_want want = { .enter = true, .exit = true, .nrs = nrs,
-				     .n_nrs = ARRAY_SIZE(nrs) };
+	struct lmp_sys_want want = {
+		.enter = true, .exit = true, .nrs = nrs, .n_nrs = ARRAY_SIZE(nrs)
+	};
 
 	s->rodata->cfg_nr_bind = SYS_bind;
 	/* the dispatcher's maps in any case (they are in the object), its programs and

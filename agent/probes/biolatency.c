@@ -33,13 +33,19 @@ static const struct lmp_metric_desc latency_seconds = {
 	"lmp_block_io_latency_seconds",
 	"Block I/O latency per container and disk: issue to completion (device time), or request "
 	"creation to completion with --biolatency-queued.",
-	LMP_METRIC_HISTOGRAM, "disk", 1e-9, true,
+	LMP_METRIC_HISTOGRAM,
+	"disk",
+	1e-9,
+	true,
 };
 static const struct lmp_metric_desc queue_seconds = {
 	"lmp_block_io_queue_seconds",
 	"Block I/O time from request creation to issue (plugging, I/O scheduler), per container "
 	"and disk.",
-	LMP_METRIC_HISTOGRAM, "disk", 1e-9, true,
+	LMP_METRIC_HISTOGRAM,
+	"disk",
+	1e-9,
+	true,
 };
 
 struct biolatency_priv {

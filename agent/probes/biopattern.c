@@ -32,20 +32,34 @@ static const struct lmp_metric_desc seq_total = {
 	"lmp_block_io_sequential_total",
 	"Block I/O requests that started where the container's previous request on the disk "
 	"ended.",
-	LMP_METRIC_COUNTER, "disk", 1, true,
+	LMP_METRIC_COUNTER,
+	"disk",
+	1,
+	true,
 };
 static const struct lmp_metric_desc rand_total = {
 	"lmp_block_io_random_total",
 	"Block I/O requests that did not continue the container's previous request on the disk.",
-	LMP_METRIC_COUNTER, "disk", 1, true,
+	LMP_METRIC_COUNTER,
+	"disk",
+	1,
+	true,
 };
 static const struct lmp_metric_desc seq_bytes = {
-	"lmp_block_io_sequential_bytes_total", "Bytes of sequential block I/O requests.",
-	LMP_METRIC_COUNTER, "disk", 1, true,
+	"lmp_block_io_sequential_bytes_total",
+	"Bytes of sequential block I/O requests.",
+	LMP_METRIC_COUNTER,
+	"disk",
+	1,
+	true,
 };
 static const struct lmp_metric_desc rand_bytes = {
-	"lmp_block_io_random_bytes_total", "Bytes of random block I/O requests.",
-	LMP_METRIC_COUNTER, "disk", 1, true,
+	"lmp_block_io_random_bytes_total",
+	"Bytes of random block I/O requests.",
+	LMP_METRIC_COUNTER,
+	"disk",
+	1,
+	true,
 };
 
 static int biopattern_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)

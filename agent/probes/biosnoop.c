@@ -31,7 +31,10 @@ static const struct lmp_metric_desc slow_total = {
 	"lmp_block_io_slow_total",
 	"Block I/O requests reported by biosnoop (queue + service time at or above "
 	"--biosnoop-min-latency-us), per container and disk.",
-	LMP_METRIC_COUNTER, "disk", 1, true,
+	LMP_METRIC_COUNTER,
+	"disk",
+	1,
+	true,
 };
 
 static int biosnoop_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)

@@ -30,7 +30,10 @@ static const struct lmp_hook bitesize_hooks[] = {
 static const struct lmp_metric_desc size_bytes = {
 	"lmp_block_io_size_bytes",
 	"Block I/O request size at issue (after merges), per container and disk.",
-	LMP_METRIC_HISTOGRAM, "disk", 1, true,
+	LMP_METRIC_HISTOGRAM,
+	"disk",
+	1,
+	true,
 };
 
 static int bitesize_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)

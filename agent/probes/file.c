@@ -107,7 +107,7 @@ struct file_priv {
 };
 
 /* what the dispatcher routes to the tail, reads and writes alike */
-static const int file_nrs[] = { SYS_read, SYS_pread64, SYS_readv,
+static const int file_nrs[] = { SYS_read,  SYS_pread64,	 SYS_readv,
 				SYS_write, SYS_pwrite64, SYS_writev };
 
 static int file_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)

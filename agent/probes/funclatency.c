@@ -37,8 +37,11 @@ static const struct lmp_hook funclatency_hooks[] = {
 
 static const struct lmp_metric_desc latency_seconds = {
 	"lmp_function_latency_seconds",
-	"Latency of the --funclatency-target function, per container.", LMP_METRIC_HISTOGRAM,
-	"function", 1e-9, true,
+	"Latency of the --funclatency-target function, per container.",
+	LMP_METRIC_HISTOGRAM,
+	"function",
+	1e-9,
+	true,
 };
 
 enum mode { MODE_UPROBE, MODE_FENTRY, MODE_KPROBE };
@@ -65,8 +68,7 @@ static bool lib_matches(const char *path, const char *lib)
 	size_t n = strlen(lib);
 
 	base = base ? base + 1 : path;
-	return strncmp(base, lib, n) == 0 &&
-	       (base[n] == 0 || base[n] == '.' || base[n] == '-');
+	return strncmp(base, lib, n) == 0 && (base[n] == 0 || base[n] == '.' || base[n] == '-');
 }
 
 /*
@@ -75,9 +77,14 @@ static bool lib_matches(const char *path, const char *lib)
  */
 static int resolve_binary(const char *given, __u32 pid, char *out, size_t len)
 {
-	static const char *const libdirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
-					       "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
-					       "/lib64", "/usr/lib64", "/lib", "/usr/lib",
+	static const char *const libdirs[] = { "/lib/x86_64-linux-gnu",
+					       "/usr/lib/x86_64-linux-gnu",
+					       "/lib/aarch64-linux-gnu",
+					       "/usr/lib/aarch64-linux-gnu",
+					       "/lib64",
+					       "/usr/lib64",
+					       "/lib",
+					       "/usr/lib",
 					       "/usr/local/lib" };
 	char name[PATH_MAX], buf[64], *line = NULL;
 	const char *path;
@@ -207,15 +214,16 @@ static int funclatency_configure(struct lmp_probe *p, void *skel, const struct l
 	snprintf(fp->binary, sizeof(fp->binary), "%.*s", (int)(colon - t), t);
 	err = resolve_binary(fp->binary, fp->pid, fp->binary, sizeof(fp->binary));
 	if (err < 0) {
-		snprintf(p->reason, sizeof(p->reason), "--funclatency-target %.200s: binary %.*s: %s",
-			 t, (int)(colon - t > 200 ? 200 : colon - t), t, strerror(-err));
+		snprintf(p->reason, sizeof(p->reason),
+			 "--funclatency-target %.200s: binary %.*s: %s", t,
+			 (int)(colon - t > 200 ? 200 : colon - t), t, strerror(-err));
 		return err;
 	}
 	/* our own lookup: libbpf 1.1 rejects names that several symbol versions share */
 	err = lmp_usyms_func_offset(fp->binary, fp->symbol, &fp->offset);
 	if (err < 0) {
-		snprintf(p->reason, sizeof(p->reason), "--funclatency-target %.200s: %s%.200s",
-			 t, err == -ENOENT ? "no such function in " : strerror(-err),
+		snprintf(p->reason, sizeof(p->reason), "--funclatency-target %.200s: %s%.200s", t,
+			 err == -ENOENT ? "no such function in " : strerror(-err),
 			 err == -ENOENT ? fp->binary : "");
 		return err;
 	}
@@ -251,7 +259,8 @@ static int funclatency_attach(struct lmp_probe *p, void *skel, const struct lmp_
 	} else {
 		l[0] = bpf_program__attach_kprobe(s->progs.kprobe_entry, false, fp->symbol);
 		if (l[0])
-			l[1] = bpf_program__attach_kprobe(s->progs.kretprobe_return, true, fp->symbol);
+			l[1] = bpf_program__attach_kprobe(s->progs.kretprobe_return, true,
+							  fp->symbol);
 	}
 	if (!l[0] || !l[1]) {
 		err = -errno;

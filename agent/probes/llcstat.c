@@ -34,7 +34,7 @@
  */
 #define LLC_SAMPLE_PERIOD 10000
 
-#define LLC_CONFIG(result)                                                                     \
+#define LLC_CONFIG(result) \
 	(PERF_COUNT_HW_CACHE_LL | (PERF_COUNT_HW_CACHE_OP_READ << 8) | ((__u64)(result) << 16))
 
 LMP_DEFINE_SKEL_OPS(llcstat);
@@ -48,11 +48,18 @@ static const struct lmp_hook llcstat_hooks[] = {
 static const struct lmp_metric_desc refs_total = {
 	"lmp_llc_references_total",
 	"Last-level cache read references (estimated from samples), per container.",
-	LMP_METRIC_COUNTER, NULL, 1, true,
+	LMP_METRIC_COUNTER,
+	NULL,
+	1,
+	true,
 };
 static const struct lmp_metric_desc misses_total = {
-	"lmp_llc_misses_total", "Last-level cache read misses (estimated from samples), per container.",
-	LMP_METRIC_COUNTER, NULL, 1, true,
+	"lmp_llc_misses_total",
+	"Last-level cache read misses (estimated from samples), per container.",
+	LMP_METRIC_COUNTER,
+	NULL,
+	1,
+	true,
 };
 
 /*
@@ -126,7 +133,8 @@ static int llcstat_attach(struct lmp_probe *p, void *skel_, const struct lmp_con
 					      LLC_SAMPLE_PERIOD, p->links, max, &p->n_links);
 	if (err)
 		snprintf(p->reason, sizeof(p->reason),
-			 "no hardware cache counters (perf_event_open LL cache: %s)", strerror(-err));
+			 "no hardware cache counters (perf_event_open LL cache: %s)",
+			 strerror(-err));
 	return err; /* on failure lmp_probe_stop destroys the links made so far */
 }
 

@@ -44,10 +44,12 @@
 
 LMP_DEFINE_SKEL_OPS(memleak);
 
-#define KERNEL_HOOKS(group, tp, cat)                                                           \
-	{ group, LMP_HOOK_TP_BTF, "tp_btf_" tp, tp },                                           \
-	{ group, LMP_HOOK_RAW_TP, "raw_tp_" tp, tp },                                           \
-	{ group, LMP_HOOK_TRACEPOINT, "tp_" tp, cat "/" tp }
+#define KERNEL_HOOKS(group, tp, cat)                             \
+	{ group, LMP_HOOK_TP_BTF, "tp_btf_" tp, tp },            \
+		{ group, LMP_HOOK_RAW_TP, "raw_tp_" tp, tp },    \
+	{                                                        \
+		group, LMP_HOOK_TRACEPOINT, "tp_" tp, cat "/" tp \
+	}
 
 /* entry 0 stands for every uprobe program: they are attached by hand, per process */
 static const struct lmp_hook memleak_hooks[] = {
@@ -61,31 +63,39 @@ static const struct lmp_hook memleak_hooks[] = {
 	KERNEL_HOOKS("page_free_batched", "mm_page_free_batched", "kmem"),
 	/* 5.19 added call_site, bytes_alloc and gfp_flags to percpu_alloc_percpu: 10 arguments,
 	 * 7 before; the BTF of the running kernel picks the program of its layout */
-	{ "percpu_alloc", LMP_HOOK_TP_BTF, "tp_btf_percpu_alloc_percpu", "percpu_alloc_percpu", 10 },
+	{ "percpu_alloc", LMP_HOOK_TP_BTF, "tp_btf_percpu_alloc_percpu", "percpu_alloc_percpu",
+	  10 },
 	{ "percpu_alloc", LMP_HOOK_TP_BTF, "tp_btf_percpu_alloc_percpu_old", "percpu_alloc_percpu",
 	  7 },
-	{ "percpu_alloc", LMP_HOOK_RAW_TP, "raw_tp_percpu_alloc_percpu", "percpu_alloc_percpu", 10 },
+	{ "percpu_alloc", LMP_HOOK_RAW_TP, "raw_tp_percpu_alloc_percpu", "percpu_alloc_percpu",
+	  10 },
 	{ "percpu_alloc", LMP_HOOK_RAW_TP, "raw_tp_percpu_alloc_percpu_old", "percpu_alloc_percpu",
 	  7 },
-	{ "percpu_alloc", LMP_HOOK_TRACEPOINT, "tp_percpu_alloc_percpu", "percpu/percpu_alloc_percpu" },
+	{ "percpu_alloc", LMP_HOOK_TRACEPOINT, "tp_percpu_alloc_percpu",
+	  "percpu/percpu_alloc_percpu" },
 	KERNEL_HOOKS("percpu_free", "percpu_free_percpu", "percpu"),
 };
 
 static const char *const allocator_names[] = {
-	[LMP_MEMLEAK_USER] = "user",	       [LMP_MEMLEAK_KMALLOC] = "kmalloc",
-	[LMP_MEMLEAK_KMEM_CACHE] = "kmem_cache", [LMP_MEMLEAK_PAGE] = "page",
+	[LMP_MEMLEAK_USER] = "user",
+	[LMP_MEMLEAK_KMALLOC] = "kmalloc",
+	[LMP_MEMLEAK_KMEM_CACHE] = "kmem_cache",
+	[LMP_MEMLEAK_PAGE] = "page",
 	[LMP_MEMLEAK_PERCPU] = "percpu",
 };
 
 static const struct lmp_metric_desc outstanding_bytes = {
 	"lmp_memleak_outstanding_bytes",
 	"Bytes allocated and not yet freed by the memleak target, per container and allocator.",
-	LMP_METRIC_GAUGE, "allocator", 1, true,
+	LMP_METRIC_GAUGE,
+	"allocator",
+	1,
+	true,
 };
 
 #define N_FUNCS 9
-#define MAX_TARGETS 256	 /* processes of one cgroup attached at a time */
-#define MAX_BINARIES 16	 /* distinct allocator binaries (libc of each image) */
+#define MAX_TARGETS 256			 /* processes of one cgroup attached at a time */
+#define MAX_BINARIES 16			 /* distinct allocator binaries (libc of each image) */
 #define LMP_MEMLEAK_ATTACH_BUDGET_MS 250 /* per interval, of the loop's time */
 
 enum prog_id {
@@ -105,14 +115,10 @@ static const struct {
 	enum prog_id entry;
 	int ret; /* -1: no return probe */
 } funcs[N_FUNCS] = {
-	{ "malloc", P_SIZE1, P_RET },
-	{ "calloc", P_CALLOC, P_RET },
-	{ "realloc", P_REALLOC, P_RET },
-	{ "free", P_FREE, -1 },
-	{ "memalign", P_SIZE2, P_RET },
-	{ "posix_memalign", P_MEMALIGN, P_RET_MEMALIGN },
-	{ "aligned_alloc", P_SIZE2, P_RET },
-	{ "valloc", P_SIZE1, P_RET },
+	{ "malloc", P_SIZE1, P_RET },	     { "calloc", P_CALLOC, P_RET },
+	{ "realloc", P_REALLOC, P_RET },     { "free", P_FREE, -1 },
+	{ "memalign", P_SIZE2, P_RET },	     { "posix_memalign", P_MEMALIGN, P_RET_MEMALIGN },
+	{ "aligned_alloc", P_SIZE2, P_RET }, { "valloc", P_SIZE1, P_RET },
 	{ "pvalloc", P_SIZE1, P_RET },
 };
 
@@ -469,9 +475,9 @@ static int target_attach(struct lmp_probe *p, struct memleak_bpf *s, struct targ
 
 			if (ret && funcs[f].ret < 0)
 				continue;
-			l = bpf_program__attach_uprobe_opts(
-				prog_of(s, ret ? funcs[f].ret : (int)funcs[f].entry), (pid_t)t->pid,
-				path, b->off[f], &o);
+			l = bpf_program__attach_uprobe_opts(prog_of(s, ret ? funcs[f].ret :
+									     (int)funcs[f].entry),
+							    (pid_t)t->pid, path, b->off[f], &o);
 			if (!l) {
 				err = -errno;
 				target_detach(t);
@@ -646,8 +652,7 @@ static int memleak_attach(struct lmp_probe *p, void *skel, const struct lmp_conf
 	p->links = calloc(n, sizeof(*p->links));
 	if (!p->links)
 		return -ENOMEM;
-	bpf_object__for_each_program(prog, p->obj)
-	{
+	bpf_object__for_each_program(prog, p->obj) {
 		struct bpf_link *l;
 
 		if (!bpf_program__autoload(prog) || is_uprobe_prog(prog))
@@ -818,7 +823,7 @@ static int aggregate(struct memleak_priv *mp)
 		bool user = v->allocator == LMP_MEMLEAK_USER;
 
 		mp->aggs[i] = (struct agg){ v->cgroup_id, v->allocator, user ? v->pid : 0,
-					    v->stack_id,    v->size,	  1,
+					    v->stack_id,  v->size,	1,
 					    v->ts_ns };
 	}
 	if (mp->n) /* aggs is still NULL before the first allocation is seen */
@@ -868,8 +873,9 @@ static void print_agg(struct lmp_probe *p, struct memleak_priv *mp, int stacks_f
 	if (user)
 		read_comm(a->pid, comm, sizeof(comm));
 	lmp_probe_summary_begin(p, rt, "outstanding", a->cgroup_id, a->pid, user ? comm : NULL);
-	lmp_out_str(rt->out, "allocator", a->allocator < _LMP_MEMLEAK_ALLOCATOR_MAX ?
-						  allocator_names[a->allocator] : "?");
+	lmp_out_str(rt->out, "allocator",
+		    a->allocator < _LMP_MEMLEAK_ALLOCATOR_MAX ? allocator_names[a->allocator] :
+								"?");
 	lmp_out_u64(rt->out, "outstanding_bytes", a->bytes);
 	lmp_out_u64(rt->out, "allocations", a->count);
 	lmp_out_double(rt->out, "oldest_s", now > a->oldest_ns ? (now - a->oldest_ns) / 1e9 : 0);

@@ -157,8 +157,9 @@ static int mountsnoop_configure(struct lmp_probe *p, void *skel, const struct lm
 		[LMP_MOUNT_OP_OPEN_TREE] = 428,	    [LMP_MOUNT_OP_FSPICK] = 433,
 		[LMP_MOUNT_OP_MOUNT_SETATTR] = 442,
 	};
-	struct lmp_sys_want want = { .enter = true, .exit = true, .nrs = nr,
-				     .n_nrs = LMP_MOUNT_OP_MAX };
+	struct lmp_sys_want want = {
+		.enter = true, .exit = true, .nrs = nr, .n_nrs = LMP_MOUNT_OP_MAX
+	};
 
 	for (int i = 0; i < LMP_MOUNT_OP_MAX; i++)
 		s->rodata->cfg_nr[i] = nr[i];

@@ -110,9 +110,11 @@ static int opensnoop_configure(struct lmp_probe *p, void *skel, const struct lmp
 #ifdef SYS_open
 		SYS_open,
 #endif
-		SYS_openat, 437 /* openat2 */ };
-	struct lmp_sys_want want = { .enter = true, .exit = true, .nrs = nrs,
-				     .n_nrs = ARRAY_SIZE(nrs) };
+		SYS_openat, 437 /* openat2 */
+	};
+	struct lmp_sys_want want = {
+		.enter = true, .exit = true, .nrs = nrs, .n_nrs = ARRAY_SIZE(nrs)
+	};
 
 #ifdef SYS_open
 	s->rodata->cfg_nr_open = SYS_open;

@@ -7,28 +7,28 @@
  */
 #include "probe/probe.h"
 
-#define LMP_PROBE_LIST(X)                                                                      \
-	X(process)                                                                             \
-	X(syscall)                                                                             \
-	X(file)                                                                                \
-	X(tcp)                                                                                 \
-	X(oomkill)                                                                             \
-	X(sigsnoop)                                                                            \
-	X(bindsnoop)                                                                           \
-	X(mountsnoop)                                                                          \
-	X(opensnoop)                                                                           \
-	X(capable)                                                                             \
-	X(biolatency)                                                                          \
-	X(biopattern)                                                                          \
-	X(biosnoop)                                                                            \
-	X(biostacks)                                                                           \
-	X(bitesize)                                                                            \
-	X(syscount)                                                                            \
-	X(tcpconnlat)                                                                          \
-	X(tcprtt)                                                                              \
-	X(funclatency)                                                                         \
-	X(memleak)                                                                             \
-	X(profile)                                                                             \
+#define LMP_PROBE_LIST(X) \
+	X(process)        \
+	X(syscall)        \
+	X(file)           \
+	X(tcp)            \
+	X(oomkill)        \
+	X(sigsnoop)       \
+	X(bindsnoop)      \
+	X(mountsnoop)     \
+	X(opensnoop)      \
+	X(capable)        \
+	X(biolatency)     \
+	X(biopattern)     \
+	X(biosnoop)       \
+	X(biostacks)      \
+	X(bitesize)       \
+	X(syscount)       \
+	X(tcpconnlat)     \
+	X(tcprtt)         \
+	X(funclatency)    \
+	X(memleak)        \
+	X(profile)        \
 	X(llcstat)
 
 #define DECLARE(n) extern const struct lmp_probe_desc lmp_probe_##n __attribute__((weak));

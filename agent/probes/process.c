@@ -21,12 +21,21 @@ static const struct lmp_hook process_hooks[] = {
 };
 
 static const struct lmp_metric_desc execs_total = {
-	"lmp_execs_total", "Processes executed (execve), per container.", LMP_METRIC_COUNTER,
-	NULL, 1, true,
+	"lmp_execs_total",
+	"Processes executed (execve), per container.",
+	LMP_METRIC_COUNTER,
+	NULL,
+	1,
+	true,
 };
 static const struct lmp_metric_desc exits_total = {
-	"lmp_process_exits_total", "Processes exited, per container and terminating signal "
-	"(\"\" for a normal exit).", LMP_METRIC_COUNTER, "signal", 1, true,
+	"lmp_process_exits_total",
+	"Processes exited, per container and terminating signal "
+	"(\"\" for a normal exit).",
+	LMP_METRIC_COUNTER,
+	"signal",
+	1,
+	true,
 };
 
 /* argv arrives as /proc/<pid>/cmdline does: NUL-separated, possibly cut mid-argument */
@@ -41,8 +50,8 @@ static void exec_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
 	__u32 i = 0;
 
 	if (!rt->cfg || !rt->cfg->no_redact) {
-		n = lmp_redact_argv(rt->cfg ? rt->cfg->redact_patterns : NULL, e->args, n,
-				    redacted, sizeof(redacted), &n_redacted);
+		n = lmp_redact_argv(rt->cfg ? rt->cfg->redact_patterns : NULL, e->args, n, redacted,
+				    sizeof(redacted), &n_redacted);
 		args = redacted;
 	}
 	lmp_out_array_begin(rt->out, "argv");

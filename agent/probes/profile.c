@@ -34,8 +34,12 @@ static const struct lmp_hook profile_hooks[] = {
 };
 
 static const struct lmp_metric_desc samples_total = {
-	"lmp_profile_samples_total", "On-CPU stack samples taken, per container.",
-	LMP_METRIC_COUNTER, NULL, 1, true,
+	"lmp_profile_samples_total",
+	"On-CPU stack samples taken, per container.",
+	LMP_METRIC_COUNTER,
+	NULL,
+	1,
+	true,
 };
 
 struct row {

@@ -142,8 +142,9 @@ static int sigsnoop_configure(struct lmp_probe *p, void *skel, const struct lmp_
 {
 	struct sigsnoop_bpf *s = skel;
 	static const int nrs[] = { SYS_kill, SYS_tkill, SYS_tgkill };
-	struct lmp_sys_want want = { .enter = true, .exit = true, .nrs = nrs,
-				     .n_nrs = ARRAY_SIZE(nrs) };
+	struct lmp_sys_want want = {
+		.enter = true, .exit = true, .nrs = nrs, .n_nrs = ARRAY_SIZE(nrs)
+	};
 	char err[160];
 	__u64 mask = 0;
 

@@ -65,7 +65,7 @@ struct syscall_priv {
 	const struct row *rows; /* buf's, as rows */
 	size_t n;
 	bool latency;
-	double last; /* CLOCK_MONOTONIC seconds of the previous drain (or of the start) */
+	double last;	 /* CLOCK_MONOTONIC seconds of the previous drain (or of the start) */
 	double interval; /* seconds the drained counts cover */
 };
 

@@ -42,18 +42,28 @@ static const struct lmp_hook syscount_hooks[] = {
 static const struct lmp_metric_desc latency_seconds = {
 	"lmp_syscall_latency_seconds",
 	"System call latency from entry to exit, per container and syscall name.",
-	LMP_METRIC_HISTOGRAM, "syscall", 1e-9, true,
+	LMP_METRIC_HISTOGRAM,
+	"syscall",
+	1e-9,
+	true,
 };
 static const struct lmp_metric_desc errors_total = {
-	"lmp_syscall_errors_total", "System calls that returned an error, per container and errno.",
-	LMP_METRIC_COUNTER, "errno", 1, true,
+	"lmp_syscall_errors_total",
+	"System calls that returned an error, per container and errno.",
+	LMP_METRIC_COUNTER,
+	"errno",
+	1,
+	true,
 };
 /* only when counting: with latency the histogram's _count is the same number, and a second
  * series per (pod, syscall) would only cost memory */
 static const struct lmp_metric_desc calls_total = {
 	"lmp_syscall_calls_total",
 	"System calls that returned, per container and syscall name (syscount counting only).",
-	LMP_METRIC_COUNTER, "syscall", 1, true,
+	LMP_METRIC_COUNTER,
+	"syscall",
+	1,
+	true,
 };
 
 struct row {
@@ -69,8 +79,8 @@ struct err_row {
 /* one cgroup's rows in both sorted arrays */
 struct group {
 	__u64 cgroup_id;
-	size_t first, n;	 /* rows */
-	size_t efirst, en;	 /* err_rows */
+	size_t first, n;   /* rows */
+	size_t efirst, en; /* err_rows */
 	__u64 calls, errors;
 };
 
@@ -314,11 +324,13 @@ static void syscount_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *r
 	priv->n = priv->en = 0;
 	priv->oom = false;
 	if (priv->latency)
-		r = lmp_map_drain(bpf_map__fd(skel->maps.sys_cg_hist), sizeof(struct lmp_syscount_key),
-				  sizeof(struct lmp_syscount_val), true, collect, priv);
+		r = lmp_map_drain(bpf_map__fd(skel->maps.sys_cg_hist),
+				  sizeof(struct lmp_syscount_key), sizeof(struct lmp_syscount_val),
+				  true, collect, priv);
 	else
-		r = lmp_map_drain(bpf_map__fd(skel->maps.sys_cg_counts), sizeof(struct lmp_syscount_key),
-				  sizeof(struct lmp_syscount_cnt), true, collect_cnt, priv);
+		r = lmp_map_drain(bpf_map__fd(skel->maps.sys_cg_counts),
+				  sizeof(struct lmp_syscount_key), sizeof(struct lmp_syscount_cnt),
+				  true, collect_cnt, priv);
 	if (r >= 0)
 		r = lmp_map_drain(bpf_map__fd(skel->maps.sys_cg_errnos),
 				  sizeof(struct lmp_syscount_err_key), sizeof(__u64), true,

@@ -48,8 +48,11 @@ static const struct {
 
 static const struct lmp_metric_desc latency_seconds = {
 	"lmp_tcp_connect_latency_seconds",
-	"TCP active-open latency (SYN sent to ESTABLISHED), per container.", LMP_METRIC_HISTOGRAM,
-	NULL, 1e-9, true,
+	"TCP active-open latency (SYN sent to ESTABLISHED), per container.",
+	LMP_METRIC_HISTOGRAM,
+	NULL,
+	1e-9,
+	true,
 };
 
 static bool hook_chosen(const struct lmp_probe *p, const char *prog)
@@ -149,8 +152,8 @@ static const struct lmp_field connect_fields[] = {
 };
 
 static const struct lmp_event_desc tcpconnlat_events[] = {
-	[LMP_TCPCONNLAT_CONNECT] = { "connect", sizeof(struct lmp_tcpconnlat_event),
-				     connect_fields, ARRAY_SIZE(connect_fields), connect_extra },
+	[LMP_TCPCONNLAT_CONNECT] = { "connect", sizeof(struct lmp_tcpconnlat_event), connect_fields,
+				     ARRAY_SIZE(connect_fields), connect_extra },
 };
 
 static void tcpconnlat_cleanup(struct lmp_probe *p)

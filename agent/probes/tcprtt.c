@@ -33,7 +33,10 @@ static const struct lmp_hook tcprtt_hooks[] = {
 static const struct lmp_metric_desc rtt_seconds = {
 	"lmp_tcp_rtt_seconds",
 	"Smoothed TCP round-trip time, sampled per received segment, per container.",
-	LMP_METRIC_HISTOGRAM, NULL, 1e-9, true,
+	LMP_METRIC_HISTOGRAM,
+	NULL,
+	1e-9,
+	true,
 };
 
 static int tcprtt_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)

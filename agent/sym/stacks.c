@@ -126,7 +126,8 @@ static void frame_text(struct lmp_stacks *s, bool kernel, __u32 pid, __u64 ip, b
 		if (k && off > LMP_KSYM_MAX_OFFSET)
 			k = NULL;
 		if (!k)
-			snprintf(buf, len, bare ? "[unknown]_[k]" : "0x%llx", (unsigned long long)ip);
+			snprintf(buf, len, bare ? "[unknown]_[k]" : "0x%llx",
+				 (unsigned long long)ip);
 		else if (bare)
 			snprintf(buf, len, "%s_[k]", k->name);
 		else if (k->module)
@@ -161,8 +162,8 @@ static void frame_text(struct lmp_stacks *s, bool kernel, __u32 pid, __u64 ip, b
  */
 static int skip_bpf_frames(bool kernel, const __u64 *ips, int n)
 {
-	static const char *const prefixes[] = { "bpf_prog_", "bpf_trace_run", "__bpf_trace_",
-						"perf_trace_", "trace_call_bpf", "__traceiter_",
+	static const char *const prefixes[] = { "bpf_prog_",	 "bpf_trace_run",  "__bpf_trace_",
+						"perf_trace_",	 "trace_call_bpf", "__traceiter_",
 						"bpf_get_stack", "__bpf_prog_run" };
 	const struct lmp_ksyms *ks = kernel ? kernel_table() : NULL;
 	int i = 0;
@@ -210,8 +211,8 @@ static size_t append(char *buf, size_t len, size_t used, const char *s)
 	return r < 0 ? used : used + r;
 }
 
-void lmp_stacks_folded(struct lmp_stacks *s, const char *comm, __u32 pid, const __u64 *uips,
-		       int un, const __u64 *kips, int kn, char *buf, size_t len)
+void lmp_stacks_folded(struct lmp_stacks *s, const char *comm, __u32 pid, const __u64 *uips, int un,
+		       const __u64 *kips, int kn, char *buf, size_t len)
 {
 	char frame[320], c[32];
 	size_t used = 0;

@@ -41,7 +41,7 @@ void lmp_stacks_out(struct lmp_stacks *s, struct lmp_out *o, const char *key, bo
  * One line of folded stacks (flamegraph.pl, speedscope): "comm;root;...;leaf", user frames
  * then kernel frames (suffixed "_[k]"), names only. Either stack may be empty (n <= 0).
  */
-void lmp_stacks_folded(struct lmp_stacks *s, const char *comm, __u32 pid, const __u64 *uips,
-		       int un, const __u64 *kips, int kn, char *buf, size_t len);
+void lmp_stacks_folded(struct lmp_stacks *s, const char *comm, __u32 pid, const __u64 *uips, int un,
+		       const __u64 *kips, int kn, char *buf, size_t len);
 
 #endif /* LMP_STACKS_H */

@@ -520,7 +520,8 @@ static int proc_read(struct uproc *p)
 		char *name;
 
 		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &pgoff,
-			   &maj, &min, &ino, &pos) < 7 || !pos)
+			   &maj, &min, &ino, &pos) < 7 ||
+		    !pos)
 			continue;
 		if (perms[2] != 'x') /* stacks hold code addresses only */
 			continue;
@@ -537,8 +538,9 @@ static int proc_read(struct uproc *p)
 			p->maps = nm;
 			cap = nc;
 		}
-		p->maps[p->n] = (struct umap){ start, end, pgoff, makedev(maj, min), ino,
-					       strdup(*name ? name : "[anon]") };
+		p->maps[p->n] = (struct umap){ start, end,
+					       pgoff, makedev(maj, min),
+					       ino,   strdup(*name ? name : "[anon]") };
 		if (!p->maps[p->n].path) {
 			err = -ENOMEM;
 			break;

@@ -19,17 +19,17 @@ enum lmp_bindsnoop_type {
 struct lmp_bindsnoop_event {
 	struct lmp_event_hdr hdr;
 	__u8 addr[16]; /* IPv4 in the first 4 bytes; network byte order */
-	__u16 family; /* AF_INET or AF_INET6, from the caller's sockaddr */
-	__u16 port; /* host byte order */
-	__s32 ret; /* 0 or -errno */
+	__u16 family;  /* AF_INET or AF_INET6, from the caller's sockaddr */
+	__u16 port;    /* host byte order */
+	__s32 ret;     /* 0 or -errno */
 	__s32 fd;
-	__u32 scope_id; /* IPv6 sin6_scope_id */
-	__u16 protocol; /* sk_protocol (IPPROTO_TCP, ...), 0 when the socket was not found */
-	__u16 sock_type; /* SOCK_STREAM, SOCK_DGRAM, ... */
-	__u32 opts; /* LMP_BIND_OPT_* */
+	__u32 scope_id;	    /* IPv6 sin6_scope_id */
+	__u16 protocol;	    /* sk_protocol (IPPROTO_TCP, ...), 0 when the socket was not found */
+	__u16 sock_type;    /* SOCK_STREAM, SOCK_DGRAM, ... */
+	__u32 opts;	    /* LMP_BIND_OPT_* */
 	__s32 bound_dev_if; /* SO_BINDTODEVICE ifindex, 0 = none */
-	__u16 bound_port; /* port the socket holds after a successful bind (host order) */
-	__u16 sock_found; /* 1 when the fd resolved to a socket in the kernel */
+	__u16 bound_port;   /* port the socket holds after a successful bind (host order) */
+	__u16 sock_found;   /* 1 when the fd resolved to a socket in the kernel */
 };
 
 #endif /* LMP_BINDSNOOP_H */

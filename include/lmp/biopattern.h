@@ -9,8 +9,8 @@
 #include "lmp/blkio.h"
 
 struct lmp_biopattern_counts {
-	__u64 sequential;	/* requests starting where this cgroup's last one on the disk ended */
-	__u64 random;		/* every other request, the first of a stream included */
+	__u64 sequential; /* requests starting where this cgroup's last one on the disk ended */
+	__u64 random;	  /* every other request, the first of a stream included */
 	__u64 sequential_bytes;
 	__u64 random_bytes;
 };

@@ -20,9 +20,9 @@ struct lmp_biosnoop_event {
 	__u64 latency_ns; /* issue -> complete */
 	__u64 queue_ns;	  /* start -> issue; 0 when the start was not seen (flags) */
 	__u32 bytes;
-	__u32 dev;	  /* MKDEV(major, first_minor) of the disk */
-	__u32 flags;	  /* LMP_BLKIO_OP_* | LMP_BLKIO_F_* */
-	__u32 status;	  /* blk_status_t of the completion, 0 = ok */
+	__u32 dev;    /* MKDEV(major, first_minor) of the disk */
+	__u32 flags;  /* LMP_BLKIO_OP_* | LMP_BLKIO_F_* */
+	__u32 status; /* blk_status_t of the completion, 0 = ok */
 };
 
 #endif /* LMP_BIOSNOOP_H */

@@ -15,8 +15,8 @@
 struct lmp_biostacks_key {
 	__u64 cgroup_id;
 	__u32 dev;
-	__u32 pid;	 /* tgid of the task that started the request */
-	__s32 stack_id;	 /* kernel stack in the stacks map, or -errno from bpf_get_stackid */
+	__u32 pid;	/* tgid of the task that started the request */
+	__s32 stack_id; /* kernel stack in the stacks map, or -errno from bpf_get_stackid */
 	__u32 _pad;
 };
 

@@ -69,10 +69,10 @@ struct lmp_blkio_rq {
 	__u64 issue_ns; /* 0 until issued */
 	__u64 cgroup_id;
 	__u64 sector; /* at issue, 512-byte units */
-	__u32 bytes; /* at issue */
+	__u32 bytes;  /* at issue */
 	__u32 dev;
 	__u32 flags; /* LMP_BLKIO_OP_* | LMP_BLKIO_F_* */
-	__u32 pid; /* submitter, when a running probe wants it (want_task) */
+	__u32 pid;   /* submitter, when a running probe wants it (want_task) */
 	__u32 tid;
 	__u32 uid;
 	__u32 refs; /* probes that have yet to let go of it (bpf/blkio.bpf.h, head comment) */

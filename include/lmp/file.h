@@ -16,18 +16,18 @@ enum lmp_file_type {
 };
 
 #define LMP_FILE_NAME_LEN 128 /* dentry name, cut beyond (the kernel allows 255) */
-#define LMP_FILE_DIR_LEN 64 /* parent directory's dentry name */
+#define LMP_FILE_DIR_LEN 64   /* parent directory's dentry name */
 
 struct lmp_file_key {
 	__u64 cgroup_id; /* cgroup v2 id of the task doing the I/O */
-	__u64 ino; /* inode number */
-	__u32 dev; /* superblock s_dev, kernel encoding: major << 20 | minor */
-	__u32 pid; /* tgid */
+	__u64 ino;	 /* inode number */
+	__u32 dev;	 /* superblock s_dev, kernel encoding: major << 20 | minor */
+	__u32 pid;	 /* tgid */
 };
 
 /* per-CPU value: all __u64, summed over CPUs by the agent */
 struct lmp_file_val {
-	__u64 reads; /* read calls that returned >= 0 */
+	__u64 reads;  /* read calls that returned >= 0 */
 	__u64 writes; /* write calls that returned >= 0 */
 	__u64 read_bytes;
 	__u64 write_bytes;

@@ -32,16 +32,16 @@ enum lmp_mount_op {
  */
 struct lmp_mountsnoop_event {
 	struct lmp_event_hdr hdr;
-	__u64 flags; /* mount MS_*, umount MNT_*, fsopen/fsmount/move_mount/... flags */
-	__u64 attr; /* fsmount attr_flags, mount_setattr attr_set */
+	__u64 flags;	/* mount MS_*, umount MNT_*, fsopen/fsmount/move_mount/... flags */
+	__u64 attr;	/* fsmount attr_flags, mount_setattr attr_set */
 	__u64 attr_clr; /* mount_setattr attr_clr */
-	__u64 mnt_ns; /* inode number of the caller's mount namespace */
-	__s32 ret; /* 0, a new fd, or -errno */
-	__u32 op; /* enum lmp_mount_op */
-	__s32 fd; /* fsconfig/fsmount fs fd, move_mount from_dfd, open_tree dfd */
-	__s32 fd2; /* move_mount to_dfd */
-	__u32 cmd; /* fsconfig cmd */
-	__s32 aux; /* fsconfig aux */
+	__u64 mnt_ns;	/* inode number of the caller's mount namespace */
+	__s32 ret;	/* 0, a new fd, or -errno */
+	__u32 op;	/* enum lmp_mount_op */
+	__s32 fd;	/* fsconfig/fsmount fs fd, move_mount from_dfd, open_tree dfd */
+	__s32 fd2;	/* move_mount to_dfd */
+	__u32 cmd;	/* fsconfig cmd */
+	__s32 aux;	/* fsconfig aux */
 	char source[LMP_MOUNT_STR];
 	char target[LMP_MOUNT_STR];
 	char fstype[LMP_MOUNT_FSTYPE];

@@ -16,12 +16,12 @@ enum lmp_open_call {
 
 struct lmp_opensnoop_event {
 	struct lmp_event_hdr hdr;
-	__u64 flags; /* O_* flags as passed (open_how.flags for openat2) */
+	__u64 flags;   /* O_* flags as passed (open_how.flags for openat2) */
 	__u64 resolve; /* openat2 RESOLVE_* flags */
-	__u32 mode; /* creation mode, meaningful with O_CREAT / O_TMPFILE */
-	__s32 dfd; /* directory fd for openat/openat2 (AT_FDCWD = -100) */
-	__s32 ret; /* the new fd, or -errno */
-	__u32 call; /* enum lmp_open_call */
+	__u32 mode;    /* creation mode, meaningful with O_CREAT / O_TMPFILE */
+	__s32 dfd;     /* directory fd for openat/openat2 (AT_FDCWD = -100) */
+	__s32 ret;     /* the new fd, or -errno */
+	__u32 call;    /* enum lmp_open_call */
 	char path[LMP_PATH_LEN];
 };
 

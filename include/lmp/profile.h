@@ -8,8 +8,8 @@
 
 struct lmp_profile_key {
 	__u64 cgroup_id;
-	__u32 pid;		/* tgid */
-	__s32 user_stack_id;	/* id in the stacks map, or -errno from bpf_get_stackid */
+	__u32 pid;	     /* tgid */
+	__s32 user_stack_id; /* id in the stacks map, or -errno from bpf_get_stackid */
 	__s32 kernel_stack_id;
 	__u32 _pad;
 };

@@ -33,15 +33,15 @@ enum lmp_sig_delivery {
 struct lmp_sigsnoop_event {
 	struct lmp_event_hdr hdr;
 	__u64 target_cgroup_id; /* cgroup v2 id of the target task, 0 if not found */
-	__s32 target_arg; /* the pid/tid argument of the syscall, as given */
-	__u32 target_pid; /* tgid of the (first) task the signal was generated for */
+	__s32 target_arg;	/* the pid/tid argument of the syscall, as given */
+	__u32 target_pid;	/* tgid of the (first) task the signal was generated for */
 	__u32 target_tid;
 	__u32 targets; /* tasks it was generated for (kill of a group: several) */
 	char target_comm[LMP_COMM_LEN];
 	__u32 sig;
-	__s32 ret; /* syscall result: 0 or -errno; 0 for kernel signals */
-	__s32 code; /* siginfo si_code */
-	__u32 via; /* enum lmp_sig_via */
+	__s32 ret;	/* syscall result: 0 or -errno; 0 for kernel signals */
+	__s32 code;	/* siginfo si_code */
+	__u32 via;	/* enum lmp_sig_via */
 	__u32 delivery; /* enum lmp_sig_delivery */
 	__u32 _pad;
 };

@@ -16,20 +16,20 @@
  */
 struct lmp_syscall_key {
 	__u32 pid; /* tgid */
-	__u32 nr; /* x86_64 syscall number (agent/sym/syscalls.c names it) */
+	__u32 nr;  /* x86_64 syscall number (agent/sym/syscalls.c names it) */
 };
 
 /* per-CPU value: every member is a __u64 counter, summed over CPUs by the agent */
 struct lmp_syscall_val {
-	__u64 count; /* calls entered */
+	__u64 count;  /* calls entered */
 	__u64 errors; /* calls that returned -4095..-1 (latency mode only) */
 	__u64 lat_ns; /* sum of entry-to-exit time of the calls that returned (latency mode) */
-	__u64 done; /* calls whose exit was seen, the divisor of lat_ns (latency mode) */
+	__u64 done;   /* calls whose exit was seen, the divisor of lat_ns (latency mode) */
 };
 
 /* who a pid is, kept in an LRU map beside the counters */
 struct lmp_syscall_proc {
-	__u64 cgroup_id; /* cgroup v2 id at its latest new key of the interval */
+	__u64 cgroup_id;	 /* cgroup v2 id at its latest new key of the interval */
 	char comm[LMP_COMM_LEN]; /* thread-group leader's name */
 };
 

@@ -27,7 +27,7 @@ struct lmp_syscount_val {
 
 /* per-CPU value of the count-only map (--syscount-latency=false): no histogram */
 struct lmp_syscount_cnt {
-	__u64 calls; /* calls that returned */
+	__u64 calls;  /* calls that returned */
 	__u64 errors; /* of those, returned -4095..-1 */
 };
 

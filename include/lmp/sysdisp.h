@@ -23,7 +23,7 @@ struct lmp_sys_users {
 	__u32 pid_count;   /* syscall: calls per (process, syscall), counted at entry */
 	__u32 pid_latency; /* syscall --syscall-latency: errors and latency per (process, syscall) */
 	__u32 cg_hist;	   /* syscount: latency histogram and errors per (cgroup, syscall) */
-	__u32 cg_count;	   /* syscount --syscount-latency=false: calls and errors per (cgroup, syscall) */
+	__u32 cg_count; /* syscount --syscount-latency=false: calls and errors per (cgroup, syscall) */
 };
 
 /*

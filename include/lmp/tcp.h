@@ -14,21 +14,21 @@ enum lmp_tcp_type {
 
 enum lmp_tcp_result {
 	LMP_TCP_SUCCESS = 0, /* the handshake completed (ESTABLISHED) */
-	LMP_TCP_FAILED = 1, /* closed with an error: `error` holds it */
+	LMP_TCP_FAILED = 1,  /* closed with an error: `error` holds it */
 	LMP_TCP_ABORTED = 2, /* closed with no error recorded: the caller gave up, or the
 			      * connect failed locally before a SYN was sent */
 };
 
 struct lmp_tcp_connect {
 	struct lmp_event_hdr hdr; /* the task that called connect(), the socket's cgroup */
-	__u64 latency_ns; /* SYN_SENT to ESTABLISHED, or to the failure */
-	__u8 saddr[16]; /* network byte order; IPv4 in the first 4 bytes */
+	__u64 latency_ns;	  /* SYN_SENT to ESTABLISHED, or to the failure */
+	__u8 saddr[16];		  /* network byte order; IPv4 in the first 4 bytes */
 	__u8 daddr[16];
-	__u16 sport; /* host byte order */
-	__u16 dport; /* host byte order */
+	__u16 sport;  /* host byte order */
+	__u16 dport;  /* host byte order */
 	__u16 family; /* AF_INET (2) or AF_INET6 (10) */
 	__u16 _pad;
-	__s32 error; /* -errno of a failure (sk_err), 0 otherwise */
+	__s32 error;  /* -errno of a failure (sk_err), 0 otherwise */
 	__u32 result; /* enum lmp_tcp_result */
 };
 

@@ -59,7 +59,7 @@ struct tracer {
 	size_t errlen;
 	bool is_ready;
 	double t_ready;
-	unsigned long long lost_total; /* libbpf-tools: sum of "Lost N events" */
+	unsigned long long lost_total;	   /* libbpf-tools: sum of "Lost N events" */
 	unsigned long long lost_probe[32]; /* lmp: last cumulative count per probe */
 	char lost_name[32][32];
 	int n_lost;

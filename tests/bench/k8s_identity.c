@@ -140,8 +140,10 @@ static void bench_parse(const char *fixtures)
 int main(int argc, char **argv)
 {
 	const char *fixtures = argc > 1 ? argv[1] : "tests/fixtures";
-	struct lmp_config cfg = { .kubelet_url = "", .kubelet_token_file = "",
-				  .kubelet_ca_file = "", .kubelet_refresh = 3600,
+	struct lmp_config cfg = { .kubelet_url = "",
+				  .kubelet_token_file = "",
+				  .kubelet_ca_file = "",
+				  .kubelet_refresh = 3600,
 				  .cgroup_root = "" };
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	struct lmp_cgroup *cg;
@@ -216,8 +218,8 @@ int main(int argc, char **argv)
 	       "   (target <= 100 ns)\n",
 	       NCG, labelled, best);
 	{
-		size_t ent = sizeof(struct lmp_cgroup_entry) + 2 * sizeof(uint32_t) +
-			     strlen(base) + 140; /* path: prefix + pod + container dirs */
+		size_t ent = sizeof(struct lmp_cgroup_entry) + 2 * sizeof(uint32_t) + strlen(base) +
+			     140; /* path: prefix + pod + container dirs */
 
 		printf("memory per 1,000 containers: pod table %.0f KiB + cgroup cache ~%.0f KiB"
 		       " (%zu B/entry incl. path)\n",

@@ -141,11 +141,14 @@ int main(int argc, char **argv)
 			for (int c = 0; c < ncpu; c++)
 				lost += vals[c];
 	}
-	cpu = (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) + (ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
+	cpu = (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) +
+	      (ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
 	      ((ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) +
-	       (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec)) / 1e6;
+	       (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec)) /
+		      1e6;
 	printf("%.0f %.0f %.0f %.4f %llu %llu\n", rate, b.handled / (t1 - t0),
-	       cpu > 0 ? b.handled / cpu : 0, 100.0 * lost / (b.handled + lost ? b.handled + lost : 1),
+	       cpu > 0 ? b.handled / cpu : 0,
+	       100.0 * lost / (b.handled + lost ? b.handled + lost : 1),
 	       (unsigned long long)b.handled, (unsigned long long)lost);
 	ring_buffer__free(rb);
 	flood_bpf__destroy(skel);

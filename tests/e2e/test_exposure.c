@@ -23,11 +23,12 @@
 #include "fake_kubelet.h"
 #include "harness.h"
 
-#define POD_REL                                                                                \
-	"kubepods.slice/kubepods-besteffort.slice/"                                            \
-	"kubepods-besteffort-pod394f0746_6390_45cd_bf37_db389c0c7d1e.slice/"                   \
+#define POD_REL                                                              \
+	"kubepods.slice/kubepods-besteffort.slice/"                          \
+	"kubepods-besteffort-pod394f0746_6390_45cd_bf37_db389c0c7d1e.slice/" \
 	"cri-containerd-7bf4cfeff51dcc65920dada06a63cbc8f40575a31e4c7f4cd891224867953ef8.scope"
-#define POD_SEL "namespace=\"kube-system\",pod=\"storage-provisioner\",container=\"storage-provisioner\""
+#define POD_SEL \
+	"namespace=\"kube-system\",pod=\"storage-provisioner\",container=\"storage-provisioner\""
 #define CONNECTS 7
 
 static struct {
@@ -40,9 +41,7 @@ static const char *fixture(const char *name)
 {
 	static char p[512];
 
-	snprintf(p, sizeof(p), "%s/kubelet/%s",
-		 lmp_test_fixtures_dir(),
-		 name);
+	snprintf(p, sizeof(p), "%s/kubelet/%s", lmp_test_fixtures_dir(), name);
 	return p;
 }
 
@@ -95,12 +94,12 @@ static int setup(void **state)
 		return -1;
 	/* the kubelet answers slowly at first: /readyz must wait for it */
 	fake_kubelet_set_fault(C.fk, FK_SLOW, 3000);
-	if (lmp_test_agent_start(&C.agent,
-				 (const char *const[]){ "--probes", "tcpconnlat,process", "--listen",
-							C.listen, "--interval", "1",
-							"--kubelet-url", fake_kubelet_url(C.fk),
-							"--kubelet-ca-file", fake_kubelet_ca_file(C.fk),
-							"--kubelet-token-file", C.token, NULL }) < 0)
+	if (lmp_test_agent_start(
+		    &C.agent, (const char *const[]){ "--probes", "tcpconnlat,process", "--listen",
+						     C.listen, "--interval", "1", "--kubelet-url",
+						     fake_kubelet_url(C.fk), "--kubelet-ca-file",
+						     fake_kubelet_ca_file(C.fk),
+						     "--kubelet-token-file", C.token, NULL }) < 0)
 		return -1;
 	*state = &C;
 	return 0;
@@ -149,8 +148,9 @@ static void connect_from_pod(void)
 	assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(listen(ls, 64), 0);
 	getsockname(ls, (struct sockaddr *)&a, &alen);
-	snprintf(cmd, sizeof(cmd), "for i in $(seq %d); do exec 3<>/dev/tcp/127.0.0.1/%d; exec 3<&-; done",
-		 CONNECTS, ntohs(a.sin_port));
+	snprintf(cmd, sizeof(cmd),
+		 "for i in $(seq %d); do exec 3<>/dev/tcp/127.0.0.1/%d; exec 3<&-; done", CONNECTS,
+		 ntohs(a.sin_port));
 	argv[0] = "/bin/bash";
 	assert_int_equal(WEXITSTATUS(lmp_test_wait_child(lmp_test_spawn(C.cg, argv))), 0);
 	close(ls);
@@ -188,7 +188,8 @@ static void test_pod_histogram_promtool_and_top(void **state)
 	fputs(metrics, f);
 	fclose(f);
 	assert_int_equal(lmp_test_sh("promtool check metrics < %s >/dev/null 2>&1", path), 0);
-	assert_non_null(strstr(metrics, "lmp_probe_up{probe=\"tcpconnlat\",attach=\"connect=tp_btf\"} 1"));
+	assert_non_null(
+		strstr(metrics, "lmp_probe_up{probe=\"tcpconnlat\",attach=\"connect=tp_btf\"} 1"));
 	/* the pod's cgroup was resolved: the resolver's counters say so */
 	{
 		const char *p = strstr(metrics, "lmp_cgroup_lookups_total{result=\"miss\"} ");

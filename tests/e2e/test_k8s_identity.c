@@ -89,9 +89,7 @@ static const char *fixture(const char *name)
 {
 	static char p[512];
 
-	snprintf(p, sizeof(p), "%s/kubelet/%s",
-		 lmp_test_fixtures_dir(),
-		 name);
+	snprintf(p, sizeof(p), "%s/kubelet/%s", lmp_test_fixtures_dir(), name);
 	return p;
 }
 
@@ -116,12 +114,12 @@ static int serve(bool with_late)
 	int r;
 
 	if (with_late)
-		json_array_append_new(
-			json_object_get(pl, "items"),
-			json_pack("{s:{s:s,s:s,s:s},s:{s:s,s:[{s:s,s:s}]}}", "metadata", "namespace",
-				  "e2e", "name", "born-late", "uid", LATE_UID, "status", "qosClass",
-				  "BestEffort", "containerStatuses", "name", "app", "containerID",
-				  "containerd://" LATE_CID));
+		json_array_append_new(json_object_get(pl, "items"),
+				      json_pack("{s:{s:s,s:s,s:s},s:{s:s,s:[{s:s,s:s}]}}",
+						"metadata", "namespace", "e2e", "name", "born-late",
+						"uid", LATE_UID, "status", "qosClass", "BestEffort",
+						"containerStatuses", "name", "app", "containerID",
+						"containerd://" LATE_CID));
 	s = json_dumps(pl, JSON_COMPACT);
 	json_decref(pl);
 	r = s ? fake_kubelet_set_body(C.fk, s, strlen(s)) : -ENOMEM;
@@ -171,12 +169,12 @@ static int setup(void **state)
 		return -1;
 	/* --kubelet-refresh 2: requests time out after 1 s and back-off tops out at 2 s */
 	if (lmp_test_agent_start(&C.agent,
-				 (const char *const[]){
-					 "--probes", "process", "--output", "json", "--node-name",
-					 NODE, "--kubelet-url", fake_kubelet_url(C.fk),
-					 "--kubelet-ca-file", fake_kubelet_ca_file(C.fk),
-					 "--kubelet-token-file", C.token_file, "--kubelet-refresh", "2",
-					 NULL }) < 0)
+				 (const char *const[]){ "--probes", "process", "--output", "json",
+							"--node-name", NODE, "--kubelet-url",
+							fake_kubelet_url(C.fk), "--kubelet-ca-file",
+							fake_kubelet_ca_file(C.fk),
+							"--kubelet-token-file", C.token_file,
+							"--kubelet-refresh", "2", NULL }) < 0)
 		return -1;
 	/* the first sync is logged once done */
 	lmp_test_agent_pump(&C.agent, 0);
@@ -263,14 +261,15 @@ static void test_k8s_namespace_filter(void **state)
 	struct lmp_test_want w = { "process", "exec", 0 };
 	pid_t in_pod, on_host;
 
-	assert_int_equal(lmp_test_agent_start(
-				 &a2, (const char *const[]){
-					      "--probes", "process", "--node-name", NODE,
-					      "--kubelet-url", fake_kubelet_url(C.fk),
-					      "--kubelet-ca-file", fake_kubelet_ca_file(C.fk),
-					      "--kubelet-token-file", C.token_file,
-					      "--exclude-namespaces", "default,kube-system", NULL }),
-			 0);
+	assert_int_equal(
+		lmp_test_agent_start(
+			&a2, (const char *const[]){ "--probes", "process", "--node-name", NODE,
+						    "--kubelet-url", fake_kubelet_url(C.fk),
+						    "--kubelet-ca-file", fake_kubelet_ca_file(C.fk),
+						    "--kubelet-token-file", C.token_file,
+						    "--exclude-namespaces", "default,kube-system",
+						    NULL }),
+		0);
 	for (int i = 0; i < 50 && !lmp_test_agent_stderr_has(&a2, "kubelet: "); i++)
 		lmp_test_agent_pump(&a2, 100);
 	in_pod = lmp_test_spawn(pods[0].path, argv);
@@ -335,7 +334,11 @@ static void test_k8s_new_pod_exec_is_held_until_labelled(void **state)
 {
 	char *argv[] = { "/bin/true", NULL };
 	char rel[512], path[4096];
-	struct pod late = { "late pod, exec", "", "e2e", "born-late-2", "app",
+	struct pod late = { "late pod, exec",
+			    "",
+			    "e2e",
+			    "born-late-2",
+			    "app",
 			    "6a2d3b2f-7e8c-4d4f-8b1c-2f3a4b5c6d7e",
 			    "e2e0000000000000000000000000000000000000000000000000000000000002" };
 	json_t *pl = json_deep_copy(C.podlist);
@@ -349,9 +352,9 @@ static void test_k8s_new_pod_exec_is_held_until_labelled(void **state)
 	json_array_append_new(json_object_get(pl, "items"),
 			      json_pack("{s:{s:s,s:s,s:s},s:{s:[{s:s,s:s}]}}", "metadata",
 					"namespace", "e2e", "name", "born-late-2", "uid", late.uid,
-					"status", "containerStatuses", "name", "app",
-					"containerID", "containerd://e2e00000000000000000000000000000"
-						       "00000000000000000000000000000002"));
+					"status", "containerStatuses", "name", "app", "containerID",
+					"containerd://e2e00000000000000000000000000000"
+					"00000000000000000000000000000002"));
 	s = json_dumps(pl, JSON_COMPACT);
 	json_decref(pl);
 	fake_kubelet_set_body(C.fk, s, strlen(s));
@@ -374,23 +377,74 @@ struct fault {
 	void (*heal)(void);
 };
 
-static void f401(void) { fake_kubelet_set_fault(C.fk, FK_401, 0); }
-static void f403(void) { fake_kubelet_set_fault(C.fk, FK_403, 0); }
-static void f500(void) { fake_kubelet_set_fault(C.fk, FK_500, 0); }
-static void fhtml(void) { fake_kubelet_set_fault(C.fk, FK_NOT_JSON, 0); }
-static void fcut(void) { fake_kubelet_set_fault(C.fk, FK_CUT_JSON, 0); }
-static void fdrop(void) { fake_kubelet_set_fault(C.fk, FK_CUT_TRANSFER, 0); }
-static void fslow(void) { fake_kubelet_set_fault(C.fk, FK_SLOW, 2500); }
-static void heal_fault(void) { fake_kubelet_set_fault(C.fk, FK_OK, 0); }
-static void fdown(void) { fake_kubelet_down(C.fk); }
-static void heal_down(void) { assert_int_equal(fake_kubelet_up(C.fk), 0); }
-static void fca(void) { assert_int_equal(fake_kubelet_set_cert(C.fk, FK_CERT_OTHER_CA), 0); }
-static void fname(void) { assert_int_equal(fake_kubelet_set_cert(C.fk, FK_CERT_WRONG_NAME), 0); }
-static void heal_cert(void) { assert_int_equal(fake_kubelet_set_cert(C.fk, FK_CERT_GOOD), 0); }
-static void ftoken(void) { assert_int_equal(unlink(C.token_file), 0); }
-static void heal_token(void) { write_token("e2e-token-1"); }
-static void frotate(void) { fake_kubelet_set_token(C.fk, "e2e-token-2"); }
-static void heal_rotate(void) { write_token("e2e-token-2"); }
+static void f401(void)
+{
+	fake_kubelet_set_fault(C.fk, FK_401, 0);
+}
+static void f403(void)
+{
+	fake_kubelet_set_fault(C.fk, FK_403, 0);
+}
+static void f500(void)
+{
+	fake_kubelet_set_fault(C.fk, FK_500, 0);
+}
+static void fhtml(void)
+{
+	fake_kubelet_set_fault(C.fk, FK_NOT_JSON, 0);
+}
+static void fcut(void)
+{
+	fake_kubelet_set_fault(C.fk, FK_CUT_JSON, 0);
+}
+static void fdrop(void)
+{
+	fake_kubelet_set_fault(C.fk, FK_CUT_TRANSFER, 0);
+}
+static void fslow(void)
+{
+	fake_kubelet_set_fault(C.fk, FK_SLOW, 2500);
+}
+static void heal_fault(void)
+{
+	fake_kubelet_set_fault(C.fk, FK_OK, 0);
+}
+static void fdown(void)
+{
+	fake_kubelet_down(C.fk);
+}
+static void heal_down(void)
+{
+	assert_int_equal(fake_kubelet_up(C.fk), 0);
+}
+static void fca(void)
+{
+	assert_int_equal(fake_kubelet_set_cert(C.fk, FK_CERT_OTHER_CA), 0);
+}
+static void fname(void)
+{
+	assert_int_equal(fake_kubelet_set_cert(C.fk, FK_CERT_WRONG_NAME), 0);
+}
+static void heal_cert(void)
+{
+	assert_int_equal(fake_kubelet_set_cert(C.fk, FK_CERT_GOOD), 0);
+}
+static void ftoken(void)
+{
+	assert_int_equal(unlink(C.token_file), 0);
+}
+static void heal_token(void)
+{
+	write_token("e2e-token-1");
+}
+static void frotate(void)
+{
+	fake_kubelet_set_token(C.fk, "e2e-token-2");
+}
+static void heal_rotate(void)
+{
+	write_token("e2e-token-2");
+}
 
 static void test_k8s_faults_one_by_one(void **state)
 {

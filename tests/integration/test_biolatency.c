@@ -49,19 +49,18 @@ static void run_latency(struct lmp_test_bio_fixture *f, const char *const *args,
 	assert_int_equal(lmp_test_agent_start(&f->agent, args), 0);
 	f->agent_started = true;
 	assert_true(lmp_test_agent_stderr_has(&f->agent, attached));
-	pid = lmp_test_bio_spawn(f->cg, f->loop.dev, "lmpbio-latency", ops, n,
-				 LMP_TEST_BIO_DIRECT);
+	pid = lmp_test_bio_spawn(f->cg, f->loop.dev, "lmpbio-latency", ops, n, LMP_TEST_BIO_DIRECT);
 	assert_int_equal(lmp_test_wait_child(pid), 0);
 	for (int i = 0; i < 100; i++) {
-		if (lmp_test_bio_sum(f->agent.events, "biolatency", f->cgid, f->loop.name, "ios") >= n)
+		if (lmp_test_bio_sum(f->agent.events, "biolatency", f->cgid, f->loop.name, "ios") >=
+		    n)
 			break;
 		lmp_test_agent_pump(&f->agent, 100);
 	}
 	lmp_test_agent_pump(&f->agent, 1500); /* one more interval: double counts would show */
 
-	assert_int_equal(lmp_test_bio_sum(f->agent.events, "biolatency", f->cgid, f->loop.name,
-					  "ios"),
-			 n);
+	assert_int_equal(
+		lmp_test_bio_sum(f->agent.events, "biolatency", f->cgid, f->loop.name, "ios"), n);
 	assert_int_equal(lmp_test_bio_sum(f->agent.events, "biolatency", f->cgid, f->loop.name,
 					  "queued_ios"),
 			 n);
@@ -110,8 +109,7 @@ static void test_total_latency_queued(void **state)
 	run_latency(*state,
 		    (const char *const[]){ "--probes", "biolatency", "--interval", "1",
 					   "--biolatency-queued", NULL },
-		    "probe biolatency: attached (start=tp_btf,issue=tp_btf,done=tp_btf)",
-		    "total");
+		    "probe biolatency: attached (start=tp_btf,issue=tp_btf,done=tp_btf)", "total");
 }
 
 static void test_service_latency_raw_tp(void **state)
@@ -144,13 +142,13 @@ static void test_blkcg_check_charges_submitter(void **state)
 	skel = biolatency_bpf__open();
 	assert_non_null(skel);
 	skel->rodata->cfg_blkcg_v2 = 1;
-	bpf_object__for_each_program(prog, skel->obj)
-	{
+	bpf_object__for_each_program(prog, skel->obj) {
 		const char *name = bpf_program__name(prog);
 
 		/* the _q programs are for kernels before 5.11 */
 		bpf_program__set_autoload(prog, !strncmp(name, "tp_btf_", 7) &&
-							!strstr(name, "insert") && !strstr(name, "_q"));
+							!strstr(name, "insert") &&
+							!strstr(name, "_q"));
 	}
 	assert_int_equal(biolatency_bpf__load(skel), 0);
 	assert_int_equal(biolatency_bpf__attach(skel), 0);
@@ -186,7 +184,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_service_latency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_total_latency_queued, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_service_latency_raw_tp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_blkcg_check_charges_submitter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blkcg_check_charges_submitter, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -64,8 +64,7 @@ static void run_pattern(struct lmp_test_bio_fixture *f, const char *const *args,
 	assert_int_equal(lmp_test_agent_start(&f->agent, args), 0);
 	f->agent_started = true;
 	assert_true(lmp_test_agent_stderr_has(&f->agent, attached));
-	pid = lmp_test_bio_spawn(f->cg, f->loop.dev, "lmpbio-pattern", ops, n,
-				 LMP_TEST_BIO_DIRECT);
+	pid = lmp_test_bio_spawn(f->cg, f->loop.dev, "lmpbio-pattern", ops, n, LMP_TEST_BIO_DIRECT);
 	assert_int_equal(lmp_test_wait_child(pid), 0);
 	for (int i = 0; i < 100 && sum(f, "ios") < n; i++)
 		lmp_test_agent_pump(&f->agent, 100);
@@ -106,7 +105,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hooks),
 		cmocka_unit_test_setup_teardown(test_sequential_then_random, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sequential_then_random_raw_tp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sequential_then_random_raw_tp, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -134,10 +134,10 @@ static void test_threshold_filters(void **state)
 	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, 0, RAND_LEN, (__u64)DEV_MIB << 20, 1);
 	pid_t pid;
 
-	assert_int_equal(lmp_test_agent_start(&f->agent, (const char *const[]){
-							       "--probes", "biosnoop",
-							       "--biosnoop-min-latency-us",
-							       "60000000", NULL }),
+	assert_int_equal(lmp_test_agent_start(&f->agent,
+					      (const char *const[]){ "--probes", "biosnoop",
+								     "--biosnoop-min-latency-us",
+								     "60000000", NULL }),
 			 0);
 	f->agent_started = true;
 	pid = lmp_test_bio_spawn(f->cg, f->loop.dev, COMM, ops, n, LMP_TEST_BIO_DIRECT);

@@ -43,9 +43,10 @@ static int child_io(const char *dev, int n)
 	return 0;
 }
 
-static const char *const submit_fns[] = { "submit_bio", "submit_bio_noacct",
-					  "submit_bio_noacct_nocheck", "__submit_bio",
-					  "blk_mq_submit_bio", "submit_bio_wait" };
+static const char *const submit_fns[] = {
+	"submit_bio",	"submit_bio_noacct", "submit_bio_noacct_nocheck",
+	"__submit_bio", "blk_mq_submit_bio", "submit_bio_wait"
+};
 
 static bool has_submit_frame(json_t *stack)
 {
@@ -142,8 +143,8 @@ static void test_direct_io_stacks_in_cgroup(void **state)
 		assert_non_null(top);
 		assert_null(strstr(top, "bpf"));
 		for (size_t k = 0; k < json_array_size(hist); k++)
-			in_hist += json_integer_value(json_object_get(json_array_get(hist, k),
-								      "count"));
+			in_hist += json_integer_value(
+				json_object_get(json_array_get(hist, k), "count"));
 		assert_int_equal(in_hist, count);
 		assert_true(json_integer_value(json_object_get(ev, "total_ns")) > 0);
 		assert_true(json_integer_value(json_object_get(ev, "p50_ns")) > 0);

@@ -38,7 +38,8 @@ static int teardown(void **state)
 static void wait_rows(struct lmp_test_bio_fixture *f, __u64 want)
 {
 	for (int i = 0; i < 100; i++) {
-		if (lmp_test_bio_sum(f->agent.events, "bitesize", f->cgid, f->loop.name, "ios") >= want)
+		if (lmp_test_bio_sum(f->agent.events, "bitesize", f->cgid, f->loop.name, "ios") >=
+		    want)
 			break;
 		lmp_test_agent_pump(&f->agent, 100);
 	}
@@ -65,16 +66,17 @@ static void run_direct(struct lmp_test_bio_fixture *f, const char *const *args,
 
 	lmp_test_bio_bucket(SEQ_LEN, seq_bucket, sizeof(seq_bucket));
 	lmp_test_bio_bucket(RAND_LEN, rand_bucket, sizeof(rand_bucket));
-	assert_int_equal(lmp_test_bio_sum(f->agent.events, "bitesize", f->cgid, f->loop.name, "ios"),
+	assert_int_equal(lmp_test_bio_sum(f->agent.events, "bitesize", f->cgid, f->loop.name,
+					  "ios"),
 			 N_SEQ + N_RAND);
 	assert_int_equal(lmp_test_bio_sum(f->agent.events, "bitesize", f->cgid, f->loop.name,
 					  "bytes"),
 			 N_SEQ * SEQ_LEN + N_RAND * RAND_LEN);
-	assert_int_equal(lmp_test_bio_sum_bucket(f->agent.events, "bitesize", f->cgid,
-						 f->loop.name, "size_hist_bytes", seq_bucket),
+	assert_int_equal(lmp_test_bio_sum_bucket(f->agent.events, "bitesize", f->cgid, f->loop.name,
+						 "size_hist_bytes", seq_bucket),
 			 N_SEQ);
-	assert_int_equal(lmp_test_bio_sum_bucket(f->agent.events, "bitesize", f->cgid,
-						 f->loop.name, "size_hist_bytes", rand_bucket),
+	assert_int_equal(lmp_test_bio_sum_bucket(f->agent.events, "bitesize", f->cgid, f->loop.name,
+						 "size_hist_bytes", rand_bucket),
 			 N_RAND);
 	/* only those two buckets: every row's histogram has no other key */
 	hist_keys = json_object();
@@ -123,9 +125,9 @@ static void test_buffered_fsync_charged_to_writer(void **state)
 
 	for (int i = 0; i < 8; i++) /* far from the direct-I/O region: fresh page cache */
 		ops[i] = (struct lmp_test_bio_op){ (32ULL << 20) + i * 4096ULL, 4096, true };
-	assert_int_equal(lmp_test_agent_start(&f->agent, (const char *const[]){
-							       "--probes", "bitesize",
-							       "--interval", "1", NULL }),
+	assert_int_equal(lmp_test_agent_start(&f->agent,
+					      (const char *const[]){ "--probes", "bitesize",
+								     "--interval", "1", NULL }),
 			 0);
 	f->agent_started = true;
 	pid = lmp_test_bio_spawn(f->cg, f->loop.dev, "lmpbio-fsync", ops, 8,
@@ -159,7 +161,8 @@ int main(void)
 		cmocka_unit_test(test_hooks),
 		cmocka_unit_test_setup_teardown(test_direct_io_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_io_sizes_raw_tp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_buffered_fsync_charged_to_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buffered_fsync_charged_to_writer, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

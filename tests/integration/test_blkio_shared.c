@@ -231,7 +231,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_four_probes_one_tracker, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_four_probes_one_tracker_raw_tp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_four_probes_one_tracker_raw_tp, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_issue_readers_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snoop_and_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_joiner_wants_task, setup, teardown),

@@ -37,7 +37,7 @@ struct ctx {
 	char cg[4096];
 	__u64 cgid;
 	unsigned long long userns; /* inode of the initial user namespace */
-	int low_port; /* a port that needs CAP_NET_BIND_SERVICE, 0 if none does */
+	int low_port;		   /* a port that needs CAP_NET_BIND_SERVICE, 0 if none does */
 };
 
 static struct ctx C;
@@ -215,7 +215,7 @@ static void test_audited_denials_streamed_all_counted(void **state)
 	assert_int_equal(n_noaudit, 0); /* the mmap's noaudit check is not streamed */
 	summary(&C.agent, "CAP_SYS_ADMIN", &granted, &denied, &noaudit);
 	assert_int_equal(denied, n_admin); /* every audited denial was streamed */
-	assert_true(noaudit >= 1); /* and the noaudit one counted */
+	assert_true(noaudit >= 1);	   /* and the noaudit one counted */
 	summary(&C.agent, "CAP_SETUID", &granted, &denied, &noaudit);
 	assert_true(granted >= 1); /* setresuid as root */
 	assert_int_equal(denied, 0);

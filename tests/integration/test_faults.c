@@ -45,7 +45,7 @@
 #include "harness.h"
 
 struct ctx {
-	char dir[64]; /* wrappers, token, certificates */
+	char dir[64];  /* wrappers, token, certificates */
 	char cg[4096]; /* a cgroup of this test */
 	__u64 cgid;
 	char lmp[4096]; /* the real agent binary */

@@ -33,7 +33,7 @@
 struct work {
 	char path[256];
 	const char *base; /* file name part of path */
-	size_t k; /* bytes written and read back */
+	size_t k;	  /* bytes written and read back */
 	struct stat st;
 	ino_t pipe_ino;
 	pid_t pid;
@@ -158,11 +158,10 @@ static void run_bytes(const char *disable, const char *attach_line)
 	assert_int_equal(lmp_test_cgroup_create(rel, cg, sizeof(cg), &cgid), 0);
 	/* port 0: no clash with whatever else listens */
 	snprintf(port, sizeof(port), "127.0.0.1:0");
-	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){ "--probes", "file",
-									 "--interval", "1", "--top",
-									 "1000", "--listen", port,
-									 "--disable-hooks", disable,
-									 NULL }),
+	assert_int_equal(lmp_test_agent_start(
+				 &a, (const char *const[]){ "--probes", "file", "--interval", "1",
+							    "--top", "1000", "--listen", port,
+							    "--disable-hooks", disable, NULL }),
 			 0);
 	if (!lmp_test_agent_stderr_has(&a, attach_line))
 		fail_msg("no '%s' in:\n%s", attach_line, a.errbuf);

@@ -92,10 +92,10 @@ static void test_user_function_latency_in_cgroup(void **state)
 
 	snprintf(target, sizeof(target), "%s:lmp_funclat_target", self_exe);
 	snprintf(pidbuf, sizeof(pidbuf), "%d", child);
-	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){
-						      "--probes", "funclatency", "--interval", "1",
-						      "--funclatency-target", target,
-						      "--funclatency-pid", pidbuf, NULL }),
+	assert_int_equal(lmp_test_agent_start(
+				 &a, (const char *const[]){ "--probes", "funclatency", "--interval",
+							    "1", "--funclatency-target", target,
+							    "--funclatency-pid", pidbuf, NULL }),
 			 0);
 	assert_true(lmp_test_agent_stderr_has(&a, "probe funclatency: attached (entry=uprobe"));
 	fd = open(go, O_CREAT | O_WRONLY, 0600);

@@ -59,7 +59,8 @@ static void test_raw_tp_path(void **state)
 
 static void test_tracepoint_path(void **state)
 {
-	exec_seen_with("tp_btf,raw_tp", "probe process: attached (exec=tracepoint,exit=tracepoint)");
+	exec_seen_with("tp_btf,raw_tp",
+		       "probe process: attached (exec=tracepoint,exit=tracepoint)");
 }
 
 static void test_nothing_attaches_fails(void **state)
@@ -88,8 +89,7 @@ static void test_probes_json_reasons(void **state)
 	pclose(f);
 	assert_non_null(arr);
 	assert_int_equal(json_array_size(arr), 22);
-	json_array_foreach(arr, i, p)
-	{
+	json_array_foreach(arr, i, p) {
 		if (strcmp(json_string_value(json_object_get(p, "name")), "process"))
 			continue;
 		assert_string_equal(json_string_value(json_object_get(p, "state")), "unsupported");

@@ -39,7 +39,7 @@ static struct {
 	char dir[64], out[128], err[128], mnt[128], small[128], cg[4096], memcg[4096];
 	char memcg_name[64];
 	struct lmp_test_loop fs; /* ext4: flushes and discards */
-	char bad_dev[64]; /* loop device on a full tmpfs: failed writes */
+	char bad_dev[64];	 /* loop device on a full tmpfs: failed writes */
 	bool mounted, small_mounted;
 	__u64 cgid;
 	pid_t agent;

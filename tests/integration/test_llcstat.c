@@ -44,8 +44,7 @@ static void test_probes_reports_unsupported(void **state)
 			       "no hardware cache counters"));
 	assert_true(json_is_null(json_object_get(p, "attach")) || !json_object_get(p, "attach"));
 	assert_int_equal(json_array_size(json_object_get(p, "hooks")), 2);
-	json_array_foreach(json_object_get(p, "hooks"), i, h)
-	{
+	json_array_foreach(json_object_get(p, "hooks"), i, h) {
 		assert_string_equal(json_string_value(json_object_get(h, "kind")), "perf_hw");
 		assert_false(json_boolean_value(json_object_get(h, "chosen")));
 	}
@@ -60,9 +59,9 @@ static void test_agent_runs_without_it(void **state)
 	json_t *ev;
 
 	lmp_test_require_root();
-	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){ "--probes",
-									 "llcstat,process",
-									 "--interval", "1", NULL }),
+	assert_int_equal(lmp_test_agent_start(&a,
+					      (const char *const[]){ "--probes", "llcstat,process",
+								     "--interval", "1", NULL }),
 			 0);
 	assert_true(lmp_test_agent_stderr_has(&a, "probe llcstat: unsupported on this node: "));
 	assert_true(lmp_test_agent_stderr_has(&a, "no hardware cache counters"));

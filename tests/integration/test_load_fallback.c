@@ -133,7 +133,7 @@ static void test_every_alternative_refused(void **state)
 static void test_tracepoint_arguments(void **state)
 {
 	lmp_feature_init(NULL);
-	assert_int_equal(lmp_feature_tp_nargs("block_rq_issue"), 1); /* (rq) since 5.11 */
+	assert_int_equal(lmp_feature_tp_nargs("block_rq_issue"), 1);	 /* (rq) since 5.11 */
 	assert_int_equal(lmp_feature_tp_nargs("sched_process_exec"), 3); /* p, pid, bprm */
 	assert_int_equal(lmp_feature_tp_nargs("no_such_tracepoint"), -ENOENT);
 }

@@ -198,10 +198,10 @@ static void detector_start(struct detector *d)
 	insns[n++] = I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	/* match: */
 	insns[n++] = I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_current_pid_tgid);
-	insns[n++] = I(BPF_ALU64 | BPF_RSH | BPF_K, 0, 0, 0, 32); /* r0 = tgid */
-	insns[n++] = I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 1); /* key = 1 */
+	insns[n++] = I(BPF_ALU64 | BPF_RSH | BPF_K, 0, 0, 0, 32);     /* r0 = tgid */
+	insns[n++] = I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 1);	      /* key = 1 */
 	insns[n++] = I(BPF_JMP | BPF_JNE | BPF_K, 0, 0, 1, getpid()); /* ours? */
-	insns[n++] = I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 0); /* key = 0 */
+	insns[n++] = I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 0);	      /* key = 0 */
 	insns[n++] = I(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0, d->map_fd);
 	insns[n++] = I(0, 0, 0, 0, 0);
 	insns[n++] = I(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0);

@@ -56,7 +56,8 @@ static void *libc_fn(const char *name)
 #define calloc(n, s) ((void *(*)(size_t, size_t))libc_fn("calloc"))(n, s)
 #define realloc(p, n) ((void *(*)(void *, size_t))libc_fn("realloc"))(p, n)
 #define free(p) ((void (*)(void *))libc_fn("free"))(p)
-#define posix_memalign(p, a, n) ((int (*)(void **, size_t, size_t))libc_fn("posix_memalign"))(p, a, n)
+#define posix_memalign(p, a, n) \
+	((int (*)(void **, size_t, size_t))libc_fn("posix_memalign"))(p, a, n)
 #define aligned_alloc(a, n) ((void *(*)(size_t, size_t))libc_fn("aligned_alloc"))(a, n)
 #endif
 
@@ -174,8 +175,8 @@ struct totals {
 };
 
 /* the last interval's user rows of the child, summed by top function */
-static void sum_last_interval(struct lmp_test_agent *a, pid_t child, __u64 cgid,
-			      const char *fn, struct totals *t)
+static void sum_last_interval(struct lmp_test_agent *a, pid_t child, __u64 cgid, const char *fn,
+			      struct totals *t)
 {
 	double last = 0;
 	char buf[128];
@@ -300,10 +301,11 @@ static void test_pid_leaks_by_function(void **state)
 	run_setup(r, "pid");
 	run_child(r);
 	snprintf(pidbuf, sizeof(pidbuf), "%d", r->child);
-	assert_int_equal(lmp_test_agent_start(&r->agent, (const char *const[]){
-							     "--probes", "memleak", "--interval", "1",
-							     "--top", "50", "--memleak-pid", pidbuf,
-							     "--memleak-kernel=false", NULL }),
+	assert_int_equal(lmp_test_agent_start(
+				 &r->agent,
+				 (const char *const[]){ "--probes", "memleak", "--interval", "1",
+							"--top", "50", "--memleak-pid", pidbuf,
+							"--memleak-kernel=false", NULL }),
 			 0);
 	/* uprobe_multi links where the kernel has them (6.6+), perf-event uprobes before */
 	assert_true(lmp_test_agent_stderr_has(&r->agent,
@@ -321,7 +323,8 @@ static bool is_kernel_row_of(json_t *ev, __u64 cgid)
 
 	return probe && strcmp(probe, "memleak") == 0 && alloc && strcmp(alloc, "user") != 0 &&
 	       (__u64)json_integer_value(json_object_get(ev, "cgroup_id")) == cgid && top &&
-	       !strstr(top, "bpf") && json_integer_value(json_object_get(ev, "outstanding_bytes")) > 0;
+	       !strstr(top, "bpf") &&
+	       json_integer_value(json_object_get(ev, "outstanding_bytes")) > 0;
 }
 
 static void test_cgroup_leaks_and_kernel_allocations(void **state)
@@ -333,9 +336,10 @@ static void test_cgroup_leaks_and_kernel_allocations(void **state)
 	lmp_test_require_root();
 	run_setup(r, "cg");
 	/* the cgroup is empty when the agent starts: the child is found by the rescan */
-	assert_int_equal(lmp_test_agent_start(a, (const char *const[]){
-						     "--probes", "memleak", "--interval", "1",
-						     "--top", "50", "--memleak-cgroup", r->rel, NULL }),
+	assert_int_equal(lmp_test_agent_start(a, (const char *const[]){ "--probes", "memleak",
+									"--interval", "1", "--top",
+									"50", "--memleak-cgroup",
+									r->rel, NULL }),
 			 0);
 	assert_true(lmp_test_agent_stderr_has(
 			    a, "probe memleak: attached (user=uprobe_multi,kernel=tp_btf)") ||
@@ -343,7 +347,8 @@ static void test_cgroup_leaks_and_kernel_allocations(void **state)
 			    a, "probe memleak: attached (user=uprobe,kernel=tp_btf)"));
 	assert_false(lmp_test_agent_stderr_has(a, "tracing allocations of"));
 	run_child(r);
-	for (int i = 0; i < 150 && !lmp_test_agent_stderr_has(a, "tracing allocations of 1 new"); i++)
+	for (int i = 0; i < 150 && !lmp_test_agent_stderr_has(a, "tracing allocations of 1 new");
+	     i++)
 		lmp_test_agent_pump(a, 20);
 	assert_true(lmp_test_agent_stderr_has(a, "tracing allocations of 1 new process"));
 	run_go_and_stop(r, a);
@@ -371,8 +376,8 @@ static void test_declines_without_or_with_bad_target(void **state)
 	lmp_test_require_root();
 	expect_declined((const char *const[]){ "--probes", "memleak,process", NULL },
 			"not configured: set --memleak-pid PID or --memleak-cgroup PATH");
-	expect_declined((const char *const[]){ "--probes", "memleak,process", "--memleak-pid",
-					       "1", "--memleak-cgroup", "x", NULL },
+	expect_declined((const char *const[]){ "--probes", "memleak,process", "--memleak-pid", "1",
+					       "--memleak-cgroup", "x", NULL },
 			"--memleak-pid and --memleak-cgroup are exclusive");
 	expect_declined((const char *const[]){ "--probes", "memleak,process", "--memleak-pid",
 					       "4194000", NULL },
@@ -385,7 +390,8 @@ static void test_declines_without_or_with_bad_target(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_pid_leaks_by_function, run_alloc, run_teardown),
+		cmocka_unit_test_setup_teardown(test_pid_leaks_by_function, run_alloc,
+						run_teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_leaks_and_kernel_allocations, run_alloc,
 						run_teardown),
 		cmocka_unit_test(test_declines_without_or_with_bad_target),

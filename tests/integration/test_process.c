@@ -31,7 +31,7 @@ static int setup(void **state)
 	if (lmp_test_cgroup_create(rel, c.cg, sizeof(c.cg), &c.cgid) < 0)
 		return -1;
 	if (lmp_test_agent_start(&c.agent, (const char *const[]){ "--probes", "process",
-								 "--interval", "1", NULL }) < 0)
+								  "--interval", "1", NULL }) < 0)
 		return -1;
 	*state = &c;
 	return 0;
@@ -205,12 +205,9 @@ static void test_clean_stop(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exec_in_cgroup),
-		cmocka_unit_test(test_new_cgroups_are_named),
-		cmocka_unit_test(test_exit_code),
-		cmocka_unit_test(test_exit_by_signal),
-		cmocka_unit_test(test_argv_truncated),
-		cmocka_unit_test(test_clean_stop),
+		cmocka_unit_test(test_exec_in_cgroup), cmocka_unit_test(test_new_cgroups_are_named),
+		cmocka_unit_test(test_exit_code),      cmocka_unit_test(test_exit_by_signal),
+		cmocka_unit_test(test_argv_truncated), cmocka_unit_test(test_clean_stop),
 	};
 
 	return cmocka_run_group_tests_name("process", tests, setup, teardown);

@@ -48,12 +48,12 @@ static pid_t spawn_caller(const char *cg, long n, long nbad)
 }
 
 struct totals {
-	long lines; /* summary lines for the pid */
-	long getppid; /* sum of getppid counts */
+	long lines;	  /* summary lines for the pid */
+	long getppid;	  /* sum of getppid counts */
 	long close_calls; /* sum of close counts */
 	long close_errors;
 	double getppid_lat; /* largest avg_latency_s seen for getppid */
-	bool bad_fields; /* a line for the pid with the wrong cgroup or comm */
+	bool bad_fields;    /* a line for the pid with the wrong cgroup or comm */
 };
 
 /* sum every summary line of the agent for pid (a loop may straddle two intervals) */

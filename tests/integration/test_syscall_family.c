@@ -46,7 +46,8 @@ struct work {
 static void child(const struct work *w, int fd)
 {
 	char procs[4200], pid[16], buf[CHUNK];
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int s, cg;
 
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", w->cg);
@@ -117,7 +118,8 @@ static void tally(struct lmp_test_agent *a, const struct work *w, struct tally *
 
 			t->syscount_getppid += syscalls_count(ev, "getppid");
 			json_array_foreach(json_object_get(ev, "syscalls"), k, sc) {
-				if (!strcmp(json_string_value(json_object_get(sc, "syscall")), "openat")) {
+				if (!strcmp(json_string_value(json_object_get(sc, "syscall")),
+					    "openat")) {
 					t->syscount_openat += lmp_test_jint(sc, "count");
 					t->syscount_openat_err += lmp_test_jint(sc, "errors");
 				}
@@ -138,7 +140,8 @@ static void tally(struct lmp_test_agent *a, const struct work *w, struct tally *
 			   !strcmp(lmp_test_jstr(ev, "target"), w->dir)) {
 			t->mounts += !strcmp(event, "mount");
 			t->umounts += !strcmp(event, "umount");
-		} else if (!strcmp(probe, "sigsnoop") && mine && lmp_test_jint(ev, "sig") == SIGWINCH) {
+		} else if (!strcmp(probe, "sigsnoop") && mine &&
+			   lmp_test_jint(ev, "sig") == SIGWINCH) {
 			t->signals++;
 		}
 	}
@@ -222,25 +225,28 @@ static void run_all(const char *disable, const char *const *attach_lines)
  * on the dispatcher (tp_btf) */
 static void test_all_default(void **state)
 {
-	run_all("fexit,kprobe", (const char *const[]){ "probe syscall: attached (enter=tp_btf)",
-						 "probe file: attached (read=tp_btf,write=tp_btf)",
-						 "probe opensnoop: attached (enter=tracepoint", NULL });
+	run_all("fexit,kprobe",
+		(const char *const[]){ "probe syscall: attached (enter=tp_btf)",
+				       "probe file: attached (read=tp_btf,write=tp_btf)",
+				       "probe opensnoop: attached (enter=tracepoint", NULL });
 }
 
 /* no syscalls/sys_* tracepoints: every probe on the one dispatcher, the snoop probes as tails */
 static void test_all_tp_btf(void **state)
 {
 	run_all("tracepoint,fexit,kprobe",
-		(const char *const[]){ "probe syscall: attached (enter=tp_btf)", "exit=shared:", "probe opensnoop: attached "
-						     "(enter=shared:syscall,exit=shared:", NULL });
+		(const char *const[]){ "probe syscall: attached (enter=tp_btf)", "exit=shared:",
+				       "probe opensnoop: attached "
+				       "(enter=shared:syscall,exit=shared:",
+				       NULL });
 }
 
 static void test_all_raw_tp(void **state)
 {
 	run_all("tracepoint,tp_btf,fexit,kprobe",
-		(const char *const[]){ "probe syscall: attached (enter=raw_tp)",
-				       "probe sigsnoop: attached (enter=shared:syscall,exit=shared:",
-				       NULL });
+		(const char *const[]){
+			"probe syscall: attached (enter=raw_tp)",
+			"probe sigsnoop: attached (enter=shared:syscall,exit=shared:", NULL });
 }
 
 /* the 5.10 path (no task storage for tracing programs) on this kernel */

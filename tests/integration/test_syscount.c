@@ -53,8 +53,7 @@ static bool add_summary(json_t *ev, void *ctx)
 		return false;
 	assert_string_equal(json_string_value(json_object_get(ev, "event")), "summary");
 	t->lines++;
-	json_array_foreach(json_object_get(ev, "syscalls"), i, sc)
-	{
+	json_array_foreach(json_object_get(ev, "syscalls"), i, sc) {
 		name = json_string_value(json_object_get(sc, "syscall"));
 		for (size_t k = 0; k < sizeof(latency_keys) / sizeof(latency_keys[0]); k++)
 			if (json_object_get(sc, latency_keys[k])) {
@@ -62,7 +61,8 @@ static bool add_summary(json_t *ev, void *ctx)
 				break;
 			}
 		if (!strcmp(name, "getppid")) {
-			assert_int_equal(json_integer_value(json_object_get(sc, "nr")), SYS_getppid);
+			assert_int_equal(json_integer_value(json_object_get(sc, "nr")),
+					 SYS_getppid);
 			t->getppid += json_integer_value(json_object_get(sc, "count"));
 			t->getppid_errors += json_integer_value(json_object_get(sc, "errors"));
 			t->getppid_total_s += json_number_value(json_object_get(sc, "total_s"));
@@ -75,8 +75,7 @@ static bool add_summary(json_t *ev, void *ctx)
 	}
 	errnos = json_object_get(ev, "errnos");
 	assert_true(json_is_object(errnos));
-	json_object_foreach(errnos, name, v)
-	{
+	json_object_foreach(errnos, name, v) {
 		if (!strcmp(name, "ENOENT"))
 			t->enoent += json_integer_value(v);
 		else
@@ -284,8 +283,9 @@ static void check_metrics(bool latency)
 	 * pipe within an interval, and a blocked agent would never answer */
 	count = lmp_test_metric(a, calls, "syscall=\"getppid\"", NULL);
 	enoent = lmp_test_metric(a, "lmp_syscall_errors_total", "errno=\"ENOENT\"", NULL);
-	other_family = lmp_test_metric(a, latency ? "lmp_syscall_calls_total" :
-						    "lmp_syscall_latency_seconds_count", NULL, NULL);
+	other_family = lmp_test_metric(
+		a, latency ? "lmp_syscall_calls_total" : "lmp_syscall_latency_seconds_count", NULL,
+		NULL);
 	assert_true(other_family < 0); /* no sample of the other family */
 	assert_true(count >= 3000);
 	assert_true(enoent >= 23);
@@ -342,7 +342,8 @@ static void test_text_output(void **state)
 		assert_int_equal(line[0] == '{', 0); /* text, not JSON */
 		if (strstr(line, " syscount   summary ") && strstr(line, "errnos={ENOENT=5}"))
 			summary = true;
-		if (strstr(line, " syscount   syscall ") && strstr(line, " syscall=getppid nr=110 count=777 errors=0 "))
+		if (strstr(line, " syscount   syscall ") &&
+		    strstr(line, " syscall=getppid nr=110 count=777 errors=0 "))
 			row = true;
 	}
 	fclose(f);
@@ -362,14 +363,10 @@ static int remove_leftovers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tp_btf),
-		cmocka_unit_test(test_raw_tp),
-		cmocka_unit_test(test_tracepoint),
-		cmocka_unit_test(test_metrics),
-		cmocka_unit_test(test_text_output),
-		cmocka_unit_test(test_count_tp_btf),
-		cmocka_unit_test(test_count_raw_tp),
-		cmocka_unit_test(test_count_tracepoint),
+		cmocka_unit_test(test_tp_btf),	      cmocka_unit_test(test_raw_tp),
+		cmocka_unit_test(test_tracepoint),    cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_text_output),   cmocka_unit_test(test_count_tp_btf),
+		cmocka_unit_test(test_count_raw_tp),  cmocka_unit_test(test_count_tracepoint),
 		cmocka_unit_test(test_count_metrics),
 	};
 

@@ -157,8 +157,7 @@ static bool add(json_t *ev, void *ctx)
 		t->failed += json_integer_value(json_object_get(ev, "failed"));
 		/* the buckets add up to the line's count; a connect of about 1 s lies in
 		 * [2^29, 2^30) ns */
-		json_object_foreach(json_object_get(ev, "latency_hist_ns"), range, n)
-		{
+		json_object_foreach(json_object_get(ev, "latency_hist_ns"), range, n) {
 			in_hist += json_integer_value(n);
 			if (!strcmp(range, "536870912-1073741823"))
 				t->slow_bucket += json_integer_value(n);
@@ -178,15 +177,16 @@ static void run(const char *disable, const char *attach_line)
 	struct listener l4, l6, slow;
 	struct tally t = { 0 };
 	char cg[4096], rel[128];
-	const char *args[12] = { "--probes", "tcpconnlat", "--interval", "1", "--top", "1000",
-				 "--tcpconnlat-min-ms", "500" };
+	const char *args[12] = { "--probes", "tcpconnlat", "--interval",	  "1",
+				 "--top",    "1000",	   "--tcpconnlat-min-ms", "500" };
 	int na = 8, ready[2], first = -1, second = -1, slow_port_client = 0, st;
 	long t_ready = 0, end;
 	json_t *ev;
 	pid_t child;
 
 	lmp_test_require_root();
-	snprintf(rel, sizeof(rel), "lmp-test/tcpconnlat-%d-%s", getpid(), disable ? disable : "none");
+	snprintf(rel, sizeof(rel), "lmp-test/tcpconnlat-%d-%s", getpid(),
+		 disable ? disable : "none");
 	for (char *c = rel; *c; c++)
 		if (*c == ',')
 			*c = '_';
@@ -211,7 +211,8 @@ static void run(const char *disable, const char *attach_line)
 	 * so the retransmitted SYN finds room; then accept that one and note its port */
 	end = now_ms() + 10000;
 	while (second < 0 && now_ms() < end) {
-		struct pollfd pf[4] = { { l4.fd, POLLIN, 0 }, { l6.fd, POLLIN, 0 },
+		struct pollfd pf[4] = { { l4.fd, POLLIN, 0 },
+					{ l6.fd, POLLIN, 0 },
 					{ ready[0], POLLIN, 0 },
 					{ slow.fd, t_ready && first >= 0 ? POLLIN : 0, 0 } };
 		char b;
@@ -234,7 +235,8 @@ static void run(const char *disable, const char *attach_line)
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 
-	for (int waited = 0; waited < 6000 && (t.connects < 2 * K + 2 || !t.events); waited += 500) {
+	for (int waited = 0; waited < 6000 && (t.connects < 2 * K + 2 || !t.events);
+	     waited += 500) {
 		memset(&t.connects, 0, sizeof(t) - offsetof(struct tally, connects));
 		lmp_test_agent_pump(&a, 500);
 		lmp_test_agent_wait(&a, 0, add, &t);
@@ -250,8 +252,7 @@ static void run(const char *disable, const char *attach_line)
 	ev = t.event;
 	assert_int_equal(json_integer_value(json_object_get(ev, "pid")), child);
 	assert_int_equal(json_integer_value(json_object_get(ev, "tid")), child);
-	assert_string_equal(json_string_value(json_object_get(ev, "comm")),
-			    "test_tcpconnlat");
+	assert_string_equal(json_string_value(json_object_get(ev, "comm")), "test_tcpconnlat");
 	assert_string_equal(json_string_value(json_object_get(ev, "family")), "ipv4");
 	assert_string_equal(json_string_value(json_object_get(ev, "saddr")), "127.0.0.1");
 	assert_string_equal(json_string_value(json_object_get(ev, "daddr")), "127.0.0.1");

@@ -125,7 +125,8 @@ static void run(const char *disable, const char *attach_line)
 	pid_t child;
 
 	lmp_test_require_root();
-	snprintf(rel, sizeof(rel), "lmp-test/tcprtt-%d-%s/sock", getpid(), disable ? disable : "none");
+	snprintf(rel, sizeof(rel), "lmp-test/tcprtt-%d-%s/sock", getpid(),
+		 disable ? disable : "none");
 	for (char *c = rel; *c; c++)
 		if (*c == ',')
 			*c = '_';

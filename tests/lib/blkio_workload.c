@@ -204,8 +204,8 @@ __u64 lmp_test_bio_sum(json_t *events, const char *probe, __u64 cgroup_id, const
 	return sum;
 }
 
-__u64 lmp_test_bio_sum_bucket(json_t *events, const char *probe, __u64 cgroup_id,
-			      const char *disk, const char *hist, const char *bucket)
+__u64 lmp_test_bio_sum_bucket(json_t *events, const char *probe, __u64 cgroup_id, const char *disk,
+			      const char *hist, const char *bucket)
 {
 	__u64 sum = 0;
 	size_t i;
@@ -213,7 +213,8 @@ __u64 lmp_test_bio_sum_bucket(json_t *events, const char *probe, __u64 cgroup_id
 
 	json_array_foreach(events, i, ev)
 		if (row_matches(ev, probe, cgroup_id, disk))
-			sum += json_integer_value(json_object_get(json_object_get(ev, hist), bucket));
+			sum += json_integer_value(
+				json_object_get(json_object_get(ev, hist), bucket));
 	return sum;
 }
 

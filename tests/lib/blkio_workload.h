@@ -16,9 +16,9 @@
 #include "harness.h"
 
 struct lmp_test_loop {
-	char img[256];	/* backing file */
-	char dev[64];	/* /dev/loopN */
-	char name[32];	/* loopN, as /sys/dev/block/M:m/uevent names it */
+	char img[256]; /* backing file */
+	char dev[64];  /* /dev/loopN */
+	char name[32]; /* loopN, as /sys/dev/block/M:m/uevent names it */
 	unsigned major, minor;
 };
 
@@ -57,7 +57,7 @@ size_t lmp_test_bio_plan(struct lmp_test_bio_op *ops, unsigned n_seq, __u32 seq_
 			 unsigned n_rand, __u32 rand_len, __u64 dev_bytes, unsigned seed);
 
 enum lmp_test_bio_mode {
-	LMP_TEST_BIO_DIRECT,	   /* O_DIRECT pread/pwrite: one request per op */
+	LMP_TEST_BIO_DIRECT,	     /* O_DIRECT pread/pwrite: one request per op */
 	LMP_TEST_BIO_BUFFERED_FSYNC, /* buffered writes, then fsync(): writeback in our context */
 };
 
@@ -72,8 +72,8 @@ pid_t lmp_test_bio_spawn(const char *cgroup, const char *dev, const char *comm,
 __u64 lmp_test_bio_sum(json_t *events, const char *probe, __u64 cgroup_id, const char *disk,
 		       const char *field);
 /* Sum of one "lo-hi" key of a histogram object field over the same lines. */
-__u64 lmp_test_bio_sum_bucket(json_t *events, const char *probe, __u64 cgroup_id,
-			      const char *disk, const char *hist, const char *bucket);
+__u64 lmp_test_bio_sum_bucket(json_t *events, const char *probe, __u64 cgroup_id, const char *disk,
+			      const char *hist, const char *bucket);
 /* "lo-hi" key of the log2 slot holding v, as the probes print their histograms. */
 void lmp_test_bio_bucket(__u64 v, char *buf, size_t len);
 

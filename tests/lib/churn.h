@@ -14,13 +14,13 @@
 #include <stdbool.h>
 
 struct lmp_churn_opts {
-	int cgroups; /* cgroups made, run and removed */
-	int parallel; /* alive at once */
-	int busy_ms; /* how long each marker spins */
-	int interval_s; /* the agent's --interval (summaries of gone cgroups each time) */
-	int ringbuf_kb; /* the agent's --ringbuf-kb, 0: its default */
+	int cgroups;	       /* cgroups made, run and removed */
+	int parallel;	       /* alive at once */
+	int busy_ms;	       /* how long each marker spins */
+	int interval_s;	       /* the agent's --interval (summaries of gone cgroups each time) */
+	int ringbuf_kb;	       /* the agent's --ringbuf-kb, 0: its default */
 	bool opensnoop_failed; /* --opensnoop-failed: not every open of the machine */
-	bool quiet; /* no progress lines */
+	bool quiet;	       /* no progress lines */
 };
 
 struct lmp_churn_result {
@@ -30,7 +30,7 @@ struct lmp_churn_result {
 	long long lost_metric; /* sum of lmp_events_lost_total at the end, -1: no scrape */
 	long long lost_logged; /* sum of the "N events lost" the agent logged on stderr */
 	long long gone_lookups, pending_lookups; /* lmp_cgroup_lookups_total{result} */
-	double churn_s; /* time the churn took */
+	double churn_s;				 /* time the churn took */
 	double agent_cpu_s; /* the agent's user + system CPU time, start-up included */
 	long long stdout_bytes;
 };

@@ -157,9 +157,7 @@ int lmp_test_kube_start(struct lmp_test_kube *k, const char *fixture)
 	FILE *f;
 
 	memset(k, 0, sizeof(*k));
-	snprintf(path, sizeof(path), "%s/kubelet/%s",
-		 lmp_test_fixtures_dir(),
-		 fixture);
+	snprintf(path, sizeof(path), "%s/kubelet/%s", lmp_test_fixtures_dir(), fixture);
 	strcpy(k->dir, "/tmp/lmp-kube-XXXXXX");
 	if (!mkdtemp(k->dir))
 		return -errno;

@@ -29,7 +29,7 @@ void lmp_test_memcg_v1_remove(const char *path);
 
 /* value at a dotted key ("memcg.limit_bytes"), NULL when absent */
 json_t *lmp_test_jget(json_t *ev, const char *key);
-long long lmp_test_jint(json_t *ev, const char *key); /* 0 when absent */
+long long lmp_test_jint(json_t *ev, const char *key);	/* 0 when absent */
 const char *lmp_test_jstr(json_t *ev, const char *key); /* NULL when absent or not a string */
 
 /* cmocka assertion on a string field that prints the event when it fails (needs cmocka.h) */

@@ -34,7 +34,7 @@ struct fake_kubelet {
 	enum fake_kubelet_fault fault;
 	unsigned slow_ms;
 	unsigned requests, token_rejects;
-	char path[64];		   /* the one path served: /pods, or /api/v1/pods */
+	char path[64];		  /* the one path served: /pods, or /api/v1/pods */
 	char field_selector[128]; /* of the last request */
 	volatile int stopping;
 	char *pem_key, *pem_cert;
@@ -164,14 +164,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return reply(c, 404, "text/plain", "404 page not found\n", SIZE_MAX);
 	}
 	{
-		const char *fs = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
-							     "fieldSelector");
+		const char *fs =
+			MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fieldSelector");
 
 		snprintf(fk->field_selector, sizeof(fk->field_selector), "%s", fs ? fs : "");
 	}
 	fk->requests++;
-	token_ok = !fk->token || (auth && !strncmp(auth, "Bearer ", 7) &&
-				  !strcmp(auth + 7, fk->token));
+	token_ok = !fk->token ||
+		   (auth && !strncmp(auth, "Bearer ", 7) && !strcmp(auth + 7, fk->token));
 	fk->token_rejects += !token_ok;
 	fault = fk->fault;
 	slow = fk->slow_ms;
@@ -245,12 +245,11 @@ static int daemon_start(struct fake_kubelet *fk)
 	if (!fk->pem_key || !fk->pem_cert)
 		return -ENOENT;
 	fk->stopping = 0;
-	fk->d = MHD_start_daemon(MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD |
-					 MHD_USE_THREAD_PER_CONNECTION,
-				 0, NULL, NULL, handle, fk, MHD_OPTION_SOCK_ADDR, &sa,
-				 MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_HTTPS_MEM_KEY,
-				 fk->pem_key, MHD_OPTION_HTTPS_MEM_CERT, fk->pem_cert,
-				 MHD_OPTION_END);
+	fk->d = MHD_start_daemon(
+		MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
+		NULL, NULL, handle, fk, MHD_OPTION_SOCK_ADDR, &sa,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_HTTPS_MEM_KEY, fk->pem_key,
+		MHD_OPTION_HTTPS_MEM_CERT, fk->pem_cert, MHD_OPTION_END);
 	if (!fk->d) {
 		fprintf(stderr, "fake_kubelet: cannot listen on 127.0.0.1:%u\n", fk->port);
 		return -EADDRINUSE;

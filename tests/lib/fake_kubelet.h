@@ -13,7 +13,7 @@
 
 enum fake_kubelet_fault {
 	FK_OK,
-	FK_401,		 /* whatever the token */
+	FK_401, /* whatever the token */
 	FK_403,
 	FK_500,
 	FK_NOT_JSON,	 /* 200 with an HTML error page */

@@ -17,7 +17,7 @@ struct lmp_test_agent {
 	int out_fd, err_fd;
 	char *outbuf, *errbuf; /* partial stdout line; all of stderr */
 	size_t outlen, errlen, errcap;
-	json_t *events; /* every event line seen so far, in order */
+	json_t *events;	  /* every event line seen so far, in order */
 	size_t bad_lines; /* stdout lines that were not JSON objects */
 	int status;	  /* exit status once stopped, -1 before */
 };

@@ -26,8 +26,7 @@ json_t *lmp_test_probe_listing(const char *probe, const char *args)
 	arr = json_loadf(f, 0, &jerr);
 	assert_int_equal(pclose(f), 0);
 	assert_non_null(arr);
-	json_array_foreach(arr, i, p)
-	{
+	json_array_foreach(arr, i, p) {
 		if (!strcmp(json_string_value(json_object_get(p, "name")), probe))
 			break;
 	}
@@ -43,8 +42,7 @@ int lmp_test_autoload_only(struct bpf_object *obj, const char *prefix)
 	size_t len = strlen(prefix);
 	int n = 0;
 
-	bpf_object__for_each_program(prog, obj)
-	{
+	bpf_object__for_each_program(prog, obj) {
 		bool on = !strncmp(bpf_program__name(prog), prefix, len);
 
 		n += on;

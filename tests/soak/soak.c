@@ -582,7 +582,7 @@ int main(void)
 	failures += check_flat(T, "open fds", offsetof(struct sample, fds), 0, false);
 	failures += check_flat(T, "map entries", offsetof(struct sample, map_entries), 64, true);
 	check_flat(T, "map entries", offsetof(struct sample, map_entries), 0, false); /* shown */
-	check_flat(T, "series", offsetof(struct sample, series), 0, false); /* shown */
+	check_flat(T, "series", offsetof(struct sample, series), 0, false);	      /* shown */
 	m = http_get("/metrics");
 	pods_json = http_get("/api/v1/pods");
 	failures += check_labels("/metrics", m, now);

@@ -65,7 +65,7 @@ static void test_devname(void **state)
 
 	write_uevent(259, 0, "MAJOR=259\nMINOR=0\nDEVNAME=nvme0n1\nDEVTYPE=disk\nDISKSEQ=3\n");
 	write_uevent(7, 12, "MAJOR=7\nMINOR=12\nDEVTYPE=disk\nDEVNAME=loop12"); /* no final NL */
-	write_uevent(8, 16, "MAJOR=8\nMINOR=16\nDEVTYPE=disk\n");		    /* no DEVNAME */
+	write_uevent(8, 16, "MAJOR=8\nMINOR=16\nDEVTYPE=disk\n");		/* no DEVNAME */
 	write_uevent(8, 32, "DEVNAME=\n");
 	write_uevent(8, 48, "DEVNAME=a-name-much-longer-than-the-buffer-we-pass-in\n");
 
@@ -199,7 +199,7 @@ static void test_out_hist(void **state)
 	int fd = memfd_create("out", 0);
 
 	assert_true(fd >= 0);
-	hist.slots[0] = 2;  /* 0 and 1 */
+	hist.slots[0] = 2;   /* 0 and 1 */
 	hist.slots[12] = 64; /* 4096..8191 */
 	hist.slots[14] = 32;
 	hist.slots[39] = 1;
@@ -227,12 +227,9 @@ static void test_out_hist(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_devname),
-		cmocka_unit_test(test_disk_name_fallback),
-		cmocka_unit_test(test_rwbs_and_op),
-		cmocka_unit_test(test_controllers_have_io),
-		cmocka_unit_test(test_status_names),
-		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_devname),	     cmocka_unit_test(test_disk_name_fallback),
+		cmocka_unit_test(test_rwbs_and_op),  cmocka_unit_test(test_controllers_have_io),
+		cmocka_unit_test(test_status_names), cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_out_hist),
 	};
 

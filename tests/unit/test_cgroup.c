@@ -107,7 +107,7 @@ static void test_cgroup_find_v2_edge_cases(void **state)
 struct real {
 	struct lmp_cgroup *cg;
 	char base[512]; /* absolute: <v2 root>/lmp-test-cgroup-<pid> */
-	char rel[512]; /* the same, relative to the v2 root */
+	char rel[512];	/* the same, relative to the v2 root */
 };
 
 static int real_setup(void **state)
@@ -506,7 +506,7 @@ static void test_cgroup_background_walk(void **state)
 	fd = lmp_cgroup_async(t->cg);
 	assert_true(fd >= 0);
 	assert_int_equal(lmp_cgroup_async(t->cg), fd); /* idempotent */
-	assert_false(lmp_cgroup_adopt(t->cg)); /* nothing ran yet */
+	assert_false(lmp_cgroup_adopt(t->cg));	       /* nothing ran yet */
 
 	assert_null(lmp_cgroup_get(t->cg, t->ids[3]));
 	assert_true(lmp_cgroup_pending(t->cg, t->ids[3]));
@@ -531,7 +531,7 @@ static void test_cgroup_background_walk(void **state)
 	assert_true(lmp_cgroup_pending(t->cg, late));
 	assert_true(lmp_cgroup_pending(t->cg, bogus));
 	assert_true(other_threads_caps(&threads) == 0);
-	assert_int_equal(threads, 1); /* one walker, and it keeps no capability */
+	assert_int_equal(threads, 1);	   /* one walker, and it keeps no capability */
 	assert_true(wait_walk(t->cg, fd)); /* one walk answers both, ~1 s after the first */
 	e = lmp_cgroup_get(t->cg, late);
 	assert_non_null(e);
@@ -664,7 +664,8 @@ static void test_cgroup_index_survives_churn(void **state)
 		} else {
 			assert_null(lmp_cgroup_get(cg, 0xfff0000000000000ULL + k));
 			lmp_cgroup_stats(cg, &b);
-			if (b.gone > a.gone) { /* proven gone by a walk: negative cache, not cached */
+			if (b.gone >
+			    a.gone) { /* proven gone by a walk: negative cache, not cached */
 				present[k] = 0;
 				goto count;
 			}

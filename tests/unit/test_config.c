@@ -59,10 +59,11 @@ static void test_flags_and_forms(void **state)
 	char err[512];
 
 	clear_env();
-	assert_int_equal(parse(&cfg, err, (const char *[]){ "run", "--probes=process,tcp",
-							     "--output", "text", "--interval", "3",
-							     "--kubelet-insecure-skip-verify",
-							     "--node-name", "n1", NULL }),
+	assert_int_equal(parse(&cfg, err,
+			       (const char *[]){ "run", "--probes=process,tcp", "--output", "text",
+						 "--interval", "3",
+						 "--kubelet-insecure-skip-verify", "--node-name",
+						 "n1", NULL }),
 			 0);
 	assert_string_equal(cfg.probes, "process,tcp");
 	assert_int_equal(cfg.output, LMP_OUTPUT_TEXT);

@@ -30,8 +30,8 @@
 #include "probe/probe.h"
 
 #define HOST_CG 1
-#define POD_CG 42 /* shop/cart-7d9 container cart */
-#define OTHER_CG 43 /* shop/web-1 container nginx */
+#define POD_CG 42     /* shop/cart-7d9 container cart */
+#define OTHER_CG 43   /* shop/web-1 container nginx */
 #define MANY_CG 10000 /* 10000 + i: ns-i/pod-i container c */
 
 static char names[2][32];
@@ -232,7 +232,7 @@ static void test_no_record_for_host_or_normal_worker_exit(void **state)
 	json_t *arr;
 
 	die(f, 4000, 800, HOST_CG, 1, SIGKILL, 0); /* not a pod */
-	die(f, 4000, 801, POD_CG, 5, 0, 0); /* a worker returning */
+	die(f, 4000, 801, POD_CG, 5, 0, 0);	   /* a worker returning */
 	arr = deaths_printed(f);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);

@@ -49,9 +49,7 @@ static const char *fixture(const char *name)
 {
 	static char p[512];
 
-	snprintf(p, sizeof(p), "%s/kubelet/%s",
-		 lmp_test_fixtures_dir(),
-		 name);
+	snprintf(p, sizeof(p), "%s/kubelet/%s", lmp_test_fixtures_dir(), name);
 	return p;
 }
 
@@ -441,26 +439,23 @@ static void test_ident_hold_is_bounded_and_flushable(void **state)
 	assert_int_equal(r.held_again, 0);
 	/* size bound: 4 MiB of held copies at most */
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(lmp_ident_hold(t->ic, t->id_new, big, sizeof(big), handle, &r2), 0);
-	assert_int_equal(lmp_ident_hold(t->ic, t->id_new, big, sizeof(big), handle, &r2),
-			 -ENOSPC);
+		assert_int_equal(lmp_ident_hold(t->ic, t->id_new, big, sizeof(big), handle, &r2),
+				 0);
+	assert_int_equal(lmp_ident_hold(t->ic, t->id_new, big, sizeof(big), handle, &r2), -ENOSPC);
 	/* free drops what is held (the big copies are never replayed) */
 	lmp_ident_free(t->ic);
 	/* flush replays each held event once, pending or not */
 	assert_int_equal(lmp_ident_new(&t->cfg, t->loop, &t->ic), 0);
 	r2 = (struct replay){ .t = t };
-	assert_int_equal(lmp_ident_hold(t->ic, t->id_new, &t->id_new, sizeof(t->id_new), handle,
-					&r2),
-			 0);
-	assert_int_equal(lmp_ident_hold(t->ic, t->id_a, &t->id_a, sizeof(t->id_a), handle, &r2),
-			 0);
+	assert_int_equal(
+		lmp_ident_hold(t->ic, t->id_new, &t->id_new, sizeof(t->id_new), handle, &r2), 0);
+	assert_int_equal(lmp_ident_hold(t->ic, t->id_a, &t->id_a, sizeof(t->id_a), handle, &r2), 0);
 	lmp_ident_flush(t->ic);
 	assert_int_equal(r2.calls, 2);
 	assert_int_equal(r2.emitted, 2);
 	/* and teardown's free drops this one */
-	assert_int_equal(lmp_ident_hold(t->ic, t->id_new, &t->id_new, sizeof(t->id_new), handle,
-					&r2),
-			 0);
+	assert_int_equal(
+		lmp_ident_hold(t->ic, t->id_new, &t->id_new, sizeof(t->id_new), handle, &r2), 0);
 }
 
 /* ---- no file handles: the background walker, and nothing waits for it ---- */
@@ -601,8 +596,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ident_outside_kubernetes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ident_node_ip_default_url_and_join, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_ident_new_pod_pending_until_the_refresh,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ident_new_pod_pending_until_the_refresh, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_ident_pending_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ident_no_hold_while_the_kubelet_fails, setup,
 						teardown),

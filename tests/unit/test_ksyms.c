@@ -38,18 +38,17 @@ static struct lmp_ksyms *load_sample(const char *text)
 	return ks;
 }
 
-static const char sample[] =
-	"ffffffff81000200 T vfs_read\n"
-	"ffffffff81000100 t do_thing\n"
-	"ffffffff81000180 D some_data\n" /* data: must not split do_thing */
-	"ffffffff81000000 T _stext\n"
-	"ffffffff81000300 W weak_fn\n"
-	"ffffffff81000200 T vfs_read_alias\n"
-	"garbage line without fields\n"
-	"zzzz T not_hex\n"
-	"ffffffffc0001000 t ext4_fill_super\t[ext4]\n"
-	"ffffffffc0001400 T ext4_read\t[ext4]\n"
-	"ffffffffc0002000 t loop_queue_rq\t[loop]\n";
+static const char sample[] = "ffffffff81000200 T vfs_read\n"
+			     "ffffffff81000100 t do_thing\n"
+			     "ffffffff81000180 D some_data\n" /* data: must not split do_thing */
+			     "ffffffff81000000 T _stext\n"
+			     "ffffffff81000300 W weak_fn\n"
+			     "ffffffff81000200 T vfs_read_alias\n"
+			     "garbage line without fields\n"
+			     "zzzz T not_hex\n"
+			     "ffffffffc0001000 t ext4_fill_super\t[ext4]\n"
+			     "ffffffffc0001400 T ext4_read\t[ext4]\n"
+			     "ffffffffc0002000 t loop_queue_rq\t[loop]\n";
 
 static void test_ksyms_sorted_and_filtered(void **state)
 {
@@ -172,7 +171,7 @@ static void test_ksyms_shared_name_tails(void **state)
 	struct lmp_ksyms *ks = load_sample("ffffffff81000000 t __pfx_vfs_read\n"
 					   "ffffffff81000010 T vfs_read\n"
 					   "ffffffff81000020 t __pfx_read\n"
-					   "ffffffff81000030 T ad\n" /* tails of one name, */
+					   "ffffffff81000030 T ad\n"   /* tails of one name, */
 					   "ffffffff81000030 T read\n" /* not in tail order */
 					   "ffffffff81000040 T d\n");
 	const struct lmp_ksym *s;

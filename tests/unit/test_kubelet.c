@@ -41,9 +41,7 @@ static const char *fixture(const char *name)
 {
 	static char p[512];
 
-	snprintf(p, sizeof(p), "%s/kubelet/%s",
-		 lmp_test_fixtures_dir(),
-		 name);
+	snprintf(p, sizeof(p), "%s/kubelet/%s", lmp_test_fixtures_dir(), name);
 	return p;
 }
 
@@ -61,8 +59,7 @@ static void write_token(struct t *t, const char *tok)
 	assert_int_equal(rename(tmp, t->token_file), 0);
 }
 
-static void on_result(void *ctx, struct lmp_podlist *pl, enum lmp_kubelet_err err,
-		      const char *msg)
+static void on_result(void *ctx, struct lmp_podlist *pl, enum lmp_kubelet_err err, const char *msg)
 {
 	struct t *t = ctx;
 
@@ -362,9 +359,8 @@ static void test_kubelet_insecure_and_size_limit(void **state)
 	assert_int_equal(client_new(t), 0);
 	assert_true(wait_result(t, 5000));
 	assert_int_equal(t->err, LMP_KUBELET_ERR_TOO_LARGE);
-	assert_int_equal(fake_kubelet_set_body_file(
-				 t->fk, fixture("datadog-agent_podlist_empty.json")),
-			 0);
+	assert_int_equal(
+		fake_kubelet_set_body_file(t->fk, fixture("datadog-agent_podlist_empty.json")), 0);
 	assert_int_equal(fetch(t), LMP_KUBELET_OK);
 	assert_int_equal(t->pods, 0);
 }
@@ -429,11 +425,16 @@ static void test_kubelet_each_change_of_cause_is_reported(void **state)
 		enum lmp_kubelet_err err;
 		bool report;
 	} seq[] = {
-		{ FK_500, LMP_KUBELET_ERR_HTTP, true },	      { FK_500, LMP_KUBELET_ERR_HTTP, false },
-		{ FK_403, LMP_KUBELET_ERR_FORBIDDEN, true },  { FK_403, LMP_KUBELET_ERR_FORBIDDEN, false },
-		{ FK_500, LMP_KUBELET_ERR_HTTP, true },	      { FK_NOT_JSON, LMP_KUBELET_ERR_BODY, true },
-		{ FK_NOT_JSON, LMP_KUBELET_ERR_BODY, false }, { FK_CUT_JSON, LMP_KUBELET_ERR_BODY, true },
-		{ FK_OK, LMP_KUBELET_OK, false },	      { FK_CUT_JSON, LMP_KUBELET_ERR_BODY, true },
+		{ FK_500, LMP_KUBELET_ERR_HTTP, true },
+		{ FK_500, LMP_KUBELET_ERR_HTTP, false },
+		{ FK_403, LMP_KUBELET_ERR_FORBIDDEN, true },
+		{ FK_403, LMP_KUBELET_ERR_FORBIDDEN, false },
+		{ FK_500, LMP_KUBELET_ERR_HTTP, true },
+		{ FK_NOT_JSON, LMP_KUBELET_ERR_BODY, true },
+		{ FK_NOT_JSON, LMP_KUBELET_ERR_BODY, false },
+		{ FK_CUT_JSON, LMP_KUBELET_ERR_BODY, true },
+		{ FK_OK, LMP_KUBELET_OK, false },
+		{ FK_CUT_JSON, LMP_KUBELET_ERR_BODY, true },
 	};
 	struct t *t = *state;
 	struct lmp_kubelet_stats st;
@@ -461,12 +462,14 @@ static char *big_podlist(size_t size, size_t *len, unsigned *pods)
 	pad[sizeof(pad) - 1] = '\0';
 	p += sprintf(p, "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},\"items\":[");
 	for (*pods = 0; (size_t)(p - s) < size; (*pods)++)
-		p += sprintf(p, "%s{\"metadata\":{\"name\":\"p%u\",\"namespace\":\"ns\",\"uid\":\"u-%u\","
-			     "\"annotations\":{\"a\":\"%s\"}},\"spec\":{\"containers\":[{\"name\":"
-			     "\"c\",\"args\":[\"%s\"]}]},\"status\":{\"qosClass\":\"Burstable\","
-			     "\"containerStatuses\":[{\"name\":\"c\",\"containerID\":"
-			     "\"containerd://%064x\"}]}}",
-			     *pods ? "," : "", *pods, *pods, pad, pad, *pods + 1);
+		p += sprintf(
+			p,
+			"%s{\"metadata\":{\"name\":\"p%u\",\"namespace\":\"ns\",\"uid\":\"u-%u\","
+			"\"annotations\":{\"a\":\"%s\"}},\"spec\":{\"containers\":[{\"name\":"
+			"\"c\",\"args\":[\"%s\"]}]},\"status\":{\"qosClass\":\"Burstable\","
+			"\"containerStatuses\":[{\"name\":\"c\",\"containerID\":"
+			"\"containerd://%064x\"}]}}",
+			*pods ? "," : "", *pods, *pods, pad, pad, *pods + 1);
 	p += sprintf(p, "]}");
 	*len = p - s;
 	return s;
@@ -597,16 +600,16 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kubelet_token_rotation_and_disappearance,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kubelet_recovers_by_itself_with_backoff,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kubelet_recovers_by_itself_with_backoff, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_kubelet_on_demand_refresh_is_rate_limited,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kubelet_insecure_and_size_limit, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_kubelet_bad_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kubelet_base_url_and_404, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kubelet_each_change_of_cause_is_reported, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_kubelet_each_change_of_cause_is_reported,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kubelet_big_reply_parsed_off_the_loop, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_kubelet_apiserver_fallback, setup, teardown),

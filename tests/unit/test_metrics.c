@@ -467,9 +467,9 @@ static void test_metrics_pods_json_last_interval(void **state)
 	lmp_metrics_interval_mark(m);
 	assert_int_equal(lmp_metrics_pods_json(m, &out, &len), 0);
 	root = json_loads(out, 0, NULL);
-	lat = json_object_get(
-		json_object_get(find_row(json_object_get(root, "pods"), "web-1"), "histograms"),
-		"lmp_tcp_connect_latency_seconds");
+	lat = json_object_get(json_object_get(find_row(json_object_get(root, "pods"), "web-1"),
+					      "histograms"),
+			      "lmp_tcp_connect_latency_seconds");
 	assert_int_equal(json_integer_value(json_object_get(lat, "count")), 0);
 	assert_true(json_is_null(json_object_get(lat, "p90")));
 	json_decref(root);
@@ -571,10 +571,18 @@ static void test_metrics_kubelet_stats(void **state)
 
 static void test_metrics_cgroup_stats(void **state)
 {
-	struct lmp_cgroup_stats st = { .hits = 90, .misses = 10, .walks = 2, .partial_walks = 5,
-				       .not_found = 3, .pending = 6, .pending_hits = 7,
-				       .gone = 11, .gone_hits = 12, .gone_evictions = 4,
-				       .entries = 40, .gone_entries = 7 };
+	struct lmp_cgroup_stats st = { .hits = 90,
+				       .misses = 10,
+				       .walks = 2,
+				       .partial_walks = 5,
+				       .not_found = 3,
+				       .pending = 6,
+				       .pending_hits = 7,
+				       .gone = 11,
+				       .gone_hits = 12,
+				       .gone_evictions = 4,
+				       .entries = 40,
+				       .gone_entries = 7 };
 	struct lmp_metrics *m;
 	char *out;
 

@@ -35,8 +35,9 @@ static void test_identity(void **state)
 
 static void test_metrics_series_filtered(void **state)
 {
-	static const struct lmp_metric_desc execs = { "lmp_execs_total", "execs",
-						      LMP_METRIC_COUNTER, NULL, 1, true };
+	static const struct lmp_metric_desc execs = {
+		"lmp_execs_total", "execs", LMP_METRIC_COUNTER, NULL, 1, true
+	};
 	struct lmp_identity shop = { .namespace = "shop", .pod = "cart", .container = "c" };
 	struct lmp_identity sys = { .namespace = "kube-system", .pod = "etcd", .container = "e" };
 	struct lmp_metrics *m;

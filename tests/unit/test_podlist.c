@@ -95,8 +95,7 @@ static void test_podlist_fixture_counts(void **state)
 	free(json);
 }
 
-static const struct lmp_pod_ctr *ctr_of(const char *file, struct lmp_podlist **pl,
-					const char *id)
+static const struct lmp_pod_ctr *ctr_of(const char *file, struct lmp_podlist **pl, const char *id)
 {
 	char err[256];
 	size_t len;
@@ -124,7 +123,8 @@ static void test_podlist_lookups(void **state)
 	assert_int_equal(p->qos, LMP_QOS_BESTEFFORT);
 	assert_string_equal(c->name, "storage-provisioner");
 	assert_false(c->previous);
-	c = lmp_podlist_find_ctr(pl, "7f5eb269a7dced064b168267679642f8ad44c2d4a5afb123d5f03bf84a1b6f4a");
+	c = lmp_podlist_find_ctr(
+		pl, "7f5eb269a7dced064b168267679642f8ad44c2d4a5afb123d5f03bf84a1b6f4a");
 	assert_non_null(c);
 	assert_true(c->previous);
 	assert_string_equal(pl->pods[c->pod].name, "storage-provisioner");
@@ -271,13 +271,13 @@ static void test_podlist_ephemeral_and_crio(void **state)
 
 	assert_int_equal(parse_str(json, &pl), 0);
 	assert_int_equal(pl->stats.n_ephemeral, 1);
-	c = lmp_podlist_find_ctr(pl,
-				 "244a65edefdffe31685c42317c9054e71dc1193048cf9459e2a4dd35cbc1dba4");
+	c = lmp_podlist_find_ctr(
+		pl, "244a65edefdffe31685c42317c9054e71dc1193048cf9459e2a4dd35cbc1dba4");
 	assert_non_null(c);
 	assert_int_equal(c->kind, LMP_CTR_EPHEMERAL);
 	assert_string_equal(c->name, "debugger-x7");
-	c = lmp_podlist_find_ctr(pl,
-				 "deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef");
+	c = lmp_podlist_find_ctr(
+		pl, "deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef");
 	assert_non_null(c);
 	assert_string_equal(c->name, "api");
 	assert_string_equal(pl->pods[c->pod].namespace, "prod");
@@ -306,15 +306,15 @@ static void test_podlist_pruned_members_in_every_position(void **state)
 	assert_string_equal(pl->pods[0].name, "p1");
 	assert_string_equal(pl->pods[0].namespace, "n");
 	assert_string_equal(pl->pods[1].uid, "u2");
-	c = lmp_podlist_find_ctr(pl, "73051af271105c07e1f493b34856a77e665e3b0b4fc72f76c807dfbffeb881bd");
+	c = lmp_podlist_find_ctr(
+		pl, "73051af271105c07e1f493b34856a77e665e3b0b4fc72f76c807dfbffeb881bd");
 	assert_non_null(c);
 	assert_string_equal(c->name, "spec"); /* a value that looks like a dropped key stays */
 	lmp_podlist_free(pl);
 }
 
 /* head unit,unit,...(n times) tail */
-static char *amplified(const char *head, const char *unit, size_t n, const char *tail,
-		       size_t *len)
+static char *amplified(const char *head, const char *unit, size_t n, const char *tail, size_t *len)
 {
 	size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail);
 	char *s = malloc(hl + n * (ul + 1) + tl + 1), *p = s;
@@ -343,8 +343,8 @@ static void test_podlist_amplified_replies_are_refused(void **state)
 	struct lmp_podlist *pl = (void *)1;
 	char err[256];
 	size_t len;
-	char *s = amplified("{\"kind\":\"PodList\",\"items\":[],\"x\":[", "{}", 2000000, "]}",
-			    &len);
+	char *s =
+		amplified("{\"kind\":\"PodList\",\"items\":[],\"x\":[", "{}", 2000000, "]}", &len);
 
 	assert_int_equal(lmp_podlist_parse(s, len, &pl, err, sizeof(err)), -EINVAL);
 	assert_null(pl);
@@ -359,8 +359,8 @@ static void test_podlist_amplified_replies_are_refused(void **state)
 	free(s);
 
 	/* just under the cap: the root object and items count too */
-	s = amplified("{\"kind\":\"PodList\",\"items\":[", "{}", LMP_PODLIST_MAX_VALUES - 3,
-		      "]}", &len);
+	s = amplified("{\"kind\":\"PodList\",\"items\":[", "{}", LMP_PODLIST_MAX_VALUES - 3, "]}",
+		      &len);
 	assert_int_equal(lmp_podlist_parse(s, len, &pl, err, sizeof(err)), 0);
 	assert_int_equal(pl->n_pods, 0);
 	assert_int_equal(pl->stats.no_uid, LMP_PODLIST_MAX_VALUES - 3);

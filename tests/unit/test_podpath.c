@@ -90,10 +90,11 @@ static void test_podpath_tsv_row(void **state)
 	lmp_podpath_parse(r->col[0], &pp);
 	if (strcmp(pp.pod_uid, dash_none(r->col[1])) ||
 	    strcmp(pp.container_id, dash_none(r->col[2])) || pp.runtime != runtime_of(r->col[3]))
-		fail_msg("line %d: %s\n  got uid='%s' cid='%s' rt=%s\n  want uid='%s' cid='%s' rt=%s",
-			 r->line, r->col[0], pp.pod_uid, pp.container_id,
-			 lmp_runtime_name(pp.runtime), dash_none(r->col[1]), dash_none(r->col[2]),
-			 r->col[3]);
+		fail_msg(
+			"line %d: %s\n  got uid='%s' cid='%s' rt=%s\n  want uid='%s' cid='%s' rt=%s",
+			r->line, r->col[0], pp.pod_uid, pp.container_id,
+			lmp_runtime_name(pp.runtime), dash_none(r->col[1]), dash_none(r->col[2]),
+			r->col[3]);
 	/* a pod always has a QoS class, a non-pod never */
 	assert_true((pp.pod_uid[0] != 0) == (pp.qos != LMP_QOS_NONE));
 }
@@ -177,7 +178,8 @@ static const struct {
 	{ "coroot-node-agent_proc_800_cgroup", "",
 	  "cf87ba651579c9231db817909e7865e5747bd7abcac0c57ce23cf4abbaee046b", LMP_RUNTIME_DOCKER },
 	{ "coroot-node-agent_proc_900_cgroup", NULL, NULL, LMP_RUNTIME_NONE },
-	{ "datadog-agent_pid_mapper_test_cgroupV1ProcCgroup", "15513b48-e7a5-48fc-b9e3-92f713f36504",
+	{ "datadog-agent_pid_mapper_test_cgroupV1ProcCgroup",
+	  "15513b48-e7a5-48fc-b9e3-92f713f36504",
 	  "a51a9f7d073f848e7fc59e56e8f11524f330a2175a4ed26327da2dfe0d28015f", LMP_RUNTIME_UNKNOWN },
 	{ "datadog-agent_pid_mapper_test_cgroupV1ProcCgroupWithColons",
 	  "5be537b8-3a4e-4607-af71-31598b3a4fd3",
@@ -267,8 +269,10 @@ static void test_podpath_qos_classes(void **state)
 		  LMP_QOS_BESTEFFORT },
 		{ "/kubepods.slice/kubepods-pod8712f785_1a3e_41ec_a00b_e2dcc77431cb.slice",
 		  LMP_QOS_GUARANTEED },
-		{ "/kubepods/burstable/pod8712f785-1a3e-41ec-a00b-e2dcc77431cb", LMP_QOS_BURSTABLE },
-		{ "/kubepods/besteffort/pod8712f785-1a3e-41ec-a00b-e2dcc77431cb", LMP_QOS_BESTEFFORT },
+		{ "/kubepods/burstable/pod8712f785-1a3e-41ec-a00b-e2dcc77431cb",
+		  LMP_QOS_BURSTABLE },
+		{ "/kubepods/besteffort/pod8712f785-1a3e-41ec-a00b-e2dcc77431cb",
+		  LMP_QOS_BESTEFFORT },
 		{ "/kubepods/pod8712f785-1a3e-41ec-a00b-e2dcc77431cb", LMP_QOS_GUARANTEED },
 		{ "kubepods-besteffort-pod2105e389_7471_476e_a50f_6074cef29bbd.slice:cri-containerd:"
 		  "d3d8ccf5cca91931c6285c1d7472c413dd5a7700fddc0aa9f89a9ac7008b003e",
@@ -279,8 +283,8 @@ static void test_podpath_qos_classes(void **state)
 		struct lmp_podpath pp;
 
 		lmp_podpath_parse(c[i].path, &pp);
-		assert_string_equal(pp.pod_uid, i == 6 ? "2105e389-7471-476e-a50f-6074cef29bbd"
-						       : "8712f785-1a3e-41ec-a00b-e2dcc77431cb");
+		assert_string_equal(pp.pod_uid, i == 6 ? "2105e389-7471-476e-a50f-6074cef29bbd" :
+							 "8712f785-1a3e-41ec-a00b-e2dcc77431cb");
 		assert_int_equal(pp.qos, c[i].qos);
 	}
 }
@@ -384,7 +388,8 @@ int main(void)
 	int fails = 0, k = 0;
 
 	if (np <= 0 || ni <= 0) {
-		fprintf(stderr, "test_podpath: fixtures not found (tests/fixtures, or $LMP_FIXTURES)\n");
+		fprintf(stderr,
+			"test_podpath: fixtures not found (tests/fixtures, or $LMP_FIXTURES)\n");
 		return 1;
 	}
 	t = calloc(np + ni + nproc, sizeof(*t));
@@ -398,11 +403,12 @@ int main(void)
 		char *name = malloc(64);
 
 		snprintf(name, 64, "test_podpath_containerid_line_%d", ids[i].line);
-		t[k++] = (struct CMUnitTest){ name, test_podpath_containerid_row, NULL, NULL, &ids[i] };
+		t[k++] = (struct CMUnitTest){ name, test_podpath_containerid_row, NULL, NULL,
+					      &ids[i] };
 	}
 	for (size_t i = 0; i < nproc; i++)
-		t[k++] = (struct CMUnitTest){ proc_cases[i].file, test_podpath_proc_cgroup_file, NULL,
-					      NULL, (void *)i };
+		t[k++] = (struct CMUnitTest){ proc_cases[i].file, test_podpath_proc_cgroup_file,
+					      NULL, NULL, (void *)i };
 	fails += _cmocka_run_group_tests("podpath_fixtures", t, k, NULL, NULL);
 	fails += cmocka_run_group_tests_name("podpath", fixed, NULL, NULL);
 	for (int i = 0; i < np + ni; i++)

@@ -47,12 +47,15 @@ static const struct lmp_hook hooks[] = {
 
 static void test_choose_first_supported_per_group(void **state)
 {
-	struct fake f = { .ok = { [LMP_HOOK_KPROBE] = true, [LMP_HOOK_TRACEPOINT] = true,
-				  [LMP_HOOK_TP_BTF] = true, [LMP_HOOK_RAW_TP] = true } };
+	struct fake f = { .ok = { [LMP_HOOK_KPROBE] = true,
+				  [LMP_HOOK_TRACEPOINT] = true,
+				  [LMP_HOOK_TP_BTF] = true,
+				  [LMP_HOOK_RAW_TP] = true } };
 	bool chosen[5];
 	char why[256];
 
-	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, NULL, chosen, why, sizeof(why)), 0);
+	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, NULL, chosen, why, sizeof(why)),
+			 0);
 	assert_false(chosen[0]);
 	assert_true(chosen[1]); /* kprobe beats the tracepoint listed after it */
 	assert_false(chosen[2]);
@@ -65,12 +68,14 @@ static void test_choose_first_supported_per_group(void **state)
 static void test_choose_this_kernel(void **state)
 {
 	/* the development VM: no fentry, no kprobes */
-	struct fake f = { .ok = { [LMP_HOOK_TRACEPOINT] = true, [LMP_HOOK_TP_BTF] = true,
-				  [LMP_HOOK_RAW_TP] = true } };
+	struct fake f = {
+		.ok = { [LMP_HOOK_TRACEPOINT] = true, [LMP_HOOK_TP_BTF] = true, [LMP_HOOK_RAW_TP] = true }
+	};
 	bool chosen[5];
 	char why[256];
 
-	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, NULL, chosen, why, sizeof(why)), 0);
+	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, NULL, chosen, why, sizeof(why)),
+			 0);
 	assert_true(chosen[2]);
 	assert_true(chosen[3]);
 	assert_false(chosen[0] || chosen[1] || chosen[4]);
@@ -84,8 +89,9 @@ static void test_choose_group_without_alternative(void **state)
 
 	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, NULL, chosen, why, sizeof(why)),
 			 -ENOTSUP);
-	assert_string_equal(why, "connect: fentry: not on this fake kernel; connect: kprobe: not "
-				 "on this fake kernel; connect: tracepoint: not on this fake kernel");
+	assert_string_equal(why,
+			    "connect: fentry: not on this fake kernel; connect: kprobe: not "
+			    "on this fake kernel; connect: tracepoint: not on this fake kernel");
 }
 
 static void test_choose_reason_truncates_safely(void **state)
@@ -102,14 +108,15 @@ static void test_choose_reason_truncates_safely(void **state)
 static void test_choose_skips_failed_alternatives(void **state)
 {
 	/* fentry and tp_btf pass the checks but were refused at load: the next ones win */
-	struct fake f = { .ok = { [LMP_HOOK_FENTRY] = true, [LMP_HOOK_KPROBE] = true,
-				  [LMP_HOOK_TP_BTF] = true, [LMP_HOOK_RAW_TP] = true } };
+	struct fake f = { .ok = { [LMP_HOOK_FENTRY] = true,
+				  [LMP_HOOK_KPROBE] = true,
+				  [LMP_HOOK_TP_BTF] = true,
+				  [LMP_HOOK_RAW_TP] = true } };
 	bool failed[5] = { [0] = true, [3] = true }, chosen[5];
 	char why[256];
 
-	assert_int_equal(lmp_hooks_choose(hooks, 5, fake_check, &f, failed, chosen, why,
-					  sizeof(why)),
-			 0);
+	assert_int_equal(
+		lmp_hooks_choose(hooks, 5, fake_check, &f, failed, chosen, why, sizeof(why)), 0);
 	assert_false(chosen[0] || chosen[2] || chosen[3]);
 	assert_true(chosen[1]);
 	assert_true(chosen[4]);
@@ -207,8 +214,11 @@ static json_t *decode(const void *rec, size_t len, int *rc)
 
 static void test_decode_exec(void **state)
 {
-	struct lmp_process_exec e = { .hdr = { .ts_ns = 1, .cgroup_id = 42, .pid = 100,
-					       .tid = 100, .type = LMP_PROCESS_EXEC,
+	struct lmp_process_exec e = { .hdr = { .ts_ns = 1,
+					       .cgroup_id = 42,
+					       .pid = 100,
+					       .tid = 100,
+					       .type = LMP_PROCESS_EXEC,
 					       .comm = "curl" },
 				      .ppid = 7 };
 	const char args[] = "curl\0-s\0http://x\0";
@@ -255,7 +265,8 @@ static void test_decode_exec_without_pod_has_no_k8s(void **state)
 static void test_decode_exit_signal(void **state)
 {
 	struct lmp_process_exit e = { .hdr = { .type = LMP_PROCESS_EXIT, .comm = "x" },
-				      .signal = 9, .lifetime_ns = 1500000000 };
+				      .signal = 9,
+				      .lifetime_ns = 1500000000 };
 	json_t *j;
 	int rc;
 

@@ -121,8 +121,7 @@ static void test_usyms_other_process(void **state)
 	assert_int_equal(waitpid(child, NULL, 0), child);
 	/* once the cached mappings are dropped, the dead process is reported as gone */
 	lmp_usyms_forget_pids(u);
-	assert_int_equal(lmp_usyms_resolve(u, child, (uintptr_t)&usyms_test_global_fn, &s),
-			 -ESRCH);
+	assert_int_equal(lmp_usyms_resolve(u, child, (uintptr_t)&usyms_test_global_fn, &s), -ESRCH);
 	lmp_usyms_free(u);
 }
 
@@ -180,8 +179,8 @@ static void test_usyms_cache_bound_evicts(void **state)
 	struct lmp_usym s;
 
 	for (int round = 0; round < 3; round++) {
-		assert_int_equal(lmp_usyms_resolve(u, getpid(), (uintptr_t)&usyms_test_global_fn,
-						   &s), 0);
+		assert_int_equal(
+			lmp_usyms_resolve(u, getpid(), (uintptr_t)&usyms_test_global_fn, &s), 0);
 		assert_string_equal(s.name, "usyms_test_global_fn");
 		assert_int_equal(lmp_usyms_resolve(u, getpid(), (uintptr_t)getpid_addr, &s), 0);
 		assert_string_equal(s.name, "getpid");
@@ -203,8 +202,8 @@ static void test_usyms_cache_hits(void **state)
 	struct lmp_usym s;
 
 	for (int round = 0; round < 5; round++) {
-		assert_int_equal(lmp_usyms_resolve(u, getpid(), (uintptr_t)&usyms_test_global_fn,
-						   &s), 0);
+		assert_int_equal(
+			lmp_usyms_resolve(u, getpid(), (uintptr_t)&usyms_test_global_fn, &s), 0);
 		assert_int_equal(lmp_usyms_resolve(u, getpid(), (uintptr_t)getpid_addr, &s), 0);
 		lmp_usyms_forget_pids(u); /* mappings re-read; symbol tables kept */
 	}
@@ -235,7 +234,8 @@ static void test_usyms_func_offset_matches_mapping(void **state)
 	f = fopen("/proc/self/maps", "r");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx-%llx %*s %llx %*s %*s %255s", &start, &end, &pgoff, path) == 4 &&
+		if (sscanf(line, "%llx-%llx %*s %llx %*s %*s %255s", &start, &end, &pgoff, path) ==
+			    4 &&
 		    (uintptr_t)addr >= start && (uintptr_t)addr < end)
 			want = (uintptr_t)addr - start + pgoff;
 	}

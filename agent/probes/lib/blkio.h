@@ -15,27 +15,35 @@
 #include "probe/probe.h"
 
 /* Alternatives per group, best first; see bpf/blkio.bpf.h for why in this order. */
-#define LMP_BLKIO_HOOKS_START                                                                  \
+#define LMP_BLKIO_HOOKS_START                                                                   \
 	{ "start", LMP_HOOK_TP_BTF, "tp_btf_block_io_start", "block_io_start" },                \
-	{ "start", LMP_HOOK_RAW_TP, "raw_tp_block_io_start", "block_io_start" },                \
-	{ "start", LMP_HOOK_FENTRY, "fentry_blk_account_io_start", "blk_account_io_start" },    \
-	{ "start", LMP_HOOK_KPROBE, "kprobe_blk_account_io_start", "blk_account_io_start" },    \
-	{ "start", LMP_HOOK_TP_BTF, "tp_btf_block_rq_insert", "block_rq_insert", 1 },           \
-	{ "start", LMP_HOOK_TP_BTF, "tp_btf_block_rq_insert_q", "block_rq_insert", 2 },         \
-	{ "start", LMP_HOOK_RAW_TP, "raw_tp_block_rq_insert", "block_rq_insert", 1 },           \
-	{ "start", LMP_HOOK_RAW_TP, "raw_tp_block_rq_insert_q", "block_rq_insert", 2 }
+		{ "start", LMP_HOOK_RAW_TP, "raw_tp_block_io_start", "block_io_start" },        \
+		{ "start", LMP_HOOK_FENTRY, "fentry_blk_account_io_start",                      \
+		  "blk_account_io_start" },                                                     \
+		{ "start", LMP_HOOK_KPROBE, "kprobe_blk_account_io_start",                      \
+		  "blk_account_io_start" },                                                     \
+		{ "start", LMP_HOOK_TP_BTF, "tp_btf_block_rq_insert", "block_rq_insert", 1 },   \
+		{ "start", LMP_HOOK_TP_BTF, "tp_btf_block_rq_insert_q", "block_rq_insert", 2 }, \
+		{ "start", LMP_HOOK_RAW_TP, "raw_tp_block_rq_insert", "block_rq_insert", 1 },   \
+	{                                                                                       \
+		"start", LMP_HOOK_RAW_TP, "raw_tp_block_rq_insert_q", "block_rq_insert", 2      \
+	}
 
-#define LMP_BLKIO_HOOKS_ISSUE                                                                  \
-	{ "issue", LMP_HOOK_TP_BTF, "tp_btf_block_rq_issue", "block_rq_issue", 1 },             \
-	{ "issue", LMP_HOOK_TP_BTF, "tp_btf_block_rq_issue_q", "block_rq_issue", 2 },           \
-	{ "issue", LMP_HOOK_RAW_TP, "raw_tp_block_rq_issue", "block_rq_issue", 1 },             \
-	{ "issue", LMP_HOOK_RAW_TP, "raw_tp_block_rq_issue_q", "block_rq_issue", 2 }
+#define LMP_BLKIO_HOOKS_ISSUE                                                                 \
+	{ "issue", LMP_HOOK_TP_BTF, "tp_btf_block_rq_issue", "block_rq_issue", 1 },           \
+		{ "issue", LMP_HOOK_TP_BTF, "tp_btf_block_rq_issue_q", "block_rq_issue", 2 }, \
+		{ "issue", LMP_HOOK_RAW_TP, "raw_tp_block_rq_issue", "block_rq_issue", 1 },   \
+	{                                                                                     \
+		"issue", LMP_HOOK_RAW_TP, "raw_tp_block_rq_issue_q", "block_rq_issue", 2      \
+	}
 
-#define LMP_BLKIO_HOOKS_DONE                                                                   \
-	{ "done", LMP_HOOK_TP_BTF, "tp_btf_block_rq_complete", "block_rq_complete" },           \
-	{ "done", LMP_HOOK_RAW_TP, "raw_tp_block_rq_complete", "block_rq_complete" },           \
-	{ "done", LMP_HOOK_FENTRY, "fentry_blk_account_io_done", "blk_account_io_done" },       \
-	{ "done", LMP_HOOK_KPROBE, "kprobe_blk_account_io_done", "blk_account_io_done" }
+#define LMP_BLKIO_HOOKS_DONE                                                                      \
+	{ "done", LMP_HOOK_TP_BTF, "tp_btf_block_rq_complete", "block_rq_complete" },             \
+		{ "done", LMP_HOOK_RAW_TP, "raw_tp_block_rq_complete", "block_rq_complete" },     \
+		{ "done", LMP_HOOK_FENTRY, "fentry_blk_account_io_done", "blk_account_io_done" }, \
+	{                                                                                         \
+		"done", LMP_HOOK_KPROBE, "kprobe_blk_account_io_done", "blk_account_io_done"      \
+	}
 
 /*
  * The request tracking the block probes share (bpf/blkio.bpf.h has the why;

@@ -105,7 +105,7 @@ int lmp_blkio_join(struct lmp_probe *p, struct bpf_object *obj, bool at_done, bo
 	struct member me = { p, at_done, want_task, false, false };
 	int err;
 
-	lmp_blkio_leave(p); /* started again: counted once */
+	lmp_blkio_leave(p);	   /* started again: counted once */
 	if (!inflight || !users) { /* descriptor and BPF source disagree */
 		snprintf(p->reason, sizeof(p->reason), "no blkio_inflight/blkio_users map");
 		return -ENOENT;

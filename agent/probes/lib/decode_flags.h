@@ -71,7 +71,7 @@ int lmp_ksym_ranges(const char *path, const char *const *names, size_t n,
  */
 struct lmp_probe;
 struct lmp_extra_tp {
-	const char *prog; /* BPF program name */
+	const char *prog;	/* BPF program name */
 	const char *tracepoint; /* "syscalls/sys_enter_openat2" */
 };
 void lmp_extra_tracepoints(struct lmp_probe *p, const char *group, const struct lmp_extra_tp *x,

@@ -25,10 +25,21 @@
 /* the maps of lmp_syscall.bpf.h, in every family object */
 static const char *const map_names[] = {
 	"sys_users",	  "sys_route", "sys_tail_enter", "sys_tail_exit", "sys_start",
-	"sys_pid_counts", "sys_procs", "sys_cg_hist",	  "sys_cg_counts", "sys_cg_errnos",
+	"sys_pid_counts", "sys_procs", "sys_cg_hist",	 "sys_cg_counts", "sys_cg_errnos",
 };
-enum { M_USERS, M_ROUTE, M_TAIL_ENTER, M_TAIL_EXIT, M_START, M_PID_COUNTS, M_PROCS, M_CG_HIST,
-       M_CG_COUNTS, M_CG_ERRNOS, N_MAPS };
+enum {
+	M_USERS,
+	M_ROUTE,
+	M_TAIL_ENTER,
+	M_TAIL_EXIT,
+	M_START,
+	M_PID_COUNTS,
+	M_PROCS,
+	M_CG_HIST,
+	M_CG_COUNTS,
+	M_CG_ERRNOS,
+	N_MAPS
+};
 
 /* the dispatcher programs, [side][kind]: kind 0 tp_btf, 1 raw_tp, 2 tracepoint */
 static const char *const disp_progs[2][3] = {
@@ -45,9 +56,9 @@ struct member {
 	const struct lmp_probe *p;
 	struct lmp_sys_want want; /* want.nrs unused: nrs */
 	int nrs[MAX_NRS];
-	int kind;	     /* 0..2 as disp_progs, -1: does not use the dispatcher */
-	int slot;	     /* its index in the tail arrays, -1: none */
-	bool owns[2];	     /* its object's dispatcher program of that side is the one loaded */
+	int kind;     /* 0..2 as disp_progs, -1: does not use the dispatcher */
+	int slot;     /* its index in the tail arrays, -1: none */
+	bool owns[2]; /* its object's dispatcher program of that side is the one loaded */
 	bool creator; /* its object creates the shared maps */
 	bool counted, routed;
 };
@@ -240,9 +251,11 @@ int lmp_sys_join(struct lmp_probe *p, struct bpf_object *obj, const struct lmp_c
 	if (me.creator)
 		err = size_maps(obj, cfg);
 	for (int i = 0; i < N_MAPS && !me.creator && !err; i++)
-		err = bpf_map__reuse_fd(bpf_object__find_map_by_name(obj, map_names[i]), share.fd[i]);
+		err = bpf_map__reuse_fd(bpf_object__find_map_by_name(obj, map_names[i]),
+					share.fd[i]);
 	if (!err && !share.task_btf) {
-		struct bpf_map *tl = task_local ? bpf_object__find_map_by_name(obj, task_local) : NULL;
+		struct bpf_map *tl = task_local ? bpf_object__find_map_by_name(obj, task_local) :
+						  NULL;
 
 		err = lmp_probe_set_rodata_u32(obj, "sys_task_btf", 0);
 		if (!err && tl)
@@ -353,7 +366,8 @@ int lmp_sys_attach(struct lmp_probe *p, void *skel, const struct lmp_config *cfg
 			continue;
 		if (is_tail(name)) {
 			/* run by the dispatcher (tail call), never attached itself */
-			int map = !strcmp(name + strlen(name) - 5, "enter") ? M_TAIL_ENTER : M_TAIL_EXIT;
+			int map = !strcmp(name + strlen(name) - 5, "enter") ? M_TAIL_ENTER :
+									      M_TAIL_EXIT;
 			__u32 slot = m->slot, fd = bpf_program__fd(prog);
 
 			if (bpf_map_update_elem(share.fd[map], &slot, &fd, BPF_ANY)) {
@@ -367,7 +381,8 @@ int lmp_sys_attach(struct lmp_probe *p, void *skel, const struct lmp_config *cfg
 		l = bpf_program__attach(prog);
 		if (!l) {
 			err = -errno;
-			snprintf(p->reason, sizeof(p->reason), "attach %s: %s", name, strerror(-err));
+			snprintf(p->reason, sizeof(p->reason), "attach %s: %s", name,
+				 strerror(-err));
 			return err;
 		}
 		p->links[p->n_links++] = l;

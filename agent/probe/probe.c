@@ -162,6 +162,31 @@ void lmp_probe_init(struct lmp_probe *p, const struct lmp_registry_entry *e)
 		snprintf(p->reason, sizeof(p->reason), "not built yet");
 }
 
+const void *lmp_probe_options(const struct lmp_probe *p, const struct lmp_config *cfg)
+{
+	return lmp_config_probe_options(cfg, p->name);
+}
+
+__u64 lmp_probes_caps(const struct lmp_probe *ps, size_t n)
+{
+	__u64 caps = 0;
+
+	for (size_t i = 0; ps && i < n; i++)
+		if (ps[i].state == LMP_PROBE_RUNNING && ps[i].desc)
+			caps |= ps[i].desc->caps;
+	return caps;
+}
+
+unsigned lmp_probes_needs(const struct lmp_probe *ps, size_t n)
+{
+	unsigned needs = 0;
+
+	for (size_t i = 0; ps && i < n; i++)
+		if (ps[i].state == LMP_PROBE_RUNNING && ps[i].desc)
+			needs |= ps[i].desc->needs;
+	return needs;
+}
+
 void lmp_probe_describe(struct lmp_probe *p, lmp_served_by_fn served_by, void *ctx)
 {
 	const struct lmp_probe_desc *d = p->desc;

@@ -167,24 +167,16 @@ const void *lmp_probe_options(const struct lmp_probe *p, const struct lmp_config
 	return lmp_config_probe_options(cfg, p->name);
 }
 
-__u64 lmp_probes_caps(const struct lmp_probe *ps, size_t n)
+void lmp_probes_wants(const struct lmp_probe *ps, size_t n, __u64 *caps, unsigned *needs)
 {
-	__u64 caps = 0;
-
-	for (size_t i = 0; ps && i < n; i++)
-		if (ps[i].state == LMP_PROBE_RUNNING && ps[i].desc)
-			caps |= ps[i].desc->caps;
-	return caps;
-}
-
-unsigned lmp_probes_needs(const struct lmp_probe *ps, size_t n)
-{
-	unsigned needs = 0;
-
-	for (size_t i = 0; ps && i < n; i++)
-		if (ps[i].state == LMP_PROBE_RUNNING && ps[i].desc)
-			needs |= ps[i].desc->needs;
-	return needs;
+	*caps = 0;
+	*needs = 0;
+	for (size_t i = 0; ps && i < n; i++) {
+		if (ps[i].state != LMP_PROBE_RUNNING || !ps[i].desc)
+			continue;
+		*caps |= ps[i].desc->caps;
+		*needs |= ps[i].desc->needs;
+	}
 }
 
 void lmp_probe_describe(struct lmp_probe *p, lmp_served_by_fn served_by, void *ctx)

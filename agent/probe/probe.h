@@ -243,12 +243,11 @@ void lmp_verifier_error(const char *log, char *out, size_t len);
 void lmp_probe_init(struct lmp_probe *p, const struct lmp_registry_entry *e);
 /* the probe's options block (its desc's options), from the parsed configuration */
 const void *lmp_probe_options(const struct lmp_probe *p, const struct lmp_config *cfg);
-/* union over the running probes among ps[0..n) of their caps and of their needs */
-__u64 lmp_probes_caps(const struct lmp_probe *ps, size_t n);
-unsigned lmp_probes_needs(const struct lmp_probe *ps, size_t n);
+/* the union over the running probes among ps[0..n) of their caps and of their needs */
+void lmp_probes_wants(const struct lmp_probe *ps, size_t n, __u64 *caps, unsigned *needs);
 /*
  * Least privilege once the probes are attached (agent/probe/runtime_caps.c): keep the
- * capabilities the running probes still use (lmp_probes_caps()), drop the rest unless
+ * capabilities the running probes still use (lmp_probes_wants()), drop the rest unless
  * --drop-caps=false, and log once what was kept and why. Returns 0, or -errno when the
  * kernel refused (the agent runs on with what it has).
  */

@@ -49,7 +49,8 @@ static int map_read_works(const struct lmp_probe *ps, size_t n)
 
 int lmp_probes_drop_caps(const struct lmp_config *cfg, const struct lmp_probe *ps, size_t n)
 {
-	__u64 eff, prm, keep;
+	__u64 eff, prm, keep, caps;
+	unsigned needs;
 	char kept_s[256], probe_s[64];
 	bool bpf_measured = false;
 	int r, bset_left, nnp_err;
@@ -67,9 +68,10 @@ int lmp_probes_drop_caps(const struct lmp_config *cfg, const struct lmp_probe *p
 		lmp_log(LMP_LOG_INFO, "capabilities: none held, nothing to drop");
 		return 0;
 	}
-	keep = lmp_probes_caps(ps, n) & prm;
+	lmp_probes_wants(ps, n, &caps, &needs);
+	keep = caps & prm;
 	/* kernel stacks: read kallsyms now, while CAP_SYSLOG still shows real addresses */
-	if (lmp_probes_needs(ps, n) & LMP_NEED_KERNEL_STACKS) {
+	if (needs & LMP_NEED_KERNEL_STACKS) {
 		const struct lmp_ksyms *ks;
 
 		lmp_ksyms_default(&ks);

@@ -476,6 +476,8 @@ static void test_hook_macros(void **state)
 static void test_runtime_caps_union(void **state)
 {
 	struct lmp_probe ps[3];
+	unsigned needs;
+	__u64 caps;
 
 	for (size_t i = 0; i < 3; i++)
 		memset(&ps[i], 0, sizeof(ps[i]));
@@ -485,11 +487,13 @@ static void test_runtime_caps_union(void **state)
 	ps[1].state = LMP_PROBE_FAILED;
 	ps[2].desc = lmp_registry[0].desc; /* process */
 	ps[2].state = LMP_PROBE_RUNNING;
-	assert_int_equal(lmp_probes_caps(ps, 3), 0);
-	assert_int_equal(lmp_probes_needs(ps, 3), 0);
+	lmp_probes_wants(ps, 3, &caps, &needs);
+	assert_int_equal(caps, 0);
+	assert_int_equal(needs, 0);
 	ps[1].state = LMP_PROBE_RUNNING;
-	assert_int_equal(lmp_probes_caps(ps, 3), lmp_probe_memleak.caps);
-	assert_true(lmp_probes_needs(ps, 3) & LMP_NEED_KERNEL_STACKS);
+	lmp_probes_wants(ps, 3, &caps, &needs);
+	assert_int_equal(caps, lmp_probe_memleak.caps);
+	assert_int_equal(needs, lmp_probe_memleak.needs);
 }
 
 int main(void)

@@ -109,7 +109,8 @@ $(OUTPUT)/tests/lib/%.o: tests/lib/%.c $(wildcard tests/lib/*.h) | $(OUTPUT)/tes
 	$(Q)$(CC) $(CFLAGS) -Itests/lib -DLMP_FIXTURES_DIR='"$(CURDIR)/tests/fixtures"' -c $< -o $@
 
 # A unit test may name the symbols it mocks in a line "/* wrap: sym1 sym2 */". The agent
-# library is linked whole: probe descriptors are reached only through weak references.
+# library is linked whole, as into the agent; the registry's references to the descriptors
+# are strong, so a missing or misspelled one fails this link as it fails the agent's.
 $(BUILD)/tests/%: tests/%.c $(LIBAGENT) $(TESTLIB_OBJS) $(wildcard tests/lib/*.h) | $(BUILD)/tests/unit $(BUILD)/tests/integration $(BUILD)/tests/e2e
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/lib $(LDFLAGS) $< $(TESTLIB_OBJS) \

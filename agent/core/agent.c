@@ -20,7 +20,6 @@
 #include <jansson.h>
 
 #include "core/agent.h"
-#include "core/caps.h"
 #include "core/config.h"
 #include "probe/detach.h"
 #include "probe/feature.h"
@@ -254,6 +253,11 @@ int lmp_agent_list_probes(const struct lmp_config *cfg)
 	struct lmp_probe *ps;
 	size_t n;
 
+	if (cfg->names) { /* for scripts that check lists against the registry (test_docs.sh) */
+		for (size_t i = 0; i < lmp_registry_len; i++)
+			printf("%s\n", lmp_registry[i].name);
+		return LMP_EXIT_OK;
+	}
 	lmp_log_hook_libbpf();
 	lmp_feature_init(cfg->btf_path);
 	ps = probes_resolve(cfg, &n);
@@ -829,7 +833,7 @@ int lmp_agent_run(const struct lmp_config *cfg)
 		goto out;
 	}
 	lmp_ident_interval(a.rt.ident, cfg->interval * 1000);
-	lmp_caps_drop_after_attach(cfg, a.probes, a.n_probes); /* logs what it kept */
+	lmp_probes_drop_caps(cfg, a.probes, a.n_probes); /* logs what it kept */
 	lmp_log(LMP_LOG_INFO, "ready: %zu probes running", a.n_running);
 	r = lmp_loop_run(a.loop);
 	if (r < 0) {

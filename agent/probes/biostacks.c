@@ -244,4 +244,5 @@ const struct lmp_probe_desc lmp_probe_biostacks = {
 	.configure = biostacks_configure,
 	.interval = biostacks_interval,
 	.cleanup = biostacks_cleanup,
+	.needs = LMP_NEED_KERNEL_STACKS,
 };

@@ -28,6 +28,18 @@ static const struct lmp_hook capable_hooks[] = {
 	[HOOK_KRETPROBE] = { "check", LMP_HOOK_KRETPROBE, "kretprobe_cap_capable", "cap_capable" },
 };
 
+static const char *const capable_streams[] = { "audited", "denied", "all", NULL };
+
+struct capable_options {
+	int stream; /* 0 audited denials, 1 every denial, 2 every check */
+};
+
+static const struct lmp_option capable_options[] = {
+	LMP_OPTION_ENUM(struct capable_options, stream, "capable-stream", "LMP_CAPABLE_STREAM",
+			"audited", capable_streams,
+			"capable probe: events for audited denials, every denial, or all checks"),
+};
+
 static const struct lmp_metric_desc denials_total = {
 	"lmp_capability_denials_total",
 	"Capability checks denied by cap_capable(), per container and capability; noaudit "
@@ -100,13 +112,14 @@ static const char *const noaudit_funcs[] = {
 
 static int capable_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
+	const struct capable_options *o = lmp_probe_options(p, cfg);
 	struct capable_bpf *s = skel;
 	struct lmp_ksym_range r[ARRAY_SIZE(noaudit_funcs)];
 	size_t k = 0;
 
 	_Static_assert(ARRAY_SIZE(noaudit_funcs) == ARRAY_SIZE(s->rodata->cfg_noaudit_start),
 		       "one range per noaudit caller");
-	s->rodata->cfg_stream = cfg->capable_stream;
+	s->rodata->cfg_stream = o->stream;
 	/* found ones packed first: the BPF side stops at the first zero start */
 	if (lmp_ksym_ranges(NULL, noaudit_funcs, ARRAY_SIZE(noaudit_funcs), r) > 0) {
 		for (size_t i = 0; i < ARRAY_SIZE(r); i++) {
@@ -237,4 +250,5 @@ const struct lmp_probe_desc lmp_probe_capable = {
 	.n_events = ARRAY_SIZE(capable_events),
 	.configure = capable_configure,
 	.interval = capable_interval,
+	.options = LMP_OPTIONS(struct capable_options, capable_options),
 };

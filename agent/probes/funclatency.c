@@ -35,6 +35,35 @@ static const struct lmp_hook funclatency_hooks[] = {
 	{ "return", LMP_HOOK_UPROBE, "uretprobe_return", NULL },
 };
 
+struct funclatency_options {
+	char *target; /* "binary:symbol" or a kernel function */
+	unsigned pid; /* only this process (0: all) */
+};
+
+/* "binary:symbol" (user space) or "symbol" (kernel); symbols are C/C++ linkage names */
+static int check_target(const char *v, char *err, size_t len)
+{
+	const char *colon = strrchr(v, ':'), *sym = colon ? colon + 1 : v;
+
+	if (!*v)
+		return 0;
+	if ((colon && colon == v) || !*sym ||
+	    strspn(sym, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@$") != strlen(sym)) {
+		snprintf(err, len, "expected BINARY:SYMBOL or a kernel function name, got '%s'", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct lmp_option funclatency_options[] = {
+	LMP_OPTION_STR(struct funclatency_options, target, "funclatency-target",
+		       "LMP_FUNCLATENCY_TARGET", "", check_target,
+		       "funclatency probe: BINARY:SYMBOL (uprobe) or a kernel function; unset: off"),
+	LMP_OPTION_UINT(struct funclatency_options, pid, "funclatency-pid", "LMP_FUNCLATENCY_PID",
+			"0", 0, 4194304, "funclatency probe: only this process (0: every process)"),
+};
+
 static const struct lmp_metric_desc latency_seconds = {
 	"lmp_function_latency_seconds",
 	"Latency of the --funclatency-target function, per container.",
@@ -187,7 +216,8 @@ static int configure_kernel(struct lmp_probe *p, struct funclatency_bpf *s,
 
 static int funclatency_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
-	const char *t = cfg->funclatency_target ? cfg->funclatency_target : "";
+	const struct funclatency_options *o = lmp_probe_options(p, cfg);
+	const char *t = o->target ? o->target : "";
 	struct funclatency_bpf *s = skel;
 	struct funclatency_priv *fp;
 	const char *colon;
@@ -203,7 +233,7 @@ static int funclatency_configure(struct lmp_probe *p, void *skel, const struct l
 	if (!fp)
 		return -ENOMEM;
 	p->priv = fp;
-	fp->pid = cfg->funclatency_pid;
+	fp->pid = o->pid;
 	snprintf(fp->target, sizeof(fp->target), "%s", t);
 	s->rodata->cfg_pid = fp->pid;
 	colon = strrchr(t, ':');
@@ -342,4 +372,5 @@ const struct lmp_probe_desc lmp_probe_funclatency = {
 	.attach = funclatency_attach,
 	.interval = funclatency_interval,
 	.cleanup = funclatency_cleanup,
+	.options = LMP_OPTIONS(struct funclatency_options, funclatency_options),
 };

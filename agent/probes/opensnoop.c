@@ -22,12 +22,17 @@
 LMP_DEFINE_SKEL_OPS(opensnoop);
 
 static const struct lmp_hook opensnoop_hooks[] = {
-	{ "enter", LMP_HOOK_TRACEPOINT, "tp_sys_enter_openat", "syscalls/sys_enter_openat" },
-	{ "enter", LMP_HOOK_TP_BTF, "tail_btf_enter", "sys_enter" },
-	{ "enter", LMP_HOOK_RAW_TP, "tail_raw_enter", "sys_enter" },
-	{ "exit", LMP_HOOK_TRACEPOINT, "tp_sys_exit_openat", "syscalls/sys_exit_openat" },
-	{ "exit", LMP_HOOK_TP_BTF, "tail_btf_exit", "sys_exit" },
-	{ "exit", LMP_HOOK_RAW_TP, "tail_raw_exit", "sys_exit" },
+	LMP_HOOKS_SYSCALL("openat"),
+};
+
+struct opensnoop_options {
+	bool failed;
+};
+
+static const struct lmp_option opensnoop_options[] = {
+	LMP_OPTION_BOOL(struct opensnoop_options, failed, "opensnoop-failed",
+			"LMP_OPENSNOOP_FAILED", "false",
+			"opensnoop probe: events for failed opens only"),
 };
 
 /* open(2) is absent on arm64 and openat2(2) before 5.6: these load only where they exist */
@@ -105,6 +110,7 @@ static const char *const call_names[] = {
 
 static int opensnoop_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
+	const struct opensnoop_options *o = lmp_probe_options(p, cfg);
 	struct opensnoop_bpf *s = skel;
 	static const int nrs[] = {
 #ifdef SYS_open
@@ -125,7 +131,7 @@ static int opensnoop_configure(struct lmp_probe *p, void *skel, const struct lmp
 #else
 	s->rodata->cfg_nr_openat2 = 437; /* same number on every architecture */
 #endif
-	s->rodata->cfg_failed_only = cfg->opensnoop_failed;
+	s->rodata->cfg_failed_only = o->failed;
 	lmp_extra_tracepoints(p, "enter", enter_extra, ARRAY_SIZE(enter_extra));
 	lmp_extra_tracepoints(p, "exit", exit_extra, ARRAY_SIZE(exit_extra));
 	/* the dispatcher's maps in any case (they are in the object), its programs and
@@ -251,4 +257,5 @@ const struct lmp_probe_desc lmp_probe_opensnoop = {
 	.attach = lmp_sys_attach,
 	.cleanup = lmp_sys_leave,
 	.interval = opensnoop_interval,
+	.options = LMP_OPTIONS(struct opensnoop_options, opensnoop_options),
 };

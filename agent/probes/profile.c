@@ -26,11 +26,26 @@
 
 LMP_DEFINE_SKEL_OPS(profile);
 
-enum { PROFILE_EVENT_CPU_CLOCK, PROFILE_EVENT_CYCLES }; /* --profile-event values */
-
 static const struct lmp_hook profile_hooks[] = {
 	{ "sample", LMP_HOOK_PERF_SW, "perf_event_cpu_clock", "cpu-clock" },
 	{ "sample", LMP_HOOK_PERF_HW, "perf_event_cycles", "cycles" },
+};
+
+enum { PROFILE_EVENT_CPU_CLOCK, PROFILE_EVENT_CYCLES }; /* --profile-event values */
+static const char *const profile_events[] = { "cpu-clock", "cycles", NULL };
+
+struct profile_options {
+	unsigned hz; /* samples per second per CPU */
+	int event;   /* PROFILE_EVENT_* */
+};
+
+static const struct lmp_option profile_options[] = {
+	LMP_OPTION_UINT(struct profile_options, hz, "profile-hz", "LMP_PROFILE_HZ", "49", 1, 1000,
+			"profile probe: stack samples per second on each CPU"),
+	LMP_OPTION_ENUM(
+		struct profile_options, event, "profile-event", "LMP_PROFILE_EVENT", "cpu-clock",
+		profile_events,
+		"profile probe: cpu-clock (software timer) or cycles (needs a hardware PMU)"),
 };
 
 static const struct lmp_metric_desc samples_total = {
@@ -80,6 +95,7 @@ static int perf_open(bool hw, unsigned hz, int cpu)
 
 static int profile_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
+	const struct profile_options *o = lmp_probe_options(p, cfg);
 	struct profile_bpf *s = skel;
 	struct profile_priv *pp;
 	int fd, err;
@@ -88,11 +104,11 @@ static int profile_configure(struct lmp_probe *p, void *skel, const struct lmp_c
 	if (!pp)
 		return -ENOMEM;
 	p->priv = pp;
-	pp->hz = cfg->profile_hz ? cfg->profile_hz : 49;
+	pp->hz = o->hz ? o->hz : 49;
 	err = lmp_stacks_new(&pp->stacks);
 	if (err < 0)
 		return err;
-	if (cfg->profile_event != PROFILE_EVENT_CYCLES)
+	if (o->event != PROFILE_EVENT_CYCLES)
 		return 0;
 	/* asked for cycles: the hook table put the software clock first, so switch here */
 	fd = perf_open(true, pp->hz, 0);
@@ -295,4 +311,9 @@ const struct lmp_probe_desc lmp_probe_profile = {
 	.attach = profile_attach,
 	.interval = profile_interval,
 	.cleanup = profile_cleanup,
+	.options = LMP_OPTIONS(struct profile_options, profile_options),
+	/* user stacks: /proc/<pid>/maps and /proc/<pid>/root of any process (ptrace access);
+	 * /proc/<pid>/map_files for replaced or deleted binaries (checkpoint/restore) */
+	.caps = LMP_CAPS_USER_STACKS,
+	.needs = LMP_NEED_KERNEL_STACKS | LMP_NEED_USER_STACKS,
 };

@@ -23,16 +23,10 @@
 #include <bpf/bpf_core_read.h>
 #include "lmp/biostacks.h"
 #include "lmp.bpf.h"
-
-#define EFAULT 14
+#include "lmp_stack.bpf.h"
 
 /* kernel I/O paths are few; the agent clears the map when collisions are counted */
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 2048);
-	__type(key, __u32);
-	__uint(value_size, LMP_STACK_DEPTH * sizeof(__u64));
-} stacks SEC(".maps");
+LMP_STACK_MAP(stacks, 2048);
 
 struct start_rec {
 	__u64 ts;
@@ -59,14 +53,6 @@ struct {
 	__type(key, struct lmp_biostacks_key);
 	__type(value, struct lmp_biostacks_val);
 } hists SEC(".maps");
-
-/* [0]: stack ids lost (-EEXIST collision, -ENOMEM); the I/O itself is still counted */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} stack_errors SEC(".maps");
 
 const struct lmp_biostacks_val zero_val = {};
 
@@ -129,19 +115,6 @@ static __always_inline __u64 charge_cgroup(struct request *rq)
 	return id;
 }
 
-static __always_inline void count_stack_error(__s32 id)
-{
-	__u32 zero = 0;
-	__u64 *v;
-
-	if (id >= 0 || id == -EFAULT)
-		return;
-	v = bpf_map_lookup_elem(&stack_errors, &zero);
-	if (v)
-		*v += 1;
-	lmp_count_drop(LMP_DROP_MAPFULL);
-}
-
 static __always_inline int handle_start(void *ctx, struct request *rq, bool only_if_new)
 {
 	__u64 key = (__u64)rq, id = bpf_get_current_pid_tgid();
@@ -153,8 +126,7 @@ static __always_inline int handle_start(void *ctx, struct request *rq, bool only
 	r.cgroup_id = charge_cgroup(rq);
 	r.pid = id >> 32;
 	r.dev = rq_dev(rq);
-	r.stack_id = bpf_get_stackid(ctx, &stacks, 0);
-	count_stack_error(r.stack_id);
+	r.stack_id = lmp_stackid(ctx, &stacks, 0);
 	bpf_get_current_comm(r.comm, sizeof(r.comm));
 	bpf_map_update_elem(&inflight, &key, &r, BPF_ANY);
 	return 0;

@@ -136,4 +136,21 @@ static __always_inline void lmp_hist_add(struct lmp_hist *h, __u64 v)
 	__sync_fetch_and_add(&h->count, 1);
 }
 
+/*
+ * One body on tp_btf and on raw_tp, whose programs take the same arguments: the programs
+ * tp_btf_<name> and raw_tp_<name> on tracepoint tp; body is an expression of ctx and args.
+ */
+#define LMP_TP_BTF_AND_RAW(name, tp, body, args...) \
+	SEC("tp_btf/" tp)                           \
+	int BPF_PROG(tp_btf_##name, args)           \
+	{                                           \
+		return body;                        \
+	}                                           \
+	SEC("raw_tp/" tp)                           \
+	int BPF_PROG(raw_tp_##name, args)           \
+	{                                           \
+		return body;                        \
+	}                                           \
+	extern int lmp_tp_btf_and_raw_##name /* so that a ';' may follow */
+
 #endif /* LMP_BPF_H */

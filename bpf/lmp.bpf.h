@@ -137,6 +137,34 @@ static __always_inline void lmp_hist_add(struct lmp_hist *h, __u64 v)
 }
 
 /*
+ * Whether a return address among the first depth frames of the current kernel stack lies
+ * in one of the n ranges [start[f], end[f]) ("called from mem_cgroup_out_of_memory()").
+ * scratch: a per-CPU array map of one __u64[depth]. 1 yes, 0 no, -1 no stack.
+ */
+static __always_inline int lmp_kstack_calls(void *ctx, void *scratch, int depth,
+					    const volatile __u64 *start, const volatile __u64 *end,
+					    int n)
+{
+	__u32 zero = 0;
+	__u64 *buf = bpf_map_lookup_elem(scratch, &zero);
+	long len;
+
+	if (!buf)
+		return -1;
+	len = bpf_get_stack(ctx, buf, depth * sizeof(__u64), 0);
+	if (len <= 0)
+		return -1;
+	for (int i = 0; i < depth; i++) {
+		if (i * (long)sizeof(__u64) >= len)
+			break;
+		for (int f = 0; f < n; f++)
+			if (buf[i] >= start[f] && buf[i] < end[f])
+				return 1;
+	}
+	return 0;
+}
+
+/*
  * One body on tp_btf and on raw_tp, whose programs take the same arguments: the programs
  * tp_btf_<name> and raw_tp_<name> on tracepoint tp; body is an expression of ctx and args.
  */

@@ -86,13 +86,8 @@ static __always_inline int handle_done(const struct sock *sk, bool established)
 	return 0;
 }
 
-static __always_inline int handle_state(const struct sock *sk, int oldstate, int newstate,
-					__u16 protocol)
+static __always_inline int handle_state(const struct sock *sk, int oldstate, int newstate)
 {
-	if (protocol != IPPROTO_TCP)
-		return 0;
-	if (newstate == TCP_SYN_SENT)
-		return lmp_connect_start(sk);
 	if (oldstate == TCP_SYN_SENT)
 		return handle_done(sk, newstate == TCP_ESTABLISHED);
 	return 0;

@@ -50,7 +50,11 @@
 #ifndef LMP_BLKIO_BPF_H
 #define LMP_BLKIO_BPF_H
 
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "lmp/blkio.h"
+#include "lmp.bpf.h"
 #include "lmp_request.bpf.h"
 
 #ifndef LMP_BLKIO_ME
@@ -62,6 +66,15 @@
 /* (cgroup, disk) pairs seen in one interval, drained each interval: containers x busy disks
  * of a node fit with room; beyond, updates fail and are counted as map-full */
 #define LMP_BLKIO_AGG_ENTRIES 4096
+
+/* A probe's map by (cgroup, disk) of one interval */
+#define LMP_BLKIO_AGG_MAP(name, value_type)                 \
+	struct {                                            \
+		__uint(type, BPF_MAP_TYPE_HASH);            \
+		__uint(max_entries, LMP_BLKIO_AGG_ENTRIES); \
+		__type(key, struct lmp_blkio_key);          \
+		__type(value, value_type);                  \
+	} name SEC(".maps")
 
 /*
  * 0 when the agent found the io controller outside cgroup v2 (hybrid hosts: v1 blkio):
@@ -372,5 +385,11 @@ static __always_inline struct lmp_blkio_rq *blkio_done(struct request *rq, __u32
 	{                                                                      \
 		return on_done(rq, 0, 0, true);                                \
 	}
+
+/* the programs of a probe that reads requests at completion (biolatency, biosnoop) */
+#define LMP_BLKIO_COMPLETION_PROGS \
+	LMP_BLKIO_START_PROGS      \
+	LMP_BLKIO_ISSUE_PROGS      \
+	LMP_BLKIO_DONE_PROGS
 
 #endif /* LMP_BLKIO_BPF_H */

@@ -181,4 +181,18 @@ static __always_inline int lmp_kstack_calls(void *ctx, void *scratch, int depth,
 	}                                           \
 	extern int lmp_tp_btf_and_raw_##name /* so that a ';' may follow */
 
+/* One body on fentry and on kprobe of function fn: the programs fentry_<fn>, kprobe_<fn>. */
+#define LMP_FENTRY_AND_KPROBE(fn, body, args...) \
+	SEC("fentry/" #fn)                       \
+	int BPF_PROG(fentry_##fn, args)          \
+	{                                        \
+		return body;                     \
+	}                                        \
+	SEC("kprobe/" #fn)                       \
+	int BPF_KPROBE(kprobe_##fn, args)        \
+	{                                        \
+		return body;                     \
+	}                                        \
+	extern int lmp_fentry_and_kprobe_##fn /* so that a ';' may follow */
+
 #endif /* LMP_BPF_H */

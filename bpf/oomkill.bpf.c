@@ -319,17 +319,8 @@ static __always_inline int handle_oom_kill_process(void *ctx, struct oom_control
 			     LMP_OOM_SRC_TASK);
 }
 
-SEC("fentry/oom_kill_process")
-int BPF_PROG(fentry_oom_kill_process, struct oom_control *oc, const char *message)
-{
-	return handle_oom_kill_process(ctx, oc);
-}
-
-SEC("kprobe/oom_kill_process")
-int BPF_KPROBE(kprobe_oom_kill_process, struct oom_control *oc, const char *message)
-{
-	return handle_oom_kill_process(ctx, oc);
-}
+LMP_FENTRY_AND_KPROBE(oom_kill_process, handle_oom_kill_process(ctx, oc), struct oom_control *oc,
+		      const char *message);
 
 /* pre-6.9 helper: remember the task a kernel SIGKILL goes to, per sending thread */
 static __always_inline int handle_sigkill(int sig, struct kernel_siginfo *info,

@@ -112,16 +112,7 @@ static __always_inline int handle_rcv_state(const struct sock *sk, const struct 
 
 LMP_CONNECT_START_PROGS()
 
-SEC("fentry/tcp_rcv_state_process")
-int BPF_PROG(fentry_tcp_rcv_state_process, struct sock *sk, struct sk_buff *skb)
-{
-	return handle_rcv_state(sk, skb);
-}
-
-SEC("kprobe/tcp_rcv_state_process")
-int BPF_KPROBE(kprobe_tcp_rcv_state_process, struct sock *sk, struct sk_buff *skb)
-{
-	return handle_rcv_state(sk, skb);
-}
+LMP_FENTRY_AND_KPROBE(tcp_rcv_state_process, handle_rcv_state(sk, skb), struct sock *sk,
+		      struct sk_buff *skb);
 
 char LICENSE[] SEC("license") = "GPL";

@@ -13,22 +13,13 @@
  *   done:  tp_btf/raw_tp block_rq_complete > fentry/kprobe blk_account_io_done
  */
 #include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
 #include "lmp/biolatency.h"
-#include "lmp.bpf.h"
 #define LMP_BLKIO_ME LMP_BLKIO_USER_BIOLATENCY
 #include "blkio.bpf.h"
 
 const volatile __u32 cfg_queued = 0; /* 1: second histogram is start -> complete */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LMP_BLKIO_AGG_ENTRIES);
-	__type(key, struct lmp_blkio_key);
-	__type(value, struct lmp_biolatency_val);
-} hists SEC(".maps");
+LMP_BLKIO_AGG_MAP(hists, struct lmp_biolatency_val);
 
 static const struct lmp_biolatency_val zero_val; /* init value, kept off the 512-byte stack */
 
@@ -61,8 +52,6 @@ static __always_inline int on_done(struct request *rq, __u32 status, __u32 nr_by
 	return 0;
 }
 
-LMP_BLKIO_START_PROGS
-LMP_BLKIO_ISSUE_PROGS
-LMP_BLKIO_DONE_PROGS
+LMP_BLKIO_COMPLETION_PROGS
 
 char LICENSE[] SEC("license") = "GPL";

@@ -16,20 +16,11 @@
  *   issue: tp_btf/raw_tp block_rq_issue
  */
 #include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
 #include "lmp/biopattern.h"
-#include "lmp.bpf.h"
 #define LMP_BLKIO_ME LMP_BLKIO_USER_BIOPATTERN
 #include "blkio.bpf.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LMP_BLKIO_AGG_ENTRIES);
-	__type(key, struct lmp_blkio_key);
-	__type(value, struct lmp_biopattern_counts);
-} counts SEC(".maps");
+LMP_BLKIO_AGG_MAP(counts, struct lmp_biopattern_counts);
 
 /* where each (cgroup, disk) stream's last request ended; outlives the interval drains */
 struct {

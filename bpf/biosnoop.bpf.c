@@ -14,11 +14,7 @@
  * tracepoint makes it work where neither is available.
  */
 #include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
 #include "lmp/biosnoop.h"
-#include "lmp.bpf.h"
 #define LMP_BLKIO_ME LMP_BLKIO_USER_BIOSNOOP
 #include "blkio.bpf.h"
 
@@ -66,8 +62,6 @@ out:
 	return 0;
 }
 
-LMP_BLKIO_START_PROGS
-LMP_BLKIO_ISSUE_PROGS
-LMP_BLKIO_DONE_PROGS
+LMP_BLKIO_COMPLETION_PROGS
 
 char LICENSE[] SEC("license") = "GPL";

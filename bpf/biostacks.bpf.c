@@ -23,16 +23,11 @@
 #include <bpf/bpf_core_read.h>
 #include "lmp/biostacks.h"
 #include "lmp.bpf.h"
-
-#define EFAULT 14
+#include "lmp_request.bpf.h"
+#include "lmp_stack.bpf.h"
 
 /* kernel I/O paths are few; the agent clears the map when collisions are counted */
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 2048);
-	__type(key, __u32);
-	__uint(value_size, LMP_STACK_DEPTH * sizeof(__u64));
-} stacks SEC(".maps");
+LMP_STACK_MAP(stacks, 2048);
 
 struct start_rec {
 	__u64 ts;
@@ -60,87 +55,7 @@ struct {
 	__type(value, struct lmp_biostacks_val);
 } hists SEC(".maps");
 
-/* [0]: stack ids lost (-EEXIST collision, -ENOMEM); the I/O itself is still counted */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} stack_errors SEC(".maps");
-
 const struct lmp_biostacks_val zero_val = {};
-
-/* rq->rq_disk gave way to rq->q->disk in 5.16, commit f3fa33acca9f ("block: remove the
- * ->rq_disk field in struct request") */
-struct request___rq_disk {
-	struct gendisk *rq_disk;
-} __attribute__((preserve_access_index));
-
-static __always_inline __u32 rq_dev(struct request *rq)
-{
-	struct request___rq_disk *old = (void *)rq;
-	struct gendisk *disk;
-
-	if (bpf_core_field_exists(old->rq_disk))
-		disk = BPF_CORE_READ(old, rq_disk);
-	else
-		disk = BPF_CORE_READ(rq, q, disk);
-	if (!disk)
-		return 0;
-	return (BPF_CORE_READ(disk, major) << LMP_BIOSTACKS_MINORBITS) |
-	       BPF_CORE_READ(disk, first_minor);
-}
-
-/*
- * Who the I/O is charged to: the bio's blkcg when it is a non-root cgroup of the v2
- * hierarchy that the submitter is not inside (writeback, kworkers acting for a cgroup);
- * otherwise the submitting task's own v2 cgroup. A blkcg from a v1 blkio hierarchy (hybrid
- * hosts) has an id that means nothing in v2, so it is not used.
- */
-static __always_inline __u64 charge_cgroup(struct request *rq)
-{
-	__u64 task_cg = bpf_get_current_cgroup_id(), id;
-	struct cgroup *blk, *dfl;
-	struct task_struct *task;
-	int level, task_level;
-
-	if (!bpf_core_field_exists(struct bio, bi_blkg)) /* CONFIG_BLK_CGROUP=n */
-		return task_cg;
-	blk = BPF_CORE_READ(rq, bio, bi_blkg, blkcg, css.cgroup);
-	if (!blk)
-		return task_cg;
-	task = (struct task_struct *)bpf_get_current_task();
-	dfl = BPF_CORE_READ(task, cgroups, dfl_cgrp);
-	if (!dfl || BPF_CORE_READ(blk, root) != BPF_CORE_READ(dfl, root))
-		return task_cg;
-	level = BPF_CORE_READ(blk, level);
-	if (level == 0)
-		return task_cg;
-	/*
-	 * Is the submitter inside the blkcg? Walked up by hand: not every kernel offers
-	 * bpf_get_current_ancestor_cgroup_id() to tracing programs (5.10 refuses the object).
-	 */
-	task_level = BPF_CORE_READ(dfl, level);
-	for (int i = 0; i < 32 && task_level > level; i++, task_level--)
-		dfl = BPF_CORE_READ(dfl, self.parent, cgroup);
-	if (task_level == level && dfl == blk)
-		return task_cg;
-	id = BPF_CORE_READ(blk, kn, id);
-	return id;
-}
-
-static __always_inline void count_stack_error(__s32 id)
-{
-	__u32 zero = 0;
-	__u64 *v;
-
-	if (id >= 0 || id == -EFAULT)
-		return;
-	v = bpf_map_lookup_elem(&stack_errors, &zero);
-	if (v)
-		*v += 1;
-	lmp_count_drop(LMP_DROP_MAPFULL);
-}
 
 static __always_inline int handle_start(void *ctx, struct request *rq, bool only_if_new)
 {
@@ -150,11 +65,10 @@ static __always_inline int handle_start(void *ctx, struct request *rq, bool only
 	if (only_if_new && bpf_map_lookup_elem(&inflight, &key))
 		return 0;
 	r.ts = bpf_ktime_get_ns();
-	r.cgroup_id = charge_cgroup(rq);
+	r.cgroup_id = lmp_rq_charge_cgroup(rq);
 	r.pid = id >> 32;
-	r.dev = rq_dev(rq);
-	r.stack_id = bpf_get_stackid(ctx, &stacks, 0);
-	count_stack_error(r.stack_id);
+	r.dev = lmp_rq_dev(rq, LMP_BIOSTACKS_MINORBITS);
+	r.stack_id = lmp_stackid(ctx, &stacks, 0);
 	bpf_get_current_comm(r.comm, sizeof(r.comm));
 	bpf_map_update_elem(&inflight, &key, &r, BPF_ANY);
 	return 0;

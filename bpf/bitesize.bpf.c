@@ -10,20 +10,11 @@
  *   issue: tp_btf/raw_tp block_rq_issue
  */
 #include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
 #include "lmp/bitesize.h"
-#include "lmp.bpf.h"
 #define LMP_BLKIO_ME LMP_BLKIO_USER_BITESIZE
 #include "blkio.bpf.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LMP_BLKIO_AGG_ENTRIES);
-	__type(key, struct lmp_blkio_key);
-	__type(value, struct lmp_hist);
-} sizes SEC(".maps");
+LMP_BLKIO_AGG_MAP(sizes, struct lmp_hist);
 
 static const struct lmp_hist zero_hist;
 

@@ -39,7 +39,7 @@
  * raw_tp (4.17) is older than the ring buffer (5.8) lmp needs anyway, so a tp/ variant
  * would never be chosen.
  *
- * Attribution (DESIGN.md rule 2): I/O is charged to the bio's blkcg when that cgroup lives
+ * Attribution (DESIGN.md rule 2, lmp_rq_charge_cgroup in lmp_request.bpf.h): I/O is charged to the bio's blkcg when that cgroup lives
  * in the v2 hierarchy and the submitting task is not inside it (writeback by a flusher
  * thread, I/O a kworker issues on a cgroup's behalf). When the submitter is inside the
  * blkcg's subtree, its own v2 cgroup is the same answer, only more precise (the io
@@ -50,7 +50,12 @@
 #ifndef LMP_BLKIO_BPF_H
 #define LMP_BLKIO_BPF_H
 
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "lmp/blkio.h"
+#include "lmp.bpf.h"
+#include "lmp_request.bpf.h"
 
 #ifndef LMP_BLKIO_ME
 #error "define LMP_BLKIO_ME, the probe's enum lmp_blkio_user, before including blkio.bpf.h"
@@ -58,11 +63,18 @@
 
 /* more than the requests a node keeps in flight; LRU so a missed completion cannot leak */
 #define LMP_BLKIO_INFLIGHT 10240
-/* deepest cgroup nesting followed when comparing a task's cgroup with a blkcg's */
-#define LMP_BLKIO_MAX_DEPTH 32
 /* (cgroup, disk) pairs seen in one interval, drained each interval: containers x busy disks
  * of a node fit with room; beyond, updates fail and are counted as map-full */
 #define LMP_BLKIO_AGG_ENTRIES 4096
+
+/* A probe's map by (cgroup, disk) of one interval */
+#define LMP_BLKIO_AGG_MAP(name, value_type)                 \
+	struct {                                            \
+		__uint(type, BPF_MAP_TYPE_HASH);            \
+		__uint(max_entries, LMP_BLKIO_AGG_ENTRIES); \
+		__type(key, struct lmp_blkio_key);          \
+		__type(value, value_type);                  \
+	} name SEC(".maps")
 
 /*
  * 0 when the agent found the io controller outside cgroup v2 (hybrid hosts: v1 blkio):
@@ -94,27 +106,6 @@ static __always_inline struct lmp_blkio_users *blkio_users_get(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&blkio_users, &zero);
-}
-
-/* rq->rq_disk was removed in 5.16 by f3fa33acca9f ("block: remove the ->rq_disk field in
- * struct request"); from then on the disk is rq->q->disk. */
-struct request___has_rq_disk {
-	struct gendisk *rq_disk;
-} __attribute__((preserve_access_index));
-
-static __always_inline __u32 blkio_dev(struct request *rq)
-{
-	struct request___has_rq_disk *old = (void *)rq;
-	struct gendisk *disk;
-
-	if (bpf_core_field_exists(old->rq_disk))
-		disk = BPF_CORE_READ(old, rq_disk);
-	else
-		disk = BPF_CORE_READ(rq, q, disk);
-	if (!disk)
-		return 0;
-	return ((__u32)BPF_CORE_READ(disk, major) << LMP_BLKIO_MINORBITS) |
-	       (__u32)BPF_CORE_READ(disk, first_minor);
 }
 
 /* one kernel REQ_* modifier, located through CO-RE because its bit moves between releases */
@@ -152,45 +143,11 @@ static __always_inline __u32 blkio_flags(struct request *rq)
 	return f;
 }
 
-/* The cgroup an I/O is charged to; see the head comment. Call in the submitter's context. */
-static __always_inline __u64 blkio_charge_cgroup(struct request *rq)
-{
-	__u64 task_cg = bpf_get_current_cgroup_id();
-	struct cgroup *blk_cg, *task_dfl;
-	struct task_struct *task;
-	int level, task_level;
-
-	/* no bi_blkg without CONFIG_BLK_CGROUP */
-	if (!cfg_blkcg_v2 || !bpf_core_field_exists(struct bio, bi_blkg))
-		return task_cg;
-	blk_cg = BPF_CORE_READ(rq, bio, bi_blkg, blkcg, css.cgroup);
-	if (!blk_cg) /* no bio (flush, passthrough) or no blkg */
-		return task_cg;
-	/* the v2 (default) hierarchy is the one every task's css_set->dfl_cgrp lives in */
-	task = (struct task_struct *)bpf_get_current_task();
-	task_dfl = BPF_CORE_READ(task, cgroups, dfl_cgrp);
-	if (!task_dfl || BPF_CORE_READ(blk_cg, root) != BPF_CORE_READ(task_dfl, root))
-		return task_cg; /* blkcg from a v1 blkio hierarchy: its id is not a v2 id */
-	/*
-	 * Is the submitter inside the blkcg's subtree? Walk up from its v2 cgroup to the blkcg's
-	 * level. (bpf_get_current_ancestor_cgroup_id() would do it, but not every kernel since
-	 * 5.8 offers it to tracing programs.)
-	 */
-	level = BPF_CORE_READ(blk_cg, level);
-	task_level = BPF_CORE_READ(task_dfl, level);
-	for (int i = 0; i < LMP_BLKIO_MAX_DEPTH && task_level > level; i++, task_level--)
-		task_dfl = BPF_CORE_READ(task_dfl, self.parent, cgroup);
-	if (task_level == level && task_dfl == blk_cg)
-		return task_cg; /* its own cgroup is the same answer, only finer */
-	/* kernfs_node->id is a u64 since 5.5; lmp needs 5.8 (ring buffer) anyway */
-	return BPF_CORE_READ(blk_cg, kn, id);
-}
-
 static __always_inline void blkio_fill(struct lmp_blkio_rq *r, struct request *rq, __u64 now,
 				       __u32 flags, const struct lmp_blkio_users *u)
 {
 	r->start_ns = now;
-	r->cgroup_id = blkio_charge_cgroup(rq);
+	r->cgroup_id = cfg_blkcg_v2 ? lmp_rq_charge_cgroup(rq) : bpf_get_current_cgroup_id();
 	r->flags = flags;
 	if (u && u->want_task) {
 		__u64 id = bpf_get_current_pid_tgid();
@@ -263,7 +220,7 @@ static __always_inline void blkio_issue_track(struct request *rq)
 	if (r->flags & LMP_BLKIO_F_SKIP)
 		return;
 	r->issue_ns = now;
-	r->dev = blkio_dev(rq);
+	r->dev = lmp_rq_dev(rq, LMP_BLKIO_MINORBITS);
 	if (u && u->want_task) { /* only biosnoop reports them: spare the others the reads */
 		r->sector = BPF_CORE_READ(rq, __sector);
 		r->bytes = BPF_CORE_READ(rq, __data_len);
@@ -299,7 +256,7 @@ static __always_inline bool blkio_issue_once(struct request *rq, struct lmp_blki
 	}
 	out->sector = BPF_CORE_READ(rq, __sector);
 	out->bytes = BPF_CORE_READ(rq, __data_len);
-	out->dev = blkio_dev(rq);
+	out->dev = lmp_rq_dev(rq, LMP_BLKIO_MINORBITS);
 	return true;
 }
 
@@ -428,5 +385,11 @@ static __always_inline struct lmp_blkio_rq *blkio_done(struct request *rq, __u32
 	{                                                                      \
 		return on_done(rq, 0, 0, true);                                \
 	}
+
+/* the programs of a probe that reads requests at completion (biolatency, biosnoop) */
+#define LMP_BLKIO_COMPLETION_PROGS \
+	LMP_BLKIO_START_PROGS      \
+	LMP_BLKIO_ISSUE_PROGS      \
+	LMP_BLKIO_DONE_PROGS
 
 #endif /* LMP_BLKIO_BPF_H */

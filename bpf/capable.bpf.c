@@ -69,26 +69,13 @@ struct {
 
 static __always_inline __u32 stack_audit(void *ctx)
 {
-	__u32 zero = 0;
-	__u64 *st;
-	long n;
+	int n;
 
 	if (!cfg_noaudit_start[0])
 		return LMP_CAP_AUDIT_UNKNOWN;
-	st = bpf_map_lookup_elem(&stack_buf, &zero);
-	if (!st)
-		return LMP_CAP_AUDIT_UNKNOWN;
-	n = bpf_get_stack(ctx, st, STACK_DEPTH * sizeof(__u64), 0);
-	if (n <= 0)
-		return LMP_CAP_AUDIT_UNKNOWN;
-	for (int i = 0; i < STACK_DEPTH; i++) {
-		if (i * (long)sizeof(__u64) >= n)
-			break;
-		for (int f = 0; f < NOAUDIT_FUNCS; f++)
-			if (st[i] >= cfg_noaudit_start[f] && st[i] < cfg_noaudit_end[f])
-				return LMP_CAP_NOAUDIT;
-	}
-	return LMP_CAP_AUDIT;
+	n = lmp_kstack_calls(ctx, &stack_buf, STACK_DEPTH, cfg_noaudit_start, cfg_noaudit_end,
+			     NOAUDIT_FUNCS);
+	return n < 0 ? LMP_CAP_AUDIT_UNKNOWN : n ? LMP_CAP_NOAUDIT : LMP_CAP_AUDIT;
 }
 
 /* audit: LMP_CAP_* from opts, or -1 to work it out from the stack when it matters */

@@ -136,4 +136,63 @@ static __always_inline void lmp_hist_add(struct lmp_hist *h, __u64 v)
 	__sync_fetch_and_add(&h->count, 1);
 }
 
+/*
+ * Whether a return address among the first depth frames of the current kernel stack lies
+ * in one of the n ranges [start[f], end[f]) ("called from mem_cgroup_out_of_memory()").
+ * scratch: a per-CPU array map of one __u64[depth]. 1 yes, 0 no, -1 no stack.
+ */
+static __always_inline int lmp_kstack_calls(void *ctx, void *scratch, int depth,
+					    const volatile __u64 *start, const volatile __u64 *end,
+					    int n)
+{
+	__u32 zero = 0;
+	__u64 *buf = bpf_map_lookup_elem(scratch, &zero);
+	long len;
+
+	if (!buf)
+		return -1;
+	len = bpf_get_stack(ctx, buf, depth * sizeof(__u64), 0);
+	if (len <= 0)
+		return -1;
+	for (int i = 0; i < depth; i++) {
+		if (i * (long)sizeof(__u64) >= len)
+			break;
+		for (int f = 0; f < n; f++)
+			if (buf[i] >= start[f] && buf[i] < end[f])
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * One body on tp_btf and on raw_tp, whose programs take the same arguments: the programs
+ * tp_btf_<name> and raw_tp_<name> on tracepoint tp; body is an expression of ctx and args.
+ */
+#define LMP_TP_BTF_AND_RAW(name, tp, body, args...) \
+	SEC("tp_btf/" tp)                           \
+	int BPF_PROG(tp_btf_##name, args)           \
+	{                                           \
+		return body;                        \
+	}                                           \
+	SEC("raw_tp/" tp)                           \
+	int BPF_PROG(raw_tp_##name, args)           \
+	{                                           \
+		return body;                        \
+	}                                           \
+	extern int lmp_tp_btf_and_raw_##name /* so that a ';' may follow */
+
+/* One body on fentry and on kprobe of function fn: the programs fentry_<fn>, kprobe_<fn>. */
+#define LMP_FENTRY_AND_KPROBE(fn, body, args...) \
+	SEC("fentry/" #fn)                       \
+	int BPF_PROG(fentry_##fn, args)          \
+	{                                        \
+		return body;                     \
+	}                                        \
+	SEC("kprobe/" #fn)                       \
+	int BPF_KPROBE(kprobe_##fn, args)        \
+	{                                        \
+		return body;                     \
+	}                                        \
+	extern int lmp_fentry_and_kprobe_##fn /* so that a ';' may follow */
+
 #endif /* LMP_BPF_H */

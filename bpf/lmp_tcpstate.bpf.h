@@ -81,9 +81,15 @@ static __always_inline __u16 lmp_sk_read_addrs(const struct sock *sk, __u8 (*sad
 	return family;
 }
 
+/* TCP only; a connect starts at SYN_SENT, any other change goes to handle(sk, old, new) */
+#define LMP_CONNECT_STATE(handle, sk, oldstate, newstate, protocol) \
+	((protocol) != IPPROTO_TCP  ? 0 :                           \
+	 (newstate) == TCP_SYN_SENT ? lmp_connect_start(sk) :       \
+				      handle(sk, oldstate, newstate))
+
 /*
  * The three attach kinds of the state tracepoint, each a thin wrapper around
- * handle(sk, oldstate, newstate, protocol). sk_protocol was a bitfield before 5.6 (commit
+ * LMP_CONNECT_STATE(handle, ...). sk_protocol was a bitfield before 5.6 (commit
  * bf9765145b85 "sock: Make sk_protocol a 16-bit value"): the probed read handles both
  * layouts.
  */
@@ -92,22 +98,23 @@ static __always_inline __u16 lmp_sk_read_addrs(const struct sock *sk, __u8 (*sad
 	int BPF_PROG(tp_btf_inet_sock_set_state, const struct sock *sk, const int oldstate, \
 		     const int newstate)                                                    \
 	{                                                                                   \
-		return handle(sk, oldstate, newstate,                                       \
-			      BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol));              \
+		return LMP_CONNECT_STATE(handle, sk, oldstate, newstate,                    \
+					 BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol));   \
 	}                                                                                   \
                                                                                             \
 	SEC("raw_tp/inet_sock_set_state")                                                   \
 	int BPF_PROG(raw_tp_inet_sock_set_state, const struct sock *sk, const int oldstate, \
 		     const int newstate)                                                    \
 	{                                                                                   \
-		return handle(sk, oldstate, newstate,                                       \
-			      BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol));              \
+		return LMP_CONNECT_STATE(handle, sk, oldstate, newstate,                    \
+					 BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol));   \
 	}                                                                                   \
                                                                                             \
 	SEC("tp/sock/inet_sock_set_state")                                                  \
 	int tp_inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)         \
 	{                                                                                   \
-		return handle(ctx->skaddr, ctx->oldstate, ctx->newstate, ctx->protocol);    \
+		return LMP_CONNECT_STATE(handle, ctx->skaddr, ctx->oldstate, ctx->newstate, \
+					 ctx->protocol);                                    \
 	}
 
 /* the function-hook starts, for kernels without the state tracepoint: the connect call */

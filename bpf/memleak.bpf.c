@@ -25,8 +25,8 @@
 #include <bpf/bpf_core_read.h>
 #include "lmp/memleak.h"
 #include "lmp.bpf.h"
+#include "lmp_stack.bpf.h"
 
-#define EFAULT 14
 #define PAGE_SIZE 4096
 
 /* the target: a tgid, or (cfg_cgroup) the cgroup in cgroup_filter and its descendants */
@@ -58,19 +58,9 @@ struct {
  * many paths (page faults, exec, file creation) would otherwise crowd out the few user
  * stacks a leak hunt is about. 4 MiB + 2 MiB.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
-	__uint(value_size, LMP_STACK_DEPTH * sizeof(__u64));
-} ustacks SEC(".maps");
+LMP_STACK_MAP(ustacks, 8192);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__uint(value_size, LMP_STACK_DEPTH * sizeof(__u64));
-} kstacks SEC(".maps");
+LMP_STACK_MAP(kstacks, 4096);
 
 /* between a user allocator's entry and its return, by thread */
 struct {
@@ -87,14 +77,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } memptrs SEC(".maps");
-
-/* [0]: stack ids lost (-EEXIST collision, -ENOMEM); the allocation is still tracked */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} stack_errors SEC(".maps");
 
 static __always_inline bool is_target(void)
 {
@@ -123,17 +105,9 @@ static __always_inline void record(void *ctx, __u64 addr, __u64 size, __u32 spac
 	a.pid = id >> 32;
 	a.allocator = allocator;
 	if (stack_flags & BPF_F_USER_STACK)
-		a.stack_id = bpf_get_stackid(ctx, &ustacks, stack_flags);
+		a.stack_id = lmp_stackid(ctx, &ustacks, stack_flags);
 	else
-		a.stack_id = bpf_get_stackid(ctx, &kstacks, stack_flags);
-	if (a.stack_id < 0 && a.stack_id != -EFAULT) {
-		__u32 zero = 0;
-		__u64 *v = bpf_map_lookup_elem(&stack_errors, &zero);
-
-		if (v)
-			*v += 1;
-		lmp_count_drop(LMP_DROP_MAPFULL);
-	}
+		a.stack_id = lmp_stackid(ctx, &kstacks, stack_flags);
 	if (bpf_map_update_elem(&allocs, &k, &a, BPF_ANY))
 		lmp_count_drop(LMP_DROP_MAPFULL);
 }
@@ -256,17 +230,10 @@ static __always_inline int kernel_free(__u64 addr, __u32 space)
 	return 0;
 }
 
-SEC("tp_btf/kmalloc")
-int BPF_PROG(tp_btf_kmalloc, unsigned long call_site, const void *ptr, size_t req, size_t alloc)
-{
-	return kernel_alloc(ctx, (__u64)ptr, alloc, LMP_MEMLEAK_SPACE_SLAB, LMP_MEMLEAK_KMALLOC);
-}
-
-SEC("raw_tp/kmalloc")
-int BPF_PROG(raw_tp_kmalloc, unsigned long call_site, const void *ptr, size_t req, size_t alloc)
-{
-	return kernel_alloc(ctx, (__u64)ptr, alloc, LMP_MEMLEAK_SPACE_SLAB, LMP_MEMLEAK_KMALLOC);
-}
+LMP_TP_BTF_AND_RAW(kmalloc, "kmalloc",
+		   kernel_alloc(ctx, (__u64)ptr, alloc, LMP_MEMLEAK_SPACE_SLAB,
+				LMP_MEMLEAK_KMALLOC),
+		   unsigned long call_site, const void *ptr, size_t req, size_t alloc);
 
 SEC("tracepoint/kmem/kmalloc")
 int tp_kmalloc(struct trace_event_raw_kmalloc *ctx)
@@ -275,17 +242,8 @@ int tp_kmalloc(struct trace_event_raw_kmalloc *ctx)
 			    LMP_MEMLEAK_KMALLOC);
 }
 
-SEC("tp_btf/kfree")
-int BPF_PROG(tp_btf_kfree, unsigned long call_site, const void *ptr)
-{
-	return kernel_free((__u64)ptr, LMP_MEMLEAK_SPACE_SLAB);
-}
-
-SEC("raw_tp/kfree")
-int BPF_PROG(raw_tp_kfree, unsigned long call_site, const void *ptr)
-{
-	return kernel_free((__u64)ptr, LMP_MEMLEAK_SPACE_SLAB);
-}
+LMP_TP_BTF_AND_RAW(kfree, "kfree", kernel_free((__u64)ptr, LMP_MEMLEAK_SPACE_SLAB),
+		   unsigned long call_site, const void *ptr);
 
 SEC("tracepoint/kmem/kfree")
 int tp_kfree(struct trace_event_raw_kfree *ctx)
@@ -293,21 +251,10 @@ int tp_kfree(struct trace_event_raw_kfree *ctx)
 	return kernel_free((__u64)ctx->ptr, LMP_MEMLEAK_SPACE_SLAB);
 }
 
-SEC("tp_btf/kmem_cache_alloc")
-int BPF_PROG(tp_btf_kmem_cache_alloc, unsigned long call_site, const void *ptr,
-	     struct kmem_cache *s)
-{
-	return kernel_alloc(ctx, (__u64)ptr, BPF_CORE_READ(s, size), LMP_MEMLEAK_SPACE_SLAB,
-			    LMP_MEMLEAK_KMEM_CACHE);
-}
-
-SEC("raw_tp/kmem_cache_alloc")
-int BPF_PROG(raw_tp_kmem_cache_alloc, unsigned long call_site, const void *ptr,
-	     struct kmem_cache *s)
-{
-	return kernel_alloc(ctx, (__u64)ptr, BPF_CORE_READ(s, size), LMP_MEMLEAK_SPACE_SLAB,
-			    LMP_MEMLEAK_KMEM_CACHE);
-}
+LMP_TP_BTF_AND_RAW(kmem_cache_alloc, "kmem_cache_alloc",
+		   kernel_alloc(ctx, (__u64)ptr, BPF_CORE_READ(s, size), LMP_MEMLEAK_SPACE_SLAB,
+				LMP_MEMLEAK_KMEM_CACHE),
+		   unsigned long call_site, const void *ptr, struct kmem_cache *s);
 
 SEC("tracepoint/kmem/kmem_cache_alloc")
 int tp_kmem_cache_alloc(struct trace_event_raw_kmem_cache_alloc *ctx)
@@ -316,17 +263,9 @@ int tp_kmem_cache_alloc(struct trace_event_raw_kmem_cache_alloc *ctx)
 			    LMP_MEMLEAK_KMEM_CACHE);
 }
 
-SEC("tp_btf/kmem_cache_free")
-int BPF_PROG(tp_btf_kmem_cache_free, unsigned long call_site, const void *ptr)
-{
-	return kernel_free((__u64)ptr, LMP_MEMLEAK_SPACE_SLAB);
-}
-
-SEC("raw_tp/kmem_cache_free")
-int BPF_PROG(raw_tp_kmem_cache_free, unsigned long call_site, const void *ptr)
-{
-	return kernel_free((__u64)ptr, LMP_MEMLEAK_SPACE_SLAB);
-}
+LMP_TP_BTF_AND_RAW(kmem_cache_free, "kmem_cache_free",
+		   kernel_free((__u64)ptr, LMP_MEMLEAK_SPACE_SLAB), unsigned long call_site,
+		   const void *ptr);
 
 SEC("tracepoint/kmem/kmem_cache_free")
 int tp_kmem_cache_free(struct trace_event_raw_kmem_cache_free *ctx)
@@ -335,19 +274,10 @@ int tp_kmem_cache_free(struct trace_event_raw_kmem_cache_free *ctx)
 }
 
 /* pages: keyed by struct page * where the hook passes it, by pfn on the tracepoint */
-SEC("tp_btf/mm_page_alloc")
-int BPF_PROG(tp_btf_mm_page_alloc, struct page *page, unsigned int order)
-{
-	return kernel_alloc(ctx, (__u64)page, (__u64)PAGE_SIZE << order, LMP_MEMLEAK_SPACE_PAGE,
-			    LMP_MEMLEAK_PAGE);
-}
-
-SEC("raw_tp/mm_page_alloc")
-int BPF_PROG(raw_tp_mm_page_alloc, struct page *page, unsigned int order)
-{
-	return kernel_alloc(ctx, (__u64)page, (__u64)PAGE_SIZE << order, LMP_MEMLEAK_SPACE_PAGE,
-			    LMP_MEMLEAK_PAGE);
-}
+LMP_TP_BTF_AND_RAW(mm_page_alloc, "mm_page_alloc",
+		   kernel_alloc(ctx, (__u64)page, (__u64)PAGE_SIZE << order, LMP_MEMLEAK_SPACE_PAGE,
+				LMP_MEMLEAK_PAGE),
+		   struct page *page, unsigned int order);
 
 SEC("tracepoint/kmem/mm_page_alloc")
 int tp_mm_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
@@ -359,17 +289,8 @@ int tp_mm_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
 			    LMP_MEMLEAK_PAGE);
 }
 
-SEC("tp_btf/mm_page_free")
-int BPF_PROG(tp_btf_mm_page_free, struct page *page)
-{
-	return kernel_free((__u64)page, LMP_MEMLEAK_SPACE_PAGE);
-}
-
-SEC("raw_tp/mm_page_free")
-int BPF_PROG(raw_tp_mm_page_free, struct page *page)
-{
-	return kernel_free((__u64)page, LMP_MEMLEAK_SPACE_PAGE);
-}
+LMP_TP_BTF_AND_RAW(mm_page_free, "mm_page_free", kernel_free((__u64)page, LMP_MEMLEAK_SPACE_PAGE),
+		   struct page *page);
 
 SEC("tracepoint/kmem/mm_page_free")
 int tp_mm_page_free(struct trace_event_raw_mm_page_free *ctx)
@@ -377,17 +298,8 @@ int tp_mm_page_free(struct trace_event_raw_mm_page_free *ctx)
 	return kernel_free(ctx->pfn, LMP_MEMLEAK_SPACE_PAGE);
 }
 
-SEC("tp_btf/mm_page_free_batched")
-int BPF_PROG(tp_btf_mm_page_free_batched, struct page *page)
-{
-	return kernel_free((__u64)page, LMP_MEMLEAK_SPACE_PAGE);
-}
-
-SEC("raw_tp/mm_page_free_batched")
-int BPF_PROG(raw_tp_mm_page_free_batched, struct page *page)
-{
-	return kernel_free((__u64)page, LMP_MEMLEAK_SPACE_PAGE);
-}
+LMP_TP_BTF_AND_RAW(mm_page_free_batched, "mm_page_free_batched",
+		   kernel_free((__u64)page, LMP_MEMLEAK_SPACE_PAGE), struct page *page);
 
 SEC("tracepoint/kmem/mm_page_free_batched")
 int tp_mm_page_free_batched(struct trace_event_raw_mm_page_free_batched *ctx)
@@ -395,36 +307,18 @@ int tp_mm_page_free_batched(struct trace_event_raw_mm_page_free_batched *ctx)
 	return kernel_free(ctx->pfn, LMP_MEMLEAK_SPACE_PAGE);
 }
 
-SEC("tp_btf/percpu_alloc_percpu")
-int BPF_PROG(tp_btf_percpu_alloc_percpu, unsigned long call_site, bool reserved, bool atomic,
-	     size_t size, size_t align, void *base, int off, void *ptr, size_t bytes_alloc)
-{
-	return kernel_alloc(ctx, (__u64)ptr, bytes_alloc, LMP_MEMLEAK_SPACE_PERCPU,
-			    LMP_MEMLEAK_PERCPU);
-}
-
-SEC("raw_tp/percpu_alloc_percpu")
-int BPF_PROG(raw_tp_percpu_alloc_percpu, unsigned long call_site, bool reserved, bool atomic,
-	     size_t size, size_t align, void *base, int off, void *ptr, size_t bytes_alloc)
-{
-	return kernel_alloc(ctx, (__u64)ptr, bytes_alloc, LMP_MEMLEAK_SPACE_PERCPU,
-			    LMP_MEMLEAK_PERCPU);
-}
+LMP_TP_BTF_AND_RAW(percpu_alloc_percpu, "percpu_alloc_percpu",
+		   kernel_alloc(ctx, (__u64)ptr, bytes_alloc, LMP_MEMLEAK_SPACE_PERCPU,
+				LMP_MEMLEAK_PERCPU),
+		   unsigned long call_site, bool reserved, bool atomic, size_t size, size_t align,
+		   void *base, int off, void *ptr, size_t bytes_alloc);
 
 /* before 5.19: no call_site and no bytes_alloc; size is what one CPU's unit holds */
-SEC("tp_btf/percpu_alloc_percpu")
-int BPF_PROG(tp_btf_percpu_alloc_percpu_old, bool reserved, bool atomic, size_t size, size_t align,
-	     void *base, int off, void *ptr)
-{
-	return kernel_alloc(ctx, (__u64)ptr, size, LMP_MEMLEAK_SPACE_PERCPU, LMP_MEMLEAK_PERCPU);
-}
-
-SEC("raw_tp/percpu_alloc_percpu")
-int BPF_PROG(raw_tp_percpu_alloc_percpu_old, bool reserved, bool atomic, size_t size, size_t align,
-	     void *base, int off, void *ptr)
-{
-	return kernel_alloc(ctx, (__u64)ptr, size, LMP_MEMLEAK_SPACE_PERCPU, LMP_MEMLEAK_PERCPU);
-}
+LMP_TP_BTF_AND_RAW(percpu_alloc_percpu_old, "percpu_alloc_percpu",
+		   kernel_alloc(ctx, (__u64)ptr, size, LMP_MEMLEAK_SPACE_PERCPU,
+				LMP_MEMLEAK_PERCPU),
+		   bool reserved, bool atomic, size_t size, size_t align, void *base, int off,
+		   void *ptr);
 
 SEC("tracepoint/percpu/percpu_alloc_percpu")
 int tp_percpu_alloc_percpu(struct trace_event_raw_percpu_alloc_percpu *ctx)
@@ -436,17 +330,9 @@ int tp_percpu_alloc_percpu(struct trace_event_raw_percpu_alloc_percpu *ctx)
 			    LMP_MEMLEAK_PERCPU);
 }
 
-SEC("tp_btf/percpu_free_percpu")
-int BPF_PROG(tp_btf_percpu_free_percpu, void *base, int off, void *ptr)
-{
-	return kernel_free((__u64)ptr, LMP_MEMLEAK_SPACE_PERCPU);
-}
-
-SEC("raw_tp/percpu_free_percpu")
-int BPF_PROG(raw_tp_percpu_free_percpu, void *base, int off, void *ptr)
-{
-	return kernel_free((__u64)ptr, LMP_MEMLEAK_SPACE_PERCPU);
-}
+LMP_TP_BTF_AND_RAW(percpu_free_percpu, "percpu_free_percpu",
+		   kernel_free((__u64)ptr, LMP_MEMLEAK_SPACE_PERCPU), void *base, int off,
+		   void *ptr);
 
 SEC("tracepoint/percpu/percpu_free_percpu")
 int tp_percpu_free_percpu(struct trace_event_raw_percpu_free_percpu *ctx)

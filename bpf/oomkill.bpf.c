@@ -152,25 +152,13 @@ static __always_inline void fill_memcg(struct lmp_oomkill_event *e, struct task_
 /* memcg OOM when mem_cgroup_out_of_memory() is on the kernel stack */
 static __always_inline __u32 stack_scope(void *ctx)
 {
-	__u32 zero = 0;
-	__u64 *st;
-	long n;
+	int n;
 
 	if (!cfg_memcg_oom_start)
 		return LMP_OOM_SCOPE_UNKNOWN;
-	st = bpf_map_lookup_elem(&stack_buf, &zero);
-	if (!st)
-		return LMP_OOM_SCOPE_UNKNOWN;
-	n = bpf_get_stack(ctx, st, STACK_DEPTH * sizeof(__u64), 0);
-	if (n <= 0)
-		return LMP_OOM_SCOPE_UNKNOWN;
-	for (int i = 0; i < STACK_DEPTH; i++) {
-		if (i * (long)sizeof(__u64) >= n)
-			break;
-		if (st[i] >= cfg_memcg_oom_start && st[i] < cfg_memcg_oom_end)
-			return LMP_OOM_SCOPE_MEMCG;
-	}
-	return LMP_OOM_SCOPE_GLOBAL;
+	n = lmp_kstack_calls(ctx, &stack_buf, STACK_DEPTH, &cfg_memcg_oom_start, &cfg_memcg_oom_end,
+			     1);
+	return n < 0 ? LMP_OOM_SCOPE_UNKNOWN : n ? LMP_OOM_SCOPE_MEMCG : LMP_OOM_SCOPE_GLOBAL;
 }
 
 static __always_inline void fill_trigger(struct lmp_oomkill_event *e)
@@ -331,17 +319,8 @@ static __always_inline int handle_oom_kill_process(void *ctx, struct oom_control
 			     LMP_OOM_SRC_TASK);
 }
 
-SEC("fentry/oom_kill_process")
-int BPF_PROG(fentry_oom_kill_process, struct oom_control *oc, const char *message)
-{
-	return handle_oom_kill_process(ctx, oc);
-}
-
-SEC("kprobe/oom_kill_process")
-int BPF_KPROBE(kprobe_oom_kill_process, struct oom_control *oc, const char *message)
-{
-	return handle_oom_kill_process(ctx, oc);
-}
+LMP_FENTRY_AND_KPROBE(oom_kill_process, handle_oom_kill_process(ctx, oc), struct oom_control *oc,
+		      const char *message);
 
 /* pre-6.9 helper: remember the task a kernel SIGKILL goes to, per sending thread */
 static __always_inline int handle_sigkill(int sig, struct kernel_siginfo *info,

@@ -19,19 +19,13 @@
 #include <bpf/bpf_tracing.h>
 #include "lmp/profile.h"
 #include "lmp.bpf.h"
-
-#define EFAULT 14
+#include "lmp_stack.bpf.h"
 
 /* sample the idle task too (pid 0): off, as in libbpf-tools profile */
 const volatile __u32 cfg_include_idle = 0;
 
 /* distinct stacks alive in one interval; the agent deletes them after each report */
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
-	__uint(value_size, LMP_STACK_DEPTH * sizeof(__u64));
-} stacks SEC(".maps");
+LMP_STACK_MAP(stacks, 8192);
 
 /* (cgroup, process, stacks) seen in one interval */
 struct {
@@ -40,27 +34,6 @@ struct {
 	__type(key, struct lmp_profile_key);
 	__type(value, struct lmp_profile_val);
 } counts SEC(".maps");
-
-/* [0]: stack ids lost (-EEXIST hash collision, -ENOMEM map full); the sample still counts */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} stack_errors SEC(".maps");
-
-static __always_inline void count_stack_error(__s32 id)
-{
-	__u32 zero = 0;
-	__u64 *v;
-
-	if (id >= 0 || id == -EFAULT) /* -EFAULT: no stack of that kind, not a loss */
-		return;
-	v = bpf_map_lookup_elem(&stack_errors, &zero);
-	if (v)
-		*v += 1;
-	lmp_count_drop(LMP_DROP_MAPFULL);
-}
 
 static __always_inline int handle_sample(void *ctx)
 {
@@ -72,10 +45,8 @@ static __always_inline int handle_sample(void *ctx)
 		return 0;
 	key.cgroup_id = bpf_get_current_cgroup_id();
 	key.pid = id >> 32;
-	key.kernel_stack_id = bpf_get_stackid(ctx, &stacks, 0);
-	key.user_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-	count_stack_error(key.kernel_stack_id);
-	count_stack_error(key.user_stack_id);
+	key.kernel_stack_id = lmp_stackid(ctx, &stacks, 0);
+	key.user_stack_id = lmp_stackid(ctx, &stacks, BPF_F_USER_STACK);
 
 	val = bpf_map_lookup_elem(&counts, &key);
 	if (!val) {

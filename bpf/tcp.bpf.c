@@ -73,13 +73,8 @@ out:
 	return 0;
 }
 
-static __always_inline int handle_state(const struct sock *sk, int oldstate, int newstate,
-					__u16 protocol)
+static __always_inline int handle_state(const struct sock *sk, int oldstate, int newstate)
 {
-	if (protocol != IPPROTO_TCP)
-		return 0;
-	if (newstate == TCP_SYN_SENT)
-		return lmp_connect_start(sk);
 	/* a simultaneous open goes SYN_SENT -> SYN_RECV -> ESTABLISHED: the start stays */
 	if (oldstate != TCP_SYN_SENT && oldstate != TCP_SYN_RECV)
 		return 0;

@@ -86,13 +86,8 @@ static __always_inline int handle_done(const struct sock *sk, bool established)
 	return 0;
 }
 
-static __always_inline int handle_state(const struct sock *sk, int oldstate, int newstate,
-					__u16 protocol)
+static __always_inline int handle_state(const struct sock *sk, int oldstate, int newstate)
 {
-	if (protocol != IPPROTO_TCP)
-		return 0;
-	if (newstate == TCP_SYN_SENT)
-		return lmp_connect_start(sk);
 	if (oldstate == TCP_SYN_SENT)
 		return handle_done(sk, newstate == TCP_ESTABLISHED);
 	return 0;
@@ -117,16 +112,7 @@ static __always_inline int handle_rcv_state(const struct sock *sk, const struct 
 
 LMP_CONNECT_START_PROGS()
 
-SEC("fentry/tcp_rcv_state_process")
-int BPF_PROG(fentry_tcp_rcv_state_process, struct sock *sk, struct sk_buff *skb)
-{
-	return handle_rcv_state(sk, skb);
-}
-
-SEC("kprobe/tcp_rcv_state_process")
-int BPF_KPROBE(kprobe_tcp_rcv_state_process, struct sock *sk, struct sk_buff *skb)
-{
-	return handle_rcv_state(sk, skb);
-}
+LMP_FENTRY_AND_KPROBE(tcp_rcv_state_process, handle_rcv_state(sk, skb), struct sock *sk,
+		      struct sk_buff *skb);
 
 char LICENSE[] SEC("license") = "GPL";

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 
+#include "k8s/cgmount.h" /* lmp_cgroup_find_v2, lmp_cgroup_id_of */
 #include "k8s/podpath.h"
 
 struct lmp_cgroup;
@@ -94,7 +95,7 @@ void lmp_cgroup_stats(const struct lmp_cgroup *cg, struct lmp_cgroup_stats *out)
 int lmp_cgroup_resolve(struct lmp_cgroup *cg, __u64 id, char *buf, size_t len);
 /*
  * Move tree walks off the caller's thread (the agent's event loop: a walk of a node with
- * thousands of cgroups takes ~100 ms, longer than a busy ring buffer lasts). Returns an
+ * thousands of cgroups outlasts a busy ring buffer; cgwalker.h). Returns an
  * eventfd that becomes readable when a walk has finished; the owner then calls
  * lmp_cgroup_adopt. From then on a miss the index cannot answer returns NULL at once and
  * lmp_cgroup_pending(id) is true until the walk that started after it is adopted (at most
@@ -115,16 +116,5 @@ bool lmp_cgroup_pending(struct lmp_cgroup *cg, __u64 id);
 bool lmp_cgroup_refresh(struct lmp_cgroup *cg);
 /* Tests: force the tree-walk fallback even where file handles work. */
 void lmp_cgroup_disable_handles(struct lmp_cgroup *cg);
-
-/*
- * Pure: pick the cgroup v2 mount from /proc/self/mountinfo or /proc/mounts text. A host
- * hierarchy bind-mounted into the agent's container (/host/sys/fs/cgroup[/unified]) beats
- * the container's own namespaced /sys/fs/cgroup; then /sys/fs/cgroup (pure v2), then
- * /sys/fs/cgroup/unified (hybrid), then any other. -ENOENT when there is none.
- */
-int lmp_cgroup_find_v2(const char *mounts, char *out, size_t len);
-
-/* The cgroup id of a v2 directory (its inode number). */
-int lmp_cgroup_id_of(const char *dir, __u64 *id);
 
 #endif /* LMP_CGROUP_H */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <bpf/bpf.h>
 
 #include "probe/bpfmap.h"
 #include "probes/lib/map_rows.h"
@@ -48,6 +49,42 @@ int lmp_map_rows_drain(struct lmp_map_rows *r, int fd, size_t head_size, size_t 
 	if (head_size % 8 || key_size % 8 || value_size % 8)
 		return -EINVAL;
 	return lmp_map_drain(fd, key_size, value_size, true, collect, &ctx);
+}
+
+int lmp_map_rows_read(struct lmp_map_rows *r, int fd, size_t key_size, size_t value_size)
+{
+	struct drain_ctx ctx = { r, 0, key_size, value_size };
+	const __u32 batch = 1024; /* entries per syscall */
+	unsigned char *keys, *vals;
+	__u64 out_batch = 0;
+	void *in = NULL;
+	int err;
+
+	r->n = 0;
+	r->oom = false;
+	if (key_size % 8 || value_size % 8)
+		return -EINVAL;
+	keys = malloc(batch * key_size);
+	vals = malloc(batch * value_size);
+	for (err = keys && vals ? 0 : -ENOMEM; err == 0; in = &out_batch) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+		__u32 count = batch;
+		int e = bpf_map_lookup_batch(fd, in, &out_batch, keys, vals, &count, &opts);
+
+		if (e < 0 && errno != ENOENT) {
+			err = -errno;
+			if (r->n == 0 && (errno == EINVAL || errno == ENOTSUP)) /* one by one */
+				err = lmp_map_walk(fd, key_size, value_size, false, collect, &ctx);
+			break;
+		}
+		for (__u32 i = 0; i < count; i++)
+			collect(&ctx, keys + i * key_size, vals + i * value_size);
+		if (e < 0) /* ENOENT: that was the last batch */
+			break;
+	}
+	free(keys);
+	free(vals);
+	return err < 0 ? err : r->oom ? -ENOMEM : 0;
 }
 
 void lmp_map_rows_release(struct lmp_map_rows *r)

@@ -28,6 +28,12 @@ struct lmp_map_rows {
  */
 int lmp_map_rows_drain(struct lmp_map_rows *r, int fd, size_t head_size, size_t key_size,
 		       size_t value_size);
+/*
+ * Read map fd, not per-CPU, into r without deleting (for maps whose entries the BPF side
+ * removes): rows of the key then the value, no head. Batched where the kernel can. Returns
+ * >= 0, or -errno (-ENOMEM when rows were lost).
+ */
+int lmp_map_rows_read(struct lmp_map_rows *r, int fd, size_t key_size, size_t value_size);
 void lmp_map_rows_release(struct lmp_map_rows *r);
 
 static inline int lmp_cmp_u64(__u64 a, __u64 b)

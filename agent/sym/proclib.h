@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Which file a process maps for a library, as that process sees it. */
+#ifndef LMP_PROCLIB_H
+#define LMP_PROCLIB_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+/*
+ * The first readable mapping of process pid whose file name names one of libs[0..n) ("libc"
+ * names libc.so.6 and libc-2.31.so, not libcrypto.so), as a path through the process's
+ * root, /proc/PID/root/...: its own image's copy, not the host's. 0; -ENOENT when none is
+ * mapped; -ESRCH when the process is gone.
+ */
+int lmp_proc_lib(__u32 pid, const char *const *libs, size_t n, char *out, size_t len);
+
+#endif /* LMP_PROCLIB_H */

@@ -20,6 +20,7 @@
 #include "k8s/identity.h"
 #include "expose/out.h"
 #include "probe/probe.h"
+#include "probes/lib/hist_json.h"
 #include "sym/stacks.h"
 
 LMP_DEFINE_SKEL_OPS(biostacks);
@@ -113,21 +114,6 @@ static void disk_name(__u32 dev, char *out, size_t len)
 	snprintf(out, len, "%s", base ? base + 1 : link);
 }
 
-static void print_hist(struct lmp_out *o, const struct lmp_hist *h)
-{
-	lmp_out_array_begin(o, "hist");
-	for (int i = 0; i < LMP_HIST_SLOTS; i++) {
-		if (!h->slots[i])
-			continue;
-		lmp_out_object_begin(o, NULL);
-		lmp_out_u64(o, "lo_ns", i ? 1ULL << i : 0);
-		lmp_out_u64(o, "hi_ns", (1ULL << (i + 1)) - 1);
-		lmp_out_u64(o, "count", h->slots[i]);
-		lmp_out_object_end(o);
-	}
-	lmp_out_array_end(o);
-}
-
 static void print_row(struct lmp_probe *p, struct biostacks_priv *bp, int stacks_fd,
 		      const struct row *r, struct lmp_rt *rt)
 {
@@ -149,7 +135,7 @@ static void print_row(struct lmp_probe *p, struct biostacks_priv *bp, int stacks
 	lmp_out_u64(rt->out, "avg_ns", h->count ? h->sum / h->count : 0);
 	lmp_out_u64(rt->out, "p50_ns", (__u64)llround(lmp_hist_quantile(h, 0.50)));
 	lmp_out_u64(rt->out, "p99_ns", (__u64)llround(lmp_hist_quantile(h, 0.99)));
-	print_hist(rt->out, h);
+	lmp_hist_json(rt->out, "latency_hist_ns", h);
 	lmp_stacks_out(bp->stacks, rt->out, "kernel_stack", true, r->k.pid, ips, n);
 	lmp_out_end(rt->out);
 }

@@ -498,6 +498,52 @@ int lmp_ksyms_format(const struct lmp_ksyms *ks, __u64 addr, char *buf, size_t l
 	return snprintf(buf, len, "%s+0x%llx", s->name, (unsigned long long)off);
 }
 
+static __u64 addr_at(const struct lmp_ksyms *ks, __u32 i)
+{
+	return seg_of(ks, i)->base + ks->ents[i].off;
+}
+
+/* true when name is a core-kernel function with a plausible end: the next higher symbol */
+static bool range_of(const struct lmp_ksyms *ks, const char *name, struct lmp_ksym_range *r)
+{
+	for (__u32 i = 0; i < ks->n; i++) {
+		if (strcmp(ks->names + ks->ents[i].name, name) || module_of(ks, i))
+			continue;
+		r->start = addr_at(ks, i);
+		for (__u32 j = i + 1; j < ks->n; j++) {
+			r->end = addr_at(ks, j);
+			/* past its aliases; a larger gap than any function's is a hole in the table */
+			if (r->end > r->start)
+				return r->end - r->start <= (1u << 20);
+		}
+		return false;
+	}
+	return false;
+}
+
+int lmp_ksym_ranges(const char *path, const char *const *names, size_t n,
+		    struct lmp_ksym_range *out)
+{
+	struct lmp_ksyms *own = NULL;
+	const struct lmp_ksyms *ks = NULL;
+	int found = 0, err;
+
+	memset(out, 0, n * sizeof(*out));
+	err = path ? lmp_ksyms_load(path, &own) : lmp_ksyms_default(&ks);
+	if (err)
+		return err;
+	if (own)
+		ks = own;
+	for (size_t i = 0; i < n; i++) {
+		if (range_of(ks, names[i], &out[i]))
+			found++;
+		else
+			out[i] = (struct lmp_ksym_range){ 0, 0 };
+	}
+	lmp_ksyms_free(own);
+	return found;
+}
+
 int lmp_ksyms_default(const struct lmp_ksyms **out)
 {
 	static struct lmp_ksyms *table;

@@ -51,4 +51,19 @@ int lmp_ksyms_format(const struct lmp_ksyms *ks, __u64 addr, char *buf, size_t l
  */
 int lmp_ksyms_default(const struct lmp_ksyms **out);
 
+/* [start, end) of a kernel function's text */
+struct lmp_ksym_range {
+	__u64 start, end;
+};
+
+/*
+ * Core-kernel functions by name, for probes that tell callers apart by a return address:
+ * out[i] gets the range of names[i], or {0, 0} when absent; a function ends where the next
+ * higher text symbol starts. path NULL reads the table of lmp_ksyms_default (so every user
+ * shares one reading of /proc/kallsyms), a path a file of that format. Returns how many were
+ * found, or what lmp_ksyms_load returns (-EPERM: addresses hidden by kptr_restrict).
+ */
+int lmp_ksym_ranges(const char *path, const char *const *names, size_t n,
+		    struct lmp_ksym_range *out);
+
 #endif /* LMP_KSYMS_H */

@@ -343,17 +343,3 @@ void lmp_blkio_rows_free(struct lmp_blkio_rows *r)
 	free(r->index);
 	lmp_blkio_rows_init(r, r->vsize);
 }
-
-void lmp_blkio_out_hist(struct lmp_out *o, const char *key, const struct lmp_hist *h)
-{
-	char k[48];
-
-	lmp_out_object_begin(o, key);
-	for (int i = 0; i < LMP_HIST_SLOTS; i++) {
-		if (!h->slots[i])
-			continue;
-		snprintf(k, sizeof(k), "%llu-%llu", i ? 1ULL << i : 0ULL, (1ULL << (i + 1)) - 1);
-		lmp_out_u64(o, k, h->slots[i]);
-	}
-	lmp_out_object_end(o);
-}

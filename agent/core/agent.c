@@ -22,6 +22,7 @@
 #include "core/agent.h"
 #include "core/caps.h"
 #include "core/config.h"
+#include "core/list.h"
 #include "probe/detach.h"
 #include "probe/feature.h"
 #include "deaths/deaths.h"
@@ -108,19 +109,7 @@ static const struct lmp_metric_desc m_hold_overflow = {
 /* is name in the comma list (or is the list "all")? */
 static bool list_has(const char *list, const char *name)
 {
-	size_t n = strlen(name);
-
-	if (strcmp(list, "all") == 0)
-		return true;
-	for (const char *p = list; p && *p;) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-
-		if (len == n && strncmp(p, name, n) == 0)
-			return true;
-		p = end ? end + 1 : NULL;
-	}
-	return false;
+	return strcmp(list, "all") == 0 || lmp_list_has(list, name);
 }
 
 int lmp_agent_check_probes(const char *list, char *err, size_t len)

@@ -15,6 +15,7 @@
 
 #include "lmp/biostacks.h"
 #include "biostacks.skel.h"
+#include "core/array.h"
 #include "probe/bpfmap.h"
 #include "core/config.h"
 #include "k8s/identity.h"
@@ -69,16 +70,9 @@ static void collect(void *ctx, const void *key, const void *value)
 {
 	struct biostacks_priv *bp = ctx;
 
-	if (bp->n == bp->cap) {
-		size_t nc = bp->cap ? bp->cap * 2 : 128;
-		struct row *nr = realloc(bp->rows, nc * sizeof(*nr));
-
-		if (!nr) {
-			bp->oom = true;
-			return;
-		}
-		bp->rows = nr;
-		bp->cap = nc;
+	if (!lmp_array_reserve(&bp->rows, &bp->cap, bp->n + 1, sizeof(*bp->rows), 128)) {
+		bp->oom = true;
+		return;
 	}
 	memcpy(&bp->rows[bp->n].k, key, sizeof(bp->rows[0].k));
 	memcpy(&bp->rows[bp->n].v, value, sizeof(bp->rows[0].v));

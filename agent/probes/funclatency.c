@@ -26,6 +26,7 @@
 #include "expose/metrics.h"
 #include "expose/out.h"
 #include "probe/probe.h"
+#include "probes/lib/proc.h"
 #include "probes/lib/hist_json.h"
 #include "sym/usyms.h"
 
@@ -62,16 +63,6 @@ static bool is_file(const char *path)
 	return access(path, R_OK) == 0;
 }
 
-/* the basename of path names lib ("libc" matches "libc.so.6" and "libc-2.31.so") */
-static bool lib_matches(const char *path, const char *lib)
-{
-	const char *base = strrchr(path, '/');
-	size_t n = strlen(lib);
-
-	base = base ? base + 1 : path;
-	return strncmp(base, lib, n) == 0 && (base[n] == 0 || base[n] == '.' || base[n] == '-');
-}
-
 /*
  * A binary named without a '/': in the target process's mappings first (its libraries, in
  * its mount namespace), then $PATH, then the usual library directories.
@@ -87,56 +78,33 @@ static int resolve_binary(const char *given, __u32 pid, char *out, size_t len)
 					       "/lib",
 					       "/usr/lib",
 					       "/usr/local/lib" };
-	char name[PATH_MAX], buf[64], *line = NULL;
+	static const char *const suffixes[] = { "", ".so.6", ".so" }; /* "libc": libc.so.6 */
+	char name[PATH_MAX];
 	const char *path;
-	bool found = false;
-	size_t cap = 0;
-	FILE *f;
 
 	snprintf(name, sizeof(name), "%s", given); /* out may be given's buffer */
 	if (strchr(name, '/')) {
 		snprintf(out, len, "%s", name);
 		return is_file(out) ? 0 : -errno;
 	}
-	if (pid) {
-		snprintf(buf, sizeof(buf), "/proc/%u/maps", pid);
-		f = fopen(buf, "re");
-		while (f && !found && getline(&line, &cap, f) > 0) {
-			char *p = strchr(line, '/');
-
-			if (!p)
-				continue;
-			p[strcspn(p, "\n")] = 0;
-			if (lib_matches(p, name)) {
-				snprintf(out, len, "/proc/%u/root%s", pid, p);
-				found = is_file(out);
-			}
-		}
-		free(line);
-		if (f)
-			fclose(f);
-		if (found)
-			return 0;
-	}
+	if (pid && lmp_proc_find_lib(pid, name, out, len) == 0 && is_file(out))
+		return 0;
 	path = getenv("PATH");
 	for (const char *d = path ? path : "/usr/sbin:/usr/bin:/sbin:/bin"; d && *d;) {
 		size_t n = strcspn(d, ":");
 
-		snprintf(out, len, "%.*s/%s", (int)n, d, name);
-		if (n && access(out, X_OK) == 0)
+		if (n && snprintf(out, len, "%.*s/%s", (int)n, d, name) < (int)len &&
+		    access(out, X_OK) == 0)
 			return 0;
 		d += n + (d[n] == ':');
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(libdirs); i++) {
-		snprintf(out, len, "%s/%s", libdirs[i], name);
-		if (is_file(out))
-			return 0;
-		snprintf(out, len, "%s/%s.so.6", libdirs[i], name); /* "libc" -> libc.so.6 */
-		if (is_file(out))
-			return 0;
-		snprintf(out, len, "%s/%s.so", libdirs[i], name);
-		if (is_file(out))
-			return 0;
+		for (size_t k = 0; k < ARRAY_SIZE(suffixes); k++) {
+			int n = snprintf(out, len, "%s/%s%s", libdirs[i], name, suffixes[k]);
+
+			if (n < (int)len && is_file(out))
+				return 0;
+		}
 	}
 	out[0] = 0;
 	return -ENOENT;

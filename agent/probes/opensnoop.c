@@ -13,7 +13,7 @@
 #include "probe/bpfmap.h"
 #include "core/config.h"
 #include "probes/lib/decode_flags.h"
-#include "probes/lib/extra_tp.h"
+#include "probes/lib/autoload.h"
 #include "k8s/identity.h"
 #include "expose/metrics.h"
 #include "expose/out.h"

@@ -16,6 +16,7 @@
 
 #include "lmp/profile.h"
 #include "profile.skel.h"
+#include "core/array.h"
 #include "probe/bpfmap.h"
 #include "core/config.h"
 #include "k8s/identity.h"
@@ -154,16 +155,9 @@ static void collect(void *ctx, const void *key, const void *value)
 {
 	struct profile_priv *pp = ctx;
 
-	if (pp->n == pp->cap) {
-		size_t nc = pp->cap ? pp->cap * 2 : 256;
-		struct row *nr = realloc(pp->rows, nc * sizeof(*nr));
-
-		if (!nr) {
-			pp->oom = true;
-			return;
-		}
-		pp->rows = nr;
-		pp->cap = nc;
+	if (!lmp_array_reserve(&pp->rows, &pp->cap, pp->n + 1, sizeof(*pp->rows), 256)) {
+		pp->oom = true;
+		return;
 	}
 	memcpy(&pp->rows[pp->n].k, key, sizeof(pp->rows[0].k));
 	memcpy(&pp->rows[pp->n].v, value, sizeof(pp->rows[0].v));
@@ -204,15 +198,8 @@ static void print_row(struct lmp_probe *p, struct profile_priv *pp, const struct
 
 static struct shown *shown_add(struct profile_priv *pp)
 {
-	if (pp->n_shown == pp->cap_shown) {
-		size_t nc = pp->cap_shown ? pp->cap_shown * 2 : 64;
-		struct shown *ns = realloc(pp->shown, nc * sizeof(*ns));
-
-		if (!ns)
-			return NULL;
-		pp->shown = ns;
-		pp->cap_shown = nc;
-	}
+	if (!lmp_array_reserve(&pp->shown, &pp->cap_shown, pp->n_shown + 1, sizeof(*pp->shown), 64))
+		return NULL;
 	return &pp->shown[pp->n_shown++];
 }
 

@@ -2,8 +2,8 @@
 /*
  * Kernel symbols from /proc/kallsyms: text symbols sorted by address, looked up by binary
  * search, for turning the instruction pointers of kernel stacks into function names. The
- * process-wide table is read once, on first use, because kallsyms is large (10+ MB of text
- * on a distribution kernel) and does not change while the agent runs, apart from modules.
+ * process-wide table is read once, on first use, because kallsyms is large and does not
+ * change while the agent runs, apart from modules.
  */
 #ifndef LMP_KSYMS_H
 #define LMP_KSYMS_H

@@ -12,6 +12,7 @@
 #include "k8s/cgroup.h"
 #include "expose/out.h"
 #include "probes/lib/blkio.h"
+#include "core/array.h"
 
 int lmp_blkio_read_devname(const char *sysfs, __u32 dev, char *name, size_t len)
 {
@@ -284,15 +285,8 @@ void *lmp_blkio_rows_get(struct lmp_blkio_rows *r, __u64 cgroup_id, __u32 dev)
 				return row->val;
 		}
 	}
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		struct lmp_blkio_row *rows = realloc(r->rows, cap * sizeof(*rows));
-
-		if (!rows)
-			goto oom;
-		r->rows = rows;
-		r->cap = cap;
-	}
+	if (!lmp_array_reserve(&r->rows, &r->cap, r->n + 1, sizeof(*r->rows), 64))
+		goto oom;
 	if ((r->n + 1) * 2 > r->index_cap && rows_reindex(r, r->index_cap ? r->index_cap * 2 : 128))
 		goto oom;
 	row = &r->rows[r->n];

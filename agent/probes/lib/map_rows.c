@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "probe/bpfmap.h"
+#include "core/array.h"
 #include "probes/lib/map_rows.h"
 
 struct drain_ctx {
@@ -18,16 +19,9 @@ static void collect(void *ctx_, const void *key, const void *value)
 	size_t stride = ctx->head_size + ctx->key_size + ctx->value_size;
 	unsigned char *row;
 
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 256;
-		unsigned char *rows = realloc(r->rows, cap * stride);
-
-		if (!rows) {
-			r->oom = true;
-			return;
-		}
-		r->rows = rows;
-		r->cap = cap;
+	if (!lmp_array_reserve(&r->rows, &r->cap, r->n + 1, stride, 256)) {
+		r->oom = true;
+		return;
 	}
 	row = r->rows + r->n * stride;
 	memset(row, 0, ctx->head_size);

@@ -10,4 +10,11 @@
  * gone */
 void lmp_proc_comm(__u32 pid, char *buf, size_t len);
 
+/*
+ * The first file mapped into pid whose basename names lib ("libc" matches "libc.so.6" and
+ * "libc-2.31.so"), as /proc/<pid>/root<path>: the process's own image, not the host's.
+ * 0, -ENOENT when none is mapped, -ESRCH when the process is gone.
+ */
+int lmp_proc_find_lib(__u32 pid, const char *lib, char *out, size_t len);
+
 #endif /* LMP_PROC_H */

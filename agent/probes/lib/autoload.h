@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#ifndef LMP_EXTRA_TP_H
-#define LMP_EXTRA_TP_H
+/* Which of a probe's BPF programs load, beyond the hooks its table chose. */
+#ifndef LMP_AUTOLOAD_H
+#define LMP_AUTOLOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+struct lmp_probe;
+struct bpf_object;
+
+/* Load the program named prog or not; -ENOENT with p->reason when obj has no such program. */
+int lmp_prog_autoload(struct lmp_probe *p, struct bpf_object *obj, const char *prog, bool on);
 
 /*
  * Syscall probes follow several system calls but list one of them in their hooks table
@@ -11,7 +19,6 @@
  * tracepoint kind and its own tracepoint exists here; with a raw sys_enter/sys_exit
  * fallback chosen instead, that one program covers every call. Call from .configure.
  */
-struct lmp_probe;
 struct lmp_extra_tp {
 	const char *prog;	/* BPF program name */
 	const char *tracepoint; /* "syscalls/sys_enter_openat2" */
@@ -19,4 +26,4 @@ struct lmp_extra_tp {
 void lmp_extra_tracepoints(struct lmp_probe *p, const char *group, const struct lmp_extra_tp *x,
 			   size_t n);
 
-#endif /* LMP_EXTRA_TP_H */
+#endif /* LMP_AUTOLOAD_H */

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <bpf/libbpf.h>
 
 #include "probe/feature.h"
 #include "probe/probe.h"
-#include "probes/lib/extra_tp.h"
+#include "probes/lib/autoload.h"
 
 void lmp_extra_tracepoints(struct lmp_probe *p, const char *group, const struct lmp_extra_tp *x,
 			   size_t n)
@@ -24,4 +26,16 @@ void lmp_extra_tracepoints(struct lmp_probe *p, const char *group, const struct 
 				prog, tracepoint && lmp_feature_hook(NULL, LMP_HOOK_TRACEPOINT,
 								     x[i].tracepoint, &why));
 	}
+}
+
+int lmp_prog_autoload(struct lmp_probe *p, struct bpf_object *obj, const char *prog, bool on)
+{
+	struct bpf_program *bp = bpf_object__find_program_by_name(obj, prog);
+
+	if (!bp) {
+		snprintf(p->reason, sizeof(p->reason), "no BPF program %s", prog);
+		return -ENOENT;
+	}
+	bpf_program__set_autoload(bp, on);
+	return 0;
 }

@@ -15,13 +15,13 @@
 
 #include "lmp/biostacks.h"
 #include "biostacks.skel.h"
-#include "core/array.h"
 #include "probe/bpfmap.h"
 #include "core/config.h"
 #include "k8s/identity.h"
 #include "expose/out.h"
 #include "probe/probe.h"
 #include "probes/lib/hist_json.h"
+#include "probes/lib/map_rows.h"
 #include "sym/stacks.h"
 
 LMP_DEFINE_SKEL_OPS(biostacks);
@@ -43,6 +43,7 @@ static const struct lmp_hook biostacks_hooks[] = {
 	{ "done", LMP_HOOK_RAW_TP, "raw_tp_block_rq_complete", "block_rq_complete" },
 };
 
+/* a row as lmp_map_rows_drain_shared() lays it out: key, value */
 struct row {
 	struct lmp_biostacks_key k;
 	struct lmp_biostacks_val v;
@@ -50,9 +51,9 @@ struct row {
 
 struct biostacks_priv {
 	struct lmp_stacks *stacks;
-	struct row *rows;
-	size_t n, cap;
-	bool oom;
+	struct lmp_map_rows buf;
+	struct row *rows; /* buf's, as rows */
+	size_t n;
 	__u64 stack_errors; /* last total seen */
 };
 
@@ -64,19 +65,6 @@ static int biostacks_configure(struct lmp_probe *p, void *skel, const struct lmp
 		return -ENOMEM;
 	p->priv = bp;
 	return lmp_stacks_new(&bp->stacks);
-}
-
-static void collect(void *ctx, const void *key, const void *value)
-{
-	struct biostacks_priv *bp = ctx;
-
-	if (!lmp_array_reserve(&bp->rows, &bp->cap, bp->n + 1, sizeof(*bp->rows), 128)) {
-		bp->oom = true;
-		return;
-	}
-	memcpy(&bp->rows[bp->n].k, key, sizeof(bp->rows[0].k));
-	memcpy(&bp->rows[bp->n].v, value, sizeof(bp->rows[0].v));
-	bp->n++;
 }
 
 static int cmp_row(const void *a, const void *b)
@@ -178,14 +166,16 @@ static void biostacks_interval(struct lmp_probe *p, void *skel, struct lmp_rt *r
 	__u64 errors;
 	size_t i = 0;
 
-	bp->n = 0;
-	bp->oom = false;
-	if (lmp_map_drain(bpf_map__fd(s->maps.hists), sizeof(struct lmp_biostacks_key),
-			  sizeof(struct lmp_biostacks_val), false, collect, bp) < 0)
+	if (lmp_map_rows_drain_shared(&bp->buf, bpf_map__fd(s->maps.hists), 0,
+				      sizeof(struct lmp_biostacks_key),
+				      sizeof(struct lmp_biostacks_val)) < 0)
 		return;
-	if (bp->oom)
+	if (bp->buf.oom)
 		p->decode_errors++;
-	qsort(bp->rows, bp->n, sizeof(*bp->rows), cmp_row);
+	bp->rows = (struct row *)bp->buf.rows;
+	bp->n = bp->buf.n;
+	if (bp->n)
+		qsort(bp->rows, bp->n, sizeof(*bp->rows), cmp_row);
 	while (i < bp->n) {
 		__u64 cg = bp->rows[i].k.cgroup_id;
 		size_t end = i;
@@ -210,7 +200,7 @@ static void biostacks_cleanup(struct lmp_probe *p)
 	if (!bp)
 		return;
 	lmp_stacks_free(bp->stacks);
-	free(bp->rows);
+	lmp_map_rows_release(&bp->buf);
 	free(bp);
 	p->priv = NULL;
 }

@@ -30,8 +30,8 @@ static void collect(void *ctx_, const void *key, const void *value)
 	r->n++;
 }
 
-int lmp_map_rows_drain(struct lmp_map_rows *r, int fd, size_t head_size, size_t key_size,
-		       size_t value_size)
+static int drain(struct lmp_map_rows *r, int fd, bool percpu, size_t head_size, size_t key_size,
+		 size_t value_size)
 {
 	struct drain_ctx ctx = { r, head_size, key_size, value_size };
 
@@ -39,7 +39,19 @@ int lmp_map_rows_drain(struct lmp_map_rows *r, int fd, size_t head_size, size_t 
 	r->oom = false;
 	if (head_size % 8 || key_size % 8 || value_size % 8)
 		return -EINVAL;
-	return lmp_map_drain(fd, key_size, value_size, true, collect, &ctx);
+	return lmp_map_drain(fd, key_size, value_size, percpu, collect, &ctx);
+}
+
+int lmp_map_rows_drain(struct lmp_map_rows *r, int fd, size_t head_size, size_t key_size,
+		       size_t value_size)
+{
+	return drain(r, fd, true, head_size, key_size, value_size);
+}
+
+int lmp_map_rows_drain_shared(struct lmp_map_rows *r, int fd, size_t head_size, size_t key_size,
+			      size_t value_size)
+{
+	return drain(r, fd, false, head_size, key_size, value_size);
 }
 
 void lmp_map_rows_release(struct lmp_map_rows *r)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A per-CPU aggregation map drained every interval (file, syscall, tcpconnlat, tcprtt,
- * llcstat) as an array of rows to sort and cut at --top.
+ * An aggregation map drained every interval (file, syscall, tcpconnlat, tcprtt, llcstat,
+ * opensnoop, capable, biostacks, profile) as an array of rows to sort and cut at --top.
  */
 #ifndef LMP_MAP_ROWS_H
 #define LMP_MAP_ROWS_H
@@ -26,6 +26,9 @@ struct lmp_map_rows {
  */
 int lmp_map_rows_drain(struct lmp_map_rows *r, int fd, size_t head_size, size_t key_size,
 		       size_t value_size);
+/* the same for a map that is not per-CPU */
+int lmp_map_rows_drain_shared(struct lmp_map_rows *r, int fd, size_t head_size, size_t key_size,
+			      size_t value_size);
 void lmp_map_rows_release(struct lmp_map_rows *r);
 
 static inline int lmp_cmp_u64(__u64 a, __u64 b)

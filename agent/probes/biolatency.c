@@ -20,6 +20,7 @@
 #include "expose/out.h"
 #include "probe/probe.h"
 #include "probes/lib/blkio.h"
+#include "probes/lib/hist_json.h"
 
 LMP_DEFINE_SKEL_OPS(biolatency);
 
@@ -147,7 +148,7 @@ static void biolatency_interval(struct lmp_probe *p, void *skel_, struct lmp_rt 
 		out_quantiles(rt->out, "latency", &v->latency);
 		lmp_out_u64(rt->out, "queued_ios", v->queue.count);
 		out_quantiles(rt->out, "queue", &v->queue);
-		lmp_blkio_out_hist(rt->out, "latency_hist_ns", &v->latency);
+		lmp_hist_json(rt->out, "latency_hist_ns", &v->latency);
 		lmp_out_end(rt->out);
 	}
 	lmp_blkio_rows_free(&rows);

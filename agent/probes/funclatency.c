@@ -27,6 +27,7 @@
 #include "expose/out.h"
 #include "probe/probe.h"
 #include "sym/proclib.h"
+#include "probes/lib/hist_json.h"
 #include "sym/usyms.h"
 
 LMP_DEFINE_SKEL_OPS(funclatency);
@@ -269,21 +270,6 @@ static int funclatency_attach(struct lmp_probe *p, void *skel, const struct lmp_
 	return err;
 }
 
-static void print_hist(struct lmp_out *o, const struct lmp_hist *h)
-{
-	lmp_out_array_begin(o, "hist");
-	for (int i = 0; i < LMP_HIST_SLOTS; i++) {
-		if (!h->slots[i])
-			continue;
-		lmp_out_object_begin(o, NULL);
-		lmp_out_u64(o, "lo_ns", i ? 1ULL << i : 0);
-		lmp_out_u64(o, "hi_ns", (1ULL << (i + 1)) - 1);
-		lmp_out_u64(o, "count", h->slots[i]);
-		lmp_out_object_end(o);
-	}
-	lmp_out_array_end(o);
-}
-
 static void on_hist(void *ctx, const void *key, const void *value)
 {
 	struct lmp_probe *p = ctx;
@@ -304,7 +290,7 @@ static void on_hist(void *ctx, const void *key, const void *value)
 	lmp_out_u64(rt->out, "p50_ns", (__u64)llround(lmp_hist_quantile(h, 0.50)));
 	lmp_out_u64(rt->out, "p90_ns", (__u64)llround(lmp_hist_quantile(h, 0.90)));
 	lmp_out_u64(rt->out, "p99_ns", (__u64)llround(lmp_hist_quantile(h, 0.99)));
-	print_hist(rt->out, h);
+	lmp_hist_json(rt->out, "latency_hist_ns", h);
 	lmp_out_end(rt->out);
 	if (rt->metrics) {
 		lmp_ident_lookup(rt->ident, cgroup_id, &id);

@@ -8,6 +8,7 @@
 #include "lmp/mountsnoop.h"
 #include "mountsnoop.skel.h"
 #include "probes/lib/decode_flags.h"
+#include "probes/lib/autoload.h"
 #include "k8s/identity.h"
 #include "expose/metrics.h"
 #include "expose/out.h"

@@ -16,6 +16,8 @@
 
 #include "lmp/profile.h"
 #include "profile.skel.h"
+#include "core/array.h"
+#include "probes/lib/map_rows.h"
 #include "probe/bpfmap.h"
 #include "core/config.h"
 #include "k8s/identity.h"
@@ -57,6 +59,7 @@ static const struct lmp_metric_desc samples_total = {
 	true,
 };
 
+/* a row as lmp_map_rows_drain_shared() lays it out: key, value */
 struct row {
 	struct lmp_profile_key k;
 	struct lmp_profile_val v;
@@ -72,8 +75,9 @@ struct shown {
 
 struct profile_priv {
 	struct lmp_stacks *stacks;
-	struct row *rows;
-	size_t n, cap;
+	struct lmp_map_rows buf;
+	struct row *rows; /* buf's, as rows */
+	size_t n;
 	struct shown *shown;
 	size_t n_shown, cap_shown;
 	bool oom; /* a row could not be kept this interval */
@@ -166,26 +170,6 @@ static int profile_attach(struct lmp_probe *p, void *skel, const struct lmp_conf
 	return p->n_links ? 0 : -ENODEV;
 }
 
-static void collect(void *ctx, const void *key, const void *value)
-{
-	struct profile_priv *pp = ctx;
-
-	if (pp->n == pp->cap) {
-		size_t nc = pp->cap ? pp->cap * 2 : 256;
-		struct row *nr = realloc(pp->rows, nc * sizeof(*nr));
-
-		if (!nr) {
-			pp->oom = true;
-			return;
-		}
-		pp->rows = nr;
-		pp->cap = nc;
-	}
-	memcpy(&pp->rows[pp->n].k, key, sizeof(pp->rows[0].k));
-	memcpy(&pp->rows[pp->n].v, value, sizeof(pp->rows[0].v));
-	pp->n++;
-}
-
 /* by cgroup, then busiest stack first */
 static int cmp_row(const void *a, const void *b)
 {
@@ -220,15 +204,8 @@ static void print_row(struct lmp_probe *p, struct profile_priv *pp, const struct
 
 static struct shown *shown_add(struct profile_priv *pp)
 {
-	if (pp->n_shown == pp->cap_shown) {
-		size_t nc = pp->cap_shown ? pp->cap_shown * 2 : 64;
-		struct shown *ns = realloc(pp->shown, nc * sizeof(*ns));
-
-		if (!ns)
-			return NULL;
-		pp->shown = ns;
-		pp->cap_shown = nc;
-	}
+	if (!lmp_array_reserve(&pp->shown, &pp->cap_shown, pp->n_shown + 1, sizeof(*pp->shown), 64))
+		return NULL;
 	return &pp->shown[pp->n_shown++];
 }
 
@@ -247,12 +224,16 @@ static void profile_interval(struct lmp_probe *p, void *skel, struct lmp_rt *rt)
 	struct lmp_identity id;
 	size_t i = 0;
 
-	pp->n = pp->n_shown = 0;
-	pp->oom = false;
-	if (lmp_map_drain(bpf_map__fd(s->maps.counts), sizeof(struct lmp_profile_key),
-			  sizeof(struct lmp_profile_val), false, collect, pp) < 0)
+	pp->n_shown = 0;
+	if (lmp_map_rows_drain_shared(&pp->buf, bpf_map__fd(s->maps.counts), 0,
+				      sizeof(struct lmp_profile_key),
+				      sizeof(struct lmp_profile_val)) < 0)
 		return;
-	qsort(pp->rows, pp->n, sizeof(*pp->rows), cmp_row);
+	pp->oom = pp->buf.oom;
+	pp->rows = (struct row *)pp->buf.rows;
+	pp->n = pp->buf.n;
+	if (pp->n)
+		qsort(pp->rows, pp->n, sizeof(*pp->rows), cmp_row);
 	while (i < pp->n) {
 		__u64 cg = pp->rows[i].k.cgroup_id, pod_samples = 0;
 		size_t end = i;
@@ -295,7 +276,7 @@ static void profile_cleanup(struct lmp_probe *p)
 	if (!pp)
 		return;
 	lmp_stacks_free(pp->stacks);
-	free(pp->rows);
+	lmp_map_rows_release(&pp->buf);
 	free(pp->shown);
 	free(pp);
 	p->priv = NULL;

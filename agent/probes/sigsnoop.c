@@ -9,6 +9,8 @@
 #include "sigsnoop.skel.h"
 #include "core/config.h"
 #include "probes/lib/decode_flags.h"
+#include "probes/lib/autoload.h"
+#include "probes/lib/signals.h"
 #include "deaths/deaths.h"
 #include "k8s/identity.h"
 #include "expose/metrics.h"

@@ -21,6 +21,7 @@
 #include "expose/metrics.h"
 #include "expose/out.h"
 #include "probe/probe.h"
+#include "probes/lib/autoload.h"
 
 LMP_DEFINE_SKEL_OPS(tcpconnlat);
 
@@ -75,20 +76,16 @@ static int tcpconnlat_configure(struct lmp_probe *p, void *skel_, const struct l
 {
 	const struct tcpconnlat_options *o = lmp_probe_options(p, cfg);
 	struct tcpconnlat_bpf *skel = skel_;
+	int err;
 
 	p->priv = calloc(1, sizeof(struct lmp_cgroup_hist));
 	if (!p->priv)
 		return -ENOMEM;
 	for (size_t i = 0; i < ARRAY_SIZE(companions); i++) {
-		struct bpf_program *prog =
-			bpf_object__find_program_by_name(skel->obj, companions[i].prog);
-
-		if (!prog) {
-			snprintf(p->reason, sizeof(p->reason), "no BPF program %s",
-				 companions[i].prog);
-			return -ENOENT;
-		}
-		bpf_program__set_autoload(prog, hook_chosen(p, companions[i].lead));
+		err = lmp_prog_autoload(p, skel->obj, companions[i].prog,
+					hook_chosen(p, companions[i].lead));
+		if (err)
+			return err;
 	}
 	skel->rodata->cfg_min_ns = (__u64)o->min_ms * 1000000;
 	return 0;

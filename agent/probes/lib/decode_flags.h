@@ -7,8 +7,6 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-/* config.c parses --sigsnoop-ignore through this header until it includes signals.h */
-#include "probes/lib/signals.h"
 
 /* One flag of a bit set; mask is usually a single bit but may span several (O_ACCMODE). */
 struct lmp_flag_name {

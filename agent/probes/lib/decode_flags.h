@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-
 /* One flag of a bit set; mask is usually a single bit but may span several (O_ACCMODE). */
 struct lmp_flag_name {
 	__u64 mask;

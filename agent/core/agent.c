@@ -631,14 +631,7 @@ static int start_probes(struct lmp_agent *a)
 		bool all = strcmp(a->cfg->probes, "all") == 0;
 
 		if (!wanted) {
-			if (p->state != LMP_PROBE_NOT_BUILT)
-				p->state = LMP_PROBE_DISABLED;
-			continue;
-		}
-		if (p->state == LMP_PROBE_NOT_BUILT) {
-			if (!all)
-				lmp_log(LMP_LOG_WARN,
-					"probe %s: not built in this version, skipped", p->name);
+			p->state = LMP_PROBE_DISABLED;
 			continue;
 		}
 		if (p->state == LMP_PROBE_UNSUPPORTED) {

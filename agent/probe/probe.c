@@ -24,13 +24,9 @@
 #include "probe/probe.h"
 
 static const char *const state_names[] = {
-	[LMP_PROBE_NOT_BUILT] = "not-built",
-	[LMP_PROBE_DISABLED] = "disabled",
-	[LMP_PROBE_UNSUPPORTED] = "unsupported",
-	[LMP_PROBE_FAILED] = "failed",
-	[LMP_PROBE_UNCONFIGURED] = "not-configured",
-	[LMP_PROBE_READY] = "ready",
-	[LMP_PROBE_RUNNING] = "running",
+	[LMP_PROBE_DISABLED] = "disabled", [LMP_PROBE_UNSUPPORTED] = "unsupported",
+	[LMP_PROBE_FAILED] = "failed",	   [LMP_PROBE_UNCONFIGURED] = "not-configured",
+	[LMP_PROBE_READY] = "ready",	   [LMP_PROBE_RUNNING] = "running",
 };
 
 const char *lmp_probe_state_name(enum lmp_probe_state s)
@@ -157,9 +153,7 @@ void lmp_probe_init(struct lmp_probe *p, const struct lmp_registry_entry *e)
 	p->desc = e->desc;
 	p->events_fd = -1;
 	p->drops_fd = -1;
-	p->state = e->desc ? LMP_PROBE_READY : LMP_PROBE_NOT_BUILT;
-	if (!e->desc)
-		snprintf(p->reason, sizeof(p->reason), "not built yet");
+	p->state = LMP_PROBE_READY;
 }
 
 const void *lmp_probe_options(const struct lmp_probe *p, const struct lmp_config *cfg)

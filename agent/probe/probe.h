@@ -182,7 +182,6 @@ struct lmp_probe_desc {
 };
 
 enum lmp_probe_state {
-	LMP_PROBE_NOT_BUILT,	/* in the product list, not implemented yet */
 	LMP_PROBE_DISABLED,	/* not selected by --probes */
 	LMP_PROBE_UNSUPPORTED,	/* no attach alternative works on this kernel */
 	LMP_PROBE_FAILED,	/* load or attach failed */
@@ -219,7 +218,7 @@ struct lmp_probe {
 /* The registry: every probe of the product list, built or not (agent/probes/probes.c). */
 struct lmp_registry_entry {
 	const char *name;
-	const struct lmp_probe_desc *desc; /* NULL: not built yet */
+	const struct lmp_probe_desc *desc;
 };
 extern const struct lmp_registry_entry lmp_registry[];
 extern const size_t lmp_registry_len;
@@ -252,7 +251,7 @@ void lmp_probes_wants(const struct lmp_probe *ps, size_t n, __u64 *caps, unsigne
  * kernel refused (the agent runs on with what it has).
  */
 int lmp_probes_drop_caps(const struct lmp_config *cfg, const struct lmp_probe *ps, size_t n);
-/* choose hooks on this kernel (state READY or UNSUPPORTED/NOT_BUILT) */
+/* choose hooks on this kernel (state READY or UNSUPPORTED) */
 int lmp_probe_resolve(struct lmp_probe *p, lmp_hook_check_fn check, void *ctx);
 /* names the probe whose programs serve group for this one, or NULL: they are its own */
 typedef const char *(*lmp_served_by_fn)(const char *group, void *ctx);

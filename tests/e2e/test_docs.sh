@@ -17,20 +17,19 @@ done
 rows=$(sed -n 's/^| \([a-z0-9]*\) | .*(probes\/\1\.md) |$/\1/p' docs/probes.md)
 [ "$(sort <<<"$rows")" = "$(sort <<<"$names")" ] ||
 	fail "docs/probes.md's tables list $(echo $rows), the registry $(echo $names)"
-# helm/lmp/values.schema.json: the array form's enum and the string form's pattern
+# the chart's lists: tools/sync-probe-lists.py writes them from the registry
 list=$(tr '\n' '|' <<<"$names" | sed 's/|$//')
+sync="differs from the registry $list (run tools/sync-probe-lists.py)"
 schema=$(python3 -c '
 import json, sys
 p = json.load(open("helm/lmp/values.schema.json"))["properties"]["probes"]["oneOf"]
 print("|".join(p[1]["items"]["enum"]))
 print(p[0]["pattern"])')
-[ "$(sed -n 1p <<<"$schema")" = "$list" ] ||
-	fail "helm/lmp/values.schema.json probes enum is $(sed -n 1p <<<"$schema"), the registry $list"
+[ "$(sed -n 1p <<<"$schema")" = "$list" ] || fail "helm/lmp/values.schema.json probes enum $sync"
 [ "$(sed -n 2p <<<"$schema")" = "^all\$|^($list)(,($list))*\$" ] ||
-	fail "helm/lmp/values.schema.json probes pattern does not list the registry's probes: want ^all\$|^($list)(,($list))*\$"
+	fail "helm/lmp/values.schema.json probes pattern $sync"
 readme=$(sed -n 's/^| `probes` | .*probe names: \([a-z0-9, ]*\) |$/\1/p' helm/lmp/README.md)
-[ "$readme" = "$(sed 's/|/, /g' <<<"$list")" ] ||
-	fail "helm/lmp/README.md probes row lists '$readme', the registry '$(sed 's/|/, /g' <<<"$list")'"
+[ "$readme" = "$(sed 's/|/, /g' <<<"$list")" ] || fail "helm/lmp/README.md probes row $sync"
 for opt in $("$LMP" help | grep -o -- '^  --[a-z0-9-]*' | sed 's/^ *//'); do
 	grep -rqE -- "$opt([^a-z0-9-]|\$)" README.md docs/ || fail "option $opt is documented nowhere"
 done

@@ -30,6 +30,14 @@
 /* system call number of each lmp_mount_op, for the raw fallback; -1 = not on this arch */
 const volatile __s32 cfg_nr[LMP_MOUNT_OP_MAX] = { -1, -1, -1, -1, -1, -1, -1, -1, -1 };
 
+/* the head of the uapi struct mount_attr (fixed ABI, read from user memory): not the kernel's
+ * BTF type, which kernels before mount_setattr (5.12) lack, so the dispatcher's tails, which
+ * hold every call's decoding in one program, load there too */
+struct lmp_mount_attr {
+	__u64 attr_set;
+	__u64 attr_clr;
+};
+
 struct args {
 	__u64 str[4]; /* user pointers: source, target, fstype, data (per op, see the header) */
 	__u64 flags;
@@ -110,13 +118,13 @@ static __always_inline int handle_enter(__u32 op, const unsigned long *a)
 		s.flags = a[2];
 		break;
 	case LMP_MOUNT_OP_MOUNT_SETATTR: { /* (dfd, path, flags, uattr, usize) */
-		struct mount_attr attr = {};
+		struct lmp_mount_attr attr = {};
 
 		s.fd = a[0];
 		s.str[1] = a[1];
 		s.flags = a[2];
 		if (a[3] && a[4] >= sizeof(__u64) * 2)
-			bpf_probe_read_user(&attr, sizeof(__u64) * 2, (void *)a[3]);
+			bpf_probe_read_user(&attr, sizeof(attr), (void *)a[3]);
 		s.attr = attr.attr_set;
 		s.attr_clr = attr.attr_clr;
 		break;

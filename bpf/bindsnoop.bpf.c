@@ -199,7 +199,7 @@ LMP_SYS_TP_EXIT(bind, handle_exit)
 /* the syscall dispatcher's tails (lmp_syscall.bpf.h), routed only bind */
 static __always_inline int raw_enter(struct pt_regs *regs, long id, bool btf)
 {
-	if (id < 0 || id != cfg_nr_bind)
+	if (id != cfg_nr_bind)
 		return 0;
 	return handle_enter((__s32)SYS_ARG(1, regs, btf), (const void *)SYS_ARG(2, regs, btf),
 			    (__u32)SYS_ARG(3, regs, btf));

@@ -374,7 +374,8 @@ int tp_sys_exit(struct trace_event_raw_sys_exit *ctx)
  * The tail programs of a probe that follows given syscalls: enter(regs, nr, btf) at entry
  * and exit(regs, nr, ret, btf) at exit, called by the dispatcher (SYS_ROUTE) for the
  * numbers the agent routed to the probe, never attached themselves. regs is the task's
- * pt_regs, read with SYS_ARG(); nr the syscall number; btf a constant, true on tp_btf. A
+ * pt_regs, read with SYS_ARG(); nr the syscall number (a routed one: never negative, so
+ * it never equals a -1 "no such call" number); btf a constant, true on tp_btf. A
  * probe that needs only one side defines only that side's pair.
  */
 #define SYS_ARG(n, regs, btf) \

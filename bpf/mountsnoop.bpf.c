@@ -201,8 +201,6 @@ static __always_inline int raw_enter(struct pt_regs *regs, long id, bool btf)
 	unsigned long a[6];
 	__u32 op = LMP_MOUNT_OP_MAX;
 
-	if (id < 0)
-		return 0;
 #pragma unroll
 	for (int i = 0; i < LMP_MOUNT_OP_MAX; i++)
 		if (cfg_nr[i] == id)

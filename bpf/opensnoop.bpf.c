@@ -146,8 +146,6 @@ LMP_SYS_TP_EXIT(openat2, handle_exit)
 /* the syscall dispatcher's tails (lmp_syscall.bpf.h), routed only the calls below */
 static __always_inline int raw_enter(struct pt_regs *regs, long id, bool btf)
 {
-	if (id < 0)
-		return 0;
 	if (id == cfg_nr_openat)
 		return handle_enter(LMP_OPEN_OPENAT, (__s32)SYS_ARG(1, regs, btf),
 				    (const char *)SYS_ARG(2, regs, btf), SYS_ARG(3, regs, btf),

@@ -230,8 +230,6 @@ LMP_SYS_TP_EXIT(tgkill, handle_exit)
  * again here */
 static __always_inline int raw_enter(struct pt_regs *regs, long id, bool btf)
 {
-	if (id < 0)
-		return 0;
 	if (id == cfg_nr_kill || id == cfg_nr_tkill)
 		return handle_enter(id == cfg_nr_kill ? LMP_SIG_VIA_KILL : LMP_SIG_VIA_TKILL,
 				    (__s32)SYS_ARG(1, regs, btf), 0, (__u32)SYS_ARG(2, regs, btf));

@@ -18,7 +18,7 @@ NEXEC=${NEXEC:-500}	 # exec storm: processes per round
 NOPEN=${NOPEN:-100000}	 # open storm: opens per round
 NIO=${NIO:-20000}	 # direct 4 KiB reads per round
 EXTRA_REPS=${EXTRA_REPS:-3} # runs per figure in the bench_*.sh scripts
-S1_ONLY=${S1_ONLY:-0}	 # 1: section 1 only (the syscall loop), a short run on a shared machine
+S1_ONLY=${S1_ONLY:-0}	 # 1: section 1 only (the syscall loop) and bench_sysdisp.sh, a short run
 LMP_BASE=${LMP_BASE:-}	 # another lmp binary (say, main's): section 1 adds its --probes all, same rounds
 B=$BUILD/bench
 FIXTURES=${LMP_FIXTURES:-tests/fixtures}
@@ -143,7 +143,10 @@ echo "#   lmp syscount --syscount-latency=false: $(add lmp_syscount_count) =" \
 [ -n "$LMP_BASE" ] && echo "#   LMP_BASE ($LMP_BASE) all: $(add base_all) = $(xa base_all peer_syscount) x"
 took
 
-[ "$S1_ONLY" = 1 ] && exit 0
+if [ "$S1_ONLY" = 1 ]; then # with the dispatcher's BPF time per program run, less disturbed
+	LMP=$LMP LMP_BASE=$LMP_BASE BUILD=$BUILD REPS=$REPS ITER=$ITER B=$B bash tests/bench/bench_sysdisp.sh
+	exit 0
+fi
 
 # --- 2. exec storm ------------------------------------------------------------------------
 echo "## 2. exec storm: $NEXEC fork+exec of a static do-nothing binary, 2 workers, per round"
@@ -333,7 +336,8 @@ took
 # --- 7 and beyond: the other bench_*.sh (k8s identity, syscount and per-probe BPF cost) -----
 for extra in tests/bench/bench_*.sh; do
 	[ -f "$extra" ] || continue
-	LMP=$LMP BUILD=$BUILD REPS=$EXTRA_REPS ITER=$ITER PASSES=1 B=$B T=$T LOOP=$LOOP bash "$extra"
+	LMP=$LMP LMP_BASE=$LMP_BASE BUILD=$BUILD REPS=$EXTRA_REPS ITER=$ITER PASSES=1 B=$B T=$T LOOP=$LOOP \
+		bash "$extra"
 	took
 done
 echo "# make bench took $(($(date +%s) - T0)) s"

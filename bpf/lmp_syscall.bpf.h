@@ -308,7 +308,8 @@ static __always_inline __u64 sys_cgroup_id(void)
 	return bpf_get_current_cgroup_id();
 }
 
-/* the dispatcher's programs; tails: whether the hook kind can tail-call (not tracepoints) */
+/* the dispatcher's programs; btf: the hook is tp_btf (typed pointers); tails: the hook kind
+ * can tail-call (not tracepoints) */
 static __always_inline int sys_enter_prog(void *ctx, long id, bool tails)
 {
 	struct lmp_sys_users *u = sys_users_get();
@@ -322,14 +323,14 @@ static __always_inline int sys_enter_prog(void *ctx, long id, bool tails)
 	return 0;
 }
 
-static __always_inline int sys_exit_prog(void *ctx, long nr, long ret, __u64 cgroup_id, bool tails)
+static __always_inline int sys_exit_prog(void *ctx, long nr, long ret, bool btf, bool tails)
 {
 	struct lmp_sys_users *u = sys_users_get();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
 	if (!u || lmp_pid_is_self(tgid))
 		return 0;
-	sys_exit_work(u, nr, ret, tgid, cgroup_id);
+	sys_exit_work(u, nr, ret, tgid, btf ? sys_cgroup_id() : bpf_get_current_cgroup_id());
 	if (tails)
 		SYS_ROUTE(ctx, nr, exit);
 	return 0;
@@ -354,9 +355,9 @@ static __always_inline int sys_exit_prog(void *ctx, long nr, long ret, __u64 cgr
 LMP_SYS_PROG("tp_btf/sys_enter", tp_btf_sys_enter, id, sys_enter_prog(ctx, id, true))
 LMP_SYS_PROG("raw_tp/sys_enter", raw_tp_sys_enter, id, sys_enter_prog(ctx, id, true))
 LMP_SYS_PROG("tp_btf/sys_exit", tp_btf_sys_exit, ret,
-	     sys_exit_prog(ctx, SYS_NR(regs, true), ret, sys_cgroup_id(), true))
+	     sys_exit_prog(ctx, SYS_NR(regs, true), ret, true, true))
 LMP_SYS_PROG("raw_tp/sys_exit", raw_tp_sys_exit, ret,
-	     sys_exit_prog(ctx, SYS_NR(regs, false), ret, bpf_get_current_cgroup_id(), true))
+	     sys_exit_prog(ctx, SYS_NR(regs, false), ret, false, true))
 
 SEC("tp/raw_syscalls/sys_enter")
 int tp_sys_enter(struct trace_event_raw_sys_enter *ctx)
@@ -367,7 +368,7 @@ int tp_sys_enter(struct trace_event_raw_sys_enter *ctx)
 SEC("tp/raw_syscalls/sys_exit")
 int tp_sys_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return sys_exit_prog(ctx, ctx->id, ctx->ret, bpf_get_current_cgroup_id(), false);
+	return sys_exit_prog(ctx, ctx->id, ctx->ret, false, false);
 }
 
 /*

@@ -194,28 +194,18 @@ int tp_sys_enter_bind(struct trace_event_raw_sys_enter *ctx)
 	return handle_enter((__s32)ctx->args[0], (const void *)ctx->args[1], (__u32)ctx->args[2]);
 }
 
-SEC("tp/syscalls/sys_exit_bind")
-int tp_sys_exit_bind(struct trace_event_raw_sys_exit *ctx)
-{
-	return handle_exit(ctx->ret);
-}
+LMP_SYS_TP_EXIT(bind, handle_exit)
 
-static __always_inline int raw_enter(struct pt_regs *regs, long id)
+/* the syscall dispatcher's tails (lmp_syscall.bpf.h), routed only bind */
+static __always_inline int raw_enter(struct pt_regs *regs, long id, bool btf)
 {
-	if (id < 0 || id != cfg_nr_bind)
+	if (id != cfg_nr_bind)
 		return 0;
-	return handle_enter((__s32)PT_REGS_PARM1_CORE_SYSCALL(regs),
-			    (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs),
-			    (__u32)PT_REGS_PARM3_CORE_SYSCALL(regs));
-}
-
-/* the syscall dispatcher's tails (lmp_syscall.bpf.h), routed only the calls above */
-static __always_inline int tail_exit(struct pt_regs *regs, long nr, long ret)
-{
-	return handle_exit(ret);
+	return handle_enter((__s32)SYS_ARG(1, regs, btf), (const void *)SYS_ARG(2, regs, btf),
+			    (__u32)SYS_ARG(3, regs, btf));
 }
 
 LMP_SYS_TAILS_ENTER(raw_enter)
-LMP_SYS_TAILS_EXIT(tail_exit)
+LMP_SYS_TAILS_EXIT_RET(handle_exit)
 
 char LICENSE[] SEC("license") = "GPL";

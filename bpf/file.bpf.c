@@ -113,8 +113,8 @@ static __always_inline void record_names(const struct lmp_file_key *key, struct 
 	bpf_map_update_elem(&infos, key, info, BPF_ANY);
 }
 
-/* one completed read or write of `bytes` on file by the current task */
-static __always_inline void account(struct file *file, __u64 bytes, __u32 op)
+/* one completed read or write of `bytes` on file by the current task, in cgroup_id */
+static __always_inline void account(struct file *file, __u64 bytes, __u32 op, __u64 cgroup_id)
 {
 	static const struct lmp_file_val zero;
 	struct lmp_file_key key = {};
@@ -127,7 +127,7 @@ static __always_inline void account(struct file *file, __u64 bytes, __u32 op)
 	inode = BPF_CORE_READ(file, f_inode);
 	if (!inode)
 		return;
-	key.cgroup_id = bpf_get_current_cgroup_id();
+	key.cgroup_id = cgroup_id;
 	key.pid = bpf_get_current_pid_tgid() >> 32;
 	key.ino = BPF_CORE_READ(inode, i_ino);
 	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
@@ -158,7 +158,7 @@ SEC("fexit/vfs_read")
 int BPF_PROG(fexit_vfs_read, struct file *file, char *buf, size_t count, loff_t *pos, ssize_t ret)
 {
 	if (ret >= 0 && !lmp_is_self())
-		account(file, ret, FOP_READ);
+		account(file, ret, FOP_READ, bpf_get_current_cgroup_id());
 	return 0;
 }
 
@@ -167,7 +167,7 @@ int BPF_PROG(fexit_vfs_write, struct file *file, const char *buf, size_t count, 
 	     ssize_t ret)
 {
 	if (ret >= 0 && !lmp_is_self())
-		account(file, ret, FOP_WRITE);
+		account(file, ret, FOP_WRITE, bpf_get_current_cgroup_id());
 	return 0;
 }
 
@@ -208,44 +208,49 @@ static __always_inline int kret(long ret, __u32 op)
 	__u64 file;
 
 	if (take(op, &file) && ret >= 0)
-		account((struct file *)file, ret, op);
+		account((struct file *)file, ret, op, bpf_get_current_cgroup_id());
 	return 0;
 }
 
-SEC("kprobe/vfs_read")
-int BPF_KPROBE(kprobe_vfs_read, struct file *file)
-{
-	return enter((__u64)file, FOP_READ);
-}
+#define KPROBE_PAIR(fn, op)                            \
+	SEC("kprobe/" #fn)                             \
+	int BPF_KPROBE(kprobe_##fn, struct file *file) \
+	{                                              \
+		return enter((__u64)file, op);         \
+	}                                              \
+	SEC("kretprobe/" #fn)                          \
+	int BPF_KRETPROBE(kretprobe_##fn, long ret)    \
+	{                                              \
+		return kret(ret, op);                  \
+	}
 
-SEC("kretprobe/vfs_read")
-int BPF_KRETPROBE(kretprobe_vfs_read, long ret)
-{
-	return kret(ret, FOP_READ);
-}
+KPROBE_PAIR(vfs_read, FOP_READ)
+KPROBE_PAIR(vfs_write, FOP_WRITE)
 
-SEC("kprobe/vfs_write")
-int BPF_KPROBE(kprobe_vfs_write, struct file *file)
-{
-	return enter((__u64)file, FOP_WRITE);
-}
-
-SEC("kretprobe/vfs_write")
-int BPF_KRETPROBE(kretprobe_vfs_write, long ret)
-{
-	return kret(ret, FOP_WRITE);
-}
-
-/* fd -> struct file of the current task, as fdget() would find it (NULL if closed) */
+/* fd -> struct file of the current task, as fdget() would find it (NULL if closed). With
+ * bpf_get_current_task_btf() the walk to the fd array is direct loads; the array itself is
+ * untyped to the verifier, so its slot is a probe read either way. */
 static __always_inline struct file *fd_file(__u64 fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	struct file **fds, *file = NULL;
+	struct fdtable *fdt;
+	__u32 max_fds;
 
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (sys_task_btf) {
+		fdt = bpf_get_current_task_btf()->files->fdt;
+		max_fds = fdt->max_fds;
+		fds = fdt->fd;
+	} else {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+		fdt = BPF_CORE_READ(task, files, fdt);
+		if (!fdt)
+			return NULL;
+		max_fds = BPF_CORE_READ(fdt, max_fds);
+		fds = BPF_CORE_READ(fdt, fd);
+	}
+	if (fd >= max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
 	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
 	return file;
 }
@@ -255,7 +260,7 @@ static __always_inline int sys_exit(long ret, __u32 op)
 	__u64 fd;
 
 	if (take(op, &fd) && ret >= 0)
-		account(fd_file(fd), ret, op);
+		account(fd_file(fd), ret, op, bpf_get_current_cgroup_id());
 	return 0;
 }
 
@@ -273,13 +278,14 @@ static __always_inline int sys_exit(long ret, __u32 op)
 
 /* the dispatcher's tail: routed only the six calls, by the agent (the agent itself is
  * never routed) */
-static __always_inline int tail_exit(struct pt_regs *regs, long nr, long ret)
+static __always_inline int tail_exit(struct pt_regs *regs, long nr, long ret, bool btf)
 {
 	__u32 op = nr == cfg_nr_write || nr == cfg_nr_pwrite64 || nr == cfg_nr_writev ? FOP_WRITE :
 											FOP_READ;
 
 	if (ret >= 0)
-		account(fd_file(PT_REGS_PARM1_CORE_SYSCALL(regs)), ret, op);
+		account(fd_file(SYS_ARG(1, regs, btf)), ret, op,
+			btf ? sys_cgroup_id() : bpf_get_current_cgroup_id());
 	return 0;
 }
 

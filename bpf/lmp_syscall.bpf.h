@@ -308,8 +308,9 @@ static __always_inline __u64 sys_cgroup_id(void)
 	return bpf_get_current_cgroup_id();
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(tp_btf_sys_enter, struct pt_regs *regs, long id)
+/* the dispatcher's programs; btf: the hook is tp_btf (typed pointers); tails: the hook kind
+ * can tail-call (not tracepoints) */
+static __always_inline int sys_enter_prog(void *ctx, long id, bool tails)
 {
 	struct lmp_sys_users *u = sys_users_get();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
@@ -317,111 +318,93 @@ int BPF_PROG(tp_btf_sys_enter, struct pt_regs *regs, long id)
 	if (!u || id < 0 || lmp_pid_is_self(tgid))
 		return 0;
 	sys_enter_work(u, id, tgid);
-	SYS_ROUTE(ctx, id, enter);
+	if (tails)
+		SYS_ROUTE(ctx, id, enter);
 	return 0;
 }
 
-SEC("raw_tp/sys_enter")
-int BPF_PROG(raw_tp_sys_enter, struct pt_regs *regs, long id)
+static __always_inline int sys_exit_prog(void *ctx, long nr, long ret, bool btf, bool tails)
 {
 	struct lmp_sys_users *u = sys_users_get();
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
-	if (!u || id < 0 || lmp_pid_is_self(tgid))
+	if (!u || lmp_pid_is_self(tgid))
 		return 0;
-	sys_enter_work(u, id, tgid);
-	SYS_ROUTE(ctx, id, enter);
+	sys_exit_work(u, nr, ret, tgid, btf ? sys_cgroup_id() : bpf_get_current_cgroup_id());
+	if (tails)
+		SYS_ROUTE(ctx, nr, exit);
 	return 0;
 }
 
-SEC("tp/raw_syscalls/sys_enter")
-int tp_sys_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	struct lmp_sys_users *u = sys_users_get();
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	if (!u || ctx->id < 0 || lmp_pid_is_self(tgid))
-		return 0;
-	sys_enter_work(u, ctx->id, tgid);
-	return 0;
-}
+/* a program on raw_syscalls sys_enter (arg: id) or sys_exit (arg: ret) as tp_btf or raw_tp */
+#define LMP_SYS_PROG(sec, name, arg, body)                 \
+	SEC(sec)                                           \
+	int BPF_PROG(name, struct pt_regs *regs, long arg) \
+	{                                                  \
+		return body;                               \
+	}
 
 /*
  * On x86_64 the syscall number stays in pt_regs->orig_ax until the task returns to user
  * space (syscall_get_nr()), and the arguments in di, si, dx, r10, r8, r9: an exit tail
  * reads both, so the probes that follow given calls need no entry program of their own.
+ * On tp_btf regs is a BTF pointer (direct loads), on raw_tp an untyped one (probe reads).
  */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(tp_btf_sys_exit, struct pt_regs *regs, long ret)
+#define SYS_NR(regs, btf) ((btf) ? (regs)->orig_ax : BPF_CORE_READ(regs, orig_ax))
+
+LMP_SYS_PROG("tp_btf/sys_enter", tp_btf_sys_enter, id, sys_enter_prog(ctx, id, true))
+LMP_SYS_PROG("raw_tp/sys_enter", raw_tp_sys_enter, id, sys_enter_prog(ctx, id, true))
+LMP_SYS_PROG("tp_btf/sys_exit", tp_btf_sys_exit, ret,
+	     sys_exit_prog(ctx, SYS_NR(regs, true), ret, true, true))
+LMP_SYS_PROG("raw_tp/sys_exit", raw_tp_sys_exit, ret,
+	     sys_exit_prog(ctx, SYS_NR(regs, false), ret, false, true))
+
+SEC("tp/raw_syscalls/sys_enter")
+int tp_sys_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	struct lmp_sys_users *u = sys_users_get();
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	long nr = regs->orig_ax;
-
-	if (!u || lmp_pid_is_self(tgid))
-		return 0;
-	sys_exit_work(u, nr, ret, tgid, sys_cgroup_id());
-	SYS_ROUTE(ctx, nr, exit);
-	return 0;
-}
-
-SEC("raw_tp/sys_exit")
-int BPF_PROG(raw_tp_sys_exit, struct pt_regs *regs, long ret)
-{
-	struct lmp_sys_users *u = sys_users_get();
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	long nr = BPF_CORE_READ(regs, orig_ax); /* untyped pointer: a probe read */
-
-	if (!u || lmp_pid_is_self(tgid))
-		return 0;
-	sys_exit_work(u, nr, ret, tgid, bpf_get_current_cgroup_id());
-	SYS_ROUTE(ctx, nr, exit);
-	return 0;
+	return sys_enter_prog(ctx, ctx->id, false);
 }
 
 SEC("tp/raw_syscalls/sys_exit")
 int tp_sys_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	struct lmp_sys_users *u = sys_users_get();
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	if (!u || lmp_pid_is_self(tgid))
-		return 0;
-	sys_exit_work(u, ctx->id, ctx->ret, tgid, bpf_get_current_cgroup_id());
-	return 0;
+	return sys_exit_prog(ctx, ctx->id, ctx->ret, false, false);
 }
 
 /*
- * The tail programs of a probe that follows given syscalls: enter(regs, nr) at entry and
- * exit(regs, nr, ret) at exit, called by the dispatcher (SYS_ROUTE) for the numbers the
- * agent routed to the probe, never attached themselves. regs is the task's pt_regs (read it
- * with the PT_REGS_*_CORE_SYSCALL macros); nr the syscall number. A probe that needs only
- * one side defines only that side's pair.
+ * The tail programs of a probe that follows given syscalls: enter(regs, nr, btf) at entry
+ * and exit(regs, nr, ret, btf) at exit, called by the dispatcher (SYS_ROUTE) for the
+ * numbers the agent routed to the probe, never attached themselves. regs is the task's
+ * pt_regs, read with SYS_ARG(); nr the syscall number (a routed one: never negative, so
+ * it never equals a -1 "no such call" number); btf a constant, true on tp_btf. A
+ * probe that needs only one side defines only that side's pair.
  */
-#define LMP_SYS_TAILS_ENTER(enter)                                  \
-	SEC("tp_btf/sys_enter")                                     \
-	int BPF_PROG(tail_btf_enter, struct pt_regs *regs, long id) \
-	{                                                           \
-		return enter(regs, id);                             \
-	}                                                           \
-                                                                    \
-	SEC("raw_tp/sys_enter")                                     \
-	int BPF_PROG(tail_raw_enter, struct pt_regs *regs, long id) \
-	{                                                           \
-		return enter(regs, id);                             \
-	}
+#define SYS_ARG(n, regs, btf) \
+	((btf) ? PT_REGS_PARM##n##_SYSCALL(regs) : PT_REGS_PARM##n##_CORE_SYSCALL(regs))
 
-#define LMP_SYS_TAILS_EXIT(exit)                                      \
-	SEC("tp_btf/sys_exit")                                        \
-	int BPF_PROG(tail_btf_exit, struct pt_regs *regs, long ret)   \
-	{                                                             \
-		return exit(regs, regs->orig_ax, ret);                \
-	}                                                             \
-                                                                      \
-	SEC("raw_tp/sys_exit")                                        \
-	int BPF_PROG(tail_raw_exit, struct pt_regs *regs, long ret)   \
-	{                                                             \
-		return exit(regs, BPF_CORE_READ(regs, orig_ax), ret); \
+#define LMP_SYS_TAILS_ENTER(enter)                                                  \
+	LMP_SYS_PROG("tp_btf/sys_enter", tail_btf_enter, id, enter(regs, id, true)) \
+	LMP_SYS_PROG("raw_tp/sys_enter", tail_raw_enter, id, enter(regs, id, false))
+
+#define LMP_SYS_TAILS_EXIT(exit)                                \
+	LMP_SYS_PROG("tp_btf/sys_exit", tail_btf_exit, ret,     \
+		     exit(regs, SYS_NR(regs, true), ret, true)) \
+	LMP_SYS_PROG("raw_tp/sys_exit", tail_raw_exit, ret,     \
+		     exit(regs, SYS_NR(regs, false), ret, false))
+
+/* exit tails and syscalls/sys_exit_<call> tracepoints that only pass the result on */
+#define LMP_SYS_TAILS_EXIT_RET(fn)                                                              \
+	static __always_inline int fn##_tail(struct pt_regs *regs, long nr, long ret, bool btf) \
+	{                                                                                       \
+		return fn(ret);                                                                 \
+	}                                                                                       \
+	LMP_SYS_TAILS_EXIT(fn##_tail)
+
+#define LMP_SYS_TP_EXIT(call, fn)                                    \
+	SEC("tp/syscalls/sys_exit_" #call)                           \
+	int tp_sys_exit_##call(struct trace_event_raw_sys_exit *ctx) \
+	{                                                            \
+		return fn(ctx->ret);                                 \
 	}
 
 #endif /* LMP_SYSCALL_BPF_H */

@@ -30,6 +30,14 @@
 /* system call number of each lmp_mount_op, for the raw fallback; -1 = not on this arch */
 const volatile __s32 cfg_nr[LMP_MOUNT_OP_MAX] = { -1, -1, -1, -1, -1, -1, -1, -1, -1 };
 
+/* the head of the uapi struct mount_attr (fixed ABI, read from user memory): not the kernel's
+ * BTF type, which kernels before mount_setattr (5.12) lack, so the dispatcher's tails, which
+ * hold every call's decoding in one program, load there too */
+struct lmp_mount_attr {
+	__u64 attr_set;
+	__u64 attr_clr;
+};
+
 struct args {
 	__u64 str[4]; /* user pointers: source, target, fstype, data (per op, see the header) */
 	__u64 flags;
@@ -110,13 +118,13 @@ static __always_inline int handle_enter(__u32 op, const unsigned long *a)
 		s.flags = a[2];
 		break;
 	case LMP_MOUNT_OP_MOUNT_SETATTR: { /* (dfd, path, flags, uattr, usize) */
-		struct mount_attr attr = {};
+		struct lmp_mount_attr attr = {};
 
 		s.fd = a[0];
 		s.str[1] = a[1];
 		s.flags = a[2];
 		if (a[3] && a[4] >= sizeof(__u64) * 2)
-			bpf_probe_read_user(&attr, sizeof(__u64) * 2, (void *)a[3]);
+			bpf_probe_read_user(&attr, sizeof(attr), (void *)a[3]);
 		s.attr = attr.attr_set;
 		s.attr_clr = attr.attr_clr;
 		break;
@@ -175,11 +183,7 @@ out:
 		bpf_probe_read_kernel(a, sizeof(a), ctx->args);        \
 		return handle_enter(op, a);                            \
 	}                                                              \
-	SEC("tp/syscalls/sys_exit_" #call)                             \
-	int tp_sys_exit_##call(struct trace_event_raw_sys_exit *ctx)   \
-	{                                                              \
-		return handle_exit(ctx->ret);                          \
-	}
+	LMP_SYS_TP_EXIT(call, handle_exit)
 
 TP_PAIR(mount, LMP_MOUNT_OP_MOUNT)
 TP_PAIR(umount, LMP_MOUNT_OP_UMOUNT)
@@ -191,35 +195,28 @@ TP_PAIR(open_tree, LMP_MOUNT_OP_OPEN_TREE)
 TP_PAIR(fspick, LMP_MOUNT_OP_FSPICK)
 TP_PAIR(mount_setattr, LMP_MOUNT_OP_MOUNT_SETATTR)
 
-static __always_inline int raw_enter(struct pt_regs *regs, long id)
+/* the syscall dispatcher's tails (lmp_syscall.bpf.h), routed only the calls above */
+static __always_inline int raw_enter(struct pt_regs *regs, long id, bool btf)
 {
 	unsigned long a[6];
 	__u32 op = LMP_MOUNT_OP_MAX;
 
-	if (id < 0)
-		return 0;
 #pragma unroll
 	for (int i = 0; i < LMP_MOUNT_OP_MAX; i++)
 		if (cfg_nr[i] == id)
 			op = i;
 	if (op == LMP_MOUNT_OP_MAX)
 		return 0;
-	a[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	a[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	a[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
-	a[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
-	a[4] = PT_REGS_PARM5_CORE_SYSCALL(regs);
+	a[0] = SYS_ARG(1, regs, btf);
+	a[1] = SYS_ARG(2, regs, btf);
+	a[2] = SYS_ARG(3, regs, btf);
+	a[3] = SYS_ARG(4, regs, btf);
+	a[4] = SYS_ARG(5, regs, btf);
 	a[5] = 0;
 	return handle_enter(op, a);
 }
 
-/* the syscall dispatcher's tails (lmp_syscall.bpf.h), routed only the calls above */
-static __always_inline int tail_exit(struct pt_regs *regs, long nr, long ret)
-{
-	return handle_exit(ret);
-}
-
 LMP_SYS_TAILS_ENTER(raw_enter)
-LMP_SYS_TAILS_EXIT(tail_exit)
+LMP_SYS_TAILS_EXIT_RET(handle_exit)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -139,52 +139,28 @@ int tp_sys_enter_openat2(struct trace_event_raw_sys_enter *ctx)
 			      (struct open_how *)ctx->args[2]);
 }
 
-SEC("tp/syscalls/sys_exit_open")
-int tp_sys_exit_open(struct trace_event_raw_sys_exit *ctx)
-{
-	return handle_exit(ctx->ret);
-}
+LMP_SYS_TP_EXIT(open, handle_exit)
+LMP_SYS_TP_EXIT(openat, handle_exit)
+LMP_SYS_TP_EXIT(openat2, handle_exit)
 
-SEC("tp/syscalls/sys_exit_openat")
-int tp_sys_exit_openat(struct trace_event_raw_sys_exit *ctx)
+/* the syscall dispatcher's tails (lmp_syscall.bpf.h), routed only the calls below */
+static __always_inline int raw_enter(struct pt_regs *regs, long id, bool btf)
 {
-	return handle_exit(ctx->ret);
-}
-
-SEC("tp/syscalls/sys_exit_openat2")
-int tp_sys_exit_openat2(struct trace_event_raw_sys_exit *ctx)
-{
-	return handle_exit(ctx->ret);
-}
-
-static __always_inline int raw_enter(struct pt_regs *regs, long id)
-{
-	if (id < 0)
-		return 0;
 	if (id == cfg_nr_openat)
-		return handle_enter(LMP_OPEN_OPENAT, (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs),
-				    (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs),
-				    PT_REGS_PARM3_CORE_SYSCALL(regs),
-				    (__u32)PT_REGS_PARM4_CORE_SYSCALL(regs), 0);
+		return handle_enter(LMP_OPEN_OPENAT, (__s32)SYS_ARG(1, regs, btf),
+				    (const char *)SYS_ARG(2, regs, btf), SYS_ARG(3, regs, btf),
+				    (__u32)SYS_ARG(4, regs, btf), 0);
 	if (id == cfg_nr_open)
-		return handle_enter(LMP_OPEN_OPEN, -100,
-				    (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs),
-				    PT_REGS_PARM2_CORE_SYSCALL(regs),
-				    (__u32)PT_REGS_PARM3_CORE_SYSCALL(regs), 0);
+		return handle_enter(LMP_OPEN_OPEN, -100, (const char *)SYS_ARG(1, regs, btf),
+				    SYS_ARG(2, regs, btf), (__u32)SYS_ARG(3, regs, btf), 0);
 	if (id == cfg_nr_openat2)
-		return handle_openat2((__s32)PT_REGS_PARM1_CORE_SYSCALL(regs),
-				      (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs),
-				      (struct open_how *)PT_REGS_PARM3_CORE_SYSCALL(regs));
+		return handle_openat2((__s32)SYS_ARG(1, regs, btf),
+				      (const char *)SYS_ARG(2, regs, btf),
+				      (struct open_how *)SYS_ARG(3, regs, btf));
 	return 0;
 }
 
-/* the syscall dispatcher's tails (lmp_syscall.bpf.h), routed only the calls above */
-static __always_inline int tail_exit(struct pt_regs *regs, long nr, long ret)
-{
-	return handle_exit(ret);
-}
-
 LMP_SYS_TAILS_ENTER(raw_enter)
-LMP_SYS_TAILS_EXIT(tail_exit)
+LMP_SYS_TAILS_EXIT_RET(handle_exit)
 
 char LICENSE[] SEC("license") = "GPL";

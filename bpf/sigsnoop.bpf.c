@@ -222,49 +222,24 @@ int tp_sys_enter_tgkill(struct trace_event_raw_sys_enter *ctx)
 			    (__u32)ctx->args[2]);
 }
 
-SEC("tp/syscalls/sys_exit_kill")
-int tp_sys_exit_kill(struct trace_event_raw_sys_exit *ctx)
-{
-	return handle_exit(ctx->ret);
-}
+LMP_SYS_TP_EXIT(kill, handle_exit)
+LMP_SYS_TP_EXIT(tkill, handle_exit)
+LMP_SYS_TP_EXIT(tgkill, handle_exit)
 
-SEC("tp/syscalls/sys_exit_tkill")
-int tp_sys_exit_tkill(struct trace_event_raw_sys_exit *ctx)
+/* the dispatcher's tails (lmp_syscall.bpf.h): routed only the three calls, each checked
+ * again here */
+static __always_inline int raw_enter(struct pt_regs *regs, long id, bool btf)
 {
-	return handle_exit(ctx->ret);
-}
-
-SEC("tp/syscalls/sys_exit_tgkill")
-int tp_sys_exit_tgkill(struct trace_event_raw_sys_exit *ctx)
-{
-	return handle_exit(ctx->ret);
-}
-
-/* the dispatcher's tail: routed only the three calls, each checked again here */
-static __always_inline int raw_enter(struct pt_regs *regs, long id)
-{
-	if (id < 0)
-		return 0;
-	if (id == cfg_nr_kill)
-		return handle_enter(LMP_SIG_VIA_KILL, (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs), 0,
-				    (__u32)PT_REGS_PARM2_CORE_SYSCALL(regs));
-	if (id == cfg_nr_tkill)
-		return handle_enter(LMP_SIG_VIA_TKILL, (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs), 0,
-				    (__u32)PT_REGS_PARM2_CORE_SYSCALL(regs));
+	if (id == cfg_nr_kill || id == cfg_nr_tkill)
+		return handle_enter(id == cfg_nr_kill ? LMP_SIG_VIA_KILL : LMP_SIG_VIA_TKILL,
+				    (__s32)SYS_ARG(1, regs, btf), 0, (__u32)SYS_ARG(2, regs, btf));
 	if (id == cfg_nr_tgkill)
-		return handle_enter(LMP_SIG_VIA_TGKILL, (__s32)PT_REGS_PARM2_CORE_SYSCALL(regs),
-				    (__s32)PT_REGS_PARM1_CORE_SYSCALL(regs),
-				    (__u32)PT_REGS_PARM3_CORE_SYSCALL(regs));
+		return handle_enter(LMP_SIG_VIA_TGKILL, (__s32)SYS_ARG(2, regs, btf),
+				    (__s32)SYS_ARG(1, regs, btf), (__u32)SYS_ARG(3, regs, btf));
 	return 0;
 }
 
-/* the syscall dispatcher's tails (lmp_syscall.bpf.h), routed only the calls above */
-static __always_inline int tail_exit(struct pt_regs *regs, long nr, long ret)
-{
-	return handle_exit(ret);
-}
-
 LMP_SYS_TAILS_ENTER(raw_enter)
-LMP_SYS_TAILS_EXIT(tail_exit)
+LMP_SYS_TAILS_EXIT_RET(handle_exit)
 
 char LICENSE[] SEC("license") = "GPL";

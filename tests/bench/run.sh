@@ -18,7 +18,8 @@ NEXEC=${NEXEC:-500}	 # exec storm: processes per round
 NOPEN=${NOPEN:-100000}	 # open storm: opens per round
 NIO=${NIO:-20000}	 # direct 4 KiB reads per round
 EXTRA_REPS=${EXTRA_REPS:-3} # runs per figure in the bench_*.sh scripts
-S1_ONLY=${S1_ONLY:-0}	 # 1: section 1 only (the syscall loop), a short run on a shared machine
+S1_ONLY=${S1_ONLY:-0}	 # 1: section 1 only (the syscall loop) and bench_sysdisp.sh, a short run
+LMP_BASE=${LMP_BASE:-}	 # another lmp binary (say, main's): section 1 adds its --probes all, same rounds
 B=$BUILD/bench
 FIXTURES=${LMP_FIXTURES:-tests/fixtures}
 
@@ -82,6 +83,7 @@ echo
 # --- 1. syscall-heavy loop --------------------------------------------------------------
 echo "## 1. syscall-heavy loop: $ITER x (getppid + 1-byte read), ns per iteration"
 S1=(none lmp_syscall lmp_syscount lmp_syscount_count lmp_all peer_syscount peer_syscount_l bpftrace)
+[ -n "$LMP_BASE" ] && S1+=(base_all)
 for _ in $(seq "$REPS"); do
 	for c in "${S1[@]}"; do
 		load="$B/sysloop $ITER"
@@ -92,6 +94,8 @@ for _ in $(seq "$REPS"); do
 		lmp_syscount_count) r=$(run "$load" -- /dev/null ready: "${LMPRUN[@]}" --probes syscount \
 			--syscount-latency=false --output none) ;;
 		lmp_all) r=$(run "$load" -- /dev/null ready: "${LMPRUN[@]}" --probes all --output none) ;;
+		base_all) r=$(run "$load" -- /dev/null ready: "$LMP_BASE" "${LMPRUN[@]:1}" --probes all \
+			--output none) ;;
 		peer_syscount) have syscount || continue
 			r=$(run "$load" -- "$T/out" @attached syscount) ;;
 		peer_syscount_l) have syscount || continue
@@ -116,6 +120,7 @@ for c in "${S1[@]}"; do
 	lmp_syscount_count) label="lmp syscount --syscount-latency=false" ;;
 	peer_syscount) label="libbpf-tools syscount" ;; bpftrace) label="bpftrace count by syscall" ;;
 	peer_syscount_l) label="libbpf-tools syscount -L" ;;
+	base_all) label="LMP_BASE --probes all" ;;
 	esac
 	[ -s "$T/res.s1.$c.cpu" ] || { echo "$label: not run (peer not installed: make bench-deps)"; continue; }
 	m=$(samples "s1.$c.cpu" | median)
@@ -135,9 +140,13 @@ echo "#   lmp syscount (latency + errors): $(add lmp_syscount) = $(xa lmp_syscou
 echo "#   lmp syscount --syscount-latency=false: $(add lmp_syscount_count) =" \
 	"$(xa lmp_syscount_count peer_syscount) x syscount's (target <= 1.0);" \
 	"lmp syscall (counts): $(add lmp_syscall) = $(xa lmp_syscall peer_syscount) x"
+[ -n "$LMP_BASE" ] && echo "#   LMP_BASE ($LMP_BASE) all: $(add base_all) = $(xa base_all peer_syscount) x"
 took
 
-[ "$S1_ONLY" = 1 ] && exit 0
+if [ "$S1_ONLY" = 1 ]; then # with the dispatcher's BPF time per program run, less disturbed
+	LMP=$LMP LMP_BASE=$LMP_BASE BUILD=$BUILD REPS=$REPS ITER=$ITER B=$B bash tests/bench/bench_sysdisp.sh
+	exit 0
+fi
 
 # --- 2. exec storm ------------------------------------------------------------------------
 echo "## 2. exec storm: $NEXEC fork+exec of a static do-nothing binary, 2 workers, per round"
@@ -327,7 +336,8 @@ took
 # --- 7 and beyond: the other bench_*.sh (k8s identity, syscount and per-probe BPF cost) -----
 for extra in tests/bench/bench_*.sh; do
 	[ -f "$extra" ] || continue
-	LMP=$LMP BUILD=$BUILD REPS=$EXTRA_REPS ITER=$ITER PASSES=1 B=$B T=$T LOOP=$LOOP bash "$extra"
+	LMP=$LMP LMP_BASE=$LMP_BASE BUILD=$BUILD REPS=$EXTRA_REPS ITER=$ITER PASSES=1 B=$B T=$T LOOP=$LOOP \
+		bash "$extra"
 	took
 done
 echo "# make bench took $(($(date +%s) - T0)) s"

@@ -35,6 +35,7 @@
 #include "expose/metrics.h"
 #include "expose/out.h"
 #include "probe/probe.h"
+#include "probes/lib/sysdisp.h"
 
 /*
  * Ring buffers are drained on this period; BPF wakes the agent earlier only when a ring is
@@ -140,16 +141,28 @@ int lmp_agent_check_probes(const char *list, char *err, size_t len)
 }
 
 /* the kernel's answer, unless the operator ruled the kind out with --disable-hooks */
-static bool hook_check(void *ctx, const struct lmp_hook *h, const char **why)
+static bool hook_usable(const struct lmp_config *cfg, const struct lmp_hook *h, const char **why)
 {
-	const struct lmp_config *cfg = ctx;
-
 	if (cfg->disable_hooks && *cfg->disable_hooks &&
 	    list_has(cfg->disable_hooks, lmp_hook_kind_name(h->kind))) {
 		*why = "disabled by --disable-hooks";
 		return false;
 	}
 	return lmp_feature_check(NULL, h, why);
+}
+
+/* also passes over a syscall-family probe's own tracepoint where the dispatcher's tail
+ * serves it for less (probes/lib/sysdisp.h) */
+static bool hook_check(void *ctx, const struct lmp_hook *h, const char **why)
+{
+	const struct lmp_config *cfg = ctx;
+	const char *no;
+
+	if (lmp_sys_prefers_tail(cfg, h) && hook_usable(cfg, &lmp_sys_tail_hook, &no)) {
+		*why = "the syscall dispatcher runs for syscall, syscount or file: its tail costs less";
+		return false;
+	}
+	return hook_usable(cfg, h, why);
 }
 
 static struct lmp_probe *probes_resolve(const struct lmp_config *cfg, size_t *n)

@@ -221,14 +221,29 @@ static void run_all(const char *disable, const char *const *attach_lines)
 }
 
 /* fexit and kprobes ruled out (refused here, not on every kernel) so that file takes the
- * dispatcher everywhere. The default choice: the snoop probes on their own syscalls/sys_* tracepoints, the rest
- * on the dispatcher (tp_btf) */
+ * dispatcher everywhere. The default choice: every probe on the dispatcher (tp_btf), the
+ * snoop probes as its tails rather than on their own syscalls/sys_* tracepoints */
 static void test_all_default(void **state)
 {
 	run_all("fexit,kprobe",
 		(const char *const[]){ "probe syscall: attached (enter=tp_btf)",
 				       "probe file: attached (read=tp_btf,write=tp_btf)",
-				       "probe opensnoop: attached (enter=tracepoint", NULL });
+				       "probe opensnoop: attached (enter=shared:", NULL });
+}
+
+/* alone, a snoop probe keeps its own tracepoints: the dispatcher would run on every call */
+static void test_snoop_alone_own_tracepoints(void **state)
+{
+	struct lmp_test_agent a;
+
+	lmp_test_require_root();
+	assert_int_equal(
+		lmp_test_agent_start(&a, (const char *const[]){ "--probes", "opensnoop", NULL }),
+		0);
+	if (!lmp_test_agent_stderr_has(&a, "probe opensnoop: attached (enter=tracepoint,"
+					   "exit=tracepoint)"))
+		fail_msg("opensnoop alone not on its tracepoints:\n%s", a.errbuf);
+	assert_true(lmp_test_agent_stop(&a, 15000) >= 0);
 }
 
 /* no syscalls/sys_* tracepoints: every probe on the one dispatcher, the snoop probes as tails */
@@ -275,6 +290,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_all_default, remove_leftovers),
+		cmocka_unit_test(test_snoop_alone_own_tracepoints),
 		cmocka_unit_test_teardown(test_all_tp_btf, remove_leftovers),
 		cmocka_unit_test_teardown(test_all_raw_tp, remove_leftovers),
 		cmocka_unit_test_teardown(test_all_without_task_storage, remove_leftovers),

@@ -47,6 +47,17 @@ int lmp_sys_join(struct lmp_probe *p, struct bpf_object *obj, const struct lmp_c
  * routes want->nrs to them and counts want->users in. */
 int lmp_sys_attach(struct lmp_probe *p, void *skel, const struct lmp_config *cfg);
 
+/*
+ * Whether hook h, a syscall-family probe's own syscalls/<call> tracepoint, should be passed
+ * over for the dispatcher's tail: yes when syscall, syscount or file is selected. Alone, a
+ * probe's own tracepoints are its cheapest hook (the dispatcher would run a program on
+ * every syscall); once the dispatcher runs anyway, they add the kernel's syscall-tracepoint
+ * handler to every call, and the tails cost less. The caller passes it over only when
+ * lmp_sys_tail_hook (the tails' least requirement) would be taken.
+ */
+bool lmp_sys_prefers_tail(const struct lmp_config *cfg, const struct lmp_hook *h);
+extern const struct lmp_hook lmp_sys_tail_hook;
+
 /* Undo lmp_sys_join() and lmp_sys_attach(); the maps go with the last probe. */
 void lmp_sys_leave(struct lmp_probe *p);
 

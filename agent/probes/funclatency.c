@@ -26,8 +26,7 @@
 #include "expose/metrics.h"
 #include "expose/out.h"
 #include "probe/probe.h"
-#include "sym/proclib.h"
-#include "sym/usyms.h"
+#include "sym/utarget.h"
 
 LMP_DEFINE_SKEL_OPS(funclatency);
 
@@ -86,7 +85,7 @@ static int resolve_binary(const char *given, __u32 pid, char *out, size_t len)
 		snprintf(out, len, "%s", name);
 		return is_file(out) ? 0 : -errno;
 	}
-	if (pid && lmp_proc_lib(pid, &lib, 1, out, len) == 0)
+	if (pid && lmp_utarget_lib(pid, &lib, 1, out, len) == 0)
 		return 0;
 	path = getenv("PATH");
 	for (const char *d = path ? path : "/usr/sbin:/usr/bin:/sbin:/bin"; d && *d;) {
@@ -186,7 +185,7 @@ static int funclatency_configure(struct lmp_probe *p, void *skel, const struct l
 		return err;
 	}
 	/* our own lookup: libbpf 1.1 rejects names that several symbol versions share */
-	err = lmp_usyms_func_offset(fp->binary, fp->symbol, &fp->offset);
+	err = lmp_utarget_offset(fp->binary, fp->symbol, &fp->offset);
 	if (err < 0) {
 		snprintf(p->reason, sizeof(p->reason), "--funclatency-target %.200s: %s%.200s", t,
 			 err == -ENOENT ? "no such function in " : strerror(-err),

@@ -22,8 +22,8 @@
 #include <jansson.h>
 
 #include "core/agent.h"
-#include "core/caps.h"
 #include "core/config.h"
+#include "core/list.h"
 #include "probe/detach.h"
 #include "probe/feature.h"
 #include "deaths/deaths.h"
@@ -110,19 +110,7 @@ static const struct lmp_metric_desc m_hold_overflow = {
 /* is name in the comma list (or is the list "all")? */
 static bool list_has(const char *list, const char *name)
 {
-	size_t n = strlen(name);
-
-	if (strcmp(list, "all") == 0)
-		return true;
-	for (const char *p = list; p && *p;) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-
-		if (len == n && strncmp(p, name, n) == 0)
-			return true;
-		p = end ? end + 1 : NULL;
-	}
-	return false;
+	return strcmp(list, "all") == 0 || lmp_list_has(list, name);
 }
 
 int lmp_agent_check_probes(const char *list, char *err, size_t len)
@@ -256,6 +244,11 @@ int lmp_agent_list_probes(const struct lmp_config *cfg)
 	struct lmp_probe *ps;
 	size_t n;
 
+	if (cfg->names) { /* for scripts that check lists against the registry (test_docs.sh) */
+		for (size_t i = 0; i < lmp_registry_len; i++)
+			printf("%s\n", lmp_registry[i].name);
+		return LMP_EXIT_OK;
+	}
 	lmp_log_hook_libbpf();
 	lmp_feature_init(cfg->btf_path);
 	ps = probes_resolve(cfg, &n);
@@ -400,37 +393,31 @@ static void on_duration(void *ctx)
 	lmp_loop_stop(a->loop);
 }
 
+/* "probe X: N <what> in the last interval, M in all<hint>", when the counter grew */
+static void log_growth(const struct lmp_probe *p, __u64 now, __u64 *logged, const char *what,
+		       const char *hint)
+{
+	if (now <= *logged)
+		return;
+	lmp_log(LMP_LOG_WARN, "probe %s: %llu %s in the last interval, %llu in all%s", p->name,
+		(unsigned long long)(now - *logged), what, (unsigned long long)now, hint);
+	*logged = now;
+}
+
 /* counters every probe has, and loss reported (rate-limited: once per interval) */
 static void probe_accounting(struct lmp_agent *a, struct lmp_probe *p)
 {
 	char label[320];
 
 	lmp_probe_read_drops(p);
-	if (p->lost > p->lost_logged) {
-		lmp_log(LMP_LOG_WARN,
-			"probe %s: %llu events lost (ring buffer full) in the last interval, "
-			"%llu in all; consider a larger --ringbuf-kb",
-			p->name, (unsigned long long)(p->lost - p->lost_logged),
-			(unsigned long long)p->lost);
-		p->lost_logged = p->lost;
-	}
-	if (p->map_full > p->map_full_logged) {
-		lmp_log(LMP_LOG_WARN,
-			"probe %s: %llu in-kernel map updates failed (map full, or in a stack "
-			"map a stack-id collision) in the last interval, %llu in all; what they "
-			"held is missing from its summaries",
-			p->name, (unsigned long long)(p->map_full - p->map_full_logged),
-			(unsigned long long)p->map_full);
-		p->map_full_logged = p->map_full;
-	}
-	if (p->decode_errors > p->decode_errors_logged) {
-		lmp_log(LMP_LOG_WARN,
-			"probe %s: %llu records could not be decoded in the last "
-			"interval, %llu in all",
-			p->name, (unsigned long long)(p->decode_errors - p->decode_errors_logged),
-			(unsigned long long)p->decode_errors);
-		p->decode_errors_logged = p->decode_errors;
-	}
+	log_growth(p, p->lost, &p->lost_logged, "events lost (ring buffer full)",
+		   "; consider a larger --ringbuf-kb");
+	log_growth(
+		p, p->map_full, &p->map_full_logged,
+		"in-kernel map updates failed (map full, or in a stack map a stack-id collision)",
+		"; what they held is missing from its summaries");
+	log_growth(p, p->decode_errors, &p->decode_errors_logged, "records could not be decoded",
+		   "");
 	if (!a->rt.metrics)
 		return;
 	lmp_metrics_set(a->rt.metrics, &m_decode_errors, NULL, p->name, p->decode_errors);
@@ -831,7 +818,7 @@ int lmp_agent_run(const struct lmp_config *cfg)
 		goto out;
 	}
 	lmp_ident_interval(a.rt.ident, cfg->interval * 1000);
-	lmp_caps_drop_after_attach(cfg, a.probes, a.n_probes); /* logs what it kept */
+	lmp_probes_drop_caps(cfg, a.probes, a.n_probes); /* logs what it kept */
 	lmp_log(LMP_LOG_INFO, "ready: %zu probes running", a.n_running);
 	r = lmp_loop_run(a.loop);
 	if (r < 0) {

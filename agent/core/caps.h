@@ -1,44 +1,45 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Least privilege after start-up. Loading and attaching BPF programs needs CAP_BPF and
- * CAP_PERFMON (and, on some set-ups, more); once everything is attached, the programs, maps
- * and ring buffers are file descriptors the agent already holds, and using them needs no
- * capability on recent kernels (older ones with kernel.unprivileged_bpf_disabled want
- * CAP_BPF for every bpf() call: measured at run time, see caps.c). What remains is what
- * some probes do at run time, per probe (caps.c, runtime_needs[]).
- *
- * --drop-caps (default on) keeps exactly that set in the effective and permitted sets,
- * clears the inheritable and ambient sets and the bounding set, and sets no_new_privs.
+ * Capability sets of this process: read them, set them, drop to a mask. Mechanism only:
+ * which capabilities to keep is the caller's policy (the running probes' union, kept by
+ * agent/probe/runtime_caps.c). Library code: returns -errno, logs nothing.
  */
 #ifndef LMP_CAPS_H
 #define LMP_CAPS_H
 
-#include <stdbool.h>
 #include <stddef.h>
+#include <linux/capability.h>
 #include <linux/types.h>
 
-struct lmp_config;
-struct lmp_probe;
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+#ifndef CAP_CHECKPOINT_RESTORE
+#define CAP_CHECKPOINT_RESTORE 40
+#endif
 
 #define LMP_CAP(c) (1ULL << (c))
 
-/* the capabilities the running probes among ps[0..n) still use after attach */
-__u64 lmp_caps_runtime_need(const struct lmp_probe *ps, size_t n);
-
 /* this thread's capability sets (bit c = capability c) */
 int lmp_caps_get(__u64 *effective, __u64 *permitted, __u64 *inheritable);
-/* Clear the calling thread's capability sets (capset is per thread: others keep theirs). */
+/* set them (capset is per thread: others keep theirs) */
+int lmp_caps_set(__u64 effective, __u64 permitted, __u64 inheritable);
+/* Clear the calling thread's capability sets. */
 int lmp_caps_clear_thread(void);
 
 /* "cap_bpf,cap_perfmon" for a mask ("none" when empty) */
 void lmp_caps_format(__u64 mask, char *buf, size_t len);
 
 /*
- * Called by the agent once the probes are attached, before it says "ready:": drop every
- * capability the running probes do not need from here on (unless --drop-caps=false) and
- * log, once, what was kept and why. Returns 0, or -errno when the kernel refused (the
- * agent keeps running with what it has; the failure is logged).
+ * Keep exactly `keep` in the effective and permitted sets, clear the inheritable and ambient
+ * sets, drop the rest of the bounding set (first: that needs CAP_SETPCAP, which may go), then
+ * set no_new_privs. Returns 0, or -errno when capset refused (nothing was dropped from the
+ * effective and permitted sets). *bset_left counts the bounding-set drops refused and
+ * *nnp_err is 0 or the -errno of no_new_privs.
  */
-int lmp_caps_drop_after_attach(const struct lmp_config *cfg, const struct lmp_probe *ps, size_t n);
+int lmp_caps_drop_to(__u64 keep, int *bset_left, int *nnp_err);
 
 #endif /* LMP_CAPS_H */

@@ -15,31 +15,9 @@
 #include "core/config.h"
 #include "probe/feature.h"
 #include "core/log.h"
-#include "probes/lib/decode_flags.h"
 #include "expose/redact.h"
 
-enum opt_type {
-	OPT_STR,
-	OPT_UINT,
-	OPT_BOOL,
-	OPT_ENUM,
-};
-
-struct lmp_option {
-	const char *name; /* long flag without "--" */
-	const char *env;  /* primary variable */
-	const char *env2; /* also accepted (downward-API names), lower precedence */
-	enum opt_type type;
-	size_t off;
-	const char *def;
-	unsigned min, max;	  /* OPT_UINT */
-	const char *const *enums; /* OPT_ENUM: NULL-terminated names, value = index */
-	unsigned cmds;		  /* bit mask of commands that accept it */
-	int (*check)(const char *val, char *err, size_t len);
-	const char *help;
-};
-
-#define RUN (1u << LMP_CMD_RUN)
+#define RUN LMP_CMDS_RUN
 #define PROBES (1u << LMP_CMD_PROBES)
 #define TOP (1u << LMP_CMD_TOP)
 #define WHY (1u << LMP_CMD_WHY)
@@ -197,146 +175,83 @@ static int check_hook_kinds(const char *v, char *err, size_t len)
 	return 0;
 }
 
-static const char *const profile_events[] = { "cpu-clock", "cycles", NULL };
-
-/* "binary:symbol" (user space) or "symbol" (kernel); symbols are C/C++ linkage names */
-static int check_func_target(const char *v, char *err, size_t len)
-{
-	const char *colon = strrchr(v, ':'), *sym = colon ? colon + 1 : v;
-
-	if (!*v)
-		return 0;
-	if ((colon && colon == v) || !*sym ||
-	    strspn(sym, "abcdefghijklmnopqrstuvwxyz"
-			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@$") != strlen(sym)) {
-		snprintf(err, len, "expected BINARY:SYMBOL or a kernel function name, got '%s'", v);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int check_signal_list(const char *v, char *err, size_t len)
-{
-	__u64 mask;
-
-	return lmp_signal_mask_parse(v, &mask, err, len);
-}
-
-static const char *const capable_streams[] = { "audited", "denied", "all", NULL };
-
 #define SA "/var/run/secrets/kubernetes.io/serviceaccount"
 
 static const struct lmp_option options[] = {
-	{ "probes", "LMP_PROBES", NULL, OPT_STR, OFF(probes), "all", .cmds = RUN,
+	{ "probes", "LMP_PROBES", NULL, LMP_OPT_STR, OFF(probes), "all", .cmds = RUN,
 	  .check = check_list, .help = "probes to run: comma list of names, or 'all'" },
-	{ "output", "LMP_OUTPUT", NULL, OPT_ENUM, OFF(output), "json", .enums = outputs,
+	{ "output", "LMP_OUTPUT", NULL, LMP_OPT_ENUM, OFF(output), "json", .enums = outputs,
 	  .cmds = RUN, .help = "event output on stdout: json, text or none" },
-	{ "listen", "LMP_LISTEN", NULL, OPT_STR, OFF(listen), "127.0.0.1:9464", .cmds = RUN,
+	{ "listen", "LMP_LISTEN", NULL, LMP_OPT_STR, OFF(listen), "127.0.0.1:9464", .cmds = RUN,
 	  .check = check_listen,
 	  .help = "HTTP address for /metrics and the API ([v6]:PORT too; port 0: any free one), or 'none' to turn HTTP off" },
-	{ "node-name", "LMP_NODE_NAME", "NODE_NAME", OPT_STR, OFF(node_name), "", .cmds = RUN,
+	{ "node-name", "LMP_NODE_NAME", "NODE_NAME", LMP_OPT_STR, OFF(node_name), "", .cmds = RUN,
 	  .help = "node name put in every event (default: hostname)" },
-	{ "interval", "LMP_INTERVAL", NULL, OPT_UINT, OFF(interval), "10", 1, 3600, .cmds = RUN,
+	{ "interval", "LMP_INTERVAL", NULL, LMP_OPT_UINT, OFF(interval), "10", 1, 3600, .cmds = RUN,
 	  .help = "seconds between summaries and map reads" },
-	{ "duration", "LMP_DURATION", NULL, OPT_UINT, OFF(duration), "0", 0, UINT_MAX / 1000,
+	{ "duration", "LMP_DURATION", NULL, LMP_OPT_UINT, OFF(duration), "0", 0, UINT_MAX / 1000,
 	  .cmds = RUN, .help = "stop after this many seconds (0: run until signalled)" },
-	{ "top", "LMP_TOP", NULL, OPT_UINT, OFF(top), "10", 1, 1000, .cmds = RUN,
+	{ "top", "LMP_TOP", NULL, LMP_OPT_UINT, OFF(top), "10", 1, 1000, .cmds = RUN,
 	  .help = "rows per periodic summary" },
-	{ "ringbuf-kb", "LMP_RINGBUF_KB", NULL, OPT_UINT, OFF(ringbuf_kb), "256", 4, 262144,
+	{ "ringbuf-kb", "LMP_RINGBUF_KB", NULL, LMP_OPT_UINT, OFF(ringbuf_kb), "256", 4, 262144,
 	  .cmds = RUN, .help = "ring buffer size per probe in KiB (power of two)" },
-	{ "kubelet-url", "LMP_KUBELET_URL", NULL, OPT_STR, OFF(kubelet_url), "", .cmds = RUN,
+	{ "kubelet-url", "LMP_KUBELET_URL", NULL, LMP_OPT_STR, OFF(kubelet_url), "", .cmds = RUN,
 	  .check = check_url,
 	  .help = "kubelet /pods URL, or its base URL (default: https://$NODE_IP:10250/pods)" },
-	{ "kubelet-token-file", "LMP_KUBELET_TOKEN_FILE", NULL, OPT_STR, OFF(kubelet_token_file),
-	  SA "/token", .cmds = RUN, .help = "bearer token file, re-read when it changes" },
-	{ "kubelet-ca-file", "LMP_KUBELET_CA_FILE", NULL, OPT_STR, OFF(kubelet_ca_file),
+	{ "kubelet-token-file", "LMP_KUBELET_TOKEN_FILE", NULL, LMP_OPT_STR,
+	  OFF(kubelet_token_file), SA "/token", .cmds = RUN,
+	  .help = "bearer token file, re-read when it changes" },
+	{ "kubelet-ca-file", "LMP_KUBELET_CA_FILE", NULL, LMP_OPT_STR, OFF(kubelet_ca_file),
 	  SA "/ca.crt", .cmds = RUN, .help = "CA bundle that signs the kubelet's certificate" },
-	{ "kubelet-insecure-skip-verify", "LMP_KUBELET_INSECURE_SKIP_VERIFY", NULL, OPT_BOOL,
+	{ "kubelet-insecure-skip-verify", "LMP_KUBELET_INSECURE_SKIP_VERIFY", NULL, LMP_OPT_BOOL,
 	  OFF(kubelet_insecure_skip_verify), "false", .cmds = RUN,
 	  .help = "do not verify the kubelet's TLS certificate (logs a warning)" },
-	{ "kubelet-refresh", "LMP_KUBELET_REFRESH", NULL, OPT_UINT, OFF(kubelet_refresh), "30", 1,
-	  3600, .cmds = RUN, .help = "seconds between kubelet /pods refreshes" },
-	{ "apiserver-fallback", "LMP_APISERVER_FALLBACK", NULL, OPT_BOOL, OFF(apiserver_fallback),
-	  "true", .cmds = RUN,
+	{ "kubelet-refresh", "LMP_KUBELET_REFRESH", NULL, LMP_OPT_UINT, OFF(kubelet_refresh), "30",
+	  1, 3600, .cmds = RUN, .help = "seconds between kubelet /pods refreshes" },
+	{ "apiserver-fallback", "LMP_APISERVER_FALLBACK", NULL, LMP_OPT_BOOL,
+	  OFF(apiserver_fallback), "true", .cmds = RUN,
 	  .help = "when the kubelet cannot be reached or verified, list this node's pods from the "
 		  "API server ($KUBERNETES_SERVICE_HOST; RBAC: list pods)" },
-	{ "apiserver-ca-file", "LMP_APISERVER_CA_FILE", NULL, OPT_STR, OFF(apiserver_ca_file),
+	{ "apiserver-ca-file", "LMP_APISERVER_CA_FILE", NULL, LMP_OPT_STR, OFF(apiserver_ca_file),
 	  SA "/ca.crt", .cmds = RUN, .help = "CA bundle that signs the API server's certificate" },
-	{ "metrics-max-series", "LMP_METRICS_MAX_SERIES", NULL, OPT_UINT, OFF(metrics_max_series),
-	  "50000", 100, 10000000, .cmds = RUN, .help = "cap on metric series (excess is counted)" },
-	{ "include-namespaces", "LMP_INCLUDE_NAMESPACES", NULL, OPT_STR, OFF(include_namespaces),
-	  "", .cmds = RUN, .check = check_ns_list,
+	{ "metrics-max-series", "LMP_METRICS_MAX_SERIES", NULL, LMP_OPT_UINT,
+	  OFF(metrics_max_series), "50000", 100, 10000000, .cmds = RUN,
+	  .help = "cap on metric series (excess is counted)" },
+	{ "include-namespaces", "LMP_INCLUDE_NAMESPACES", NULL, LMP_OPT_STR,
+	  OFF(include_namespaces), "", .cmds = RUN, .check = check_ns_list,
 	  .help = "only these namespaces' pods (comma list; default: all)" },
-	{ "exclude-namespaces", "LMP_EXCLUDE_NAMESPACES", NULL, OPT_STR, OFF(exclude_namespaces),
-	  "", .cmds = RUN, .check = check_ns_list,
+	{ "exclude-namespaces", "LMP_EXCLUDE_NAMESPACES", NULL, LMP_OPT_STR,
+	  OFF(exclude_namespaces), "", .cmds = RUN, .check = check_ns_list,
 	  .help = "never these namespaces' pods (comma list)" },
-	{ "cgroup-root", "LMP_CGROUP_ROOT", NULL, OPT_STR, OFF(cgroup_root), "", .cmds = RUN,
+	{ "cgroup-root", "LMP_CGROUP_ROOT", NULL, LMP_OPT_STR, OFF(cgroup_root), "", .cmds = RUN,
 	  .help = "cgroup v2 mount point (default: detected)" },
-	{ "btf-path", "LMP_BTF_PATH", NULL, OPT_STR, OFF(btf_path), "", .cmds = RUN | PROBES,
+	{ "btf-path", "LMP_BTF_PATH", NULL, LMP_OPT_STR, OFF(btf_path), "", .cmds = RUN | PROBES,
 	  .check = check_btf_path,
 	  .help = "kernel BTF file when /sys/kernel/btf/vmlinux is missing" },
-	{ "disable-hooks", "LMP_DISABLE_HOOKS", NULL, OPT_STR, OFF(disable_hooks), "",
+	{ "disable-hooks", "LMP_DISABLE_HOOKS", NULL, LMP_OPT_STR, OFF(disable_hooks), "",
 	  .cmds = RUN | PROBES, .check = check_hook_kinds,
 	  .help = "hook kinds never to use, e.g. 'tp_btf,raw_tp' (forces the fallbacks)" },
-	{ "drop-caps", "LMP_DROP_CAPS", NULL, OPT_BOOL, OFF(drop_caps), "true", .cmds = RUN,
+	{ "drop-caps", "LMP_DROP_CAPS", NULL, LMP_OPT_BOOL, OFF(drop_caps), "true", .cmds = RUN,
 	  .help = "drop the capabilities probes no longer need once attached (docs/security.md)" },
-	{ "no-redact", "LMP_NO_REDACT", NULL, OPT_BOOL, OFF(no_redact), "false", .cmds = RUN,
+	{ "no-redact", "LMP_NO_REDACT", NULL, LMP_OPT_BOOL, OFF(no_redact), "false", .cmds = RUN,
 	  .help = "print exec argv unredacted (default: values of secret-looking names are ***)" },
-	{ "redact-patterns", "LMP_REDACT_PATTERNS", NULL, OPT_STR, OFF(redact_patterns),
+	{ "redact-patterns", "LMP_REDACT_PATTERNS", NULL, LMP_OPT_STR, OFF(redact_patterns),
 	  LMP_REDACT_DEFAULT, .cmds = RUN, .check = lmp_redact_check,
 	  .help = "argument names whose values exec events redact (comma list; '+x' adds x)" },
-	{ "syscall-latency", "LMP_SYSCALL_LATENCY", NULL, OPT_BOOL, OFF(syscall_latency), "false",
-	  .cmds = RUN,
-	  .help = "syscall probe: also count errors and mean latency (hooks sys_exit)" },
-	{ "syscall-max-keys", "LMP_SYSCALL_MAX_KEYS", NULL, OPT_UINT, OFF(syscall_max_keys),
-	  "10240", 64, 1048576, .cmds = RUN,
-	  .help = "syscall probe: (cgroup, process, syscall) counters per interval (excess is counted)" },
-	{ "syscount-latency", "LMP_SYSCOUNT_LATENCY", NULL, OPT_BOOL, OFF(syscount_latency), "true",
-	  .cmds = RUN,
-	  .help = "syscount probe: latency histograms (hooks sys_enter too); =false: counts, errors only" },
-	{ "tcpconnlat-min-ms", "LMP_TCPCONNLAT_MIN_MS", NULL, OPT_UINT, OFF(tcpconnlat_min_ms),
-	  "100", 0, 3600000, .cmds = RUN,
-	  .help = "tcpconnlat probe: stream an event for each connect at least this slow (0: all)" },
-	{ "log-level", "LMP_LOG_LEVEL", NULL, OPT_STR, OFF(log_level), "info",
+	{ "log-level", "LMP_LOG_LEVEL", NULL, LMP_OPT_STR, OFF(log_level), "info",
 	  .cmds = RUN | PROBES | TOP | WHY, .check = check_level,
 	  .help = "stderr verbosity: debug, info, warn, error" },
-	{ "profile-hz", "LMP_PROFILE_HZ", NULL, OPT_UINT, OFF(profile_hz), "49", 1, 1000,
-	  .cmds = RUN, .help = "profile probe: stack samples per second on each CPU" },
-	{ "profile-event", "LMP_PROFILE_EVENT", NULL, OPT_ENUM, OFF(profile_event), "cpu-clock",
-	  .enums = profile_events, .cmds = RUN,
-	  .help = "profile probe: cpu-clock (software timer) or cycles (needs a hardware PMU)" },
-	{ "funclatency-target", "LMP_FUNCLATENCY_TARGET", NULL, OPT_STR, OFF(funclatency_target),
-	  "", .cmds = RUN, .check = check_func_target,
-	  .help = "funclatency probe: BINARY:SYMBOL (uprobe) or a kernel function; unset: off" },
-	{ "funclatency-pid", "LMP_FUNCLATENCY_PID", NULL, OPT_UINT, OFF(funclatency_pid), "0", 0,
-	  4194304, .cmds = RUN, .help = "funclatency probe: only this process (0: every process)" },
-	{ "memleak-pid", "LMP_MEMLEAK_PID", NULL, OPT_UINT, OFF(memleak_pid), "0", 0, 4194304,
-	  .cmds = RUN, .help = "memleak probe: outstanding allocations of this process" },
-	{ "memleak-cgroup", "LMP_MEMLEAK_CGROUP", NULL, OPT_STR, OFF(memleak_cgroup), "",
-	  .cmds = RUN, .help = "memleak probe: every process of this cgroup v2 path (a pod's)" },
-	{ "memleak-kernel", "LMP_MEMLEAK_KERNEL", NULL, OPT_BOOL, OFF(memleak_kernel), "true",
-	  .cmds = RUN, .help = "memleak probe: also kernel allocations (kmalloc, pages, percpu)" },
-	{ "biolatency-queued", "LMP_BIOLATENCY_QUEUED", NULL, OPT_BOOL, OFF(biolatency_queued),
-	  "false", .cmds = RUN,
-	  .help = "biolatency probe: latency from request creation (OS queue included), not issue" },
-	{ "biosnoop-min-latency-us", "LMP_BIOSNOOP_MIN_LATENCY_US", NULL, OPT_UINT,
-	  OFF(biosnoop_min_latency_us), "1000", 0, 60000000, .cmds = RUN,
-	  .help = "biosnoop probe: report requests whose queue + service time is at least this" },
-	{ "sigsnoop-ignore", "LMP_SIGSNOOP_IGNORE", NULL, OPT_STR, OFF(sigsnoop_ignore),
-	  "SIGCHLD,SIGURG", .cmds = RUN, .check = check_signal_list,
-	  .help = "sigsnoop probe: signals not followed (comma list of names/numbers, or 'none')" },
-	{ "capable-stream", "LMP_CAPABLE_STREAM", NULL, OPT_ENUM, OFF(capable_stream), "audited",
-	  .enums = capable_streams, .cmds = RUN,
-	  .help = "capable probe: events for audited denials, every denial, or all checks" },
-	{ "opensnoop-failed", "LMP_OPENSNOOP_FAILED", NULL, OPT_BOOL, OFF(opensnoop_failed),
-	  "false", .cmds = RUN, .help = "opensnoop probe: events for failed opens only" },
-	{ "json", NULL, NULL, OPT_BOOL, OFF(json), "false", .cmds = PROBES,
+	{ "json", NULL, NULL, LMP_OPT_BOOL, OFF(json), "false", .cmds = PROBES,
 	  .help = "print the probe table as JSON" },
-	{ "agent", "LMP_AGENT", NULL, OPT_STR, OFF(agent_url), "http://127.0.0.1:9464",
+	{ "names", NULL, NULL, LMP_OPT_BOOL, OFF(names), "false", .cmds = PROBES,
+	  .help = "print only the registry's probe names, one a line (loads nothing)" },
+	{ "agent", "LMP_AGENT", NULL, LMP_OPT_STR, OFF(agent_url), "http://127.0.0.1:9464",
 	  .cmds = TOP | WHY, .check = check_url, .help = "agent HTTP address to read from" },
-	{ "once", NULL, NULL, OPT_BOOL, OFF(once), "false", .cmds = TOP,
+	{ "once", NULL, NULL, LMP_OPT_BOOL, OFF(once), "false", .cmds = TOP,
 	  .help = "print one table and exit" },
 };
+
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
 static const struct {
 	const char *name;
@@ -359,10 +274,42 @@ static const char *command_name(enum lmp_command cmd)
 	return "?";
 }
 
-static int set_value(struct lmp_config *cfg, const struct lmp_option *o, const char *val,
-		     const char *origin, char *err, size_t len)
+/* every option row: the generic ones of struct lmp_config, then each probe's */
+struct opt_iter {
+	size_t group; /* 0: options[]; g + 1: lmp_probe_option_groups[g] */
+	size_t i;
+};
+
+static const struct lmp_option *opt_next(struct opt_iter *it)
 {
-	void *field = (char *)cfg + o->off;
+	const struct lmp_option_group *g;
+
+	if (it->group == 0 && it->i < N_OPTIONS)
+		return &options[it->i++];
+	if (it->group == 0)
+		it->group = 1, it->i = 0;
+	for (; it->group <= lmp_probe_option_groups_len; it->group++, it->i = 0) {
+		g = lmp_probe_option_groups[it->group - 1].group;
+		if (it->i < g->n)
+			return &g->opts[it->i++];
+	}
+	return NULL;
+}
+
+/* where the value of the option opt_next() just gave goes (NULL: not allocated) */
+static void *opt_field(const struct lmp_config *cfg, const struct opt_iter *it,
+		       const struct lmp_option *o)
+{
+	void *base = it->group == 0  ? (void *)cfg :
+		     cfg->probe_opts ? cfg->probe_opts[it->group - 1] :
+				       NULL;
+
+	return base ? (char *)base + o->off : NULL;
+}
+
+static int set_value(void *field, const struct lmp_option *o, const char *val, const char *origin,
+		     char *err, size_t len)
+{
 	char why[200] = "";
 	unsigned long v;
 	size_t n = strlen(val);
@@ -381,13 +328,13 @@ static int set_value(struct lmp_config *cfg, const struct lmp_option *o, const c
 		goto bad;
 	}
 	switch (o->type) {
-	case OPT_STR:
+	case LMP_OPT_STR:
 		if (o->check && o->check(val, why, sizeof(why)) < 0)
 			goto bad;
 		free(*(char **)field);
 		*(char **)field = strdup(val);
 		return *(char **)field ? 0 : -ENOMEM;
-	case OPT_UINT:
+	case LMP_OPT_UINT:
 		errno = 0;
 		v = strtoul(val, &end, 10);
 		if (!*val || *end || errno || strspn(val, "0123456789") != n || v < o->min ||
@@ -399,7 +346,7 @@ static int set_value(struct lmp_config *cfg, const struct lmp_option *o, const c
 		}
 		*(unsigned *)field = v;
 		return 0;
-	case OPT_BOOL:
+	case LMP_OPT_BOOL:
 		if (!strcmp(val, "true") || !strcmp(val, "1") || !strcmp(val, "yes")) {
 			*(bool *)field = true;
 			return 0;
@@ -410,7 +357,7 @@ static int set_value(struct lmp_config *cfg, const struct lmp_option *o, const c
 		}
 		snprintf(why, sizeof(why), "expected true or false, got '%s'", val);
 		goto bad;
-	case OPT_ENUM:
+	case LMP_OPT_ENUM:
 		for (int i = 0; o->enums[i]; i++) {
 			if (strcmp(val, o->enums[i]) == 0) {
 				*(int *)field = i;
@@ -430,12 +377,44 @@ bad:
 	return -EINVAL;
 }
 
-static const struct lmp_option *find_option(const char *name, size_t n)
+static const struct lmp_option *find_option(const struct lmp_config *cfg, const char *name,
+					    size_t n, void **field)
 {
-	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
-		if (strlen(options[i].name) == n && strncmp(options[i].name, name, n) == 0)
-			return &options[i];
+	struct opt_iter it = { 0 };
+	const struct lmp_option *o;
+
+	while ((o = opt_next(&it)))
+		if (strlen(o->name) == n && strncmp(o->name, name, n) == 0) {
+			*field = opt_field(cfg, &it, o);
+			return o;
+		}
 	return NULL;
+}
+
+static int alloc_probe_opts(struct lmp_config *cfg)
+{
+	cfg->probe_opts = calloc(lmp_probe_option_groups_len, sizeof(*cfg->probe_opts));
+	if (!cfg->probe_opts)
+		return -ENOMEM;
+	for (size_t g = 0; g < lmp_probe_option_groups_len; g++) {
+		cfg->probe_opts[g] = calloc(1, lmp_probe_option_groups[g].group->size ?: 1);
+		if (!cfg->probe_opts[g])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+const void *lmp_config_probe_options(const struct lmp_config *cfg, const char *probe)
+{
+	static const union {
+		max_align_t align;
+		char bytes[LMP_PROBE_OPTIONS_MAX];
+	} zeroes;
+
+	for (size_t g = 0; cfg->probe_opts && g < lmp_probe_option_groups_len; g++)
+		if (!strcmp(lmp_probe_option_groups[g].probe, probe))
+			return cfg->probe_opts[g];
+	return &zeroes;
 }
 
 static int post_check(struct lmp_config *cfg, char *err, size_t len)
@@ -459,7 +438,8 @@ static int post_check(struct lmp_config *cfg, char *err, size_t len)
 
 static int parse(struct lmp_config *cfg, int argc, char **argv, char *err, size_t len)
 {
-	const size_t n_opts = sizeof(options) / sizeof(options[0]);
+	const struct lmp_option *o;
+	struct opt_iter it = { 0 };
 	int i = 1, r;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -477,24 +457,27 @@ static int parse(struct lmp_config *cfg, int argc, char **argv, char *err, size_
 		cfg->command = commands[c].cmd;
 		i = 2;
 	}
+	r = alloc_probe_opts(cfg);
+	if (r < 0)
+		return r;
 
-	for (size_t o = 0; o < n_opts; o++) {
-		r = set_value(cfg, &options[o], options[o].def, "default", err, len);
+	while ((o = opt_next(&it))) {
+		r = set_value(opt_field(cfg, &it, o), o, o->def, "default", err, len);
 		if (r < 0)
 			return r;
 	}
 	/* environment: the downward-API name first, so LMP_* wins over it */
-	for (size_t o = 0; o < n_opts; o++) {
-		const char *names[2] = { options[o].env2, options[o].env };
+	for (it = (struct opt_iter){ 0 }; (o = opt_next(&it));) {
+		const char *names[2] = { o->env2, o->env };
 
 		for (int k = 0; k < 2; k++) {
 			const char *v = names[k] ? getenv(names[k]) : NULL;
 			char origin[64];
 
-			if (!v || !(options[o].cmds & (1u << cfg->command)))
+			if (!v || !(o->cmds & (1u << cfg->command)))
 				continue;
 			snprintf(origin, sizeof(origin), "environment %s, option", names[k]);
-			r = set_value(cfg, &options[o], v, origin, err, len);
+			r = set_value(opt_field(cfg, &it, o), o, v, origin, err, len);
 			if (r < 0)
 				return r;
 		}
@@ -502,7 +485,7 @@ static int parse(struct lmp_config *cfg, int argc, char **argv, char *err, size_
 
 	for (; i < argc; i++) {
 		const char *arg = argv[i], *eq, *val;
-		const struct lmp_option *o;
+		void *field;
 
 		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
 			cfg->command = LMP_CMD_HELP;
@@ -546,7 +529,7 @@ static int parse(struct lmp_config *cfg, int argc, char **argv, char *err, size_
 		}
 		arg += 2;
 		eq = strchr(arg, '=');
-		o = find_option(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+		o = find_option(cfg, arg, eq ? (size_t)(eq - arg) : strlen(arg), &field);
 		if (!o) {
 			snprintf(err, len, "unknown option '--%.*s'",
 				 (int)(eq ? (size_t)(eq - arg) : strlen(arg)), arg);
@@ -559,7 +542,7 @@ static int parse(struct lmp_config *cfg, int argc, char **argv, char *err, size_
 		}
 		if (eq) {
 			val = eq + 1;
-		} else if (o->type == OPT_BOOL) {
+		} else if (o->type == LMP_OPT_BOOL) {
 			val = "true";
 		} else if (i + 1 < argc) {
 			val = argv[++i];
@@ -567,7 +550,7 @@ static int parse(struct lmp_config *cfg, int argc, char **argv, char *err, size_
 			snprintf(err, len, "option --%s needs a value", o->name);
 			return -EINVAL;
 		}
-		r = set_value(cfg, o, val, "option", err, len);
+		r = set_value(field, o, val, "option", err, len);
 		if (r < 0)
 			return r;
 	}
@@ -594,11 +577,38 @@ int lmp_config_parse(struct lmp_config *cfg, int argc, char **argv, char *err, s
 
 void lmp_config_free(struct lmp_config *cfg)
 {
-	for (size_t o = 0; o < sizeof(options) / sizeof(options[0]); o++)
-		if (options[o].type == OPT_STR) {
-			free(*(char **)((char *)cfg + options[o].off));
-			*(char **)((char *)cfg + options[o].off) = NULL;
+	struct opt_iter it = { 0 };
+	const struct lmp_option *o;
+	char **field;
+
+	while ((o = opt_next(&it))) {
+		field = opt_field(cfg, &it, o);
+		if (o->type == LMP_OPT_STR && field) {
+			free(*field);
+			*field = NULL;
 		}
+	}
+	for (size_t g = 0; cfg->probe_opts && g < lmp_probe_option_groups_len; g++)
+		free(cfg->probe_opts[g]);
+	free(cfg->probe_opts);
+	cfg->probe_opts = NULL;
+}
+
+static void usage_option(FILE *f, const struct lmp_option *op)
+{
+	char flag[64];
+
+	snprintf(flag, sizeof(flag), "--%s%s", op->name, op->type == LMP_OPT_BOOL ? "" : " V");
+	fprintf(f, "  %-34s %s", flag, op->help);
+	if (op->def && *op->def && (op->type != LMP_OPT_BOOL || !strcmp(op->def, "true")))
+		fprintf(f, " [%s]", op->def);
+	if (!(op->cmds & RUN))
+		fprintf(f, " (lmp %s%s)",
+			command_name(op->cmds & PROBES ? LMP_CMD_PROBES : LMP_CMD_TOP),
+			op->cmds & WHY ? ", lmp why" : "");
+	if (op->env)
+		fprintf(f, " (%s%s%s)", op->env, op->env2 ? ", " : "", op->env2 ? op->env2 : "");
+	fprintf(f, "\n");
 }
 
 void lmp_config_usage(FILE *f)
@@ -608,23 +618,12 @@ void lmp_config_usage(FILE *f)
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
 		fprintf(f, "  %-10s %s\n", commands[c].name, commands[c].help);
 	fprintf(f, "\nOptions (each also read from its environment variable):\n");
-	for (size_t o = 0; o < sizeof(options) / sizeof(options[0]); o++) {
-		const struct lmp_option *op = &options[o];
-		char flag[64];
-
-		snprintf(flag, sizeof(flag), "--%s%s", op->name, op->type == OPT_BOOL ? "" : " V");
-		fprintf(f, "  %-34s %s", flag, op->help);
-		if (op->def && *op->def && (op->type != OPT_BOOL || !strcmp(op->def, "true")))
-			fprintf(f, " [%s]", op->def);
-		if (!(op->cmds & RUN))
-			fprintf(f, " (lmp %s%s)",
-				command_name(op->cmds & PROBES ? LMP_CMD_PROBES : LMP_CMD_TOP),
-				op->cmds & WHY ? ", lmp why" : "");
-		if (op->env)
-			fprintf(f, " (%s%s%s)", op->env, op->env2 ? ", " : "",
-				op->env2 ? op->env2 : "");
-		fprintf(f, "\n");
-	}
+	for (size_t o = 0; o < N_OPTIONS; o++)
+		usage_option(f, &options[o]);
+	fprintf(f, "\nProbe options (lmp run; each probe's own, from its descriptor):\n");
+	for (size_t g = 0; g < lmp_probe_option_groups_len; g++)
+		for (size_t o = 0; o < lmp_probe_option_groups[g].group->n; o++)
+			usage_option(f, &lmp_probe_option_groups[g].group->opts[o]);
 	fprintf(f,
 		"\nValues: no control characters, no surrounding spaces, numbers in digits, no\n"
 		"empty item in a comma list; the same for the environment variables.\n"

@@ -23,6 +23,7 @@
 #include <sys/resource.h>
 
 #include "k8s/identity.h"
+#include "core/clock.h"
 #include "expose/metrics.h"
 #include "core/nsfilter.h"
 #include "expose/metrics_int.h"
@@ -55,10 +56,7 @@ const struct lmp_metric_desc lmp_metric_events_lost_total = {
 
 double lmp_metrics_clock(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return lmp_now_s();
 }
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)

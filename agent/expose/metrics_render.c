@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
+#include "expose/fmt.h"
 #include "expose/metrics.h"
 #include "expose/metrics_int.h"
 
@@ -23,24 +25,10 @@ struct sb {
 
 static bool sb_reserve(struct sb *b, size_t n)
 {
-	size_t cap;
-	char *p;
-
-	if (b->oom)
-		return false;
-	if (b->len + n + 1 <= b->cap)
-		return true;
-	cap = b->cap ? b->cap : 4096;
-	while (cap < b->len + n + 1)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (!p) {
+	if (!b->oom && b->len + n + 1 > b->cap &&
+	    !lmp_array_reserve(&b->p, &b->cap, b->len + n + 1, 1, 4096))
 		b->oom = true;
-		return false;
-	}
-	b->p = p;
-	b->cap = cap;
-	return true;
+	return !b->oom;
 }
 
 static void sb_put(struct sb *b, const char *s, size_t n)
@@ -60,13 +48,8 @@ static void sb_str(struct sb *b, const char *s)
 static void sb_u64(struct sb *b, uint64_t v)
 {
 	char tmp[24];
-	int i = sizeof(tmp);
 
-	do {
-		tmp[--i] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	sb_put(b, tmp + i, sizeof(tmp) - i);
+	sb_put(b, tmp, lmp_fmt_u64(tmp, v) - tmp);
 }
 
 /* shortest of %.15g..%.17g that reads back as the same double */
@@ -193,18 +176,6 @@ static inline char *put(char *p, const void *s, size_t n)
 	return p + n;
 }
 
-static char *put_u64(char *p, uint64_t v)
-{
-	char tmp[24];
-	int i = sizeof(tmp);
-
-	do {
-		tmp[--i] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	return put(p, tmp + i, sizeof(tmp) - i);
-}
-
 /*
  * name[suffix]{labels[,le="x"]} — written straight into the buffer after one reservation;
  * this runs for every line of a scrape. Returns where the value goes, or NULL when out of
@@ -240,7 +211,7 @@ static void sample_u64(struct sb *b, const struct lmp_family *f, const char *suf
 
 	if (!p)
 		return;
-	p = put_u64(p, v);
+	p = lmp_fmt_u64(p, v);
 	*p++ = '\n';
 	*p = '\0';
 	b->len = p - b->p;

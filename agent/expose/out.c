@@ -15,6 +15,8 @@
 
 #include "lmp/event.h"
 #include "k8s/identity.h"
+#include "core/array.h"
+#include "expose/fmt.h"
 #include "expose/out.h"
 
 #define FLUSH_AT (64 * 1024) /* flush early past this; the loop flushes when idle anyway */
@@ -82,20 +84,10 @@ void lmp_out_free(struct lmp_out *o)
 
 static bool reserve(struct lmp_out *o, size_t n)
 {
-	char *nb;
-	size_t cap;
-
-	if (o->len + n <= o->cap)
+	if (o->len + n <= o->cap || lmp_array_reserve(&o->buf, &o->cap, o->len + n, 1, FLUSH_AT))
 		return true;
-	cap = o->cap * 2 > o->len + n ? o->cap * 2 : o->len + n + FLUSH_AT;
-	nb = realloc(o->buf, cap);
-	if (!nb) {
-		o->oom = true;
-		return false;
-	}
-	o->buf = nb;
-	o->cap = cap;
-	return true;
+	o->oom = true;
+	return false;
 }
 
 static void put(struct lmp_out *o, const char *s, size_t n)
@@ -334,13 +326,8 @@ static void put_digits(struct lmp_out *o, __u64 v, int width)
 static void put_u64(struct lmp_out *o, __u64 v)
 {
 	char tmp[24];
-	int i = sizeof(tmp);
 
-	do {
-		tmp[--i] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	put(o, tmp + i, sizeof(tmp) - i);
+	put(o, tmp, lmp_fmt_u64(tmp, v) - tmp);
 }
 
 void lmp_out_u64(struct lmp_out *o, const char *k, __u64 val)

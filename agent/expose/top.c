@@ -14,11 +14,11 @@
 #include <jansson.h>
 
 #include "core/config.h"
+#include "expose/fetch.h"
 #include "expose/out.h"
 #include "expose/top.h"
 
 #define REFRESH_S 2
-#define FETCH_TIMEOUT_MS 5000
 #define MAX_BODY (64u << 20) /* an /api/v1/pods for thousands of containers is a few MiB */
 
 /* Columns. Quantile columns read histograms, the others counters. */
@@ -54,73 +54,6 @@ struct row {
 	double v[NCOLS]; /* NAN when the agent has no value */
 	double worst;	 /* largest p99 latency, -1 when none */
 };
-
-struct body {
-	char *p;
-	size_t len;
-};
-
-static size_t on_data(char *p, size_t sz, size_t n, void *ud)
-{
-	struct body *b = ud;
-	size_t k = sz * n;
-	char *q;
-
-	if (b->len + k > MAX_BODY)
-		return 0; /* curl reports a write error */
-	q = realloc(b->p, b->len + k + 1);
-	if (!q)
-		return 0;
-	memcpy(q + b->len, p, k);
-	b->len += k;
-	q[b->len] = '\0';
-	b->p = q;
-	return k;
-}
-
-int lmp_top_fetch(const char *agent_url, char **out, size_t *len, char *err, size_t errlen)
-{
-	struct body b = { 0 };
-	char url[1024];
-	size_t n = strlen(agent_url);
-	long code = 0;
-	CURLcode rc;
-	CURL *c;
-
-	while (n && agent_url[n - 1] == '/')
-		n--;
-	if (snprintf(url, sizeof(url), "%.*s/api/v1/pods", (int)n, agent_url) >= (int)sizeof(url)) {
-		snprintf(err, errlen, "agent URL too long");
-		return -EINVAL;
-	}
-	c = curl_easy_init();
-	if (!c) {
-		snprintf(err, errlen, "cannot initialise libcurl");
-		return -ENOMEM;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)FETCH_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* whatever curl can decode */
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_cleanup(c);
-	if (rc != CURLE_OK) {
-		snprintf(err, errlen, "cannot read %s: %s", url, curl_easy_strerror(rc));
-		free(b.p);
-		return -EIO;
-	}
-	if (code != 200) {
-		snprintf(err, errlen, "%s answered HTTP %ld", url, code);
-		free(b.p);
-		return -EIO;
-	}
-	*out = b.p ? b.p : strdup("");
-	*len = b.len;
-	return *out ? 0 : -ENOMEM;
-}
 
 static double num(json_t *j)
 {
@@ -335,7 +268,8 @@ int lmp_top_main(const struct lmp_config *cfg)
 	for (;;) {
 		char *body = NULL;
 		size_t len = 0;
-		int r = lmp_top_fetch(cfg->agent_url, &body, &len, err, sizeof(err));
+		int r = lmp_agent_get(cfg->agent_url, "/api/v1/pods", NULL, MAX_BODY, &body, &len,
+				      err, sizeof(err));
 
 		if (r == 0) {
 			if (!cfg->once && !cfg->json && tty)

@@ -17,12 +17,6 @@ struct lmp_config;
 int lmp_top_main(const struct lmp_config *cfg);
 
 /*
- * GET <agent_url>/api/v1/pods into a malloc'd *body. -errno on failure, with a one-line
- * reason in err.
- */
-int lmp_top_fetch(const char *agent_url, char **body, size_t *len, char *err, size_t errlen);
-
-/*
  * Print one view of an /api/v1/pods document: a table, or with json one JSON object on one
  * line. -EINVAL (reason in err) when the document is not what the agent serves.
  */

@@ -8,83 +8,29 @@
 #include <jansson.h>
 
 #include "core/config.h"
+#include "expose/fetch.h"
 #include "expose/why.h"
 
-#define FETCH_TIMEOUT_MS 5000
 #define MAX_BODY (16u << 20) /* 8 deaths per container, a few KiB each */
-
-struct body {
-	char *p;
-	size_t len;
-};
-
-static size_t on_data(char *p, size_t sz, size_t n, void *ud)
-{
-	struct body *b = ud;
-	size_t k = sz * n;
-	char *q;
-
-	if (b->len + k > MAX_BODY)
-		return 0;
-	q = realloc(b->p, b->len + k + 1);
-	if (!q)
-		return 0;
-	memcpy(q + b->len, p, k);
-	b->len += k;
-	q[b->len] = '\0';
-	b->p = q;
-	return k;
-}
 
 /* GET <agent>/api/v1/deaths?namespace=..&pod=..[&container=..] */
 static int fetch(const struct lmp_config *cfg, char **out, size_t *len, char *err, size_t errlen)
 {
 	const char *slash = strchr(cfg->why_pod, '/');
-	size_t n = strlen(cfg->agent_url);
-	struct body b = { 0 };
-	char *ns = NULL, *pod = NULL, *ctr = NULL;
-	char url[2048];
-	long code = 0;
-	CURLcode rc = CURLE_OUT_OF_MEMORY;
-	CURL *c = curl_easy_init();
+	char *ns = strndup(cfg->why_pod, slash - cfg->why_pod);
+	const char *query[] = { "namespace",	    ns,	 "pod", slash + 1, "container",
+				cfg->why_container, NULL };
+	int r;
 
-	while (n && cfg->agent_url[n - 1] == '/')
-		n--;
-	if (c) {
-		ns = curl_easy_escape(c, cfg->why_pod, (int)(slash - cfg->why_pod));
-		pod = curl_easy_escape(c, slash + 1, 0);
-		ctr = cfg->why_container ? curl_easy_escape(c, cfg->why_container, 0) : NULL;
+	if (!ns) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
-	if (ns && pod && (ctr || !cfg->why_container) &&
-	    snprintf(url, sizeof(url), "%.*s/api/v1/deaths?namespace=%s&pod=%s%s%s", (int)n,
-		     cfg->agent_url, ns, pod, ctr ? "&container=" : "",
-		     ctr ? ctr : "") < (int)sizeof(url)) {
-		curl_easy_setopt(c, CURLOPT_URL, url);
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)FETCH_TIMEOUT_MS);
-		curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		rc = curl_easy_perform(c);
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	} else {
-		snprintf(url, sizeof(url), "%.*s", (int)n, cfg->agent_url);
-	}
-	curl_free(ns);
-	curl_free(pod);
-	curl_free(ctr);
-	curl_easy_cleanup(c);
-	if (rc != CURLE_OK || code != 200) {
-		if (rc != CURLE_OK)
-			snprintf(err, errlen, "cannot read %s: %s", url, curl_easy_strerror(rc));
-		else
-			snprintf(err, errlen, "%s answered HTTP %ld", url, code);
-		free(b.p);
-		return -EIO;
-	}
-	*out = b.p ? b.p : strdup("");
-	*len = b.len;
-	return *out ? 0 : -ENOMEM;
+	if (!cfg->why_container)
+		query[4] = NULL;
+	r = lmp_agent_get(cfg->agent_url, "/api/v1/deaths", query, MAX_BODY, out, len, err, errlen);
+	free(ns);
+	return r;
 }
 
 static const char *str(json_t *o, const char *key)

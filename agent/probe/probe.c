@@ -162,6 +162,23 @@ void lmp_probe_init(struct lmp_probe *p, const struct lmp_registry_entry *e)
 		snprintf(p->reason, sizeof(p->reason), "not built yet");
 }
 
+const void *lmp_probe_options(const struct lmp_probe *p, const struct lmp_config *cfg)
+{
+	return lmp_config_probe_options(cfg, p->name);
+}
+
+void lmp_probes_wants(const struct lmp_probe *ps, size_t n, __u64 *caps, unsigned *needs)
+{
+	*caps = 0;
+	*needs = 0;
+	for (size_t i = 0; ps && i < n; i++) {
+		if (ps[i].state != LMP_PROBE_RUNNING || !ps[i].desc)
+			continue;
+		*caps |= ps[i].desc->caps;
+		*needs |= ps[i].desc->needs;
+	}
+}
+
 void lmp_probe_describe(struct lmp_probe *p, lmp_served_by_fn served_by, void *ctx)
 {
 	const struct lmp_probe_desc *d = p->desc;

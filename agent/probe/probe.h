@@ -12,12 +12,13 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "core/caps.h"
+#include "core/config.h"
 #include "probe/feature.h"
 
 struct bpf_object;
 struct bpf_object_open_opts;
 struct bpf_link;
-struct lmp_config;
 struct lmp_deaths;
 struct lmp_event_hdr;
 struct lmp_ident;
@@ -52,6 +53,50 @@ struct lmp_skel_ops {
 	}                                                                              \
 	static const struct lmp_skel_ops n##_skel_ops = { n##_skel_open, n##_skel_obj, \
 							  n##_skel_destroy }
+
+/*
+ * Hook rows of the common alternative sets, best first. A tracepoint: tp_btf, raw_tp and
+ * tracefs programs named tp_btf_<tp>, raw_tp_<tp> and tp_<tp>, for category cat.
+ */
+#define LMP_HOOKS_TP(group, tp, cat)                             \
+	{ group, LMP_HOOK_TP_BTF, "tp_btf_" tp, tp },            \
+		{ group, LMP_HOOK_RAW_TP, "raw_tp_" tp, tp },    \
+	{                                                        \
+		group, LMP_HOOK_TRACEPOINT, "tp_" tp, cat "/" tp \
+	}
+/* a kernel function: fentry_<fn>, then kprobe_<fn> */
+#define LMP_HOOKS_FUNC(group, fn)                        \
+	{ group, LMP_HOOK_FENTRY, "fentry_" fn, fn },    \
+	{                                                \
+		group, LMP_HOOK_KPROBE, "kprobe_" fn, fn \
+	}
+/*
+ * One system call of a syscall-family probe (probes/lib/sysdisp.h): its own enter and exit
+ * tracepoints (tp_sys_enter_<call>), else the shared dispatcher's tail programs.
+ */
+#define LMP_HOOKS_SYSCALL(call)                                                                  \
+	{ "enter", LMP_HOOK_TRACEPOINT, "tp_sys_enter_" call, "syscalls/sys_enter_" call },      \
+		{ "enter", LMP_HOOK_TP_BTF, "tail_btf_enter", "sys_enter" },                     \
+		{ "enter", LMP_HOOK_RAW_TP, "tail_raw_enter", "sys_enter" },                     \
+		{ "exit", LMP_HOOK_TRACEPOINT, "tp_sys_exit_" call, "syscalls/sys_exit_" call }, \
+		{ "exit", LMP_HOOK_TP_BTF, "tail_btf_exit", "sys_exit" },                        \
+	{                                                                                        \
+		"exit", LMP_HOOK_RAW_TP, "tail_raw_exit", "sys_exit"                             \
+	}
+
+/* What a probe uses at run time besides its programs (lmp_probe_desc.needs). */
+enum lmp_probe_need {
+	/* kernel stack symbols: kallsyms is read before the capabilities are dropped */
+	LMP_NEED_KERNEL_STACKS = 1 << 0,
+	/* user stacks: /proc/<pid>/maps and /proc/<pid>/root of any process */
+	LMP_NEED_USER_STACKS = 1 << 1,
+	/* attaches uprobes after start (each new process of its target) */
+	LMP_NEED_UPROBES = 1 << 2,
+};
+
+/* the capabilities those needs keep (lmp_probe_desc.caps) */
+#define LMP_CAPS_USER_STACKS (LMP_CAP(CAP_SYS_PTRACE) | LMP_CAP(CAP_CHECKPOINT_RESTORE))
+#define LMP_CAPS_UPROBES (LMP_CAP(CAP_SYS_ADMIN) | LMP_CAP(CAP_PERFMON) | LMP_CAP(CAP_BPF))
 
 /* How one field of a record is printed. */
 enum lmp_field_kind {
@@ -116,6 +161,14 @@ struct lmp_probe_desc {
 	 * -LMP_ENOTCONFIGURED when the probe needs an option that was not given.
 	 */
 	int (*configure)(struct lmp_probe *p, void *skel, const struct lmp_config *cfg);
+	/* its `lmp run` options; configure() reads them with lmp_probe_options() */
+	struct lmp_option_group options;
+	/*
+	 * the capabilities it still uses once attached (LMP_CAP(CAP_x), core/caps.h): the
+	 * agent keeps the union over the running probes and drops the rest
+	 */
+	__u64 caps;
+	unsigned needs; /* enum lmp_probe_need */
 	/* instead of attaching every chosen program (uprobes, perf events) */
 	int (*attach)(struct lmp_probe *p, void *skel, const struct lmp_config *cfg);
 	/*
@@ -188,6 +241,17 @@ int lmp_hooks_choose(const struct lmp_hook *hooks, size_t n, lmp_hook_check_fn c
 void lmp_verifier_error(const char *log, char *out, size_t len);
 
 void lmp_probe_init(struct lmp_probe *p, const struct lmp_registry_entry *e);
+/* the probe's options block (its desc's options), from the parsed configuration */
+const void *lmp_probe_options(const struct lmp_probe *p, const struct lmp_config *cfg);
+/* the union over the running probes among ps[0..n) of their caps and of their needs */
+void lmp_probes_wants(const struct lmp_probe *ps, size_t n, __u64 *caps, unsigned *needs);
+/*
+ * Least privilege once the probes are attached (agent/probe/runtime_caps.c): keep the
+ * capabilities the running probes still use (lmp_probes_wants()), drop the rest unless
+ * --drop-caps=false, and log once what was kept and why. Returns 0, or -errno when the
+ * kernel refused (the agent runs on with what it has).
+ */
+int lmp_probes_drop_caps(const struct lmp_config *cfg, const struct lmp_probe *ps, size_t n);
 /* choose hooks on this kernel (state READY or UNSUPPORTED/NOT_BUILT) */
 int lmp_probe_resolve(struct lmp_probe *p, lmp_hook_check_fn check, void *ctx);
 /* names the probe whose programs serve group for this one, or NULL: they are its own */

@@ -20,12 +20,7 @@
 LMP_DEFINE_SKEL_OPS(bindsnoop);
 
 static const struct lmp_hook bindsnoop_hooks[] = {
-	{ "enter", LMP_HOOK_TRACEPOINT, "tp_sys_enter_bind", "syscalls/sys_enter_bind" },
-	{ "enter", LMP_HOOK_TP_BTF, "tail_btf_enter", "sys_enter" },
-	{ "enter", LMP_HOOK_RAW_TP, "tail_raw_enter", "sys_enter" },
-	{ "exit", LMP_HOOK_TRACEPOINT, "tp_sys_exit_bind", "syscalls/sys_exit_bind" },
-	{ "exit", LMP_HOOK_TP_BTF, "tail_btf_exit", "sys_exit" },
-	{ "exit", LMP_HOOK_RAW_TP, "tail_raw_exit", "sys_exit" },
+	LMP_HOOKS_SYSCALL("bind"),
 };
 
 static const struct lmp_metric_desc binds_total = {

@@ -20,6 +20,7 @@
 #include "expose/out.h"
 #include "probe/probe.h"
 #include "probes/lib/blkio.h"
+#include "probes/lib/hist_json.h"
 
 LMP_DEFINE_SKEL_OPS(biolatency);
 
@@ -27,6 +28,17 @@ static const struct lmp_hook biolatency_hooks[] = {
 	LMP_BLKIO_HOOKS_START,
 	LMP_BLKIO_HOOKS_ISSUE,
 	LMP_BLKIO_HOOKS_DONE,
+};
+
+struct biolatency_options {
+	bool queued; /* start -> complete instead of issue -> complete */
+};
+
+static const struct lmp_option biolatency_options[] = {
+	LMP_OPTION_BOOL(
+		struct biolatency_options, queued, "biolatency-queued", "LMP_BIOLATENCY_QUEUED",
+		"false",
+		"biolatency probe: latency from request creation (OS queue included), not issue"),
 };
 
 static const struct lmp_metric_desc latency_seconds = {
@@ -54,12 +66,13 @@ struct biolatency_priv {
 
 static int biolatency_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)
 {
+	const struct biolatency_options *o = lmp_probe_options(p, cfg);
 	struct biolatency_bpf *skel = skel_;
 	struct biolatency_priv *priv = calloc(1, sizeof(*priv));
 
 	if (!priv)
 		return -ENOMEM;
-	priv->queued = cfg->biolatency_queued;
+	priv->queued = o->queued;
 	skel->rodata->cfg_queued = priv->queued;
 	skel->rodata->cfg_blkcg_v2 = lmp_blkio_io_on_v2(cfg->cgroup_root);
 	p->priv = priv;
@@ -135,7 +148,7 @@ static void biolatency_interval(struct lmp_probe *p, void *skel_, struct lmp_rt 
 		out_quantiles(rt->out, "latency", &v->latency);
 		lmp_out_u64(rt->out, "queued_ios", v->queue.count);
 		out_quantiles(rt->out, "queue", &v->queue);
-		lmp_blkio_out_hist(rt->out, "latency_hist_ns", &v->latency);
+		lmp_hist_json(rt->out, "latency_hist_ns", &v->latency);
 		lmp_out_end(rt->out);
 	}
 	lmp_blkio_rows_free(&rows);
@@ -157,4 +170,5 @@ const struct lmp_probe_desc lmp_probe_biolatency = {
 	.configure = biolatency_configure,
 	.interval = biolatency_interval,
 	.cleanup = biolatency_cleanup,
+	.options = LMP_OPTIONS(struct biolatency_options, biolatency_options),
 };

@@ -27,6 +27,17 @@ static const struct lmp_hook biosnoop_hooks[] = {
 	LMP_BLKIO_HOOKS_DONE,
 };
 
+struct biosnoop_options {
+	unsigned min_latency_us; /* queue + service threshold */
+};
+
+static const struct lmp_option biosnoop_options[] = {
+	LMP_OPTION_UINT(
+		struct biosnoop_options, min_latency_us, "biosnoop-min-latency-us",
+		"LMP_BIOSNOOP_MIN_LATENCY_US", "1000", 0, 60000000,
+		"biosnoop probe: report requests whose queue + service time is at least this"),
+};
+
 static const struct lmp_metric_desc slow_total = {
 	"lmp_block_io_slow_total",
 	"Block I/O requests reported by biosnoop (queue + service time at or above "
@@ -39,9 +50,10 @@ static const struct lmp_metric_desc slow_total = {
 
 static int biosnoop_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)
 {
+	const struct biosnoop_options *o = lmp_probe_options(p, cfg);
 	struct biosnoop_bpf *skel = skel_;
 
-	skel->rodata->cfg_min_ns = (__u64)cfg->biosnoop_min_latency_us * 1000;
+	skel->rodata->cfg_min_ns = (__u64)o->min_latency_us * 1000;
 	skel->rodata->cfg_blkcg_v2 = lmp_blkio_io_on_v2(cfg->cgroup_root);
 	return lmp_blkio_join(p, skel->obj, true, true);
 }
@@ -100,4 +112,5 @@ const struct lmp_probe_desc lmp_probe_biosnoop = {
 	.n_events = ARRAY_SIZE(biosnoop_events),
 	.configure = biosnoop_configure,
 	.cleanup = lmp_blkio_leave,
+	.options = LMP_OPTIONS(struct biosnoop_options, biosnoop_options),
 };

@@ -20,6 +20,8 @@
 #include "k8s/identity.h"
 #include "expose/out.h"
 #include "probe/probe.h"
+#include "probes/lib/hist_json.h"
+#include "probes/lib/map_rows.h"
 #include "sym/stacks.h"
 
 LMP_DEFINE_SKEL_OPS(biostacks);
@@ -41,6 +43,7 @@ static const struct lmp_hook biostacks_hooks[] = {
 	{ "done", LMP_HOOK_RAW_TP, "raw_tp_block_rq_complete", "block_rq_complete" },
 };
 
+/* a row as lmp_map_rows_drain_shared() lays it out: key, value */
 struct row {
 	struct lmp_biostacks_key k;
 	struct lmp_biostacks_val v;
@@ -48,9 +51,9 @@ struct row {
 
 struct biostacks_priv {
 	struct lmp_stacks *stacks;
-	struct row *rows;
-	size_t n, cap;
-	bool oom;
+	struct lmp_map_rows buf;
+	struct row *rows; /* buf's, as rows */
+	size_t n;
 	__u64 stack_errors; /* last total seen */
 };
 
@@ -62,26 +65,6 @@ static int biostacks_configure(struct lmp_probe *p, void *skel, const struct lmp
 		return -ENOMEM;
 	p->priv = bp;
 	return lmp_stacks_new(&bp->stacks);
-}
-
-static void collect(void *ctx, const void *key, const void *value)
-{
-	struct biostacks_priv *bp = ctx;
-
-	if (bp->n == bp->cap) {
-		size_t nc = bp->cap ? bp->cap * 2 : 128;
-		struct row *nr = realloc(bp->rows, nc * sizeof(*nr));
-
-		if (!nr) {
-			bp->oom = true;
-			return;
-		}
-		bp->rows = nr;
-		bp->cap = nc;
-	}
-	memcpy(&bp->rows[bp->n].k, key, sizeof(bp->rows[0].k));
-	memcpy(&bp->rows[bp->n].v, value, sizeof(bp->rows[0].v));
-	bp->n++;
 }
 
 static int cmp_row(const void *a, const void *b)
@@ -113,21 +96,6 @@ static void disk_name(__u32 dev, char *out, size_t len)
 	snprintf(out, len, "%s", base ? base + 1 : link);
 }
 
-static void print_hist(struct lmp_out *o, const struct lmp_hist *h)
-{
-	lmp_out_array_begin(o, "hist");
-	for (int i = 0; i < LMP_HIST_SLOTS; i++) {
-		if (!h->slots[i])
-			continue;
-		lmp_out_object_begin(o, NULL);
-		lmp_out_u64(o, "lo_ns", i ? 1ULL << i : 0);
-		lmp_out_u64(o, "hi_ns", (1ULL << (i + 1)) - 1);
-		lmp_out_u64(o, "count", h->slots[i]);
-		lmp_out_object_end(o);
-	}
-	lmp_out_array_end(o);
-}
-
 static void print_row(struct lmp_probe *p, struct biostacks_priv *bp, int stacks_fd,
 		      const struct row *r, struct lmp_rt *rt)
 {
@@ -149,7 +117,7 @@ static void print_row(struct lmp_probe *p, struct biostacks_priv *bp, int stacks
 	lmp_out_u64(rt->out, "avg_ns", h->count ? h->sum / h->count : 0);
 	lmp_out_u64(rt->out, "p50_ns", (__u64)llround(lmp_hist_quantile(h, 0.50)));
 	lmp_out_u64(rt->out, "p99_ns", (__u64)llround(lmp_hist_quantile(h, 0.99)));
-	print_hist(rt->out, h);
+	lmp_hist_json(rt->out, "latency_hist_ns", h);
 	lmp_stacks_out(bp->stacks, rt->out, "kernel_stack", true, r->k.pid, ips, n);
 	lmp_out_end(rt->out);
 }
@@ -198,14 +166,16 @@ static void biostacks_interval(struct lmp_probe *p, void *skel, struct lmp_rt *r
 	__u64 errors;
 	size_t i = 0;
 
-	bp->n = 0;
-	bp->oom = false;
-	if (lmp_map_drain(bpf_map__fd(s->maps.hists), sizeof(struct lmp_biostacks_key),
-			  sizeof(struct lmp_biostacks_val), false, collect, bp) < 0)
+	if (lmp_map_rows_drain_shared(&bp->buf, bpf_map__fd(s->maps.hists), 0,
+				      sizeof(struct lmp_biostacks_key),
+				      sizeof(struct lmp_biostacks_val)) < 0)
 		return;
-	if (bp->oom)
+	if (bp->buf.oom)
 		p->decode_errors++;
-	qsort(bp->rows, bp->n, sizeof(*bp->rows), cmp_row);
+	bp->rows = (struct row *)bp->buf.rows;
+	bp->n = bp->buf.n;
+	if (bp->n)
+		qsort(bp->rows, bp->n, sizeof(*bp->rows), cmp_row);
 	while (i < bp->n) {
 		__u64 cg = bp->rows[i].k.cgroup_id;
 		size_t end = i;
@@ -230,7 +200,7 @@ static void biostacks_cleanup(struct lmp_probe *p)
 	if (!bp)
 		return;
 	lmp_stacks_free(bp->stacks);
-	free(bp->rows);
+	lmp_map_rows_release(&bp->buf);
 	free(bp);
 	p->priv = NULL;
 }
@@ -244,4 +214,5 @@ const struct lmp_probe_desc lmp_probe_biostacks = {
 	.configure = biostacks_configure,
 	.interval = biostacks_interval,
 	.cleanup = biostacks_cleanup,
+	.needs = LMP_NEED_KERNEL_STACKS,
 };

@@ -19,6 +19,7 @@
 #include "expose/out.h"
 #include "probe/probe.h"
 #include "probes/lib/blkio.h"
+#include "probes/lib/hist_json.h"
 
 LMP_DEFINE_SKEL_OPS(bitesize);
 
@@ -89,7 +90,7 @@ static void bitesize_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *r
 		lmp_out_double(rt->out, "avg_bytes", h->count ? (double)h->sum / h->count : 0);
 		lmp_out_double(rt->out, "p50_bytes", lmp_hist_quantile(h, 0.5));
 		lmp_out_double(rt->out, "p99_bytes", lmp_hist_quantile(h, 0.99));
-		lmp_blkio_out_hist(rt->out, "size_hist_bytes", h);
+		lmp_hist_json(rt->out, "size_hist_bytes", h);
 		lmp_out_end(rt->out);
 	}
 	lmp_blkio_rows_free(&rows);

@@ -10,11 +10,12 @@
 #include "capable.skel.h"
 #include "probe/bpfmap.h"
 #include "core/config.h"
-#include "probes/lib/decode_flags.h"
 #include "k8s/identity.h"
 #include "expose/metrics.h"
 #include "expose/out.h"
 #include "probe/probe.h"
+#include "probes/lib/map_rows.h"
+#include "sym/ksyms.h"
 
 LMP_DEFINE_SKEL_OPS(capable);
 
@@ -26,6 +27,18 @@ static const struct lmp_hook capable_hooks[] = {
 	[HOOK_TP] = { "check", LMP_HOOK_TRACEPOINT, "tp_cap_capable", "capability/cap_capable" },
 	[HOOK_FEXIT] = { "check", LMP_HOOK_FEXIT, "fexit_cap_capable", "cap_capable" },
 	[HOOK_KRETPROBE] = { "check", LMP_HOOK_KRETPROBE, "kretprobe_cap_capable", "cap_capable" },
+};
+
+static const char *const capable_streams[] = { "audited", "denied", "all", NULL };
+
+struct capable_options {
+	int stream; /* 0 audited denials, 1 every denial, 2 every check */
+};
+
+static const struct lmp_option capable_options[] = {
+	LMP_OPTION_ENUM(struct capable_options, stream, "capable-stream", "LMP_CAPABLE_STREAM",
+			"audited", capable_streams,
+			"capable probe: events for audited denials, every denial, or all checks"),
 };
 
 static const struct lmp_metric_desc denials_total = {
@@ -100,13 +113,14 @@ static const char *const noaudit_funcs[] = {
 
 static int capable_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
+	const struct capable_options *o = lmp_probe_options(p, cfg);
 	struct capable_bpf *s = skel;
 	struct lmp_ksym_range r[ARRAY_SIZE(noaudit_funcs)];
 	size_t k = 0;
 
 	_Static_assert(ARRAY_SIZE(noaudit_funcs) == ARRAY_SIZE(s->rodata->cfg_noaudit_start),
 		       "one range per noaudit caller");
-	s->rodata->cfg_stream = cfg->capable_stream;
+	s->rodata->cfg_stream = o->stream;
 	/* found ones packed first: the BPF side stops at the first zero start */
 	if (lmp_ksym_ranges(NULL, noaudit_funcs, ARRAY_SIZE(noaudit_funcs), r) > 0) {
 		for (size_t i = 0; i < ARRAY_SIZE(r); i++) {
@@ -137,36 +151,11 @@ static void check_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
 	lmp_out_bool(rt->out, "granted", e->ret == 0);
 }
 
+/* a row as lmp_map_rows_drain() lays it out: key, value */
 struct check_row {
 	struct lmp_capable_key key;
 	struct lmp_capable_count c;
 };
-
-struct check_rows {
-	struct check_row *v;
-	size_t n, cap;
-	bool oom;
-};
-
-static void collect(void *ctx, const void *key, const void *value)
-{
-	struct check_rows *rows = ctx;
-
-	if (rows->n == rows->cap) {
-		size_t cap = rows->cap ? rows->cap * 2 : 64;
-		struct check_row *v = realloc(rows->v, cap * sizeof(*v));
-
-		if (!v) {
-			rows->oom = true;
-			return;
-		}
-		rows->v = v;
-		rows->cap = cap;
-	}
-	memcpy(&rows->v[rows->n].key, key, sizeof(struct lmp_capable_key));
-	memcpy(&rows->v[rows->n].c, value, sizeof(struct lmp_capable_count));
-	rows->n++;
-}
 
 /* most denied first, then most checked */
 static int cmp_rows(const void *a, const void *b)
@@ -184,25 +173,30 @@ static int cmp_rows(const void *a, const void *b)
 static void capable_interval(struct lmp_probe *p, void *skel, struct lmp_rt *rt)
 {
 	struct capable_bpf *s = skel;
-	struct check_rows rows = { 0 };
+	struct lmp_map_rows m = { 0 };
+	struct check_row *v;
+	size_t n;
 	struct lmp_identity id;
 	char buf[16];
 	int r;
 
-	r = lmp_map_drain(bpf_map__fd(s->maps.checks), sizeof(struct lmp_capable_key),
-			  sizeof(struct lmp_capable_count), true, collect, &rows);
-	if (r < 0 || rows.oom)
+	r = lmp_map_rows_drain(&m, bpf_map__fd(s->maps.checks), 0, sizeof(struct lmp_capable_key),
+			       sizeof(struct lmp_capable_count));
+	if (r < 0 || m.oom)
 		p->decode_errors++;
-	for (size_t i = 0; rt->metrics && i < rows.n; i++) {
-		if (!rows.v[i].c.denied)
+	v = (struct check_row *)m.rows;
+	n = m.n;
+	for (size_t i = 0; rt->metrics && i < n; i++) {
+		if (!v[i].c.denied)
 			continue;
-		lmp_ident_lookup(rt->ident, rows.v[i].key.cgroup_id, &id);
-		lmp_metrics_add(rt->metrics, &denials_total, &id, cap_name(rows.v[i].key.cap, buf),
-				rows.v[i].c.denied);
+		lmp_ident_lookup(rt->ident, v[i].key.cgroup_id, &id);
+		lmp_metrics_add(rt->metrics, &denials_total, &id, cap_name(v[i].key.cap, buf),
+				v[i].c.denied);
 	}
-	qsort(rows.v, rows.n, sizeof(*rows.v), cmp_rows);
-	for (size_t i = 0; i < rows.n && i < rt->cfg->top; i++) {
-		const struct check_row *row = &rows.v[i];
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_rows);
+	for (size_t i = 0; i < n && i < rt->cfg->top; i++) {
+		const struct check_row *row = &v[i];
 
 		lmp_probe_summary_begin(p, rt, "summary", row->key.cgroup_id, 0, NULL);
 		lmp_out_u64(rt->out, "interval_s", rt->cfg->interval);
@@ -212,7 +206,7 @@ static void capable_interval(struct lmp_probe *p, void *skel, struct lmp_rt *rt)
 		lmp_out_u64(rt->out, "denied_noaudit", row->c.denied_noaudit);
 		lmp_out_end(rt->out);
 	}
-	free(rows.v);
+	lmp_map_rows_release(&m);
 }
 
 static const struct lmp_field check_fields[] = {
@@ -237,4 +231,5 @@ const struct lmp_probe_desc lmp_probe_capable = {
 	.n_events = ARRAY_SIZE(capable_events),
 	.configure = capable_configure,
 	.interval = capable_interval,
+	.options = LMP_OPTIONS(struct capable_options, capable_options),
 };

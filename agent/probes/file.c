@@ -15,11 +15,14 @@
 #include "lmp/file.h"
 #include "file.skel.h"
 #include "probes/lib/map_rows.h"
+#include "probes/lib/proc.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "k8s/identity.h"
 #include "expose/metrics.h"
 #include "expose/out.h"
 #include "probe/probe.h"
+#include "probes/lib/autoload.h"
 #include "probes/lib/sysdisp.h"
 #include <sys/syscall.h>
 
@@ -122,15 +125,10 @@ static int file_configure(struct lmp_probe *p, void *skel_, const struct lmp_con
 	priv->last = lmp_now_s();
 	p->priv = priv;
 	for (size_t i = 0; i < ARRAY_SIZE(companions); i++) {
-		struct bpf_program *prog =
-			bpf_object__find_program_by_name(skel->obj, companions[i].prog);
-
-		if (!prog) {
-			snprintf(p->reason, sizeof(p->reason), "no BPF program %s",
-				 companions[i].prog);
-			return -ENOENT;
-		}
-		bpf_program__set_autoload(prog, p->chosen[companions[i].with]);
+		err = lmp_prog_autoload(p, skel->obj, companions[i].prog,
+					p->chosen[companions[i].with]);
+		if (err)
+			return err;
 	}
 	skel->rodata->cfg_nr_write = SYS_write;
 	skel->rodata->cfg_nr_pwrite64 = SYS_pwrite64;

@@ -26,13 +26,43 @@
 #include "expose/metrics.h"
 #include "expose/out.h"
 #include "probe/probe.h"
-#include "sym/utarget.h"
+#include "sym/proclib.h"
+#include "probes/lib/hist_json.h"
 
 LMP_DEFINE_SKEL_OPS(funclatency);
 
 static const struct lmp_hook funclatency_hooks[] = {
 	{ "entry", LMP_HOOK_UPROBE, "uprobe_entry", NULL },
 	{ "return", LMP_HOOK_UPROBE, "uretprobe_return", NULL },
+};
+
+struct funclatency_options {
+	char *target; /* "binary:symbol" or a kernel function */
+	unsigned pid; /* only this process (0: all) */
+};
+
+/* "binary:symbol" (user space) or "symbol" (kernel); symbols are C/C++ linkage names */
+static int check_target(const char *v, char *err, size_t len)
+{
+	const char *colon = strrchr(v, ':'), *sym = colon ? colon + 1 : v;
+
+	if (!*v)
+		return 0;
+	if ((colon && colon == v) || !*sym ||
+	    strspn(sym, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@$") != strlen(sym)) {
+		snprintf(err, len, "expected BINARY:SYMBOL or a kernel function name, got '%s'", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct lmp_option funclatency_options[] = {
+	LMP_OPTION_STR(struct funclatency_options, target, "funclatency-target",
+		       "LMP_FUNCLATENCY_TARGET", "", check_target,
+		       "funclatency probe: BINARY:SYMBOL (uprobe) or a kernel function; unset: off"),
+	LMP_OPTION_UINT(struct funclatency_options, pid, "funclatency-pid", "LMP_FUNCLATENCY_PID",
+			"0", 0, 4194304, "funclatency probe: only this process (0: every process)"),
 };
 
 static const struct lmp_metric_desc latency_seconds = {
@@ -85,7 +115,7 @@ static int resolve_binary(const char *given, __u32 pid, char *out, size_t len)
 		snprintf(out, len, "%s", name);
 		return is_file(out) ? 0 : -errno;
 	}
-	if (pid && lmp_utarget_lib(pid, &lib, 1, out, len) == 0)
+	if (pid && lmp_proc_lib(pid, &lib, 1, out, len) == 0)
 		return 0;
 	path = getenv("PATH");
 	for (const char *d = path ? path : "/usr/sbin:/usr/bin:/sbin:/bin"; d && *d;) {
@@ -152,7 +182,8 @@ static int configure_kernel(struct lmp_probe *p, struct funclatency_bpf *s,
 
 static int funclatency_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
-	const char *t = cfg->funclatency_target ? cfg->funclatency_target : "";
+	const struct funclatency_options *o = lmp_probe_options(p, cfg);
+	const char *t = o->target ? o->target : "";
 	struct funclatency_bpf *s = skel;
 	struct funclatency_priv *fp;
 	const char *colon;
@@ -168,7 +199,7 @@ static int funclatency_configure(struct lmp_probe *p, void *skel, const struct l
 	if (!fp)
 		return -ENOMEM;
 	p->priv = fp;
-	fp->pid = cfg->funclatency_pid;
+	fp->pid = o->pid;
 	snprintf(fp->target, sizeof(fp->target), "%s", t);
 	s->rodata->cfg_pid = fp->pid;
 	colon = strrchr(t, ':');
@@ -185,7 +216,7 @@ static int funclatency_configure(struct lmp_probe *p, void *skel, const struct l
 		return err;
 	}
 	/* our own lookup: libbpf 1.1 rejects names that several symbol versions share */
-	err = lmp_utarget_offset(fp->binary, fp->symbol, &fp->offset);
+	err = lmp_proc_lib_offset(fp->binary, fp->symbol, &fp->offset);
 	if (err < 0) {
 		snprintf(p->reason, sizeof(p->reason), "--funclatency-target %.200s: %s%.200s", t,
 			 err == -ENOENT ? "no such function in " : strerror(-err),
@@ -238,21 +269,6 @@ static int funclatency_attach(struct lmp_probe *p, void *skel, const struct lmp_
 	return err;
 }
 
-static void print_hist(struct lmp_out *o, const struct lmp_hist *h)
-{
-	lmp_out_array_begin(o, "hist");
-	for (int i = 0; i < LMP_HIST_SLOTS; i++) {
-		if (!h->slots[i])
-			continue;
-		lmp_out_object_begin(o, NULL);
-		lmp_out_u64(o, "lo_ns", i ? 1ULL << i : 0);
-		lmp_out_u64(o, "hi_ns", (1ULL << (i + 1)) - 1);
-		lmp_out_u64(o, "count", h->slots[i]);
-		lmp_out_object_end(o);
-	}
-	lmp_out_array_end(o);
-}
-
 static void on_hist(void *ctx, const void *key, const void *value)
 {
 	struct lmp_probe *p = ctx;
@@ -273,7 +289,7 @@ static void on_hist(void *ctx, const void *key, const void *value)
 	lmp_out_u64(rt->out, "p50_ns", (__u64)llround(lmp_hist_quantile(h, 0.50)));
 	lmp_out_u64(rt->out, "p90_ns", (__u64)llround(lmp_hist_quantile(h, 0.90)));
 	lmp_out_u64(rt->out, "p99_ns", (__u64)llround(lmp_hist_quantile(h, 0.99)));
-	print_hist(rt->out, h);
+	lmp_hist_json(rt->out, "latency_hist_ns", h);
 	lmp_out_end(rt->out);
 	if (rt->metrics) {
 		lmp_ident_lookup(rt->ident, cgroup_id, &id);
@@ -307,4 +323,5 @@ const struct lmp_probe_desc lmp_probe_funclatency = {
 	.attach = funclatency_attach,
 	.interval = funclatency_interval,
 	.cleanup = funclatency_cleanup,
+	.options = LMP_OPTIONS(struct funclatency_options, funclatency_options),
 };

@@ -40,23 +40,16 @@ LMP_DEFINE_SKEL_OPS(memleak);
 
 #define LMP_MEMLEAK_ATTACH_BUDGET_MS 250 /* per interval, of the loop's time */
 
-#define KERNEL_HOOKS(group, tp, cat)                             \
-	{ group, LMP_HOOK_TP_BTF, "tp_btf_" tp, tp },            \
-		{ group, LMP_HOOK_RAW_TP, "raw_tp_" tp, tp },    \
-	{                                                        \
-		group, LMP_HOOK_TRACEPOINT, "tp_" tp, cat "/" tp \
-	}
-
 /* entry 0 stands for every uprobe program: they are attached by hand, per process */
 static const struct lmp_hook memleak_hooks[] = {
 	{ "user", LMP_HOOK_UPROBE, "uprobe_size_arg1", NULL },
-	KERNEL_HOOKS("kmalloc", "kmalloc", "kmem"),
-	KERNEL_HOOKS("kfree", "kfree", "kmem"),
-	KERNEL_HOOKS("kmem_cache_alloc", "kmem_cache_alloc", "kmem"),
-	KERNEL_HOOKS("kmem_cache_free", "kmem_cache_free", "kmem"),
-	KERNEL_HOOKS("page_alloc", "mm_page_alloc", "kmem"),
-	KERNEL_HOOKS("page_free", "mm_page_free", "kmem"),
-	KERNEL_HOOKS("page_free_batched", "mm_page_free_batched", "kmem"),
+	LMP_HOOKS_TP("kmalloc", "kmalloc", "kmem"),
+	LMP_HOOKS_TP("kfree", "kfree", "kmem"),
+	LMP_HOOKS_TP("kmem_cache_alloc", "kmem_cache_alloc", "kmem"),
+	LMP_HOOKS_TP("kmem_cache_free", "kmem_cache_free", "kmem"),
+	LMP_HOOKS_TP("page_alloc", "mm_page_alloc", "kmem"),
+	LMP_HOOKS_TP("page_free", "mm_page_free", "kmem"),
+	LMP_HOOKS_TP("page_free_batched", "mm_page_free_batched", "kmem"),
 	/* 5.19 added call_site, bytes_alloc and gfp_flags to percpu_alloc_percpu: 10 arguments,
 	 * 7 before; the BTF of the running kernel picks the program of its layout */
 	{ "percpu_alloc", LMP_HOOK_TP_BTF, "tp_btf_percpu_alloc_percpu", "percpu_alloc_percpu",
@@ -69,7 +62,22 @@ static const struct lmp_hook memleak_hooks[] = {
 	  7 },
 	{ "percpu_alloc", LMP_HOOK_TRACEPOINT, "tp_percpu_alloc_percpu",
 	  "percpu/percpu_alloc_percpu" },
-	KERNEL_HOOKS("percpu_free", "percpu_free_percpu", "percpu"),
+	LMP_HOOKS_TP("percpu_free", "percpu_free_percpu", "percpu"),
+};
+
+struct memleak_options {
+	unsigned pid; /* this process (0: none) */
+	char *cgroup; /* every process of this v2 cgroup ("" none) */
+	bool kernel;  /* also kernel allocations of the target */
+};
+
+static const struct lmp_option memleak_options[] = {
+	LMP_OPTION_UINT(struct memleak_options, pid, "memleak-pid", "LMP_MEMLEAK_PID", "0", 0,
+			4194304, "memleak probe: outstanding allocations of this process"),
+	LMP_OPTION_STR(struct memleak_options, cgroup, "memleak-cgroup", "LMP_MEMLEAK_CGROUP", "",
+		       NULL, "memleak probe: every process of this cgroup v2 path (a pod's)"),
+	LMP_OPTION_BOOL(struct memleak_options, kernel, "memleak-kernel", "LMP_MEMLEAK_KERNEL",
+			"true", "memleak probe: also kernel allocations (kmalloc, pages, percpu)"),
 };
 
 static bool is_uprobe_prog(const struct bpf_program *prog)
@@ -106,7 +114,8 @@ static int cgroup_dir(const struct lmp_config *cfg, const char *arg, char *out, 
 
 static int memleak_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
-	const char *cg = cfg->memleak_cgroup ? cfg->memleak_cgroup : "";
+	const struct memleak_options *o = lmp_probe_options(p, cfg);
+	const char *cg = o->cgroup ? o->cgroup : "";
 	struct memleak_bpf *s = skel;
 	const char *kernel_kind = NULL;
 	struct memleak_priv *mp;
@@ -115,12 +124,12 @@ static int memleak_configure(struct lmp_probe *p, void *skel, const struct lmp_c
 	struct statfs sfs;
 	int err;
 
-	if (!cfg->memleak_pid && !*cg) {
+	if (!o->pid && !*cg) {
 		snprintf(p->reason, sizeof(p->reason),
 			 "not configured: set --memleak-pid PID or --memleak-cgroup PATH");
 		return -LMP_ENOTCONFIGURED;
 	}
-	if (cfg->memleak_pid && *cg) {
+	if (o->pid && *cg) {
 		snprintf(p->reason, sizeof(p->reason),
 			 "--memleak-pid and --memleak-cgroup are exclusive: set one");
 		return -EINVAL;
@@ -133,8 +142,8 @@ static int memleak_configure(struct lmp_probe *p, void *skel, const struct lmp_c
 	err = lmp_stacks_new(&mp->stacks);
 	if (err < 0)
 		return err;
-	if (cfg->memleak_pid) {
-		mp->pid = cfg->memleak_pid;
+	if (o->pid) {
+		mp->pid = o->pid;
 		snprintf(proc, sizeof(proc), "/proc/%u", mp->pid);
 		if (access(proc, F_OK) != 0) {
 			snprintf(p->reason, sizeof(p->reason), "--memleak-pid %u: no such process",
@@ -157,7 +166,7 @@ static int memleak_configure(struct lmp_probe *p, void *skel, const struct lmp_c
 	/* kernel programs: off on request; else note the kind the loader chose */
 	for (size_t i = 1; i < ARRAY_SIZE(memleak_hooks); i++) {
 		prog = bpf_object__find_program_by_name(p->obj, memleak_hooks[i].prog);
-		if (!cfg->memleak_kernel && prog)
+		if (!o->kernel && prog)
 			bpf_program__set_autoload(prog, false);
 		else if (prog && p->chosen[i] && !kernel_kind)
 			kernel_kind = lmp_hook_kind_name(memleak_hooks[i].kind);
@@ -241,4 +250,10 @@ const struct lmp_probe_desc lmp_probe_memleak = {
 	.attach = memleak_attach,
 	.interval = memleak_interval,
 	.cleanup = memleak_cleanup,
+	.options = LMP_OPTIONS(struct memleak_options, memleak_options),
+	/* attaches its allocator uprobes to each new process of the target every interval
+	 * (perf_event_open of the uprobe PMU needs CAP_SYS_ADMIN, the link bpf()), and reads
+	 * their maps and binaries as profile does */
+	.caps = LMP_CAPS_UPROBES | LMP_CAPS_USER_STACKS,
+	.needs = LMP_NEED_KERNEL_STACKS | LMP_NEED_USER_STACKS | LMP_NEED_UPROBES,
 };

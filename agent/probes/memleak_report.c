@@ -18,6 +18,7 @@
 #include "expose/out.h"
 #include "k8s/identity.h"
 #include "probe/probe.h"
+#include "probes/lib/proc.h"
 #include "probes/memleak_int.h"
 #include "sym/stacks.h"
 

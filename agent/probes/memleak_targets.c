@@ -21,7 +21,7 @@
 #include "probe/detach.h"
 #include "probe/probe.h"
 #include "probes/memleak_int.h"
-#include "sym/utarget.h"
+#include "sym/proclib.h"
 
 const struct memleak_func memleak_funcs[N_FUNCS] = {
 	{ "malloc", P_SIZE1, P_RET },	     { "calloc", P_CALLOC, P_RET },
@@ -114,7 +114,7 @@ static struct binary *binary_for(struct memleak_priv *mp, const char *path)
 	b->dev = st.st_dev;
 	b->ino = st.st_ino;
 	for (int f = 0; f < N_FUNCS; f++) {
-		if (lmp_utarget_offset(path, memleak_funcs[f].name, &b->off[f]) < 0) {
+		if (lmp_proc_lib_offset(path, memleak_funcs[f].name, &b->off[f]) < 0) {
 			b->off[f] = 0;
 			continue;
 		}
@@ -131,7 +131,7 @@ static struct binary *binary_for(struct memleak_priv *mp, const char *path)
 static int allocator_path(__u32 pid, char *out, size_t len)
 {
 	static const char *const libs[] = { "libc", "ld-musl" };
-	int r = lmp_utarget_lib(pid, libs, ARRAY_SIZE(libs), out, len);
+	int r = lmp_proc_lib(pid, libs, ARRAY_SIZE(libs), out, len);
 
 	if (r == -ESRCH)
 		return r;

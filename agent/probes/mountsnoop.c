@@ -8,6 +8,7 @@
 #include "lmp/mountsnoop.h"
 #include "mountsnoop.skel.h"
 #include "probes/lib/decode_flags.h"
+#include "probes/lib/autoload.h"
 #include "k8s/identity.h"
 #include "expose/metrics.h"
 #include "expose/out.h"
@@ -17,12 +18,7 @@
 LMP_DEFINE_SKEL_OPS(mountsnoop);
 
 static const struct lmp_hook mountsnoop_hooks[] = {
-	{ "enter", LMP_HOOK_TRACEPOINT, "tp_sys_enter_mount", "syscalls/sys_enter_mount" },
-	{ "enter", LMP_HOOK_TP_BTF, "tail_btf_enter", "sys_enter" },
-	{ "enter", LMP_HOOK_RAW_TP, "tail_raw_enter", "sys_enter" },
-	{ "exit", LMP_HOOK_TRACEPOINT, "tp_sys_exit_mount", "syscalls/sys_exit_mount" },
-	{ "exit", LMP_HOOK_TP_BTF, "tail_btf_exit", "sys_exit" },
-	{ "exit", LMP_HOOK_RAW_TP, "tail_raw_exit", "sys_exit" },
+	LMP_HOOKS_SYSCALL("mount"),
 };
 
 #define EXTRA(call)                                                \

@@ -13,7 +13,6 @@
 #include "oomkill.skel.h"
 #include "k8s/cgroup.h"
 #include "core/config.h"
-#include "probes/lib/decode_flags.h"
 #include "probe/feature.h"
 #include "deaths/deaths.h"
 #include "k8s/identity.h"
@@ -21,6 +20,7 @@
 #include "deaths/oompm.h"
 #include "expose/out.h"
 #include "probe/probe.h"
+#include "sym/ksyms.h"
 
 LMP_DEFINE_SKEL_OPS(oomkill);
 

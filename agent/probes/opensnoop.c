@@ -13,21 +13,28 @@
 #include "probe/bpfmap.h"
 #include "core/config.h"
 #include "probes/lib/decode_flags.h"
+#include "probes/lib/autoload.h"
 #include "k8s/identity.h"
 #include "expose/metrics.h"
 #include "expose/out.h"
 #include "probe/probe.h"
+#include "probes/lib/map_rows.h"
 #include "probes/lib/sysdisp.h"
 
 LMP_DEFINE_SKEL_OPS(opensnoop);
 
 static const struct lmp_hook opensnoop_hooks[] = {
-	{ "enter", LMP_HOOK_TRACEPOINT, "tp_sys_enter_openat", "syscalls/sys_enter_openat" },
-	{ "enter", LMP_HOOK_TP_BTF, "tail_btf_enter", "sys_enter" },
-	{ "enter", LMP_HOOK_RAW_TP, "tail_raw_enter", "sys_enter" },
-	{ "exit", LMP_HOOK_TRACEPOINT, "tp_sys_exit_openat", "syscalls/sys_exit_openat" },
-	{ "exit", LMP_HOOK_TP_BTF, "tail_btf_exit", "sys_exit" },
-	{ "exit", LMP_HOOK_RAW_TP, "tail_raw_exit", "sys_exit" },
+	LMP_HOOKS_SYSCALL("openat"),
+};
+
+struct opensnoop_options {
+	bool failed;
+};
+
+static const struct lmp_option opensnoop_options[] = {
+	LMP_OPTION_BOOL(struct opensnoop_options, failed, "opensnoop-failed",
+			"LMP_OPENSNOOP_FAILED", "false",
+			"opensnoop probe: events for failed opens only"),
 };
 
 /* open(2) is absent on arm64 and openat2(2) before 5.6: these load only where they exist */
@@ -105,6 +112,7 @@ static const char *const call_names[] = {
 
 static int opensnoop_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
+	const struct opensnoop_options *o = lmp_probe_options(p, cfg);
 	struct opensnoop_bpf *s = skel;
 	static const int nrs[] = {
 #ifdef SYS_open
@@ -125,7 +133,7 @@ static int opensnoop_configure(struct lmp_probe *p, void *skel, const struct lmp
 #else
 	s->rodata->cfg_nr_openat2 = 437; /* same number on every architecture */
 #endif
-	s->rodata->cfg_failed_only = cfg->opensnoop_failed;
+	s->rodata->cfg_failed_only = o->failed;
 	lmp_extra_tracepoints(p, "enter", enter_extra, ARRAY_SIZE(enter_extra));
 	lmp_extra_tracepoints(p, "exit", exit_extra, ARRAY_SIZE(exit_extra));
 	/* the dispatcher's maps in any case (they are in the object), its programs and
@@ -163,36 +171,11 @@ static void open_extra(struct lmp_probe *p, const void *rec, struct lmp_rt *rt)
 	}
 }
 
+/* a row as lmp_map_rows_drain() lays it out: key, value */
 struct count_row {
 	__u64 cgroup_id;
 	struct lmp_opensnoop_count c;
 };
-
-struct count_rows {
-	struct count_row *v;
-	size_t n, cap;
-	bool oom;
-};
-
-static void collect(void *ctx, const void *key, const void *value)
-{
-	struct count_rows *rows = ctx;
-
-	if (rows->n == rows->cap) {
-		size_t cap = rows->cap ? rows->cap * 2 : 64;
-		struct count_row *v = realloc(rows->v, cap * sizeof(*v));
-
-		if (!v) {
-			rows->oom = true;
-			return;
-		}
-		rows->v = v;
-		rows->cap = cap;
-	}
-	memcpy(&rows->v[rows->n].cgroup_id, key, sizeof(__u64));
-	memcpy(&rows->v[rows->n].c, value, sizeof(struct lmp_opensnoop_count));
-	rows->n++;
-}
 
 static int cmp_opens(const void *a, const void *b)
 {
@@ -205,28 +188,33 @@ static int cmp_opens(const void *a, const void *b)
 static void opensnoop_interval(struct lmp_probe *p, void *skel, struct lmp_rt *rt)
 {
 	struct opensnoop_bpf *s = skel;
-	struct count_rows rows = { 0 };
+	struct lmp_map_rows m = { 0 };
+	struct count_row *v;
+	size_t n;
 	struct lmp_identity id;
 	int r;
 
-	r = lmp_map_drain(bpf_map__fd(s->maps.counts), sizeof(__u64),
-			  sizeof(struct lmp_opensnoop_count), true, collect, &rows);
-	if (r < 0 || rows.oom)
+	r = lmp_map_rows_drain(&m, bpf_map__fd(s->maps.counts), 0, sizeof(__u64),
+			       sizeof(struct lmp_opensnoop_count));
+	if (r < 0 || m.oom)
 		p->decode_errors++;
-	for (size_t i = 0; rt->metrics && i < rows.n; i++) {
-		lmp_ident_lookup(rt->ident, rows.v[i].cgroup_id, &id);
-		lmp_metrics_add(rt->metrics, &opens_total, &id, NULL, rows.v[i].c.opens);
-		lmp_metrics_add(rt->metrics, &open_failures_total, &id, NULL, rows.v[i].c.failures);
+	v = (struct count_row *)m.rows;
+	n = m.n;
+	for (size_t i = 0; rt->metrics && i < n; i++) {
+		lmp_ident_lookup(rt->ident, v[i].cgroup_id, &id);
+		lmp_metrics_add(rt->metrics, &opens_total, &id, NULL, v[i].c.opens);
+		lmp_metrics_add(rt->metrics, &open_failures_total, &id, NULL, v[i].c.failures);
 	}
-	qsort(rows.v, rows.n, sizeof(*rows.v), cmp_opens);
-	for (size_t i = 0; i < rows.n && i < rt->cfg->top; i++) {
-		lmp_probe_summary_begin(p, rt, "summary", rows.v[i].cgroup_id, 0, NULL);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_opens);
+	for (size_t i = 0; i < n && i < rt->cfg->top; i++) {
+		lmp_probe_summary_begin(p, rt, "summary", v[i].cgroup_id, 0, NULL);
 		lmp_out_u64(rt->out, "interval_s", rt->cfg->interval);
-		lmp_out_u64(rt->out, "opens", rows.v[i].c.opens);
-		lmp_out_u64(rt->out, "failures", rows.v[i].c.failures);
+		lmp_out_u64(rt->out, "opens", v[i].c.opens);
+		lmp_out_u64(rt->out, "failures", v[i].c.failures);
 		lmp_out_end(rt->out);
 	}
-	free(rows.v);
+	lmp_map_rows_release(&m);
 }
 
 static const struct lmp_field open_fields[] = {
@@ -251,4 +239,5 @@ const struct lmp_probe_desc lmp_probe_opensnoop = {
 	.attach = lmp_sys_attach,
 	.cleanup = lmp_sys_leave,
 	.interval = opensnoop_interval,
+	.options = LMP_OPTIONS(struct opensnoop_options, opensnoop_options),
 };

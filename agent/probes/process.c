@@ -12,12 +12,8 @@
 LMP_DEFINE_SKEL_OPS(process);
 
 static const struct lmp_hook process_hooks[] = {
-	{ "exec", LMP_HOOK_TP_BTF, "tp_btf_sched_process_exec", "sched_process_exec" },
-	{ "exec", LMP_HOOK_RAW_TP, "raw_tp_sched_process_exec", "sched_process_exec" },
-	{ "exec", LMP_HOOK_TRACEPOINT, "tp_sched_process_exec", "sched/sched_process_exec" },
-	{ "exit", LMP_HOOK_TP_BTF, "tp_btf_sched_process_exit", "sched_process_exit" },
-	{ "exit", LMP_HOOK_RAW_TP, "raw_tp_sched_process_exit", "sched_process_exit" },
-	{ "exit", LMP_HOOK_TRACEPOINT, "tp_sched_process_exit", "sched/sched_process_exit" },
+	LMP_HOOKS_TP("exec", "sched_process_exec", "sched"),
+	LMP_HOOKS_TP("exit", "sched_process_exit", "sched"),
 };
 
 static const struct lmp_metric_desc execs_total = {

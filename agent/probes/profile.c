@@ -16,6 +16,8 @@
 
 #include "lmp/profile.h"
 #include "profile.skel.h"
+#include "core/array.h"
+#include "probes/lib/map_rows.h"
 #include "probe/bpfmap.h"
 #include "core/config.h"
 #include "k8s/identity.h"
@@ -26,11 +28,26 @@
 
 LMP_DEFINE_SKEL_OPS(profile);
 
-enum { PROFILE_EVENT_CPU_CLOCK, PROFILE_EVENT_CYCLES }; /* --profile-event values */
-
 static const struct lmp_hook profile_hooks[] = {
 	{ "sample", LMP_HOOK_PERF_SW, "perf_event_cpu_clock", "cpu-clock" },
 	{ "sample", LMP_HOOK_PERF_HW, "perf_event_cycles", "cycles" },
+};
+
+enum { PROFILE_EVENT_CPU_CLOCK, PROFILE_EVENT_CYCLES }; /* --profile-event values */
+static const char *const profile_events[] = { "cpu-clock", "cycles", NULL };
+
+struct profile_options {
+	unsigned hz; /* samples per second per CPU */
+	int event;   /* PROFILE_EVENT_* */
+};
+
+static const struct lmp_option profile_options[] = {
+	LMP_OPTION_UINT(struct profile_options, hz, "profile-hz", "LMP_PROFILE_HZ", "49", 1, 1000,
+			"profile probe: stack samples per second on each CPU"),
+	LMP_OPTION_ENUM(
+		struct profile_options, event, "profile-event", "LMP_PROFILE_EVENT", "cpu-clock",
+		profile_events,
+		"profile probe: cpu-clock (software timer) or cycles (needs a hardware PMU)"),
 };
 
 static const struct lmp_metric_desc samples_total = {
@@ -42,6 +59,7 @@ static const struct lmp_metric_desc samples_total = {
 	true,
 };
 
+/* a row as lmp_map_rows_drain_shared() lays it out: key, value */
 struct row {
 	struct lmp_profile_key k;
 	struct lmp_profile_val v;
@@ -57,8 +75,9 @@ struct shown {
 
 struct profile_priv {
 	struct lmp_stacks *stacks;
-	struct row *rows;
-	size_t n, cap;
+	struct lmp_map_rows buf;
+	struct row *rows; /* buf's, as rows */
+	size_t n;
 	struct shown *shown;
 	size_t n_shown, cap_shown;
 	bool oom; /* a row could not be kept this interval */
@@ -80,6 +99,7 @@ static int perf_open(bool hw, unsigned hz, int cpu)
 
 static int profile_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
+	const struct profile_options *o = lmp_probe_options(p, cfg);
 	struct profile_bpf *s = skel;
 	struct profile_priv *pp;
 	int fd, err;
@@ -88,11 +108,11 @@ static int profile_configure(struct lmp_probe *p, void *skel, const struct lmp_c
 	if (!pp)
 		return -ENOMEM;
 	p->priv = pp;
-	pp->hz = cfg->profile_hz ? cfg->profile_hz : 49;
+	pp->hz = o->hz ? o->hz : 49;
 	err = lmp_stacks_new(&pp->stacks);
 	if (err < 0)
 		return err;
-	if (cfg->profile_event != PROFILE_EVENT_CYCLES)
+	if (o->event != PROFILE_EVENT_CYCLES)
 		return 0;
 	/* asked for cycles: the hook table put the software clock first, so switch here */
 	fd = perf_open(true, pp->hz, 0);
@@ -150,26 +170,6 @@ static int profile_attach(struct lmp_probe *p, void *skel, const struct lmp_conf
 	return p->n_links ? 0 : -ENODEV;
 }
 
-static void collect(void *ctx, const void *key, const void *value)
-{
-	struct profile_priv *pp = ctx;
-
-	if (pp->n == pp->cap) {
-		size_t nc = pp->cap ? pp->cap * 2 : 256;
-		struct row *nr = realloc(pp->rows, nc * sizeof(*nr));
-
-		if (!nr) {
-			pp->oom = true;
-			return;
-		}
-		pp->rows = nr;
-		pp->cap = nc;
-	}
-	memcpy(&pp->rows[pp->n].k, key, sizeof(pp->rows[0].k));
-	memcpy(&pp->rows[pp->n].v, value, sizeof(pp->rows[0].v));
-	pp->n++;
-}
-
 /* by cgroup, then busiest stack first */
 static int cmp_row(const void *a, const void *b)
 {
@@ -204,15 +204,8 @@ static void print_row(struct lmp_probe *p, struct profile_priv *pp, const struct
 
 static struct shown *shown_add(struct profile_priv *pp)
 {
-	if (pp->n_shown == pp->cap_shown) {
-		size_t nc = pp->cap_shown ? pp->cap_shown * 2 : 64;
-		struct shown *ns = realloc(pp->shown, nc * sizeof(*ns));
-
-		if (!ns)
-			return NULL;
-		pp->shown = ns;
-		pp->cap_shown = nc;
-	}
+	if (!lmp_array_reserve(&pp->shown, &pp->cap_shown, pp->n_shown + 1, sizeof(*pp->shown), 64))
+		return NULL;
 	return &pp->shown[pp->n_shown++];
 }
 
@@ -231,12 +224,16 @@ static void profile_interval(struct lmp_probe *p, void *skel, struct lmp_rt *rt)
 	struct lmp_identity id;
 	size_t i = 0;
 
-	pp->n = pp->n_shown = 0;
-	pp->oom = false;
-	if (lmp_map_drain(bpf_map__fd(s->maps.counts), sizeof(struct lmp_profile_key),
-			  sizeof(struct lmp_profile_val), false, collect, pp) < 0)
+	pp->n_shown = 0;
+	if (lmp_map_rows_drain_shared(&pp->buf, bpf_map__fd(s->maps.counts), 0,
+				      sizeof(struct lmp_profile_key),
+				      sizeof(struct lmp_profile_val)) < 0)
 		return;
-	qsort(pp->rows, pp->n, sizeof(*pp->rows), cmp_row);
+	pp->oom = pp->buf.oom;
+	pp->rows = (struct row *)pp->buf.rows;
+	pp->n = pp->buf.n;
+	if (pp->n)
+		qsort(pp->rows, pp->n, sizeof(*pp->rows), cmp_row);
 	while (i < pp->n) {
 		__u64 cg = pp->rows[i].k.cgroup_id, pod_samples = 0;
 		size_t end = i;
@@ -279,7 +276,7 @@ static void profile_cleanup(struct lmp_probe *p)
 	if (!pp)
 		return;
 	lmp_stacks_free(pp->stacks);
-	free(pp->rows);
+	lmp_map_rows_release(&pp->buf);
 	free(pp->shown);
 	free(pp);
 	p->priv = NULL;
@@ -295,4 +292,9 @@ const struct lmp_probe_desc lmp_probe_profile = {
 	.attach = profile_attach,
 	.interval = profile_interval,
 	.cleanup = profile_cleanup,
+	.options = LMP_OPTIONS(struct profile_options, profile_options),
+	/* user stacks: /proc/<pid>/maps and /proc/<pid>/root of any process (ptrace access);
+	 * /proc/<pid>/map_files for replaced or deleted binaries (checkpoint/restore) */
+	.caps = LMP_CAPS_USER_STACKS,
+	.needs = LMP_NEED_KERNEL_STACKS | LMP_NEED_USER_STACKS,
 };

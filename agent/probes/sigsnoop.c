@@ -9,6 +9,8 @@
 #include "sigsnoop.skel.h"
 #include "core/config.h"
 #include "probes/lib/decode_flags.h"
+#include "probes/lib/autoload.h"
+#include "probes/lib/signals.h"
 #include "deaths/deaths.h"
 #include "k8s/identity.h"
 #include "expose/metrics.h"
@@ -19,15 +21,26 @@
 LMP_DEFINE_SKEL_OPS(sigsnoop);
 
 static const struct lmp_hook sigsnoop_hooks[] = {
-	{ "enter", LMP_HOOK_TRACEPOINT, "tp_sys_enter_kill", "syscalls/sys_enter_kill" },
-	{ "enter", LMP_HOOK_TP_BTF, "tail_btf_enter", "sys_enter" },
-	{ "enter", LMP_HOOK_RAW_TP, "tail_raw_enter", "sys_enter" },
-	{ "exit", LMP_HOOK_TRACEPOINT, "tp_sys_exit_kill", "syscalls/sys_exit_kill" },
-	{ "exit", LMP_HOOK_TP_BTF, "tail_btf_exit", "sys_exit" },
-	{ "exit", LMP_HOOK_RAW_TP, "tail_raw_exit", "sys_exit" },
-	{ "generate", LMP_HOOK_TP_BTF, "tp_btf_signal_generate", "signal_generate" },
-	{ "generate", LMP_HOOK_RAW_TP, "raw_tp_signal_generate", "signal_generate" },
-	{ "generate", LMP_HOOK_TRACEPOINT, "tp_signal_generate", "signal/signal_generate" },
+	LMP_HOOKS_SYSCALL("kill"),
+	LMP_HOOKS_TP("generate", "signal_generate", "signal"),
+};
+
+struct sigsnoop_options {
+	char *ignore; /* signals neither followed nor counted */
+};
+
+static int check_signal_list(const char *v, char *err, size_t len)
+{
+	__u64 mask;
+
+	return lmp_signal_mask_parse(v, &mask, err, len);
+}
+
+static const struct lmp_option sigsnoop_options[] = {
+	LMP_OPTION_STR(
+		struct sigsnoop_options, ignore, "sigsnoop-ignore", "LMP_SIGSNOOP_IGNORE",
+		"SIGCHLD,SIGURG", check_signal_list,
+		"sigsnoop probe: signals not followed (comma list of names/numbers, or 'none')"),
 };
 
 static const struct lmp_extra_tp enter_extra[] = {
@@ -140,6 +153,7 @@ static const struct lmp_enum_name deliveries[] = {
 
 static int sigsnoop_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
+	const struct sigsnoop_options *o = lmp_probe_options(p, cfg);
 	struct sigsnoop_bpf *s = skel;
 	static const int nrs[] = { SYS_kill, SYS_tkill, SYS_tgkill };
 	struct lmp_sys_want want = {
@@ -148,7 +162,7 @@ static int sigsnoop_configure(struct lmp_probe *p, void *skel, const struct lmp_
 	char err[160];
 	__u64 mask = 0;
 
-	if (lmp_signal_mask_parse(cfg->sigsnoop_ignore, &mask, err, sizeof(err)) < 0) {
+	if (lmp_signal_mask_parse(o->ignore, &mask, err, sizeof(err)) < 0) {
 		snprintf(p->reason, sizeof(p->reason), "--sigsnoop-ignore: %s", err);
 		return -EINVAL;
 	}
@@ -232,4 +246,5 @@ const struct lmp_probe_desc lmp_probe_sigsnoop = {
 	.configure = sigsnoop_configure,
 	.attach = lmp_sys_attach,
 	.cleanup = lmp_sys_leave,
+	.options = LMP_OPTIONS(struct sigsnoop_options, sigsnoop_options),
 };

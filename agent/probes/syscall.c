@@ -16,6 +16,8 @@
 #include "lmp/syscall.h"
 #include "syscall.skel.h"
 #include "probes/lib/map_rows.h"
+#include "probes/lib/proc.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "k8s/identity.h"
 #include "expose/metrics.h"
@@ -27,12 +29,18 @@
 LMP_DEFINE_SKEL_OPS(syscall);
 
 static const struct lmp_hook syscall_hooks[] = {
-	{ "enter", LMP_HOOK_TP_BTF, "tp_btf_sys_enter", "sys_enter" },
-	{ "enter", LMP_HOOK_RAW_TP, "raw_tp_sys_enter", "sys_enter" },
-	{ "enter", LMP_HOOK_TRACEPOINT, "tp_sys_enter", "raw_syscalls/sys_enter" },
-	{ "exit", LMP_HOOK_TP_BTF, "tp_btf_sys_exit", "sys_exit" },
-	{ "exit", LMP_HOOK_RAW_TP, "raw_tp_sys_exit", "sys_exit" },
-	{ "exit", LMP_HOOK_TRACEPOINT, "tp_sys_exit", "raw_syscalls/sys_exit" },
+	LMP_HOOKS_TP("enter", "sys_enter", "raw_syscalls"),
+	LMP_HOOKS_TP("exit", "sys_exit", "raw_syscalls"),
+};
+
+static const struct lmp_option syscall_options[] = {
+	LMP_OPTION_BOOL(struct lmp_syscall_options, latency, "syscall-latency",
+			"LMP_SYSCALL_LATENCY", "false",
+			"syscall probe: also count errors and mean latency (hooks sys_exit)"),
+	LMP_OPTION_UINT(
+		struct lmp_syscall_options, max_keys, "syscall-max-keys", "LMP_SYSCALL_MAX_KEYS",
+		"10240", 64, 1048576,
+		"syscall probe: (cgroup, process, syscall) counters per interval (excess is counted)"),
 };
 
 static const struct lmp_metric_desc syscalls_total = {
@@ -71,6 +79,7 @@ struct syscall_priv {
 
 static int syscall_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)
 {
+	const struct lmp_syscall_options *o = lmp_probe_options(p, cfg);
 	struct syscall_bpf *skel = skel_;
 	struct syscall_priv *priv = calloc(1, sizeof(*priv));
 	struct lmp_sys_want want = { .enter = true, .users.pid_count = 1 };
@@ -81,12 +90,12 @@ static int syscall_configure(struct lmp_probe *p, void *skel_, const struct lmp_
 		return -ENOMEM;
 	p->priv = priv;
 	priv->last = lmp_now_s();
-	priv->latency = cfg->syscall_latency;
+	priv->latency = o->latency;
 	/* counting needs only the entry side: without --syscall-latency no exit program runs
 	 * for this probe, so alone every syscall pays for one program, not two */
 	want.exit = priv->latency;
 	want.users.pid_latency = priv->latency;
-	/* the dispatcher maps are sized from cfg->syscall_max_keys by lmp_sys_join() */
+	/* the dispatcher maps are sized from o->max_keys by lmp_sys_join() */
 	err = lmp_sys_join(p, skel->obj, cfg, &want, NULL);
 	if (err < 0)
 		return err;
@@ -261,4 +270,5 @@ const struct lmp_probe_desc lmp_probe_syscall = {
 	.interval = syscall_interval,
 	.attach = lmp_sys_attach,
 	.cleanup = syscall_cleanup,
+	.options = LMP_OPTIONS(struct lmp_syscall_options, syscall_options),
 };

@@ -31,12 +31,19 @@
 LMP_DEFINE_SKEL_OPS(syscount);
 
 static const struct lmp_hook syscount_hooks[] = {
-	{ "enter", LMP_HOOK_TP_BTF, "tp_btf_sys_enter", "sys_enter" },
-	{ "enter", LMP_HOOK_RAW_TP, "raw_tp_sys_enter", "sys_enter" },
-	{ "enter", LMP_HOOK_TRACEPOINT, "tp_sys_enter", "raw_syscalls/sys_enter" },
-	{ "exit", LMP_HOOK_TP_BTF, "tp_btf_sys_exit", "sys_exit" },
-	{ "exit", LMP_HOOK_RAW_TP, "raw_tp_sys_exit", "sys_exit" },
-	{ "exit", LMP_HOOK_TRACEPOINT, "tp_sys_exit", "raw_syscalls/sys_exit" },
+	LMP_HOOKS_TP("enter", "sys_enter", "raw_syscalls"),
+	LMP_HOOKS_TP("exit", "sys_exit", "raw_syscalls"),
+};
+
+struct syscount_options {
+	bool latency; /* latency (sys_enter + sys_exit); false: counts */
+};
+
+static const struct lmp_option syscount_options[] = {
+	LMP_OPTION_BOOL(
+		struct syscount_options, latency, "syscount-latency", "LMP_SYSCOUNT_LATENCY",
+		"true",
+		"syscount probe: latency histograms (hooks sys_enter too); =false: counts, errors only"),
 };
 
 static const struct lmp_metric_desc latency_seconds = {
@@ -357,6 +364,7 @@ static void syscount_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *r
 
 static int syscount_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)
 {
+	const struct syscount_options *o = lmp_probe_options(p, cfg);
 	struct syscount_bpf *skel = skel_;
 	struct syscount_priv *priv = calloc(1, sizeof(*priv));
 	struct lmp_sys_want want = { .exit = true };
@@ -366,7 +374,7 @@ static int syscount_configure(struct lmp_probe *p, void *skel_, const struct lmp
 	if (!priv)
 		return -ENOMEM;
 	p->priv = priv;
-	priv->latency = cfg->syscount_latency;
+	priv->latency = o->latency;
 	/*
 	 * Counting only needs the exit side: alone, every syscall pays for one program run,
 	 * not two (as libbpf-tools syscount without -L).
@@ -407,4 +415,5 @@ const struct lmp_probe_desc lmp_probe_syscount = {
 	.interval = syscount_interval,
 	.attach = lmp_sys_attach,
 	.cleanup = syscount_cleanup,
+	.options = LMP_OPTIONS(struct syscount_options, syscount_options),
 };

@@ -16,6 +16,7 @@
 #include "expose/metrics.h"
 #include "expose/out.h"
 #include "probe/probe.h"
+#include "probes/lib/autoload.h"
 
 LMP_DEFINE_SKEL_OPS(tcp);
 
@@ -61,17 +62,13 @@ static const struct lmp_metric_desc connects_total = {
 static int tcp_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)
 {
 	struct tcp_bpf *skel = skel_;
+	int err;
 
 	for (size_t i = 0; i < ARRAY_SIZE(companions); i++) {
-		struct bpf_program *prog =
-			bpf_object__find_program_by_name(skel->obj, companions[i].prog);
-
-		if (!prog) {
-			snprintf(p->reason, sizeof(p->reason), "no BPF program %s",
-				 companions[i].prog);
-			return -ENOENT;
-		}
-		bpf_program__set_autoload(prog, p->chosen[companions[i].with]);
+		err = lmp_prog_autoload(p, skel->obj, companions[i].prog,
+					p->chosen[companions[i].with]);
+		if (err)
+			return err;
 	}
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "expose/metrics.h"
 #include "expose/out.h"
 #include "probe/probe.h"
+#include "probes/lib/autoload.h"
 
 LMP_DEFINE_SKEL_OPS(tcpconnlat);
 
@@ -30,11 +31,19 @@ LMP_DEFINE_SKEL_OPS(tcpconnlat);
  * its two companions (tcp_v6_connect, tcp_rcv_state_process) only when it won.
  */
 static const struct lmp_hook tcpconnlat_hooks[] = {
-	{ "connect", LMP_HOOK_TP_BTF, "tp_btf_inet_sock_set_state", "inet_sock_set_state" },
-	{ "connect", LMP_HOOK_RAW_TP, "raw_tp_inet_sock_set_state", "inet_sock_set_state" },
-	{ "connect", LMP_HOOK_TRACEPOINT, "tp_inet_sock_set_state", "sock/inet_sock_set_state" },
-	{ "connect", LMP_HOOK_FENTRY, "fentry_tcp_v4_connect", "tcp_v4_connect" },
-	{ "connect", LMP_HOOK_KPROBE, "kprobe_tcp_v4_connect", "tcp_v4_connect" },
+	LMP_HOOKS_TP("connect", "inet_sock_set_state", "sock"),
+	LMP_HOOKS_FUNC("connect", "tcp_v4_connect"),
+};
+
+struct tcpconnlat_options {
+	unsigned min_ms;
+};
+
+static const struct lmp_option tcpconnlat_options[] = {
+	LMP_OPTION_UINT(
+		struct tcpconnlat_options, min_ms, "tcpconnlat-min-ms", "LMP_TCPCONNLAT_MIN_MS",
+		"100", 0, 3600000,
+		"tcpconnlat probe: stream an event for each connect at least this slow (0: all)"),
 };
 
 static const struct {
@@ -65,23 +74,20 @@ static bool hook_chosen(const struct lmp_probe *p, const char *prog)
 
 static int tcpconnlat_configure(struct lmp_probe *p, void *skel_, const struct lmp_config *cfg)
 {
+	const struct tcpconnlat_options *o = lmp_probe_options(p, cfg);
 	struct tcpconnlat_bpf *skel = skel_;
+	int err;
 
 	p->priv = calloc(1, sizeof(struct lmp_cgroup_hist));
 	if (!p->priv)
 		return -ENOMEM;
 	for (size_t i = 0; i < ARRAY_SIZE(companions); i++) {
-		struct bpf_program *prog =
-			bpf_object__find_program_by_name(skel->obj, companions[i].prog);
-
-		if (!prog) {
-			snprintf(p->reason, sizeof(p->reason), "no BPF program %s",
-				 companions[i].prog);
-			return -ENOENT;
-		}
-		bpf_program__set_autoload(prog, hook_chosen(p, companions[i].lead));
+		err = lmp_prog_autoload(p, skel->obj, companions[i].prog,
+					hook_chosen(p, companions[i].lead));
+		if (err)
+			return err;
 	}
-	skel->rodata->cfg_min_ns = (__u64)cfg->tcpconnlat_min_ms * 1000000;
+	skel->rodata->cfg_min_ns = (__u64)o->min_ms * 1000000;
 	return 0;
 }
 
@@ -173,4 +179,5 @@ const struct lmp_probe_desc lmp_probe_tcpconnlat = {
 	.configure = tcpconnlat_configure,
 	.interval = tcpconnlat_interval,
 	.cleanup = tcpconnlat_cleanup,
+	.options = LMP_OPTIONS(struct tcpconnlat_options, tcpconnlat_options),
 };

@@ -23,11 +23,8 @@
 LMP_DEFINE_SKEL_OPS(tcprtt);
 
 static const struct lmp_hook tcprtt_hooks[] = {
-	{ "rtt", LMP_HOOK_TP_BTF, "tp_btf_tcp_probe", "tcp_probe" },
-	{ "rtt", LMP_HOOK_RAW_TP, "raw_tp_tcp_probe", "tcp_probe" },
-	{ "rtt", LMP_HOOK_TRACEPOINT, "tp_tcp_probe", "tcp/tcp_probe" },
-	{ "rtt", LMP_HOOK_FENTRY, "fentry_tcp_rcv_established", "tcp_rcv_established" },
-	{ "rtt", LMP_HOOK_KPROBE, "kprobe_tcp_rcv_established", "tcp_rcv_established" },
+	LMP_HOOKS_TP("rtt", "tcp_probe", "tcp"),
+	LMP_HOOKS_FUNC("rtt", "tcp_rcv_established"),
 };
 
 static const struct lmp_metric_desc rtt_seconds = {

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * kallsyms parsing. The table is kept for the life of the agent, so it is laid out for size:
- * on a 6.18 kernel with 122k text symbols it is 2.8 MB, where an array of struct lmp_ksym
- * with a string pool was 7 MB.
+ * kallsyms parsing. The table is kept for the life of the agent, so it is laid out for size
+ * (docs/performance.md, "Resident memory"):
  *
  * - symbols: one sorted array of 8-byte entries, {32-bit offset from a base address, 32-bit
  *   name offset}. Kernel text and modules span less than 4 GB on x86_64, so there is one
@@ -15,7 +14,7 @@
  *
  * struct lmp_ksym (what callers get) is built on demand for the symbols a lookup returns and
  * kept until the table is freed, so a returned pointer stays valid and the same symbol is
- * the same pointer every time. Stacks name a few thousand distinct functions, not 122k.
+ * the same pointer every time. Stacks name a small part of the table.
  *
  * Only text symbols are kept: stacks hold code addresses, and a data symbol between two
  * functions would otherwise steal the tail of the function before it.
@@ -27,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "sym/ksyms.h"
 
 #define NO_MODULE UINT32_MAX
@@ -87,18 +87,8 @@ static long blob_add(struct parser *p, const char *s, size_t n)
 {
 	size_t at = p->len;
 
-	if (p->len + n + 1 > p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 1 << 16;
-		char *nb;
-
-		while (cap < p->len + n + 1)
-			cap *= 2;
-		nb = realloc(p->blob, cap);
-		if (!nb)
-			return -ENOMEM;
-		p->blob = nb;
-		p->cap = cap;
-	}
+	if (!lmp_array_reserve(&p->blob, &p->cap, p->len + n + 1, 1, 1 << 16))
+		return -ENOMEM;
 	if (p->len + n + 1 > UINT32_MAX) /* offsets are 32-bit */
 		return -E2BIG;
 	memcpy(p->blob + p->len, s, n);
@@ -140,15 +130,8 @@ static long module_add(struct parser *p, const char *s, size_t n, __u32 hint)
 	for (size_t i = 0; i < p->nmods; i++)
 		if (strlen(p->blob + p->mods[i]) == n && memcmp(p->blob + p->mods[i], s, n) == 0)
 			return i + 1;
-	if (p->nmods == p->capmods) {
-		size_t cap = p->capmods ? p->capmods * 2 : 16;
-		__u32 *nm = realloc(p->mods, cap * sizeof(*nm));
-
-		if (!nm)
-			return -ENOMEM;
-		p->mods = nm;
-		p->capmods = cap;
-	}
+	if (!lmp_array_reserve(&p->mods, &p->capmods, p->nmods + 1, sizeof(*p->mods), 16))
+		return -ENOMEM;
 	at = blob_add(p, s, n);
 	if (at < 0)
 		return at;
@@ -243,7 +226,7 @@ static int build(struct raw_sym *raw, size_t n, struct parser *p, struct lmp_ksy
 
 int lmp_ksyms_load(const char *path, struct lmp_ksyms **out)
 {
-	struct raw_sym *raw = NULL, *nr;
+	struct raw_sym *raw = NULL;
 	size_t n = 0, cap = 0, nonzero = 0;
 	struct parser p = { 0 };
 	long prev_name = -1;
@@ -293,14 +276,10 @@ int lmp_ksyms_load(const char *path, struct lmp_ksyms **out)
 			goto out;
 		}
 		prev_name = noff;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 4096;
-			nr = cap <= UINT32_MAX ? realloc(raw, cap * sizeof(*raw)) : NULL;
-			if (!nr) {
-				err = -ENOMEM;
-				goto out;
-			}
-			raw = nr;
+		/* symbol indexes are 32-bit */
+		if (n == UINT32_MAX || !lmp_array_reserve(&raw, &cap, n + 1, sizeof(*raw), 4096)) {
+			err = -ENOMEM;
+			goto out;
 		}
 		raw[n++] = (struct raw_sym){ addr, noff, midx };
 		nonzero += addr != 0;
@@ -496,6 +475,52 @@ int lmp_ksyms_format(const struct lmp_ksyms *ks, __u64 addr, char *buf, size_t l
 		return snprintf(buf, len, "%s+0x%llx [%s]", s->name, (unsigned long long)off,
 				s->module);
 	return snprintf(buf, len, "%s+0x%llx", s->name, (unsigned long long)off);
+}
+
+static __u64 addr_at(const struct lmp_ksyms *ks, __u32 i)
+{
+	return seg_of(ks, i)->base + ks->ents[i].off;
+}
+
+/* true when name is a core-kernel function with a plausible end: the next higher symbol */
+static bool range_of(const struct lmp_ksyms *ks, const char *name, struct lmp_ksym_range *r)
+{
+	for (__u32 i = 0; i < ks->n; i++) {
+		if (strcmp(ks->names + ks->ents[i].name, name) || module_of(ks, i))
+			continue;
+		r->start = addr_at(ks, i);
+		for (__u32 j = i + 1; j < ks->n; j++) {
+			r->end = addr_at(ks, j);
+			/* past its aliases; a larger gap than any function's is a hole in the table */
+			if (r->end > r->start)
+				return r->end - r->start <= (1u << 20);
+		}
+		return false;
+	}
+	return false;
+}
+
+int lmp_ksym_ranges(const char *path, const char *const *names, size_t n,
+		    struct lmp_ksym_range *out)
+{
+	struct lmp_ksyms *own = NULL;
+	const struct lmp_ksyms *ks = NULL;
+	int found = 0, err;
+
+	memset(out, 0, n * sizeof(*out));
+	err = path ? lmp_ksyms_load(path, &own) : lmp_ksyms_default(&ks);
+	if (err)
+		return err;
+	if (own)
+		ks = own;
+	for (size_t i = 0; i < n; i++) {
+		if (range_of(ks, names[i], &out[i]))
+			found++;
+		else
+			out[i] = (struct lmp_ksym_range){ 0, 0 };
+	}
+	lmp_ksyms_free(own);
+	return found;
 }
 
 int lmp_ksyms_default(const struct lmp_ksyms **out)

@@ -2,8 +2,8 @@
 /*
  * Kernel symbols from /proc/kallsyms: text symbols sorted by address, looked up by binary
  * search, for turning the instruction pointers of kernel stacks into function names. The
- * process-wide table is read once, on first use, because kallsyms is large (10+ MB of text
- * on a distribution kernel) and does not change while the agent runs, apart from modules.
+ * process-wide table is read once, on first use, because kallsyms is large and does not
+ * change while the agent runs, apart from modules.
  */
 #ifndef LMP_KSYMS_H
 #define LMP_KSYMS_H
@@ -50,5 +50,20 @@ int lmp_ksyms_format(const struct lmp_ksyms *ks, __u64 addr, char *buf, size_t l
  * without kallsyms costs one attempt, not one per stack.
  */
 int lmp_ksyms_default(const struct lmp_ksyms **out);
+
+/* [start, end) of a kernel function's text */
+struct lmp_ksym_range {
+	__u64 start, end;
+};
+
+/*
+ * Core-kernel functions by name, for probes that tell callers apart by a return address:
+ * out[i] gets the range of names[i], or {0, 0} when absent; a function ends where the next
+ * higher text symbol starts. path NULL reads the table of lmp_ksyms_default (so every user
+ * shares one reading of /proc/kallsyms), a path a file of that format. Returns how many were
+ * found, or what lmp_ksyms_load returns (-EPERM: addresses hidden by kptr_restrict).
+ */
+int lmp_ksym_ranges(const char *path, const char *const *names, size_t n,
+		    struct lmp_ksym_range *out);
 
 #endif /* LMP_KSYMS_H */

@@ -4,7 +4,7 @@
  * keeps only what resolution needs: function symbols sorted by address (names copied into
  * one pool) and the PT_LOAD segments that turn a file offset into a virtual address. The
  * ELF file itself is closed right after reading. One file: both caches serve the one
- * lookup, address -> function. Where a uprobe goes is sym/utarget.c.
+ * lookup, address -> function. Where a uprobe goes is sym/proclib.c.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -38,6 +38,11 @@ check_usage_error "expected NAMESPACE/POD, got 'a/b/c'" why a/b/c
 check_usage_error "unexpected argument 'extra'" why shop/web-1 nginx extra
 check_usage_error "option -o: expected json or text" why shop/web-1 -o yaml
 check_usage_error "--once does not apply to 'why'" why shop/web-1 --once
+# a probe's options (its descriptor's table): the same one-line errors
+check_usage_error "option --profile-hz: expected a whole number from 1 to 1000, got '0'" --profile-hz 0
+check_usage_error "option --capable-stream: expected one of audited, denied, all; got 'some'" --capable-stream some
+check_usage_error "option --memleak-pid does not apply to 'probes'" probes --memleak-pid 1
+check_usage_error "option --sigsnoop-ignore: " --sigsnoop-ignore SIGNOPE
 # issue 15: the option edges, each refused before anything starts
 tmpd=$(mktemp -d /tmp/lmp-cli.XXXXXX)
 mkfifo "$tmpd/fifo"
@@ -55,7 +60,8 @@ check_usage_error "--probes: empty item" --probes ','
 check_usage_error "--interval: surrounding spaces" --interval ' 5'
 check_usage_error "--interval: surrounding spaces" --interval '5 '
 for v in "LMP_BTF_PATH=$tmpd/fifo" "LMP_NODE_NAME=a"$'\n'"b" "LMP_KUBELET_URL=https://" \
-	"LMP_LISTEN=" "LMP_INCLUDE_NAMESPACES=,,," "LMP_INTERVAL= 5" "LMP_INTERVAL=5 "; do
+	"LMP_LISTEN=" "LMP_INCLUDE_NAMESPACES=,,," "LMP_INTERVAL= 5" "LMP_INTERVAL=5 " \
+	"LMP_MEMLEAK_PID=x" "LMP_OPENSNOOP_FAILED=maybe"; do
 	out=$(env "$v" timeout 10 "$LMP" run 2>&1); rc=$?
 	[ $rc -eq 2 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && grep -q "environment ${v%%=*}," <<<"$out" ||
 		{ echo "FAIL: $v -> $rc $out"; fails=$((fails + 1)); }
@@ -82,8 +88,11 @@ out=$(LMP_DURATION=-5 "$LMP" 2>&1); rc=$?
 
 "$LMP" --help | grep -q -- "--kubelet-token-file" || { echo "FAIL: --help lacks options"; fails=$((fails + 1)); }
 "$LMP" version | grep -Eq '^lmp [0-9a-g.-]+' || { echo "FAIL: version"; fails=$((fails + 1)); }
-n=$("$LMP" probes | tail -n +2 | wc -l)
-[ "$n" -eq 22 ] || { echo "FAIL: lmp probes lists $n probes, want 22"; fails=$((fails + 1)); }
+# lmp probes lists every probe of the registry, in its order
+listed=$("$LMP" probes | tail -n +2 | awk '{print $1}')
+names=$("$LMP" probes --names)
+[ "$listed" = "$names" ] && [ "$(wc -l <<<"$names")" -ge 22 ] ||
+	{ echo "FAIL: lmp probes lists $(echo $listed), the registry $(echo $names)"; fails=$((fails + 1)); }
 rm -f /tmp/lmp-cli-err.$$
 echo "cli: $fails failures"
 [ $fails -eq 0 ]

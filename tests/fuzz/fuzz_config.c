@@ -5,7 +5,7 @@
  * variable NAME for this run (LMP_ is prefixed when missing, so the fuzzer reaches the
  * option variables), every other token is an argv element after "lmp". A parse either
  * succeeds or fails with a one-line message naming what is wrong; it never crashes or
- * leaks, and what it returns is complete (every string option set).
+ * leaks, and what it returns is complete (every string option set, the probes' own too).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +24,21 @@ static bool env_name_ok(const char *n)
 	for (; *n; n++)
 		if (!((*n >= 'A' && *n <= 'Z') || (*n >= '0' && *n <= '9') || *n == '_'))
 			return false;
+	return true;
+}
+
+/* every string option of every probe (their descriptors' tables) has its value */
+static bool probe_strings_set(const struct lmp_config *cfg)
+{
+	for (size_t g = 0; g < lmp_probe_option_groups_len; g++) {
+		const struct lmp_option_group *grp = lmp_probe_option_groups[g].group;
+		const char *block = lmp_config_probe_options(cfg, lmp_probe_option_groups[g].probe);
+
+		for (size_t k = 0; k < grp->n; k++)
+			if (grp->opts[k].type == LMP_OPT_STR &&
+			    !*(char *const *)(block + grp->opts[k].off))
+				return false;
+	}
 	return true;
 }
 
@@ -72,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (cfg.command == LMP_CMD_RUN) {
 		if (!cfg.probes || !cfg.listen || !cfg.node_name || !cfg.log_level ||
 		    !cfg.redact_patterns || cfg.interval < 1 || !cfg.ringbuf_kb ||
-		    (cfg.ringbuf_kb & (cfg.ringbuf_kb - 1)))
+		    (cfg.ringbuf_kb & (cfg.ringbuf_kb - 1)) || !probe_strings_set(&cfg))
 			abort();
 	}
 	lmp_config_free(&cfg);

@@ -4,8 +4,8 @@
 #   usage: tests/fuzz/seeds.sh podlist|podpath|config|http CORPUS_DIR FIXTURES_DIR DICT_FILE
 # Seeds come from the real captures in tests/fixtures where there are some (kubelet
 # PodLists, cgroup paths, /proc/<pid>/cgroup files, mount tables) and from hand-written
-# inputs; config's dictionary is read from the option table (agent/core/config.c), so it follows
-# new options without edits here.
+# inputs; config's dictionary is read from the option tables (agent/core/config.c and the
+# probes' descriptors), so it follows new options without edits here.
 set -eu
 kind=$1 corpus=$2 fx=$3 dict=$4
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -79,6 +79,10 @@ config)
 	done
 	for e in $(grep -o '"LMP_[A-Z0-9_]*"' "$src/agent/core/config.c" | tr -d '"' | sort -u); do
 		words "@$e="
+	done
+	# probe options, in their descriptors: --<probe>-x-y is read from LMP_<PROBE>_X_Y
+	for e in $(grep -ho '"LMP_[A-Z0-9_]*"' "$src"/agent/probes/*.c | tr -d '"' | sort -u); do
+		words "@$e=" "--$(echo "${e#LMP_}" | tr 'A-Z_' 'a-z-')"
 	done
 	words run probes top version help true false none all json text '\x00' 4294967295 \
 		127.0.0.1:9464 'https://' 'http://'

@@ -129,10 +129,13 @@ static void test_direct_io_stacks_in_cgroup(void **state)
 	assert_int_equal(w.count, READS);
 	snprintf(comm, sizeof(comm), "%s", strrchr(self_exe, '/') + 1);
 	for (size_t i = 0; i < json_array_size(w.rows); i++) {
-		json_t *ev = json_array_get(w.rows, i), *hist = json_object_get(ev, "hist");
+		json_t *ev = json_array_get(w.rows, i),
+		       *hist = json_object_get(ev, "latency_hist_ns");
 		json_t *stack = json_object_get(ev, "kernel_stack");
 		const char *top = json_string_value(json_array_get(stack, 0));
 		__u64 count = json_integer_value(json_object_get(ev, "count")), in_hist = 0;
+		const char *bucket;
+		json_t *n;
 
 		assert_string_equal(json_string_value(json_object_get(ev, "event")), "stack");
 		assert_int_equal(json_integer_value(json_object_get(ev, "pid")), child);
@@ -142,9 +145,8 @@ static void test_direct_io_stacks_in_cgroup(void **state)
 		/* the stack starts in the block layer, not in the BPF machinery that took it */
 		assert_non_null(top);
 		assert_null(strstr(top, "bpf"));
-		for (size_t k = 0; k < json_array_size(hist); k++)
-			in_hist += json_integer_value(
-				json_object_get(json_array_get(hist, k), "count"));
+		json_object_foreach(hist, bucket, n)
+			in_hist += json_integer_value(n);
 		assert_int_equal(in_hist, count);
 		assert_true(json_integer_value(json_object_get(ev, "total_ns")) > 0);
 		assert_true(json_integer_value(json_object_get(ev, "p50_ns")) > 0);

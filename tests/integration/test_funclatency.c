@@ -76,7 +76,8 @@ static void test_user_function_latency_in_cgroup(void **state)
 	char rel[128], cg[4096], target[PATH_MAX + 64], pidbuf[16], go[64];
 	struct lmp_test_agent a;
 	struct want w = { .rows = json_array() };
-	json_t *ev, *hist;
+	json_t *ev, *hist, *n;
+	const char *bucket;
 	char *argv[] = { self_exe, "--child", go, NULL };
 	__u64 p50, slot_sum = 0, slot21 = 0, total_ns;
 	pid_t child;
@@ -123,17 +124,12 @@ static void test_user_function_latency_in_cgroup(void **state)
 		total_ns = json_integer_value(json_object_get(ev, "total_ns"));
 		assert_true(total_ns >= count * SLEEP_US * 1000);
 		assert_true(json_integer_value(json_object_get(ev, "avg_ns")) >= SLEEP_US * 1000);
-		hist = json_object_get(ev, "hist");
-		for (size_t i = 0; i < json_array_size(hist); i++) {
-			json_t *b = json_array_get(hist, i);
-			__u64 lo = json_integer_value(json_object_get(b, "lo_ns"));
-
-			row_slots += json_integer_value(json_object_get(b, "count"));
-			if (lo == 1 << 21) {
-				slot21 += json_integer_value(json_object_get(b, "count"));
-				assert_int_equal(json_integer_value(json_object_get(b, "hi_ns")),
-						 (1 << 22) - 1);
-			}
+		hist = json_object_get(ev, "latency_hist_ns");
+		json_object_foreach(hist, bucket, n) {
+			row_slots += json_integer_value(n);
+			/* the slot [2^21, 2^22) ns */
+			if (!strcmp(bucket, "2097152-4194303"))
+				slot21 += json_integer_value(n);
 		}
 		assert_int_equal(row_slots, count); /* the histogram holds every call */
 		slot_sum += row_slots;

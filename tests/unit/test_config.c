@@ -25,6 +25,8 @@ static int parse(struct lmp_config *cfg, char *err, const char **args)
 
 static void clear_env(void)
 {
+	unsetenv("LMP_PROFILE_HZ");
+	unsetenv("LMP_MEMLEAK_CGROUP");
 	unsetenv("LMP_PROBES");
 	unsetenv("LMP_INTERVAL");
 	unsetenv("NODE_NAME");
@@ -275,6 +277,129 @@ static void test_help_and_usage(void **state)
 	free(buf);
 }
 
+/* a probe option's value, read through its row in the registry's table as the probe does */
+static const void *probe_value(const struct lmp_config *cfg, const char *probe, const char *name,
+			       enum lmp_opt_type type)
+{
+	for (size_t g = 0; g < lmp_probe_option_groups_len; g++) {
+		const struct lmp_option_group *grp = lmp_probe_option_groups[g].group;
+
+		if (strcmp(lmp_probe_option_groups[g].probe, probe))
+			continue;
+		for (size_t k = 0; k < grp->n; k++)
+			if (!strcmp(grp->opts[k].name, name)) {
+				assert_int_equal(grp->opts[k].type, type);
+				return (const char *)lmp_config_probe_options(cfg, probe) +
+				       grp->opts[k].off;
+			}
+	}
+	fail_msg("no option --%s in probe %s", name, probe);
+	return NULL;
+}
+
+#define PROBE_UINT(cfg, p, n) (*(const unsigned *)probe_value(cfg, p, n, LMP_OPT_UINT))
+#define PROBE_BOOL(cfg, p, n) (*(const bool *)probe_value(cfg, p, n, LMP_OPT_BOOL))
+#define PROBE_STR(cfg, p, n) (*(char *const *)probe_value(cfg, p, n, LMP_OPT_STR))
+#define PROBE_ENUM(cfg, p, n) (*(const int *)probe_value(cfg, p, n, LMP_OPT_ENUM))
+
+/* options a probe declares in its descriptor: defaults, variables, flags, errors */
+static void test_probe_options(void **state)
+{
+	struct lmp_config cfg, zero = { 0 };
+	char err[512];
+
+	clear_env();
+	assert_int_equal(parse(&cfg, err, (const char *[]){ NULL }), 0);
+	assert_int_equal(PROBE_UINT(&cfg, "profile", "profile-hz"), 49);
+	assert_int_equal(PROBE_ENUM(&cfg, "profile", "profile-event"), 0);
+	assert_true(PROBE_BOOL(&cfg, "memleak", "memleak-kernel"));
+	assert_int_equal(PROBE_UINT(&cfg, "memleak", "memleak-pid"), 0);
+	assert_string_equal(PROBE_STR(&cfg, "memleak", "memleak-cgroup"), "");
+	assert_string_equal(PROBE_STR(&cfg, "sigsnoop", "sigsnoop-ignore"), "SIGCHLD,SIGURG");
+	assert_int_equal(PROBE_UINT(&cfg, "syscall", "syscall-max-keys"), 10240);
+	assert_true(PROBE_BOOL(&cfg, "syscount", "syscount-latency"));
+	assert_false(PROBE_BOOL(&cfg, "opensnoop", "opensnoop-failed"));
+	lmp_config_free(&cfg);
+
+	/* the flag beats the variable, as for the generic options */
+	setenv("LMP_PROFILE_HZ", "99", 1);
+	setenv("LMP_MEMLEAK_CGROUP", "/kubepods/pod1", 1);
+	assert_int_equal(parse(&cfg, err,
+			       (const char *[]){ "--profile-hz", "7", "--profile-event=cycles",
+						 "--memleak-kernel=false", "--opensnoop-failed",
+						 "--capable-stream", "all", NULL }),
+			 0);
+	assert_int_equal(PROBE_UINT(&cfg, "profile", "profile-hz"), 7);
+	assert_int_equal(PROBE_ENUM(&cfg, "profile", "profile-event"), 1);
+	assert_string_equal(PROBE_STR(&cfg, "memleak", "memleak-cgroup"), "/kubepods/pod1");
+	assert_false(PROBE_BOOL(&cfg, "memleak", "memleak-kernel"));
+	assert_true(PROBE_BOOL(&cfg, "opensnoop", "opensnoop-failed"));
+	assert_int_equal(PROBE_ENUM(&cfg, "capable", "capable-stream"), 2);
+	lmp_config_free(&cfg);
+	unsetenv("LMP_PROFILE_HZ");
+	unsetenv("LMP_MEMLEAK_CGROUP");
+
+	/* the same one-line errors, naming the option or its variable */
+	expect_error((const char *[]){ "--profile-hz", "0", NULL },
+		     "option --profile-hz: expected a whole number from 1 to 1000, got '0'");
+	expect_error(
+		(const char *[]){ "--profile-event", "instructions", NULL },
+		"option --profile-event: expected one of cpu-clock, cycles; got 'instructions'");
+	expect_error((const char *[]){ "--sigsnoop-ignore", "SIGNOPE", NULL }, "--sigsnoop-ignore");
+	expect_error((const char *[]){ "--funclatency-target", ":sym", NULL },
+		     "option --funclatency-target: expected BINARY:SYMBOL");
+	expect_error((const char *[]){ "probes", "--memleak-pid", "1", NULL },
+		     "option --memleak-pid does not apply to 'probes'");
+	setenv("LMP_SYSCALL_MAX_KEYS", "1", 1);
+	expect_error((const char *[]){ NULL },
+		     "environment LMP_SYSCALL_MAX_KEYS, option --syscall-max-keys: expected a "
+		     "whole number from 64 to 1048576");
+	unsetenv("LMP_SYSCALL_MAX_KEYS");
+
+	/* a configuration that was not parsed reads zeroes; so does a probe without options */
+	assert_int_equal(PROBE_UINT(&zero, "profile", "profile-hz"), 0);
+	assert_null(PROBE_STR(&zero, "memleak", "memleak-cgroup"));
+	assert_non_null(lmp_config_probe_options(&zero, "process"));
+	assert_non_null(lmp_config_probe_options(&zero, "nosuchprobe"));
+}
+
+/* lmp help lists every option once: no probe's option may shadow another's */
+static void test_help_lists_each_option_once(void **state)
+{
+	char *buf = NULL, *line, *save = NULL, flags[64][48];
+	size_t len = 0, n = 0, probe_rows = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	lmp_config_usage(f);
+	fclose(f);
+	assert_non_null(strstr(buf, "\nProbe options"));
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char flag[48];
+
+		if (strncmp(line, "  --", 4) || sscanf(line, " %47s", flag) != 1)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(flags[i], flag))
+				fail_msg("option %s listed twice", flag);
+		assert_true(n < 64);
+		strcpy(flags[n++], flag);
+	}
+	/* and every probe's option is among them */
+	for (size_t g = 0; g < lmp_probe_option_groups_len; g++) {
+		const struct lmp_option_group *grp = lmp_probe_option_groups[g].group;
+
+		for (size_t k = 0; k < grp->n; k++, probe_rows++) {
+			bool found = false;
+
+			for (size_t i = 0; i < n && !found; i++)
+				found = !strcmp(flags[i] + 2, grp->opts[k].name);
+			assert_true(found);
+		}
+	}
+	assert_true(probe_rows > 0 && probe_rows < n);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +410,8 @@ int main(void)
 		cmocka_unit_test(test_env_errors_name_the_variable),
 		cmocka_unit_test(test_option_edges),
 		cmocka_unit_test(test_help_and_usage),
+		cmocka_unit_test(test_probe_options),
+		cmocka_unit_test(test_help_lists_each_option_once),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

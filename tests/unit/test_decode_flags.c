@@ -2,8 +2,8 @@
 /*
  * agent/probes/lib/decode_flags.c: flag sets and enums turned into names the way the event
  * probes print them (open flags with the O_ACCMODE field and composite O_SYNC/O_TMPFILE,
- * the mount magic number, unknown bits in hex, truncation), and --sigsnoop-ignore lists.
- * (lmp_ksym_ranges has its own test, test_ksym_ranges.c.)
+ * the mount magic number, unknown bits in hex, truncation); agent/probes/lib/signals.c:
+ * --sigsnoop-ignore lists.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +17,7 @@
 
 #include "probe/probe.h"
 #include "probes/lib/decode_flags.h"
+#include "probes/lib/signals.h"
 
 static const struct lmp_flag_name open_flags[] = {
 	{ O_ACCMODE, O_RDONLY, "O_RDONLY" },  { O_ACCMODE, O_WRONLY, "O_WRONLY" },

@@ -4,6 +4,7 @@
  * record decoding (fields, argv, bounds) into the output format.
  */
 /* wrap: lmp_ident_lookup */
+#include <ctype.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -400,6 +401,101 @@ static void test_names(void **state)
 	assert_null(lmp_errno_name(0));
 }
 
+/* ---- the registry: each descriptor states its own contract ---- */
+
+extern const struct lmp_probe_desc lmp_probe_syscall, lmp_probe_opensnoop, lmp_probe_memleak;
+
+static void test_registry_contract(void **state)
+{
+	assert_int_equal(lmp_probe_option_groups_len, lmp_registry_len);
+	for (size_t i = 0; i < lmp_registry_len; i++) {
+		const struct lmp_probe_desc *d = lmp_registry[i].desc;
+		const struct lmp_option_group *g = &d->options;
+		size_t n = strlen(d->name);
+
+		assert_non_null(d);
+		assert_string_equal(d->name, lmp_registry[i].name);
+		assert_string_equal(lmp_probe_option_groups[i].probe, d->name);
+		assert_ptr_equal(lmp_probe_option_groups[i].group, g);
+		assert_true(g->size <= LMP_PROBE_OPTIONS_MAX);
+		/* options are named for their probe: --<probe>-..., LMP_<PROBE>_..., run only */
+		for (size_t k = 0; k < g->n; k++) {
+			const struct lmp_option *o = &g->opts[k];
+			char env[64] = "LMP_";
+
+			if (strncmp(o->name, d->name, n) || o->name[n] != '-')
+				fail_msg("%s: option --%s is not named --%s-...", d->name, o->name,
+					 d->name);
+			for (size_t c = 0; o->name[c] && c < sizeof(env) - 5; c++)
+				env[4 + c] = o->name[c] == '-' ? '_' : toupper(o->name[c]);
+			assert_string_equal(o->env, env);
+			assert_int_equal(o->cmds, LMP_CMDS_RUN);
+			assert_true(o->off < g->size);
+			assert_non_null(strstr(o->help, " probe: "));
+		}
+		/* a need names the capabilities it keeps */
+		if (d->needs & LMP_NEED_USER_STACKS)
+			assert_int_equal(d->caps & LMP_CAPS_USER_STACKS, LMP_CAPS_USER_STACKS);
+		if (d->needs & LMP_NEED_UPROBES)
+			assert_int_equal(d->caps & LMP_CAPS_UPROBES, LMP_CAPS_UPROBES);
+	}
+	assert_int_equal(lmp_probe_memleak.caps,
+			 LMP_CAP(CAP_SYS_ADMIN) | LMP_CAP(CAP_PERFMON) | LMP_CAP(CAP_BPF) |
+				 LMP_CAP(CAP_SYS_PTRACE) | LMP_CAP(CAP_CHECKPOINT_RESTORE));
+}
+
+/* the hook-row macros expand to the rows they replaced */
+static void test_hook_macros(void **state)
+{
+	const struct lmp_hook *h = lmp_probe_syscall.hooks;
+	const struct lmp_hook *o = lmp_probe_opensnoop.hooks;
+
+	assert_int_equal(lmp_probe_syscall.n_hooks, 6);
+	assert_string_equal(h[0].group, "enter");
+	assert_int_equal(h[0].kind, LMP_HOOK_TP_BTF);
+	assert_string_equal(h[0].prog, "tp_btf_sys_enter");
+	assert_string_equal(h[0].target, "sys_enter");
+	assert_int_equal(h[1].kind, LMP_HOOK_RAW_TP);
+	assert_string_equal(h[1].prog, "raw_tp_sys_enter");
+	assert_int_equal(h[5].kind, LMP_HOOK_TRACEPOINT);
+	assert_string_equal(h[5].group, "exit");
+	assert_string_equal(h[5].prog, "tp_sys_exit");
+	assert_string_equal(h[5].target, "raw_syscalls/sys_exit");
+
+	assert_int_equal(lmp_probe_opensnoop.n_hooks, 6);
+	assert_int_equal(o[0].kind, LMP_HOOK_TRACEPOINT);
+	assert_string_equal(o[0].prog, "tp_sys_enter_openat");
+	assert_string_equal(o[0].target, "syscalls/sys_enter_openat");
+	assert_string_equal(o[2].prog, "tail_raw_enter");
+	assert_string_equal(o[3].group, "exit");
+	assert_string_equal(o[3].target, "syscalls/sys_exit_openat");
+	assert_string_equal(o[4].prog, "tail_btf_exit");
+}
+
+/* what the agent keeps after attach: the running probes' union, nothing for the others */
+static void test_runtime_caps_union(void **state)
+{
+	struct lmp_probe ps[3];
+	unsigned needs;
+	__u64 caps;
+
+	for (size_t i = 0; i < 3; i++)
+		memset(&ps[i], 0, sizeof(ps[i]));
+	ps[0].desc = &lmp_probe_syscall;
+	ps[0].state = LMP_PROBE_RUNNING;
+	ps[1].desc = &lmp_probe_memleak;
+	ps[1].state = LMP_PROBE_FAILED;
+	ps[2].desc = lmp_registry[0].desc; /* process */
+	ps[2].state = LMP_PROBE_RUNNING;
+	lmp_probes_wants(ps, 3, &caps, &needs);
+	assert_int_equal(caps, 0);
+	assert_int_equal(needs, 0);
+	ps[1].state = LMP_PROBE_RUNNING;
+	lmp_probes_wants(ps, 3, &caps, &needs);
+	assert_int_equal(caps, lmp_probe_memleak.caps);
+	assert_int_equal(needs, lmp_probe_memleak.needs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -417,6 +513,9 @@ int main(void)
 		cmocka_unit_test(test_decode_rejects_short_and_unknown),
 		cmocka_unit_test(test_decode_comm_not_terminated_and_binary),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_registry_contract),
+		cmocka_unit_test(test_hook_macros),
+		cmocka_unit_test(test_runtime_caps_union),
 	};
 
 	return cmocka_run_group_tests_name("probe", tests, NULL, NULL);

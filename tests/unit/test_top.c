@@ -23,6 +23,7 @@
 #include "k8s/identity.h"
 #include "core/loop.h"
 #include "expose/metrics.h"
+#include "expose/fetch.h"
 #include "expose/top.h"
 
 static const char doc[] =
@@ -243,12 +244,29 @@ static void test_top_once_against_agent(void **state)
 
 static void test_top_fetch_errors(void **state)
 {
-	char err[256], *body = NULL;
+	const char *const query[] = { "namespace", "a/b", "pod", "x y", NULL };
+	char err[256], *body = NULL, path[3000];
 	size_t len;
 
-	assert_int_equal(lmp_top_fetch("http://127.0.0.1:1", &body, &len, err, sizeof(err)), -EIO);
+	assert_int_equal(lmp_agent_get("http://127.0.0.1:1/", "/api/v1/pods", NULL, 1 << 20, &body,
+				       &len, err, sizeof(err)),
+			 -EIO);
 	assert_non_null(strstr(err, "cannot read http://127.0.0.1:1/api/v1/pods"));
 	assert_null(body);
+	/* query values escaped, the agent URL's trailing slash dropped */
+	assert_int_equal(lmp_agent_get("http://127.0.0.1:1//", "/api/v1/deaths", query, 1 << 20,
+				       &body, &len, err, sizeof(err)),
+			 -EIO);
+	assert_non_null(strstr(
+		err, "cannot read http://127.0.0.1:1/api/v1/deaths?namespace=a%2Fb&pod=x%20y:"));
+	assert_null(body);
+	memset(path, 'x', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = 0;
+	assert_int_equal(lmp_agent_get("http://127.0.0.1:1", path, NULL, 1 << 20, &body, &len, err,
+				       sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "agent URL too long");
 }
 
 int main(void)

@@ -12,6 +12,7 @@
 #include "k8s/cgroup.h"
 #include "expose/out.h"
 #include "probes/lib/blkio.h"
+#include "core/array.h"
 
 int lmp_blkio_read_devname(const char *sysfs, __u32 dev, char *name, size_t len)
 {
@@ -284,15 +285,8 @@ void *lmp_blkio_rows_get(struct lmp_blkio_rows *r, __u64 cgroup_id, __u32 dev)
 				return row->val;
 		}
 	}
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		struct lmp_blkio_row *rows = realloc(r->rows, cap * sizeof(*rows));
-
-		if (!rows)
-			goto oom;
-		r->rows = rows;
-		r->cap = cap;
-	}
+	if (!lmp_array_reserve(&r->rows, &r->cap, r->n + 1, sizeof(*r->rows), 64))
+		goto oom;
 	if ((r->n + 1) * 2 > r->index_cap && rows_reindex(r, r->index_cap ? r->index_cap * 2 : 128))
 		goto oom;
 	row = &r->rows[r->n];
@@ -342,18 +336,4 @@ void lmp_blkio_rows_free(struct lmp_blkio_rows *r)
 	free(r->rows);
 	free(r->index);
 	lmp_blkio_rows_init(r, r->vsize);
-}
-
-void lmp_blkio_out_hist(struct lmp_out *o, const char *key, const struct lmp_hist *h)
-{
-	char k[48];
-
-	lmp_out_object_begin(o, key);
-	for (int i = 0; i < LMP_HIST_SLOTS; i++) {
-		if (!h->slots[i])
-			continue;
-		snprintf(k, sizeof(k), "%llu-%llu", i ? 1ULL << i : 0ULL, (1ULL << (i + 1)) - 1);
-		lmp_out_u64(o, k, h->slots[i]);
-	}
-	lmp_out_object_end(o);
 }

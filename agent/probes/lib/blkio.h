@@ -125,13 +125,4 @@ void *lmp_blkio_rows_get(struct lmp_blkio_rows *r, __u64 cgroup_id, __u32 dev);
 void lmp_blkio_rows_sort(struct lmp_blkio_rows *r);
 void lmp_blkio_rows_free(struct lmp_blkio_rows *r);
 
-/*
- * A log2 histogram as a JSON object of its non-empty slots, keyed "lo-hi" in the raw unit
- * (slot i covers 2^i .. 2^(i+1)-1; slot 0 also holds 0): what the libbpf-tools print as
- * their histogram, per row.
- */
-struct lmp_out;
-struct lmp_hist;
-void lmp_blkio_out_hist(struct lmp_out *o, const char *key, const struct lmp_hist *h);
-
 #endif /* LMP_PROBES_BLKIO_H */

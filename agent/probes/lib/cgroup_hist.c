@@ -6,6 +6,7 @@
 #include "probe/bpfmap.h"
 #include "probes/lib/map_rows.h"
 #include "probes/lib/cgroup_hist.h"
+#include "probes/lib/hist_json.h"
 #include "core/config.h"
 
 /* each row as lmp_map_rows_drain() lays it out: a head with its weight, the key, the value */
@@ -62,19 +63,9 @@ void lmp_cgroup_hist_free(struct lmp_cgroup_hist *h)
 
 void lmp_cgroup_hist_out_latency(struct lmp_out *o, const char *hist_key, const struct lmp_hist *h)
 {
-	char label[48];
-
 	lmp_out_double(o, "avg_s", h->count ? h->sum / 1e9 / h->count : 0);
 	lmp_out_double(o, "p50_s", lmp_hist_quantile(h, 0.5) / 1e9);
 	lmp_out_double(o, "p90_s", lmp_hist_quantile(h, 0.9) / 1e9);
 	lmp_out_double(o, "p99_s", lmp_hist_quantile(h, 0.99) / 1e9);
-	lmp_out_object_begin(o, hist_key);
-	for (int i = 0; i < LMP_HIST_SLOTS; i++) {
-		if (!h->slots[i])
-			continue;
-		snprintf(label, sizeof(label), "%llu-%llu", i ? 1ULL << i : 0ULL,
-			 (1ULL << (i + 1)) - 1);
-		lmp_out_u64(o, label, h->slots[i]);
-	}
-	lmp_out_object_end(o);
+	lmp_hist_json(o, hist_key, h);
 }

@@ -37,8 +37,8 @@ void lmp_cgroup_hist_report(struct lmp_probe *p, struct lmp_rt *rt, struct lmp_c
 			    int map_fd, const struct lmp_cgroup_hist_ops *ops);
 void lmp_cgroup_hist_free(struct lmp_cgroup_hist *h);
 
-/* avg_s, p50_s, p90_s, p99_s of a histogram in ns, then its non-empty log2 buckets as
- * hist_key: {"lo-hi": count} with bounds in ns, as biolatency prints them */
+/* avg_s, p50_s, p90_s, p99_s of a histogram in ns, then the histogram as hist_key
+ * (lmp_hist_json) */
 void lmp_cgroup_hist_out_latency(struct lmp_out *o, const char *hist_key, const struct lmp_hist *h);
 
 #endif /* LMP_CGROUP_HIST_H */

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <bpf/bpf.h>
 
 #include "probe/bpfmap.h"
+#include "core/array.h"
 #include "probes/lib/map_rows.h"
 
 struct drain_ctx {
@@ -21,16 +20,9 @@ static void collect(void *ctx_, const void *key, const void *value)
 	size_t stride = ctx->head_size + ctx->key_size + ctx->value_size;
 	unsigned char *row;
 
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 256;
-		unsigned char *rows = realloc(r->rows, cap * stride);
-
-		if (!rows) {
-			r->oom = true;
-			return;
-		}
-		r->rows = rows;
-		r->cap = cap;
+	if (!lmp_array_reserve(&r->rows, &r->cap, r->n + 1, stride, 256)) {
+		r->oom = true;
+		return;
 	}
 	row = r->rows + r->n * stride;
 	memset(row, 0, ctx->head_size);
@@ -39,8 +31,8 @@ static void collect(void *ctx_, const void *key, const void *value)
 	r->n++;
 }
 
-int lmp_map_rows_drain(struct lmp_map_rows *r, int fd, size_t head_size, size_t key_size,
-		       size_t value_size)
+static int drain(struct lmp_map_rows *r, int fd, bool percpu, size_t head_size, size_t key_size,
+		 size_t value_size)
 {
 	struct drain_ctx ctx = { r, head_size, key_size, value_size };
 
@@ -48,7 +40,19 @@ int lmp_map_rows_drain(struct lmp_map_rows *r, int fd, size_t head_size, size_t 
 	r->oom = false;
 	if (head_size % 8 || key_size % 8 || value_size % 8)
 		return -EINVAL;
-	return lmp_map_drain(fd, key_size, value_size, true, collect, &ctx);
+	return lmp_map_drain(fd, key_size, value_size, percpu, collect, &ctx);
+}
+
+int lmp_map_rows_drain(struct lmp_map_rows *r, int fd, size_t head_size, size_t key_size,
+		       size_t value_size)
+{
+	return drain(r, fd, true, head_size, key_size, value_size);
+}
+
+int lmp_map_rows_drain_shared(struct lmp_map_rows *r, int fd, size_t head_size, size_t key_size,
+			      size_t value_size)
+{
+	return drain(r, fd, false, head_size, key_size, value_size);
 }
 
 int lmp_map_rows_read(struct lmp_map_rows *r, int fd, size_t key_size, size_t value_size)
@@ -92,26 +96,4 @@ void lmp_map_rows_release(struct lmp_map_rows *r)
 	free(r->rows);
 	r->rows = NULL;
 	r->n = r->cap = 0;
-}
-
-double lmp_now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-void lmp_proc_comm(__u32 pid, char *buf, size_t len)
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	if (fgets(buf, len, f))
-		buf[strcspn(buf, "\n")] = 0;
-	fclose(f);
 }

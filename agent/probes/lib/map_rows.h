@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * What the probes that drain a per-CPU aggregation map every interval (file, syscall,
- * tcpconnlat, tcprtt, llcstat) need around lmp_map_drain(): the entries as an array of rows to
- * sort and cut at --top, a clock for the span an interval covered, and the name of a process
- * whose record the BPF side lost.
+ * An aggregation map drained every interval (file, syscall, tcpconnlat, tcprtt, llcstat,
+ * opensnoop, capable, biostacks, profile) as an array of rows to sort and cut at --top.
  */
 #ifndef LMP_MAP_ROWS_H
 #define LMP_MAP_ROWS_H
@@ -34,18 +32,14 @@ int lmp_map_rows_drain(struct lmp_map_rows *r, int fd, size_t head_size, size_t 
  * >= 0, or -errno (-ENOMEM when rows were lost).
  */
 int lmp_map_rows_read(struct lmp_map_rows *r, int fd, size_t key_size, size_t value_size);
+/* the same for a map that is not per-CPU */
+int lmp_map_rows_drain_shared(struct lmp_map_rows *r, int fd, size_t head_size, size_t key_size,
+			      size_t value_size);
 void lmp_map_rows_release(struct lmp_map_rows *r);
 
 static inline int lmp_cmp_u64(__u64 a, __u64 b)
 {
 	return a < b ? -1 : a > b;
 }
-
-/* CLOCK_MONOTONIC in seconds */
-double lmp_now_s(void);
-
-/* /proc/<pid>/comm into buf without its newline; buf is left as it was when the process is
- * gone */
-void lmp_proc_comm(__u32 pid, char *buf, size_t len);
 
 #endif /* LMP_MAP_ROWS_H */

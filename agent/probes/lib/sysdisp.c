@@ -139,7 +139,8 @@ static bool selected(const struct lmp_config *cfg, const char *probe)
 static int size_maps(struct bpf_object *obj, const struct lmp_config *cfg)
 {
 	/* the syscall probe's maps are preallocated: one entry when it does not run */
-	__u32 pid_keys = !selected(cfg, "syscall") ? 1 : cfg->syscall_max_keys;
+	const struct lmp_syscall_options *so = lmp_config_probe_options(cfg, "syscall");
+	__u32 pid_keys = !selected(cfg, "syscall") ? 1 : so->max_keys;
 	int err = 0;
 
 	share.task_btf = have_task_storage();

@@ -15,6 +15,12 @@
 
 struct lmp_config;
 
+/* the syscall probe's options; the dispatcher sizes its per-process maps from max_keys */
+struct lmp_syscall_options {
+	bool latency;	   /* also hook sys_exit (errors, latency) */
+	unsigned max_keys; /* (cgroup, pid, syscall) keys per interval */
+};
+
 /* what a probe needs from the dispatcher */
 struct lmp_sys_want {
 	bool enter, exit;	    /* the dispatcher's program on that side */

@@ -3,8 +3,8 @@
  * Where a uprobe goes: the file a process maps for a library, as that process sees it, and
  * the file offset of a function in an ELF file.
  */
-#ifndef LMP_UTARGET_H
-#define LMP_UTARGET_H
+#ifndef LMP_PROCLIB_H
+#define LMP_PROCLIB_H
 
 #include <stddef.h>
 #include <linux/types.h>
@@ -15,7 +15,7 @@
  * root, /proc/PID/root/...: its own image's copy, not the host's. 0; -ENOENT when none is
  * mapped; -ESRCH when the process is gone.
  */
-int lmp_utarget_lib(__u32 pid, const char *const *libs, size_t n, char *out, size_t len);
+int lmp_proc_lib(__u32 pid, const char *const *libs, size_t n, char *out, size_t len);
 
 /*
  * File offset of function `name` in the ELF file at path: what a uprobe attaches to. Every
@@ -23,6 +23,6 @@ int lmp_utarget_lib(__u32 pid, const char *const *libs, size_t n, char *out, siz
  * addresses, the default version (name@@VER) wins. Returns 0, -ENOENT (no such function),
  * -ENOEXEC (not ELF), -EEXIST (two default definitions disagree), or -errno from open.
  */
-int lmp_utarget_offset(const char *path, const char *name, __u64 *off);
+int lmp_proc_lib_offset(const char *path, const char *name, __u64 *off);
 
-#endif /* LMP_UTARGET_H */
+#endif /* LMP_PROCLIB_H */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sym/utarget.h"
+#include "sym/proclib.h"
 
 static bool names_lib(const char *path, const char *lib)
 {
@@ -20,7 +20,7 @@ static bool names_lib(const char *path, const char *lib)
 	return strncmp(base, lib, n) == 0 && (base[n] == 0 || base[n] == '.' || base[n] == '-');
 }
 
-int lmp_utarget_lib(__u32 pid, const char *const *libs, size_t n, char *out, size_t len)
+int lmp_proc_lib(__u32 pid, const char *const *libs, size_t n, char *out, size_t len)
 {
 	char maps[64], *line = NULL;
 	size_t cap = 0;
@@ -91,7 +91,7 @@ static void match_section(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, Elf_Data *v
 	}
 }
 
-int lmp_utarget_offset(const char *path, const char *name, __u64 *off)
+int lmp_proc_lib_offset(const char *path, const char *name, __u64 *off)
 {
 	struct func_match m = { 0 };
 	Elf_Data *versym = NULL;

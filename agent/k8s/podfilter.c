@@ -11,8 +11,8 @@
  * What of a reply the table needs, as a schema the filter below follows: every other member
  * is skipped in the text, before jansson builds a tree, so the tree's size depends on the
  * pods and containers listed and not on what else a reply carries (the pod spec, managed
- * fields, annotations: ~90% of a real reply; or 20 million empty objects in an unknown
- * member, which jansson alone turned into 4.7 GB).
+ * fields, annotations; or a flood of empty objects in an unknown member). What that saves:
+ * docs/performance.md.
  */
 enum shape {
 	S_SCALAR, /* a string, number, bool or null; a container here is copied empty */

@@ -46,12 +46,7 @@ struct {
 	__type(value, struct lmp_capable_count);
 } checks SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64[STACK_DEPTH]);
-} stack_buf SEC(".maps");
+LMP_KSTACK_SCRATCH(stack_buf, STACK_DEPTH);
 
 /* kprobe path: arguments from entry, by thread */
 struct entry {

@@ -136,10 +136,19 @@ static __always_inline void lmp_hist_add(struct lmp_hist *h, __u64 v)
 	__sync_fetch_and_add(&h->count, 1);
 }
 
+/* The per-CPU scratch lmp_kstack_calls reads a stack of depth frames into */
+#define LMP_KSTACK_SCRATCH(name, depth)                  \
+	struct {                                         \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
+		__uint(max_entries, 1);                  \
+		__type(key, __u32);                      \
+		__type(value, __u64[depth]);             \
+	} name SEC(".maps")
+
 /*
  * Whether a return address among the first depth frames of the current kernel stack lies
  * in one of the n ranges [start[f], end[f]) ("called from mem_cgroup_out_of_memory()").
- * scratch: a per-CPU array map of one __u64[depth]. 1 yes, 0 no, -1 no stack.
+ * scratch: an LMP_KSTACK_SCRATCH map of that depth. 1 yes, 0 no, -1 no stack.
  */
 static __always_inline int lmp_kstack_calls(void *ctx, void *scratch, int depth,
 					    const volatile __u64 *start, const volatile __u64 *end,

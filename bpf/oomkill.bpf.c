@@ -47,12 +47,7 @@ struct {
 	__type(value, __u64);
 } sigkill_victim SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64[STACK_DEPTH]);
-} stack_buf SEC(".maps");
+LMP_KSTACK_SCRATCH(stack_buf, STACK_DEPTH);
 
 /* struct mm_rss_stat, replaced by percpu_counter rss_stat[] in v6.2 by commit f1a7941243c1
  * ("mm: convert mm's rss stats into percpu_counter") */

@@ -3,6 +3,8 @@
  * The agent: owns the loop, the probes, the output, identity and metrics, and wires them:
  * ring buffers -> probe decoders -> output; interval timer -> probe map reads -> metrics.
  * A probe that cannot run is reported and skipped; the agent fails only when none runs.
+ * Over 600 lines as one file: it is the wiring, every part of which starts and stops with
+ * struct lmp_agent.
  */
 #include <errno.h>
 #include <malloc.h>

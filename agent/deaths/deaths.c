@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Container deaths: signal, OOM and exit records of one process joined into one answer. */
+/*
+ * Container deaths: signal, OOM and exit records of one process joined into one answer,
+ * and kept for the API. One file because all of it works on one state, struct lmp_deaths;
+ * the words and JSON of a decided death are in deaths_render.c.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +19,7 @@
 #include "lmp/process.h"
 #include "lmp/sigsnoop.h"
 #include "core/config.h"
-#include "deaths/deaths.h"
+#include "deaths/deaths_int.h"
 #include "k8s/identity.h"
 #include "core/loop.h"
 #include "expose/metrics.h"
@@ -23,8 +28,6 @@
 #include "expose/out.h"
 #include "probe/probe.h"
 
-#define CMDLINE_LEN 160
-#define NAME_LEN 254			     /* a pod name is at most 253 bytes */
 #define PID_TTL_NS (3600ULL * 1000000000ULL) /* signal history older than this is dropped */
 #define OOM_TTL_NS (60ULL * 1000000000ULL)   /* an OOM kill this old explains no exit */
 
@@ -36,33 +39,6 @@ static const struct lmp_metric_desc deaths_total = {
 	"cause",
 	1,
 	true,
-};
-
-/* One signal generated for a process, with what was known of its sender when it came. */
-struct sig_rec {
-	__u64 ts_ns;
-	__u64 sender_cgroup_id, target_cgroup_id;
-	__u32 sig, via, sender_pid;
-	__s32 code;
-	char sender_comm[LMP_COMM_LEN];
-	char role[32];
-	char cmdline[CMDLINE_LEN];
-	char ns[64], pod[NAME_LEN], container[64], cgroup[256];
-};
-
-struct pid_rec {
-	__u32 pid;  /* 0: free */
-	unsigned n; /* signals in sigs, oldest first */
-	__u64 last_ns;
-	struct sig_rec sigs[LMP_DEATHS_SIGS];
-};
-
-struct oom_rec {
-	__u32 pid; /* 0: free */
-	__u64 ts_ns;
-	struct lmp_oomkill_event ev;
-	char memcg_path[256];
-	struct lmp_oompm pm;
 };
 
 /* the identity as it was when the exit arrived: runtimes remove the cgroup right after */
@@ -169,6 +145,29 @@ void lmp_deaths_free(struct lmp_deaths *d)
 
 /* ---- signal history ---- */
 
+/*
+ * The slot for a new record among n records of size bytes at base: a free one (its
+ * key_len bytes at key_off all zero), else the one with the least __u64 at ts_off.
+ */
+static void *free_or_oldest(void *base, size_t n, size_t size, size_t key_off, size_t key_len,
+			    size_t ts_off)
+{
+	static const char zero[8];
+	char *best = base;
+
+	for (char *r = base; r < (char *)base + n * size; r += size) {
+		__u64 ts, best_ts;
+
+		if (!memcmp(r + key_off, zero, key_len))
+			return r;
+		memcpy(&ts, r + ts_off, sizeof(ts));
+		memcpy(&best_ts, best + ts_off, sizeof(best_ts));
+		if (ts < best_ts)
+			best = r;
+	}
+	return best;
+}
+
 static struct pid_rec *pid_find(struct lmp_deaths *d, __u32 pid)
 {
 	for (size_t i = 0; i < LMP_DEATHS_PIDS; i++)
@@ -180,16 +179,10 @@ static struct pid_rec *pid_find(struct lmp_deaths *d, __u32 pid)
 /* a free slot, else the one whose last signal is oldest */
 static struct pid_rec *pid_take(struct lmp_deaths *d, __u32 pid)
 {
-	struct pid_rec *best = &d->pids[0];
+	struct pid_rec *best = free_or_oldest(d->pids, LMP_DEATHS_PIDS, sizeof(*best),
+					      offsetof(struct pid_rec, pid), sizeof(best->pid),
+					      offsetof(struct pid_rec, last_ns));
 
-	for (size_t i = 0; i < LMP_DEATHS_PIDS; i++) {
-		if (!d->pids[i].pid) {
-			best = &d->pids[i];
-			break;
-		}
-		if (d->pids[i].last_ns < best->last_ns)
-			best = &d->pids[i];
-	}
 	memset(best, 0, sizeof(*best));
 	best->pid = pid;
 	return best;
@@ -360,15 +353,8 @@ void lmp_deaths_on_oom(struct lmp_deaths *d, const struct lmp_oomkill_event *e,
 
 	if (!d)
 		return;
-	o = &d->ooms[0];
-	for (size_t i = 0; i < LMP_DEATHS_OOMS; i++) {
-		if (!d->ooms[i].pid) {
-			o = &d->ooms[i];
-			break;
-		}
-		if (d->ooms[i].ts_ns < o->ts_ns)
-			o = &d->ooms[i];
-	}
+	o = free_or_oldest(d->ooms, LMP_DEATHS_OOMS, sizeof(*o), offsetof(struct oom_rec, pid),
+			   sizeof(o->pid), offsetof(struct oom_rec, ts_ns));
 	memset(o, 0, sizeof(*o));
 	o->pid = e->hdr.pid;
 	o->ts_ns = e->hdr.ts_ns;
@@ -414,53 +400,8 @@ void lmp_deaths_on_exit(struct lmp_deaths *d, const struct lmp_process_exit *e)
 
 /* ---- the decision ---- */
 
-struct verdict {
-	const char *cause;
-	const struct sig_rec *fatal; /* the signal that ended it, when a sender is known */
-	const struct sig_rec *first; /* an earlier SIGTERM/SIGINT/SIGQUIT/SIGHUP, if any */
-	const struct oom_rec *oom;
-};
-
-static void fmt_bytes(char *buf, size_t len, __u64 b)
-{
-	if (b >= (1ULL << 30))
-		snprintf(buf, len, "%.1f GiB", b / (double)(1ULL << 30));
-	else if (b >= (1ULL << 20))
-		snprintf(buf, len, "%llu MiB", (unsigned long long)(b >> 20));
-	else
-		snprintf(buf, len, "%llu KiB", (unsigned long long)(b >> 10));
-}
-
-static const char *sig_name(__u32 sig, char *buf, size_t len)
-{
-	const char *n = lmp_signal_name(sig);
-
-	if (n)
-		return n;
-	snprintf(buf, len, "signal %u", sig);
-	return buf;
-}
-
-/* "kubelet (pid 12)", "pod default/web container nginx (sh, pid 40)", "the kernel" */
-static void fmt_sender(char *buf, size_t len, const struct sig_rec *s)
-{
-	if (!strcmp(s->role, "kernel"))
-		snprintf(buf, len, "the kernel");
-	else if (!strcmp(s->role, "itself"))
-		snprintf(buf, len, "the process itself");
-	else if (!strcmp(s->role, "same_container"))
-		snprintf(buf, len, "the container itself (%s, pid %u)", s->sender_comm,
-			 s->sender_pid);
-	else if (!strcmp(s->role, "pod"))
-		snprintf(buf, len, "pod %s/%s (%s, pid %u)", s->ns, s->pod, s->sender_comm,
-			 s->sender_pid);
-	else if (!strcmp(s->role, "host"))
-		snprintf(buf, len, "host process %s (pid %u)", s->sender_comm, s->sender_pid);
-	else
-		snprintf(buf, len, "%s (pid %u)", s->role, s->sender_pid);
-}
-
-static void decide(struct lmp_deaths *d, const struct lmp_process_exit *e, struct verdict *v)
+static void decide(struct lmp_deaths *d, const struct lmp_process_exit *e,
+		   struct lmp_death_verdict *v)
 {
 	const struct pid_rec *pr = pid_find(d, e->hdr.pid);
 
@@ -498,238 +439,10 @@ static void decide(struct lmp_deaths *d, const struct lmp_process_exit *e, struc
 		v->cause = "signal";
 }
 
-static void summary(char *buf, size_t len, const struct lmp_process_exit *e, bool main_process,
-		    const struct verdict *v)
-{
-	char a[400], b[400], n1[24], n2[24];
-	size_t k = 0;
-
-#define ADD(...) (k += snprintf(buf + k, k < len ? len - k : 0, __VA_ARGS__))
-	buf[0] = '\0';
-	if (!strcmp(v->cause, "oom_kill")) {
-		const struct lmp_oomkill_event *o = &v->oom->ev;
-
-		/* figures the kernel had at the kill: what user space reads a moment later no
-		 * longer holds the victim's memory (the OOM reaper frees it at once) */
-		fmt_bytes(b, sizeof(b), o->anon_rss_bytes);
-		if (o->scope == LMP_OOM_SCOPE_GLOBAL) {
-			ADD("OOM-killed: the node ran out of memory (victim anon %s)", b);
-		} else if (o->memcg_found && o->memcg_limit_bytes != ~0ULL) {
-			fmt_bytes(a, sizeof(a), o->memcg_limit_bytes);
-			fmt_bytes(n2, sizeof(n2), o->memcg_usage_bytes);
-			ADD("OOM-killed: %s memory limit %s reached (usage %s, victim anon %s)",
-			    o->memcg_up ? "pod" : "container", a, n2, b);
-		} else {
-			ADD("OOM-killed (victim anon %s)", b);
-		}
-		ADD("; killed by the kernel");
-		if (o->trigger_pid && o->trigger_pid != e->hdr.pid)
-			ADD(" while %.16s (pid %u) allocated", o->trigger_comm, o->trigger_pid);
-	} else if (!strcmp(v->cause, "kernel_signal")) {
-		ADD("%s", sig_name(e->signal, n1, sizeof(n1)));
-		if (v->fatal && v->fatal->sender_pid == e->hdr.pid &&
-		    v->fatal->via != LMP_SIG_VIA_KERNEL)
-			ADD(" raised by the process itself");
-		else if (e->signal == SIGSEGV || e->signal == SIGBUS)
-			ADD(": crashed on a bad memory access");
-		else if (e->signal == SIGFPE)
-			ADD(": crashed on an arithmetic fault");
-		else if (e->signal == SIGILL)
-			ADD(": crashed on an illegal instruction");
-		else
-			ADD(" from the kernel");
-		if (e->core_dumped)
-			ADD("; core dumped");
-	} else if (!strcmp(v->cause, "signal")) {
-		if (!v->fatal) {
-			ADD("%s from an unknown sender", sig_name(e->signal, n1, sizeof(n1)));
-		} else {
-			fmt_sender(a, sizeof(a), v->fatal);
-			ADD("%s from %s", sig_name(e->signal, n1, sizeof(n1)), a);
-		}
-		if (v->fatal && v->first) {
-			fmt_sender(b, sizeof(b), v->first);
-			ADD(" %.1f s after %s from %s", (v->fatal->ts_ns - v->first->ts_ns) / 1e9,
-			    sig_name(v->first->sig, n2, sizeof(n2)), b);
-			if (e->signal == SIGKILL)
-				ADD(": grace period ran out");
-		}
-	} else {
-		ADD("exited with code %d", e->exit_code);
-		if (v->first) {
-			fmt_sender(b, sizeof(b), v->first);
-			ADD(", %.1f s after %s from %s", (e->hdr.ts_ns - v->first->ts_ns) / 1e9,
-			    sig_name(v->first->sig, n2, sizeof(n2)), b);
-		}
-	}
-	if (main_process)
-		ADD("; the container's main process: the container stops");
-	else
-		ADD("; not the container's main process: the container keeps running");
-#undef ADD
-}
-
-static json_t *sig_json(const struct sig_rec *s, __u64 death_ns)
-{
-	char n[24];
-	json_t *o = json_object(), *snd = json_object();
-
-	json_object_set_new(o, "signal", json_string(sig_name(s->sig, n, sizeof(n))));
-	json_object_set_new(o, "before_death_s", json_real((death_ns - s->ts_ns) / 1e9));
-	json_object_set_new(snd, "pid", json_integer(s->sender_pid));
-	json_object_set_new(snd, "comm", json_string(s->sender_comm));
-	json_object_set_new(snd, "role", json_string(s->role));
-	if (strcmp(s->role, "kernel")) {
-		json_object_set_new(snd, "cgroup_id", json_integer(s->sender_cgroup_id));
-		if (*s->cgroup)
-			json_object_set_new(snd, "cgroup", json_string(s->cgroup));
-		json_object_set_new(snd, "cmdline", json_string(s->cmdline));
-		json_object_set_new(snd, "host",
-				    json_boolean(!*s->pod && strcmp(s->role, "itself") &&
-						 strcmp(s->role, "same_container")));
-	}
-	if (*s->pod) {
-		json_t *k = json_object();
-
-		json_object_set_new(k, "namespace", json_string(s->ns));
-		json_object_set_new(k, "pod", json_string(s->pod));
-		if (*s->container)
-			json_object_set_new(k, "container", json_string(s->container));
-		json_object_set_new(snd, "k8s", k);
-	}
-	json_object_set_new(o, "sender", snd);
-	return o;
-}
-
-static json_t *oom_json(const struct oom_rec *r)
-{
-	const struct lmp_oomkill_event *e = &r->ev;
-	const struct lmp_oompm *pm = &r->pm;
-	static const char *const scopes[] = { "unknown", "global", "memcg" };
-	json_t *o = json_object();
-
-	json_object_set_new(o, "scope", json_string(e->scope < 3 ? scopes[e->scope] : "unknown"));
-	if (e->memcg_found) {
-		json_object_set_new(o, "limit_bytes",
-				    e->memcg_limit_bytes == ~0ULL ?
-					    json_null() :
-					    json_integer(e->memcg_limit_bytes));
-		json_object_set_new(o, "usage_bytes", json_integer(e->memcg_usage_bytes));
-		if (*r->memcg_path)
-			json_object_set_new(o, "memcg_path", json_string(r->memcg_path));
-	}
-	json_object_set_new(o, "victim_anon_bytes", json_integer(e->anon_rss_bytes));
-	json_object_set_new(
-		o, "victim_rss_bytes",
-		json_integer(e->anon_rss_bytes + e->file_rss_bytes + e->shmem_rss_bytes));
-	json_object_set_new(o, "oom_score_adj", json_integer(e->oom_score_adj));
-	if (e->trigger_pid != e->hdr.pid) {
-		json_t *t = json_object();
-
-		json_object_set_new(t, "pid", json_integer(e->trigger_pid));
-		json_object_set_new(t, "comm",
-				    json_stringn(e->trigger_comm,
-						 strnlen(e->trigger_comm, LMP_COMM_LEN)));
-		json_object_set_new(o, "trigger", t);
-	}
-	json_object_set_new(o, "read_after_ms", json_real(pm->read_after_ns / 1e6));
-	if (pm->stat_read) {
-		json_t *m = json_object();
-#define V(k, f) json_object_set_new(m, k, pm->f.have ? json_integer(pm->f.v) : json_null())
-		V("anon_bytes", anon);
-		V("file_bytes", file);
-		V("kernel_bytes", kernel);
-		V("slab_bytes", slab);
-		V("shmem_bytes", shmem);
-		V("sock_bytes", sock);
-#undef V
-		json_object_set_new(o, "memory_stat", m);
-	}
-	return o;
-}
-
-/* the death's own fields (everything after the common ones) */
-static json_t *death_json(const struct lmp_process_exit *e, bool main_process,
-			  const struct verdict *v, const char *line)
-{
-	json_t *o = json_object(), *seq = json_array();
-	char n[24];
-
-	json_object_set_new(o, "main_process", json_boolean(main_process));
-	json_object_set_new(o, "ns_pid", json_integer(e->ns_pid));
-	json_object_set_new(o, "exit_code", e->signal ? json_null() : json_integer(e->exit_code));
-	json_object_set_new(o, "signal",
-			    e->signal ? json_string(sig_name(e->signal, n, sizeof(n))) :
-					json_null());
-	/* what the runtime reports as the container's exit code (137 for SIGKILL) */
-	json_object_set_new(o, "status_code",
-			    json_integer(e->signal ? 128 + (int)e->signal : e->exit_code));
-	json_object_set_new(o, "core_dumped", json_boolean(e->core_dumped));
-	json_object_set_new(o, "lifetime_s", json_real(e->lifetime_ns / 1e9));
-	json_object_set_new(o, "cause", json_string(v->cause));
-	if (v->fatal && strcmp(v->cause, "oom_kill")) {
-		json_t *s = sig_json(v->fatal, e->hdr.ts_ns);
-
-		json_object_set(o, "sender", json_object_get(s, "sender"));
-		json_decref(s);
-	}
-	if (v->fatal && v->first && e->signal == SIGKILL && strcmp(v->cause, "oom_kill"))
-		json_object_set_new(o, "grace_period_s",
-				    json_real((v->fatal->ts_ns - v->first->ts_ns) / 1e9));
-	if (v->first)
-		json_array_append_new(seq, sig_json(v->first, e->hdr.ts_ns));
-	if (v->fatal)
-		json_array_append_new(seq, sig_json(v->fatal, e->hdr.ts_ns));
-	json_object_set_new(o, "signals", seq);
-	if (v->oom)
-		json_object_set_new(o, "oom", oom_json(v->oom));
-	json_object_set_new(o, "summary", json_string(line));
-	return o;
-}
-
-/* the JSON object as lmp_out calls (numbers: integers exact, reals as reals) */
-static void out_json(struct lmp_out *out, const char *key, json_t *v)
-{
-	const char *k;
-	json_t *x;
-	size_t i;
-
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		lmp_out_object_begin(out, key);
-		json_object_foreach(v, k, x)
-			out_json(out, k, x);
-		lmp_out_object_end(out);
-		break;
-	case JSON_ARRAY:
-		lmp_out_array_begin(out, key);
-		json_array_foreach(v, i, x)
-			out_json(out, NULL, x);
-		lmp_out_array_end(out);
-		break;
-	case JSON_STRING:
-		lmp_out_str(out, key, json_string_value(v));
-		break;
-	case JSON_INTEGER:
-		lmp_out_s64(out, key, json_integer_value(v));
-		break;
-	case JSON_REAL:
-		lmp_out_double(out, key, json_real_value(v));
-		break;
-	case JSON_TRUE:
-	case JSON_FALSE:
-		lmp_out_bool(out, key, json_is_true(v));
-		break;
-	case JSON_NULL:
-		lmp_out_null(out, key);
-		break;
-	}
-}
-
 static struct box *box_for(struct lmp_deaths *d, const struct lmp_identity *id)
 {
 	const char *c = id->container ? id->container : "";
-	struct box *b = &d->boxes[0];
+	struct box *b;
 
 	for (size_t i = 0; i < LMP_DEATHS_CONTAINERS; i++) {
 		struct box *x = &d->boxes[i];
@@ -738,14 +451,8 @@ static struct box *box_for(struct lmp_deaths *d, const struct lmp_identity *id)
 		    !strcmp(x->container, c))
 			return x;
 	}
-	for (size_t i = 0; i < LMP_DEATHS_CONTAINERS; i++) {
-		if (!d->boxes[i].ns[0]) {
-			b = &d->boxes[i];
-			break;
-		}
-		if (d->boxes[i].last_ns < b->last_ns)
-			b = &d->boxes[i];
-	}
+	b = free_or_oldest(d->boxes, LMP_DEATHS_CONTAINERS, sizeof(*b), offsetof(struct box, ns), 1,
+			   offsetof(struct box, last_ns));
 	for (size_t k = 0; k < LMP_DEATHS_PER_CONTAINER; k++)
 		free(b->ring[k]);
 	memset(b, 0, sizeof(*b));
@@ -807,7 +514,7 @@ static void emit(struct lmp_deaths *d, const struct pending *pe)
 		.pod_uid = or_null(pe->id.pod_uid),
 		.container_id = or_null(pe->id.container_id),
 	};
-	struct verdict v;
+	struct lmp_death_verdict v;
 	char line[1024];
 	struct pid_rec *pr;
 	json_t *body;
@@ -815,8 +522,8 @@ static void emit(struct lmp_deaths *d, const struct pending *pe)
 	json_t *x;
 
 	decide(d, e, &v);
-	summary(line, sizeof(line), e, main_process, &v);
-	body = death_json(e, main_process, &v, line);
+	lmp_deaths_summary(line, sizeof(line), e, main_process, &v);
+	body = lmp_deaths_record(e, main_process, &v, line);
 	if (!body)
 		goto done;
 	if (rt->metrics)
@@ -826,7 +533,7 @@ static void emit(struct lmp_deaths *d, const struct pending *pe)
 							rt->cfg->exclude_namespaces, &id))) {
 		lmp_out_begin(rt->out, "container", "death", &e->hdr, &id);
 		json_object_foreach(body, k, x)
-			out_json(rt->out, k, x);
+			lmp_deaths_out_json(rt->out, k, x);
 		lmp_out_end(rt->out);
 	}
 	json_decref(body);

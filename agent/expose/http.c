@@ -20,6 +20,9 @@
  *    TCP_DEFER_ACCEPT having the kernel hand the connection over once that head arrived;
  *    heads that come in pieces wait in a few slots for 2 s at most, the oldest making
  *    room for the newest.
+ *
+ * One file over 600 lines: routing, the connection limits and the overflow responder all
+ * work on one connection table (struct lmp_http) from the loop thread.
  */
 #include <errno.h>
 #include <fcntl.h>

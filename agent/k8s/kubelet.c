@@ -9,6 +9,9 @@
  * after a failure 1 s, then doubling up to refresh_ms, so a kubelet that comes back is
  * noticed within seconds and a dead one costs one request per period. A request is only
  * ever started from that timer, so no callback runs inside a caller's stack.
+ *
+ * One file over 600 lines: the request, its parse thread and the back-off are one state
+ * machine on struct lmp_kubelet; parsing itself is podlist.c and podfilter.c.
  */
 #include <errno.h>
 #include <fcntl.h>

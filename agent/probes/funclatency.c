@@ -28,7 +28,6 @@
 #include "probe/probe.h"
 #include "sym/proclib.h"
 #include "probes/lib/hist_json.h"
-#include "sym/usyms.h"
 
 LMP_DEFINE_SKEL_OPS(funclatency);
 
@@ -217,7 +216,7 @@ static int funclatency_configure(struct lmp_probe *p, void *skel, const struct l
 		return err;
 	}
 	/* our own lookup: libbpf 1.1 rejects names that several symbol versions share */
-	err = lmp_usyms_func_offset(fp->binary, fp->symbol, &fp->offset);
+	err = lmp_proc_lib_offset(fp->binary, fp->symbol, &fp->offset);
 	if (err < 0) {
 		snprintf(p->reason, sizeof(p->reason), "--funclatency-target %.200s: %s%.200s", t,
 			 err == -ENOENT ? "no such function in " : strerror(-err),

@@ -22,7 +22,6 @@
 #include "probe/probe.h"
 #include "probes/memleak_int.h"
 #include "sym/proclib.h"
-#include "sym/usyms.h"
 
 const struct memleak_func memleak_funcs[N_FUNCS] = {
 	{ "malloc", P_SIZE1, P_RET },	     { "calloc", P_CALLOC, P_RET },
@@ -115,7 +114,7 @@ static struct binary *binary_for(struct memleak_priv *mp, const char *path)
 	b->dev = st.st_dev;
 	b->ino = st.st_ino;
 	for (int f = 0; f < N_FUNCS; f++) {
-		if (lmp_usyms_func_offset(path, memleak_funcs[f].name, &b->off[f]) < 0) {
+		if (lmp_proc_lib_offset(path, memleak_funcs[f].name, &b->off[f]) < 0) {
 			b->off[f] = 0;
 			continue;
 		}

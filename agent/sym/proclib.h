@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Which file a process maps for a library, as that process sees it. */
+/*
+ * Where a uprobe goes: the file a process maps for a library, as that process sees it, and
+ * the file offset of a function in an ELF file.
+ */
 #ifndef LMP_PROCLIB_H
 #define LMP_PROCLIB_H
 
@@ -13,5 +16,13 @@
  * mapped; -ESRCH when the process is gone.
  */
 int lmp_proc_lib(__u32 pid, const char *const *libs, size_t n, char *out, size_t len);
+
+/*
+ * File offset of function `name` in the ELF file at path: what a uprobe attaches to. Every
+ * alias and symbol version of one address agree; where versions of a name sit at different
+ * addresses, the default version (name@@VER) wins. Returns 0, -ENOENT (no such function),
+ * -ENOEXEC (not ELF), -EEXIST (two default definitions disagree), or -errno from open.
+ */
+int lmp_proc_lib_offset(const char *path, const char *name, __u64 *off);
 
 #endif /* LMP_PROCLIB_H */

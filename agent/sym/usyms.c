@@ -3,7 +3,8 @@
  * ELF symbol tables through libelf, and process mappings through procfs. A binary's table
  * keeps only what resolution needs: function symbols sorted by address (names copied into
  * one pool) and the PT_LOAD segments that turn a file offset into a virtual address. The
- * ELF file itself is closed right after reading.
+ * ELF file itself is closed right after reading. One file: both caches serve the one
+ * lookup, address -> function. Where a uprobe goes is sym/proclib.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -620,103 +621,4 @@ int lmp_usyms_format(struct lmp_usyms *u, __u32 pid, __u64 addr, char *buf, size
 	if (s.name)
 		return snprintf(buf, len, "%s+0x%llx", s.name, (unsigned long long)s.offset);
 	return snprintf(buf, len, "[%s+0x%llx]", s.module, (unsigned long long)s.offset);
-}
-
-/* ---- uprobe targets ---- */
-
-struct func_match {
-	__u64 vaddr;
-	int prio; /* 2: .symtab or default version, 1: hidden (old) version */
-	bool found, conflict;
-};
-
-static void match_section(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, Elf_Data *versym,
-			  const char *name, struct func_match *m)
-{
-	Elf_Data *data = elf_getdata(scn, NULL);
-	size_t count;
-
-	if (!data || !sh->sh_entsize)
-		return;
-	count = sh->sh_size / sh->sh_entsize;
-	for (size_t i = 0; i < count; i++) {
-		GElf_Versym ver = 0;
-		const char *n;
-		GElf_Sym sym;
-		int type, prio;
-
-		if (!gelf_getsym(data, i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_value)
-			continue;
-		type = GELF_ST_TYPE(sym.st_info);
-		if (type != STT_FUNC && type != STT_GNU_IFUNC)
-			continue;
-		n = elf_strptr(e, sh->sh_link, sym.st_name);
-		if (!n || strcmp(n, name) != 0)
-			continue;
-		if (versym)
-			gelf_getversym(versym, i, &ver);
-		prio = ver & 0x8000 ? 1 : 2; /* VERSYM_HIDDEN: a compat version, not the default */
-		if (!m->found || prio > m->prio) {
-			m->vaddr = sym.st_value;
-			m->prio = prio;
-			m->found = true;
-			m->conflict = false;
-		} else if (prio == m->prio && sym.st_value != m->vaddr) {
-			m->conflict = true;
-		}
-	}
-}
-
-int lmp_usyms_func_offset(const char *path, const char *name, __u64 *off)
-{
-	struct func_match m = { 0 };
-	Elf_Data *versym = NULL;
-	Elf_Scn *scn = NULL;
-	size_t nph = 0;
-	GElf_Shdr sh;
-	int fd, err = -ENOENT;
-	Elf *e;
-
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -ENOTSUP;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!e || elf_kind(e) != ELF_K_ELF || elf_getphdrnum(e, &nph) != 0) {
-		err = -ENOEXEC;
-		goto out;
-	}
-	while ((scn = elf_nextscn(e, scn)))
-		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_GNU_versym)
-			versym = elf_getdata(scn, NULL);
-	while ((scn = elf_nextscn(e, scn))) {
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		if (sh.sh_type == SHT_SYMTAB)
-			match_section(e, scn, &sh, NULL, name, &m);
-		else if (sh.sh_type == SHT_DYNSYM)
-			match_section(e, scn, &sh, versym, name, &m);
-	}
-	if (!m.found)
-		goto out;
-	if (m.conflict) {
-		err = -EEXIST;
-		goto out;
-	}
-	for (size_t i = 0; i < nph; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(e, i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
-			continue;
-		if (m.vaddr >= ph.p_vaddr && m.vaddr < ph.p_vaddr + ph.p_filesz) {
-			*off = m.vaddr - ph.p_vaddr + ph.p_offset;
-			err = 0;
-			break;
-		}
-	}
-out:
-	elf_end(e);
-	close(fd);
-	return err;
 }

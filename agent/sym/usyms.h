@@ -54,12 +54,4 @@ void lmp_usyms_forget_pids(struct lmp_usyms *u);
 
 void lmp_usyms_get_stats(const struct lmp_usyms *u, struct lmp_usyms_stats *st);
 
-/*
- * File offset of function `name` in the ELF file at path: what a uprobe attaches to. Every
- * alias and symbol version of one address agree; where versions of a name sit at different
- * addresses, the default version (name@@VER) wins. Returns 0, -ENOENT (no such function),
- * -ENOEXEC (not ELF), -EEXIST (two default definitions disagree), or -errno from open.
- */
-int lmp_usyms_func_offset(const char *path, const char *name, __u64 *off);
-
 #endif /* LMP_USYMS_H */

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "sym/usyms.h"
+#include "sym/proclib.h"
 
 static const char *self_name;
 
@@ -241,14 +242,14 @@ static void test_usyms_func_offset_matches_mapping(void **state)
 	}
 	fclose(f);
 	assert_true(want != 0);
-	assert_int_equal(lmp_usyms_func_offset(info.dli_fname, "malloc", &off), 0);
+	assert_int_equal(lmp_proc_lib_offset(info.dli_fname, "malloc", &off), 0);
 	assert_int_equal(off, want);
 	/* versioned twice in glibc (@GLIBC_2.2.5 and @@GLIBC_2.17): still one answer */
-	assert_int_equal(lmp_usyms_func_offset(info.dli_fname, "clock_nanosleep", &off), 0);
-	assert_int_equal(lmp_usyms_func_offset(info.dli_fname, "no_such_fn_xyz", &off), -ENOENT);
-	assert_int_equal(lmp_usyms_func_offset("/proc/self/exe", "usyms_test_static_fn", &off), 0);
-	assert_int_equal(lmp_usyms_func_offset("/etc/passwd", "malloc", &off), -ENOEXEC);
-	assert_int_equal(lmp_usyms_func_offset("/nonexistent", "malloc", &off), -ENOENT);
+	assert_int_equal(lmp_proc_lib_offset(info.dli_fname, "clock_nanosleep", &off), 0);
+	assert_int_equal(lmp_proc_lib_offset(info.dli_fname, "no_such_fn_xyz", &off), -ENOENT);
+	assert_int_equal(lmp_proc_lib_offset("/proc/self/exe", "usyms_test_static_fn", &off), 0);
+	assert_int_equal(lmp_proc_lib_offset("/etc/passwd", "malloc", &off), -ENOEXEC);
+	assert_int_equal(lmp_proc_lib_offset("/nonexistent", "malloc", &off), -ENOENT);
 	dlclose(libc);
 }
 

@@ -83,7 +83,7 @@ out=$(LMP_DURATION=-5 "$LMP" 2>&1); rc=$?
 "$LMP" --help | grep -q -- "--kubelet-token-file" || { echo "FAIL: --help lacks options"; fails=$((fails + 1)); }
 "$LMP" version | grep -Eq '^lmp [0-9a-g.-]+' || { echo "FAIL: version"; fails=$((fails + 1)); }
 n=$("$LMP" probes | tail -n +2 | wc -l)
-[ "$n" -eq 22 ] || { echo "FAIL: lmp probes lists $n probes, want 22"; fails=$((fails + 1)); }
+[ "$n" -eq 23 ] || { echo "FAIL: lmp probes lists $n probes, want 23"; fails=$((fails + 1)); }
 rm -f /tmp/lmp-cli-err.$$
 echo "cli: $fails failures"
 [ $fails -eq 0 ]

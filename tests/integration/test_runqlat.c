@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "evchild.h"
 #include "harness.h"
@@ -225,8 +226,10 @@ static void run(const char *disable, const char *attach_line, int enq_type)
 
 static void test_tp_btf(void **state)
 {
+	bool storage = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1; /* 5.11+ */
+
 	run(NULL, "probe runqlat: attached (wakeup=tp_btf,wakeup_new=tp_btf,switch=tp_btf)",
-	    BPF_MAP_TYPE_TASK_STORAGE);
+	    storage ? BPF_MAP_TYPE_TASK_STORAGE : BPF_MAP_TYPE_LRU_HASH);
 }
 
 /* the 5.10 path (no task storage for tracing programs) on this kernel */

@@ -77,7 +77,6 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 	__u32 tid = BPF_CORE_READ(next, pid);
 	__u64 *ts, delta, cgroup_id;
 	struct lmp_hist *h;
-	__u32 slot;
 
 	/* a preempted task stays on the run queue whatever its state says */
 	if (preempt || task_state(prev) == 0 /* TASK_RUNNING */)
@@ -91,51 +90,31 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 	*ts = 0;
 	cgroup_id = BPF_CORE_READ(next, cgroups, dfl_cgrp, kn, id);
 	h = lmp_map_lookup_or_init(&hists, &cgroup_id, &zero_hist);
-	if (!h)
-		return 0;
-	slot = lmp_log2_slot(delta);
-	if (slot >= LMP_HIST_SLOTS)
-		slot = LMP_HIST_SLOTS - 1;
-	h->slots[slot]++;
-	h->sum += delta;
-	h->count++;
+	if (h)
+		lmp_hist_add_cpu(h, delta);
 	return 0;
 }
 
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(tp_btf_sched_wakeup, struct task_struct *p)
-{
-	return enqueue(p);
-}
+/* the same three programs as tp_btf and as raw_tp (kind) */
+#define RUNQLAT_PROGS(kind)                                                       \
+	SEC(#kind "/sched_wakeup")                                                \
+	int BPF_PROG(kind##_sched_wakeup, struct task_struct *p)                  \
+	{                                                                         \
+		return enqueue(p);                                                \
+	}                                                                         \
+	SEC(#kind "/sched_wakeup_new")                                            \
+	int BPF_PROG(kind##_sched_wakeup_new, struct task_struct *p)              \
+	{                                                                         \
+		return enqueue(p);                                                \
+	}                                                                         \
+	SEC(#kind "/sched_switch")                                                \
+	int BPF_PROG(kind##_sched_switch, bool preempt, struct task_struct *prev, \
+		     struct task_struct *next)                                    \
+	{                                                                         \
+		return on_switch(preempt, prev, next);                            \
+	}
 
-SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(tp_btf_sched_wakeup_new, struct task_struct *p)
-{
-	return enqueue(p);
-}
-
-SEC("tp_btf/sched_switch")
-int BPF_PROG(tp_btf_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	return on_switch(preempt, prev, next);
-}
-
-SEC("raw_tp/sched_wakeup")
-int BPF_PROG(raw_tp_sched_wakeup, struct task_struct *p)
-{
-	return enqueue(p);
-}
-
-SEC("raw_tp/sched_wakeup_new")
-int BPF_PROG(raw_tp_sched_wakeup_new, struct task_struct *p)
-{
-	return enqueue(p);
-}
-
-SEC("raw_tp/sched_switch")
-int BPF_PROG(raw_tp_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	return on_switch(preempt, prev, next);
-}
+RUNQLAT_PROGS(tp_btf)
+RUNQLAT_PROGS(raw_tp)
 
 char LICENSE[] SEC("license") = "GPL";

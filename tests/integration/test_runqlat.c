@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <cmocka.h>
 
@@ -35,20 +36,6 @@ static struct lmp_test_agent agent;
 static pid_t quiet = -1;
 static int hold = -1;
 
-static int join(const char *cg)
-{
-	char procs[4200], pid[16];
-	int fd;
-
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	fd = open(procs, O_WRONLY);
-	if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
-		return -1;
-	close(fd);
-	return 0;
-}
-
 static int pin_to_cpu0(void)
 {
 	cpu_set_t set;
@@ -58,53 +45,60 @@ static int pin_to_cpu0(void)
 	return sched_setaffinity(0, sizeof(set), &set);
 }
 
-/* In cg, pinned to CPU 0: a spinner, and a sleeper that wakes WAKEUPS times beside it. */
-static pid_t spawn_busy(const char *cg)
+/* pinned to CPU 0: a spinner, and a sleeper that wakes WAKEUPS times beside it */
+static int busy_fn(void *arg)
 {
 	struct timespec ms = { 0, 1000000 };
-	pid_t child = fork(), spinner;
+	pid_t spinner;
 
-	if (child != 0)
-		return child;
-	if (join(cg) < 0 || pin_to_cpu0() < 0)
-		_exit(10);
+	if (pin_to_cpu0() < 0)
+		return 10;
 	spinner = fork();
-	if (spinner == 0)
+	if (spinner == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives the sleeper */
 		for (;;)
 			__asm__ volatile("" ::: "memory");
+	}
 	if (spinner < 0)
-		_exit(11);
+		return 11;
 	for (int i = 0; i < WAKEUPS; i++)
 		nanosleep(&ms, NULL);
 	kill(spinner, SIGKILL);
 	waitpid(spinner, NULL, 0);
-	_exit(0);
+	return 0;
 }
 
-/* In cg, asleep on a pipe until the test closes its end: never woken meanwhile. */
+struct quiet_fds {
+	int p[2], ready[2];
+};
+
+/* asleep on a pipe until the test closes its end: never woken meanwhile */
+static int quiet_fn(void *arg)
+{
+	struct quiet_fds *f = arg;
+	char c;
+
+	close(f->p[1]);
+	close(f->ready[0]);
+	close(f->ready[1]); /* it has joined its cgroup */
+	return read(f->p[0], &c, 1) == 0 ? 0 : 12;
+}
+
 static pid_t spawn_quiet(const char *cg, int *hold)
 {
-	int p[2], ready[2];
+	struct quiet_fds f;
 	pid_t child;
 	char c;
 
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0); /* not held open by the agent */
-	assert_int_equal(pipe(ready), 0);
-	child = fork();
-	if (child == 0) {
-		close(p[1]);
-		close(ready[0]);
-		if (join(cg) < 0)
-			_exit(10);
-		close(ready[1]);
-		(void)!read(p[0], &c, 1);
-		_exit(0);
-	}
-	close(p[0]);
-	close(ready[1]);
-	assert_int_equal(read(ready[0], &c, 1), 0); /* it has joined */
-	close(ready[0]);
-	*hold = p[1];
+	assert_int_equal(pipe2(f.p, O_CLOEXEC), 0); /* not held open by the agent */
+	assert_int_equal(pipe(f.ready), 0);
+	child = lmp_test_fork_in(cg, NULL, "rq-quiet", quiet_fn, &f);
+	assert_true(child > 0);
+	close(f.p[0]);
+	close(f.ready[1]);
+	assert_int_equal(read(f.ready[0], &c, 1), 0);
+	close(f.ready[0]);
+	*hold = f.p[1];
 	return child;
 }
 
@@ -190,7 +184,7 @@ static void run(const char *disable, const char *attach_line, int enq_type)
 	assert_true(lmp_test_agent_stderr_has(a, attach_line));
 	assert_int_equal(enq_map_type(a->pid), enq_type);
 
-	busy = spawn_busy(cg_busy);
+	busy = lmp_test_fork_in(cg_busy, NULL, "rq-busy", busy_fn, NULL);
 	assert_true(busy > 0);
 	st = lmp_test_wait_child(busy);
 	assert_true(WIFEXITED(st));
@@ -216,6 +210,7 @@ static void run(const char *disable, const char *attach_line, int enq_type)
 	st = lmp_test_wait_child(quiet);
 	quiet = -1;
 	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
 	assert_true(lmp_test_agent_stop(a, 2000) >= 0);
 	assert_int_equal(WEXITSTATUS(a->status), 0);
 	assert_int_equal(a->bad_lines, 0);

@@ -204,4 +204,16 @@ static __always_inline int lmp_kstack_calls(void *ctx, void *scratch, int depth,
 	}                                        \
 	extern int lmp_fentry_and_kprobe_##fn /* so that a ';' may follow */
 
+/* the same into a per-CPU value, when the program cannot nest in itself on a CPU */
+static __always_inline void lmp_hist_add_cpu(struct lmp_hist *h, __u64 v)
+{
+	__u32 slot = lmp_log2_slot(v);
+
+	if (slot >= LMP_HIST_SLOTS)
+		slot = LMP_HIST_SLOTS - 1;
+	h->slots[slot]++;
+	h->sum += v;
+	h->count++;
+}
+
 #endif /* LMP_BPF_H */

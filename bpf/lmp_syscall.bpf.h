@@ -24,9 +24,8 @@
  *
  * The entry time lives in task-local storage where the kernel has it for tracing programs
  * (5.11+; freed with the task, so threads that die inside exit_group() or get killed leave
- * nothing behind). On 5.10 the agent, after a feature probe, makes the same map an LRU hash
- * keyed by thread id and clears sys_task_btf, which also stands for
- * bpf_get_current_task_btf() (added with it). Include after lmp.bpf.h.
+ * nothing behind), else in an LRU hash by thread id (lmp_task.bpf.h). Include after
+ * lmp.bpf.h.
  */
 #ifndef LMP_SYSCALL_BPF_H
 #define LMP_SYSCALL_BPF_H
@@ -34,9 +33,7 @@
 #include "lmp/sysdisp.h"
 #include "lmp/syscall.h"
 #include "lmp/syscount.h"
-
-/* 5.11+: task storage and bpf_get_current_task_btf() in tracing programs (set by the agent) */
-const volatile __u32 sys_task_btf = 1;
+#include "lmp_task.bpf.h"
 
 struct lmp_sys_start {
 	__u64 ts; /* 0: no call in flight that we saw enter */
@@ -121,27 +118,6 @@ struct {
 	__type(key, struct lmp_syscount_err_key);
 	__type(value, __u64);
 } sys_cg_errnos SEC(".maps");
-
-/*
- * The current thread's value in a task-local map (declared BPF_MAP_TYPE_TASK_STORAGE with
- * an int key): task storage on 5.11+, else the LRU hash the agent made of it, keyed by
- * thread id. With create, a zeroed value is made when there is none.
- */
-static __always_inline void *lmp_task_local(void *map, const void *zero, bool create)
-{
-	__u32 tid;
-	void *v;
-
-	if (sys_task_btf)
-		return bpf_task_storage_get(map, bpf_get_current_task_btf(), 0,
-					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
-	tid = (__u32)bpf_get_current_pid_tgid();
-	v = bpf_map_lookup_elem(map, &tid);
-	if (v || !create)
-		return v;
-	bpf_map_update_elem(map, &tid, zero, BPF_ANY);
-	return bpf_map_lookup_elem(map, &tid);
-}
 
 static const struct lmp_sys_start lmp_sys_start_zero;
 

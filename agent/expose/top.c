@@ -43,6 +43,8 @@ static const struct col {
 	{ "BIO-P99", "block_io_p99_seconds", "lmp_block_io_latency_seconds", COL_P99, U_SECONDS,
 	  true },
 	{ "BIO-SIZE", "block_io_size_p50_bytes", "lmp_block_io_size_bytes", COL_P50, U_BYTES },
+	{ "RUNQ-P99", "run_queue_p99_seconds", "lmp_run_queue_latency_seconds", COL_P99, U_SECONDS,
+	  true },
 	{ "SYSCALLS/S", "syscalls_per_second", "lmp_syscalls_total", COL_RATE, U_COUNT },
 	{ "OOM", "oom_kills", "lmp_oom_kills_total", COL_TOTAL, U_COUNT },
 	{ "SIGNALS", "signals", "lmp_signals_total", COL_TOTAL, U_COUNT },

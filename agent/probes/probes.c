@@ -26,6 +26,7 @@
 	X(syscount)       \
 	X(tcpconnlat)     \
 	X(tcprtt)         \
+	X(runqlat)        \
 	X(funclatency)    \
 	X(memleak)        \
 	X(profile)        \

@@ -88,7 +88,7 @@ static void test_probes_json_reasons(void **state)
 	arr = json_loadf(f, 0, &jerr);
 	pclose(f);
 	assert_non_null(arr);
-	assert_int_equal(json_array_size(arr), 22);
+	assert_int_equal(json_array_size(arr), 23);
 	json_array_foreach(arr, i, p) {
 		if (strcmp(json_string_value(json_object_get(p, "name")), "process"))
 			continue;

@@ -246,6 +246,8 @@ if [ $ready = 1 ]; then
 		"$(has tcpconnlat ".event == \"connect\" and .pid == $p_tcp and .dport == $tcp_port and .latency_s > 0")"
 	need tcprtt "no RTT summary for the workload's cgroup" \
 		"$(has tcprtt ".event == \"summary\" and $cg and .samples > 0")"
+	need runqlat "no run-queue latency summary for the workload's cgroup" \
+		"$(has runqlat ".event == \"summary\" and $cg and .samples > 0 and .avg_s > 0")"
 	# one row per cgroup and function (the uprobe is in every process running kworkload)
 	need funclatency "not the 20 calls of kw_target (pid $p_func)" \
 		"$(count funclatency ".event == \"latency\" and .function == \"$KW:kw_target\" and $cg" 'map(.count) | add == 20')"

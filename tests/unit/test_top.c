@@ -30,7 +30,9 @@ static const char doc[] =
 	"{\"interval_seconds\":10.0,\"pods\":["
 	"{\"namespace\":\"default\",\"pod\":\"web-1\",\"container\":\"nginx\","
 	" \"histograms\":{\"lmp_tcp_connect_latency_seconds\":"
-	"   {\"count\":10,\"sum\":0.001,\"p50\":0.00012,\"p90\":0.0002,\"p99\":0.0031}},"
+	"   {\"count\":10,\"sum\":0.001,\"p50\":0.00012,\"p90\":0.0002,\"p99\":0.0031},"
+	"  \"lmp_run_queue_latency_seconds\":"
+	"   {\"count\":40,\"sum\":0.01,\"p50\":0.0001,\"p90\":0.001,\"p99\":0.0025}},"
 	" \"counters\":{\"lmp_syscalls_total\":{\"total\":1000,\"rate\":812.4},"
 	"   \"lmp_oom_kills_total\":{\"total\":1,\"rate\":0.1}},\"gauges\":{}},"
 	"{\"namespace\":\"kube-system\",\"pod\":\"coredns-7\",\"container\":\"coredns\","
@@ -65,13 +67,13 @@ static void test_top_table_sorted_by_worst_p99(void **state)
 
 	assert_string_equal(
 		out, "NAMESPACE    POD        CONTAINER  CONNECT-P50  CONNECT-P99  RTT-P50  RTT-P99"
-		     "  BIO-P50  BIO-P99  BIO-SIZE  SYSCALLS/S      OOM  SIGNALS\n"
+		     "  BIO-P50  BIO-P99  BIO-SIZE  RUNQ-P99  SYSCALLS/S      OOM  SIGNALS\n"
 		     "kube-system  coredns-7  coredns              -            -        -        -"
-		     "    250ms     1.5s      4.0K           -        -        3\n"
+		     "    250ms     1.5s      4.0K         -           -        -        3\n"
 		     "default      web-1      nginx            120us        3.1ms        -        -"
-		     "        -        -         -         812        1        -\n"
+		     "        -        -         -     2.5ms         812        1        -\n"
 		     "default      idle       -                    -            -        -        -"
-		     "        -        -         -           -        -        -\n"
+		     "        -        -         -         -           -        -        -\n"
 		     "(quantiles and rates over the agent's last 10 s interval)\n");
 	free(out);
 }
@@ -94,9 +96,9 @@ static void test_top_table_escapes_names(void **state)
 	assert_string_equal(
 		out,
 		"NAMESPACE  POD             CONTAINER            CONNECT-P50  CONNECT-P99  RTT-P50"
-		"  RTT-P99  BIO-P50  BIO-P99  BIO-SIZE  SYSCALLS/S      OOM  SIGNALS\n"
+		"  RTT-P99  BIO-P50  BIO-P99  BIO-SIZE  RUNQ-P99  SYSCALLS/S      OOM  SIGNALS\n"
 		"ns\\x1b[2J  sl\\x1b\\x0a\xc3\xbf\"p  c\\u{009b}\\u{202e}_x            -"
-		"            -        -        -        -        -         -           -        2"
+		"            -        -        -        -        -         -         -           -        2"
 		"        -\n");
 	free(out);
 }
@@ -113,6 +115,7 @@ static void test_top_json_rows(void **state)
 	assert_string_equal(json_string_value(json_object_get(row, "pod")), "web-1");
 	assert_true(json_number_value(json_object_get(row, "tcp_connect_p99_seconds")) == 0.0031);
 	assert_true(json_number_value(json_object_get(row, "syscalls_per_second")) == 812.4);
+	assert_true(json_number_value(json_object_get(row, "run_queue_p99_seconds")) == 0.0025);
 	assert_true(json_is_null(json_object_get(row, "block_io_p99_seconds")));
 	json_decref(j);
 	free(out);

@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "probe/probe.h"
 #include "probes/lib/sysdisp.h"
+#include "probes/lib/tasklocal.h"
 
 #define MAX_MEMBERS 8 /* the syscall-family probes: seven today */
 #define MAX_NRS 16
@@ -92,32 +93,6 @@ static void close_maps(void)
 }
 
 /*
- * Task storage for tracing programs came in 5.11 with bpf_get_current_task_btf(); on 5.10
- * (Debian 11, Amazon Linux 2) creating the map fails with EINVAL. LMP_SYS_TASK_STORAGE=0
- * takes the 5.10 path on a newer kernel (how the tests cover it).
- */
-static bool have_task_storage(void)
-{
-	const char *env = getenv("LMP_SYS_TASK_STORAGE");
-
-	if (env && !strcmp(env, "0"))
-		return false;
-	return libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1;
-}
-
-/* A task-local map (TASK_STORAGE, int key) as an LRU hash keyed by thread id instead. */
-static int task_local_as_hash(struct bpf_map *map)
-{
-	int err = bpf_map__set_type(map, BPF_MAP_TYPE_LRU_HASH);
-
-	if (!err)
-		err = bpf_map__set_map_flags(map, 0);
-	if (!err)
-		err = bpf_map__set_max_entries(map, 16384); /* threads inside a syscall at once */
-	return err;
-}
-
-/*
  * The first family probe's object creates the maps at its load, sized here from cfg (a map
  * with BTF-typed key and value, as task storage, is simplest made by libbpf); every later
  * one reuses them (lmp_sys_attach() keeps their fds).
@@ -143,9 +118,9 @@ static int size_maps(struct bpf_object *obj, const struct lmp_config *cfg)
 	__u32 pid_keys = !selected(cfg, "syscall") ? 1 : so->max_keys;
 	int err = 0;
 
-	share.task_btf = have_task_storage();
+	share.task_btf = lmp_have_task_storage();
 	if (!share.task_btf)
-		err = task_local_as_hash(bpf_object__find_map_by_name(obj, map_names[M_START]));
+		err = lmp_task_local_as_hash(bpf_object__find_map_by_name(obj, map_names[M_START]));
 	if (!err && pid_keys)
 		err = bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "sys_pid_counts"),
 					       pid_keys);
@@ -260,7 +235,7 @@ int lmp_sys_join(struct lmp_probe *p, struct bpf_object *obj, const struct lmp_c
 
 		err = lmp_probe_set_rodata_u32(obj, "sys_task_btf", 0);
 		if (!err && tl)
-			err = task_local_as_hash(tl);
+			err = lmp_task_local_as_hash(tl);
 	}
 	if (err)
 		goto fail;

@@ -98,7 +98,7 @@ void lmp_test_fixture_cgroup(struct lmp_test_fixture *fx, const char *sub, char 
 	char rel[4096];
 
 	snprintf(rel, sizeof(rel), "lmp-test/%s-%d/%s", fixture_name(fx), getpid(), sub);
-	assert_int_equal(lmp_test_cgroup_create(rel, path, len, id), 0);
+	return lmp_test_cgroup_create(rel, path, len, id);
 }
 
 struct lmp_test_agent *lmp_test_alt_start(struct lmp_test_fixture *fx, const char *const *args,

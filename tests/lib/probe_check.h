@@ -58,9 +58,9 @@ int lmp_test_fixture_run(struct lmp_test_fixture *fx, const struct CMUnitTest *t
 #define lmp_test_fixture_run_tests(fx, tests) \
 	lmp_test_fixture_run((fx), (tests), sizeof(tests) / sizeof((tests)[0]))
 
-/* the cgroup <fx->cg>/<sub> (parents too); asserts it could be made */
-void lmp_test_fixture_cgroup(struct lmp_test_fixture *fx, const char *sub, char *path, size_t len,
-			     __u64 *id);
+/* the cgroup <fx->cg>/<sub> (parents too): 0 or -errno */
+int lmp_test_fixture_cgroup(struct lmp_test_fixture *fx, const char *sub, char *path, size_t len,
+			    __u64 *id);
 
 /*
  * Start fx->alt with `--probes <probe> [kubelet] <args>` (args NULL: fx->alt_args) and

@@ -62,7 +62,7 @@ static int fixture_setup(void **state)
 	}
 	if (fx->setup && fx->setup() < 0)
 		return -1;
-	if (start(fx, &fx->agent, fx->args, NULL) < 0)
+	if (fx->args && start(fx, &fx->agent, fx->args, NULL) < 0)
 		return -1;
 	*state = fx;
 	return 0;
@@ -125,6 +125,20 @@ void lmp_test_fallback(struct lmp_test_fixture *fx, int i)
 
 	fx->workload(lmp_test_alt_start(fx, NULL, h->disable, h->attached), h->arg);
 	lmp_test_alt_stop(fx);
+}
+
+static const char *leftovers_of;
+
+static int remove_leftovers(void **state)
+{
+	lmp_test_remove_probe_leftovers(leftovers_of);
+	return 0;
+}
+
+int lmp_test_run_cleaning(const char *probe, const struct CMUnitTest *tests, size_t n)
+{
+	leftovers_of = probe;
+	return _cmocka_run_group_tests(probe, tests, n, NULL, remove_leftovers);
 }
 
 void lmp_test_clean_stop(struct lmp_test_agent *a)

@@ -106,4 +106,9 @@ int lmp_test_autoload_only(struct bpf_object *obj, const char *prefix);
  */
 void lmp_test_remove_probe_leftovers(const char *probe);
 
+/* Run the cmocka group named probe, then remove the cgroups its tests left (above). */
+int lmp_test_run_cleaning(const char *probe, const struct CMUnitTest *tests, size_t n);
+#define lmp_test_run_cleaning_tests(probe, tests) \
+	lmp_test_run_cleaning((probe), (tests), sizeof(tests) / sizeof((tests)[0]))
+
 #endif /* LMP_TEST_PROBE_CHECK_H */

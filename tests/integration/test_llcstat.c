@@ -163,12 +163,6 @@ static void test_program_on_software_clock(void **state)
 	lmp_test_cgroup_remove(cg);
 }
 
-static int remove_leftovers(void **state)
-{
-	lmp_test_remove_probe_leftovers("llcstat");
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,5 +171,5 @@ int main(void)
 		cmocka_unit_test(test_program_on_software_clock),
 	};
 
-	return cmocka_run_group_tests_name("llcstat", tests, NULL, remove_leftovers);
+	return lmp_test_run_cleaning_tests("llcstat", tests);
 }

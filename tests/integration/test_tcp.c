@@ -26,8 +26,7 @@
 #include <cmocka.h>
 #include <bpf/libbpf.h>
 
-#include "evchild.h"
-#include "harness.h"
+#include "probe_check.h"
 #include "tcp.skel.h"
 
 #define COMM "lmp-tcp-test"
@@ -364,33 +363,9 @@ static void test_tracepoint(void **state)
  * the probe is unsupported and names the reason of each alternative */
 static void test_fallbacks_reported(void **state)
 {
-	char cmd[512];
-	json_error_t jerr;
-	json_t *arr, *p;
-	bool seen = false;
-	FILE *f;
-	size_t i;
-
-	snprintf(cmd, sizeof(cmd), "%s probes --json --disable-hooks tp_btf,raw_tp,tracepoint",
-		 lmp_test_binary());
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	arr = json_loadf(f, 0, &jerr);
-	pclose(f);
-	assert_non_null(arr);
-	json_array_foreach(arr, i, p) {
-		const char *reason;
-
-		if (strcmp(json_string_value(json_object_get(p, "name")), "tcp"))
-			continue;
-		seen = true;
-		reason = json_string_value(json_object_get(p, "reason"));
-		assert_string_equal(json_string_value(json_object_get(p, "state")), "unsupported");
-		assert_non_null(strstr(reason, "connect: fentry: "));
-		assert_non_null(strstr(reason, "connect: kprobe: "));
-	}
-	json_decref(arr);
-	assert_true(seen);
+	lmp_test_assert_unsupported(
+		"tcp", "tp_btf,raw_tp,tracepoint",
+		(const char *const[]){ "connect: fentry: ", "connect: kprobe: ", NULL });
 }
 
 /* the kprobe path cannot attach here, but must be valid BPF: kprobe-type programs load

@@ -349,29 +349,17 @@ static void test_refused_counts_failed(void **state)
 static void test_function_hooks(void **state)
 {
 	struct tcpconnlat_bpf *skel;
-	const char *why;
-	json_t *p;
 
 	lmp_test_require_root();
-	p = lmp_test_probe_listing("tcpconnlat", "--disable-hooks tp_btf,raw_tp,tracepoint");
-	assert_string_equal(json_string_value(json_object_get(p, "state")), "unsupported");
-	why = json_string_value(json_object_get(p, "reason"));
-	assert_non_null(why);
-	assert_non_null(strstr(why, "fentry: "));
-	assert_non_null(strstr(why, "kprobe: kprobes are not available"));
-	json_decref(p);
+	lmp_test_assert_unsupported(
+		"tcpconnlat", "tp_btf,raw_tp,tracepoint",
+		(const char *const[]){ "fentry: ", "kprobe: kprobes are not available", NULL });
 
 	skel = tcpconnlat_bpf__open();
 	assert_non_null(skel);
 	assert_int_equal(lmp_test_autoload_only(skel->obj, "kprobe_"), 3);
 	assert_int_equal(tcpconnlat_bpf__load(skel), 0);
 	tcpconnlat_bpf__destroy(skel);
-}
-
-static int remove_leftovers(void **state)
-{
-	lmp_test_remove_probe_leftovers("tcpconnlat");
-	return 0;
 }
 
 int main(void)
@@ -384,5 +372,5 @@ int main(void)
 		cmocka_unit_test(test_refused_counts_failed),
 	};
 
-	return cmocka_run_group_tests_name("tcpconnlat", tests, NULL, remove_leftovers);
+	return lmp_test_run_cleaning_tests("tcpconnlat", tests);
 }

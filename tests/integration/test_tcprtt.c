@@ -205,29 +205,17 @@ static void test_tracepoint(void **state)
 static void test_function_hooks(void **state)
 {
 	struct tcprtt_bpf *skel;
-	const char *why;
-	json_t *p;
 
 	lmp_test_require_root();
-	p = lmp_test_probe_listing("tcprtt", "--disable-hooks tp_btf,raw_tp,tracepoint");
-	assert_string_equal(json_string_value(json_object_get(p, "state")), "unsupported");
-	why = json_string_value(json_object_get(p, "reason"));
-	assert_non_null(why);
-	assert_non_null(strstr(why, "fentry: "));
-	assert_non_null(strstr(why, "kprobe: kprobes are not available"));
-	json_decref(p);
+	lmp_test_assert_unsupported(
+		"tcprtt", "tp_btf,raw_tp,tracepoint",
+		(const char *const[]){ "fentry: ", "kprobe: kprobes are not available", NULL });
 
 	skel = tcprtt_bpf__open();
 	assert_non_null(skel);
 	assert_int_equal(lmp_test_autoload_only(skel->obj, "kprobe_"), 1);
 	assert_int_equal(tcprtt_bpf__load(skel), 0);
 	tcprtt_bpf__destroy(skel);
-}
-
-static int remove_leftovers(void **state)
-{
-	lmp_test_remove_probe_leftovers("tcprtt");
-	return 0;
 }
 
 int main(void)
@@ -239,5 +227,5 @@ int main(void)
 		cmocka_unit_test(test_function_hooks),
 	};
 
-	return cmocka_run_group_tests_name("tcprtt", tests, NULL, remove_leftovers);
+	return lmp_test_run_cleaning_tests("tcprtt", tests);
 }

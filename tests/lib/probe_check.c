@@ -92,8 +92,8 @@ int lmp_test_fixture_run(struct lmp_test_fixture *fx, const struct CMUnitTest *t
 	return _cmocka_run_group_tests(fixture_name(fx), tests, n, fixture_setup, fixture_teardown);
 }
 
-void lmp_test_fixture_cgroup(struct lmp_test_fixture *fx, const char *sub, char *path, size_t len,
-			     __u64 *id)
+int lmp_test_fixture_cgroup(struct lmp_test_fixture *fx, const char *sub, char *path, size_t len,
+			    __u64 *id)
 {
 	char rel[4096];
 

@@ -99,18 +99,6 @@ static int teardown(void **state)
 
 /* ---- containers: pid 1 of a new PID namespace, in the pod's cgroups ---- */
 
-static int join(const char *dir)
-{
-	char procs[4200];
-	FILE *f;
-
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-	f = fopen(procs, "w");
-	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f) != 0)
-		return -1;
-	return 0;
-}
-
 static void set_oom_score_adj(int adj)
 {
 	FILE *f = fopen("/proc/self/oom_score_adj", "w");
@@ -149,7 +137,8 @@ static pid_t container(const char *cg, const char *memcg, const char *comm, int 
 	signal(SIGILL, SIG_DFL);
 	signal(SIGFPE, SIG_DFL);
 	setrlimit(RLIMIT_CORE, &no_core);
-	if ((memcg && join(memcg) < 0) || (cg && join(cg) < 0) || getpid() != 1)
+	if ((memcg && lmp_test_cgroup_join(memcg) < 0) || (cg && lmp_test_cgroup_join(cg) < 0) ||
+	    getpid() != 1)
 		_exit(126);
 	prctl(PR_SET_NAME, comm, 0, 0, 0);
 	_exit(fn(arg));

@@ -85,16 +85,10 @@ static __u64 spin_in(const char *cg, int ms)
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		char procs[4200], me[16];
 		struct timespec t0, t;
-		int fd;
 
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
-		snprintf(me, sizeof(me), "%d", getpid());
-		fd = open(procs, O_WRONLY);
-		if (fd < 0 || write(fd, me, strlen(me)) < 0)
+		if (lmp_test_cgroup_join(cg) < 0)
 			_exit(10);
-		close(fd);
 		/* CPU-bound until it has had ms of CPU, however busy the machine is */
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		do {

@@ -51,18 +51,6 @@ struct report {
 	int err; /* errno of connect, 0 on success */
 };
 
-static void join(const char *cg)
-{
-	char path[4200];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-	fd = open(path, O_WRONLY);
-	if (fd < 0 || write(fd, "0", 1) != 1)
-		_exit(90);
-	close(fd);
-}
-
 static socklen_t make_addr(const struct target *t, unsigned short port, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
@@ -132,12 +120,14 @@ static pid_t spawn_connect(const char *sock_cg, const char *conn_cg, const struc
 
 		close(p[0]);
 		prctl(PR_SET_NAME, COMM);
-		join(sock_cg);
+		if (lmp_test_cgroup_join(sock_cg) < 0)
+			_exit(90);
 		fd = socket(t->af, SOCK_STREAM, 0);
 		if (fd < 0)
 			_exit(91);
 		if (strcmp(sock_cg, conn_cg))
-			join(conn_cg);
+			if (lmp_test_cgroup_join(conn_cg) < 0)
+				_exit(90);
 		if (m == CONNECT_TIMEOUT) {
 			len = make_addr(t, 0, &ss);
 			if (bind(fd, (struct sockaddr *)&ss, len) < 0)

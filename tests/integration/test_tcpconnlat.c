@@ -96,18 +96,13 @@ static int peer_port(int fd)
  */
 static pid_t spawn_client(const char *cg, int port4, int port6, int slow_port, int ready)
 {
-	char procs[4200], pid[16];
 	pid_t child = fork();
-	int fd, keep[2 * K + 2], nk = 0;
+	int keep[2 * K + 2], nk = 0;
 
 	if (child != 0)
 		return child;
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	fd = open(procs, O_WRONLY);
-	if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
+	if (lmp_test_cgroup_join(cg) < 0)
 		_exit(10);
-	close(fd);
 	for (int i = 0; i < K; i++) {
 		if ((keep[nk++] = connect_to(AF_INET, port4)) < 0)
 			_exit(11);
@@ -295,7 +290,7 @@ static void test_refused_counts_failed(void **state)
 {
 	struct lmp_test_agent a;
 	struct tally t = { 0 };
-	char cg[4096], rel[128], procs[4200], pid[16];
+	char cg[4096], rel[128];
 	struct listener l;
 	int port, st;
 	pid_t child;
@@ -313,14 +308,8 @@ static void test_refused_counts_failed(void **state)
 	close(l.fd);
 	child = fork();
 	if (child == 0) {
-		int fd;
-
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
-		snprintf(pid, sizeof(pid), "%d", getpid());
-		fd = open(procs, O_WRONLY);
-		if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
+		if (lmp_test_cgroup_join(cg) < 0)
 			_exit(10);
-		close(fd);
 		for (int i = 0; i < 3; i++)
 			if (connect_to(AF_INET, port) >= 0 || errno != ECONNREFUSED)
 				_exit(11);

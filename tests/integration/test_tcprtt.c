@@ -30,20 +30,6 @@
 
 #define BYTES (8 << 20)
 
-static int join(const char *cg)
-{
-	char procs[4200], pid[16];
-	int fd;
-
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	fd = open(procs, O_WRONLY);
-	if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
-		return -1;
-	close(fd);
-	return 0;
-}
-
 static pid_t spawn_sender(const char *cg_sock, const char *cg_task, int port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
@@ -54,13 +40,13 @@ static pid_t spawn_sender(const char *cg_sock, const char *cg_task, int port)
 
 	if (child != 0)
 		return child;
-	if (join(cg_sock) < 0)
+	if (lmp_test_cgroup_join(cg_sock) < 0)
 		_exit(10);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
 		_exit(11);
-	if (join(cg_task) < 0) /* the socket stays charged to cg_sock */
+	if (lmp_test_cgroup_join(cg_task) < 0) /* the socket stays charged to cg_sock */
 		_exit(12);
 	memset(buf, 'r', sizeof(buf));
 	while (sent < BYTES) {

@@ -173,17 +173,8 @@ pid_t lmp_test_bio_spawn(const char *cgroup, const char *dev, const char *comm,
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		char procs[4096];
-		FILE *f;
-
-		if (cgroup) {
-			snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup);
-			f = fopen(procs, "w");
-			if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f) != 0) {
-				fprintf(stderr, "join %s: %s\n", procs, strerror(errno));
-				_exit(126);
-			}
-		}
+		if (cgroup && lmp_test_cgroup_join(cgroup) < 0)
+			_exit(126);
 		prctl(PR_SET_NAME, comm, 0, 0, 0);
 		_exit(run_ops(dev, ops, n, mode) == 0 ? 0 : 1);
 	}

@@ -15,20 +15,6 @@
 #include "fake_kubelet.h"
 #include "harness.h"
 
-static int join(const char *dir)
-{
-	char procs[4096];
-	FILE *f;
-
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-	f = fopen(procs, "w");
-	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f) != 0) {
-		fprintf(stderr, "join %s: %s\n", procs, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 pid_t lmp_test_fork_in(const char *cg, const char *memcg, const char *comm, int (*fn)(void *),
 		       void *arg)
 {
@@ -41,7 +27,7 @@ pid_t lmp_test_fork_in(const char *cg, const char *memcg, const char *comm, int 
 	signal(SIGBUS, SIG_DFL);
 	signal(SIGILL, SIG_DFL);
 	signal(SIGFPE, SIG_DFL);
-	if ((memcg && join(memcg) < 0) || (cg && join(cg) < 0))
+	if ((memcg && lmp_test_cgroup_join(memcg) < 0) || (cg && lmp_test_cgroup_join(cg) < 0))
 		_exit(126);
 	if (comm)
 		prctl(PR_SET_NAME, comm, 0, 0, 0);

@@ -328,22 +328,28 @@ void lmp_test_cgroup_remove(const char *path)
 	}
 }
 
+int lmp_test_cgroup_join(const char *cg)
+{
+	char procs[4200], pid[16];
+	int fd, n;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	n = snprintf(pid, sizeof(pid), "%d", getpid());
+	fd = open(procs, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, pid, n) != n || close(fd) < 0) {
+		fprintf(stderr, "join %s: %s\n", procs, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 pid_t lmp_test_spawn(const char *cgroup_path, char *const argv[])
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		if (cgroup_path) {
-			char procs[4096];
-			FILE *f;
-
-			snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup_path);
-			f = fopen(procs, "w");
-			if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f) != 0) {
-				fprintf(stderr, "join %s: %s\n", procs, strerror(errno));
-				_exit(126);
-			}
-		}
+		if (cgroup_path && lmp_test_cgroup_join(cgroup_path) < 0)
+			_exit(126);
 		execvp(argv[0], argv);
 		_exit(127);
 	}

@@ -56,6 +56,9 @@ const char *lmp_test_cgroup2_root(void);
 /* mkdir root/rel (parents too); id = inode of the directory. 0 or -errno */
 int lmp_test_cgroup_create(const char *rel, char *path, size_t len, __u64 *id);
 void lmp_test_cgroup_remove(const char *path);
+/* move the calling process into the cgroup directory cg (open, write, close: no stdio);
+ * 0, or -1 with a message on stderr */
+int lmp_test_cgroup_join(const char *cg);
 /* fork; the child joins cgroup path (NULL: stays) then execs argv. Returns the pid. */
 pid_t lmp_test_spawn(const char *cgroup_path, char *const argv[]);
 /* waitpid with the raw status; -1 on error */

@@ -99,26 +99,6 @@ static int teardown(void **state)
 
 /* ---- containers: pid 1 of a new PID namespace, in the pod's cgroups ---- */
 
-static void set_oom_score_adj(int adj)
-{
-	FILE *f = fopen("/proc/self/oom_score_adj", "w");
-
-	if (f) {
-		fprintf(f, "%d\n", adj);
-		fclose(f);
-	}
-}
-
-static void touch(size_t size)
-{
-	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		_exit(5);
-	for (size_t off = 0; off < size; off += 4096)
-		p[off] = 1;
-}
-
 /*
  * Start a container: its main process is pid 1 of a new PID namespace (a direct child of
  * the test, so the test reaps it), joins cg and memcg (NULL: none), takes comm and exits
@@ -234,8 +214,8 @@ static int deaths_seen; /* container/death events of the victim pod so far */
 
 static int hog(void *arg)
 {
-	set_oom_score_adj(500);
-	touch(200ULL << 20);
+	lmp_test_oom_score_adj(500);
+	lmp_test_touch(200ULL << 20, 5);
 	return 0; /* not reached: OOM-killed */
 }
 
@@ -293,8 +273,8 @@ static int oom_worker_parent(void *arg)
 
 	if (w == 0) {
 		prctl(PR_SET_NAME, "lmp-d-worker", 0, 0, 0);
-		set_oom_score_adj(1000);
-		touch(200ULL << 20);
+		lmp_test_oom_score_adj(1000);
+		lmp_test_touch(200ULL << 20, 5);
 		_exit(0);
 	}
 	if (write(worker_pid_pipe[1], &(int){ 0 }, sizeof(int)) != sizeof(int))

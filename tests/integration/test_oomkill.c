@@ -75,32 +75,11 @@ static struct lmp_test_fixture F = {
 		       { "tp_btf,raw_tp", "probe oomkill: attached (victim=tracepoint)" } },
 };
 
-static void set_oom_score_adj(int adj)
-{
-	FILE *f = fopen("/proc/self/oom_score_adj", "w");
-
-	if (f) {
-		fprintf(f, "%d\n", adj);
-		fclose(f);
-	}
-}
-
-/* touch size bytes of fresh anonymous memory, one page at a time */
-static void touch(size_t size)
-{
-	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		_exit(3);
-	for (size_t off = 0; off < size; off += 4096)
-		p[off] = 1;
-}
-
 /* allocates far past the limit: the OOM killer must pick this task */
 static int hog(void *arg)
 {
-	set_oom_score_adj(500);
-	touch(200ULL << 20);
+	lmp_test_oom_score_adj(500);
+	lmp_test_touch(200ULL << 20, 3);
 	return 0; /* not reached: killed */
 }
 
@@ -191,8 +170,8 @@ static int holder(void *arg)
 {
 	struct pair *p = arg;
 
-	set_oom_score_adj(1000);
-	touch(20ULL << 20);
+	lmp_test_oom_score_adj(1000);
+	lmp_test_touch(20ULL << 20, 3);
 	if (write(p->ready[1], "r", 1) != 1)
 		return 4;
 	for (;;)
@@ -203,7 +182,7 @@ static int holder(void *arg)
 static int trigger(void *arg)
 {
 	for (int i = 0; i < 16; i++)
-		touch(1ULL << 20);
+		lmp_test_touch(1ULL << 20, 3);
 	return 0;
 }
 

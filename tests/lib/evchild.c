@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
@@ -32,6 +33,26 @@ pid_t lmp_test_fork_in(const char *cg, const char *memcg, const char *comm, int 
 	if (comm)
 		prctl(PR_SET_NAME, comm, 0, 0, 0);
 	_exit(fn(arg));
+}
+
+void lmp_test_oom_score_adj(int adj)
+{
+	FILE *f = fopen("/proc/self/oom_score_adj", "w");
+
+	if (f) {
+		fprintf(f, "%d\n", adj);
+		fclose(f);
+	}
+}
+
+void lmp_test_touch(size_t size, int status)
+{
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		_exit(status);
+	for (size_t off = 0; off < size; off += 4096)
+		p[off] = 1;
 }
 
 const char *lmp_test_memcg_v1_root(void)

@@ -362,22 +362,8 @@ static void test_fallbacks_reported(void **state)
  * without CONFIG_KPROBES. (fentry programs cannot even load here: EPERM.) */
 static void test_kprobe_programs_verify(void **state)
 {
-	struct bpf_program *prog;
-	struct tcp_bpf *skel;
-	int n = 0;
-
 	lmp_test_require_root();
-	skel = tcp_bpf__open();
-	assert_non_null(skel);
-	bpf_object__for_each_program(prog, skel->obj) {
-		bool kp = !strncmp(bpf_program__name(prog), "kprobe_", 7);
-
-		n += kp;
-		bpf_program__set_autoload(prog, kp);
-	}
-	assert_int_equal(n, 4);
-	assert_int_equal(tcp_bpf__load(skel), 0);
-	tcp_bpf__destroy(skel);
+	lmp_test_kprobes_load(tcp, 4);
 }
 
 int main(void)

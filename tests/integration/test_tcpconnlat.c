@@ -171,28 +171,19 @@ static void run(const char *disable, const char *attach_line)
 	struct lmp_test_agent a;
 	struct listener l4, l6, slow;
 	struct tally t = { 0 };
-	char cg[4096], rel[128];
-	const char *args[12] = { "--probes", "tcpconnlat", "--interval",	  "1",
-				 "--top",    "1000",	   "--tcpconnlat-min-ms", "500" };
-	int na = 8, ready[2], first = -1, second = -1, slow_port_client = 0, st;
+	char cg[4096];
+	int ready[2], first = -1, second = -1, slow_port_client = 0, st;
 	long t_ready = 0, end;
 	json_t *ev;
 	pid_t child;
 
 	lmp_test_require_root();
-	snprintf(rel, sizeof(rel), "lmp-test/tcpconnlat-%d-%s", getpid(),
-		 disable ? disable : "none");
-	for (char *c = rel; *c; c++)
-		if (*c == ',')
-			*c = '_';
-	assert_int_equal(lmp_test_cgroup_create(rel, cg, sizeof(cg), &t.cgid), 0);
-	if (disable) {
-		args[na++] = "--disable-hooks";
-		args[na++] = disable;
-	}
-	args[na] = NULL;
-	assert_int_equal(lmp_test_agent_start(&a, args), 0);
-	assert_true(lmp_test_agent_stderr_has(&a, attach_line));
+	lmp_test_hooks_cgroup("tcpconnlat", disable, NULL, cg, sizeof(cg), &t.cgid);
+	lmp_test_start_hooks(&a,
+			     (const char *const[]){ "--probes", "tcpconnlat", "--interval", "1",
+						    "--top", "1000", "--tcpconnlat-min-ms", "500",
+						    NULL },
+			     disable, attach_line);
 
 	l4 = listen_on(AF_INET, 64);
 	l6 = listen_on(AF_INET6, 64);
@@ -337,18 +328,11 @@ static void test_refused_counts_failed(void **state)
  */
 static void test_function_hooks(void **state)
 {
-	struct tcpconnlat_bpf *skel;
-
 	lmp_test_require_root();
 	lmp_test_assert_unsupported(
 		"tcpconnlat", "tp_btf,raw_tp,tracepoint",
 		(const char *const[]){ "fentry: ", "kprobe: kprobes are not available", NULL });
-
-	skel = tcpconnlat_bpf__open();
-	assert_non_null(skel);
-	assert_int_equal(lmp_test_autoload_only(skel->obj, "kprobe_"), 3);
-	assert_int_equal(tcpconnlat_bpf__load(skel), 0);
-	tcpconnlat_bpf__destroy(skel);
+	lmp_test_kprobes_load(tcpconnlat, 3);
 }
 
 int main(void)

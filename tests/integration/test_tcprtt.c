@@ -102,30 +102,20 @@ static void run(const char *disable, const char *attach_line)
 	socklen_t len = sizeof(sin);
 	struct lmp_test_agent a;
 	struct tally t = { 0 };
-	char cg_sock[4096], cg_task[4096], rel[160];
-	const char *args[12] = { "--probes", "tcprtt", "--interval", "1", "--top", "1000" };
+	char cg_sock[4096], cg_task[4096];
 	static char buf[65536];
-	int na = 6, lfd, cfd, st;
+	int lfd, cfd, st;
 	size_t got = 0;
 	ssize_t n;
 	pid_t child;
 
 	lmp_test_require_root();
-	snprintf(rel, sizeof(rel), "lmp-test/tcprtt-%d-%s/sock", getpid(),
-		 disable ? disable : "none");
-	for (char *c = rel; *c; c++)
-		if (*c == ',')
-			*c = '_';
-	assert_int_equal(lmp_test_cgroup_create(rel, cg_sock, sizeof(cg_sock), &t.cg_sock), 0);
-	strcpy(strrchr(rel, '/'), "/task");
-	assert_int_equal(lmp_test_cgroup_create(rel, cg_task, sizeof(cg_task), &t.cg_task), 0);
-	if (disable) {
-		args[na++] = "--disable-hooks";
-		args[na++] = disable;
-	}
-	args[na] = NULL;
-	assert_int_equal(lmp_test_agent_start(&a, args), 0);
-	assert_true(lmp_test_agent_stderr_has(&a, attach_line));
+	lmp_test_hooks_cgroup("tcprtt", disable, "sock", cg_sock, sizeof(cg_sock), &t.cg_sock);
+	lmp_test_hooks_cgroup("tcprtt", disable, "task", cg_task, sizeof(cg_task), &t.cg_task);
+	lmp_test_start_hooks(&a,
+			     (const char *const[]){ "--probes", "tcprtt", "--interval", "1",
+						    "--top", "1000", NULL },
+			     disable, attach_line);
 
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -190,18 +180,11 @@ static void test_tracepoint(void **state)
  */
 static void test_function_hooks(void **state)
 {
-	struct tcprtt_bpf *skel;
-
 	lmp_test_require_root();
 	lmp_test_assert_unsupported(
 		"tcprtt", "tp_btf,raw_tp,tracepoint",
 		(const char *const[]){ "fentry: ", "kprobe: kprobes are not available", NULL });
-
-	skel = tcprtt_bpf__open();
-	assert_non_null(skel);
-	assert_int_equal(lmp_test_autoload_only(skel->obj, "kprobe_"), 1);
-	assert_int_equal(tcprtt_bpf__load(skel), 0);
-	tcprtt_bpf__destroy(skel);
+	lmp_test_kprobes_load(tcprtt, 1);
 }
 
 int main(void)

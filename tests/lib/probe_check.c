@@ -217,6 +217,37 @@ int lmp_test_autoload_only(struct bpf_object *obj, const char *prefix)
 	return n;
 }
 
+void lmp_test_hooks_cgroup(const char *probe, const char *disable, const char *sub, char *path,
+			   size_t len, __u64 *id)
+{
+	char rel[256];
+
+	snprintf(rel, sizeof(rel), "lmp-test/%s-%d-%s%s%s", probe, getpid(),
+		 disable ? disable : "none", sub ? "/" : "", sub ? sub : "");
+	for (char *c = rel; *c; c++)
+		if (*c == ',')
+			*c = '_';
+	assert_int_equal(lmp_test_cgroup_create(rel, path, len, id), 0);
+}
+
+void lmp_test_start_hooks(struct lmp_test_agent *a, const char *const *args, const char *disable,
+			  const char *attached)
+{
+	const char *all[48];
+	int n = 0;
+
+	for (; args[n] && n < 44; n++)
+		all[n] = args[n];
+	if (disable) {
+		all[n++] = "--disable-hooks";
+		all[n++] = disable;
+	}
+	all[n] = NULL;
+	assert_int_equal(lmp_test_agent_start(a, all), 0);
+	if (attached && !lmp_test_agent_stderr_has(a, attached))
+		fail_msg("no '%s' in:\n%s", attached, a->errbuf);
+}
+
 void lmp_test_remove_probe_leftovers(const char *probe)
 {
 	lmp_test_sh("find %s/lmp-test -mindepth 1 -maxdepth 1 \\( -name '%s-%d' -o -name "

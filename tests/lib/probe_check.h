@@ -98,6 +98,29 @@ void lmp_test_assert_unsupported(const char *probe, const char *disable, const c
 
 /* Load only the programs of obj whose names start with prefix; returns how many do. */
 int lmp_test_autoload_only(struct bpf_object *obj, const char *prefix);
+/*
+ * The n kprobe programs of skeleton <name>_bpf are valid BPF: the verifier takes them
+ * (kprobe-type programs load without CONFIG_KPROBES, where they could not attach).
+ */
+#define lmp_test_kprobes_load(name, n)                                                \
+	do {                                                                          \
+		struct name##_bpf *skel_ = name##_bpf__open();                        \
+                                                                                      \
+		assert_non_null(skel_);                                               \
+		assert_int_equal(lmp_test_autoload_only(skel_->obj, "kprobe_"), (n)); \
+		assert_int_equal(name##_bpf__load(skel_), 0);                         \
+		name##_bpf__destroy(skel_);                                           \
+	} while (0)
+
+/*
+ * The cgroup lmp-test/<probe>-<pid>-<disable, commas as _, or "none">/<sub> (sub NULL: the
+ * directory itself) for a test run with --disable-hooks disable; asserts it was made.
+ */
+void lmp_test_hooks_cgroup(const char *probe, const char *disable, const char *sub, char *path,
+			   size_t len, __u64 *id);
+/* Start a with args and --disable-hooks disable (NULL: none); assert it logs attached. */
+void lmp_test_start_hooks(struct lmp_test_agent *a, const char *const *args, const char *disable,
+			  const char *attached);
 
 /*
  * cmocka group teardown helper: a failed assertion skips a test's own cleanup, so remove

@@ -120,32 +120,14 @@ static pid_t exec_seen(struct lmp_test_agent *a)
 
 static int http_status(struct lmp_test_agent *a, const char *path)
 {
-	const char *p = a->errbuf ? strstr(a->errbuf, "(port ") : NULL;
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	char req[128], buf[256] = "";
-	size_t len = 0;
-	int fd, code = -1;
+	int port = lmp_test_agent_http_port(a), code;
+	char *resp;
 
-	assert_non_null(p);
-	sa.sin_port = htons(atoi(p + 6));
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
-	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-	fcntl(fd, F_SETFL, O_NONBLOCK);
-	for (int i = 0; i < 2000 && len < 12; i++) {
-		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
-
-		if (n > 0)
-			len += n;
-		else if (n == 0 || errno != EAGAIN)
-			break;
-		else
-			lmp_test_agent_pump(a, 5);
-	}
-	close(fd);
-	sscanf(buf, "HTTP/1.%*d %d", &code);
+	assert_true(port > 0);
+	resp = lmp_test_http_get(a, port, path, 10000);
+	assert_non_null(resp);
+	code = lmp_test_http_status(resp);
+	free(resp);
 	return code;
 }
 

@@ -236,39 +236,6 @@ static int agent_port(struct lmp_test_agent *a)
 	return atoi(p + 6);
 }
 
-/* GET from the agent while reading its stdout (it is single-threaded); malloc'd body */
-static char *http_get(struct lmp_test_agent *a, const char *path)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(agent_port(a)),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	char req[256], *buf = calloc(1, 1 << 22), *body;
-	size_t len = 0, cap = (1 << 22) - 1;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_non_null(buf);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
-	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-	fcntl(fd, F_SETFL, O_NONBLOCK);
-	for (int i = 0; i < 4000 && len < cap; i++) {
-		ssize_t n = read(fd, buf + len, cap - len);
-
-		if (n > 0)
-			len += n;
-		else if (n == 0 || errno != EAGAIN)
-			break;
-		else
-			lmp_test_agent_pump(a, 5);
-	}
-	close(fd);
-	body = strstr(buf, "\r\n\r\n");
-	assert_non_null(body);
-	body = strdup(body + 4);
-	free(buf);
-	return body;
-}
-
 /*
  * Lines of stderr after `from` (an offset) with " warn: " or " error: ", apart from the
  * per-interval loss counters (a busy machine may fill a probe's map; that is accounted for
@@ -545,7 +512,7 @@ static void test_faults_btf_missing_or_garbage(void **state)
 	assert_true(lmp_test_agent_stderr_has(&a, "probe process: failed, skipped: load: "));
 	assert_true(lmp_test_agent_stderr_has(&a, "needs kernel BTF, which is unavailable"));
 	assert_true(lmp_test_agent_stderr_has(&a, "ready: 1 probes running"));
-	body = http_get(&a, "/api/v1/probes");
+	body = lmp_test_http_get_body(&a, agent_port(&a), "/api/v1/probes");
 	arr = json_loads(body, 0, NULL);
 	free(body);
 	for (size_t i = 0; i < json_array_size(arr); i++) {
@@ -646,7 +613,7 @@ static void test_faults_missing_hooks(void **state)
 	assert_true(lmp_test_agent_stderr_has(&a, "probe profile: attached (sample=perf_sw)"));
 	assert_true(lmp_test_agent_stderr_has(&a, "ready: 1 probes running"));
 	lmp_test_agent_pump(&a, 1500);
-	m = http_get(&a, "/metrics");
+	m = lmp_test_http_get_body(&a, agent_port(&a), "/metrics");
 	assert_non_null(strstr(m, "lmp_probe_up{probe=\"process\",attach=\"\"} 0"));
 	assert_non_null(strstr(m, "lmp_probe_up{probe=\"syscall\",attach=\"\"} 0"));
 	assert_non_null(strstr(m, "lmp_probe_up{probe=\"profile\",attach=\"sample=perf_sw\"} 1"));
@@ -779,7 +746,7 @@ static void test_faults_kubelet_token_never_logged(void **state)
 	/* verification is on by default: a certificate from another CA is refused */
 	assert_true(wait_stderr(&a, "(tls)", 8000));
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		char *body = http_get(&a, paths[i]);
+		char *body = lmp_test_http_get_body(&a, agent_port(&a), paths[i]);
 
 		assert_null(strstr(body, TOKEN));
 		free(body);

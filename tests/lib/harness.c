@@ -11,7 +11,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <cmocka.h>
@@ -361,6 +364,79 @@ int lmp_test_wait_child(pid_t pid)
 	int st;
 
 	return waitpid(pid, &st, 0) == pid ? st : -1;
+}
+
+char *lmp_test_http_get(struct lmp_test_agent *a, int port, const char *path, int timeout_ms)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t len = 0, cap = 1 << 16;
+	char req[512], *buf = malloc(cap);
+	long end = now_ms() + timeout_ms;
+	bool done = false;
+
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
+	if (!buf || fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    write(fd, req, strlen(req)) != (ssize_t)strlen(req))
+		goto out;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	while (!done && now_ms() < end) {
+		ssize_t n;
+
+		if (len + 65536 + 1 > cap) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n > 0)
+			len += n;
+		else if (n == 0 || errno != EAGAIN)
+			done = true;
+		else
+			lmp_test_agent_pump(a, 5);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (!done) {
+		free(buf);
+		return NULL;
+	}
+	buf[len] = 0;
+	return buf;
+}
+
+const char *lmp_test_http_body(const char *resp)
+{
+	const char *p = resp ? strstr(resp, "\r\n\r\n") : NULL;
+
+	return p ? p + 4 : NULL;
+}
+
+int lmp_test_http_status(const char *resp)
+{
+	int code = -1;
+
+	if (resp)
+		sscanf(resp, "HTTP/1.%*d %d", &code);
+	return code;
+}
+
+char *lmp_test_http_get_body(struct lmp_test_agent *a, int port, const char *path)
+{
+	char *resp = lmp_test_http_get(a, port, path, 20000), *body;
+
+	assert_non_null(resp);
+	assert_non_null(lmp_test_http_body(resp));
+	body = strdup(lmp_test_http_body(resp));
+	free(resp);
+	return body;
 }
 
 int lmp_test_sh(const char *fmt, ...)

@@ -70,6 +70,19 @@ int lmp_test_wait_child(pid_t pid);
  */
 int lmp_test_bpf_ids(pid_t pid, const char *kind, __u32 *ids, int max);
 
+/*
+ * GET path from 127.0.0.1:port, reading the agent's stdout meanwhile (a single-threaded
+ * agent blocked on a full stdout pipe answers nobody). Returns the whole response (status
+ * line, headers, body), malloc'd and NUL-terminated; NULL when no connection could be made
+ * or the response did not end within timeout_ms.
+ */
+char *lmp_test_http_get(struct lmp_test_agent *a, int port, const char *path, int timeout_ms);
+/* the body of such a response (NULL: none); its status code (-1: none) */
+const char *lmp_test_http_body(const char *resp);
+int lmp_test_http_status(const char *resp);
+/* cmocka: lmp_test_http_get that must answer within 20 s; its body, malloc'd */
+char *lmp_test_http_get_body(struct lmp_test_agent *a, int port, const char *path);
+
 /* Run a shell command, return its exit status (-1 if it could not run). */
 int lmp_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -210,6 +210,23 @@ static json_t *wait_signal(pid_t target, int sig)
 
 static int deaths_seen; /* container/death events of the victim pod so far */
 
+/* the death event of pid, a process of the victim pod (counted) */
+static json_t *victim_death(pid_t pid)
+{
+	deaths_seen++;
+	return wait_death(pid);
+}
+
+/* pid, a child, was killed by sig */
+static void killed_by(pid_t pid, int sig)
+{
+	int st;
+
+	assert_true(pid > 0);
+	st = lmp_test_wait_child(pid);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == sig);
+}
+
 /* ---- the cases ---- */
 
 static int hog(void *arg)
@@ -224,13 +241,9 @@ static void test_main_process_oom_killed(void **state)
 	pid_t pid = container(C.victim_cg, C.memcg, "lmp-d-oommain", hog, NULL);
 	char want[256];
 	json_t *ev;
-	int st;
 
-	assert_true(pid > 0);
-	st = lmp_test_wait_child(pid);
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	ev = wait_death(pid);
-	deaths_seen++;
+	killed_by(pid, SIGKILL);
+	ev = victim_death(pid);
 	assert_in_victim_pod(ev, pid, "lmp-d-oommain");
 	assert_true(jbool(ev, "main_process"));
 	assert_int_equal(lmp_test_jint(ev, "ns_pid"), 1);
@@ -321,8 +334,7 @@ static void test_worker_oom_killed_main_survives(void **state)
 	assert_true(json_is_number(lmp_test_jget(kill, "postmortem.memory_pressure.some_avg10")));
 	assert_true(json_is_array(lmp_test_jget(kill, "postmortem.top_tasks")));
 
-	ev = wait_death(worker);
-	deaths_seen++;
+	ev = victim_death(worker);
 	assert_in_victim_pod(ev, worker, "lmp-d-worker");
 	assert_false(jbool(ev, "main_process"));
 	assert_int_equal(lmp_test_jint(ev, "ns_pid"), 2);
@@ -333,8 +345,7 @@ static void test_worker_oom_killed_main_survives(void **state)
 			       "; not the container's main process: the container keeps running"));
 
 	/* then the main process's own normal exit */
-	ev = wait_death(pid);
-	deaths_seen++;
+	ev = victim_death(pid);
 	assert_true(jbool(ev, "main_process"));
 	assert_jstr(ev, "cause", "exit");
 	assert_int_equal(lmp_test_jint(ev, "exit_code"), 0);
@@ -363,7 +374,6 @@ static void test_sigterm_then_sigkill_grace_period(void **state)
 	pid_t pid;
 	json_t *ev, *term, *kill;
 	char c;
-	int st;
 	long long gap;
 
 	assert_int_equal(pipe(ready), 0);
@@ -372,13 +382,11 @@ static void test_sigterm_then_sigkill_grace_period(void **state)
 	/* a host process outside every pod: a shell that sends TERM, waits 1 s, sends KILL */
 	assert_int_equal(
 		lmp_test_sh("/bin/sh -c 'kill -TERM %d; sleep 1; kill -KILL %d'", pid, pid), 0);
-	st = lmp_test_wait_child(pid);
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	killed_by(pid, SIGKILL);
 	close(ready[0]);
 	close(ready[1]);
 
-	ev = wait_death(pid);
-	deaths_seen++;
+	ev = victim_death(pid);
 	term = wait_signal(pid, SIGTERM);
 	kill = wait_signal(pid, SIGKILL);
 	assert_non_null(term);
@@ -444,7 +452,6 @@ static void test_kill_from_another_pod(void **state)
 	pid_t pid, sender;
 	json_t *ev;
 	char c, want[256];
-	int st;
 
 	assert_int_equal(pipe(ready), 0);
 	pid = container(C.victim_cg, NULL, "lmp-d-target", sleeper, ready);
@@ -452,13 +459,11 @@ static void test_kill_from_another_pod(void **state)
 	k.target = pid;
 	sender = lmp_test_fork_in(C.other_cg, NULL, "lmp-d-otherpod", killer, &k);
 	assert_int_equal(WEXITSTATUS(lmp_test_wait_child(sender)), 0);
-	st = lmp_test_wait_child(pid);
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	killed_by(pid, SIGKILL);
 	close(ready[0]);
 	close(ready[1]);
 
-	ev = wait_death(pid);
-	deaths_seen++;
+	ev = victim_death(pid);
 	assert_in_victim_pod(ev, pid, "lmp-d-target");
 	assert_true(jbool(ev, "main_process"));
 	assert_jstr(ev, "cause", "signal");
@@ -532,8 +537,7 @@ static void test_container_kills_its_own_process(void **state)
 	assert_non_null(wexit);
 	assert_non_null(kexit);
 
-	ev = wait_death(lmp_test_jint(wexit, "pid"));
-	deaths_seen++;
+	ev = victim_death(lmp_test_jint(wexit, "pid"));
 	assert_in_victim_pod(ev, lmp_test_jint(wexit, "pid"), "lmp-d-selfwork");
 	assert_false(jbool(ev, "main_process"));
 	assert_jstr(ev, "cause", "signal");
@@ -550,8 +554,7 @@ static void test_container_kills_its_own_process(void **state)
 		 lmp_test_jint(kexit, "pid"));
 	assert_summary(ev, want);
 	/* the killer exited normally and is not the main process: no record of its own */
-	ev = wait_death(pid);
-	deaths_seen++;
+	ev = victim_death(pid);
 	assert_jstr(ev, "cause", "exit");
 }
 
@@ -566,13 +569,9 @@ static void test_sigsegv(void **state)
 {
 	pid_t pid = container(C.victim_cg, NULL, "lmp-d-segv", segv, NULL);
 	json_t *ev;
-	int st;
 
-	assert_true(pid > 0);
-	st = lmp_test_wait_child(pid);
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
-	ev = wait_death(pid);
-	deaths_seen++;
+	killed_by(pid, SIGSEGV);
+	ev = victim_death(pid);
 	assert_in_victim_pod(ev, pid, "lmp-d-segv");
 	assert_true(jbool(ev, "main_process"));
 	assert_jstr(ev, "cause", "kernel_signal");
@@ -601,8 +600,7 @@ static void check_exit(int code)
 	st = lmp_test_wait_child(pid);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), code);
-	ev = wait_death(pid);
-	deaths_seen++;
+	ev = victim_death(pid);
 	assert_in_victim_pod(ev, pid, "lmp-d-exit");
 	assert_true(jbool(ev, "main_process"));
 	assert_int_equal(lmp_test_jint(ev, "ns_pid"), 1);
@@ -848,31 +846,10 @@ static void test_runc_oom_killed(void **state)
 /* run cmd, the agent's output drained meanwhile; returns its stdout (malloc'd) */
 static char *run(const char *cmd, int *status)
 {
-	size_t len = 0, cap = 1 << 16;
-	char *buf = malloc(cap);
-	FILE *f = popen(cmd, "r");
-	ssize_t n;
+	char *out = lmp_test_sh_read(&C.agent, cmd, status);
 
-	assert_non_null(buf);
-	assert_non_null(f);
-	fcntl(fileno(f), F_SETFL, O_NONBLOCK);
-	for (;;) {
-		if (len + 4096 > cap) {
-			buf = realloc(buf, cap *= 2);
-			assert_non_null(buf);
-		}
-		n = read(fileno(f), buf + len, cap - len - 1);
-		if (n > 0) {
-			len += n;
-			continue;
-		}
-		if (n == 0 || errno != EAGAIN)
-			break;
-		lmp_test_agent_pump(&C.agent, 20);
-	}
-	*status = pclose(f);
-	buf[len] = 0;
-	return buf;
+	assert_non_null(out);
+	return out;
 }
 
 static size_t victim_deaths_printed(json_t **newest)

@@ -219,40 +219,17 @@ int lmp_test_agent_http_port(struct lmp_test_agent *a)
 double lmp_test_metric(struct lmp_test_agent *a, const char *family, const char *l1, const char *l2)
 {
 	int port = lmp_test_agent_http_port(a);
-	size_t flen = strlen(family), len = 0, cap = 1 << 16;
-	char cmd[160], *buf = malloc(cap), *line;
+	size_t flen = strlen(family);
+	char cmd[160], *buf = NULL, *line;
 	bool found = false;
 	double sum = 0;
-	ssize_t n;
-	FILE *f;
 
-	if (port <= 0 || !buf)
+	if (port <= 0)
 		goto out;
 	snprintf(cmd, sizeof(cmd), "curl -sf --max-time 10 http://127.0.0.1:%d/metrics", port);
-	f = popen(cmd, "r");
-	if (!f)
+	buf = lmp_test_sh_read(a, cmd, NULL);
+	if (!buf)
 		goto out;
-	fcntl(fileno(f), F_SETFL, O_NONBLOCK);
-	for (;;) {
-		if (len + 4096 > cap) {
-			char *nb = realloc(buf, cap * 2);
-
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fileno(f), buf + len, cap - len - 1);
-		if (n > 0) {
-			len += n;
-			continue;
-		}
-		if (n == 0 || errno != EAGAIN)
-			break;
-		lmp_test_agent_pump(a, 20);
-	}
-	pclose(f);
-	buf[len] = 0;
 	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
 		char *val;
 

@@ -439,6 +439,44 @@ char *lmp_test_http_get_body(struct lmp_test_agent *a, int port, const char *pat
 	return body;
 }
 
+char *lmp_test_sh_read(struct lmp_test_agent *a, const char *cmd, int *status)
+{
+	size_t len = 0, cap = 1 << 16;
+	char *buf = malloc(cap);
+	FILE *f = buf ? popen(cmd, "r") : NULL;
+	ssize_t n;
+	int st;
+
+	if (!f) {
+		free(buf);
+		return NULL;
+	}
+	fcntl(fileno(f), F_SETFL, O_NONBLOCK);
+	for (;;) {
+		if (len + 4096 > cap) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fileno(f), buf + len, cap - len - 1);
+		if (n > 0) {
+			len += n;
+			continue;
+		}
+		if (n == 0 || errno != EAGAIN)
+			break;
+		lmp_test_agent_pump(a, 20);
+	}
+	st = pclose(f);
+	if (status)
+		*status = st;
+	buf[len] = 0;
+	return buf;
+}
+
 int lmp_test_sh(const char *fmt, ...)
 {
 	char cmd[4096];

@@ -83,6 +83,13 @@ int lmp_test_http_status(const char *resp);
 /* cmocka: lmp_test_http_get that must answer within 20 s; its body, malloc'd */
 char *lmp_test_http_get_body(struct lmp_test_agent *a, int port, const char *path);
 
+/*
+ * Run a shell command and read its stdout, draining the agent a meanwhile (a command that
+ * talks to the agent would otherwise wait on it). Returns the output, malloc'd and
+ * NUL-terminated, or NULL when it could not run; *status: pclose()'s (status may be NULL).
+ */
+char *lmp_test_sh_read(struct lmp_test_agent *a, const char *cmd, int *status);
+
 /* Run a shell command, return its exit status (-1 if it could not run). */
 int lmp_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -209,16 +209,6 @@ static void test_tmpfs_mount_umount_and_new_api(void **state)
 	mounts_seen(&F.agent, 0);
 }
 
-static void test_tp_btf_path(void **state)
-{
-	lmp_test_fallback(&F, 0);
-}
-
-static void test_raw_tp_path(void **state)
-{
-	lmp_test_fallback(&F, 1);
-}
-
 static void test_metrics(void **state)
 {
 	int port = lmp_test_agent_http_port(&F.agent);
@@ -237,8 +227,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tmpfs_mount_umount_and_new_api),
-		cmocka_unit_test(test_tp_btf_path),
-		cmocka_unit_test(test_raw_tp_path),
+		LMP_TEST_FALLBACK("test_tp_btf_path", 0),
+		LMP_TEST_FALLBACK("test_raw_tp_path", 1),
 		cmocka_unit_test(test_metrics),
 		LMP_TEST_CLEAN_STOP,
 	};

@@ -248,16 +248,6 @@ static void hog_killed(struct lmp_test_agent *a, long unused)
 	assert_victim(wait_kill(a, pid), pid, "lmp-oom-victim", 500);
 }
 
-static void test_raw_tp_path(void **state)
-{
-	lmp_test_fallback(&F, 0);
-}
-
-static void test_tracepoint_path(void **state)
-{
-	lmp_test_fallback(&F, 1);
-}
-
 static void test_fentry_kprobe_refused_here(void **state)
 {
 	/* with the tracepoints ruled out, what is left (fentry, kprobe) cannot run here */
@@ -319,8 +309,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_memcg_oom_kill_reports_victim_and_limit),
 		cmocka_unit_test(test_memcg_oom_kill_names_the_trigger),
-		cmocka_unit_test(test_raw_tp_path),
-		cmocka_unit_test(test_tracepoint_path),
+		LMP_TEST_FALLBACK("test_raw_tp_path", 0),
+		LMP_TEST_FALLBACK("test_tracepoint_path", 1),
 		cmocka_unit_test(test_fentry_kprobe_refused_here),
 		cmocka_unit_test(test_per_pod_metrics),
 		LMP_TEST_CLEAN_STOP,

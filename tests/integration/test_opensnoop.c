@@ -244,16 +244,6 @@ static void test_open_storm_loss_is_counted(void **state)
 	lmp_test_alt_stop(&F);
 }
 
-static void test_tp_btf_path(void **state)
-{
-	lmp_test_fallback(&F, 0);
-}
-
-static void test_raw_tp_path(void **state)
-{
-	lmp_test_fallback(&F, 1);
-}
-
 static void test_failed_only(void **state)
 {
 	struct lmp_test_agent *a;
@@ -303,8 +293,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_missing_and_openat2),
 		cmocka_unit_test(test_open_storm_loss_is_counted),
-		cmocka_unit_test(test_tp_btf_path),
-		cmocka_unit_test(test_raw_tp_path),
+		LMP_TEST_FALLBACK("test_tp_btf_path", 0),
+		LMP_TEST_FALLBACK("test_raw_tp_path", 1),
 		cmocka_unit_test(test_failed_only),
 		cmocka_unit_test(test_metrics),
 		LMP_TEST_CLEAN_STOP,

@@ -141,6 +141,16 @@ int lmp_test_run_cleaning(const char *probe, const struct CMUnitTest *tests, siz
 	return _cmocka_run_group_tests(probe, tests, n, NULL, remove_leftovers);
 }
 
+#define FALLBACK_TEST(i)                         \
+	void lmp_test_fallback_##i(void **state) \
+	{                                        \
+		lmp_test_fallback(*state, i);    \
+	}
+FALLBACK_TEST(0)
+FALLBACK_TEST(1)
+FALLBACK_TEST(2)
+FALLBACK_TEST(3)
+
 void lmp_test_clean_stop(struct lmp_test_agent *a)
 {
 	assert_true(lmp_test_agent_stop(a, 2000) >= 0);

@@ -72,6 +72,16 @@ struct lmp_test_agent *lmp_test_alt_start(struct lmp_test_fixture *fx, const cha
 void lmp_test_alt_stop(struct lmp_test_fixture *fx);
 /* fallback row i: start the alt agent with its hooks, run the workload, stop */
 void lmp_test_fallback(struct lmp_test_fixture *fx, int i);
+/* cmocka tests: lmp_test_fallback of row 0..3 of the fixture in *state */
+void lmp_test_fallback_0(void **state);
+void lmp_test_fallback_1(void **state);
+void lmp_test_fallback_2(void **state);
+void lmp_test_fallback_3(void **state);
+/* a cmocka entry named name that runs fallback row i (0..3) */
+#define LMP_TEST_FALLBACK(name, i)                            \
+	{                                                     \
+		name, lmp_test_fallback_##i, NULL, NULL, NULL \
+	}
 
 /* the agent stops within 2 s, exits 0, and never printed a line that was not JSON */
 void lmp_test_clean_stop(struct lmp_test_agent *a);

@@ -166,9 +166,22 @@ static bool add(json_t *ev, void *ctx)
 	return false;
 }
 
-static void run(const char *disable, const char *attach_line)
+static void connects_seen(struct lmp_test_agent *a, long row);
+
+/* no main agent: each hook row runs its own, on fresh cgroups */
+static struct lmp_test_fixture F = {
+	.probe = "tcpconnlat",
+	.alt_args = (const char *const[]){ "--interval", "1", "--top", "1000",
+					   "--tcpconnlat-min-ms", "500", NULL },
+	.workload = connects_seen,
+	.fallbacks = { { NULL, "probe tcpconnlat: attached (connect=tp_btf)", 0 },
+		       { "tp_btf", "probe tcpconnlat: attached (connect=raw_tp)", 1 },
+		       { "tp_btf,raw_tp", "probe tcpconnlat: attached (connect=tracepoint)", 2 } },
+};
+
+static void connects_seen(struct lmp_test_agent *a, long row)
 {
-	struct lmp_test_agent a;
+	const char *disable = F.fallbacks[row].disable;
 	struct listener l4, l6, slow;
 	struct tally t = { 0 };
 	char cg[4096];
@@ -177,13 +190,7 @@ static void run(const char *disable, const char *attach_line)
 	json_t *ev;
 	pid_t child;
 
-	lmp_test_require_root();
 	lmp_test_hooks_cgroup("tcpconnlat", disable, NULL, cg, sizeof(cg), &t.cgid);
-	lmp_test_start_hooks(&a,
-			     (const char *const[]){ "--probes", "tcpconnlat", "--interval", "1",
-						    "--top", "1000", "--tcpconnlat-min-ms", "500",
-						    NULL },
-			     disable, attach_line);
 
 	l4 = listen_on(AF_INET, 64);
 	l6 = listen_on(AF_INET6, 64);
@@ -224,12 +231,12 @@ static void run(const char *disable, const char *attach_line)
 	for (int waited = 0; waited < 6000 && (t.connects < 2 * K + 2 || !t.events);
 	     waited += 500) {
 		memset(&t.connects, 0, sizeof(t) - offsetof(struct tally, connects));
-		lmp_test_agent_pump(&a, 500);
-		lmp_test_agent_wait(&a, 0, add, &t);
+		lmp_test_agent_pump(a, 500);
+		lmp_test_agent_wait(a, 0, add, &t);
 	}
-	lmp_test_agent_pump(&a, 1500); /* an interval more: a surplus would show */
+	lmp_test_agent_pump(a, 1500); /* an interval more: a surplus would show */
 	memset(&t.connects, 0, sizeof(t) - offsetof(struct tally, connects));
-	lmp_test_agent_wait(&a, 0, add, &t);
+	lmp_test_agent_wait(a, 0, add, &t);
 
 	assert_int_equal(t.connects, 2 * K + 2);
 	assert_int_equal(t.failed, 0);
@@ -254,26 +261,8 @@ static void run(const char *disable, const char *attach_line)
 	close(l6.fd);
 	close(slow.fd);
 	close(ready[0]);
-	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
-	assert_int_equal(WEXITSTATUS(a.status), 0);
-	assert_int_equal(a.bad_lines, 0);
-	lmp_test_agent_free(&a);
+	lmp_test_clean_stop(a);
 	lmp_test_cgroup_remove(cg);
-}
-
-static void test_tp_btf(void **state)
-{
-	run(NULL, "probe tcpconnlat: attached (connect=tp_btf)");
-}
-
-static void test_raw_tp(void **state)
-{
-	run("tp_btf", "probe tcpconnlat: attached (connect=raw_tp)");
-}
-
-static void test_tracepoint(void **state)
-{
-	run("tp_btf,raw_tp", "probe tcpconnlat: attached (connect=tracepoint)");
 }
 
 /* a refused connect (no listener) leaves SYN_SENT for CLOSE: counted as failed, no event */
@@ -338,12 +327,10 @@ static void test_function_hooks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tp_btf),
-		cmocka_unit_test(test_raw_tp),
-		cmocka_unit_test(test_tracepoint),
-		cmocka_unit_test(test_function_hooks),
+		LMP_TEST_FALLBACK("test_tp_btf", 0),	      LMP_TEST_FALLBACK("test_raw_tp", 1),
+		LMP_TEST_FALLBACK("test_tracepoint", 2),      cmocka_unit_test(test_function_hooks),
 		cmocka_unit_test(test_refused_counts_failed),
 	};
 
-	return lmp_test_run_cleaning_tests("tcpconnlat", tests);
+	return lmp_test_fixture_run_tests(&F, tests);
 }

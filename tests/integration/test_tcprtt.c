@@ -96,11 +96,23 @@ static bool add(json_t *ev, void *ctx)
 	return false;
 }
 
-static void run(const char *disable, const char *attach_line)
+static void rtt_seen(struct lmp_test_agent *a, long row);
+
+/* no main agent: each hook row runs its own, on fresh cgroups */
+static struct lmp_test_fixture F = {
+	.probe = "tcprtt",
+	.alt_args = (const char *const[]){ "--interval", "1", "--top", "1000", NULL },
+	.workload = rtt_seen,
+	.fallbacks = { { NULL, "probe tcprtt: attached (rtt=tp_btf)", 0 },
+		       { "tp_btf", "probe tcprtt: attached (rtt=raw_tp)", 1 },
+		       { "tp_btf,raw_tp", "probe tcprtt: attached (rtt=tracepoint)", 2 } },
+};
+
+static void rtt_seen(struct lmp_test_agent *a, long row)
 {
+	const char *disable = F.fallbacks[row].disable;
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	socklen_t len = sizeof(sin);
-	struct lmp_test_agent a;
 	struct tally t = { 0 };
 	char cg_sock[4096], cg_task[4096];
 	static char buf[65536];
@@ -109,13 +121,8 @@ static void run(const char *disable, const char *attach_line)
 	ssize_t n;
 	pid_t child;
 
-	lmp_test_require_root();
 	lmp_test_hooks_cgroup("tcprtt", disable, "sock", cg_sock, sizeof(cg_sock), &t.cg_sock);
 	lmp_test_hooks_cgroup("tcprtt", disable, "task", cg_task, sizeof(cg_task), &t.cg_task);
-	lmp_test_start_hooks(&a,
-			     (const char *const[]){ "--probes", "tcprtt", "--interval", "1",
-						    "--top", "1000", NULL },
-			     disable, attach_line);
 
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -137,12 +144,12 @@ static void run(const char *disable, const char *attach_line)
 
 	for (int waited = 0; waited < 5000 && !t.samples; waited += 500) {
 		memset(&t.samples, 0, sizeof(t) - offsetof(struct tally, samples));
-		lmp_test_agent_pump(&a, 500);
-		lmp_test_agent_wait(&a, 0, add, &t);
+		lmp_test_agent_pump(a, 500);
+		lmp_test_agent_wait(a, 0, add, &t);
 	}
-	lmp_test_agent_pump(&a, 1200);
+	lmp_test_agent_pump(a, 1200);
 	memset(&t.samples, 0, sizeof(t) - offsetof(struct tally, samples));
-	lmp_test_agent_wait(&a, 0, add, &t);
+	lmp_test_agent_wait(a, 0, add, &t);
 
 	assert_true(t.samples > 0);
 	assert_int_equal(t.task_lines, 0);
@@ -150,27 +157,9 @@ static void run(const char *disable, const char *attach_line)
 	assert_true(t.min_p50 > 0);
 	assert_true(t.max_p99 < 0.5);
 
-	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
-	assert_int_equal(WEXITSTATUS(a.status), 0);
-	assert_int_equal(a.bad_lines, 0);
-	lmp_test_agent_free(&a);
+	lmp_test_clean_stop(a);
 	lmp_test_cgroup_remove(cg_sock);
 	lmp_test_cgroup_remove(cg_task);
-}
-
-static void test_tp_btf(void **state)
-{
-	run(NULL, "probe tcprtt: attached (rtt=tp_btf)");
-}
-
-static void test_raw_tp(void **state)
-{
-	run("tp_btf", "probe tcprtt: attached (rtt=raw_tp)");
-}
-
-static void test_tracepoint(void **state)
-{
-	run("tp_btf,raw_tp", "probe tcprtt: attached (rtt=tracepoint)");
 }
 
 /*
@@ -190,11 +179,11 @@ static void test_function_hooks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tp_btf),
-		cmocka_unit_test(test_raw_tp),
-		cmocka_unit_test(test_tracepoint),
+		LMP_TEST_FALLBACK("test_tp_btf", 0),
+		LMP_TEST_FALLBACK("test_raw_tp", 1),
+		LMP_TEST_FALLBACK("test_tracepoint", 2),
 		cmocka_unit_test(test_function_hooks),
 	};
 
-	return lmp_test_run_cleaning_tests("tcprtt", tests);
+	return lmp_test_fixture_run_tests(&F, tests);
 }

@@ -83,6 +83,7 @@ static int fixture_teardown(void **state)
 	/* the test's sub-cgroups, deepest first, then the cgroup and lmp-test when empty */
 	lmp_test_sh("find '%s' -depth -mindepth 1 -type d -exec rmdir {} + 2>/dev/null", fx->cg);
 	lmp_test_cgroup_remove(fx->cg);
+	lmp_test_remove_probe_leftovers(fixture_name(fx)); /* <name>-<pid>-* of failed tests */
 	return 0;
 }
 
@@ -125,20 +126,6 @@ void lmp_test_fallback(struct lmp_test_fixture *fx, int i)
 
 	fx->workload(lmp_test_alt_start(fx, NULL, h->disable, h->attached), h->arg);
 	lmp_test_alt_stop(fx);
-}
-
-static const char *leftovers_of;
-
-static int remove_leftovers(void **state)
-{
-	lmp_test_remove_probe_leftovers(leftovers_of);
-	return 0;
-}
-
-int lmp_test_run_cleaning(const char *probe, const struct CMUnitTest *tests, size_t n)
-{
-	leftovers_of = probe;
-	return _cmocka_run_group_tests(probe, tests, n, NULL, remove_leftovers);
 }
 
 #define FALLBACK_TEST(i)                         \
@@ -238,24 +225,6 @@ void lmp_test_hooks_cgroup(const char *probe, const char *disable, const char *s
 		if (*c == ',')
 			*c = '_';
 	assert_int_equal(lmp_test_cgroup_create(rel, path, len, id), 0);
-}
-
-void lmp_test_start_hooks(struct lmp_test_agent *a, const char *const *args, const char *disable,
-			  const char *attached)
-{
-	const char *all[48];
-	int n = 0;
-
-	for (; args[n] && n < 44; n++)
-		all[n] = args[n];
-	if (disable) {
-		all[n++] = "--disable-hooks";
-		all[n++] = disable;
-	}
-	all[n] = NULL;
-	assert_int_equal(lmp_test_agent_start(a, all), 0);
-	if (attached && !lmp_test_agent_stderr_has(a, attached))
-		fail_msg("no '%s' in:\n%s", attached, a->errbuf);
 }
 
 void lmp_test_remove_probe_leftovers(const char *probe)

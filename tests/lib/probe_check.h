@@ -128,9 +128,6 @@ int lmp_test_autoload_only(struct bpf_object *obj, const char *prefix);
  */
 void lmp_test_hooks_cgroup(const char *probe, const char *disable, const char *sub, char *path,
 			   size_t len, __u64 *id);
-/* Start a with args and --disable-hooks disable (NULL: none); assert it logs attached. */
-void lmp_test_start_hooks(struct lmp_test_agent *a, const char *const *args, const char *disable,
-			  const char *attached);
 
 /*
  * cmocka group teardown helper: a failed assertion skips a test's own cleanup, so remove
@@ -138,10 +135,5 @@ void lmp_test_start_hooks(struct lmp_test_agent *a, const char *const *args, con
  * first.
  */
 void lmp_test_remove_probe_leftovers(const char *probe);
-
-/* Run the cmocka group named probe, then remove the cgroups its tests left (above). */
-int lmp_test_run_cleaning(const char *probe, const struct CMUnitTest *tests, size_t n);
-#define lmp_test_run_cleaning_tests(probe, tests) \
-	lmp_test_run_cleaning((probe), (tests), sizeof(tests) / sizeof((tests)[0]))
 
 #endif /* LMP_TEST_PROBE_CHECK_H */

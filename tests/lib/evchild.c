@@ -142,12 +142,8 @@ const char *lmp_test_jstr(json_t *ev, const char *key)
 bool lmp_test_match_fields(json_t *ev, void *ctx)
 {
 	const struct lmp_test_fields *w = ctx;
-	const char *probe = json_string_value(json_object_get(ev, "probe"));
-	const char *event = json_string_value(json_object_get(ev, "event"));
 
-	if (w->probe && (!probe || strcmp(probe, w->probe)))
-		return false;
-	if (w->event && (!event || strcmp(event, w->event)))
+	if (!lmp_test_is_event(ev, w->probe, w->event))
 		return false;
 	for (int i = 0; i < 3; i++) {
 		json_t *v = w->k[i] ? lmp_test_jget(ev, w->k[i]) : NULL;

@@ -213,15 +213,19 @@ json_t *lmp_test_agent_wait(struct lmp_test_agent *a, int timeout_ms, lmp_test_m
 	return NULL;
 }
 
+bool lmp_test_is_event(json_t *ev, const char *probe, const char *event)
+{
+	const char *p = json_string_value(json_object_get(ev, "probe"));
+	const char *e = json_string_value(json_object_get(ev, "event"));
+
+	return (!probe || (p && !strcmp(p, probe))) && (!event || (e && !strcmp(e, event)));
+}
+
 bool lmp_test_match_want(json_t *ev, void *ctx)
 {
 	const struct lmp_test_want *w = ctx;
-	const char *probe = json_string_value(json_object_get(ev, "probe"));
-	const char *event = json_string_value(json_object_get(ev, "event"));
 
-	if (w->probe && (!probe || strcmp(probe, w->probe)))
-		return false;
-	if (w->event && (!event || strcmp(event, w->event)))
+	if (!lmp_test_is_event(ev, w->probe, w->event))
 		return false;
 	return !w->pid || json_integer_value(json_object_get(ev, "pid")) == w->pid;
 }

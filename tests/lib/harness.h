@@ -44,6 +44,8 @@ void lmp_test_agent_pump(struct lmp_test_agent *a, int ms);
 /* Does stderr contain this text? */
 bool lmp_test_agent_stderr_has(struct lmp_test_agent *a, const char *text);
 
+/* is ev an event of probe and event (either NULL: any)? */
+bool lmp_test_is_event(json_t *ev, const char *probe, const char *event);
 /* match on probe, event and pid (pid 0: any) */
 struct lmp_test_want {
 	const char *probe, *event;

@@ -34,43 +34,16 @@
 #include "core/loop.h"
 #include "expose/metrics.h"
 
+#include "agent_server.h"
+
 #define MAX_CONNS 8
 #define TIMEOUT_S 1
 
-static const struct lmp_metric_desc connlat = {
-	.name = "lmp_tcp_connect_latency_seconds",
-	.help = "TCP active open latency",
-	.type = LMP_METRIC_HISTOGRAM,
-	.scale = 1e-9,
-	.per_pod = true,
-};
-
 struct server {
-	struct lmp_loop *loop;
-	struct lmp_metrics *m;
-	struct lmp_http *http;
-	pthread_t thread;
-	atomic_int stop;
+	struct lmp_test_server t; /* first: the handlers' ctx is the server */
 	atomic_int ready;
 	atomic_int probes_fail;
-	int port;
 };
-
-static void check_stop(void *ctx)
-{
-	struct server *s = ctx;
-
-	if (atomic_load(&s->stop))
-		lmp_loop_stop(s->loop);
-}
-
-static void *run_loop(void *arg)
-{
-	struct server *s = arg;
-
-	lmp_loop_run(s->loop);
-	return NULL;
-}
 
 static bool is_ready(void *ctx)
 {
@@ -116,25 +89,19 @@ static int setup(void **state)
 
 	assert_non_null(s);
 	h.ctx = s;
-	assert_int_equal(lmp_loop_new(&s->loop), 0);
-	assert_int_equal(lmp_metrics_new(1000, &s->m), 0);
-	lmp_metrics_set2(s->m, &lmp_metric_probe_up, NULL, "process", "tp_btf", 1);
-	lmp_metrics_set(s->m, &lmp_metric_events_lost_total, NULL, "process", 0);
+	lmp_test_server_new(&s->t, 1000);
+	lmp_metrics_set2(s->t.m, &lmp_metric_probe_up, NULL, "process", "tp_btf", 1);
+	lmp_metrics_set(s->t.m, &lmp_metric_events_lost_total, NULL, "process", 0);
 	/* enough series that /metrics is well above the gzip threshold */
 	for (int i = 0; i < 50; i++) {
 		char name[32];
 
 		snprintf(name, sizeof(name), "web-%d", i);
 		pod.pod = name;
-		lmp_metrics_hist_add(s->m, &connlat, &pod, NULL, &hist);
+		lmp_metrics_hist_add(s->t.m, &lmp_test_connlat, &pod, NULL, &hist);
 	}
-	lmp_metrics_interval_mark(s->m);
-	assert_int_equal(lmp_http_new(s->loop, &opts, s->m, &h, &s->http), 0);
-	assert_non_null(s->http);
-	s->port = lmp_http_port(s->http);
-	assert_true(s->port > 0);
-	assert_true(lmp_loop_add_timer(s->loop, 10, true, check_stop, s) > 0);
-	assert_int_equal(pthread_create(&s->thread, NULL, run_loop, s), 0);
+	lmp_metrics_interval_mark(s->t.m);
+	lmp_test_server_start(&s->t, &opts, &h);
 	*state = s;
 	return 0;
 }
@@ -143,11 +110,7 @@ static int teardown(void **state)
 {
 	struct server *s = *state;
 
-	atomic_store(&s->stop, 1);
-	pthread_join(s->thread, NULL);
-	lmp_http_free(s->http);
-	lmp_metrics_free(s->m);
-	lmp_loop_free(s->loop);
+	lmp_test_server_stop(&s->t);
 	free(s);
 	return 0;
 }
@@ -198,7 +161,7 @@ static void request(const struct server *s, const char *method, const char *path
 
 	memset(r, 0, sizeof(*r));
 	assert_non_null(c);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", s->port, path);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", s->t.port, path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
@@ -472,7 +435,7 @@ static void test_http_oversized_headers(void **state)
 
 static int raw_connect(const struct server *s)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(s->port) };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(s->t.port) };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	assert_true(fd >= 0);
@@ -669,7 +632,7 @@ static void test_http_real_prometheus_scrapes(void **state)
 		"scrape_configs:\n"
 		"  - job_name: lmp\n"
 		"    static_configs: [{targets: ['127.0.0.1:%d']}]\n",
-		s->port);
+		s->t.port);
 	fclose(f);
 	snprintf(cfg, sizeof(cfg), "--config.file=%s/prometheus.yml", dir);
 	pid = fork();
@@ -725,7 +688,7 @@ static void test_http_listen_addresses(void **state)
 	o.listen = "999.1.1.1:80";
 	assert_int_equal(lmp_http_new(loop, &o, m, NULL, &h), -EINVAL);
 	/* the test server's port is taken */
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", s->port);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", s->t.port);
 	o.listen = addr;
 	assert_int_equal(lmp_http_new(loop, &o, m, NULL, &h), -EADDRINUSE);
 	o.listen = "[::1]:0";

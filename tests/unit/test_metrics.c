@@ -24,20 +24,14 @@
 #include "expose/metrics.h"
 #include "expose/metrics_int.h"
 
+#include "agent_server.h"
+
 static const struct lmp_metric_desc syscalls = {
 	.name = "lmp_syscalls_total",
 	.help = "System calls made by the container",
 	.type = LMP_METRIC_COUNTER,
 	.label = "syscall",
 	.scale = 1,
-	.per_pod = true,
-};
-
-static const struct lmp_metric_desc connlat = {
-	.name = "lmp_tcp_connect_latency_seconds",
-	.help = "TCP active open latency",
-	.type = LMP_METRIC_HISTOGRAM,
-	.scale = 1e-9,
 	.per_pod = true,
 };
 
@@ -142,7 +136,7 @@ static void test_metrics_histogram_buckets(void **state)
 	h.slots[5] = 1;
 	h.sum = 8 + 15 + 40;
 	h.count = 3;
-	lmp_metrics_hist_add(m, &connlat, &pod_a, NULL, &h);
+	lmp_metrics_hist_add(m, &lmp_test_connlat, &pod_a, NULL, &h);
 	/* 0 and 1 byte land in slot 0, whose bound is 2; 1 KiB..2 KiB in slot 10 */
 	memset(&h, 0, sizeof(h));
 	h.slots[0] = 4;
@@ -150,7 +144,7 @@ static void test_metrics_histogram_buckets(void **state)
 	h.sum = 1 + 1500;
 	h.count = 99; /* ignored: _count is the sum of the slots */
 	lmp_metrics_hist_add(m, &iosize, &pod_b, NULL, &h);
-	lmp_metrics_add(m, &connlat, &pod_a, NULL, 1); /* wrong type: ignored */
+	lmp_metrics_add(m, &lmp_test_connlat, &pod_a, NULL, 1); /* wrong type: ignored */
 	/* slot 0 is the lowest: no zero bucket below it; slot 3 gets one at le = 2^3 ns */
 	assert_render_prefix(m,
 			     "# HELP lmp_tcp_connect_latency_seconds TCP active open latency\n"
@@ -189,11 +183,11 @@ static void test_metrics_histogram_range_only_widens(void **state)
 
 	assert_int_equal(lmp_metrics_new(100, &m), 0);
 	h.slots[20] = 1;
-	lmp_metrics_hist_add(m, &connlat, &pod_a, NULL, &h);
+	lmp_metrics_hist_add(m, &lmp_test_connlat, &pod_a, NULL, &h);
 	memset(&h, 0, sizeof(h));
 	h.slots[39] = 1; /* top slot: [2^39, 2^40) ns */
 	h.slots[12] = 2;
-	lmp_metrics_hist_add(m, &connlat, &pod_a, NULL, &h);
+	lmp_metrics_hist_add(m, &lmp_test_connlat, &pod_a, NULL, &h);
 	out = render(m);
 	/* buckets from slot 12 (le 2^13 ns) to slot 39 (le 2^40 ns), cumulative, after a zero
 	 * bucket at the lower bound of slot 12 */
@@ -294,7 +288,7 @@ static void test_metrics_expire_removes_only_stale(void **state)
 	lmp_metrics_set_now(m, 100);
 	lmp_metrics_add(m, &syscalls, &pod_a, "read", 1);
 	lmp_metrics_add(m, &syscalls, &pod_b, "read", 1);
-	lmp_metrics_hist_add(m, &connlat, &pod_a, NULL, &h);
+	lmp_metrics_hist_add(m, &lmp_test_connlat, &pod_a, NULL, &h);
 	lmp_metrics_add(m, &syscalls, &pod_a, "write", 1);
 	lmp_metrics_add(m, &syscalls, &host, "read", 1);
 	lmp_metrics_set_now(m, 150);
@@ -410,7 +404,7 @@ static void test_metrics_pods_json_last_interval(void **state)
 	/* before the mark: 100 observations in [2^20, 2^21) ns, they must not count
    */
 	h.slots[20] = 100;
-	lmp_metrics_hist_add(m, &connlat, &pod_a, NULL, &h);
+	lmp_metrics_hist_add(m, &lmp_test_connlat, &pod_a, NULL, &h);
 	lmp_metrics_add(m, &syscalls, &pod_a, "read", 10);
 	lmp_metrics_interval_mark(m);
 	usleep(20000);
@@ -419,10 +413,10 @@ static void test_metrics_pods_json_last_interval(void **state)
 	memset(&h, 0, sizeof(h));
 	h.slots[10] = 60;
 	h.sum = 60 * 1500;
-	lmp_metrics_hist_add(m, &connlat, &pod_a, NULL, &h);
+	lmp_metrics_hist_add(m, &lmp_test_connlat, &pod_a, NULL, &h);
 	h.slots[10] = 40;
 	h.sum = 40 * 1500;
-	lmp_metrics_hist_add(m, &connlat, &pod_a, NULL, &h);
+	lmp_metrics_hist_add(m, &lmp_test_connlat, &pod_a, NULL, &h);
 	lmp_metrics_add(m, &syscalls, &pod_a, "read", 30);
 	lmp_metrics_add(m, &syscalls, &pod_a, "write", 10);
 	lmp_metrics_add(m, &syscalls, &pod_b, "read", 5);
@@ -491,8 +485,8 @@ static void test_metrics_promtool_accepts_render(void **state)
 	int fd, st;
 
 	assert_int_equal(lmp_metrics_new(100, &m), 0);
-	lmp_metrics_hist_add(m, &connlat, &pod_a, NULL, &h);
-	lmp_metrics_hist_add(m, &connlat, &id, NULL, &h);
+	lmp_metrics_hist_add(m, &lmp_test_connlat, &pod_a, NULL, &h);
+	lmp_metrics_hist_add(m, &lmp_test_connlat, &id, NULL, &h);
 	lmp_metrics_hist_add(m, &iosize, &host, NULL, &h);
 	lmp_metrics_add(m, &syscalls, &id, "read", 3);
 	lmp_metrics_add(m, &execs, &pod_b, NULL, 1e20);

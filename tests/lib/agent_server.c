@@ -2,6 +2,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "agent_server.h"
@@ -53,4 +57,21 @@ void lmp_test_server_stop(struct lmp_test_server *s)
 	lmp_http_free(s->http);
 	lmp_metrics_free(s->m);
 	lmp_loop_free(s->loop);
+}
+
+void lmp_test_promtool_check(const char *text, size_t len)
+{
+	char path[] = "/tmp/lmp-metrics-XXXXXX", cmd[128];
+	int fd = mkstemp(path), st;
+	FILE *f;
+
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
+	st = system(cmd);
+	unlink(path);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
 }

@@ -35,4 +35,7 @@ void lmp_test_server_start(struct lmp_test_server *s, const struct lmp_http_opts
 /* stop the loop, join its thread, free the server, the metrics and the loop */
 void lmp_test_server_stop(struct lmp_test_server *s);
 
+/* promtool (Debian package prometheus) accepts text, len bytes of exposition format */
+void lmp_test_promtool_check(const char *text, size_t len);
+
 #endif /* LMP_TEST_AGENT_SERVER_H */

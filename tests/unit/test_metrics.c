@@ -478,11 +478,8 @@ static void test_metrics_promtool_accepts_render(void **state)
 	struct lmp_identity id = { .namespace = "ns", .pod = "a\"b\\c", .container = "x\ny" };
 	struct lmp_hist h = { .slots = { [0] = 1, [7] = 3, [39] = 1 }, .sum = 1000 };
 	struct lmp_metrics *m;
-	char path[] = "/tmp/lmp-metrics-XXXXXX", cmd[128];
 	size_t len;
 	char *out;
-	FILE *f;
-	int fd, st;
 
 	assert_int_equal(lmp_metrics_new(100, &m), 0);
 	lmp_metrics_hist_add(m, &lmp_test_connlat, &pod_a, NULL, &h);
@@ -494,16 +491,7 @@ static void test_metrics_promtool_accepts_render(void **state)
 	lmp_metrics_set(m, &lmp_metric_events_lost_total, NULL, "process", 0);
 	lmp_metrics_update_self(m);
 	assert_int_equal(lmp_metrics_render(m, &out, &len), 0);
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_int_equal(fwrite(out, 1, len, f), len);
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
-	st = system(cmd);
-	unlink(path);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
+	lmp_test_promtool_check(out, len);
 	/* the self metrics are real numbers */
 	assert_non_null(strstr(out, "lmp_agent_resident_memory_bytes "));
 	assert_null(strstr(out, "lmp_agent_resident_memory_bytes 0\n"));

@@ -217,7 +217,10 @@ static bool is_exec_in_cgroup(json_t *ev, void *ctx)
 /* a /bin/true in the test cgroup; the agent's exec event of it, or NULL */
 static json_t *exec_seen(struct lmp_test_agent *a)
 {
-	pid_t pid = lmp_test_spawn(F.cg, (char *const[]){ "/bin/true", NULL });
+	pid_t pid = lmp_test_spawn(F.cg, (char *const[]){
+						 "/bin/true",
+						 NULL,
+					 });
 	json_t *ev;
 
 	assert_true(pid > 0);
@@ -362,7 +365,11 @@ static void test_faults_stop_all_probes_memleak_root(void **state)
 	int st = -1;
 
 	for (size_t i = 0; i < sizeof(sleepers) / sizeof(sleepers[0]); i++) {
-		sleepers[i] = lmp_test_spawn(F.cg, (char *const[]){ "/bin/sleep", "120", NULL });
+		sleepers[i] = lmp_test_spawn(F.cg, (char *const[]){
+							   "/bin/sleep",
+							   "120",
+							   NULL,
+						   });
 		assert_true(sleepers[i] > 0);
 	}
 	assert_int_equal(lmp_test_agent_start(&a, args), 0);
@@ -614,9 +621,13 @@ static void test_faults_missing_hooks(void **state)
 	assert_true(lmp_test_agent_stderr_has(&a, "ready: 1 probes running"));
 	lmp_test_agent_pump(&a, 1500);
 	m = lmp_test_http_get_body(&a, agent_port(&a), "/metrics");
-	assert_non_null(strstr(m, "lmp_probe_up{probe=\"process\",attach=\"\"} 0"));
-	assert_non_null(strstr(m, "lmp_probe_up{probe=\"syscall\",attach=\"\"} 0"));
-	assert_non_null(strstr(m, "lmp_probe_up{probe=\"profile\",attach=\"sample=perf_sw\"} 1"));
+	lmp_test_assert_contains(
+		m, (const char *const[]){
+			   "lmp_probe_up{probe=\"process\",attach=\"\"} 0",
+			   "lmp_probe_up{probe=\"syscall\",attach=\"\"} 0",
+			   "lmp_probe_up{probe=\"profile\",attach=\"sample=perf_sw\"} 1",
+			   NULL,
+		   });
 	free(m);
 	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
 

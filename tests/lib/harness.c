@@ -494,6 +494,14 @@ int lmp_test_sh(const char *fmt, ...)
 	return st < 0 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+void lmp_test_assert_contains(const char *text, const char *const *want)
+{
+	assert_non_null(text);
+	for (; *want; want++)
+		if (!strstr(text, *want))
+			fail_msg("no '%s' in:\n%s", *want, text);
+}
+
 void lmp_test_require_root(void)
 {
 	if (geteuid() != 0)

@@ -95,6 +95,10 @@ char *lmp_test_sh_read(struct lmp_test_agent *a, const char *cmd, int *status);
 /* Run a shell command, return its exit status (-1 if it could not run). */
 int lmp_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* cmocka: text contains every string of want (NULL-terminated); fails naming the first
+ * one missing */
+void lmp_test_assert_contains(const char *text, const char *const *want);
+
 /* cmocka's assert for root: tests of real BPF fail loudly without it. */
 void lmp_test_require_root(void);
 

@@ -21,6 +21,7 @@
 #include "k8s/kubelet.h"
 #include "core/loop.h"
 #include "k8s/podlist.h"
+#include "harness.h"
 
 struct t {
 	char dir[64], token_file[96];
@@ -562,9 +563,12 @@ static void test_kubelet_apiserver_fallback(void **state)
 	/* the API server fails too: both causes are said, the last pods stay in use */
 	fake_kubelet_set_fault(api, FK_500, 0);
 	assert_int_equal(fetch(t), LMP_KUBELET_ERR_HTTP);
-	assert_non_null(strstr(t->msg, "certificate"));
-	assert_non_null(strstr(t->msg, "API server fallback"));
-	assert_non_null(strstr(t->msg, "HTTP 500"));
+	lmp_test_assert_contains(t->msg, (const char *const[]){
+						 "certificate",
+						 "API server fallback",
+						 "HTTP 500",
+						 NULL,
+					 });
 	lmp_kubelet_stats(t->k, &st);
 	assert_true(st.report);
 	assert_true(st.from_apiserver);

@@ -25,6 +25,7 @@
 #include "expose/metrics_int.h"
 
 #include "agent_server.h"
+#include "harness.h"
 
 static const struct lmp_metric_desc syscalls = {
 	.name = "lmp_syscalls_total",
@@ -193,10 +194,13 @@ static void test_metrics_histogram_range_only_widens(void **state)
 	 * bucket at the lower bound of slot 12 */
 	assert_non_null(strstr(out, "le=\"4.096e-06\"} 0\n"));
 	assert_null(strstr(out, "le=\"2.048e-06\""));
-	assert_non_null(strstr(out, "le=\"8.192e-06\"} 2\n"));
-	assert_non_null(strstr(out, "le=\"0.002097152\"} 3\n"));
-	assert_non_null(strstr(out, "le=\"1099.511627776\"} 4\n"));
-	assert_non_null(strstr(out, "le=\"+Inf\"} 4\n"));
+	lmp_test_assert_contains(out, (const char *const[]){
+					      "le=\"8.192e-06\"} 2\n",
+					      "le=\"0.002097152\"} 3\n",
+					      "le=\"1099.511627776\"} 4\n",
+					      "le=\"+Inf\"} 4\n",
+					      NULL,
+				      });
 	free(out);
 	lmp_metrics_free(m);
 }
@@ -517,17 +521,21 @@ static void test_metrics_kubelet_stats(void **state)
 	st.requests_ok = 8; /* a later interval overwrites, it does not add */
 	lmp_metrics_update_kubelet(m, &st);
 	out = render(m);
-	assert_non_null(strstr(out, "lmp_kubelet_requests_total{result=\"ok\"} 8\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_requests_total{result=\"forbidden\"} 3\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_requests_total{result=\"timeout\"} 0\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_up 0\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_last_sync_timestamp_seconds 1700000000.5\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_request_duration_seconds 0.012\n"));
-	assert_non_null(strstr(out, "\nlmp_kubelet_pods 12\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_containers 30\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_token_reads_total 2\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_pods_source{source=\"kubelet\"} 1\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_pods_source{source=\"apiserver\"} 0\n"));
+	lmp_test_assert_contains(out,
+				 (const char *const[]){
+					 "lmp_kubelet_requests_total{result=\"ok\"} 8\n",
+					 "lmp_kubelet_requests_total{result=\"forbidden\"} 3\n",
+					 "lmp_kubelet_requests_total{result=\"timeout\"} 0\n",
+					 "lmp_kubelet_up 0\n",
+					 "lmp_kubelet_last_sync_timestamp_seconds 1700000000.5\n",
+					 "lmp_kubelet_request_duration_seconds 0.012\n",
+					 "\nlmp_kubelet_pods 12\n",
+					 "lmp_kubelet_containers 30\n",
+					 "lmp_kubelet_token_reads_total 2\n",
+					 "lmp_kubelet_pods_source{source=\"kubelet\"} 1\n",
+					 "lmp_kubelet_pods_source{source=\"apiserver\"} 0\n",
+					 NULL,
+				 });
 	free(out);
 	/* pods from the API-server fallback: a good reply, yet the kubelet is not up */
 	st.last_err = LMP_KUBELET_OK;
@@ -536,9 +544,13 @@ static void test_metrics_kubelet_stats(void **state)
 	st.api_requests[0] = 4;
 	lmp_metrics_update_kubelet(m, &st);
 	out = render(m);
-	assert_non_null(strstr(out, "lmp_kubelet_up 0\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_pods_source{source=\"apiserver\"} 1\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_apiserver_requests_total{result=\"ok\"} 4\n"));
+	lmp_test_assert_contains(out,
+				 (const char *const[]){
+					 "lmp_kubelet_up 0\n",
+					 "lmp_kubelet_pods_source{source=\"apiserver\"} 1\n",
+					 "lmp_kubelet_apiserver_requests_total{result=\"ok\"} 4\n",
+					 NULL,
+				 });
 	st.kubelet_err = LMP_KUBELET_OK;
 	st.from_apiserver = false;
 	lmp_metrics_update_kubelet(m, &st);
@@ -571,17 +583,20 @@ static void test_metrics_cgroup_stats(void **state)
 	assert_int_equal(lmp_metrics_new(10, &m), 0);
 	lmp_metrics_update_cgroup(m, &st);
 	out = render(m);
-	assert_non_null(strstr(out, "lmp_cgroup_lookups_total{result=\"hit\"} 90\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_lookups_total{result=\"miss\"} 10\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_walks_total{kind=\"whole\"} 2\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_walks_total{kind=\"targeted\"} 5\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_not_found_total 3\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_pending_total 6\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_lookups_total{result=\"gone\"} 12\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_lookups_total{result=\"pending\"} 7\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_gone_total 11\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_gone_evictions_total 4\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_gone_cache_entries 7\n"));
+	lmp_test_assert_contains(out, (const char *const[]){
+					      "lmp_cgroup_lookups_total{result=\"hit\"} 90\n",
+					      "lmp_cgroup_lookups_total{result=\"miss\"} 10\n",
+					      "lmp_cgroup_walks_total{kind=\"whole\"} 2\n",
+					      "lmp_cgroup_walks_total{kind=\"targeted\"} 5\n",
+					      "lmp_cgroup_not_found_total 3\n",
+					      "lmp_cgroup_pending_total 6\n",
+					      "lmp_cgroup_lookups_total{result=\"gone\"} 12\n",
+					      "lmp_cgroup_lookups_total{result=\"pending\"} 7\n",
+					      "lmp_cgroup_gone_total 11\n",
+					      "lmp_cgroup_gone_evictions_total 4\n",
+					      "lmp_cgroup_gone_cache_entries 7\n",
+					      NULL,
+				      });
 	assert_null(strstr(out, "lmp_cgroup_walk_waits_total"));
 	assert_non_null(strstr(out, "lmp_cgroup_cache_entries 40\n"));
 	assert_non_null(strstr(out, "lmp_cgroup_file_handles 0\n"));

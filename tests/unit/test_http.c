@@ -183,6 +183,17 @@ static void request(const struct server *s, const char *method, const char *path
 	curl_easy_cleanup(c);
 }
 
+/* method path answers code within timeout_ms */
+static void expect_code(const struct server *s, const char *method, const char *path,
+			long timeout_ms, long code)
+{
+	struct resp r;
+
+	request(s, method, path, NULL, timeout_ms, &r);
+	assert_int_equal(r.code, code);
+	free(r.body);
+}
+
 static void get(const struct server *s, const char *path, struct resp *r)
 {
 	request(s, "GET", path, NULL, 5000, r);
@@ -223,12 +234,8 @@ static void test_http_routes_and_status_codes(void **state)
 	assert_int_equal(r.code, 405);
 	assert_true(has_header(&r, "Allow: GET, HEAD"));
 	free(r.body);
-	request(s, "DELETE", "/api/v1/pods", NULL, 5000, &r);
-	assert_int_equal(r.code, 405);
-	free(r.body);
-	request(s, "PUT", "/healthz", NULL, 5000, &r);
-	assert_int_equal(r.code, 405);
-	free(r.body);
+	expect_code(s, "DELETE", "/api/v1/pods", 5000, 405);
+	expect_code(s, "PUT", "/healthz", 5000, 405);
 
 	request(s, "HEAD", "/metrics", NULL, 5000, &r);
 	assert_int_equal(r.rc, CURLE_OK);
@@ -258,9 +265,7 @@ static void test_http_deaths_query(void **state)
 	assert_int_equal(r.code, 200);
 	assert_string_equal(r.body, "{\"container\":null,\"namespace\":null,\"pod\":null}");
 	free(r.body);
-	request(s, "POST", "/api/v1/deaths", NULL, 5000, &r);
-	assert_int_equal(r.code, 405);
-	free(r.body);
+	expect_code(s, "POST", "/api/v1/deaths", 5000, 405);
 }
 
 static void test_http_readyz_follows_agent(void **state)
@@ -488,9 +493,7 @@ static void test_http_healthz_answers_with_every_slot_taken(void **state)
 		assert_string_equal(r.body, "ok\n");
 		free(r.body);
 	}
-	request(s, "HEAD", "/healthz", NULL, 2000, &r);
-	assert_int_equal(r.code, 200);
-	free(r.body);
+	expect_code(s, "HEAD", "/healthz", 2000, 200);
 	request(s, "GET", "/metrics", NULL, 2000, &r);
 	assert_int_equal(r.rc, CURLE_OK);
 	assert_int_equal(r.code, 503);

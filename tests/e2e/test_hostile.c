@@ -250,31 +250,6 @@ static char *amplified(size_t size, size_t *len)
 	return s;
 }
 
-/* a PodList of about size bytes: pods with a bulky spec and annotations, as real ones */
-static char *realistic(size_t size, size_t *len, unsigned *pods)
-{
-	char pad[2001];
-	char *s = malloc(size + 8192), *p = s;
-
-	assert_non_null(s);
-	memset(pad, 'a', sizeof(pad) - 1);
-	pad[sizeof(pad) - 1] = '\0';
-	p += sprintf(p, "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},\"items\":[");
-	for (*pods = 0; (size_t)(p - s) < size; (*pods)++)
-		p += sprintf(
-			p,
-			"%s{\"metadata\":{\"name\":\"p%u\",\"namespace\":\"ns\",\"uid\":\"u-%u\","
-			"\"labels\":{\"app\":\"a\"},\"annotations\":{\"a\":\"%s\"}},"
-			"\"spec\":{\"nodeName\":\"n\",\"containers\":[{\"name\":\"c\",\"args\":"
-			"[\"%s\"]}]},\"status\":{\"phase\":\"Running\",\"qosClass\":\"Burstable\","
-			"\"containerStatuses\":[{\"name\":\"c\",\"ready\":true,\"containerID\":"
-			"\"containerd://%064x\"}]}}",
-			*pods ? "," : "", *pods, *pods, pad, pad, *pods + 1);
-	p += sprintf(p, "]}");
-	*len = p - s;
-	return s;
-}
-
 static void test_big_kubelet_replies(void **state)
 {
 	size_t len;
@@ -298,7 +273,8 @@ static void test_big_kubelet_replies(void **state)
 	assert_true(metric("lmp_kubelet_up ") == 0);
 
 	/* a realistic 50 MB list, while /healthz is polled */
-	body = realistic(50 << 20, &len, &pods);
+	body = fake_kubelet_big_podlist(50 << 20, &len, &pods);
+	assert_non_null(body);
 	assert_int_equal(fake_kubelet_set_body(C.fk, body, len), 0);
 	free(body);
 	t_end = now_s() + 30;

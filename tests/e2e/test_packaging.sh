@@ -26,38 +26,7 @@ export LMP_K8S_TOOLS=${LMP_K8S_TOOLS:-$output/k8s-tools}
 work=$(mktemp -d /tmp/lmp-packaging.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-passed=0
-failed=0
-ok() {
-	passed=$((passed + 1))
-	echo "ok      $1"
-}
-not_ok() {
-	failed=$((failed + 1))
-	echo "FAILED  $1"
-	[ -s "$work/log" ] && sed 's/^/        /' "$work/log" | tail -n 25
-	return 0
-}
-# check NAME CMD...: CMD must succeed.
-check() {
-	local name=$1
-	shift
-	if "$@" >"$work/log" 2>&1; then ok "$name"; else not_ok "$name"; fi
-}
-# check_fails NAME PATTERN CMD...: CMD must fail and its output must match PATTERN.
-check_fails() {
-	local name=$1 pattern=$2
-	shift 2
-	if "$@" >"$work/log" 2>&1; then
-		echo "(succeeded, expected a failure)" >>"$work/log"
-		not_ok "$name"
-	elif grep -Eq -- "$pattern" "$work/log"; then
-		ok "$name"
-	else
-		echo "(failed, but the message does not match /$pattern/)" >>"$work/log"
-		not_ok "$name"
-	fi
-}
+. "$root/tests/lib/checks.sh"
 q() { node tests/e2e/packaging_query.mjs "$@"; }
 # expect NAME FILE KIND PATH EXPECTED: the value at PATH equals EXPECTED ("<missing>": absent,
 # "<present>": anything). Queued, and checked

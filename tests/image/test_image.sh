@@ -34,18 +34,8 @@ daemonset=k8s/daemonset.yaml
 node_name=image-test-node
 duration=5
 
-passed=0
-failed=0
-ok() {
-	passed=$((passed + 1))
-	echo "ok      $1"
-}
-not_ok() {
-	failed=$((failed + 1))
-	echo "FAILED  $1"
-	[ -s "$work/log" ] && sed 's/^/        /' "$work/log" | tail -n 30
-	return 0
-}
+log_tail=30
+. "$root/tests/lib/checks.sh"
 finish() {
 	echo
 	echo "image: $passed passed, $failed failed"

@@ -19,40 +19,18 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "evchild.h"
-#include "harness.h"
+#include "probe_check.h"
 
-struct ctx {
-	struct lmp_test_agent agent, alt;
-	char cg[4096];
-	__u64 cgid;
+static void binds_seen(struct lmp_test_agent *a, long unused);
+
+static struct lmp_test_fixture F = {
+	.probe = "bindsnoop",
+	.args = (const char *const[]){ "--listen", "127.0.0.1:0", "--interval", "1", NULL },
+	.workload = binds_seen,
+	.fallbacks = { { "tracepoint", "probe bindsnoop: attached (enter=tp_btf,exit=tp_btf)" },
+		       { "tracepoint,tp_btf",
+			 "probe bindsnoop: attached (enter=raw_tp,exit=raw_tp)" } },
 };
-
-static struct ctx C;
-
-static int setup(void **state)
-{
-	char rel[128];
-
-	lmp_test_require_root();
-	snprintf(rel, sizeof(rel), "lmp-test/bindsnoop-%d", getpid());
-	if (lmp_test_cgroup_create(rel, C.cg, sizeof(C.cg), &C.cgid) < 0)
-		return -1;
-	if (lmp_test_agent_start(&C.agent, (const char *const[]){ "--probes", "bindsnoop",
-								  "--listen", "127.0.0.1:0",
-								  "--interval", "1", NULL }) < 0)
-		return -1;
-	*state = &C;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	lmp_test_agent_free(&C.agent);
-	lmp_test_agent_free(&C.alt);
-	lmp_test_cgroup_remove(C.cg);
-	return 0;
-}
 
 /* what the binding process saw, sent back through a pipe */
 struct seen {
@@ -141,11 +119,11 @@ static void assert_common(json_t *ev, pid_t pid)
 	assert_non_null(ev);
 	assert_int_equal(lmp_test_jint(ev, "pid"), pid);
 	assert_jstr(ev, "comm", "lmp-binder");
-	assert_int_equal(lmp_test_jint(ev, "cgroup_id"), C.cgid);
+	assert_int_equal(lmp_test_jint(ev, "cgroup_id"), F.cgid);
 	assert_int_equal(lmp_test_jint(ev, "uid"), 0);
 }
 
-static void binds_seen(struct lmp_test_agent *a)
+static void binds_seen(struct lmp_test_agent *a, long unused)
 {
 	struct bind_arg b;
 	struct seen s;
@@ -154,7 +132,7 @@ static void binds_seen(struct lmp_test_agent *a)
 	int st;
 
 	assert_int_equal(pipe(b.pipe), 0);
-	pid = lmp_test_fork_in(C.cg, NULL, "lmp-binder", binder, &b);
+	pid = lmp_test_fork_in(F.cg, NULL, "lmp-binder", binder, &b);
 	st = lmp_test_wait_child(pid);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
@@ -207,62 +185,27 @@ static void binds_seen(struct lmp_test_agent *a)
 
 static void test_ipv4_ipv6_udp_and_in_use(void **state)
 {
-	binds_seen(&C.agent);
-}
-
-static void paths_seen_with(const char *disable, const char *attach_line)
-{
-	struct lmp_test_agent *a = &C.alt;
-
-	lmp_test_agent_free(a); /* left running by an earlier failure */
-	assert_int_equal(lmp_test_agent_start(a, (const char *const[]){ "--probes", "bindsnoop",
-									"--disable-hooks", disable,
-									NULL }),
-			 0);
-	if (!lmp_test_agent_stderr_has(a, attach_line))
-		fail_msg("no '%s' in:\n%s", attach_line, a->errbuf);
-	binds_seen(a);
-	assert_true(lmp_test_agent_stop(a, 2000) >= 0);
-	lmp_test_agent_free(a);
-}
-
-static void test_tp_btf_path(void **state)
-{
-	paths_seen_with("tracepoint", "probe bindsnoop: attached (enter=tp_btf,exit=tp_btf)");
-}
-
-static void test_raw_tp_path(void **state)
-{
-	paths_seen_with("tracepoint,tp_btf",
-			"probe bindsnoop: attached (enter=raw_tp,exit=raw_tp)");
+	binds_seen(&F.agent, 0);
 }
 
 static void test_metrics(void **state)
 {
-	int port = lmp_test_agent_http_port(&C.agent);
+	int port = lmp_test_agent_http_port(&F.agent);
 
 	assert_true(port > 0);
 	/* non-pod cgroups share one series: at least this test's binds (4 per run, 3 runs) */
-	assert_true(lmp_test_metric(&C.agent, "lmp_binds_total", NULL, NULL) >= 12);
-}
-
-static void test_clean_stop(void **state)
-{
-	assert_true(lmp_test_agent_stop(&C.agent, 2000) >= 0);
-	assert_true(WIFEXITED(C.agent.status));
-	assert_int_equal(WEXITSTATUS(C.agent.status), 0);
-	assert_int_equal(C.agent.bad_lines, 0);
+	assert_true(lmp_test_metric(&F.agent, "lmp_binds_total", NULL, NULL) >= 12);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ipv4_ipv6_udp_and_in_use),
-		cmocka_unit_test(test_tp_btf_path),
-		cmocka_unit_test(test_raw_tp_path),
+		LMP_TEST_FALLBACK("test_tp_btf_path", 0),
+		LMP_TEST_FALLBACK("test_raw_tp_path", 1),
 		cmocka_unit_test(test_metrics),
-		cmocka_unit_test(test_clean_stop),
+		LMP_TEST_CLEAN_STOP,
 	};
 
-	return cmocka_run_group_tests_name("bindsnoop", tests, setup, teardown);
+	return lmp_test_fixture_run_tests(&F, tests);
 }

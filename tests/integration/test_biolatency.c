@@ -21,28 +21,12 @@
 #include "blkio_workload.h"
 #include "harness.h"
 
-#define DEV_MIB 64
-#define N_SEQ 64
-#define SEQ_LEN 4096
-#define N_RAND 32
-#define RAND_LEN 16384
-
-static int setup(void **state)
-{
-	return lmp_test_bio_fixture_setup(state, "biolatency", DEV_MIB);
-}
-
-static int teardown(void **state)
-{
-	return lmp_test_bio_fixture_teardown(state);
-}
-
 static void run_latency(struct lmp_test_bio_fixture *f, const char *const *args,
 			const char *attached, const char *kind)
 {
-	struct lmp_test_bio_op ops[N_SEQ + N_RAND];
-	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, N_RAND, RAND_LEN, (__u64)DEV_MIB << 20,
-				     getpid() + 3);
+	struct lmp_test_bio_op ops[LMP_BIO_N_SEQ + LMP_BIO_N_RAND];
+	size_t n = lmp_test_bio_plan(ops, LMP_BIO_N_SEQ, LMP_BIO_SEQ_LEN, LMP_BIO_N_RAND,
+				     LMP_BIO_RAND_LEN, (__u64)LMP_BIO_DEV_MIB << 20, getpid() + 3);
 	__u64 hist_total = 0, rows = 0;
 	pid_t pid;
 
@@ -129,8 +113,9 @@ static void test_service_latency_raw_tp(void **state)
 static void test_blkcg_check_charges_submitter(void **state)
 {
 	struct lmp_test_bio_fixture *f = *state;
-	struct lmp_test_bio_op ops[N_SEQ];
-	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, 0, RAND_LEN, (__u64)DEV_MIB << 20, 5);
+	struct lmp_test_bio_op ops[LMP_BIO_N_SEQ];
+	size_t n = lmp_test_bio_plan(ops, LMP_BIO_N_SEQ, LMP_BIO_SEQ_LEN, 0, LMP_BIO_RAND_LEN,
+				     (__u64)LMP_BIO_DEV_MIB << 20, 5);
 	struct lmp_blkio_key key = { 0 }, next;
 	struct biolatency_bpf *skel;
 	struct bpf_program *prog;
@@ -181,12 +166,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hooks),
-		cmocka_unit_test_setup_teardown(test_service_latency, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_total_latency_queued, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_service_latency_raw_tp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_blkcg_check_charges_submitter, setup,
-						teardown),
+		LMP_TEST_BIO(test_service_latency),
+		LMP_TEST_BIO(test_total_latency_queued),
+		LMP_TEST_BIO(test_service_latency_raw_tp),
+		LMP_TEST_BIO(test_blkcg_check_charges_submitter),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return lmp_test_bio_run_tests("biolatency", tests);
 }

@@ -17,22 +17,6 @@
 #include "blkio_workload.h"
 #include "harness.h"
 
-#define DEV_MIB 64
-#define N_SEQ 64
-#define SEQ_LEN 4096
-#define N_RAND 32
-#define RAND_LEN 16384
-
-static int setup(void **state)
-{
-	return lmp_test_bio_fixture_setup(state, "biopattern", DEV_MIB);
-}
-
-static int teardown(void **state)
-{
-	return lmp_test_bio_fixture_teardown(state);
-}
-
 static __u64 sum(struct lmp_test_bio_fixture *f, const char *field)
 {
 	return lmp_test_bio_sum(f->agent.events, "biopattern", f->cgid, f->loop.name, field);
@@ -41,9 +25,9 @@ static __u64 sum(struct lmp_test_bio_fixture *f, const char *field)
 static void run_pattern(struct lmp_test_bio_fixture *f, const char *const *args,
 			const char *attached)
 {
-	struct lmp_test_bio_op ops[N_SEQ + N_RAND];
-	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, N_RAND, RAND_LEN, (__u64)DEV_MIB << 20,
-				     getpid() + 7);
+	struct lmp_test_bio_op ops[LMP_BIO_N_SEQ + LMP_BIO_N_RAND];
+	size_t n = lmp_test_bio_plan(ops, LMP_BIO_N_SEQ, LMP_BIO_SEQ_LEN, LMP_BIO_N_RAND,
+				     LMP_BIO_RAND_LEN, (__u64)LMP_BIO_DEV_MIB << 20, getpid() + 7);
 	__u64 want_seq = 0, want_rand = 0, want_seq_b = 0, want_rand_b = 0, prev_end = 0;
 	pid_t pid;
 
@@ -58,8 +42,8 @@ static void run_pattern(struct lmp_test_bio_fixture *f, const char *const *args,
 		prev_end = ops[i].off + ops[i].len;
 	}
 	/* the plan is what the test claims it is: one seek into a sequential run, then seeks */
-	assert_int_equal(want_seq, N_SEQ - 1);
-	assert_int_equal(want_rand, N_RAND + 1);
+	assert_int_equal(want_seq, LMP_BIO_N_SEQ - 1);
+	assert_int_equal(want_rand, LMP_BIO_N_RAND + 1);
 
 	assert_int_equal(lmp_test_agent_start(&f->agent, args), 0);
 	f->agent_started = true;
@@ -104,10 +88,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hooks),
-		cmocka_unit_test_setup_teardown(test_sequential_then_random, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sequential_then_random_raw_tp, setup,
-						teardown),
+		LMP_TEST_BIO(test_sequential_then_random),
+		LMP_TEST_BIO(test_sequential_then_random_raw_tp),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return lmp_test_bio_run_tests("biopattern", tests);
 }

@@ -17,22 +17,7 @@
 #include "blkio_workload.h"
 #include "harness.h"
 
-#define DEV_MIB 64
-#define N_SEQ 64
-#define SEQ_LEN 4096
-#define N_RAND 32
-#define RAND_LEN 16384
 #define COMM "lmpbio-snoop"
-
-static int setup(void **state)
-{
-	return lmp_test_bio_fixture_setup(state, "biosnoop", DEV_MIB);
-}
-
-static int teardown(void **state)
-{
-	return lmp_test_bio_fixture_teardown(state);
-}
 
 /* the child's requests on our loop device (a page fault of its own could read another disk) */
 static bool is_child_io(struct lmp_test_bio_fixture *f, json_t *ev, pid_t pid)
@@ -54,10 +39,10 @@ static size_t child_events(struct lmp_test_bio_fixture *f, pid_t pid)
 
 static void run_snoop(struct lmp_test_bio_fixture *f, const char *const *args, const char *attached)
 {
-	struct lmp_test_bio_op ops[N_SEQ + N_RAND];
-	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, N_RAND, RAND_LEN, (__u64)DEV_MIB << 20,
-				     getpid() + 11);
-	bool used[N_SEQ + N_RAND] = { false };
+	struct lmp_test_bio_op ops[LMP_BIO_N_SEQ + LMP_BIO_N_RAND];
+	size_t n = lmp_test_bio_plan(ops, LMP_BIO_N_SEQ, LMP_BIO_SEQ_LEN, LMP_BIO_N_RAND,
+				     LMP_BIO_RAND_LEN, (__u64)LMP_BIO_DEV_MIB << 20, getpid() + 11);
+	bool used[LMP_BIO_N_SEQ + LMP_BIO_N_RAND] = { false };
 	char devno[32];
 	pid_t pid;
 
@@ -130,8 +115,9 @@ static void test_every_request_raw_tp(void **state)
 static void test_threshold_filters(void **state)
 {
 	struct lmp_test_bio_fixture *f = *state;
-	struct lmp_test_bio_op ops[N_SEQ];
-	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, 0, RAND_LEN, (__u64)DEV_MIB << 20, 1);
+	struct lmp_test_bio_op ops[LMP_BIO_N_SEQ];
+	size_t n = lmp_test_bio_plan(ops, LMP_BIO_N_SEQ, LMP_BIO_SEQ_LEN, 0, LMP_BIO_RAND_LEN,
+				     (__u64)LMP_BIO_DEV_MIB << 20, 1);
 	pid_t pid;
 
 	assert_int_equal(lmp_test_agent_start(&f->agent,
@@ -158,10 +144,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hooks),
-		cmocka_unit_test_setup_teardown(test_every_request, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_every_request_raw_tp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_threshold_filters, setup, teardown),
+		LMP_TEST_BIO(test_every_request),
+		LMP_TEST_BIO(test_every_request_raw_tp),
+		LMP_TEST_BIO(test_threshold_filters),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return lmp_test_bio_run_tests("biosnoop", tests);
 }

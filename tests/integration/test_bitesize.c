@@ -17,22 +17,6 @@
 #include "blkio_workload.h"
 #include "harness.h"
 
-#define DEV_MIB 64
-#define N_SEQ 64
-#define SEQ_LEN 4096
-#define N_RAND 32
-#define RAND_LEN 16384
-
-static int setup(void **state)
-{
-	return lmp_test_bio_fixture_setup(state, "bitesize", DEV_MIB);
-}
-
-static int teardown(void **state)
-{
-	return lmp_test_bio_fixture_teardown(state);
-}
-
 /* pump until the (cgroup, disk) rows count at least want requests, then one more interval so
  * that anything counted twice would show */
 static void wait_rows(struct lmp_test_bio_fixture *f, __u64 want)
@@ -49,10 +33,10 @@ static void wait_rows(struct lmp_test_bio_fixture *f, __u64 want)
 static void run_direct(struct lmp_test_bio_fixture *f, const char *const *args,
 		       const char *attached)
 {
-	struct lmp_test_bio_op ops[N_SEQ + N_RAND];
+	struct lmp_test_bio_op ops[LMP_BIO_N_SEQ + LMP_BIO_N_RAND];
 	char seq_bucket[48], rand_bucket[48];
-	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, N_RAND, RAND_LEN, (__u64)DEV_MIB << 20,
-				     getpid());
+	size_t n = lmp_test_bio_plan(ops, LMP_BIO_N_SEQ, LMP_BIO_SEQ_LEN, LMP_BIO_N_RAND,
+				     LMP_BIO_RAND_LEN, (__u64)LMP_BIO_DEV_MIB << 20, getpid());
 	json_t *hist_keys;
 	pid_t pid;
 
@@ -62,22 +46,22 @@ static void run_direct(struct lmp_test_bio_fixture *f, const char *const *args,
 	pid = lmp_test_bio_spawn(f->cg, f->loop.dev, "lmpbio-bitesize", ops, n,
 				 LMP_TEST_BIO_DIRECT);
 	assert_int_equal(lmp_test_wait_child(pid), 0);
-	wait_rows(f, N_SEQ + N_RAND);
+	wait_rows(f, LMP_BIO_N_SEQ + LMP_BIO_N_RAND);
 
-	lmp_test_bio_bucket(SEQ_LEN, seq_bucket, sizeof(seq_bucket));
-	lmp_test_bio_bucket(RAND_LEN, rand_bucket, sizeof(rand_bucket));
+	lmp_test_bio_bucket(LMP_BIO_SEQ_LEN, seq_bucket, sizeof(seq_bucket));
+	lmp_test_bio_bucket(LMP_BIO_RAND_LEN, rand_bucket, sizeof(rand_bucket));
 	assert_int_equal(lmp_test_bio_sum(f->agent.events, "bitesize", f->cgid, f->loop.name,
 					  "ios"),
-			 N_SEQ + N_RAND);
+			 LMP_BIO_N_SEQ + LMP_BIO_N_RAND);
 	assert_int_equal(lmp_test_bio_sum(f->agent.events, "bitesize", f->cgid, f->loop.name,
 					  "bytes"),
-			 N_SEQ * SEQ_LEN + N_RAND * RAND_LEN);
+			 LMP_BIO_N_SEQ * LMP_BIO_SEQ_LEN + LMP_BIO_N_RAND * LMP_BIO_RAND_LEN);
 	assert_int_equal(lmp_test_bio_sum_bucket(f->agent.events, "bitesize", f->cgid, f->loop.name,
 						 "size_hist_bytes", seq_bucket),
-			 N_SEQ);
+			 LMP_BIO_N_SEQ);
 	assert_int_equal(lmp_test_bio_sum_bucket(f->agent.events, "bitesize", f->cgid, f->loop.name,
 						 "size_hist_bytes", rand_bucket),
-			 N_RAND);
+			 LMP_BIO_N_RAND);
 	/* only those two buckets: every row's histogram has no other key */
 	hist_keys = json_object();
 	for (size_t i = 0; i < json_array_size(f->agent.events); i++) {
@@ -159,11 +143,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hooks),
-		cmocka_unit_test_setup_teardown(test_direct_io_sizes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_direct_io_sizes_raw_tp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_buffered_fsync_charged_to_writer, setup,
-						teardown),
+		LMP_TEST_BIO(test_direct_io_sizes),
+		LMP_TEST_BIO(test_direct_io_sizes_raw_tp),
+		LMP_TEST_BIO(test_buffered_fsync_charged_to_writer),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return lmp_test_bio_run_tests("bitesize", tests);
 }

@@ -26,22 +26,11 @@
 #include "blkio_workload.h"
 #include "harness.h"
 
-#define DEV_MIB 64
 #define N_SEQ 48
 #define SEQ_LEN 4096
 #define N_RAND 24
 #define RAND_LEN 16384
 #define COMM "lmpbio-shared"
-
-static int setup(void **state)
-{
-	return lmp_test_bio_fixture_setup(state, "blkio-shared", DEV_MIB);
-}
-
-static int teardown(void **state)
-{
-	return lmp_test_bio_fixture_teardown(state);
-}
 
 #define MAX_MAPS 256
 
@@ -116,8 +105,8 @@ static void run(struct lmp_test_bio_fixture *f, const char *probes, const char *
 		const char *const *attached)
 {
 	struct lmp_test_bio_op ops[N_SEQ + N_RAND];
-	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, N_RAND, RAND_LEN, (__u64)DEV_MIB << 20,
-				     getpid() + 3);
+	size_t n = lmp_test_bio_plan(ops, N_SEQ, SEQ_LEN, N_RAND, RAND_LEN,
+				     (__u64)LMP_BIO_DEV_MIB << 20, getpid() + 3);
 	const char *args[16] = { "--probes", probes, "--interval", "1", "--biosnoop-min-latency-us",
 				 "0" };
 	__u64 bytes = 0;
@@ -230,13 +219,12 @@ static void test_late_joiner_wants_task(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_four_probes_one_tracker, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_four_probes_one_tracker_raw_tp, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_issue_readers_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_snoop_and_sizes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_late_joiner_wants_task, setup, teardown),
+		LMP_TEST_BIO(test_four_probes_one_tracker),
+		LMP_TEST_BIO(test_four_probes_one_tracker_raw_tp),
+		LMP_TEST_BIO(test_issue_readers_only),
+		LMP_TEST_BIO(test_snoop_and_sizes),
+		LMP_TEST_BIO(test_late_joiner_wants_task),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return lmp_test_bio_run_tests("blkio-shared", tests);
 }

@@ -25,33 +25,24 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "evchild.h"
-#include "harness.h"
+#include "probe_check.h"
 
 #define NOBODY 65534
 #define CAP_NET_BIND_SERVICE 10
 #define CAP_SYS_ADMIN 21
 
 struct ctx {
-	struct lmp_test_agent agent, alt;
-	char cg[4096];
-	__u64 cgid;
 	unsigned long long userns; /* inode of the initial user namespace */
 	int low_port;		   /* a port that needs CAP_NET_BIND_SERVICE, 0 if none does */
 };
 
 static struct ctx C;
 
-static int setup(void **state)
+static int read_limits(void)
 {
-	char rel[128];
 	struct stat st;
 	FILE *f;
 
-	lmp_test_require_root();
-	snprintf(rel, sizeof(rel), "lmp-test/capable-%d", getpid());
-	if (lmp_test_cgroup_create(rel, C.cg, sizeof(C.cg), &C.cgid) < 0)
-		return -1;
 	if (stat("/proc/self/ns/user", &st) < 0)
 		return -1;
 	C.userns = st.st_ino;
@@ -61,21 +52,21 @@ static int setup(void **state)
 	if (f)
 		fclose(f);
 	C.low_port = C.low_port > 1 ? C.low_port - 1 : 0;
-	if (lmp_test_agent_start(&C.agent, (const char *const[]){ "--probes", "capable", "--listen",
-								  "127.0.0.1:0", "--interval", "1",
-								  "--top", "1000", NULL }) < 0)
-		return -1;
-	*state = &C;
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	lmp_test_agent_free(&C.agent);
-	lmp_test_agent_free(&C.alt);
-	lmp_test_cgroup_remove(C.cg);
-	return 0;
-}
+static void audited_denials_seen(struct lmp_test_agent *a, long unused);
+
+static struct lmp_test_fixture F = {
+	.probe = "capable",
+	.args = (const char *const[]){ "--listen", "127.0.0.1:0", "--interval", "1", "--top",
+				       "1000", NULL },
+	.alt_args = (const char *const[]){ "--capable-stream", "audited", NULL },
+	.setup = read_limits,
+	.workload = audited_denials_seen,
+	.fallbacks = { { "tp_btf", "probe capable: attached (check=raw_tp)" },
+		       { "tp_btf,raw_tp", "probe capable: attached (check=tracepoint)" } },
+};
 
 struct seen {
 	int err_hostname, err_bind;
@@ -123,7 +114,7 @@ static pid_t run_unprivileged(void)
 	int st;
 
 	assert_int_equal(pipe(c.pipe), 0);
-	pid = lmp_test_fork_in(C.cg, NULL, "lmp-capable", unprivileged, &c);
+	pid = lmp_test_fork_in(F.cg, NULL, "lmp-capable", unprivileged, &c);
 	st = lmp_test_wait_child(pid);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
@@ -148,7 +139,7 @@ static void assert_denied(json_t *ev, pid_t pid, int cap, const char *name, bool
 	assert_non_null(ev);
 	assert_int_equal(lmp_test_jint(ev, "pid"), pid);
 	assert_jstr(ev, "comm", "lmp-capable");
-	assert_int_equal(lmp_test_jint(ev, "cgroup_id"), C.cgid);
+	assert_int_equal(lmp_test_jint(ev, "cgroup_id"), F.cgid);
 	assert_int_equal(lmp_test_jint(ev, "uid"), NOBODY);
 	assert_int_equal(lmp_test_jint(ev, "cap"), cap);
 	assert_jstr(ev, "capability", name);
@@ -182,7 +173,7 @@ static int count_events(struct lmp_test_agent *a, pid_t pid, int cap, int *noaud
 static void summary(struct lmp_test_agent *a, const char *cap, long long *granted,
 		    long long *denied, long long *noaudit)
 {
-	struct lmp_test_fields w = { "capable", "summary", { "cgroup_id" }, { C.cgid } };
+	struct lmp_test_fields w = { "capable", "summary", { "cgroup_id" }, { F.cgid } };
 	json_t *ev;
 	size_t i;
 
@@ -204,47 +195,31 @@ static void test_audited_denials_streamed_all_counted(void **state)
 	pid_t pid = run_unprivileged();
 	int n_admin, n_noaudit;
 
-	assert_denied(wait_check(&C.agent, pid, CAP_SYS_ADMIN, 5000), pid, CAP_SYS_ADMIN,
+	assert_denied(wait_check(&F.agent, pid, CAP_SYS_ADMIN, 5000), pid, CAP_SYS_ADMIN,
 		      "CAP_SYS_ADMIN", true);
 	if (C.low_port)
-		assert_denied(wait_check(&C.agent, pid, CAP_NET_BIND_SERVICE, 5000), pid,
+		assert_denied(wait_check(&F.agent, pid, CAP_NET_BIND_SERVICE, 5000), pid,
 			      CAP_NET_BIND_SERVICE, "CAP_NET_BIND_SERVICE", true);
 	/* two intervals: every count of the child is in a summary by then */
-	lmp_test_agent_pump(&C.agent, 2500);
-	n_admin = count_events(&C.agent, pid, CAP_SYS_ADMIN, &n_noaudit);
+	lmp_test_agent_pump(&F.agent, 2500);
+	n_admin = count_events(&F.agent, pid, CAP_SYS_ADMIN, &n_noaudit);
 	assert_int_equal(n_noaudit, 0); /* the mmap's noaudit check is not streamed */
-	summary(&C.agent, "CAP_SYS_ADMIN", &granted, &denied, &noaudit);
+	summary(&F.agent, "CAP_SYS_ADMIN", &granted, &denied, &noaudit);
 	assert_int_equal(denied, n_admin); /* every audited denial was streamed */
 	assert_true(noaudit >= 1);	   /* and the noaudit one counted */
-	summary(&C.agent, "CAP_SETUID", &granted, &denied, &noaudit);
+	summary(&F.agent, "CAP_SETUID", &granted, &denied, &noaudit);
 	assert_true(granted >= 1); /* setresuid as root */
 	assert_int_equal(denied, 0);
 }
 
-static void alt_start(const char *disable, const char *stream, const char *attach_line)
-{
-	struct lmp_test_agent *a = &C.alt;
-	const char *args[12] = { "--probes", "capable", "--capable-stream", stream };
-	int n = 4;
-
-	lmp_test_agent_free(a); /* left running by an earlier failure */
-	if (disable) {
-		args[n++] = "--disable-hooks";
-		args[n++] = disable;
-	}
-	args[n] = NULL;
-	assert_int_equal(lmp_test_agent_start(a, args), 0);
-	if (!lmp_test_agent_stderr_has(a, attach_line))
-		fail_msg("no '%s' in:\n%s", attach_line, a->errbuf);
-}
-
 static void test_stream_denied_shows_noaudit(void **state)
 {
-	struct lmp_test_agent *a = &C.alt;
+	struct lmp_test_agent *a;
 	int n, noaudit;
 	pid_t pid;
 
-	alt_start(NULL, "denied", "probe capable: attached (check=tp_btf)");
+	a = lmp_test_alt_start(&F, (const char *const[]){ "--capable-stream", "denied", NULL },
+			       NULL, "probe capable: attached (check=tp_btf)");
 	pid = run_unprivileged();
 	assert_denied(wait_check(a, pid, CAP_SYS_ADMIN, 5000), pid, CAP_SYS_ADMIN, "CAP_SYS_ADMIN",
 		      true);
@@ -252,34 +227,18 @@ static void test_stream_denied_shows_noaudit(void **state)
 	n = count_events(a, pid, CAP_SYS_ADMIN, &noaudit);
 	assert_true(noaudit >= 1);
 	assert_true(n > noaudit);
-	assert_true(lmp_test_agent_stop(a, 2000) >= 0);
-	lmp_test_agent_free(a);
+	lmp_test_alt_stop(&F);
 }
 
-static void path_seen_with(const char *disable, const char *attach_line)
+static void audited_denials_seen(struct lmp_test_agent *a, long unused)
 {
-	struct lmp_test_agent *a = &C.alt;
-	pid_t pid;
+	pid_t pid = run_unprivileged();
 
-	alt_start(disable, "audited", attach_line);
-	pid = run_unprivileged();
 	assert_denied(wait_check(a, pid, CAP_SYS_ADMIN, 5000), pid, CAP_SYS_ADMIN, "CAP_SYS_ADMIN",
 		      true);
 	if (C.low_port)
 		assert_denied(wait_check(a, pid, CAP_NET_BIND_SERVICE, 5000), pid,
 			      CAP_NET_BIND_SERVICE, "CAP_NET_BIND_SERVICE", true);
-	assert_true(lmp_test_agent_stop(a, 2000) >= 0);
-	lmp_test_agent_free(a);
-}
-
-static void test_raw_tp_path(void **state)
-{
-	path_seen_with("tp_btf", "probe capable: attached (check=raw_tp)");
-}
-
-static void test_tracepoint_path(void **state)
-{
-	path_seen_with("tp_btf,raw_tp", "probe capable: attached (check=tracepoint)");
 }
 
 static void test_bad_stream_value_exits_2(void **state)
@@ -292,24 +251,16 @@ static void test_bad_stream_value_exits_2(void **state)
 
 static void test_metrics(void **state)
 {
-	int port = lmp_test_agent_http_port(&C.agent);
+	int port = lmp_test_agent_http_port(&F.agent);
 	double v;
 
 	assert_true(port > 0);
 	/* non-pod cgroups share one series: at least this test's audited denials */
-	lmp_test_agent_pump(&C.agent, 1500); /* the last run's counts: one more interval */
-	v = lmp_test_metric(&C.agent, "lmp_capability_denials_total",
+	lmp_test_agent_pump(&F.agent, 1500); /* the last run's counts: one more interval */
+	v = lmp_test_metric(&F.agent, "lmp_capability_denials_total",
 			    "capability=\"CAP_SYS_ADMIN\"", NULL);
 	print_message("lmp_capability_denials_total{CAP_SYS_ADMIN} = %g\n", v);
 	assert_true(v >= 4);
-}
-
-static void test_clean_stop(void **state)
-{
-	assert_true(lmp_test_agent_stop(&C.agent, 2000) >= 0);
-	assert_true(WIFEXITED(C.agent.status));
-	assert_int_equal(WEXITSTATUS(C.agent.status), 0);
-	assert_int_equal(C.agent.bad_lines, 0);
 }
 
 int main(void)
@@ -317,12 +268,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_audited_denials_streamed_all_counted),
 		cmocka_unit_test(test_stream_denied_shows_noaudit),
-		cmocka_unit_test(test_raw_tp_path),
-		cmocka_unit_test(test_tracepoint_path),
+		LMP_TEST_FALLBACK("test_raw_tp_path", 0),
+		LMP_TEST_FALLBACK("test_tracepoint_path", 1),
 		cmocka_unit_test(test_bad_stream_value_exits_2),
 		cmocka_unit_test(test_metrics),
-		cmocka_unit_test(test_clean_stop),
+		LMP_TEST_CLEAN_STOP,
 	};
 
-	return cmocka_run_group_tests_name("capable", tests, setup, teardown);
+	return lmp_test_fixture_run_tests(&F, tests);
 }

@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "harness.h"
+#include "probe_check.h"
 
 #define CAP_SYS_PTRACE_BIT 19
 #define CAP_SYS_ADMIN_BIT 21
@@ -35,12 +35,17 @@
 #define CAP_CHECKPOINT_RESTORE_BIT 40
 #define BIT(c) (1ULL << (c))
 
-struct ctx {
-	char dir[64], cg[4096], lmp[4096];
-	__u64 cgid;
-};
+static char lmp[4096]; /* the real agent binary */
 
-static struct ctx C;
+/* $LMP by its real path: wrappers and child processes run it from elsewhere */
+static int pin_binary(void)
+{
+	if (!realpath(lmp_test_binary(), lmp))
+		return -1;
+	return setenv("LMP", lmp, 1);
+}
+
+static struct lmp_test_fixture F = { .name = "caps", .tmpdir = true, .setup = pin_binary };
 
 struct caps {
 	unsigned long long inh, prm, eff, bnd, amb;
@@ -98,14 +103,14 @@ static bool is_syscall_row_here(json_t *ev, void *ctx)
 	const char *probe = json_string_value(json_object_get(ev, "probe"));
 
 	return probe && !strcmp(probe, "syscall") &&
-	       (__u64)json_integer_value(json_object_get(ev, "cgroup_id")) == C.cgid &&
+	       (__u64)json_integer_value(json_object_get(ev, "cgroup_id")) == F.cgid &&
 	       json_integer_value(json_object_get(ev, "pid")) == *(pid_t *)ctx;
 }
 
 /* a /bin/true in the test cgroup, seen by the process probe */
 static pid_t exec_seen(struct lmp_test_agent *a)
 {
-	pid_t pid = lmp_test_spawn(C.cg, (char *const[]){ "/bin/true", NULL });
+	pid_t pid = lmp_test_spawn(F.cg, (char *const[]){ "/bin/true", NULL });
 
 	assert_true(pid > 0);
 	assert_int_equal(lmp_test_wait_child(pid), 0);
@@ -115,32 +120,14 @@ static pid_t exec_seen(struct lmp_test_agent *a)
 
 static int http_status(struct lmp_test_agent *a, const char *path)
 {
-	const char *p = a->errbuf ? strstr(a->errbuf, "(port ") : NULL;
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	char req[128], buf[256] = "";
-	size_t len = 0;
-	int fd, code = -1;
+	int port = lmp_test_agent_http_port(a), code;
+	char *resp;
 
-	assert_non_null(p);
-	sa.sin_port = htons(atoi(p + 6));
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
-	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-	fcntl(fd, F_SETFL, O_NONBLOCK);
-	for (int i = 0; i < 2000 && len < 12; i++) {
-		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
-
-		if (n > 0)
-			len += n;
-		else if (n == 0 || errno != EAGAIN)
-			break;
-		else
-			lmp_test_agent_pump(a, 5);
-	}
-	close(fd);
-	sscanf(buf, "HTTP/1.%*d %d", &code);
+	assert_true(port > 0);
+	resp = lmp_test_http_get(a, port, path, 10000);
+	assert_non_null(resp);
+	code = lmp_test_http_status(resp);
+	free(resp);
 	return code;
 }
 
@@ -191,7 +178,7 @@ static void test_caps_kept_for_profile_and_memleak(void **state)
 	stop_clean(&a);
 
 	/* memleak re-attaches to its target's processes every interval */
-	target = lmp_test_spawn(C.cg, (char *const[]){ "/bin/sleep", "30", NULL });
+	target = lmp_test_spawn(F.cg, (char *const[]){ "/bin/sleep", "30", NULL });
 	assert_true(target > 0);
 	snprintf(pidarg, sizeof(pidarg), "%d", target);
 	assert_int_equal(lmp_test_agent_start(&b, (const char *const[]){ "--probes", "memleak",
@@ -259,11 +246,11 @@ static void test_caps_daemonset_set(void **state)
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
 		snprintf(drop + strlen(drop), sizeof(drop) - strlen(drop), "%s%s", i ? "," : "",
 			 others[i]);
-	snprintf(wrapper, sizeof(wrapper), "%s/daemonset-caps.sh", C.dir);
+	snprintf(wrapper, sizeof(wrapper), "%s/daemonset-caps.sh", F.dir);
 	f = fopen(wrapper, "w");
 	assert_non_null(f);
 	fprintf(f, "#!/bin/sh\nexec capsh --drop=%s -- -c 'exec \"$0\" \"$@\"' '%s' \"$@\"\n", drop,
-		C.lmp);
+		lmp);
 	fclose(f);
 	assert_int_equal(chmod(wrapper, 0755), 0);
 	setenv("LMP", wrapper, 1);
@@ -272,7 +259,7 @@ static void test_caps_daemonset_set(void **state)
 								"process,syscall,tcp,opensnoop",
 								"--interval", "1", NULL }),
 		0);
-	setenv("LMP", C.lmp, 1);
+	setenv("LMP", lmp, 1);
 	assert_true(lmp_test_agent_stderr_has(&a, "ready: 4 probes running"));
 	assert_true(lmp_test_agent_stderr_has(&a, "capabilities: dropped 4 after attach, kept "
 						  "none"));
@@ -304,28 +291,6 @@ static void test_caps_kept_when_asked(void **state)
 	lmp_test_agent_free(&a);
 }
 
-static int setup(void **state)
-{
-	char rel[64];
-
-	lmp_test_require_root();
-	if (!realpath(lmp_test_binary(), C.lmp))
-		return -1;
-	setenv("LMP", C.lmp, 1);
-	strcpy(C.dir, "/tmp/lmp-caps-XXXXXX");
-	if (!mkdtemp(C.dir))
-		return -1;
-	snprintf(rel, sizeof(rel), "lmp-test/caps-%d", getpid());
-	return lmp_test_cgroup_create(rel, C.cg, sizeof(C.cg), &C.cgid) < 0 ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-	lmp_test_cgroup_remove(C.cg);
-	lmp_test_sh("rm -rf '%s'", C.dir);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,5 +300,5 @@ int main(void)
 		cmocka_unit_test(test_caps_kept_when_asked),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return lmp_test_fixture_run_tests(&F, tests);
 }

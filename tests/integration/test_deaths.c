@@ -99,38 +99,6 @@ static int teardown(void **state)
 
 /* ---- containers: pid 1 of a new PID namespace, in the pod's cgroups ---- */
 
-static int join(const char *dir)
-{
-	char procs[4200];
-	FILE *f;
-
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-	f = fopen(procs, "w");
-	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f) != 0)
-		return -1;
-	return 0;
-}
-
-static void set_oom_score_adj(int adj)
-{
-	FILE *f = fopen("/proc/self/oom_score_adj", "w");
-
-	if (f) {
-		fprintf(f, "%d\n", adj);
-		fclose(f);
-	}
-}
-
-static void touch(size_t size)
-{
-	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		_exit(5);
-	for (size_t off = 0; off < size; off += 4096)
-		p[off] = 1;
-}
-
 /*
  * Start a container: its main process is pid 1 of a new PID namespace (a direct child of
  * the test, so the test reaps it), joins cg and memcg (NULL: none), takes comm and exits
@@ -149,7 +117,8 @@ static pid_t container(const char *cg, const char *memcg, const char *comm, int 
 	signal(SIGILL, SIG_DFL);
 	signal(SIGFPE, SIG_DFL);
 	setrlimit(RLIMIT_CORE, &no_core);
-	if ((memcg && join(memcg) < 0) || (cg && join(cg) < 0) || getpid() != 1)
+	if ((memcg && lmp_test_cgroup_join(memcg) < 0) || (cg && lmp_test_cgroup_join(cg) < 0) ||
+	    getpid() != 1)
 		_exit(126);
 	prctl(PR_SET_NAME, comm, 0, 0, 0);
 	_exit(fn(arg));
@@ -241,12 +210,29 @@ static json_t *wait_signal(pid_t target, int sig)
 
 static int deaths_seen; /* container/death events of the victim pod so far */
 
+/* the death event of pid, a process of the victim pod (counted) */
+static json_t *victim_death(pid_t pid)
+{
+	deaths_seen++;
+	return wait_death(pid);
+}
+
+/* pid, a child, was killed by sig */
+static void killed_by(pid_t pid, int sig)
+{
+	int st;
+
+	assert_true(pid > 0);
+	st = lmp_test_wait_child(pid);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == sig);
+}
+
 /* ---- the cases ---- */
 
 static int hog(void *arg)
 {
-	set_oom_score_adj(500);
-	touch(200ULL << 20);
+	lmp_test_oom_score_adj(500);
+	lmp_test_touch(200ULL << 20, 5);
 	return 0; /* not reached: OOM-killed */
 }
 
@@ -255,13 +241,9 @@ static void test_main_process_oom_killed(void **state)
 	pid_t pid = container(C.victim_cg, C.memcg, "lmp-d-oommain", hog, NULL);
 	char want[256];
 	json_t *ev;
-	int st;
 
-	assert_true(pid > 0);
-	st = lmp_test_wait_child(pid);
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	ev = wait_death(pid);
-	deaths_seen++;
+	killed_by(pid, SIGKILL);
+	ev = victim_death(pid);
 	assert_in_victim_pod(ev, pid, "lmp-d-oommain");
 	assert_true(jbool(ev, "main_process"));
 	assert_int_equal(lmp_test_jint(ev, "ns_pid"), 1);
@@ -304,8 +286,8 @@ static int oom_worker_parent(void *arg)
 
 	if (w == 0) {
 		prctl(PR_SET_NAME, "lmp-d-worker", 0, 0, 0);
-		set_oom_score_adj(1000);
-		touch(200ULL << 20);
+		lmp_test_oom_score_adj(1000);
+		lmp_test_touch(200ULL << 20, 5);
 		_exit(0);
 	}
 	if (write(worker_pid_pipe[1], &(int){ 0 }, sizeof(int)) != sizeof(int))
@@ -352,8 +334,7 @@ static void test_worker_oom_killed_main_survives(void **state)
 	assert_true(json_is_number(lmp_test_jget(kill, "postmortem.memory_pressure.some_avg10")));
 	assert_true(json_is_array(lmp_test_jget(kill, "postmortem.top_tasks")));
 
-	ev = wait_death(worker);
-	deaths_seen++;
+	ev = victim_death(worker);
 	assert_in_victim_pod(ev, worker, "lmp-d-worker");
 	assert_false(jbool(ev, "main_process"));
 	assert_int_equal(lmp_test_jint(ev, "ns_pid"), 2);
@@ -364,8 +345,7 @@ static void test_worker_oom_killed_main_survives(void **state)
 			       "; not the container's main process: the container keeps running"));
 
 	/* then the main process's own normal exit */
-	ev = wait_death(pid);
-	deaths_seen++;
+	ev = victim_death(pid);
 	assert_true(jbool(ev, "main_process"));
 	assert_jstr(ev, "cause", "exit");
 	assert_int_equal(lmp_test_jint(ev, "exit_code"), 0);
@@ -394,7 +374,6 @@ static void test_sigterm_then_sigkill_grace_period(void **state)
 	pid_t pid;
 	json_t *ev, *term, *kill;
 	char c;
-	int st;
 	long long gap;
 
 	assert_int_equal(pipe(ready), 0);
@@ -403,13 +382,11 @@ static void test_sigterm_then_sigkill_grace_period(void **state)
 	/* a host process outside every pod: a shell that sends TERM, waits 1 s, sends KILL */
 	assert_int_equal(
 		lmp_test_sh("/bin/sh -c 'kill -TERM %d; sleep 1; kill -KILL %d'", pid, pid), 0);
-	st = lmp_test_wait_child(pid);
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	killed_by(pid, SIGKILL);
 	close(ready[0]);
 	close(ready[1]);
 
-	ev = wait_death(pid);
-	deaths_seen++;
+	ev = victim_death(pid);
 	term = wait_signal(pid, SIGTERM);
 	kill = wait_signal(pid, SIGKILL);
 	assert_non_null(term);
@@ -475,7 +452,6 @@ static void test_kill_from_another_pod(void **state)
 	pid_t pid, sender;
 	json_t *ev;
 	char c, want[256];
-	int st;
 
 	assert_int_equal(pipe(ready), 0);
 	pid = container(C.victim_cg, NULL, "lmp-d-target", sleeper, ready);
@@ -483,13 +459,11 @@ static void test_kill_from_another_pod(void **state)
 	k.target = pid;
 	sender = lmp_test_fork_in(C.other_cg, NULL, "lmp-d-otherpod", killer, &k);
 	assert_int_equal(WEXITSTATUS(lmp_test_wait_child(sender)), 0);
-	st = lmp_test_wait_child(pid);
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	killed_by(pid, SIGKILL);
 	close(ready[0]);
 	close(ready[1]);
 
-	ev = wait_death(pid);
-	deaths_seen++;
+	ev = victim_death(pid);
 	assert_in_victim_pod(ev, pid, "lmp-d-target");
 	assert_true(jbool(ev, "main_process"));
 	assert_jstr(ev, "cause", "signal");
@@ -563,8 +537,7 @@ static void test_container_kills_its_own_process(void **state)
 	assert_non_null(wexit);
 	assert_non_null(kexit);
 
-	ev = wait_death(lmp_test_jint(wexit, "pid"));
-	deaths_seen++;
+	ev = victim_death(lmp_test_jint(wexit, "pid"));
 	assert_in_victim_pod(ev, lmp_test_jint(wexit, "pid"), "lmp-d-selfwork");
 	assert_false(jbool(ev, "main_process"));
 	assert_jstr(ev, "cause", "signal");
@@ -581,8 +554,7 @@ static void test_container_kills_its_own_process(void **state)
 		 lmp_test_jint(kexit, "pid"));
 	assert_summary(ev, want);
 	/* the killer exited normally and is not the main process: no record of its own */
-	ev = wait_death(pid);
-	deaths_seen++;
+	ev = victim_death(pid);
 	assert_jstr(ev, "cause", "exit");
 }
 
@@ -597,13 +569,9 @@ static void test_sigsegv(void **state)
 {
 	pid_t pid = container(C.victim_cg, NULL, "lmp-d-segv", segv, NULL);
 	json_t *ev;
-	int st;
 
-	assert_true(pid > 0);
-	st = lmp_test_wait_child(pid);
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
-	ev = wait_death(pid);
-	deaths_seen++;
+	killed_by(pid, SIGSEGV);
+	ev = victim_death(pid);
 	assert_in_victim_pod(ev, pid, "lmp-d-segv");
 	assert_true(jbool(ev, "main_process"));
 	assert_jstr(ev, "cause", "kernel_signal");
@@ -632,8 +600,7 @@ static void check_exit(int code)
 	st = lmp_test_wait_child(pid);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), code);
-	ev = wait_death(pid);
-	deaths_seen++;
+	ev = victim_death(pid);
 	assert_in_victim_pod(ev, pid, "lmp-d-exit");
 	assert_true(jbool(ev, "main_process"));
 	assert_int_equal(lmp_test_jint(ev, "ns_pid"), 1);
@@ -879,31 +846,10 @@ static void test_runc_oom_killed(void **state)
 /* run cmd, the agent's output drained meanwhile; returns its stdout (malloc'd) */
 static char *run(const char *cmd, int *status)
 {
-	size_t len = 0, cap = 1 << 16;
-	char *buf = malloc(cap);
-	FILE *f = popen(cmd, "r");
-	ssize_t n;
+	char *out = lmp_test_sh_read(&C.agent, cmd, status);
 
-	assert_non_null(buf);
-	assert_non_null(f);
-	fcntl(fileno(f), F_SETFL, O_NONBLOCK);
-	for (;;) {
-		if (len + 4096 > cap) {
-			buf = realloc(buf, cap *= 2);
-			assert_non_null(buf);
-		}
-		n = read(fileno(f), buf + len, cap - len - 1);
-		if (n > 0) {
-			len += n;
-			continue;
-		}
-		if (n == 0 || errno != EAGAIN)
-			break;
-		lmp_test_agent_pump(&C.agent, 20);
-	}
-	*status = pclose(f);
-	buf[len] = 0;
-	return buf;
+	assert_non_null(out);
+	return out;
 }
 
 static size_t victim_deaths_printed(json_t **newest)

@@ -42,16 +42,19 @@
 #include <cmocka.h>
 
 #include "fake_kubelet.h"
-#include "harness.h"
+#include "probe_check.h"
 
-struct ctx {
-	char dir[64];  /* wrappers, token, certificates */
-	char cg[4096]; /* a cgroup of this test */
-	__u64 cgid;
-	char lmp[4096]; /* the real agent binary */
-};
+static char lmp[4096]; /* the real agent binary */
 
-static struct ctx C;
+/* $LMP by its real path: wrappers and child processes run it from elsewhere */
+static int pin_binary(void)
+{
+	if (!realpath(lmp_test_binary(), lmp))
+		return -1;
+	return setenv("LMP", lmp, 1);
+}
+
+static struct lmp_test_fixture F = { .name = "faults", .tmpdir = true, .setup = pin_binary };
 
 /* ---- helpers ---- */
 
@@ -69,7 +72,7 @@ static void write_wrapper(const char *name, const char *prep, bool drop_sys_admi
 {
 	FILE *f;
 
-	snprintf(path, len, "%s/%s", C.dir, name);
+	snprintf(path, len, "%s/%s", F.dir, name);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fprintf(f,
@@ -79,7 +82,7 @@ static void write_wrapper(const char *name, const char *prep, bool drop_sys_admi
 		prep,
 		drop_sys_admin ? "capsh --drop=cap_sys_admin -- -c '\\''exec \"$0\" \"$@\"'\\'' " :
 				 "",
-		C.lmp);
+		lmp);
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(chmod(path, 0755), 0);
 }
@@ -92,7 +95,7 @@ static int start_via(struct lmp_test_agent *a, const char *wrapper, const char *
 	if (wrapper)
 		setenv("LMP", wrapper, 1);
 	r = lmp_test_agent_start(a, args);
-	setenv("LMP", C.lmp, 1);
+	setenv("LMP", lmp, 1);
 	return r;
 }
 
@@ -214,12 +217,15 @@ static bool is_exec_in_cgroup(json_t *ev, void *ctx)
 /* a /bin/true in the test cgroup; the agent's exec event of it, or NULL */
 static json_t *exec_seen(struct lmp_test_agent *a)
 {
-	pid_t pid = lmp_test_spawn(C.cg, (char *const[]){ "/bin/true", NULL });
+	pid_t pid = lmp_test_spawn(F.cg, (char *const[]){
+						 "/bin/true",
+						 NULL,
+					 });
 	json_t *ev;
 
 	assert_true(pid > 0);
 	assert_int_equal(lmp_test_wait_child(pid), 0);
-	ev = lmp_test_agent_wait(a, 10000, is_exec_in_cgroup, &C.cgid);
+	ev = lmp_test_agent_wait(a, 10000, is_exec_in_cgroup, &F.cgid);
 	if (ev)
 		assert_int_equal(json_integer_value(json_object_get(ev, "pid")), pid);
 	return ev;
@@ -231,39 +237,6 @@ static int agent_port(struct lmp_test_agent *a)
 
 	assert_non_null(p);
 	return atoi(p + 6);
-}
-
-/* GET from the agent while reading its stdout (it is single-threaded); malloc'd body */
-static char *http_get(struct lmp_test_agent *a, const char *path)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(agent_port(a)),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	char req[256], *buf = calloc(1, 1 << 22), *body;
-	size_t len = 0, cap = (1 << 22) - 1;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_non_null(buf);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
-	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-	fcntl(fd, F_SETFL, O_NONBLOCK);
-	for (int i = 0; i < 4000 && len < cap; i++) {
-		ssize_t n = read(fd, buf + len, cap - len);
-
-		if (n > 0)
-			len += n;
-		else if (n == 0 || errno != EAGAIN)
-			break;
-		else
-			lmp_test_agent_pump(a, 5);
-	}
-	close(fd);
-	body = strstr(buf, "\r\n\r\n");
-	assert_non_null(body);
-	body = strdup(body + 4);
-	free(buf);
-	return body;
 }
 
 /*
@@ -392,7 +365,11 @@ static void test_faults_stop_all_probes_memleak_root(void **state)
 	int st = -1;
 
 	for (size_t i = 0; i < sizeof(sleepers) / sizeof(sleepers[0]); i++) {
-		sleepers[i] = lmp_test_spawn(C.cg, (char *const[]){ "/bin/sleep", "120", NULL });
+		sleepers[i] = lmp_test_spawn(F.cg, (char *const[]){
+							   "/bin/sleep",
+							   "120",
+							   NULL,
+						   });
 		assert_true(sleepers[i] > 0);
 	}
 	assert_int_equal(lmp_test_agent_start(&a, args), 0);
@@ -542,7 +519,7 @@ static void test_faults_btf_missing_or_garbage(void **state)
 	assert_true(lmp_test_agent_stderr_has(&a, "probe process: failed, skipped: load: "));
 	assert_true(lmp_test_agent_stderr_has(&a, "needs kernel BTF, which is unavailable"));
 	assert_true(lmp_test_agent_stderr_has(&a, "ready: 1 probes running"));
-	body = http_get(&a, "/api/v1/probes");
+	body = lmp_test_http_get_body(&a, agent_port(&a), "/api/v1/probes");
 	arr = json_loads(body, 0, NULL);
 	free(body);
 	for (size_t i = 0; i < json_array_size(arr); i++) {
@@ -561,7 +538,7 @@ static void test_faults_btf_missing_or_garbage(void **state)
 	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
 
 	/* garbage, and nothing else to run: exit 1 with the reason */
-	snprintf(garbage, sizeof(garbage), "%s/garbage.btf", C.dir);
+	snprintf(garbage, sizeof(garbage), "%s/garbage.btf", F.dir);
 	fd = open(garbage, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	assert_true(fd >= 0);
 	for (int i = 0; i < 512; i++)
@@ -607,7 +584,7 @@ static void test_faults_cgroup_v2_absent(void **state)
 	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
 
 	/* --cgroup-root at something that is not cgroup2 */
-	snprintf(empty, sizeof(empty), "%s/empty", C.dir);
+	snprintf(empty, sizeof(empty), "%s/empty", F.dir);
 	assert_true(mkdir(empty, 0755) == 0 || errno == EEXIST);
 	assert_int_equal(lmp_test_agent_start(&b, (const char *const[]){ "--probes", "process",
 									 "--cgroup-root", empty,
@@ -643,10 +620,14 @@ static void test_faults_missing_hooks(void **state)
 	assert_true(lmp_test_agent_stderr_has(&a, "probe profile: attached (sample=perf_sw)"));
 	assert_true(lmp_test_agent_stderr_has(&a, "ready: 1 probes running"));
 	lmp_test_agent_pump(&a, 1500);
-	m = http_get(&a, "/metrics");
-	assert_non_null(strstr(m, "lmp_probe_up{probe=\"process\",attach=\"\"} 0"));
-	assert_non_null(strstr(m, "lmp_probe_up{probe=\"syscall\",attach=\"\"} 0"));
-	assert_non_null(strstr(m, "lmp_probe_up{probe=\"profile\",attach=\"sample=perf_sw\"} 1"));
+	m = lmp_test_http_get_body(&a, agent_port(&a), "/metrics");
+	lmp_test_assert_contains(
+		m, (const char *const[]){
+			   "lmp_probe_up{probe=\"process\",attach=\"\"} 0",
+			   "lmp_probe_up{probe=\"syscall\",attach=\"\"} 0",
+			   "lmp_probe_up{probe=\"profile\",attach=\"sample=perf_sw\"} 1",
+			   NULL,
+		   });
 	free(m);
 	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
 
@@ -675,7 +656,7 @@ static bool is_syscall_row_of(json_t *ev, void *ctx)
 
 	return probe && !strcmp(probe, "syscall") &&
 	       json_integer_value(json_object_get(ev, "pid")) == *(pid_t *)ctx &&
-	       (__u64)json_integer_value(json_object_get(ev, "cgroup_id")) == C.cgid;
+	       (__u64)json_integer_value(json_object_get(ev, "cgroup_id")) == F.cgid;
 }
 
 static void test_faults_proc_gone_before_lookup(void **state)
@@ -695,7 +676,7 @@ static void test_faults_proc_gone_before_lookup(void **state)
 	 * before the next interval looks it up */
 	for (int i = 0; i < SHORT_LIVED; i++) {
 		pids[i] = lmp_test_spawn(
-			C.cg,
+			F.cg,
 			(char *const[]){
 				"/bin/sh", "-c",
 				"i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done; cat /etc/hostname",
@@ -748,11 +729,11 @@ static void test_faults_kubelet_token_never_logged(void **state)
 	const char *paths[] = { "/metrics", "/api/v1/probes", "/api/v1/pods", "/" };
 	FILE *f;
 
-	snprintf(kdir, sizeof(kdir), "%s/kubelet", C.dir);
+	snprintf(kdir, sizeof(kdir), "%s/kubelet", F.dir);
 	assert_int_equal(fake_kubelet_start(kdir, 0, &fk), 0);
 	fake_kubelet_set_token(fk, TOKEN);
 	assert_int_equal(fake_kubelet_set_body(fk, podlist, sizeof(podlist) - 1), 0);
-	snprintf(token_file, sizeof(token_file), "%s/token", C.dir);
+	snprintf(token_file, sizeof(token_file), "%s/token", F.dir);
 	f = fopen(token_file, "w");
 	assert_non_null(f);
 	fprintf(f, "%s\n", TOKEN);
@@ -776,7 +757,7 @@ static void test_faults_kubelet_token_never_logged(void **state)
 	/* verification is on by default: a certificate from another CA is refused */
 	assert_true(wait_stderr(&a, "(tls)", 8000));
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		char *body = http_get(&a, paths[i]);
+		char *body = lmp_test_http_get_body(&a, agent_port(&a), paths[i]);
 
 		assert_null(strstr(body, TOKEN));
 		free(body);
@@ -803,29 +784,6 @@ static void test_faults_kubelet_token_never_logged(void **state)
 
 /* ---- setup ---- */
 
-static int setup(void **state)
-{
-	char rel[64];
-	const char *lmp = lmp_test_binary();
-
-	lmp_test_require_root();
-	if (!realpath(lmp, C.lmp))
-		return -1;
-	setenv("LMP", C.lmp, 1);
-	strcpy(C.dir, "/tmp/lmp-faults-XXXXXX");
-	if (!mkdtemp(C.dir))
-		return -1;
-	snprintf(rel, sizeof(rel), "lmp-test/faults-%d", getpid());
-	return lmp_test_cgroup_create(rel, C.cg, sizeof(C.cg), &C.cgid) < 0 ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-	lmp_test_cgroup_remove(C.cg);
-	lmp_test_sh("rm -rf '%s'", C.dir);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -843,5 +801,5 @@ int main(void)
 		cmocka_unit_test(test_faults_stop_all_probes_memleak_root),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return lmp_test_fixture_run_tests(&F, tests);
 }

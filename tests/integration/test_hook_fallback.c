@@ -14,53 +14,40 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "harness.h"
+#include "probe/probe.h"
+#include "probe_check.h"
 
-static void exec_seen_with(const char *disable, const char *attach_line)
+static void exec_seen(struct lmp_test_agent *a, long unused);
+
+static struct lmp_test_fixture F = {
+	.probe = "process",
+	.name = "fallback",
+	.workload = exec_seen,
+	.fallbacks = { { "tp_btf", "probe process: attached (exec=raw_tp,exit=raw_tp)" },
+		       { "tp_btf,raw_tp",
+			 "probe process: attached (exec=tracepoint,exit=tracepoint)" } },
+};
+
+static void exec_seen(struct lmp_test_agent *a, long unused)
 {
-	struct lmp_test_agent a;
 	char *argv[] = { "/bin/echo", "fallback", NULL };
 	struct lmp_test_want exec = { "process", "exec", 0 }, exit_ = { "process", "exit", 0 };
-	char cg[4096], rel[128];
-	__u64 cgid;
 	json_t *ev;
 	pid_t pid;
 
-	lmp_test_require_root();
-	snprintf(rel, sizeof(rel), "lmp-test/fallback-%d", getpid());
-	assert_int_equal(lmp_test_cgroup_create(rel, cg, sizeof(cg), &cgid), 0);
-	assert_int_equal(lmp_test_agent_start(&a, (const char *const[]){ "--probes", "process",
-									 "--disable-hooks", disable,
-									 NULL }),
-			 0);
-	assert_true(lmp_test_agent_stderr_has(&a, attach_line));
-	pid = lmp_test_spawn(cg, argv);
+	pid = lmp_test_spawn(F.cg, argv);
 	lmp_test_wait_child(pid);
 	exec.pid = exit_.pid = pid;
-	ev = lmp_test_agent_wait(&a, 5000, lmp_test_match_want, &exec);
+	ev = lmp_test_agent_wait(a, 5000, lmp_test_match_want, &exec);
 	assert_non_null(ev);
-	assert_int_equal(json_integer_value(json_object_get(ev, "cgroup_id")), cgid);
+	assert_int_equal(json_integer_value(json_object_get(ev, "cgroup_id")), F.cgid);
 	assert_string_equal(json_string_value(json_object_get(ev, "filename")), "/bin/echo");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(ev, "argv"), 1)),
 			    "fallback");
 	assert_int_equal(json_integer_value(json_object_get(ev, "ppid")), getpid());
-	ev = lmp_test_agent_wait(&a, 5000, lmp_test_match_want, &exit_);
+	ev = lmp_test_agent_wait(a, 5000, lmp_test_match_want, &exit_);
 	assert_non_null(ev);
 	assert_int_equal(json_integer_value(json_object_get(ev, "exit_code")), 0);
-	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
-	lmp_test_agent_free(&a);
-	lmp_test_cgroup_remove(cg);
-}
-
-static void test_raw_tp_path(void **state)
-{
-	exec_seen_with("tp_btf", "probe process: attached (exec=raw_tp,exit=raw_tp)");
-}
-
-static void test_tracepoint_path(void **state)
-{
-	exec_seen_with("tp_btf,raw_tp",
-		       "probe process: attached (exec=tracepoint,exit=tracepoint)");
 }
 
 static void test_nothing_attaches_fails(void **state)
@@ -75,38 +62,23 @@ static void test_nothing_attaches_fails(void **state)
 
 static void test_probes_json_reasons(void **state)
 {
-	char cmd[512];
-	json_error_t jerr;
-	json_t *arr, *p;
-	FILE *f;
-	size_t i;
+	json_t *arr = lmp_test_probes_json("--disable-hooks tp_btf,raw_tp,tracepoint");
 
-	snprintf(cmd, sizeof(cmd), "%s probes --json --disable-hooks tp_btf,raw_tp,tracepoint",
-		 lmp_test_binary());
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	arr = json_loadf(f, 0, &jerr);
-	pclose(f);
-	assert_non_null(arr);
-	assert_int_equal(json_array_size(arr), 23);
-	json_array_foreach(arr, i, p) {
-		if (strcmp(json_string_value(json_object_get(p, "name")), "process"))
-			continue;
-		assert_string_equal(json_string_value(json_object_get(p, "state")), "unsupported");
-		assert_non_null(strstr(json_string_value(json_object_get(p, "reason")),
-				       "exec: tp_btf: disabled by --disable-hooks"));
-	}
+	assert_int_equal(json_array_size(arr), lmp_registry_len);
 	json_decref(arr);
+	lmp_test_assert_unsupported(
+		"process", "tp_btf,raw_tp,tracepoint",
+		(const char *const[]){ "exec: tp_btf: disabled by --disable-hooks", NULL });
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_raw_tp_path),
-		cmocka_unit_test(test_tracepoint_path),
+		LMP_TEST_FALLBACK("test_raw_tp_path", 0),
+		LMP_TEST_FALLBACK("test_tracepoint_path", 1),
 		cmocka_unit_test(test_nothing_attaches_fails),
 		cmocka_unit_test(test_probes_json_reasons),
 	};
 
-	return cmocka_run_group_tests_name("hook_fallback", tests, NULL, NULL);
+	return lmp_test_fixture_run_tests(&F, tests);
 }

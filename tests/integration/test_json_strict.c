@@ -45,20 +45,6 @@ static struct {
 	pid_t agent;
 } C;
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	r = system(cmd);
-	return r == -1 || !WIFEXITED(r) ? -1 : WEXITSTATUS(r);
-}
-
 static int setup(void **state)
 {
 	char rel[128];
@@ -103,14 +89,14 @@ static int teardown(void **state)
 	if (C.mounted && umount2(C.mnt, 0) < 0)
 		umount2(C.mnt, MNT_DETACH);
 	if (C.bad_dev[0])
-		sh("losetup -d %s", C.bad_dev);
+		lmp_test_sh("losetup -d %s", C.bad_dev);
 	if (C.small_mounted && umount2(C.small, 0) < 0)
 		umount2(C.small, MNT_DETACH);
 	lmp_test_loop_destroy(&C.fs);
 	if (C.memcg[0])
 		lmp_test_memcg_v1_remove(C.memcg);
 	lmp_test_cgroup_remove(C.cg);
-	sh("rm -rf --one-file-system %s", C.dir);
+	lmp_test_sh("rm -rf --one-file-system %s", C.dir);
 	return 0;
 }
 
@@ -145,13 +131,13 @@ static void start_agent(void)
 
 		if (waitpid(C.agent, &st, WNOHANG) == C.agent) {
 			C.agent = 0;
-			sh("cat %s >&2", C.err);
+			lmp_test_sh("cat %s >&2", C.err);
 			fail_msg("the agent exited before it was ready");
 		}
 		usleep(100000);
 	}
 	if (!agent_ready()) {
-		sh("cat %s >&2", C.err);
+		lmp_test_sh("cat %s >&2", C.err);
 		fail_msg("the agent was not ready after 60 s");
 	}
 }
@@ -172,9 +158,9 @@ static void io_workload(void)
 
 	/* flushes and discards on an ext4 loop device */
 	assert_int_equal(lmp_test_loop_create(&C.fs, "json", 64), 0);
-	assert_int_equal(sh("mkfs.ext4 -q -F -E nodiscard %s", C.fs.dev), 0);
+	assert_int_equal(lmp_test_sh("mkfs.ext4 -q -F -E nodiscard %s", C.fs.dev), 0);
 	assert_int_equal(mkdir(C.mnt, 0700), 0);
-	assert_int_equal(sh("mount -t ext4 %s %s", C.fs.dev, C.mnt), 0);
+	assert_int_equal(lmp_test_sh("mount -t ext4 %s %s", C.fs.dev, C.mnt), 0);
 	C.mounted = true;
 	snprintf(cmd, sizeof(cmd),
 		 "for i in 1 2 3 4 5 6 7 8; do dd if=/dev/zero of=%s/f$i bs=64k count=4 "
@@ -187,7 +173,7 @@ static void io_workload(void)
 	assert_int_equal(mkdir(C.small, 0700), 0);
 	assert_int_equal(mount("lmp-json", C.small, "tmpfs", 0, "size=1m"), 0);
 	C.small_mounted = true;
-	assert_int_equal(sh("truncate -s 16M %s/backing", C.small), 0);
+	assert_int_equal(lmp_test_sh("truncate -s 16M %s/backing", C.small), 0);
 	snprintf(cmd, sizeof(cmd), "losetup -f --show %s/backing", C.small);
 	p = popen(cmd, "r");
 	assert_non_null(p);

@@ -29,6 +29,8 @@
 #include "harness.h"
 #include "probe_check.h"
 
+static struct lmp_test_fixture F = { .probe = "llcstat" }; /* for its cgroup */
+
 /* agent/probes/llcstat.c: the probe's own per-CPU attach, exported for this test */
 int lmp_llcstat_open_events(struct bpf_program *prog, __u32 type, __u64 config, __u64 period,
 			    struct bpf_link **links, size_t max, size_t *n);
@@ -85,16 +87,10 @@ static __u64 spin_in(const char *cg, int ms)
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		char procs[4200], me[16];
 		struct timespec t0, t;
-		int fd;
 
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
-		snprintf(me, sizeof(me), "%d", getpid());
-		fd = open(procs, O_WRONLY);
-		if (fd < 0 || write(fd, me, strlen(me)) < 0)
+		if (lmp_test_cgroup_join(cg) < 0)
 			_exit(10);
-		close(fd);
 		/* CPU-bound until it has had ms of CPU, however busy the machine is */
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		do {
@@ -120,14 +116,11 @@ static void test_program_on_software_clock(void **state)
 	struct lmp_llcstat_val vals[ncpu > 0 ? ncpu : 1], sum = { 0 };
 	struct bpf_link *links[2 * (ncpu > 0 ? ncpu : 1)];
 	struct llcstat_bpf *skel;
-	char cg[4096], rel[128];
-	__u64 cgid, cpu_ns;
+	__u64 cpu_ns;
 	size_t n = 0;
 
 	lmp_test_require_root();
 	assert_true(ncpu > 0);
-	snprintf(rel, sizeof(rel), "lmp-test/llcstat-%d", getpid());
-	assert_int_equal(lmp_test_cgroup_create(rel, cg, sizeof(cg), &cgid), 0);
 	skel = llcstat_bpf__open_and_load();
 	assert_non_null(skel); /* the verifier accepted both programs */
 	assert_int_equal(lmp_llcstat_open_events(skel->progs.perf_event_llc_references,
@@ -140,10 +133,10 @@ static void test_program_on_software_clock(void **state)
 			 0);
 	assert_true(n >= 2);
 
-	cpu_ns = spin_in(cg, 500);
+	cpu_ns = spin_in(F.cg, 500);
 	assert_true(cpu_ns >= 500000000ULL);
 
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats), &cgid, vals), 0);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats), &F.cgid, vals), 0);
 	for (int c = 0; c < ncpu; c++) {
 		sum.references += vals[c].references;
 		sum.misses += vals[c].misses;
@@ -160,13 +153,6 @@ static void test_program_on_software_clock(void **state)
 	for (size_t i = 0; i < n; i++)
 		bpf_link__destroy(links[i]);
 	llcstat_bpf__destroy(skel);
-	lmp_test_cgroup_remove(cg);
-}
-
-static int remove_leftovers(void **state)
-{
-	lmp_test_remove_probe_leftovers("llcstat");
-	return 0;
 }
 
 int main(void)
@@ -177,5 +163,5 @@ int main(void)
 		cmocka_unit_test(test_program_on_software_clock),
 	};
 
-	return cmocka_run_group_tests_name("llcstat", tests, NULL, remove_leftovers);
+	return lmp_test_fixture_run_tests(&F, tests);
 }

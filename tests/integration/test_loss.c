@@ -235,50 +235,6 @@ static void detector_stop(struct detector *d)
 	close(d->map_fd);
 }
 
-/*
- * GET path from the agent at 127.0.0.1:port; the body, malloc'd. The agent's stdout is read
- * meanwhile: a single-threaded agent blocked on a full stdout pipe answers nobody.
- */
-static char *http_get(struct lmp_test_agent *a, int port, const char *path)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	char req[256], *buf = NULL, *body;
-	size_t len = 0, cap = 0;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ssize_t n;
-
-	assert_true(fd >= 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
-	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-	fcntl(fd, F_SETFL, O_NONBLOCK);
-	for (int waited = 0;; waited++) {
-		if (len + 65536 + 1 > cap) {
-			cap = (len + 65536 + 1) * 2;
-			buf = realloc(buf, cap);
-			assert_non_null(buf);
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n > 0)
-			len += n;
-		else if (n == 0 || errno != EAGAIN)
-			break;
-		else
-			lmp_test_agent_pump(a, 5);
-		assert_true(waited < 4000); /* 20 s */
-	}
-	close(fd);
-	assert_non_null(buf);
-	buf[len] = 0;
-	body = strstr(buf, "\r\n\r\n");
-	assert_non_null(body);
-	body = strdup(body + 4);
-	free(buf);
-	return body;
-}
-
 /* value of the series `name{label}` in a /metrics text; -1 when absent */
 static double metric(const char *text, const char *series)
 {
@@ -308,7 +264,7 @@ static struct counts scrape(struct lmp_test_agent *a, int port, const char *prob
 	struct counts c;
 
 	lmp_test_agent_pump(a, 0);
-	m = http_get(a, port, "/metrics");
+	m = lmp_test_http_get_body(a, port, "/metrics");
 	snprintf(s1, sizeof(s1), "lmp_events_total{probe=\"%s\"}", probe);
 	snprintf(s2, sizeof(s2), "lmp_events_lost_total{probe=\"%s\"}", probe);
 	c.events = metric(m, s1);
@@ -375,7 +331,7 @@ static long long stderr_in_all(struct lmp_test_agent *a, const char *prefix, con
 
 static long long api_events_lost(struct lmp_test_agent *a, int port, const char *probe)
 {
-	char *body = http_get(a, port, "/api/v1/probes");
+	char *body = lmp_test_http_get_body(a, port, "/api/v1/probes");
 	json_t *arr = json_loads(body, 0, NULL);
 	long long v = -1;
 
@@ -486,10 +442,10 @@ static void test_loss_map_full_reported(void **state)
 		assert_int_equal(lmp_test_wait_child(pid), 0);
 	}
 	lmp_test_agent_pump(&a, 2500);
-	m = http_get(&a, port, "/metrics");
+	m = lmp_test_http_get_body(&a, port, "/metrics");
 	failed_metric = metric(m, "lmp_map_updates_failed_total{probe=\"syscall\"}");
 	free(m);
-	body = http_get(&a, port, "/api/v1/probes");
+	body = lmp_test_http_get_body(&a, port, "/api/v1/probes");
 	arr = json_loads(body, 0, NULL);
 	free(body);
 	for (size_t i = 0; i < json_array_size(arr); i++) {

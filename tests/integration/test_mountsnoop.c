@@ -21,8 +21,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "evchild.h"
-#include "harness.h"
+#include "probe_check.h"
 
 /* include/uapi/linux/mount.h (not included: it clashes with glibc 2.36's sys/mount.h) */
 #define T_FSOPEN_CLOEXEC 0x1
@@ -33,41 +32,17 @@
 #define T_MOUNT_ATTR_NOEXEC 0x8
 #define T_MOVE_MOUNT_F_EMPTY_PATH 0x4
 
-struct ctx {
-	struct lmp_test_agent agent, alt;
-	char cg[4096], dir[64];
-	__u64 cgid;
+static void mounts_seen(struct lmp_test_agent *a, long unused);
+
+static struct lmp_test_fixture F = {
+	.probe = "mountsnoop",
+	.args = (const char *const[]){ "--listen", "127.0.0.1:0", "--interval", "1", NULL },
+	.tmpdir = true,
+	.workload = mounts_seen,
+	.fallbacks = { { "tracepoint", "probe mountsnoop: attached (enter=tp_btf,exit=tp_btf)" },
+		       { "tracepoint,tp_btf",
+			 "probe mountsnoop: attached (enter=raw_tp,exit=raw_tp)" } },
 };
-
-static struct ctx C;
-
-static int setup(void **state)
-{
-	char rel[128];
-
-	lmp_test_require_root();
-	snprintf(rel, sizeof(rel), "lmp-test/mountsnoop-%d", getpid());
-	if (lmp_test_cgroup_create(rel, C.cg, sizeof(C.cg), &C.cgid) < 0)
-		return -1;
-	strcpy(C.dir, "/tmp/lmp-mountsnoop-XXXXXX");
-	if (!mkdtemp(C.dir))
-		return -1;
-	if (lmp_test_agent_start(&C.agent, (const char *const[]){ "--probes", "mountsnoop",
-								  "--listen", "127.0.0.1:0",
-								  "--interval", "1", NULL }) < 0)
-		return -1;
-	*state = &C;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	lmp_test_agent_free(&C.agent);
-	lmp_test_agent_free(&C.alt);
-	lmp_test_cgroup_remove(C.cg);
-	rmdir(C.dir);
-	return 0;
-}
 
 struct seen {
 	unsigned long long mnt_ns;
@@ -91,9 +66,9 @@ static int mounter(void *arg)
 	if (stat("/proc/self/ns/mnt", &st) < 0)
 		return 11;
 	s.mnt_ns = st.st_ino;
-	if (mount("lmp-tmpfs", C.dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0700") < 0)
+	if (mount("lmp-tmpfs", F.dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0700") < 0)
 		return 12;
-	if (umount2(C.dir, MNT_DETACH) < 0)
+	if (umount2(F.dir, MNT_DETACH) < 0)
 		return 13;
 	if (mount("lmp-missing", m->missing, "tmpfs", 0, NULL) == 0)
 		return 14;
@@ -109,11 +84,11 @@ static int mounter(void *arg)
 			T_MOUNT_ATTR_NODEV | T_MOUNT_ATTR_NOEXEC);
 	if (s.mfd < 0)
 		return 17;
-	if (syscall(SYS_move_mount, s.mfd, "", AT_FDCWD, C.dir, T_MOVE_MOUNT_F_EMPTY_PATH) < 0)
+	if (syscall(SYS_move_mount, s.mfd, "", AT_FDCWD, F.dir, T_MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return 18;
 	close(s.mfd); /* an open fd on the mount would keep it busy */
 	close(s.fsfd);
-	if (umount2(C.dir, 0) < 0)
+	if (umount2(F.dir, 0) < 0)
 		return 19;
 	return write(m->pipe[1], &s, sizeof(s)) == sizeof(s) ? 0 : 20;
 }
@@ -148,11 +123,11 @@ static void assert_common(json_t *ev, pid_t pid, const struct seen *s)
 {
 	assert_int_equal(lmp_test_jint(ev, "pid"), pid);
 	assert_jstr(ev, "comm", "lmp-mounter");
-	assert_int_equal(lmp_test_jint(ev, "cgroup_id"), C.cgid);
+	assert_int_equal(lmp_test_jint(ev, "cgroup_id"), F.cgid);
 	assert_int_equal(lmp_test_jint(ev, "mnt_ns"), s->mnt_ns);
 }
 
-static void mounts_seen(struct lmp_test_agent *a)
+static void mounts_seen(struct lmp_test_agent *a, long unused)
 {
 	struct mount_arg m;
 	struct seen s;
@@ -160,9 +135,9 @@ static void mounts_seen(struct lmp_test_agent *a)
 	pid_t pid;
 	int st;
 
-	snprintf(m.missing, sizeof(m.missing), "%s/missing-%d", C.dir, getpid());
+	snprintf(m.missing, sizeof(m.missing), "%s/missing-%d", F.dir, getpid());
 	assert_int_equal(pipe(m.pipe), 0);
-	pid = lmp_test_fork_in(C.cg, NULL, "lmp-mounter", mounter, &m);
+	pid = lmp_test_fork_in(F.cg, NULL, "lmp-mounter", mounter, &m);
 	st = lmp_test_wait_child(pid);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
@@ -172,7 +147,7 @@ static void mounts_seen(struct lmp_test_agent *a)
 
 	ev = wait_for(a, pid, "mount", "source", "lmp-tmpfs");
 	assert_common(ev, pid, &s);
-	assert_jstr(ev, "target", C.dir);
+	assert_jstr(ev, "target", F.dir);
 	assert_jstr(ev, "fstype", "tmpfs");
 	assert_jstr(ev, "flags", "MS_NOSUID|MS_NODEV");
 	assert_jstr(ev, "data", "size=1m,mode=0700");
@@ -180,7 +155,7 @@ static void mounts_seen(struct lmp_test_agent *a)
 
 	ev = wait_for(a, pid, "umount", "flags", "MNT_DETACH");
 	assert_common(ev, pid, &s);
-	assert_jstr(ev, "target", C.dir);
+	assert_jstr(ev, "target", F.dir);
 	assert_true(json_is_null(lmp_test_jget(ev, "result")));
 
 	assert_int_equal(s.err_missing, ENOENT);
@@ -220,78 +195,43 @@ static void mounts_seen(struct lmp_test_agent *a)
 	assert_int_equal(lmp_test_jint(ev, "from_dfd"), s.mfd);
 	assert_jstr(ev, "from_path", "");
 	assert_jstr(ev, "to_dfd", "AT_FDCWD");
-	assert_jstr(ev, "to_path", C.dir);
+	assert_jstr(ev, "to_path", F.dir);
 	assert_jstr(ev, "flags", "MOVE_MOUNT_F_EMPTY_PATH");
 	assert_true(json_is_null(lmp_test_jget(ev, "result")));
 
 	ev = wait_for(a, pid, "umount", "flags", "0");
 	assert_common(ev, pid, &s);
-	assert_jstr(ev, "target", C.dir);
+	assert_jstr(ev, "target", F.dir);
 }
 
 static void test_tmpfs_mount_umount_and_new_api(void **state)
 {
-	mounts_seen(&C.agent);
-}
-
-static void paths_seen_with(const char *disable, const char *attach_line)
-{
-	struct lmp_test_agent *a = &C.alt;
-
-	lmp_test_agent_free(a); /* left running by an earlier failure */
-	assert_int_equal(lmp_test_agent_start(a, (const char *const[]){ "--probes", "mountsnoop",
-									"--disable-hooks", disable,
-									NULL }),
-			 0);
-	if (!lmp_test_agent_stderr_has(a, attach_line))
-		fail_msg("no '%s' in:\n%s", attach_line, a->errbuf);
-	mounts_seen(a);
-	assert_true(lmp_test_agent_stop(a, 2000) >= 0);
-	lmp_test_agent_free(a);
-}
-
-static void test_tp_btf_path(void **state)
-{
-	paths_seen_with("tracepoint", "probe mountsnoop: attached (enter=tp_btf,exit=tp_btf)");
-}
-
-static void test_raw_tp_path(void **state)
-{
-	paths_seen_with("tracepoint,tp_btf",
-			"probe mountsnoop: attached (enter=raw_tp,exit=raw_tp)");
+	mounts_seen(&F.agent, 0);
 }
 
 static void test_metrics(void **state)
 {
-	int port = lmp_test_agent_http_port(&C.agent);
+	int port = lmp_test_agent_http_port(&F.agent);
 
 	assert_true(port > 0);
 	/* non-pod cgroups share one series per call: at least this test's calls (3 runs) */
-	assert_true(lmp_test_metric(&C.agent, "lmp_mounts_total", "syscall=\"mount\"", NULL) >= 9);
-	assert_true(lmp_test_metric(&C.agent, "lmp_mounts_total", "syscall=\"umount\"", NULL) >= 6);
-	assert_true(lmp_test_metric(&C.agent, "lmp_mounts_total", "syscall=\"fsconfig\"", NULL) >=
+	assert_true(lmp_test_metric(&F.agent, "lmp_mounts_total", "syscall=\"mount\"", NULL) >= 9);
+	assert_true(lmp_test_metric(&F.agent, "lmp_mounts_total", "syscall=\"umount\"", NULL) >= 6);
+	assert_true(lmp_test_metric(&F.agent, "lmp_mounts_total", "syscall=\"fsconfig\"", NULL) >=
 		    6);
-	assert_true(lmp_test_metric(&C.agent, "lmp_mounts_total", "syscall=\"move_mount\"", NULL) >=
+	assert_true(lmp_test_metric(&F.agent, "lmp_mounts_total", "syscall=\"move_mount\"", NULL) >=
 		    3);
-}
-
-static void test_clean_stop(void **state)
-{
-	assert_true(lmp_test_agent_stop(&C.agent, 2000) >= 0);
-	assert_true(WIFEXITED(C.agent.status));
-	assert_int_equal(WEXITSTATUS(C.agent.status), 0);
-	assert_int_equal(C.agent.bad_lines, 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tmpfs_mount_umount_and_new_api),
-		cmocka_unit_test(test_tp_btf_path),
-		cmocka_unit_test(test_raw_tp_path),
+		LMP_TEST_FALLBACK("test_tp_btf_path", 0),
+		LMP_TEST_FALLBACK("test_raw_tp_path", 1),
 		cmocka_unit_test(test_metrics),
-		cmocka_unit_test(test_clean_stop),
+		LMP_TEST_CLEAN_STOP,
 	};
 
-	return cmocka_run_group_tests_name("mountsnoop", tests, setup, teardown);
+	return lmp_test_fixture_run_tests(&F, tests);
 }

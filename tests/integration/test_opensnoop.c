@@ -22,46 +22,21 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "evchild.h"
-#include "harness.h"
+#include "probe_check.h"
 
 #define STORM 20000
 
-struct ctx {
-	struct lmp_test_agent agent, alt;
-	char cg[4096], dir[64];
-	__u64 cgid;
+static void opens_seen(struct lmp_test_agent *a, long summaries);
+
+static struct lmp_test_fixture F = {
+	.probe = "opensnoop",
+	.args = (const char *const[]){ "--listen", "127.0.0.1:0", "--interval", "1", NULL },
+	.tmpdir = true,
+	.workload = opens_seen,
+	.fallbacks = { { "tracepoint", "probe opensnoop: attached (enter=tp_btf,exit=tp_btf)" },
+		       { "tracepoint,tp_btf",
+			 "probe opensnoop: attached (enter=raw_tp,exit=raw_tp)" } },
 };
-
-static struct ctx C;
-
-static int setup(void **state)
-{
-	char rel[128];
-
-	lmp_test_require_root();
-	snprintf(rel, sizeof(rel), "lmp-test/opensnoop-%d", getpid());
-	if (lmp_test_cgroup_create(rel, C.cg, sizeof(C.cg), &C.cgid) < 0)
-		return -1;
-	strcpy(C.dir, "/tmp/lmp-opensnoop-XXXXXX");
-	if (!mkdtemp(C.dir))
-		return -1;
-	if (lmp_test_agent_start(&C.agent, (const char *const[]){ "--probes", "opensnoop",
-								  "--listen", "127.0.0.1:0",
-								  "--interval", "1", NULL }) < 0)
-		return -1;
-	*state = &C;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	lmp_test_agent_free(&C.agent);
-	lmp_test_agent_free(&C.alt);
-	lmp_test_cgroup_remove(C.cg);
-	lmp_test_sh("rm -rf '%s'", C.dir);
-	return 0;
-}
 
 struct seen {
 	int fd_create, fd_openat2, err_missing;
@@ -118,7 +93,7 @@ static json_t *wait_open(struct lmp_test_agent *a, pid_t pid, const char *syscal
 /* opens and failures in the cgroup's summaries, summed over the intervals seen so far */
 static void summary_totals(struct lmp_test_agent *a, long long *opens, long long *failures)
 {
-	struct lmp_test_fields w = { "opensnoop", "summary", { "cgroup_id" }, { C.cgid } };
+	struct lmp_test_fields w = { "opensnoop", "summary", { "cgroup_id" }, { F.cgid } };
 	json_t *ev;
 	size_t i;
 
@@ -144,7 +119,7 @@ static void wait_totals(struct lmp_test_agent *a, long long want_opens, long lon
 	summary_totals(a, opens, failures);
 }
 
-static void opens_seen(struct lmp_test_agent *a, bool summaries)
+static void opens_seen(struct lmp_test_agent *a, long summaries)
 {
 	struct open_arg o;
 	long long opens, failures;
@@ -153,11 +128,11 @@ static void opens_seen(struct lmp_test_agent *a, bool summaries)
 	pid_t pid;
 	int st;
 
-	snprintf(o.created, sizeof(o.created), "%s/created-%d", C.dir, getpid());
-	snprintf(o.missing, sizeof(o.missing), "%s/missing-%d", C.dir, getpid());
+	snprintf(o.created, sizeof(o.created), "%s/created-%d", F.dir, getpid());
+	snprintf(o.missing, sizeof(o.missing), "%s/missing-%d", F.dir, getpid());
 	unlink(o.created);
 	assert_int_equal(pipe(o.pipe), 0);
-	pid = lmp_test_fork_in(C.cg, NULL, "lmp-opener", opener, &o);
+	pid = lmp_test_fork_in(F.cg, NULL, "lmp-opener", opener, &o);
 	st = lmp_test_wait_child(pid);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
@@ -167,7 +142,7 @@ static void opens_seen(struct lmp_test_agent *a, bool summaries)
 
 	ev = wait_open(a, pid, "open", o.created, 5000);
 	assert_non_null(ev);
-	assert_int_equal(lmp_test_jint(ev, "cgroup_id"), C.cgid);
+	assert_int_equal(lmp_test_jint(ev, "cgroup_id"), F.cgid);
 	assert_jstr(ev, "comm", "lmp-opener");
 	assert_jstr(ev, "path", o.created);
 	assert_jstr(ev, "flags", "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC");
@@ -185,7 +160,7 @@ static void opens_seen(struct lmp_test_agent *a, bool summaries)
 	assert_true(json_is_null(lmp_test_jget(ev, "fd")));
 	assert_null(lmp_test_jget(ev, "mode"));
 	assert_jstr(ev, "dfd", "AT_FDCWD");
-	assert_int_equal(lmp_test_jint(ev, "cgroup_id"), C.cgid);
+	assert_int_equal(lmp_test_jint(ev, "cgroup_id"), F.cgid);
 
 	ev = wait_open(a, pid, "openat2", o.created, 5000);
 	assert_non_null(ev);
@@ -204,7 +179,7 @@ static void opens_seen(struct lmp_test_agent *a, bool summaries)
 
 static void test_create_missing_and_openat2(void **state)
 {
-	opens_seen(&C.agent, true);
+	opens_seen(&F.agent, true);
 }
 
 static int storm(void *arg)
@@ -236,7 +211,7 @@ static long long lost_in_all(struct lmp_test_agent *a)
 
 static void test_open_storm_loss_is_counted(void **state)
 {
-	struct lmp_test_agent *a = &C.alt;
+	struct lmp_test_agent *a;
 	struct lmp_test_fields w = { "opensnoop", "open", { "pid" } };
 	long long opens, failures, seen = 0, lost;
 	json_t *ev;
@@ -244,12 +219,10 @@ static void test_open_storm_loss_is_counted(void **state)
 	pid_t pid;
 	int st;
 
-	lmp_test_agent_free(a);
-	assert_int_equal(lmp_test_agent_start(
-				 a, (const char *const[]){ "--probes", "opensnoop", "--interval",
-							   "1", "--ringbuf-kb", "4", NULL }),
-			 0);
-	pid = lmp_test_fork_in(C.cg, NULL, "lmp-storm", storm, NULL);
+	a = lmp_test_alt_start(
+		&F, (const char *const[]){ "--interval", "1", "--ringbuf-kb", "4", NULL }, NULL,
+		NULL);
+	pid = lmp_test_fork_in(F.cg, NULL, "lmp-storm", storm, NULL);
 	st = lmp_test_wait_child(pid);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
@@ -268,54 +241,22 @@ static void test_open_storm_loss_is_counted(void **state)
 	assert_true(seen < STORM);
 	assert_true(lost > 0);
 	assert_true(seen + lost >= STORM);
-	assert_true(lmp_test_agent_stop(a, 2000) >= 0);
-	lmp_test_agent_free(a);
-}
-
-static void paths_seen_with(const char *disable, const char *attach_line)
-{
-	struct lmp_test_agent *a = &C.alt;
-
-	lmp_test_agent_free(a); /* left running by an earlier failure */
-	assert_int_equal(lmp_test_agent_start(a, (const char *const[]){ "--probes", "opensnoop",
-									"--disable-hooks", disable,
-									NULL }),
-			 0);
-	if (!lmp_test_agent_stderr_has(a, attach_line))
-		fail_msg("no '%s' in:\n%s", attach_line, a->errbuf);
-	opens_seen(a, false);
-	assert_true(lmp_test_agent_stop(a, 2000) >= 0);
-	lmp_test_agent_free(a);
-}
-
-static void test_tp_btf_path(void **state)
-{
-	paths_seen_with("tracepoint", "probe opensnoop: attached (enter=tp_btf,exit=tp_btf)");
-}
-
-static void test_raw_tp_path(void **state)
-{
-	paths_seen_with("tracepoint,tp_btf",
-			"probe opensnoop: attached (enter=raw_tp,exit=raw_tp)");
+	lmp_test_alt_stop(&F);
 }
 
 static void test_failed_only(void **state)
 {
-	struct lmp_test_agent *a = &C.alt;
+	struct lmp_test_agent *a;
 	struct open_arg o;
 	struct seen s;
 	pid_t pid;
 
-	lmp_test_agent_free(a);
-	assert_int_equal(lmp_test_agent_start(a,
-					      (const char *const[]){ "--probes", "opensnoop",
-								     "--opensnoop-failed", NULL }),
-			 0);
-	snprintf(o.created, sizeof(o.created), "%s/failed-only-%d", C.dir, getpid());
-	snprintf(o.missing, sizeof(o.missing), "%s/missing-%d", C.dir, getpid());
+	a = lmp_test_alt_start(&F, (const char *const[]){ "--opensnoop-failed", NULL }, NULL, NULL);
+	snprintf(o.created, sizeof(o.created), "%s/failed-only-%d", F.dir, getpid());
+	snprintf(o.missing, sizeof(o.missing), "%s/missing-%d", F.dir, getpid());
 	unlink(o.created);
 	assert_int_equal(pipe(o.pipe), 0);
-	pid = lmp_test_fork_in(C.cg, NULL, "lmp-opener", opener, &o);
+	pid = lmp_test_fork_in(F.cg, NULL, "lmp-opener", opener, &o);
 	assert_int_equal(WEXITSTATUS(lmp_test_wait_child(pid)), 0);
 	assert_int_equal(read(o.pipe[0], &s, sizeof(s)), sizeof(s));
 	close(o.pipe[0]);
@@ -324,36 +265,27 @@ static void test_failed_only(void **state)
 	/* the two successful opens are not streamed */
 	assert_null(wait_open(a, pid, "open", o.created, 1000));
 	assert_null(wait_open(a, pid, "openat2", o.created, 0));
-	assert_true(lmp_test_agent_stop(a, 2000) >= 0);
-	lmp_test_agent_free(a);
+	lmp_test_alt_stop(&F);
 }
 
 static void test_metrics(void **state)
 {
-	int port = lmp_test_agent_http_port(&C.agent);
+	int port = lmp_test_agent_http_port(&F.agent);
 	double opens, failures;
 
 	assert_true(port > 0);
 	/* non-pod cgroups share one series: at least the storm and the other opens; the agent
 	 * may still be catching up on the storm's events, so give it a few intervals */
 	for (int i = 0; i < 10; i++) {
-		opens = lmp_test_metric(&C.agent, "lmp_opens_total", NULL, NULL);
+		opens = lmp_test_metric(&F.agent, "lmp_opens_total", NULL, NULL);
 		if (opens >= STORM + 3)
 			break;
-		lmp_test_agent_pump(&C.agent, 1000);
+		lmp_test_agent_pump(&F.agent, 1000);
 	}
-	failures = lmp_test_metric(&C.agent, "lmp_open_failures_total", NULL, NULL);
+	failures = lmp_test_metric(&F.agent, "lmp_open_failures_total", NULL, NULL);
 	print_message("lmp_opens_total %g, lmp_open_failures_total %g\n", opens, failures);
 	assert_true(opens >= STORM + 3);
 	assert_true(failures >= 1 && failures <= opens);
-}
-
-static void test_clean_stop(void **state)
-{
-	assert_true(lmp_test_agent_stop(&C.agent, 2000) >= 0);
-	assert_true(WIFEXITED(C.agent.status));
-	assert_int_equal(WEXITSTATUS(C.agent.status), 0);
-	assert_int_equal(C.agent.bad_lines, 0);
 }
 
 int main(void)
@@ -361,12 +293,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_missing_and_openat2),
 		cmocka_unit_test(test_open_storm_loss_is_counted),
-		cmocka_unit_test(test_tp_btf_path),
-		cmocka_unit_test(test_raw_tp_path),
+		LMP_TEST_FALLBACK("test_tp_btf_path", 0),
+		LMP_TEST_FALLBACK("test_raw_tp_path", 1),
 		cmocka_unit_test(test_failed_only),
 		cmocka_unit_test(test_metrics),
-		cmocka_unit_test(test_clean_stop),
+		LMP_TEST_CLEAN_STOP,
 	};
 
-	return cmocka_run_group_tests_name("opensnoop", tests, setup, teardown);
+	return lmp_test_fixture_run_tests(&F, tests);
 }

@@ -13,47 +13,21 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "harness.h"
+#include "probe_check.h"
 
-struct ctx {
-	struct lmp_test_agent agent;
-	char cg[4096];
-	__u64 cgid;
+static struct lmp_test_fixture F = {
+	.probe = "process",
+	.args = (const char *const[]){ "--interval", "1", NULL },
 };
 
-static int setup(void **state)
-{
-	static struct ctx c;
-	char rel[128];
-
-	lmp_test_require_root();
-	snprintf(rel, sizeof(rel), "lmp-test/process-%d", getpid());
-	if (lmp_test_cgroup_create(rel, c.cg, sizeof(c.cg), &c.cgid) < 0)
-		return -1;
-	if (lmp_test_agent_start(&c.agent, (const char *const[]){ "--probes", "process",
-								  "--interval", "1", NULL }) < 0)
-		return -1;
-	*state = &c;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct ctx *c = *state;
-
-	lmp_test_agent_free(&c->agent);
-	lmp_test_cgroup_remove(c->cg);
-	return 0;
-}
-
-static json_t *wait_event(struct ctx *c, const char *event, pid_t pid)
+static json_t *wait_event(struct lmp_test_fixture *c, const char *event, pid_t pid)
 {
 	struct lmp_test_want w = { "process", event, pid };
 
 	return lmp_test_agent_wait(&c->agent, 5000, lmp_test_match_want, &w);
 }
 
-static void assert_header(struct ctx *c, json_t *ev, pid_t pid, const char *comm)
+static void assert_header(struct lmp_test_fixture *c, json_t *ev, pid_t pid, const char *comm)
 {
 	char host[256];
 
@@ -69,7 +43,7 @@ static void assert_header(struct ctx *c, json_t *ev, pid_t pid, const char *comm
 
 static void test_exec_in_cgroup(void **state)
 {
-	struct ctx *c = *state;
+	struct lmp_test_fixture *c = *state;
 	char *argv[] = { "/bin/echo", "lmp-exec-test", "two words", NULL };
 	pid_t pid = lmp_test_spawn(c->cg, argv);
 	json_t *ev, *args;
@@ -97,7 +71,7 @@ static void test_exec_in_cgroup(void **state)
  */
 static void test_new_cgroups_are_named(void **state)
 {
-	struct ctx *c = *state;
+	struct lmp_test_fixture *c = *state;
 	char rel[3][128], dir[3][4096];
 	__u64 id[3];
 
@@ -124,7 +98,7 @@ static void test_new_cgroups_are_named(void **state)
 
 static void test_exit_code(void **state)
 {
-	struct ctx *c = *state;
+	struct lmp_test_fixture *c = *state;
 	char *argv[] = { "/bin/sh", "-c", "exit 7", NULL };
 	pid_t pid = lmp_test_spawn(c->cg, argv);
 	json_t *ev;
@@ -141,7 +115,7 @@ static void test_exit_code(void **state)
 
 static void test_exit_by_signal(void **state)
 {
-	struct ctx *c = *state;
+	struct lmp_test_fixture *c = *state;
 	char *argv[] = { "/bin/sleep", "30", NULL };
 	pid_t pid = lmp_test_spawn(c->cg, argv);
 	json_t *ev;
@@ -162,7 +136,7 @@ static void test_exit_by_signal(void **state)
 
 static void test_argv_truncated(void **state)
 {
-	struct ctx *c = *state;
+	struct lmp_test_fixture *c = *state;
 	static char big[2000];
 	char *argv[] = { "/bin/true", big, NULL };
 	json_t *ev, *args;
@@ -185,17 +159,12 @@ static void test_argv_truncated(void **state)
 
 static void test_clean_stop(void **state)
 {
-	struct ctx *c = *state;
+	struct lmp_test_fixture *c = *state;
 	__u32 ids[64];
-	int n = lmp_test_bpf_ids(c->agent.pid, "prog_id", ids, 64), ms;
+	int n = lmp_test_bpf_ids(c->agent.pid, "prog_id", ids, 64);
 
 	assert_true(n >= 2); /* exec and exit programs, held by the agent */
-	ms = lmp_test_agent_stop(&c->agent, 2000);
-
-	assert_true(ms >= 0);
-	assert_true(WIFEXITED(c->agent.status));
-	assert_int_equal(WEXITSTATUS(c->agent.status), 0);
-	assert_int_equal(c->agent.bad_lines, 0);
+	lmp_test_clean_stop(&c->agent);
 	/* detached: none of its programs is left in the kernel */
 	for (int i = 0; i < n; i++)
 		assert_int_not_equal(lmp_test_sh("bpftool prog show id %u >/dev/null 2>&1", ids[i]),
@@ -210,5 +179,5 @@ int main(void)
 		cmocka_unit_test(test_argv_truncated), cmocka_unit_test(test_clean_stop),
 	};
 
-	return cmocka_run_group_tests_name("process", tests, setup, teardown);
+	return lmp_test_fixture_run_tests(&F, tests);
 }

@@ -21,8 +21,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "evchild.h"
-#include "harness.h"
+#include "probe_check.h"
 
 /* pods of fixtures/kubelet/nri-kubernetes_k8s-1_22_pods.json */
 #define SENDER_REL                                                               \
@@ -33,65 +32,42 @@
 	"kubepods-besteffort-pod394f0746_6390_45cd_bf37_db389c0c7d1e.slice/" \
 	"cri-containerd-7bf4cfeff51dcc65920dada06a63cbc8f40575a31e4c7f4cd891224867953ef8.scope"
 
+static struct lmp_test_fixture F;
+
 struct ctx {
-	struct lmp_test_agent agent;
-	struct lmp_test_agent alt; /* agent with other hooks; freed in teardown if a test fails */
-	struct lmp_test_kube kube;
-	char prefix[128], sender_cg[4096], target_cg[4096];
+	char sender_cg[4096], target_cg[4096];
 	__u64 sender_id, target_id;
 };
 
 static struct ctx C;
 
-static int start_agent(struct lmp_test_agent *a, const char *disable, bool http)
+static int make_cgroups(void)
 {
-	const char *args[24] = { "--probes", "sigsnoop", "--interval", "1" };
-	int n = lmp_test_kube_args(&C.kube, args, 4);
-
-	if (http) {
-		args[n++] = "--listen";
-		args[n++] = "127.0.0.1:0";
-	}
-	if (disable) {
-		args[n++] = "--disable-hooks";
-		args[n++] = disable;
-	}
-	args[n] = NULL;
-	if (lmp_test_agent_start(a, args) < 0)
+	if (lmp_test_fixture_cgroup(&F, SENDER_REL, C.sender_cg, sizeof(C.sender_cg),
+				    &C.sender_id) < 0)
 		return -1;
-	lmp_test_kube_wait_sync(a);
-	return 0;
+	return lmp_test_fixture_cgroup(&F, TARGET_REL, C.target_cg, sizeof(C.target_cg),
+				       &C.target_id);
 }
 
-static int setup(void **state)
-{
-	char rel[4096];
+static void paths_seen(struct lmp_test_agent *a, long tracefs);
 
-	lmp_test_require_root();
-	if (lmp_test_kube_start(&C.kube, "nri-kubernetes_k8s-1_22_pods.json") < 0)
-		return -1;
-	snprintf(C.prefix, sizeof(C.prefix), "lmp-test/sigsnoop-%d", getpid());
-	snprintf(rel, sizeof(rel), "%s/%s", C.prefix, SENDER_REL);
-	if (lmp_test_cgroup_create(rel, C.sender_cg, sizeof(C.sender_cg), &C.sender_id) < 0)
-		return -1;
-	snprintf(rel, sizeof(rel), "%s/%s", C.prefix, TARGET_REL);
-	if (lmp_test_cgroup_create(rel, C.target_cg, sizeof(C.target_cg), &C.target_id) < 0)
-		return -1;
-	if (start_agent(&C.agent, NULL, true) < 0)
-		return -1;
-	*state = &C;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	lmp_test_agent_free(&C.agent);
-	lmp_test_agent_free(&C.alt);
-	lmp_test_kube_stop(&C.kube);
-	lmp_test_sh("find '%s/%s' -depth -type d -exec rmdir {} + 2>/dev/null",
-		    lmp_test_cgroup2_root(), C.prefix);
-	return 0;
-}
+static struct lmp_test_fixture F = {
+	.probe = "sigsnoop",
+	.args = (const char *const[]){ "--interval", "1", "--listen", "127.0.0.1:0", NULL },
+	.alt_args = (const char *const[]){ "--interval", "1", NULL },
+	.kubelet = "nri-kubernetes_k8s-1_22_pods.json",
+	.setup = make_cgroups,
+	.workload = paths_seen,
+	.fallbacks = { { "tracepoint",
+			 "probe sigsnoop: attached (enter=tp_btf,exit=tp_btf,generate=tp_btf)" },
+		       { "tracepoint,tp_btf",
+			 "probe sigsnoop: attached (enter=raw_tp,exit=raw_tp,generate=raw_tp)" },
+		       { "tp_btf,raw_tp",
+			 "probe sigsnoop: attached "
+			 "(enter=tracepoint,exit=tracepoint,generate=tracepoint)",
+			 true } },
+};
 
 /* ---- the target: catches SIGUSR1, SIGUSR2 and SIGHUP, exits when it has all three ---- */
 
@@ -267,7 +243,7 @@ static void exchange_seen(struct lmp_test_agent *a, bool tracefs)
 
 static void test_kill_tkill_tgkill_between_pods(void **state)
 {
-	exchange_seen(&C.agent, false);
+	exchange_seen(&F.agent, false);
 }
 
 /* not instrumented: under SANITIZE=undefined the store would be caught, not faulted */
@@ -312,7 +288,7 @@ static void segv_seen(struct lmp_test_agent *a)
 
 static void test_kernel_sigsegv(void **state)
 {
-	segv_seen(&C.agent);
+	segv_seen(&F.agent);
 }
 
 static void test_sigchld_ignored_by_default(void **state)
@@ -322,44 +298,14 @@ static void test_sigchld_ignored_by_default(void **state)
 	};
 
 	/* every child above ended with a SIGCHLD to this process: none reported */
-	lmp_test_agent_pump(&C.agent, 1000);
-	assert_null(lmp_test_agent_wait(&C.agent, 0, lmp_test_match_fields, &w));
+	lmp_test_agent_pump(&F.agent, 1000);
+	assert_null(lmp_test_agent_wait(&F.agent, 0, lmp_test_match_fields, &w));
 }
 
-static void paths_seen_with(const char *disable, const char *attach_line, bool tracefs)
+static void paths_seen(struct lmp_test_agent *a, long tracefs)
 {
-	struct lmp_test_agent *a = &C.alt;
-
-	lmp_test_agent_free(a); /* left running by an earlier failure */
-	assert_int_equal(start_agent(a, disable, false), 0);
-	if (!lmp_test_agent_stderr_has(a, attach_line))
-		fail_msg("no '%s' in:\n%s", attach_line, a->errbuf);
 	exchange_seen(a, tracefs);
 	segv_seen(a);
-	assert_true(lmp_test_agent_stop(a, 2000) >= 0);
-	lmp_test_agent_free(a);
-}
-
-static void test_tp_btf_syscall_path(void **state)
-{
-	paths_seen_with("tracepoint",
-			"probe sigsnoop: attached (enter=tp_btf,exit=tp_btf,generate=tp_btf)",
-			false);
-}
-
-static void test_raw_tp_path(void **state)
-{
-	paths_seen_with("tracepoint,tp_btf",
-			"probe sigsnoop: attached (enter=raw_tp,exit=raw_tp,generate=raw_tp)",
-			false);
-}
-
-static void test_tracefs_generate_path(void **state)
-{
-	paths_seen_with("tp_btf,raw_tp",
-			"probe sigsnoop: attached "
-			"(enter=tracepoint,exit=tracepoint,generate=tracepoint)",
-			true);
 }
 
 static void test_bad_ignore_list_exits_2(void **state)
@@ -383,17 +329,17 @@ static void test_per_pod_metrics(void **state)
 		{ "storage-provisioner", "SIGHUP", SIGHUP },
 		{ "kindnet-q6dh9", "SIGSEGV", SIGSEGV },
 	};
-	int port = lmp_test_agent_http_port(&C.agent);
+	int port = lmp_test_agent_http_port(&F.agent);
 
 	assert_true(port > 0);
-	lmp_test_agent_pump(&C.agent, 500);
+	lmp_test_agent_pump(&F.agent, 500);
 	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
 		char pod[64], sig[32];
 		json_t *ev;
 		size_t i;
 		int n = 0;
 
-		json_array_foreach(C.agent.events, i, ev) {
+		json_array_foreach(F.agent.events, i, ev) {
 			const char *p = lmp_test_jstr(ev, "target_k8s.pod");
 
 			n += p && !strcmp(p, rows[r].pod) &&
@@ -403,16 +349,8 @@ static void test_per_pod_metrics(void **state)
 		assert_true(n >= 1);
 		snprintf(pod, sizeof(pod), "pod=\"%s\"", rows[r].pod);
 		snprintf(sig, sizeof(sig), "signal=\"%s\"", rows[r].signal);
-		assert_int_equal(lmp_test_metric(&C.agent, "lmp_signals_total", pod, sig), n);
+		assert_int_equal(lmp_test_metric(&F.agent, "lmp_signals_total", pod, sig), n);
 	}
-}
-
-static void test_clean_stop(void **state)
-{
-	assert_true(lmp_test_agent_stop(&C.agent, 2000) >= 0);
-	assert_true(WIFEXITED(C.agent.status));
-	assert_int_equal(WEXITSTATUS(C.agent.status), 0);
-	assert_int_equal(C.agent.bad_lines, 0);
 }
 
 int main(void)
@@ -421,13 +359,13 @@ int main(void)
 		cmocka_unit_test(test_kill_tkill_tgkill_between_pods),
 		cmocka_unit_test(test_kernel_sigsegv),
 		cmocka_unit_test(test_sigchld_ignored_by_default),
-		cmocka_unit_test(test_tp_btf_syscall_path),
-		cmocka_unit_test(test_raw_tp_path),
-		cmocka_unit_test(test_tracefs_generate_path),
+		LMP_TEST_FALLBACK("test_tp_btf_syscall_path", 0),
+		LMP_TEST_FALLBACK("test_raw_tp_path", 1),
+		LMP_TEST_FALLBACK("test_tracefs_generate_path", 2),
 		cmocka_unit_test(test_bad_ignore_list_exits_2),
 		cmocka_unit_test(test_per_pod_metrics),
-		cmocka_unit_test(test_clean_stop),
+		LMP_TEST_CLEAN_STOP,
 	};
 
-	return cmocka_run_group_tests_name("sigsnoop", tests, setup, teardown);
+	return lmp_test_fixture_run_tests(&F, tests);
 }

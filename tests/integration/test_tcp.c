@@ -26,8 +26,7 @@
 #include <cmocka.h>
 #include <bpf/libbpf.h>
 
-#include "evchild.h"
-#include "harness.h"
+#include "probe_check.h"
 #include "tcp.skel.h"
 
 #define COMM "lmp-tcp-test"
@@ -51,18 +50,6 @@ struct report {
 	unsigned short sport;
 	int err; /* errno of connect, 0 on success */
 };
-
-static void join(const char *cg)
-{
-	char path[4200];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-	fd = open(path, O_WRONLY);
-	if (fd < 0 || write(fd, "0", 1) != 1)
-		_exit(90);
-	close(fd);
-}
 
 static socklen_t make_addr(const struct target *t, unsigned short port, struct sockaddr_storage *ss)
 {
@@ -133,12 +120,14 @@ static pid_t spawn_connect(const char *sock_cg, const char *conn_cg, const struc
 
 		close(p[0]);
 		prctl(PR_SET_NAME, COMM);
-		join(sock_cg);
+		if (lmp_test_cgroup_join(sock_cg) < 0)
+			_exit(90);
 		fd = socket(t->af, SOCK_STREAM, 0);
 		if (fd < 0)
 			_exit(91);
 		if (strcmp(sock_cg, conn_cg))
-			join(conn_cg);
+			if (lmp_test_cgroup_join(conn_cg) < 0)
+				_exit(90);
 		if (m == CONNECT_TIMEOUT) {
 			len = make_addr(t, 0, &ss);
 			if (bind(fd, (struct sockaddr *)&ss, len) < 0)
@@ -364,55 +353,17 @@ static void test_tracepoint(void **state)
  * the probe is unsupported and names the reason of each alternative */
 static void test_fallbacks_reported(void **state)
 {
-	char cmd[512];
-	json_error_t jerr;
-	json_t *arr, *p;
-	bool seen = false;
-	FILE *f;
-	size_t i;
-
-	snprintf(cmd, sizeof(cmd), "%s probes --json --disable-hooks tp_btf,raw_tp,tracepoint",
-		 lmp_test_binary());
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	arr = json_loadf(f, 0, &jerr);
-	pclose(f);
-	assert_non_null(arr);
-	json_array_foreach(arr, i, p) {
-		const char *reason;
-
-		if (strcmp(json_string_value(json_object_get(p, "name")), "tcp"))
-			continue;
-		seen = true;
-		reason = json_string_value(json_object_get(p, "reason"));
-		assert_string_equal(json_string_value(json_object_get(p, "state")), "unsupported");
-		assert_non_null(strstr(reason, "connect: fentry: "));
-		assert_non_null(strstr(reason, "connect: kprobe: "));
-	}
-	json_decref(arr);
-	assert_true(seen);
+	lmp_test_assert_unsupported(
+		"tcp", "tp_btf,raw_tp,tracepoint",
+		(const char *const[]){ "connect: fentry: ", "connect: kprobe: ", NULL });
 }
 
 /* the kprobe path cannot attach here, but must be valid BPF: kprobe-type programs load
  * without CONFIG_KPROBES. (fentry programs cannot even load here: EPERM.) */
 static void test_kprobe_programs_verify(void **state)
 {
-	struct bpf_program *prog;
-	struct tcp_bpf *skel;
-	int n = 0;
-
 	lmp_test_require_root();
-	skel = tcp_bpf__open();
-	assert_non_null(skel);
-	bpf_object__for_each_program(prog, skel->obj) {
-		bool kp = !strncmp(bpf_program__name(prog), "kprobe_", 7);
-
-		n += kp;
-		bpf_program__set_autoload(prog, kp);
-	}
-	assert_int_equal(n, 4);
-	assert_int_equal(tcp_bpf__load(skel), 0);
-	tcp_bpf__destroy(skel);
+	lmp_test_kprobes_load(tcp, 4);
 }
 
 int main(void)

@@ -96,18 +96,13 @@ static int peer_port(int fd)
  */
 static pid_t spawn_client(const char *cg, int port4, int port6, int slow_port, int ready)
 {
-	char procs[4200], pid[16];
 	pid_t child = fork();
-	int fd, keep[2 * K + 2], nk = 0;
+	int keep[2 * K + 2], nk = 0;
 
 	if (child != 0)
 		return child;
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	fd = open(procs, O_WRONLY);
-	if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
+	if (lmp_test_cgroup_join(cg) < 0)
 		_exit(10);
-	close(fd);
 	for (int i = 0; i < K; i++) {
 		if ((keep[nk++] = connect_to(AF_INET, port4)) < 0)
 			_exit(11);
@@ -171,33 +166,31 @@ static bool add(json_t *ev, void *ctx)
 	return false;
 }
 
-static void run(const char *disable, const char *attach_line)
+static void connects_seen(struct lmp_test_agent *a, long row);
+
+/* no main agent: each hook row runs its own, on fresh cgroups */
+static struct lmp_test_fixture F = {
+	.probe = "tcpconnlat",
+	.alt_args = (const char *const[]){ "--interval", "1", "--top", "1000",
+					   "--tcpconnlat-min-ms", "500", NULL },
+	.workload = connects_seen,
+	.fallbacks = { { NULL, "probe tcpconnlat: attached (connect=tp_btf)", 0 },
+		       { "tp_btf", "probe tcpconnlat: attached (connect=raw_tp)", 1 },
+		       { "tp_btf,raw_tp", "probe tcpconnlat: attached (connect=tracepoint)", 2 } },
+};
+
+static void connects_seen(struct lmp_test_agent *a, long row)
 {
-	struct lmp_test_agent a;
+	const char *disable = F.fallbacks[row].disable;
 	struct listener l4, l6, slow;
 	struct tally t = { 0 };
-	char cg[4096], rel[128];
-	const char *args[12] = { "--probes", "tcpconnlat", "--interval",	  "1",
-				 "--top",    "1000",	   "--tcpconnlat-min-ms", "500" };
-	int na = 8, ready[2], first = -1, second = -1, slow_port_client = 0, st;
+	char cg[4096];
+	int ready[2], first = -1, second = -1, slow_port_client = 0, st;
 	long t_ready = 0, end;
 	json_t *ev;
 	pid_t child;
 
-	lmp_test_require_root();
-	snprintf(rel, sizeof(rel), "lmp-test/tcpconnlat-%d-%s", getpid(),
-		 disable ? disable : "none");
-	for (char *c = rel; *c; c++)
-		if (*c == ',')
-			*c = '_';
-	assert_int_equal(lmp_test_cgroup_create(rel, cg, sizeof(cg), &t.cgid), 0);
-	if (disable) {
-		args[na++] = "--disable-hooks";
-		args[na++] = disable;
-	}
-	args[na] = NULL;
-	assert_int_equal(lmp_test_agent_start(&a, args), 0);
-	assert_true(lmp_test_agent_stderr_has(&a, attach_line));
+	lmp_test_hooks_cgroup("tcpconnlat", disable, NULL, cg, sizeof(cg), &t.cgid);
 
 	l4 = listen_on(AF_INET, 64);
 	l6 = listen_on(AF_INET6, 64);
@@ -238,12 +231,12 @@ static void run(const char *disable, const char *attach_line)
 	for (int waited = 0; waited < 6000 && (t.connects < 2 * K + 2 || !t.events);
 	     waited += 500) {
 		memset(&t.connects, 0, sizeof(t) - offsetof(struct tally, connects));
-		lmp_test_agent_pump(&a, 500);
-		lmp_test_agent_wait(&a, 0, add, &t);
+		lmp_test_agent_pump(a, 500);
+		lmp_test_agent_wait(a, 0, add, &t);
 	}
-	lmp_test_agent_pump(&a, 1500); /* an interval more: a surplus would show */
+	lmp_test_agent_pump(a, 1500); /* an interval more: a surplus would show */
 	memset(&t.connects, 0, sizeof(t) - offsetof(struct tally, connects));
-	lmp_test_agent_wait(&a, 0, add, &t);
+	lmp_test_agent_wait(a, 0, add, &t);
 
 	assert_int_equal(t.connects, 2 * K + 2);
 	assert_int_equal(t.failed, 0);
@@ -268,26 +261,8 @@ static void run(const char *disable, const char *attach_line)
 	close(l6.fd);
 	close(slow.fd);
 	close(ready[0]);
-	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
-	assert_int_equal(WEXITSTATUS(a.status), 0);
-	assert_int_equal(a.bad_lines, 0);
-	lmp_test_agent_free(&a);
+	lmp_test_clean_stop(a);
 	lmp_test_cgroup_remove(cg);
-}
-
-static void test_tp_btf(void **state)
-{
-	run(NULL, "probe tcpconnlat: attached (connect=tp_btf)");
-}
-
-static void test_raw_tp(void **state)
-{
-	run("tp_btf", "probe tcpconnlat: attached (connect=raw_tp)");
-}
-
-static void test_tracepoint(void **state)
-{
-	run("tp_btf,raw_tp", "probe tcpconnlat: attached (connect=tracepoint)");
 }
 
 /* a refused connect (no listener) leaves SYN_SENT for CLOSE: counted as failed, no event */
@@ -295,7 +270,7 @@ static void test_refused_counts_failed(void **state)
 {
 	struct lmp_test_agent a;
 	struct tally t = { 0 };
-	char cg[4096], rel[128], procs[4200], pid[16];
+	char cg[4096], rel[128];
 	struct listener l;
 	int port, st;
 	pid_t child;
@@ -313,14 +288,8 @@ static void test_refused_counts_failed(void **state)
 	close(l.fd);
 	child = fork();
 	if (child == 0) {
-		int fd;
-
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
-		snprintf(pid, sizeof(pid), "%d", getpid());
-		fd = open(procs, O_WRONLY);
-		if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
+		if (lmp_test_cgroup_join(cg) < 0)
 			_exit(10);
-		close(fd);
 		for (int i = 0; i < 3; i++)
 			if (connect_to(AF_INET, port) >= 0 || errno != ECONNREFUSED)
 				_exit(11);
@@ -348,41 +317,20 @@ static void test_refused_counts_failed(void **state)
  */
 static void test_function_hooks(void **state)
 {
-	struct tcpconnlat_bpf *skel;
-	const char *why;
-	json_t *p;
-
 	lmp_test_require_root();
-	p = lmp_test_probe_listing("tcpconnlat", "--disable-hooks tp_btf,raw_tp,tracepoint");
-	assert_string_equal(json_string_value(json_object_get(p, "state")), "unsupported");
-	why = json_string_value(json_object_get(p, "reason"));
-	assert_non_null(why);
-	assert_non_null(strstr(why, "fentry: "));
-	assert_non_null(strstr(why, "kprobe: kprobes are not available"));
-	json_decref(p);
-
-	skel = tcpconnlat_bpf__open();
-	assert_non_null(skel);
-	assert_int_equal(lmp_test_autoload_only(skel->obj, "kprobe_"), 3);
-	assert_int_equal(tcpconnlat_bpf__load(skel), 0);
-	tcpconnlat_bpf__destroy(skel);
-}
-
-static int remove_leftovers(void **state)
-{
-	lmp_test_remove_probe_leftovers("tcpconnlat");
-	return 0;
+	lmp_test_assert_unsupported(
+		"tcpconnlat", "tp_btf,raw_tp,tracepoint",
+		(const char *const[]){ "fentry: ", "kprobe: kprobes are not available", NULL });
+	lmp_test_kprobes_load(tcpconnlat, 3);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tp_btf),
-		cmocka_unit_test(test_raw_tp),
-		cmocka_unit_test(test_tracepoint),
-		cmocka_unit_test(test_function_hooks),
+		LMP_TEST_FALLBACK("test_tp_btf", 0),	      LMP_TEST_FALLBACK("test_raw_tp", 1),
+		LMP_TEST_FALLBACK("test_tracepoint", 2),      cmocka_unit_test(test_function_hooks),
 		cmocka_unit_test(test_refused_counts_failed),
 	};
 
-	return cmocka_run_group_tests_name("tcpconnlat", tests, NULL, remove_leftovers);
+	return lmp_test_fixture_run_tests(&F, tests);
 }

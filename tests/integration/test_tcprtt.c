@@ -30,20 +30,6 @@
 
 #define BYTES (8 << 20)
 
-static int join(const char *cg)
-{
-	char procs[4200], pid[16];
-	int fd;
-
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	fd = open(procs, O_WRONLY);
-	if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
-		return -1;
-	close(fd);
-	return 0;
-}
-
 static pid_t spawn_sender(const char *cg_sock, const char *cg_task, int port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
@@ -54,13 +40,13 @@ static pid_t spawn_sender(const char *cg_sock, const char *cg_task, int port)
 
 	if (child != 0)
 		return child;
-	if (join(cg_sock) < 0)
+	if (lmp_test_cgroup_join(cg_sock) < 0)
 		_exit(10);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
 		_exit(11);
-	if (join(cg_task) < 0) /* the socket stays charged to cg_sock */
+	if (lmp_test_cgroup_join(cg_task) < 0) /* the socket stays charged to cg_sock */
 		_exit(12);
 	memset(buf, 'r', sizeof(buf));
 	while (sent < BYTES) {
@@ -110,36 +96,33 @@ static bool add(json_t *ev, void *ctx)
 	return false;
 }
 
-static void run(const char *disable, const char *attach_line)
+static void rtt_seen(struct lmp_test_agent *a, long row);
+
+/* no main agent: each hook row runs its own, on fresh cgroups */
+static struct lmp_test_fixture F = {
+	.probe = "tcprtt",
+	.alt_args = (const char *const[]){ "--interval", "1", "--top", "1000", NULL },
+	.workload = rtt_seen,
+	.fallbacks = { { NULL, "probe tcprtt: attached (rtt=tp_btf)", 0 },
+		       { "tp_btf", "probe tcprtt: attached (rtt=raw_tp)", 1 },
+		       { "tp_btf,raw_tp", "probe tcprtt: attached (rtt=tracepoint)", 2 } },
+};
+
+static void rtt_seen(struct lmp_test_agent *a, long row)
 {
+	const char *disable = F.fallbacks[row].disable;
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	socklen_t len = sizeof(sin);
-	struct lmp_test_agent a;
 	struct tally t = { 0 };
-	char cg_sock[4096], cg_task[4096], rel[160];
-	const char *args[12] = { "--probes", "tcprtt", "--interval", "1", "--top", "1000" };
+	char cg_sock[4096], cg_task[4096];
 	static char buf[65536];
-	int na = 6, lfd, cfd, st;
+	int lfd, cfd, st;
 	size_t got = 0;
 	ssize_t n;
 	pid_t child;
 
-	lmp_test_require_root();
-	snprintf(rel, sizeof(rel), "lmp-test/tcprtt-%d-%s/sock", getpid(),
-		 disable ? disable : "none");
-	for (char *c = rel; *c; c++)
-		if (*c == ',')
-			*c = '_';
-	assert_int_equal(lmp_test_cgroup_create(rel, cg_sock, sizeof(cg_sock), &t.cg_sock), 0);
-	strcpy(strrchr(rel, '/'), "/task");
-	assert_int_equal(lmp_test_cgroup_create(rel, cg_task, sizeof(cg_task), &t.cg_task), 0);
-	if (disable) {
-		args[na++] = "--disable-hooks";
-		args[na++] = disable;
-	}
-	args[na] = NULL;
-	assert_int_equal(lmp_test_agent_start(&a, args), 0);
-	assert_true(lmp_test_agent_stderr_has(&a, attach_line));
+	lmp_test_hooks_cgroup("tcprtt", disable, "sock", cg_sock, sizeof(cg_sock), &t.cg_sock);
+	lmp_test_hooks_cgroup("tcprtt", disable, "task", cg_task, sizeof(cg_task), &t.cg_task);
 
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -161,12 +144,12 @@ static void run(const char *disable, const char *attach_line)
 
 	for (int waited = 0; waited < 5000 && !t.samples; waited += 500) {
 		memset(&t.samples, 0, sizeof(t) - offsetof(struct tally, samples));
-		lmp_test_agent_pump(&a, 500);
-		lmp_test_agent_wait(&a, 0, add, &t);
+		lmp_test_agent_pump(a, 500);
+		lmp_test_agent_wait(a, 0, add, &t);
 	}
-	lmp_test_agent_pump(&a, 1200);
+	lmp_test_agent_pump(a, 1200);
 	memset(&t.samples, 0, sizeof(t) - offsetof(struct tally, samples));
-	lmp_test_agent_wait(&a, 0, add, &t);
+	lmp_test_agent_wait(a, 0, add, &t);
 
 	assert_true(t.samples > 0);
 	assert_int_equal(t.task_lines, 0);
@@ -174,27 +157,9 @@ static void run(const char *disable, const char *attach_line)
 	assert_true(t.min_p50 > 0);
 	assert_true(t.max_p99 < 0.5);
 
-	assert_true(lmp_test_agent_stop(&a, 2000) >= 0);
-	assert_int_equal(WEXITSTATUS(a.status), 0);
-	assert_int_equal(a.bad_lines, 0);
-	lmp_test_agent_free(&a);
+	lmp_test_clean_stop(a);
 	lmp_test_cgroup_remove(cg_sock);
 	lmp_test_cgroup_remove(cg_task);
-}
-
-static void test_tp_btf(void **state)
-{
-	run(NULL, "probe tcprtt: attached (rtt=tp_btf)");
-}
-
-static void test_raw_tp(void **state)
-{
-	run("tp_btf", "probe tcprtt: attached (rtt=raw_tp)");
-}
-
-static void test_tracepoint(void **state)
-{
-	run("tp_btf,raw_tp", "probe tcprtt: attached (rtt=tracepoint)");
 }
 
 /*
@@ -204,40 +169,21 @@ static void test_tracepoint(void **state)
  */
 static void test_function_hooks(void **state)
 {
-	struct tcprtt_bpf *skel;
-	const char *why;
-	json_t *p;
-
 	lmp_test_require_root();
-	p = lmp_test_probe_listing("tcprtt", "--disable-hooks tp_btf,raw_tp,tracepoint");
-	assert_string_equal(json_string_value(json_object_get(p, "state")), "unsupported");
-	why = json_string_value(json_object_get(p, "reason"));
-	assert_non_null(why);
-	assert_non_null(strstr(why, "fentry: "));
-	assert_non_null(strstr(why, "kprobe: kprobes are not available"));
-	json_decref(p);
-
-	skel = tcprtt_bpf__open();
-	assert_non_null(skel);
-	assert_int_equal(lmp_test_autoload_only(skel->obj, "kprobe_"), 1);
-	assert_int_equal(tcprtt_bpf__load(skel), 0);
-	tcprtt_bpf__destroy(skel);
-}
-
-static int remove_leftovers(void **state)
-{
-	lmp_test_remove_probe_leftovers("tcprtt");
-	return 0;
+	lmp_test_assert_unsupported(
+		"tcprtt", "tp_btf,raw_tp,tracepoint",
+		(const char *const[]){ "fentry: ", "kprobe: kprobes are not available", NULL });
+	lmp_test_kprobes_load(tcprtt, 1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tp_btf),
-		cmocka_unit_test(test_raw_tp),
-		cmocka_unit_test(test_tracepoint),
+		LMP_TEST_FALLBACK("test_tp_btf", 0),
+		LMP_TEST_FALLBACK("test_raw_tp", 1),
+		LMP_TEST_FALLBACK("test_tracepoint", 2),
 		cmocka_unit_test(test_function_hooks),
 	};
 
-	return cmocka_run_group_tests_name("tcprtt", tests, NULL, remove_leftovers);
+	return lmp_test_fixture_run_tests(&F, tests);
 }

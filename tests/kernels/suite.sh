@@ -82,14 +82,21 @@ join() {
 	[ -n "$work" ] && echo "$BASHPID" >"$work/run/cgroup.procs"
 	if [ "${1:-}" = oom ]; then echo "$BASHPID" >"$memcg/cgroup.procs"; fi
 }
+# spawn [--oom] VAR COMMAND...: COMMAND in the background, joined as above, its output in
+# $D/VAR.out; its pid in the variable VAR
+spawn() {
+	local where=""
+	[ "$1" = --oom ] && { where=oom; shift; }
+	(join $where; exec "${@:2}") >"$D/$1.out" 2>&1 &
+	printf -v "$1" %s $!
+}
 
 truncate -s 64M "$D/disk.img"
 loop=$(losetup -f --show "$D/disk.img") || { echo "suite.sh: losetup failed" >&2; exit 1; }
 disk=${loop#/dev/}
 
 # memleak follows one process, which must exist before the agent starts
-(join; exec "$KW" hold "$D/go" 1048576 8) >"$D/hold.out" 2>&1 &
-hold=$!
+spawn hold "$KW" hold "$D/go" 1048576 8
 
 # --- the agent, after `lmp probes` as a user would run them
 echo "== $label: $(uname -r), cgroups: $layout, loop device $disk"
@@ -113,45 +120,32 @@ port=$(sed -n 's/.*serving .* (port \([0-9]*\)).*/\1/p' "$D/agent.log" | head -1
 
 # --- the workload, each step's pids kept for the checks
 if [ $ready = 1 ]; then
-	(join; exec /bin/echo lmp-kern-exec "$$") >/dev/null &
-	p_exec=$!
-	(join; exec sh -c 'exit 7') &
-	p_exit=$!
+	spawn p_exec /bin/echo lmp-kern-exec "$$"
+	spawn p_exit sh -c 'exit 7'
 	echo data >"$D/open-me"
-	(join; exec cat "$D/open-me" "$D/missing") >/dev/null 2>&1 &
-	p_open=$!
-	(join; exec dd if=/dev/zero of="$D/file-io" bs=4096 count=16 conv=fsync status=none) &
-	p_file=$!
-	(join; exec "$KW" tcp) >"$D/tcp.out" 2>&1 &
-	p_tcp=$!
+	spawn p_open cat "$D/open-me" "$D/missing"
+	spawn p_file dd if=/dev/zero of="$D/file-io" bs=4096 count=16 conv=fsync status=none
+	spawn p_tcp "$KW" tcp
 	(join; sleep 30 & echo $! >"$D/sig.target"; kill -USR1 $!; wait 2>/dev/null) &
 	p_sig=$!
 	mkdir "$D/mnt"
-	(join; exec unshare -m busybox mount -t tmpfs lmpkern "$D/mnt") &
-	p_mount=$!
-	(join; exec setpriv --reuid=65534 --regid=65534 --clear-groups busybox hostname lmpkern) 2>/dev/null &
-	p_cap=$!
-	(join; exec dd if=/dev/zero of="$loop" bs=4096 count=16 oflag=direct status=none) &
-	p_dio=$!
+	spawn p_mount unshare -m busybox mount -t tmpfs lmpkern "$D/mnt"
+	spawn p_cap setpriv --reuid=65534 --regid=65534 --clear-groups busybox hostname lmpkern
+	spawn p_dio dd if=/dev/zero of="$loop" bs=4096 count=16 oflag=direct status=none
 	wait $p_dio
-	(join; exec dd if="$loop" of=/dev/null bs=8192 count=8 skip=1000 iflag=direct status=none) &
-	p_dread=$!
-	(join; exec dd if=/dev/zero of="$loop" bs=4096 count=16 seek=4000 conv=fsync status=none) &
-	p_fsync=$!
-	(join; exec "$KW" burn 3) >/dev/null &
-	p_burn=$!
-	(join; exec "$KW" funclat 20 2000) >/dev/null &
-	p_func=$!
+	spawn p_dread dd if="$loop" of=/dev/null bs=8192 count=8 skip=1000 iflag=direct status=none
+	spawn p_fsync dd if=/dev/zero of="$loop" bs=4096 count=16 seek=4000 conv=fsync status=none
+	spawn p_burn "$KW" burn 3
+	spawn p_func "$KW" funclat 20 2000
 	touch "$D/go"
-	(join oom; exec "$KW" hog 256) >/dev/null 2>&1 &
-	p_oom=$!
+	spawn --oom p_oom "$KW" hog 256
 	wait $p_oom 2>/dev/null
 	oom_status=$?
 	wait $p_exec $p_exit $p_open $p_file $p_tcp $p_sig $p_mount $p_cap $p_dread $p_fsync \
 		$p_burn $p_func 2>/dev/null
 	sig_target=$(cat "$D/sig.target")
-	tcp_port=$(sed -n 's/^port=//p' "$D/tcp.out")
-	refused_port=$(sed -n 's/^refused_port=//p' "$D/tcp.out")
+	tcp_port=$(sed -n 's/^port=//p' "$D/p_tcp.out")
+	refused_port=$(sed -n 's/^refused_port=//p' "$D/p_tcp.out")
 	# summaries are read every 2 s; wait for two more rounds (slower under emulation)
 	sleep 5
 	[ -n "$port" ] && curl -sf --max-time 30 "http://127.0.0.1:$port/metrics" >"$D/metrics"
@@ -200,64 +194,47 @@ fi
 	oom_memcg=".memcg.hierarchy == \"v1\" and .memcg.path == \"${memcg#$memv1}\""
 
 if [ $ready = 1 ]; then
-	need process "no exec event of /bin/echo (pid $p_exec) in the workload's cgroup" \
-		"$(has process ".event == \"exec\" and .pid == $p_exec and .filename == \"/bin/echo\" and .argv[1] == \"lmp-kern-exec\" and $cg")"
-	need process "no exit event with code 7 (pid $p_exit)" \
-		"$(has process ".event == \"exit\" and .pid == $p_exit and .exit_code == 7")"
-	need process "no exit event by SIGUSR1 (pid $sig_target)" \
-		"$(has process ".event == \"exit\" and .pid == $sig_target and .signal == \"SIGUSR1\"")"
-	# summaries cover one interval each: a step may straddle two of them
-	need syscall "no summaries of dd (pid $p_dio) with its 16 writes" \
-		"$(count syscall ".event == \"summary\" and .pid == $p_dio and $cg" '[.[].syscalls[] | select(.syscall == "write") | .count] | add >= 16')"
-	need file "no summaries of 16 writes, 65536 bytes to file-io (pid $p_file)" \
-		"$(count file ".event == \"summary\" and .pid == $p_file and .file == \"file-io\" and $cg" '(map(.writes) | add == 16) and (map(.write_bytes) | add == 65536)')"
-	need tcp "no successful connect to port $tcp_port (pid $p_tcp)" \
-		"$(has tcp ".event == \"connect\" and .pid == $p_tcp and .dport == $tcp_port and .daddr == \"127.0.0.1\" and .result == \"success\" and $cg")"
-	need tcp "no refused connect to port $refused_port" \
-		"$(has tcp ".event == \"connect\" and .pid == $p_tcp and .dport == $refused_port and .result == \"ECONNREFUSED\"")"
 	need oomkill "the hog was not OOM-killed (status $oom_status)" "$([ "$oom_status" = 137 ] && echo true || echo false)"
-	need oomkill "no kill event of pid $p_oom with its 32 MiB memcg (${memcg#/sys/fs/cgroup})" \
-		"$(has oomkill ".event == \"kill\" and .pid == $p_oom and .memcg.limit_bytes == 33554432 and $oom_memcg")"
-	need sigsnoop "no SIGUSR1 from $p_sig to $sig_target" \
-		"$(has sigsnoop ".event == \"signal\" and .pid == $p_sig and .sig == 10 and .target_pid == $sig_target and $cg")"
-	need bindsnoop "no bind of 127.0.0.1:$tcp_port (pid $p_tcp)" \
-		"$(has bindsnoop ".event == \"bind\" and .pid == $p_tcp and .addr == \"127.0.0.1\" and .bound_port == $tcp_port and .protocol == \"TCP\"")"
-	need mountsnoop "no tmpfs mount on $D/mnt (pid $p_mount)" \
-		"$(has mountsnoop ".event == \"mount\" and .pid == $p_mount and .fstype == \"tmpfs\" and .target == \"$D/mnt\" and .source == \"lmpkern\" and .result == null")"
-	need opensnoop "no open of $D/open-me (pid $p_open)" \
-		"$(has opensnoop ".event == \"open\" and .pid == $p_open and .path == \"$D/open-me\" and .result == null and .fd >= 3")"
-	need opensnoop "no failed open of $D/missing" \
-		"$(has opensnoop ".event == \"open\" and .pid == $p_open and .path == \"$D/missing\" and .result == \"ENOENT\"")"
-	need capable "no denied CAP_SYS_ADMIN check of sethostname (pid $p_cap)" \
-		"$(has capable ".event == \"check\" and .pid == $p_cap and .capability == \"CAP_SYS_ADMIN\" and .granted == false and .result == \"EPERM\"")"
-	need biolatency "no summary of $disk" \
-		"$(count biolatency ".event == \"summary\" and .disk == \"$disk\"" 'map(.ios) | add >= 16')"
-	need biopattern "no summary of $disk with the sequential direct writes" \
-		"$(count biopattern ".event == \"summary\" and .disk == \"$disk\"" 'map(.sequential) | add >= 8')"
-	need biosnoop "not the 16 direct 4 KiB writes of pid $p_dio on $disk" \
-		"$(count biosnoop ".event == \"io\" and .pid == $p_dio and .disk == \"$disk\" and .op == \"write\" and .bytes == 4096" 'length == 16')"
-	need biostacks "no stack of I/O on $disk" \
-		"$(has biostacks ".event == \"stack\" and .disk == \"$disk\" and .count >= 1 and (.kernel_stack | length) > 0")"
-	need bitesize "no summary of $disk with the 4 KiB writes" \
-		"$(count bitesize ".event == \"summary\" and .disk == \"$disk\"" 'map(.size_hist_bytes["4096-8191"] // 0) | add >= 16')"
-	need syscount "no summary with writes for the workload's cgroup" \
-		"$(has syscount ".event == \"summary\" and $cg and .calls > 0 and any(.syscalls[]; .syscall == \"write\")")"
-	need tcpconnlat "no connect to port $tcp_port (pid $p_tcp)" \
-		"$(has tcpconnlat ".event == \"connect\" and .pid == $p_tcp and .dport == $tcp_port and .latency_s > 0")"
-	need tcprtt "no RTT summary for the workload's cgroup" \
-		"$(has tcprtt ".event == \"summary\" and $cg and .samples > 0")"
-	need runqlat "no run-queue latency summary for the workload's cgroup" \
-		"$(has runqlat ".event == \"summary\" and $cg and .samples > 0 and .avg_s > 0")"
-	# one row per cgroup and function (the uprobe is in every process running kworkload)
-	need funclatency "not the 20 calls of kw_target (pid $p_func)" \
-		"$(count funclatency ".event == \"latency\" and .function == \"$KW:kw_target\" and $cg" 'map(.count) | add == 20')"
-	need funclatency "kw_target calls shorter than their 2 ms sleep" \
-		"$(has funclatency ".event == \"latency\" and .function == \"$KW:kw_target\" and .avg_ns >= 2000000")"
-	need memleak "no outstanding 1 MiB user allocation of pid $hold" \
-		"$(has memleak ".event == \"outstanding\" and .pid == $hold and .allocator == \"user\" and .outstanding_bytes >= 1048576")"
-	need profile "no stack sample of the CPU burner (pid $p_burn)" \
-		"$(has profile ".event == \"stack\" and .pid == $p_burn and .samples >= 1 and $cg")"
-	need llcstat "no summary" "$(has llcstat '.event == "summary"')"
+	# The checks, one a line, fields split by tabs: the probe; the reason printed when it
+	# fails; what one of its events must meet; and, where given, what the array of all those
+	# that meet it must meet (summaries cover one interval each: a step may straddle two).
+	# Without the last field one such event is enough.
+	while IFS=$'\t' read -r probe why cond all; do
+		if [ -n "$all" ]; then
+			need "$probe" "$why" "$(count "$probe" "$cond" "$all")"
+		else
+			need "$probe" "$why" "$(has "$probe" "$cond")"
+		fi
+	done <<CHECKS
+process	no exec event of /bin/echo (pid $p_exec) in the workload's cgroup	.event == "exec" and .pid == $p_exec and .filename == "/bin/echo" and .argv[1] == "lmp-kern-exec" and $cg
+process	no exit event with code 7 (pid $p_exit)	.event == "exit" and .pid == $p_exit and .exit_code == 7
+process	no exit event by SIGUSR1 (pid $sig_target)	.event == "exit" and .pid == $sig_target and .signal == "SIGUSR1"
+syscall	no summaries of dd (pid $p_dio) with its 16 writes	.event == "summary" and .pid == $p_dio and $cg	[.[].syscalls[] | select(.syscall == "write") | .count] | add >= 16
+file	no summaries of 16 writes, 65536 bytes to file-io (pid $p_file)	.event == "summary" and .pid == $p_file and .file == "file-io" and $cg	(map(.writes) | add == 16) and (map(.write_bytes) | add == 65536)
+tcp	no successful connect to port $tcp_port (pid $p_tcp)	.event == "connect" and .pid == $p_tcp and .dport == $tcp_port and .daddr == "127.0.0.1" and .result == "success" and $cg
+tcp	no refused connect to port $refused_port	.event == "connect" and .pid == $p_tcp and .dport == $refused_port and .result == "ECONNREFUSED"
+oomkill	no kill event of pid $p_oom with its 32 MiB memcg (${memcg#/sys/fs/cgroup})	.event == "kill" and .pid == $p_oom and .memcg.limit_bytes == 33554432 and $oom_memcg
+sigsnoop	no SIGUSR1 from $p_sig to $sig_target	.event == "signal" and .pid == $p_sig and .sig == 10 and .target_pid == $sig_target and $cg
+bindsnoop	no bind of 127.0.0.1:$tcp_port (pid $p_tcp)	.event == "bind" and .pid == $p_tcp and .addr == "127.0.0.1" and .bound_port == $tcp_port and .protocol == "TCP"
+mountsnoop	no tmpfs mount on $D/mnt (pid $p_mount)	.event == "mount" and .pid == $p_mount and .fstype == "tmpfs" and .target == "$D/mnt" and .source == "lmpkern" and .result == null
+opensnoop	no open of $D/open-me (pid $p_open)	.event == "open" and .pid == $p_open and .path == "$D/open-me" and .result == null and .fd >= 3
+opensnoop	no failed open of $D/missing	.event == "open" and .pid == $p_open and .path == "$D/missing" and .result == "ENOENT"
+capable	no denied CAP_SYS_ADMIN check of sethostname (pid $p_cap)	.event == "check" and .pid == $p_cap and .capability == "CAP_SYS_ADMIN" and .granted == false and .result == "EPERM"
+biolatency	no summary of $disk	.event == "summary" and .disk == "$disk"	map(.ios) | add >= 16
+biopattern	no summary of $disk with the sequential direct writes	.event == "summary" and .disk == "$disk"	map(.sequential) | add >= 8
+biosnoop	not the 16 direct 4 KiB writes of pid $p_dio on $disk	.event == "io" and .pid == $p_dio and .disk == "$disk" and .op == "write" and .bytes == 4096	length == 16
+biostacks	no stack of I/O on $disk	.event == "stack" and .disk == "$disk" and .count >= 1 and (.kernel_stack | length) > 0
+bitesize	no summary of $disk with the 4 KiB writes	.event == "summary" and .disk == "$disk"	map(.size_hist_bytes["4096-8191"] // 0) | add >= 16
+syscount	no summary with writes for the workload's cgroup	.event == "summary" and $cg and .calls > 0 and any(.syscalls[]; .syscall == "write")
+tcpconnlat	no connect to port $tcp_port (pid $p_tcp)	.event == "connect" and .pid == $p_tcp and .dport == $tcp_port and .latency_s > 0
+tcprtt	no RTT summary for the workload's cgroup	.event == "summary" and $cg and .samples > 0
+runqlat	no run-queue latency summary for the workload's cgroup	.event == "summary" and $cg and .samples > 0 and .avg_s > 0
+funclatency	not the 20 calls of kw_target (pid $p_func)	.event == "latency" and .function == "$KW:kw_target" and $cg	map(.count) | add == 20
+funclatency	kw_target calls shorter than their 2 ms sleep	.event == "latency" and .function == "$KW:kw_target" and .avg_ns >= 2000000
+memleak	no outstanding 1 MiB user allocation of pid $hold	.event == "outstanding" and .pid == $hold and .allocator == "user" and .outstanding_bytes >= 1048576
+profile	no stack sample of the CPU burner (pid $p_burn)	.event == "stack" and .pid == $p_burn and .samples >= 1 and $cg
+llcstat	no summary	.event == "summary"
+CHECKS
 	prog=". as \$ev | [$(IFS=,; echo "${c_expr[*]}")] | .[]"
 	mapfile -t c_ok < <(jq -s "$prog" "$D/ev" 2>"$D/jq.err")
 	[ ${#c_ok[@]} = ${#c_expr[@]} ] || { echo "suite.sh: jq: $(head -3 "$D/jq.err")" >&2; exit 1; }

@@ -15,16 +15,25 @@
 #include <cmocka.h>
 
 #include "blkio_workload.h"
+#include "probe_check.h"
 #include "harness.h"
 
-int lmp_test_bio_fixture_setup(void **state, const char *tag, unsigned mib)
+static const char *tag;
+
+int lmp_test_bio_run(const char *t, const struct CMUnitTest *tests, size_t n)
+{
+	tag = t;
+	return _cmocka_run_group_tests(t, tests, n, NULL, NULL);
+}
+
+int lmp_test_bio_setup(void **state)
 {
 	static struct lmp_test_bio_fixture f;
 	char rel[128];
 
 	lmp_test_require_root();
 	memset(&f, 0, sizeof(f));
-	if (lmp_test_loop_create(&f.loop, tag, mib) < 0)
+	if (lmp_test_loop_create(&f.loop, tag, LMP_BIO_DEV_MIB) < 0)
 		return -1;
 	snprintf(rel, sizeof(rel), "lmp-test/%s-%d", tag, getpid());
 	if (lmp_test_cgroup_create(rel, f.cg, sizeof(f.cg), &f.cgid) < 0) {
@@ -35,7 +44,7 @@ int lmp_test_bio_fixture_setup(void **state, const char *tag, unsigned mib)
 	return 0;
 }
 
-int lmp_test_bio_fixture_teardown(void **state)
+int lmp_test_bio_teardown(void **state)
 {
 	struct lmp_test_bio_fixture *f = *state;
 
@@ -164,17 +173,8 @@ pid_t lmp_test_bio_spawn(const char *cgroup, const char *dev, const char *comm,
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		char procs[4096];
-		FILE *f;
-
-		if (cgroup) {
-			snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup);
-			f = fopen(procs, "w");
-			if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f) != 0) {
-				fprintf(stderr, "join %s: %s\n", procs, strerror(errno));
-				_exit(126);
-			}
-		}
+		if (cgroup && lmp_test_cgroup_join(cgroup) < 0)
+			_exit(126);
 		prctl(PR_SET_NAME, comm, 0, 0, 0);
 		_exit(run_ops(dev, ops, n, mode) == 0 ? 0 : 1);
 	}
@@ -227,38 +227,11 @@ void lmp_test_bio_bucket(__u64 v, char *buf, size_t len)
 	snprintf(buf, len, "%llu-%llu", slot ? 1ULL << slot : 0ULL, (1ULL << (slot + 1)) - 1);
 }
 
-json_t *lmp_test_probe_entry(const char *probe, const char *disable)
-{
-	char cmd[1024];
-	json_t *all, *found = NULL, *e;
-	json_error_t jerr;
-	size_t i;
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "'%s' probes --json%s%s 2>/dev/null", lmp_test_binary(),
-		 disable ? " --disable-hooks " : "", disable ? disable : "");
-	p = popen(cmd, "r");
-	if (!p)
-		return NULL;
-	all = json_loadf(p, 0, &jerr);
-	pclose(p);
-	json_array_foreach(all, i, e) {
-		const char *name = json_string_value(json_object_get(e, "name"));
-
-		if (name && !strcmp(name, probe)) {
-			found = json_incref(e);
-			break;
-		}
-	}
-	json_decref(all);
-	return found;
-}
-
 void lmp_test_bio_check_hooks(const char *probe, const char *groups)
 {
 	char want[128], expect[256] = "", *save = NULL, *g;
-	json_t *e = lmp_test_probe_entry(probe, NULL);
-	const char *attach, *reason;
+	json_t *e = lmp_test_probe_listing(probe, "");
+	const char *attach;
 	size_t used = 0;
 
 	assert_non_null(e);
@@ -272,12 +245,7 @@ void lmp_test_bio_check_hooks(const char *probe, const char *groups)
 	assert_string_equal(attach, expect);
 	json_decref(e);
 
-	e = lmp_test_probe_entry(probe, "tp_btf,raw_tp");
-	assert_non_null(e);
-	assert_string_equal(json_string_value(json_object_get(e, "state")), "unsupported");
-	reason = json_string_value(json_object_get(e, "reason"));
-	assert_non_null(reason);
-	assert_non_null(strstr(reason, "start: fentry: "));
-	assert_non_null(strstr(reason, "start: kprobe: "));
-	json_decref(e);
+	lmp_test_assert_unsupported(
+		probe, "tp_btf,raw_tp",
+		(const char *const[]){ "start: fentry: ", "start: kprobe: ", NULL });
 }

@@ -35,12 +35,27 @@ struct lmp_test_bio_fixture {
 	__u64 cgid;
 };
 
+/* The block probe tests' device and standard plan (below): 64 sequential 4 KiB writes, 32
+ * random 16 KiB reads on a 64 MiB device */
+#define LMP_BIO_DEV_MIB 64
+#define LMP_BIO_N_SEQ 64
+#define LMP_BIO_SEQ_LEN 4096
+#define LMP_BIO_N_RAND 32
+#define LMP_BIO_RAND_LEN 16384
+
 /*
- * cmocka setup and teardown: a loop device of mib MiB and the cgroup lmp-test/<tag>-<pid>
- * (*state points at the fixture); teardown frees the agent if started, removes both.
+ * cmocka setup and teardown of each test: a loop device of LMP_BIO_DEV_MIB MiB and the
+ * cgroup lmp-test/<tag>-<pid> (*state points at the fixture); teardown frees the agent if
+ * started, removes both. lmp_test_bio_run runs the group with tag.
  */
-int lmp_test_bio_fixture_setup(void **state, const char *tag, unsigned mib);
-int lmp_test_bio_fixture_teardown(void **state);
+int lmp_test_bio_setup(void **state);
+int lmp_test_bio_teardown(void **state);
+#define LMP_TEST_BIO(fn) \
+	cmocka_unit_test_setup_teardown(fn, lmp_test_bio_setup, lmp_test_bio_teardown)
+struct CMUnitTest;
+int lmp_test_bio_run(const char *tag, const struct CMUnitTest *tests, size_t n);
+#define lmp_test_bio_run_tests(tag, tests) \
+	lmp_test_bio_run((tag), (tests), sizeof(tests) / sizeof((tests)[0]))
 
 struct lmp_test_bio_op {
 	__u64 off; /* bytes, multiple of 4096 */
@@ -77,11 +92,6 @@ __u64 lmp_test_bio_sum_bucket(json_t *events, const char *probe, __u64 cgroup_id
 /* "lo-hi" key of the log2 slot holding v, as the probes print their histograms. */
 void lmp_test_bio_bucket(__u64 v, char *buf, size_t len);
 
-/*
- * `$LMP probes --json [--disable-hooks disable]`: the entry of probe (a new reference, NULL
- * if the command failed or the probe is missing).
- */
-json_t *lmp_test_probe_entry(const char *probe, const char *disable);
 /*
  * Assert what `lmp probes --json` says of a block probe on this kernel: every group (comma
  * list, e.g. "start,issue,done") picks tp_btf; with tp_btf and raw_tp disabled the probe is

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
@@ -14,20 +15,6 @@
 #include "fixtures.h"
 #include "fake_kubelet.h"
 #include "harness.h"
-
-static int join(const char *dir)
-{
-	char procs[4096];
-	FILE *f;
-
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-	f = fopen(procs, "w");
-	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f) != 0) {
-		fprintf(stderr, "join %s: %s\n", procs, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
 
 pid_t lmp_test_fork_in(const char *cg, const char *memcg, const char *comm, int (*fn)(void *),
 		       void *arg)
@@ -41,11 +28,31 @@ pid_t lmp_test_fork_in(const char *cg, const char *memcg, const char *comm, int 
 	signal(SIGBUS, SIG_DFL);
 	signal(SIGILL, SIG_DFL);
 	signal(SIGFPE, SIG_DFL);
-	if ((memcg && join(memcg) < 0) || (cg && join(cg) < 0))
+	if ((memcg && lmp_test_cgroup_join(memcg) < 0) || (cg && lmp_test_cgroup_join(cg) < 0))
 		_exit(126);
 	if (comm)
 		prctl(PR_SET_NAME, comm, 0, 0, 0);
 	_exit(fn(arg));
+}
+
+void lmp_test_oom_score_adj(int adj)
+{
+	FILE *f = fopen("/proc/self/oom_score_adj", "w");
+
+	if (f) {
+		fprintf(f, "%d\n", adj);
+		fclose(f);
+	}
+}
+
+void lmp_test_touch(size_t size, int status)
+{
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		_exit(status);
+	for (size_t off = 0; off < size; off += 4096)
+		p[off] = 1;
 }
 
 const char *lmp_test_memcg_v1_root(void)
@@ -135,12 +142,8 @@ const char *lmp_test_jstr(json_t *ev, const char *key)
 bool lmp_test_match_fields(json_t *ev, void *ctx)
 {
 	const struct lmp_test_fields *w = ctx;
-	const char *probe = json_string_value(json_object_get(ev, "probe"));
-	const char *event = json_string_value(json_object_get(ev, "event"));
 
-	if (w->probe && (!probe || strcmp(probe, w->probe)))
-		return false;
-	if (w->event && (!event || strcmp(event, w->event)))
+	if (!lmp_test_is_event(ev, w->probe, w->event))
 		return false;
 	for (int i = 0; i < 3; i++) {
 		json_t *v = w->k[i] ? lmp_test_jget(ev, w->k[i]) : NULL;
@@ -212,40 +215,17 @@ int lmp_test_agent_http_port(struct lmp_test_agent *a)
 double lmp_test_metric(struct lmp_test_agent *a, const char *family, const char *l1, const char *l2)
 {
 	int port = lmp_test_agent_http_port(a);
-	size_t flen = strlen(family), len = 0, cap = 1 << 16;
-	char cmd[160], *buf = malloc(cap), *line;
+	size_t flen = strlen(family);
+	char cmd[160], *buf = NULL, *line;
 	bool found = false;
 	double sum = 0;
-	ssize_t n;
-	FILE *f;
 
-	if (port <= 0 || !buf)
+	if (port <= 0)
 		goto out;
 	snprintf(cmd, sizeof(cmd), "curl -sf --max-time 10 http://127.0.0.1:%d/metrics", port);
-	f = popen(cmd, "r");
-	if (!f)
+	buf = lmp_test_sh_read(a, cmd, NULL);
+	if (!buf)
 		goto out;
-	fcntl(fileno(f), F_SETFL, O_NONBLOCK);
-	for (;;) {
-		if (len + 4096 > cap) {
-			char *nb = realloc(buf, cap * 2);
-
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fileno(f), buf + len, cap - len - 1);
-		if (n > 0) {
-			len += n;
-			continue;
-		}
-		if (n == 0 || errno != EAGAIN)
-			break;
-		lmp_test_agent_pump(a, 20);
-	}
-	pclose(f);
-	buf[len] = 0;
 	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
 		char *val;
 

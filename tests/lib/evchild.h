@@ -20,6 +20,12 @@
 pid_t lmp_test_fork_in(const char *cg, const char *memcg, const char *comm, int (*fn)(void *),
 		       void *arg);
 
+/* for a child that is to be OOM-killed: its /proc/self/oom_score_adj */
+void lmp_test_oom_score_adj(int adj);
+/* touch size bytes of fresh anonymous memory, one page at a time; _exit(status) when it
+ * cannot be mapped */
+void lmp_test_touch(size_t size, int status);
+
 /* mount point of the cgroup v1 memory controller, or NULL when there is none */
 const char *lmp_test_memcg_v1_root(void);
 /* mkdir <v1 memory root>/name with memory.limit_in_bytes = limit (and the memory+swap

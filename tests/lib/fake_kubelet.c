@@ -398,22 +398,47 @@ int fake_kubelet_up(struct fake_kubelet *fk)
 	return fk->d ? 0 : daemon_start(fk);
 }
 
-unsigned fake_kubelet_requests(struct fake_kubelet *fk)
+static unsigned read_locked(struct fake_kubelet *fk, const unsigned *counter)
 {
 	unsigned n;
 
 	pthread_mutex_lock(&fk->mu);
-	n = fk->requests;
+	n = *counter;
 	pthread_mutex_unlock(&fk->mu);
 	return n;
 }
 
+unsigned fake_kubelet_requests(struct fake_kubelet *fk)
+{
+	return read_locked(fk, &fk->requests);
+}
+
 unsigned fake_kubelet_token_rejects(struct fake_kubelet *fk)
 {
-	unsigned n;
+	return read_locked(fk, &fk->token_rejects);
+}
 
-	pthread_mutex_lock(&fk->mu);
-	n = fk->token_rejects;
-	pthread_mutex_unlock(&fk->mu);
-	return n;
+char *fake_kubelet_big_podlist(size_t size, size_t *len, unsigned *pods)
+{
+	char pad[2001];
+	char *s = malloc(size + 8192), *p = s;
+
+	if (!s)
+		return NULL;
+	memset(pad, 'a', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	p += sprintf(p, "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},\"items\":[");
+	for (*pods = 0; (size_t)(p - s) < size; (*pods)++)
+		p += sprintf(
+			p,
+			"%s{\"metadata\":{\"name\":\"p%u\",\"namespace\":\"ns\",\"uid\":\"u-%u\","
+			"\"labels\":{\"app\":\"a\"},\"annotations\":{\"a\":\"%s\"}},"
+			"\"spec\":{\"nodeName\":\"n\",\"containers\":[{\"name\":\"c\",\"args\":"
+			"[\"%s\"]}]},\"status\":{\"phase\":\"Running\",\"qosClass\":\"Burstable\","
+			"\"containerStatuses\":[{\"name\":\"c\",\"ready\":true,\"containerID\":"
+			"\"containerd://%064x\"}]}}",
+			*pods ? "," : "", *pods, *pods, pad, pad, *pods + 1);
+	p += sprintf(p, "]}");
+	*len = p - s;
+	return s;
 }

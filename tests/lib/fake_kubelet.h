@@ -63,4 +63,10 @@ void fake_kubelet_field_selector(struct fake_kubelet *fk, char *buf, size_t len)
 unsigned fake_kubelet_requests(struct fake_kubelet *fk);
 unsigned fake_kubelet_token_rejects(struct fake_kubelet *fk);
 
+/*
+ * A PodList body of about size bytes: pods with a bulky spec and annotations, as real ones
+ * have. Malloc'd (NULL when out of memory); *len its length, *pods how many pods.
+ */
+char *fake_kubelet_big_podlist(size_t size, size_t *len, unsigned *pods);
+
 #endif /* LMP_FAKE_KUBELET_H */

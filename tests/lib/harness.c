@@ -11,7 +11,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <cmocka.h>
@@ -210,15 +213,19 @@ json_t *lmp_test_agent_wait(struct lmp_test_agent *a, int timeout_ms, lmp_test_m
 	return NULL;
 }
 
+bool lmp_test_is_event(json_t *ev, const char *probe, const char *event)
+{
+	const char *p = json_string_value(json_object_get(ev, "probe"));
+	const char *e = json_string_value(json_object_get(ev, "event"));
+
+	return (!probe || (p && !strcmp(p, probe))) && (!event || (e && !strcmp(e, event)));
+}
+
 bool lmp_test_match_want(json_t *ev, void *ctx)
 {
 	const struct lmp_test_want *w = ctx;
-	const char *probe = json_string_value(json_object_get(ev, "probe"));
-	const char *event = json_string_value(json_object_get(ev, "event"));
 
-	if (w->probe && (!probe || strcmp(probe, w->probe)))
-		return false;
-	if (w->event && (!event || strcmp(event, w->event)))
+	if (!lmp_test_is_event(ev, w->probe, w->event))
 		return false;
 	return !w->pid || json_integer_value(json_object_get(ev, "pid")) == w->pid;
 }
@@ -328,22 +335,28 @@ void lmp_test_cgroup_remove(const char *path)
 	}
 }
 
+int lmp_test_cgroup_join(const char *cg)
+{
+	char procs[4200], pid[16];
+	int fd, n;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	n = snprintf(pid, sizeof(pid), "%d", getpid());
+	fd = open(procs, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, pid, n) != n || close(fd) < 0) {
+		fprintf(stderr, "join %s: %s\n", procs, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 pid_t lmp_test_spawn(const char *cgroup_path, char *const argv[])
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		if (cgroup_path) {
-			char procs[4096];
-			FILE *f;
-
-			snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup_path);
-			f = fopen(procs, "w");
-			if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f) != 0) {
-				fprintf(stderr, "join %s: %s\n", procs, strerror(errno));
-				_exit(126);
-			}
-		}
+		if (cgroup_path && lmp_test_cgroup_join(cgroup_path) < 0)
+			_exit(126);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
@@ -357,6 +370,117 @@ int lmp_test_wait_child(pid_t pid)
 	return waitpid(pid, &st, 0) == pid ? st : -1;
 }
 
+char *lmp_test_http_get(struct lmp_test_agent *a, int port, const char *path, int timeout_ms)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t len = 0, cap = 1 << 16;
+	char req[512], *buf = malloc(cap);
+	long end = now_ms() + timeout_ms;
+	bool done = false;
+
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
+	if (!buf || fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    write(fd, req, strlen(req)) != (ssize_t)strlen(req))
+		goto out;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	while (!done && now_ms() < end) {
+		ssize_t n;
+
+		if (len + 65536 + 1 > cap) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n > 0)
+			len += n;
+		else if (n == 0 || errno != EAGAIN)
+			done = true;
+		else
+			lmp_test_agent_pump(a, 5);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (!done) {
+		free(buf);
+		return NULL;
+	}
+	buf[len] = 0;
+	return buf;
+}
+
+const char *lmp_test_http_body(const char *resp)
+{
+	const char *p = resp ? strstr(resp, "\r\n\r\n") : NULL;
+
+	return p ? p + 4 : NULL;
+}
+
+int lmp_test_http_status(const char *resp)
+{
+	int code = -1;
+
+	if (resp)
+		sscanf(resp, "HTTP/1.%*d %d", &code);
+	return code;
+}
+
+char *lmp_test_http_get_body(struct lmp_test_agent *a, int port, const char *path)
+{
+	char *resp = lmp_test_http_get(a, port, path, 20000), *body;
+
+	assert_non_null(resp);
+	assert_non_null(lmp_test_http_body(resp));
+	body = strdup(lmp_test_http_body(resp));
+	free(resp);
+	return body;
+}
+
+char *lmp_test_sh_read(struct lmp_test_agent *a, const char *cmd, int *status)
+{
+	size_t len = 0, cap = 1 << 16;
+	char *buf = malloc(cap);
+	FILE *f = buf ? popen(cmd, "r") : NULL;
+	ssize_t n;
+	int st;
+
+	if (!f) {
+		free(buf);
+		return NULL;
+	}
+	fcntl(fileno(f), F_SETFL, O_NONBLOCK);
+	for (;;) {
+		if (len + 4096 > cap) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fileno(f), buf + len, cap - len - 1);
+		if (n > 0) {
+			len += n;
+			continue;
+		}
+		if (n == 0 || errno != EAGAIN)
+			break;
+		lmp_test_agent_pump(a, 20);
+	}
+	st = pclose(f);
+	if (status)
+		*status = st;
+	buf[len] = 0;
+	return buf;
+}
+
 int lmp_test_sh(const char *fmt, ...)
 {
 	char cmd[4096];
@@ -368,6 +492,14 @@ int lmp_test_sh(const char *fmt, ...)
 	va_end(ap);
 	st = system(cmd);
 	return st < 0 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void lmp_test_assert_contains(const char *text, const char *const *want)
+{
+	assert_non_null(text);
+	for (; *want; want++)
+		if (!strstr(text, *want))
+			fail_msg("no '%s' in:\n%s", *want, text);
 }
 
 void lmp_test_require_root(void)

@@ -44,6 +44,8 @@ void lmp_test_agent_pump(struct lmp_test_agent *a, int ms);
 /* Does stderr contain this text? */
 bool lmp_test_agent_stderr_has(struct lmp_test_agent *a, const char *text);
 
+/* is ev an event of probe and event (either NULL: any)? */
+bool lmp_test_is_event(json_t *ev, const char *probe, const char *event);
 /* match on probe, event and pid (pid 0: any) */
 struct lmp_test_want {
 	const char *probe, *event;
@@ -56,6 +58,9 @@ const char *lmp_test_cgroup2_root(void);
 /* mkdir root/rel (parents too); id = inode of the directory. 0 or -errno */
 int lmp_test_cgroup_create(const char *rel, char *path, size_t len, __u64 *id);
 void lmp_test_cgroup_remove(const char *path);
+/* move the calling process into the cgroup directory cg (open, write, close: no stdio);
+ * 0, or -1 with a message on stderr */
+int lmp_test_cgroup_join(const char *cg);
 /* fork; the child joins cgroup path (NULL: stays) then execs argv. Returns the pid. */
 pid_t lmp_test_spawn(const char *cgroup_path, char *const argv[]);
 /* waitpid with the raw status; -1 on error */
@@ -67,8 +72,32 @@ int lmp_test_wait_child(pid_t pid);
  */
 int lmp_test_bpf_ids(pid_t pid, const char *kind, __u32 *ids, int max);
 
+/*
+ * GET path from 127.0.0.1:port, reading the agent's stdout meanwhile (a single-threaded
+ * agent blocked on a full stdout pipe answers nobody). Returns the whole response (status
+ * line, headers, body), malloc'd and NUL-terminated; NULL when no connection could be made
+ * or the response did not end within timeout_ms.
+ */
+char *lmp_test_http_get(struct lmp_test_agent *a, int port, const char *path, int timeout_ms);
+/* the body of such a response (NULL: none); its status code (-1: none) */
+const char *lmp_test_http_body(const char *resp);
+int lmp_test_http_status(const char *resp);
+/* cmocka: lmp_test_http_get that must answer within 20 s; its body, malloc'd */
+char *lmp_test_http_get_body(struct lmp_test_agent *a, int port, const char *path);
+
+/*
+ * Run a shell command and read its stdout, draining the agent a meanwhile (a command that
+ * talks to the agent would otherwise wait on it). Returns the output, malloc'd and
+ * NUL-terminated, or NULL when it could not run; *status: pclose()'s (status may be NULL).
+ */
+char *lmp_test_sh_read(struct lmp_test_agent *a, const char *cmd, int *status);
+
 /* Run a shell command, return its exit status (-1 if it could not run). */
 int lmp_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* cmocka: text contains every string of want (NULL-terminated); fails naming the first
+ * one missing */
+void lmp_test_assert_contains(const char *text, const char *const *want);
 
 /* cmocka's assert for root: tests of real BPF fail loudly without it. */
 void lmp_test_require_root(void);

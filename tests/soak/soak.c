@@ -331,39 +331,12 @@ static long map_entries(pid_t pid, bool verbose)
 /* GET from the agent, reading its stdout meanwhile; malloc'd body */
 static char *http_get(const char *path)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(S.port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	size_t len = 0, cap = 1 << 20;
-	char req[128], *buf = malloc(cap), *body;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char *resp = lmp_test_http_get(&S.a, S.port, path, 30000), *body;
 
-	if (!buf || fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("connect to the agent: %s", strerror(errno));
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req))
-		die("write request");
-	fcntl(fd, F_SETFL, O_NONBLOCK);
-	for (int i = 0; i < 6000; i++) {
-		ssize_t n;
-
-		if (len + 65536 > cap && !(buf = realloc(buf, cap *= 2)))
-			die("out of memory");
-		n = read(fd, buf + len, cap - len - 1);
-		if (n > 0)
-			len += n;
-		else if (n == 0 || errno != EAGAIN)
-			break;
-		else
-			lmp_test_agent_pump(&S.a, 5);
-	}
-	close(fd);
-	buf[len] = 0;
-	body = strstr(buf, "\r\n\r\n");
-	if (!body)
+	if (!lmp_test_http_body(resp))
 		die("no HTTP reply for %s", path);
-	body = strdup(body + 4);
-	free(buf);
+	body = strdup(lmp_test_http_body(resp));
+	free(resp);
 	return body;
 }
 

@@ -34,43 +34,16 @@
 #include "core/loop.h"
 #include "expose/metrics.h"
 
+#include "agent_server.h"
+
 #define MAX_CONNS 8
 #define TIMEOUT_S 1
 
-static const struct lmp_metric_desc connlat = {
-	.name = "lmp_tcp_connect_latency_seconds",
-	.help = "TCP active open latency",
-	.type = LMP_METRIC_HISTOGRAM,
-	.scale = 1e-9,
-	.per_pod = true,
-};
-
 struct server {
-	struct lmp_loop *loop;
-	struct lmp_metrics *m;
-	struct lmp_http *http;
-	pthread_t thread;
-	atomic_int stop;
+	struct lmp_test_server t; /* first: the handlers' ctx is the server */
 	atomic_int ready;
 	atomic_int probes_fail;
-	int port;
 };
-
-static void check_stop(void *ctx)
-{
-	struct server *s = ctx;
-
-	if (atomic_load(&s->stop))
-		lmp_loop_stop(s->loop);
-}
-
-static void *run_loop(void *arg)
-{
-	struct server *s = arg;
-
-	lmp_loop_run(s->loop);
-	return NULL;
-}
 
 static bool is_ready(void *ctx)
 {
@@ -116,25 +89,19 @@ static int setup(void **state)
 
 	assert_non_null(s);
 	h.ctx = s;
-	assert_int_equal(lmp_loop_new(&s->loop), 0);
-	assert_int_equal(lmp_metrics_new(1000, &s->m), 0);
-	lmp_metrics_set2(s->m, &lmp_metric_probe_up, NULL, "process", "tp_btf", 1);
-	lmp_metrics_set(s->m, &lmp_metric_events_lost_total, NULL, "process", 0);
+	lmp_test_server_new(&s->t, 1000);
+	lmp_metrics_set2(s->t.m, &lmp_metric_probe_up, NULL, "process", "tp_btf", 1);
+	lmp_metrics_set(s->t.m, &lmp_metric_events_lost_total, NULL, "process", 0);
 	/* enough series that /metrics is well above the gzip threshold */
 	for (int i = 0; i < 50; i++) {
 		char name[32];
 
 		snprintf(name, sizeof(name), "web-%d", i);
 		pod.pod = name;
-		lmp_metrics_hist_add(s->m, &connlat, &pod, NULL, &hist);
+		lmp_metrics_hist_add(s->t.m, &lmp_test_connlat, &pod, NULL, &hist);
 	}
-	lmp_metrics_interval_mark(s->m);
-	assert_int_equal(lmp_http_new(s->loop, &opts, s->m, &h, &s->http), 0);
-	assert_non_null(s->http);
-	s->port = lmp_http_port(s->http);
-	assert_true(s->port > 0);
-	assert_true(lmp_loop_add_timer(s->loop, 10, true, check_stop, s) > 0);
-	assert_int_equal(pthread_create(&s->thread, NULL, run_loop, s), 0);
+	lmp_metrics_interval_mark(s->t.m);
+	lmp_test_server_start(&s->t, &opts, &h);
 	*state = s;
 	return 0;
 }
@@ -143,11 +110,7 @@ static int teardown(void **state)
 {
 	struct server *s = *state;
 
-	atomic_store(&s->stop, 1);
-	pthread_join(s->thread, NULL);
-	lmp_http_free(s->http);
-	lmp_metrics_free(s->m);
-	lmp_loop_free(s->loop);
+	lmp_test_server_stop(&s->t);
 	free(s);
 	return 0;
 }
@@ -198,7 +161,7 @@ static void request(const struct server *s, const char *method, const char *path
 
 	memset(r, 0, sizeof(*r));
 	assert_non_null(c);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", s->port, path);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", s->t.port, path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
@@ -218,6 +181,17 @@ static void request(const struct server *s, const char *method, const char *path
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->code);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);
+}
+
+/* method path answers code within timeout_ms */
+static void expect_code(const struct server *s, const char *method, const char *path,
+			long timeout_ms, long code)
+{
+	struct resp r;
+
+	request(s, method, path, NULL, timeout_ms, &r);
+	assert_int_equal(r.code, code);
+	free(r.body);
 }
 
 static void get(const struct server *s, const char *path, struct resp *r)
@@ -260,12 +234,8 @@ static void test_http_routes_and_status_codes(void **state)
 	assert_int_equal(r.code, 405);
 	assert_true(has_header(&r, "Allow: GET, HEAD"));
 	free(r.body);
-	request(s, "DELETE", "/api/v1/pods", NULL, 5000, &r);
-	assert_int_equal(r.code, 405);
-	free(r.body);
-	request(s, "PUT", "/healthz", NULL, 5000, &r);
-	assert_int_equal(r.code, 405);
-	free(r.body);
+	expect_code(s, "DELETE", "/api/v1/pods", 5000, 405);
+	expect_code(s, "PUT", "/healthz", 5000, 405);
 
 	request(s, "HEAD", "/metrics", NULL, 5000, &r);
 	assert_int_equal(r.rc, CURLE_OK);
@@ -295,9 +265,7 @@ static void test_http_deaths_query(void **state)
 	assert_int_equal(r.code, 200);
 	assert_string_equal(r.body, "{\"container\":null,\"namespace\":null,\"pod\":null}");
 	free(r.body);
-	request(s, "POST", "/api/v1/deaths", NULL, 5000, &r);
-	assert_int_equal(r.code, 405);
-	free(r.body);
+	expect_code(s, "POST", "/api/v1/deaths", 5000, 405);
 }
 
 static void test_http_readyz_follows_agent(void **state)
@@ -425,26 +393,14 @@ static void test_http_accept_encoding_parser(void **state)
 static void test_http_scrape_passes_promtool(void **state)
 {
 	struct server *s = *state;
-	char path[] = "/tmp/lmp-scrape-XXXXXX", cmd[128];
 	struct resp r;
-	FILE *f;
-	int fd, st;
 
 	get(s, "/metrics", &r);
 	assert_int_equal(r.code, 200);
 	/* the requests of the earlier tests are counted by handler and code */
 	assert_non_null(
 		strstr(r.body, "lmp_http_requests_total{handler=\"healthz\",code=\"200\"}"));
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_int_equal(fwrite(r.body, 1, r.len, f), r.len);
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
-	st = system(cmd);
-	unlink(path);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
+	lmp_test_promtool_check(r.body, r.len);
 	free(r.body);
 }
 
@@ -472,7 +428,7 @@ static void test_http_oversized_headers(void **state)
 
 static int raw_connect(const struct server *s)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(s->port) };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(s->t.port) };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	assert_true(fd >= 0);
@@ -537,9 +493,7 @@ static void test_http_healthz_answers_with_every_slot_taken(void **state)
 		assert_string_equal(r.body, "ok\n");
 		free(r.body);
 	}
-	request(s, "HEAD", "/healthz", NULL, 2000, &r);
-	assert_int_equal(r.code, 200);
-	free(r.body);
+	expect_code(s, "HEAD", "/healthz", 2000, 200);
 	request(s, "GET", "/metrics", NULL, 2000, &r);
 	assert_int_equal(r.rc, CURLE_OK);
 	assert_int_equal(r.code, 503);
@@ -669,7 +623,7 @@ static void test_http_real_prometheus_scrapes(void **state)
 		"scrape_configs:\n"
 		"  - job_name: lmp\n"
 		"    static_configs: [{targets: ['127.0.0.1:%d']}]\n",
-		s->port);
+		s->t.port);
 	fclose(f);
 	snprintf(cfg, sizeof(cfg), "--config.file=%s/prometheus.yml", dir);
 	pid = fork();
@@ -725,7 +679,7 @@ static void test_http_listen_addresses(void **state)
 	o.listen = "999.1.1.1:80";
 	assert_int_equal(lmp_http_new(loop, &o, m, NULL, &h), -EINVAL);
 	/* the test server's port is taken */
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", s->port);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", s->t.port);
 	o.listen = addr;
 	assert_int_equal(lmp_http_new(loop, &o, m, NULL, &h), -EADDRINUSE);
 	o.listen = "[::1]:0";

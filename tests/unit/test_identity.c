@@ -226,6 +226,16 @@ static void test_ident_node_ip_default_url_and_join(void **state)
 	assert_false(lmp_ident_pending(t->ic, t->id_plain));
 }
 
+/* identity from a fake kubelet serving the fixture, after its first sync */
+static void ident_synced(struct t *t)
+{
+	assert_int_equal(start_kubelet(t, 0), 0);
+	t->cfg.kubelet_url = (char *)fake_kubelet_url(t->fk);
+	assert_int_equal(lmp_ident_new(&t->cfg, t->loop, &t->ic), 0);
+	lmp_ident_on_sync(t->ic, on_sync, t);
+	assert_true(wait_sync(t, 5000));
+}
+
 static void test_ident_new_pod_pending_until_the_refresh(void **state)
 {
 	struct t *t = *state;
@@ -234,11 +244,7 @@ static void test_ident_new_pod_pending_until_the_refresh(void **state)
 	size_t len;
 	FILE *f;
 
-	assert_int_equal(start_kubelet(t, 0), 0);
-	t->cfg.kubelet_url = (char *)fake_kubelet_url(t->fk);
-	assert_int_equal(lmp_ident_new(&t->cfg, t->loop, &t->ic), 0);
-	lmp_ident_on_sync(t->ic, on_sync, t);
-	assert_true(wait_sync(t, 5000));
+	ident_synced(t);
 	/* the kubelet starts listing a new pod; the agent's last reply does not have it */
 	f = fopen(fixture("nri-kubernetes_k8s-1_22_pods.json"), "r");
 	assert_non_null(f);
@@ -285,11 +291,7 @@ static void test_ident_pending_is_bounded(void **state)
 	unsigned before;
 	double took;
 
-	assert_int_equal(start_kubelet(t, 0), 0);
-	t->cfg.kubelet_url = (char *)fake_kubelet_url(t->fk);
-	assert_int_equal(lmp_ident_new(&t->cfg, t->loop, &t->ic), 0);
-	lmp_ident_on_sync(t->ic, on_sync, t);
-	assert_true(wait_sync(t, 5000));
+	ident_synced(t);
 	before = fake_kubelet_requests(t->fk);
 	/* a pod the kubelet never lists (a leftover cgroup): held at most 1 s, in total */
 	clock_gettime(CLOCK_MONOTONIC, &a);
@@ -324,11 +326,7 @@ static void test_ident_no_hold_while_the_kubelet_fails(void **state)
 	struct lmp_identity id;
 	struct lmp_kubelet_stats ks;
 
-	assert_int_equal(start_kubelet(t, 0), 0);
-	t->cfg.kubelet_url = (char *)fake_kubelet_url(t->fk);
-	assert_int_equal(lmp_ident_new(&t->cfg, t->loop, &t->ic), 0);
-	lmp_ident_on_sync(t->ic, on_sync, t);
-	assert_true(wait_sync(t, 5000));
+	ident_synced(t);
 	fake_kubelet_set_fault(t->fk, FK_500, 0);
 	lmp_ident_on_sync(t->ic, on_sync, t);
 	/* a refresh on demand fails... */
@@ -396,11 +394,7 @@ static void test_ident_hold_releases_on_the_sync_that_names_the_pod(void **state
 	struct t *t = *state;
 	struct replay r = { .t = t };
 
-	assert_int_equal(start_kubelet(t, 0), 0);
-	t->cfg.kubelet_url = (char *)fake_kubelet_url(t->fk);
-	assert_int_equal(lmp_ident_new(&t->cfg, t->loop, &t->ic), 0);
-	lmp_ident_on_sync(t->ic, on_sync, t);
-	assert_true(wait_sync(t, 5000));
+	ident_synced(t);
 	lmp_ident_on_sync(t->ic, NULL, NULL);
 	serve_with_new_pod(t);
 	r.first = mono();
@@ -419,11 +413,7 @@ static void test_ident_hold_is_bounded_and_flushable(void **state)
 	struct replay r = { .t = t }, r2 = { .t = t };
 	static char big[1 << 20];
 
-	assert_int_equal(start_kubelet(t, 0), 0);
-	t->cfg.kubelet_url = (char *)fake_kubelet_url(t->fk);
-	assert_int_equal(lmp_ident_new(&t->cfg, t->loop, &t->ic), 0);
-	lmp_ident_on_sync(t->ic, on_sync, t);
-	assert_true(wait_sync(t, 5000));
+	ident_synced(t);
 	lmp_ident_on_sync(t->ic, NULL, NULL);
 	/* never listed: released unlabelled after the 1 s hold, not later */
 	r.first = mono();

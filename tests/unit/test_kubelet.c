@@ -21,6 +21,7 @@
 #include "k8s/kubelet.h"
 #include "core/loop.h"
 #include "k8s/podlist.h"
+#include "harness.h"
 
 struct t {
 	char dir[64], token_file[96];
@@ -451,30 +452,6 @@ static void test_kubelet_each_change_of_cause_is_reported(void **state)
 	}
 }
 
-/* ~size bytes of PodList: pods with a bulky spec and annotations, as real ones have */
-static char *big_podlist(size_t size, size_t *len, unsigned *pods)
-{
-	char pad[2001];
-	char *s = malloc(size + 4096), *p = s;
-
-	assert_non_null(s);
-	memset(pad, 'a', sizeof(pad) - 1);
-	pad[sizeof(pad) - 1] = '\0';
-	p += sprintf(p, "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},\"items\":[");
-	for (*pods = 0; (size_t)(p - s) < size; (*pods)++)
-		p += sprintf(
-			p,
-			"%s{\"metadata\":{\"name\":\"p%u\",\"namespace\":\"ns\",\"uid\":\"u-%u\","
-			"\"annotations\":{\"a\":\"%s\"}},\"spec\":{\"containers\":[{\"name\":"
-			"\"c\",\"args\":[\"%s\"]}]},\"status\":{\"qosClass\":\"Burstable\","
-			"\"containerStatuses\":[{\"name\":\"c\",\"containerID\":"
-			"\"containerd://%064x\"}]}}",
-			*pods ? "," : "", *pods, *pods, pad, pad, *pods + 1);
-	p += sprintf(p, "]}");
-	*len = p - s;
-	return s;
-}
-
 /*
  * A big reply is parsed beside the loop: timers keep firing while 48 MB are parsed, and an
  * amplified one (a million empty pods) is refused as too large, unparsed.
@@ -485,8 +462,9 @@ static void test_kubelet_big_reply_parsed_off_the_loop(void **state)
 	struct timespec a, b;
 	unsigned pods, ms;
 	size_t len;
-	char *big = big_podlist(48 << 20, &len, &pods);
+	char *big = fake_kubelet_big_podlist(48 << 20, &len, &pods);
 
+	assert_non_null(big);
 	assert_int_equal(fake_kubelet_set_body(t->fk, big, len), 0);
 	free(big);
 	t->o.timeout_ms = 10000;
@@ -562,9 +540,12 @@ static void test_kubelet_apiserver_fallback(void **state)
 	/* the API server fails too: both causes are said, the last pods stay in use */
 	fake_kubelet_set_fault(api, FK_500, 0);
 	assert_int_equal(fetch(t), LMP_KUBELET_ERR_HTTP);
-	assert_non_null(strstr(t->msg, "certificate"));
-	assert_non_null(strstr(t->msg, "API server fallback"));
-	assert_non_null(strstr(t->msg, "HTTP 500"));
+	lmp_test_assert_contains(t->msg, (const char *const[]){
+						 "certificate",
+						 "API server fallback",
+						 "HTTP 500",
+						 NULL,
+					 });
 	lmp_kubelet_stats(t->k, &st);
 	assert_true(st.report);
 	assert_true(st.from_apiserver);

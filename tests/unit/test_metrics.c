@@ -24,20 +24,15 @@
 #include "expose/metrics.h"
 #include "expose/metrics_int.h"
 
+#include "agent_server.h"
+#include "harness.h"
+
 static const struct lmp_metric_desc syscalls = {
 	.name = "lmp_syscalls_total",
 	.help = "System calls made by the container",
 	.type = LMP_METRIC_COUNTER,
 	.label = "syscall",
 	.scale = 1,
-	.per_pod = true,
-};
-
-static const struct lmp_metric_desc connlat = {
-	.name = "lmp_tcp_connect_latency_seconds",
-	.help = "TCP active open latency",
-	.type = LMP_METRIC_HISTOGRAM,
-	.scale = 1e-9,
 	.per_pod = true,
 };
 
@@ -142,7 +137,7 @@ static void test_metrics_histogram_buckets(void **state)
 	h.slots[5] = 1;
 	h.sum = 8 + 15 + 40;
 	h.count = 3;
-	lmp_metrics_hist_add(m, &connlat, &pod_a, NULL, &h);
+	lmp_metrics_hist_add(m, &lmp_test_connlat, &pod_a, NULL, &h);
 	/* 0 and 1 byte land in slot 0, whose bound is 2; 1 KiB..2 KiB in slot 10 */
 	memset(&h, 0, sizeof(h));
 	h.slots[0] = 4;
@@ -150,7 +145,7 @@ static void test_metrics_histogram_buckets(void **state)
 	h.sum = 1 + 1500;
 	h.count = 99; /* ignored: _count is the sum of the slots */
 	lmp_metrics_hist_add(m, &iosize, &pod_b, NULL, &h);
-	lmp_metrics_add(m, &connlat, &pod_a, NULL, 1); /* wrong type: ignored */
+	lmp_metrics_add(m, &lmp_test_connlat, &pod_a, NULL, 1); /* wrong type: ignored */
 	/* slot 0 is the lowest: no zero bucket below it; slot 3 gets one at le = 2^3 ns */
 	assert_render_prefix(m,
 			     "# HELP lmp_tcp_connect_latency_seconds TCP active open latency\n"
@@ -189,20 +184,23 @@ static void test_metrics_histogram_range_only_widens(void **state)
 
 	assert_int_equal(lmp_metrics_new(100, &m), 0);
 	h.slots[20] = 1;
-	lmp_metrics_hist_add(m, &connlat, &pod_a, NULL, &h);
+	lmp_metrics_hist_add(m, &lmp_test_connlat, &pod_a, NULL, &h);
 	memset(&h, 0, sizeof(h));
 	h.slots[39] = 1; /* top slot: [2^39, 2^40) ns */
 	h.slots[12] = 2;
-	lmp_metrics_hist_add(m, &connlat, &pod_a, NULL, &h);
+	lmp_metrics_hist_add(m, &lmp_test_connlat, &pod_a, NULL, &h);
 	out = render(m);
 	/* buckets from slot 12 (le 2^13 ns) to slot 39 (le 2^40 ns), cumulative, after a zero
 	 * bucket at the lower bound of slot 12 */
 	assert_non_null(strstr(out, "le=\"4.096e-06\"} 0\n"));
 	assert_null(strstr(out, "le=\"2.048e-06\""));
-	assert_non_null(strstr(out, "le=\"8.192e-06\"} 2\n"));
-	assert_non_null(strstr(out, "le=\"0.002097152\"} 3\n"));
-	assert_non_null(strstr(out, "le=\"1099.511627776\"} 4\n"));
-	assert_non_null(strstr(out, "le=\"+Inf\"} 4\n"));
+	lmp_test_assert_contains(out, (const char *const[]){
+					      "le=\"8.192e-06\"} 2\n",
+					      "le=\"0.002097152\"} 3\n",
+					      "le=\"1099.511627776\"} 4\n",
+					      "le=\"+Inf\"} 4\n",
+					      NULL,
+				      });
 	free(out);
 	lmp_metrics_free(m);
 }
@@ -294,7 +292,7 @@ static void test_metrics_expire_removes_only_stale(void **state)
 	lmp_metrics_set_now(m, 100);
 	lmp_metrics_add(m, &syscalls, &pod_a, "read", 1);
 	lmp_metrics_add(m, &syscalls, &pod_b, "read", 1);
-	lmp_metrics_hist_add(m, &connlat, &pod_a, NULL, &h);
+	lmp_metrics_hist_add(m, &lmp_test_connlat, &pod_a, NULL, &h);
 	lmp_metrics_add(m, &syscalls, &pod_a, "write", 1);
 	lmp_metrics_add(m, &syscalls, &host, "read", 1);
 	lmp_metrics_set_now(m, 150);
@@ -410,7 +408,7 @@ static void test_metrics_pods_json_last_interval(void **state)
 	/* before the mark: 100 observations in [2^20, 2^21) ns, they must not count
    */
 	h.slots[20] = 100;
-	lmp_metrics_hist_add(m, &connlat, &pod_a, NULL, &h);
+	lmp_metrics_hist_add(m, &lmp_test_connlat, &pod_a, NULL, &h);
 	lmp_metrics_add(m, &syscalls, &pod_a, "read", 10);
 	lmp_metrics_interval_mark(m);
 	usleep(20000);
@@ -419,10 +417,10 @@ static void test_metrics_pods_json_last_interval(void **state)
 	memset(&h, 0, sizeof(h));
 	h.slots[10] = 60;
 	h.sum = 60 * 1500;
-	lmp_metrics_hist_add(m, &connlat, &pod_a, NULL, &h);
+	lmp_metrics_hist_add(m, &lmp_test_connlat, &pod_a, NULL, &h);
 	h.slots[10] = 40;
 	h.sum = 40 * 1500;
-	lmp_metrics_hist_add(m, &connlat, &pod_a, NULL, &h);
+	lmp_metrics_hist_add(m, &lmp_test_connlat, &pod_a, NULL, &h);
 	lmp_metrics_add(m, &syscalls, &pod_a, "read", 30);
 	lmp_metrics_add(m, &syscalls, &pod_a, "write", 10);
 	lmp_metrics_add(m, &syscalls, &pod_b, "read", 5);
@@ -484,15 +482,12 @@ static void test_metrics_promtool_accepts_render(void **state)
 	struct lmp_identity id = { .namespace = "ns", .pod = "a\"b\\c", .container = "x\ny" };
 	struct lmp_hist h = { .slots = { [0] = 1, [7] = 3, [39] = 1 }, .sum = 1000 };
 	struct lmp_metrics *m;
-	char path[] = "/tmp/lmp-metrics-XXXXXX", cmd[128];
 	size_t len;
 	char *out;
-	FILE *f;
-	int fd, st;
 
 	assert_int_equal(lmp_metrics_new(100, &m), 0);
-	lmp_metrics_hist_add(m, &connlat, &pod_a, NULL, &h);
-	lmp_metrics_hist_add(m, &connlat, &id, NULL, &h);
+	lmp_metrics_hist_add(m, &lmp_test_connlat, &pod_a, NULL, &h);
+	lmp_metrics_hist_add(m, &lmp_test_connlat, &id, NULL, &h);
 	lmp_metrics_hist_add(m, &iosize, &host, NULL, &h);
 	lmp_metrics_add(m, &syscalls, &id, "read", 3);
 	lmp_metrics_add(m, &execs, &pod_b, NULL, 1e20);
@@ -500,16 +495,7 @@ static void test_metrics_promtool_accepts_render(void **state)
 	lmp_metrics_set(m, &lmp_metric_events_lost_total, NULL, "process", 0);
 	lmp_metrics_update_self(m);
 	assert_int_equal(lmp_metrics_render(m, &out, &len), 0);
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_int_equal(fwrite(out, 1, len, f), len);
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
-	st = system(cmd);
-	unlink(path);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
+	lmp_test_promtool_check(out, len);
 	/* the self metrics are real numbers */
 	assert_non_null(strstr(out, "lmp_agent_resident_memory_bytes "));
 	assert_null(strstr(out, "lmp_agent_resident_memory_bytes 0\n"));
@@ -535,17 +521,21 @@ static void test_metrics_kubelet_stats(void **state)
 	st.requests_ok = 8; /* a later interval overwrites, it does not add */
 	lmp_metrics_update_kubelet(m, &st);
 	out = render(m);
-	assert_non_null(strstr(out, "lmp_kubelet_requests_total{result=\"ok\"} 8\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_requests_total{result=\"forbidden\"} 3\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_requests_total{result=\"timeout\"} 0\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_up 0\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_last_sync_timestamp_seconds 1700000000.5\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_request_duration_seconds 0.012\n"));
-	assert_non_null(strstr(out, "\nlmp_kubelet_pods 12\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_containers 30\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_token_reads_total 2\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_pods_source{source=\"kubelet\"} 1\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_pods_source{source=\"apiserver\"} 0\n"));
+	lmp_test_assert_contains(out,
+				 (const char *const[]){
+					 "lmp_kubelet_requests_total{result=\"ok\"} 8\n",
+					 "lmp_kubelet_requests_total{result=\"forbidden\"} 3\n",
+					 "lmp_kubelet_requests_total{result=\"timeout\"} 0\n",
+					 "lmp_kubelet_up 0\n",
+					 "lmp_kubelet_last_sync_timestamp_seconds 1700000000.5\n",
+					 "lmp_kubelet_request_duration_seconds 0.012\n",
+					 "\nlmp_kubelet_pods 12\n",
+					 "lmp_kubelet_containers 30\n",
+					 "lmp_kubelet_token_reads_total 2\n",
+					 "lmp_kubelet_pods_source{source=\"kubelet\"} 1\n",
+					 "lmp_kubelet_pods_source{source=\"apiserver\"} 0\n",
+					 NULL,
+				 });
 	free(out);
 	/* pods from the API-server fallback: a good reply, yet the kubelet is not up */
 	st.last_err = LMP_KUBELET_OK;
@@ -554,9 +544,13 @@ static void test_metrics_kubelet_stats(void **state)
 	st.api_requests[0] = 4;
 	lmp_metrics_update_kubelet(m, &st);
 	out = render(m);
-	assert_non_null(strstr(out, "lmp_kubelet_up 0\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_pods_source{source=\"apiserver\"} 1\n"));
-	assert_non_null(strstr(out, "lmp_kubelet_apiserver_requests_total{result=\"ok\"} 4\n"));
+	lmp_test_assert_contains(out,
+				 (const char *const[]){
+					 "lmp_kubelet_up 0\n",
+					 "lmp_kubelet_pods_source{source=\"apiserver\"} 1\n",
+					 "lmp_kubelet_apiserver_requests_total{result=\"ok\"} 4\n",
+					 NULL,
+				 });
 	st.kubelet_err = LMP_KUBELET_OK;
 	st.from_apiserver = false;
 	lmp_metrics_update_kubelet(m, &st);
@@ -589,17 +583,20 @@ static void test_metrics_cgroup_stats(void **state)
 	assert_int_equal(lmp_metrics_new(10, &m), 0);
 	lmp_metrics_update_cgroup(m, &st);
 	out = render(m);
-	assert_non_null(strstr(out, "lmp_cgroup_lookups_total{result=\"hit\"} 90\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_lookups_total{result=\"miss\"} 10\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_walks_total{kind=\"whole\"} 2\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_walks_total{kind=\"targeted\"} 5\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_not_found_total 3\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_pending_total 6\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_lookups_total{result=\"gone\"} 12\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_lookups_total{result=\"pending\"} 7\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_gone_total 11\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_gone_evictions_total 4\n"));
-	assert_non_null(strstr(out, "lmp_cgroup_gone_cache_entries 7\n"));
+	lmp_test_assert_contains(out, (const char *const[]){
+					      "lmp_cgroup_lookups_total{result=\"hit\"} 90\n",
+					      "lmp_cgroup_lookups_total{result=\"miss\"} 10\n",
+					      "lmp_cgroup_walks_total{kind=\"whole\"} 2\n",
+					      "lmp_cgroup_walks_total{kind=\"targeted\"} 5\n",
+					      "lmp_cgroup_not_found_total 3\n",
+					      "lmp_cgroup_pending_total 6\n",
+					      "lmp_cgroup_lookups_total{result=\"gone\"} 12\n",
+					      "lmp_cgroup_lookups_total{result=\"pending\"} 7\n",
+					      "lmp_cgroup_gone_total 11\n",
+					      "lmp_cgroup_gone_evictions_total 4\n",
+					      "lmp_cgroup_gone_cache_entries 7\n",
+					      NULL,
+				      });
 	assert_null(strstr(out, "lmp_cgroup_walk_waits_total"));
 	assert_non_null(strstr(out, "lmp_cgroup_cache_entries 40\n"));
 	assert_non_null(strstr(out, "lmp_cgroup_file_handles 0\n"));

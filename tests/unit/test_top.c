@@ -26,6 +26,8 @@
 #include "expose/fetch.h"
 #include "expose/top.h"
 
+#include "agent_server.h"
+
 static const char doc[] =
 	"{\"interval_seconds\":10.0,\"pods\":["
 	"{\"namespace\":\"default\",\"pod\":\"web-1\",\"container\":\"nginx\","
@@ -139,36 +141,6 @@ static void test_top_empty_and_bad_documents(void **state)
 
 /* ---- against a real agent HTTP server ---- */
 
-static const struct lmp_metric_desc connlat = {
-	.name = "lmp_tcp_connect_latency_seconds",
-	.help = "TCP active open latency",
-	.type = LMP_METRIC_HISTOGRAM,
-	.scale = 1e-9,
-	.per_pod = true,
-};
-
-struct server {
-	struct lmp_loop *loop;
-	struct lmp_metrics *m;
-	struct lmp_http *http;
-	pthread_t thread;
-	atomic_int stop;
-};
-
-static void check_stop(void *ctx)
-{
-	struct server *s = ctx;
-
-	if (atomic_load(&s->stop))
-		lmp_loop_stop(s->loop);
-}
-
-static void *run_loop(void *arg)
-{
-	lmp_loop_run(((struct server *)arg)->loop);
-	return NULL;
-}
-
 /* run `lmp top` with stdout into a file; returns what it printed */
 static char *run_top(struct lmp_config *cfg, int *status)
 {
@@ -202,20 +174,17 @@ static void test_top_once_against_agent(void **state)
 	struct lmp_http_opts opts = { .listen = "127.0.0.1:0" };
 	struct lmp_hist fast = { .slots = { [14] = 100 } }, slow = { .slots = { [24] = 100 } };
 	struct lmp_config cfg = { .command = LMP_CMD_TOP, .once = true };
-	struct server s = { 0 };
+	struct lmp_test_server s = { 0 };
 	char url[64], *out;
 	int status;
 
-	assert_int_equal(lmp_loop_new(&s.loop), 0);
-	assert_int_equal(lmp_metrics_new(100, &s.m), 0);
-	lmp_metrics_hist_add(s.m, &connlat, &a, NULL, &fast);
-	lmp_metrics_hist_add(s.m, &connlat, &b, NULL, &slow);
+	lmp_test_server_new(&s, 100);
+	lmp_metrics_hist_add(s.m, &lmp_test_connlat, &a, NULL, &fast);
+	lmp_metrics_hist_add(s.m, &lmp_test_connlat, &b, NULL, &slow);
 	lmp_metrics_interval_mark(s.m);
-	assert_int_equal(lmp_http_new(s.loop, &opts, s.m, NULL, &s.http), 0);
-	assert_true(lmp_loop_add_timer(s.loop, 10, true, check_stop, &s) > 0);
-	assert_int_equal(pthread_create(&s.thread, NULL, run_loop, &s), 0);
+	lmp_test_server_start(&s, &opts, NULL);
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", lmp_http_port(s.http));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", s.port);
 	cfg.agent_url = url;
 	out = run_top(&cfg, &status);
 	assert_int_equal(status, 0);
@@ -232,11 +201,7 @@ static void test_top_once_against_agent(void **state)
 	assert_non_null(strstr(out, "\"pod\":\"api-0\""));
 	free(out);
 
-	atomic_store(&s.stop, 1);
-	pthread_join(s.thread, NULL);
-	lmp_http_free(s.http);
-	lmp_metrics_free(s.m);
-	lmp_loop_free(s.loop);
+	lmp_test_server_stop(&s);
 
 	/* the agent is gone: exit status 1 and nothing on stdout */
 	out = run_top(&cfg, &status);

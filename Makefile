@@ -74,7 +74,7 @@ help:
 	@echo 'make test-fresh-root  make test in a clean Debian bookworm root (debootstrap)'
 	@echo 'make test-hooks every hook alternative of every non-syscall probe, in the 6.1 VM'
 	@echo 'make bench      benchmarks side by side with libbpf-tools and bpftrace'
-	@echo 'make check      clang-format-14 check (part of make test; make fmt applies it)'
+	@echo 'make check      clang-format-14 and the include layers (part of make test; make fmt formats)'
 	@echo 'make deps       install the Debian packages lmp needs'
 
 
@@ -167,6 +167,8 @@ CLANG_FORMAT ?= clang-format-14
 check:
 	$(call msg,FORMAT,every tracked .c/.h)
 	$(Q)$(CLANG_FORMAT) --dry-run --Werror $(FMT_SRCS)
+	$(call msg,LAYERS,agent/ include graph (no cycle and no include upward))
+	$(Q)tools/include-graph.sh >/dev/null || tools/include-graph.sh
 
 fmt:
 	$(Q)$(CLANG_FORMAT) -i $(FMT_SRCS)

@@ -14,7 +14,7 @@
 
 #include "core/config.h"
 #include "probe/feature.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "expose/redact.h"
 
 #define RUN LMP_CMDS_RUN

@@ -5,9 +5,9 @@
 
 #include "core/agent.h"
 #include "core/config.h"
-#include "core/log.h"
-#include "expose/top.h"
-#include "expose/why.h"
+#include "base/log.h"
+#include "core/top.h"
+#include "core/why.h"
 
 int main(int argc, char **argv)
 {

@@ -42,7 +42,7 @@
 #include <zlib.h>
 
 #include "expose/http.h"
-#include "core/loop.h"
+#include "base/loop.h"
 #include "expose/metrics.h"
 
 #define DEFAULT_MAX_CONNS 64

@@ -23,9 +23,9 @@
 #include <sys/resource.h>
 
 #include "k8s/identity.h"
-#include "core/clock.h"
+#include "base/clock.h"
 #include "expose/metrics.h"
-#include "core/nsfilter.h"
+#include "k8s/nsfilter.h"
 #include "expose/metrics_int.h"
 
 #define INITIAL_BUCKETS 1024

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/array.h"
+#include "base/array.h"
 #include "expose/fmt.h"
 #include "expose/metrics.h"
 #include "expose/metrics_int.h"

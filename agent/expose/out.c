@@ -15,7 +15,7 @@
 
 #include "lmp/event.h"
 #include "k8s/identity.h"
-#include "core/array.h"
+#include "base/array.h"
 #include "expose/fmt.h"
 #include "expose/out.h"
 

@@ -12,7 +12,7 @@
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 
-#include "core/caps.h"
+#include "base/caps.h"
 #include "k8s/cgwalker.h"
 
 #define WALK_BG_HOT_INTERVAL_MS 100 /* any walk, targeted ones included */

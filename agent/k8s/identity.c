@@ -27,8 +27,8 @@
 #include "core/config.h"
 #include "k8s/identity.h"
 #include "k8s/kubelet.h"
-#include "core/log.h"
-#include "core/loop.h"
+#include "base/log.h"
+#include "base/loop.h"
 #include "k8s/podlist.h"
 
 #define CGROUP_CACHE_MAX 16384 /* cgroups on a busy node: a few thousand */

@@ -27,7 +27,7 @@
 #include <curl/curl.h>
 
 #include "k8s/kubelet.h"
-#include "core/loop.h"
+#include "base/loop.h"
 #include "k8s/podlist.h"
 
 #define TOKEN_MAX 65536

@@ -21,7 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "probe/feature.h"
-#include "core/log.h"
+#include "base/log.h"
 
 #define CACHE_MAX 128 /* distinct (kind, target) pairs; the registry uses well under 100 */
 

@@ -18,8 +18,8 @@
 #include "lmp/event.h"
 #include "core/config.h"
 #include "k8s/identity.h"
-#include "core/nsfilter.h"
-#include "core/log.h"
+#include "k8s/nsfilter.h"
+#include "base/log.h"
 #include "expose/out.h"
 #include "probe/probe.h"
 

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "core/caps.h"
+#include "base/caps.h"
 #include "core/config.h"
 #include "probe/feature.h"
 

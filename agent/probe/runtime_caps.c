@@ -19,9 +19,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "core/caps.h"
+#include "base/caps.h"
 #include "core/config.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "probe/probe.h"
 #include "sym/ksyms.h"
 

@@ -16,7 +16,7 @@
 #include "file.skel.h"
 #include "probes/lib/map_rows.h"
 #include "probes/lib/proc.h"
-#include "core/clock.h"
+#include "base/clock.h"
 #include "core/config.h"
 #include "k8s/identity.h"
 #include "expose/metrics.h"

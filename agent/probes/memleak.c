@@ -29,7 +29,7 @@
 #include "core/config.h"
 #include "probe/detach.h"
 #include "k8s/identity.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "expose/metrics.h"
 #include "expose/out.h"
 #include "probe/probe.h"

@@ -17,7 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "probe/detach.h"
 #include "probe/probe.h"
 #include "probes/memleak_int.h"

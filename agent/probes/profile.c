@@ -16,7 +16,7 @@
 
 #include "lmp/profile.h"
 #include "profile.skel.h"
-#include "core/array.h"
+#include "base/array.h"
 #include "probes/lib/map_rows.h"
 #include "probe/bpfmap.h"
 #include "core/config.h"

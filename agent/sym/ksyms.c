@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/array.h"
+#include "base/array.h"
 #include "sym/ksyms.h"
 
 #define NO_MODULE UINT32_MAX

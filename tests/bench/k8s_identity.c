@@ -21,7 +21,7 @@
 #include "k8s/cgroup.h"
 #include "core/config.h"
 #include "k8s/identity.h"
-#include "core/loop.h"
+#include "base/loop.h"
 #include "k8s/podlist.h"
 
 #define NCG 1000 /* cgroups = containers */

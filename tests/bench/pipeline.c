@@ -23,8 +23,8 @@
 
 #include "core/config.h"
 #include "k8s/identity.h"
-#include "core/log.h"
-#include "core/loop.h"
+#include "base/log.h"
+#include "base/loop.h"
 #include "expose/out.h"
 #include "probe/probe.h"
 #include "flood.skel.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * --drop-caps (agent/core/caps.c) on the real agent: after "ready:" its capability sets in
+ * --drop-caps (agent/base/caps.c) on the real agent: after "ready:" its capability sets in
  * /proc/<pid>/status hold exactly what its running probes use at run time (nothing for
  * process and syscall; ptrace and checkpoint/restore for profile; perfmon, sys_admin, bpf,
  * ptrace and checkpoint/restore for memleak), the bounding, inheritable and ambient sets are empty and

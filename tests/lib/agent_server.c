@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "agent_server.h"
-#include "core/loop.h"
+#include "base/loop.h"
 
 const struct lmp_metric_desc lmp_test_connlat = {
 	.name = "lmp_tcp_connect_latency_seconds",

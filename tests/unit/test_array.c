@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* agent/core/array.c and list.c: growth by doubling, refusal without loss; comma lists. */
+/* agent/base/array.c and list.c: growth by doubling, refusal without loss; comma lists. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/array.h"
-#include "core/list.h"
+#include "base/array.h"
+#include "base/list.h"
 
 static void test_reserve_doubles_and_keeps(void **state)
 {

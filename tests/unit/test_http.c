@@ -31,7 +31,7 @@
 
 #include "expose/http.h"
 #include "k8s/identity.h"
-#include "core/loop.h"
+#include "base/loop.h"
 #include "expose/metrics.h"
 
 #include "agent_server.h"

@@ -28,7 +28,7 @@
 #include "fake_kubelet.h"
 #include "k8s/identity.h"
 #include "k8s/kubelet.h"
-#include "core/loop.h"
+#include "base/loop.h"
 
 #define UID_A "394f0746-6390-45cd-bf37-db389c0c7d1e"
 #define CID_A "7bf4cfeff51dcc65920dada06a63cbc8f40575a31e4c7f4cd891224867953ef8"

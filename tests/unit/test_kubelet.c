@@ -19,7 +19,7 @@
 #include "fixtures.h"
 #include "fake_kubelet.h"
 #include "k8s/kubelet.h"
-#include "core/loop.h"
+#include "base/loop.h"
 #include "k8s/podlist.h"
 #include "harness.h"
 

@@ -8,7 +8,7 @@
 
 #include "k8s/identity.h"
 #include "expose/metrics.h"
-#include "core/nsfilter.h"
+#include "k8s/nsfilter.h"
 
 static void test_lists(void **state)
 {

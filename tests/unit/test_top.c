@@ -21,10 +21,10 @@
 #include "core/config.h"
 #include "expose/http.h"
 #include "k8s/identity.h"
-#include "core/loop.h"
+#include "base/loop.h"
 #include "expose/metrics.h"
-#include "expose/fetch.h"
-#include "expose/top.h"
+#include "core/fetch.h"
+#include "core/top.h"
 
 #include "agent_server.h"
 

@@ -12,7 +12,7 @@
 #include "k8s/cgroup.h"
 #include "expose/out.h"
 #include "probes/lib/blkio.h"
-#include "core/array.h"
+#include "base/array.h"
 
 int lmp_blkio_read_devname(const char *sysfs, __u32 dev, char *name, size_t len)
 {

@@ -5,7 +5,7 @@
 #include <bpf/bpf.h>
 
 #include "probe/bpfmap.h"
-#include "core/array.h"
+#include "base/array.h"
 #include "probes/lib/map_rows.h"
 
 struct drain_ctx {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <string.h>
 
-#include "core/list.h"
+#include "base/list.h"
 
 bool lmp_list_has(const char *list, const char *name)
 {

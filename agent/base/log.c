@@ -6,7 +6,7 @@
 #include <time.h>
 #include <bpf/libbpf.h>
 
-#include "core/log.h"
+#include "base/log.h"
 
 static enum lmp_log_level min_level = LMP_LOG_INFO;
 static const char *const level_names[] = { "debug", "info", "warn", "error" };

@@ -10,7 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 
-#include "core/loop.h"
+#include "base/loop.h"
 
 #define LMP_LOOP_MAX_WATCH 256 /* fds + timers; the agent uses a few dozen */
 

@@ -14,9 +14,9 @@
 #include <jansson.h>
 
 #include "core/config.h"
-#include "expose/fetch.h"
+#include "core/fetch.h"
 #include "expose/out.h"
-#include "expose/top.h"
+#include "core/top.h"
 
 #define REFRESH_S 2
 #define MAX_BODY (64u << 20) /* an /api/v1/pods for thousands of containers is a few MiB */

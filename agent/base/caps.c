@@ -10,7 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-#include "core/caps.h"
+#include "base/caps.h"
 
 #define CAPS_MAX 64
 #define N_NAMES (sizeof(cap_names) / sizeof(cap_names[0]))

@@ -8,8 +8,8 @@
 #include <jansson.h>
 
 #include "core/config.h"
-#include "expose/fetch.h"
-#include "expose/why.h"
+#include "core/fetch.h"
+#include "core/why.h"
 
 #define MAX_BODY (16u << 20) /* 8 deaths per container, a few KiB each */
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "core/list.h"
+#include "base/list.h"
 #include "k8s/identity.h"
-#include "core/nsfilter.h"
+#include "k8s/nsfilter.h"
 
 bool lmp_ns_wanted(const char *include, const char *exclude, const char *ns)
 {

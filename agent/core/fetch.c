@@ -6,7 +6,7 @@
 #include <string.h>
 #include <curl/curl.h>
 
-#include "expose/fetch.h"
+#include "core/fetch.h"
 
 #define FETCH_TIMEOUT_MS 5000
 

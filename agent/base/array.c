@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/array.h"
+#include "base/array.h"
 
 bool lmp_array_reserve(void *arr, size_t *cap, size_t need, size_t size, size_t min)
 {

@@ -204,6 +204,17 @@ static __always_inline int lmp_kstack_calls(void *ctx, void *scratch, int depth,
 	}                                        \
 	extern int lmp_fentry_and_kprobe_##fn /* so that a ';' may follow */
 
+/* cgroup id -> histogram, per CPU, allocated on insert: the per-interval map of the probes
+ * that keep one latency histogram per cgroup (drained and emptied every interval) */
+#define LMP_CGROUP_HISTS(name, entries)                 \
+	struct {                                        \
+		__uint(type, BPF_MAP_TYPE_PERCPU_HASH); \
+		__uint(map_flags, BPF_F_NO_PREALLOC);   \
+		__uint(max_entries, entries);           \
+		__type(key, __u64);                     \
+		__type(value, struct lmp_hist);         \
+	} name SEC(".maps")
+
 /* the same into a per-CPU value, when the program cannot nest in itself on a CPU */
 static __always_inline void lmp_hist_add_cpu(struct lmp_hist *h, __u64 v)
 {

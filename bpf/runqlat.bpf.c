@@ -33,13 +33,7 @@ struct {
 } enq_ns SEC(".maps");
 
 /* cgroups that ran something within one interval; allocated on insert */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
-	__type(value, struct lmp_hist);
-} hists SEC(".maps");
+LMP_CGROUP_HISTS(hists, 4096);
 
 static const struct lmp_hist zero_hist;
 static const __u64 zero_ns;

@@ -25,13 +25,7 @@
 #include "lmp_sock.bpf.h"
 
 /* cgroups with TCP traffic within one interval; allocated on insert */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
-	__type(value, struct lmp_hist);
-} hists SEC(".maps");
+LMP_CGROUP_HISTS(hists, 4096);
 
 static const struct lmp_hist zero_hist;
 

@@ -271,7 +271,7 @@ static int hook_of_prog(const struct lmp_probe *p, const char *prog)
 	return -1;
 }
 
-static int attach_chosen(struct lmp_probe *p, int *bad)
+int lmp_probe_links_alloc(struct lmp_probe *p)
 {
 	struct bpf_program *prog;
 	size_t n = 0;
@@ -279,7 +279,14 @@ static int attach_chosen(struct lmp_probe *p, int *bad)
 	bpf_object__for_each_program(prog, p->obj)
 		n++;
 	p->links = calloc(n ? n : 1, sizeof(*p->links));
-	if (!p->links)
+	return p->links ? 0 : -ENOMEM;
+}
+
+static int attach_chosen(struct lmp_probe *p, int *bad)
+{
+	struct bpf_program *prog;
+
+	if (lmp_probe_links_alloc(p) < 0)
 		return -ENOMEM;
 	bpf_object__for_each_program(prog, p->obj) {
 		struct bpf_link *l;

@@ -263,6 +263,8 @@ void lmp_probe_describe(struct lmp_probe *p, lmp_served_by_fn served_by, void *c
 /* Set a `const volatile __u32` global of the object's .rodata by name, before load. */
 struct bpf_object;
 int lmp_probe_set_rodata_u32(struct bpf_object *obj, const char *var, __u32 val);
+/* p->links sized for every program of p->obj (a descriptor's own attach fills it); 0 or -ENOMEM */
+int lmp_probe_links_alloc(struct lmp_probe *p);
 /*
  * open, configure, load, attach: state RUNNING, or -errno with p->reason. An alternative
  * the kernel refuses at load or attach is logged and the next one of its group is tried;

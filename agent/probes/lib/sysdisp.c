@@ -320,7 +320,6 @@ int lmp_sys_attach(struct lmp_probe *p, void *skel, const struct lmp_config *cfg
 {
 	struct member *m = find(p);
 	struct bpf_program *prog;
-	size_t n = 0;
 	int err;
 
 	(void)skel;
@@ -329,10 +328,7 @@ int lmp_sys_attach(struct lmp_probe *p, void *skel, const struct lmp_config *cfg
 		return -ENOENT;
 	if (m->creator && (err = keep_maps(p->obj)) < 0)
 		return err;
-	bpf_object__for_each_program(prog, p->obj)
-		n++;
-	p->links = calloc(n ? n : 1, sizeof(*p->links));
-	if (!p->links)
+	if (lmp_probe_links_alloc(p) < 0)
 		return -ENOMEM;
 	bpf_object__for_each_program(prog, p->obj) {
 		const char *name = bpf_program__name(prog);

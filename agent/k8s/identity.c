@@ -193,7 +193,7 @@ static void on_refresh(void *ctx)
 
 void lmp_ident_interval(struct lmp_ident *ic, unsigned interval_ms)
 {
-	/* a whole walk takes ~150 ms on a node of 4,000 cgroups, more on a loaded one */
+	/* a whole walk of a large node takes a good part of a second (docs/performance.md) */
 	unsigned lead = interval_ms / 2 < REFRESH_LEAD_MS ? interval_ms / 2 : REFRESH_LEAD_MS;
 
 	if (!ic || !ic->cg || !interval_ms)

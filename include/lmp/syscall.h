@@ -10,8 +10,8 @@
 
 /*
  * The counters are keyed by process and syscall only: 8 bytes to hash and one helper call
- * fewer than a key with the cgroup in it, which measured 20% of the probe's cost per
- * syscall (docs/probes/syscall.md). The cgroup is an attribute of the process, recorded
+ * fewer than a key with the cgroup in it, a visible share of the probe's cost per syscall
+ * (docs/probes/syscall.md). The cgroup is an attribute of the process, recorded
  * with its name when one of its keys is first seen in an interval.
  */
 struct lmp_syscall_key {

@@ -26,6 +26,8 @@
  *   included).
  *   bpf_ns / bpf_runs: run time and runs of the tracers' BPF programs during the load
  *   (nonzero only with kernel.bpf_stats_enabled = 1).
+ *
+ * One file over 600 lines: a standalone measuring tool, one job.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +47,8 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <bpf/bpf.h>
+
+#include "base/clock.h"
 
 #include "k8s/cgroup.h"
 
@@ -69,14 +73,6 @@ struct tracer {
 
 static struct tracer tr[MAX_TRACERS];
 static int n_tr;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void sleep_ms(int ms)
 {
@@ -132,7 +128,7 @@ static void on_err_line(struct tracer *t, char *line)
 
 	if (t->ready && strstr(line, t->ready) && !t->is_ready) {
 		t->is_ready = true;
-		t->t_ready = now();
+		t->t_ready = lmp_now_s();
 	}
 	/* lmp: "probe X: N events lost (ring buffer full) in the last interval, M in all" */
 	if ((s = strstr(line, "probe ")) &&
@@ -187,11 +183,11 @@ static void drain(struct tracer *t)
 /* pump every tracer's stderr for ms milliseconds */
 static void pump(int ms)
 {
-	double end = now() + ms / 1e3;
+	double end = lmp_now_s() + ms / 1e3;
 
 	do {
 		struct pollfd pf[MAX_TRACERS];
-		int n = 0, left = (int)((end - now()) * 1e3);
+		int n = 0, left = (int)((end - lmp_now_s()) * 1e3);
 
 		for (int i = 0; i < n_tr; i++)
 			if (tr[i].err_fd >= 0)
@@ -205,7 +201,7 @@ static void pump(int ms)
 		poll(pf, n, left > 50 ? 50 : left);
 		for (int i = 0; i < n_tr; i++)
 			drain(&tr[i]);
-	} while (now() < end);
+	} while (lmp_now_s() < end);
 }
 
 /* BPF links and perf events (bpftrace attaches through those) the process holds */
@@ -257,10 +253,10 @@ static bool attached_ready(struct tracer *t)
 
 	if (n != t->n_attached || n <= 0) {
 		t->n_attached = n;
-		t->t_attached = now();
+		t->t_attached = lmp_now_s();
 		return false;
 	}
-	return now() - t->t_attached >= 0.3;
+	return lmp_now_s() - t->t_attached >= 0.3;
 }
 
 /* READY found in the head of the tracer's stdout file? */
@@ -590,14 +586,14 @@ int main(int argc, char **argv)
 		tr[0].argv[n + 2] = "--kubelet-token-file";
 		tr[0].argv[n + 3] = token;
 	}
-	t0 = now();
+	t0 = lmp_now_s();
 	for (i = 0; i < n_tr; i++)
 		if (start(&tr[i]) < 0) {
 			fprintf(stderr, "agentstat: cannot start %s\n", tr[i].argv[0]);
 			return 1;
 		}
 	/* ready: every tracer printed its READY text (up to 60 s on a loaded machine) */
-	while (!all_ready && now() - t0 < 60) {
+	while (!all_ready && lmp_now_s() - t0 < 60) {
 		pump(10);
 		all_ready = true;
 		for (i = 0; i < n_tr; i++) {
@@ -607,7 +603,7 @@ int main(int argc, char **argv)
 			    (strcmp(t->ready, "@attached") == 0 ? attached_ready(t) :
 								  out_has_ready(t))) {
 				t->is_ready = true;
-				t->t_ready = now();
+				t->t_ready = lmp_now_s();
 			}
 			if (!t->is_ready && waitpid(t->pid, NULL, WNOHANG) == t->pid) {
 				fprintf(stderr, "agentstat: %s exited before it was ready\n",
@@ -629,20 +625,20 @@ int main(int argc, char **argv)
 		rss_ready += status_kb(tr[i].pid, "VmRSS");
 	}
 	if (pods) {
-		double t = now();
+		double t = lmp_now_s();
 
 		pump(settle_ms);
 		k8s_activity();
 		if (getenv("AGENTSTAT_VERBOSE"))
 			fprintf(stderr, "agentstat: %d container processes in %.1f s\n", n_ctrs,
-				now() - t);
+				lmp_now_s() - t);
 		pump(idle_s * 1000);
 	}
 	pump(settle_ms);
 	for (i = 0; i < n_tr; i++)
 		cpu0 += cpu_ms(tr[i].pid);
 	bpf_stats(&bpf_ns0, &bpf_runs0);
-	t_load0 = now();
+	t_load0 = lmp_now_s();
 	if (load) {
 		pid_t l = fork();
 
@@ -655,12 +651,12 @@ int main(int argc, char **argv)
 			sample_rss(&rss_max);
 		}
 	} else {
-		for (double end = now() + hold_s; now() < end;) {
+		for (double end = lmp_now_s() + hold_s; lmp_now_s() < end;) {
 			pump(100);
 			sample_rss(&rss_max);
 		}
 	}
-	t_load1 = now();
+	t_load1 = lmp_now_s();
 	bpf_stats(&bpf_ns1, &bpf_runs1);
 	for (i = 0; i < n_tr; i++) {
 		cpu1 += cpu_ms(tr[i].pid);
@@ -668,7 +664,7 @@ int main(int argc, char **argv)
 		hwm += status_kb(tr[i].pid, "VmHWM");
 	}
 stop:
-	t_stop = now();
+	t_stop = lmp_now_s();
 	for (i = 0; i < n_tr; i++)
 		if (tr[i].pid > 0)
 			kill(tr[i].pid, SIGINT);
@@ -676,7 +672,7 @@ stop:
 		struct tracer *t = &tr[i];
 
 		while (t->pid > 0 && waitpid(t->pid, NULL, WNOHANG) == 0) {
-			if (now() - t_stop > 10) {
+			if (lmp_now_s() - t_stop > 10) {
 				kill(t->pid, SIGKILL);
 				waitpid(t->pid, NULL, 0);
 				break;
@@ -684,7 +680,7 @@ stop:
 			pump(10);
 		}
 	}
-	t_stop = now() - t_stop;
+	t_stop = lmp_now_s() - t_stop;
 	for (i = 0; i < n_tr; i++) {
 		drain(&tr[i]);
 		lost += tr[i].lost_total;
@@ -694,12 +690,12 @@ stop:
 	if (mhd)
 		MHD_stop_daemon(mhd);
 	if (pods) {
-		double t = now();
+		double t = lmp_now_s();
 
 		unlink(token);
 		k8s_cleanup();
 		if (getenv("AGENTSTAT_VERBOSE"))
-			fprintf(stderr, "agentstat: cgroups removed in %.1f s\n", now() - t);
+			fprintf(stderr, "agentstat: cgroups removed in %.1f s\n", lmp_now_s() - t);
 	}
 	if (!all_ready)
 		return 1;

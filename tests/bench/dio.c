@@ -12,13 +12,7 @@
 #include <sys/ioctl.h>
 #include <linux/fs.h>
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "base/clock.h"
 
 int main(int argc, char **argv)
 {
@@ -39,7 +33,7 @@ int main(int argc, char **argv)
 	blocks = size / 4096;
 	if (posix_memalign(&buf, 4096, 4096))
 		return 1;
-	t = now();
+	t = lmp_now_s();
 	for (long i = 0; i < n; i++) {
 		x = x * 1103515245 + 12345;
 		if (pread(fd, buf, 4096, (off_t)((x >> 4) % blocks) * 4096) != 4096) {
@@ -47,7 +41,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	t = now() - t;
+	t = lmp_now_s() - t;
 	printf("%ld %.3f %.0f %.2f\n", n, t, n / t, t * 1e6 / n);
 	return 0;
 }

@@ -11,13 +11,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "base/clock.h"
 
 int main(int argc, char **argv)
 {
@@ -28,7 +22,7 @@ int main(int argc, char **argv)
 
 	if (n <= 0 || workers <= 0)
 		return 2;
-	t0 = now();
+	t0 = lmp_now_s();
 	for (int w = 0; w < workers; w++) {
 		if (fork() == 0) {
 			long mine = n / workers + (w < n % workers);
@@ -48,7 +42,7 @@ int main(int argc, char **argv)
 	}
 	while (wait(&st) > 0)
 		failed += st != 0;
-	t0 = now() - t0;
+	t0 = lmp_now_s() - t0;
 	if (failed)
 		fprintf(stderr, "execstorm: %d workers failed\n", failed);
 	printf("%ld %.3f %.0f %.1f\n", n, t0, n / t0, t0 * 1e6 / n);

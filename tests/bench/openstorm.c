@@ -12,22 +12,16 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "base/clock.h"
 
 static int storm(long n, double rate, const char *path)
 {
-	double t0 = now();
+	double t0 = lmp_now_s();
 
 	for (long i = 0; i < n; i++) {
 		int fd;
 
-		while (rate > 0 && i >= (now() - t0) * rate) {
+		while (rate > 0 && i >= (lmp_now_s() - t0) * rate) {
 			struct timespec d = { 0, 1000000 };
 
 			nanosleep(&d, NULL);
@@ -51,7 +45,7 @@ int main(int argc, char **argv)
 
 	if (n <= 0 || jobs <= 0)
 		return 2;
-	t = now();
+	t = lmp_now_s();
 	for (int j = 0; j < jobs; j++) {
 		pid_t c = fork();
 
@@ -62,7 +56,7 @@ int main(int argc, char **argv)
 	}
 	while (wait(&st) > 0)
 		failed += st != 0;
-	t = now() - t;
+	t = lmp_now_s() - t;
 	printf("%ld %.3f %.0f %.1f\n", n, t, n / t, t * 1e9 / n);
 	return failed ? 1 : 0;
 }

@@ -15,13 +15,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "base/clock.h"
 
 int main(int argc, char **argv)
 {
@@ -52,7 +46,7 @@ int main(int argc, char **argv)
 		}
 	}
 	close(ls);
-	t = now();
+	t = lmp_now_s();
 	for (long i = 0; i < n; i++) {
 		int s = socket(AF_INET, SOCK_STREAM, 0);
 
@@ -64,7 +58,7 @@ int main(int argc, char **argv)
 		}
 		close(s);
 	}
-	t = now() - t;
+	t = lmp_now_s() - t;
 	kill(srv, SIGKILL);
 	waitpid(srv, NULL, 0);
 	printf("%ld %.3f %.0f %.1f\n", n, t, n / t, t * 1e6 / n);

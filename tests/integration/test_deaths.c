@@ -11,6 +11,9 @@
  * with a 32 MiB limit (this host is hybrid). Senders are real processes: /bin/sh on the
  * host, a process in another pod's cgroup, a process of the container itself; faults are
  * real (a NULL dereference).
+ *
+ * One file over 600 lines: its cases share one set-up (containers, pods, the fake kubelet)
+ * and one agent per case; splitting them would copy that set-up.
  */
 #include <errno.h>
 #include <fcntl.h>

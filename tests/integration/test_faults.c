@@ -20,6 +20,8 @@
  *     come out, nothing is logged per process;
  *   - the kubelet token is never logged nor served, whatever the kubelet answers, and
  *     certificate verification is on unless turned off with a warning.
+ *
+ * One file over 600 lines: one case per fault, each short, sharing the agent helpers below.
  */
 #include <errno.h>
 #include <fcntl.h>

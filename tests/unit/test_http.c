@@ -4,6 +4,9 @@
  * loop in a second thread, and real libcurl requests from the test thread: routes, status
  * codes, gzip, oversized headers, a slow client, the connection cap, and a live /metrics
  * scrape linted by promtool.
+ *
+ * One file over 600 lines: every case drives the same
+ * server-and-loop fixture.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -3,6 +3,8 @@
  * Metrics registry: exact Prometheus text for known inputs (counters, gauges,
  * log2 histogram to `le` buckets, escaping), the series cap, expiry of gone
  * pods, the per-pod JSON view, and a promtool lint of a full render.
+ *
+ * One file over 600 lines: one case per rendering rule, on one registry fixture.
  */
 #include <errno.h>
 #include <math.h>

@@ -278,6 +278,22 @@ static void test_decode_exit_signal(void **state)
 	json_decref(j);
 }
 
+/* ends o's one record, which writes to the pipe fds, and parses what came out of it */
+static json_t *end_and_parse(struct lmp_out *o, int fds[2], size_t flags)
+{
+	char buf[512];
+	ssize_t n;
+
+	lmp_out_end(o);
+	assert_int_equal(lmp_out_flush(o), 0);
+	lmp_out_free(o);
+	close(fds[1]);
+	n = read(fds[0], buf, sizeof(buf) - 1);
+	close(fds[0]);
+	buf[n > 0 ? n : 0] = 0;
+	return json_loads(buf, flags, NULL);
+}
+
 /*
  * Seconds and other fractional fields are JSON reals even when whole ("2.0", not "2"): a log
  * pipeline that types a field by its first value must not take them for integers.
@@ -288,9 +304,8 @@ static void test_whole_values_keep_a_fraction(void **state)
 				      .lifetime_ns = 2000000000 };
 	const double vals[] = { 49, 0, -3, 1e21, 0.25 };
 	struct lmp_out *o;
-	char buf[512], key[8];
+	char key[8];
 	json_t *j;
-	ssize_t n;
 	int rc, fds[2];
 
 	j = decode(&e, sizeof(e), &rc);
@@ -311,14 +326,7 @@ static void test_whole_values_keep_a_fraction(void **state)
 		snprintf(key, sizeof(key), "v%zu", i);
 		lmp_out_double(o, key, vals[i]);
 	}
-	lmp_out_end(o);
-	assert_int_equal(lmp_out_flush(o), 0);
-	lmp_out_free(o);
-	close(fds[1]);
-	n = read(fds[0], buf, sizeof(buf) - 1);
-	close(fds[0]);
-	buf[n > 0 ? n : 0] = 0;
-	j = json_loads(buf, 0, NULL);
+	j = end_and_parse(o, fds, 0);
 	assert_non_null(j);
 	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
 		snprintf(key, sizeof(key), "v%zu", i);
@@ -333,9 +341,7 @@ static void test_integers_fit_int64(void **state)
 {
 	struct lmp_event_hdr h = { .comm = "x" };
 	struct lmp_out *o;
-	char buf[512];
 	json_t *j;
-	ssize_t n;
 	int fds[2];
 
 	assert_int_equal(pipe(fds), 0);
@@ -345,14 +351,7 @@ static void test_integers_fit_int64(void **state)
 	lmp_out_u64(o, "above", (__u64)INT64_MAX + 1);
 	lmp_out_u64(o, "all_ones", ~0ULL);
 	lmp_out_s64(o, "min", INT64_MIN);
-	lmp_out_end(o);
-	assert_int_equal(lmp_out_flush(o), 0);
-	lmp_out_free(o);
-	close(fds[1]);
-	n = read(fds[0], buf, sizeof(buf) - 1);
-	close(fds[0]);
-	buf[n > 0 ? n : 0] = 0;
-	j = json_loads(buf, JSON_REJECT_DUPLICATES, NULL);
+	j = end_and_parse(o, fds, JSON_REJECT_DUPLICATES);
 	assert_non_null(j);
 	assert_true(json_integer_value(json_object_get(j, "max")) == INT64_MAX);
 	assert_true(json_is_null(json_object_get(j, "above")));

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The syscall dispatcher the syscall-family probes share (bpf/lmp_syscall.bpf.h has the
- * design; agent/probes/lib/sysdisp.c). Each family probe calls lmp_sys_join() from configure(),
- * names lmp_sys_attach() as its descriptor's attach and calls lmp_sys_leave() from cleanup().
+ * The syscall dispatcher the syscall-family probes share (design: bpf/lmp_syscall.bpf.h,
+ * docs/probes/syscall.md). A probe calls lmp_sys_join() from configure(), names
+ * lmp_sys_attach() as its attach and calls lmp_sys_leave() from cleanup().
  */
 #ifndef LMP_PROBES_SYSDISP_H
 #define LMP_PROBES_SYSDISP_H
@@ -15,50 +15,40 @@
 
 struct lmp_config;
 
-/* the syscall probe's options; the dispatcher sizes its per-process maps from max_keys */
+/* the syscall probe's; the dispatcher's maps are sized from max_keys */
 struct lmp_syscall_options {
-	bool latency;	   /* also hook sys_exit (errors, latency) */
-	unsigned max_keys; /* (cgroup, pid, syscall) keys per interval */
+	bool latency;
+	unsigned max_keys; /* per interval */
 };
 
-/* what a probe needs from the dispatcher */
 struct lmp_sys_want {
-	bool enter, exit;	    /* the dispatcher's program on that side */
-	struct lmp_sys_users users; /* its share of the per-syscall work (0/1 each) */
-	const int *nrs;		    /* syscalls routed to its tail programs (negative: skipped) */
+	bool enter, exit;
+	struct lmp_sys_users users; /* 0/1 each */
+	const int *nrs;		    /* routed to its tails; negative: skipped */
 	size_t n_nrs;
 };
 
 /*
- * Before load. The object reuses the agent's one set of dispatcher maps (created when the
- * first family probe joins, sized from cfg; on kernels without task storage for tracing
- * programs, found by a feature probe, its task-local maps become LRU hashes by thread id,
- * which also covers the probe's own task-local map named task_local when not NULL).
- * When one of the probe's chosen hooks is a dispatcher program or one of its tails (the
- * others, its own tracepoints or fexit, need nothing here), it keeps each side's dispatcher
- * program only when no probe that joined before has it, and its tails; p->attach then
- * names the probe whose program serves a side ("exit=shared:syscount"). Returns 0 or -errno
- * with p->reason.
+ * Before load: the object reuses the agent's one set of dispatcher maps and keeps a side's
+ * dispatcher program only when no earlier probe has it. Without task storage for tracing
+ * programs, task-local maps (and task_local, when not NULL) become LRU hashes by thread
+ * id. 0 or -errno with p->reason.
  */
 int lmp_sys_join(struct lmp_probe *p, struct bpf_object *obj, const struct lmp_config *cfg,
 		 const struct lmp_sys_want *want, const char *task_local);
 
-/* The descriptor's attach: attaches the loaded programs but the tails, installs the tails,
- * routes want->nrs to them and counts want->users in. */
+/* attaches all but the tails, installs the tails and routes want->nrs to them */
 int lmp_sys_attach(struct lmp_probe *p, void *skel, const struct lmp_config *cfg);
 
 /*
- * Whether hook h, a syscall-family probe's own syscalls/<call> tracepoint, should be passed
- * over for the dispatcher's tail: yes when syscall, syscount or file is selected. Alone, a
- * probe's own tracepoints are its cheapest hook (the dispatcher would run a program on
- * every syscall); once the dispatcher runs anyway, they add the kernel's syscall-tracepoint
- * handler to every call, and the tails cost less. The caller passes it over only when
- * lmp_sys_tail_hook (the tails' least requirement) would be taken.
+ * Whether a probe's own syscall tracepoint h should give way to the dispatcher's tail: yes
+ * when syscall, syscount or file is selected, since the dispatcher then runs anyway and
+ * the tails cost less. The caller checks that lmp_sys_tail_hook would be taken.
  */
 bool lmp_sys_prefers_tail(const struct lmp_config *cfg, const struct lmp_hook *h);
 extern const struct lmp_hook lmp_sys_tail_hook;
 
-/* Undo lmp_sys_join() and lmp_sys_attach(); the maps go with the last probe. */
+/* the maps go with the last probe */
 void lmp_sys_leave(struct lmp_probe *p);
 
 #endif /* LMP_PROBES_SYSDISP_H */

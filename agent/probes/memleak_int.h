@@ -1,9 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/*
- * What the parts of the memleak probe share: memleak.c (the descriptor, options, the
- * lifecycle), memleak_targets.c (per-process uprobes on each target's allocator) and
- * memleak_report.c (reading, aggregating and reporting the live allocations).
- */
+/* Shared by memleak.c, memleak_targets.c (uprobes) and memleak_report.c. */
 #ifndef LMP_MEMLEAK_INT_H
 #define LMP_MEMLEAK_INT_H
 
@@ -21,8 +17,8 @@ struct lmp_rt;
 struct lmp_stacks;
 
 #define N_FUNCS 9
-#define MAX_TARGETS 256 /* processes of one cgroup attached at a time */
-#define MAX_BINARIES 16 /* distinct allocator binaries (libc of each image) */
+#define MAX_TARGETS 256
+#define MAX_BINARIES 16
 
 enum prog_id {
 	P_SIZE1,
@@ -46,20 +42,19 @@ extern const struct memleak_func memleak_funcs[N_FUNCS];
 struct binary {
 	dev_t dev;
 	ino_t ino;
-	__u64 off[N_FUNCS]; /* 0: not in this binary, or an alias of a function before it */
+	__u64 off[N_FUNCS]; /* 0: absent, or an alias of an earlier one */
 	int found;
 };
 
 struct target {
 	__u32 pid;
 	bool seen;
-	struct bpf_link *links[2 * N_FUNCS]; /* perf-event uprobes: one per function */
+	struct bpf_link *links[2 * N_FUNCS]; /* perf-event uprobes */
 	size_t n;
-	int fds[N_PROGS]; /* uprobe_multi links: one per program */
+	int fds[N_PROGS]; /* uprobe_multi links */
 	size_t n_fds;
 };
 
-/* a row of mp->rows, as lmp_map_rows_read() lays it out */
 struct memleak_row {
 	struct lmp_memleak_key k;
 	struct lmp_memleak_alloc v;
@@ -74,19 +69,19 @@ struct agg {
 
 struct memleak_priv {
 	__u32 pid;
-	bool multi; /* uprobe_multi links (kernel 6.6+), else one perf-event uprobe each */
+	bool multi; /* uprobe_multi links (6.6+) */
 	int cg_fd;
 	char cg_path[PATH_MAX];
 	struct target targets[MAX_TARGETS];
 	size_t n_targets;
-	__u64 targets_dropped; /* processes beyond MAX_TARGETS */
+	__u64 targets_dropped;
 	struct binary bins[MAX_BINARIES];
 	size_t n_bins;
 	struct lmp_stacks *stacks;
-	struct lmp_map_rows rows; /* the live allocations: struct memleak_row */
+	struct lmp_map_rows rows; /* struct memleak_row */
 	struct agg *aggs;
 	size_t n_aggs, cap_aggs;
-	__u64 *gauge_cgroups; /* (cgroup, allocator) pairs given a gauge value last interval */
+	__u64 *gauge_cgroups; /* with gauge_allocs: set last interval */
 	__u32 *gauge_allocs;
 	size_t n_gauges;
 };
@@ -113,18 +108,13 @@ static inline struct bpf_program *prog_of(struct memleak_bpf *s, int id)
 	}
 }
 
-/* uprobe_multi links (kernel 6.6+) */
-#define LMP_TRACE_UPROBE_MULTI 48 /* enum bpf_attach_type, absent from older UAPI headers */
+#define LMP_TRACE_UPROBE_MULTI 48 /* absent from older UAPI headers */
 bool memleak_uprobe_multi_works(void);
 
-/*
- * Attach newcomers, detach processes that left; in pid mode the one target, once. With
- * budget_ms > 0 attaching stops once the budget is spent; the rest wait for the next call.
- */
+/* budget_ms > 0: the rest wait for the next call */
 int memleak_targets_refresh(struct lmp_probe *p, struct memleak_bpf *s, long budget_ms);
 void memleak_targets_detach_all(struct memleak_priv *mp);
 
-/* One interval's report: summary lines, top N per cgroup and allocator, and gauges. */
 void memleak_report(struct lmp_probe *p, struct memleak_bpf *s, struct lmp_rt *rt);
 void memleak_report_free(struct memleak_priv *mp);
 

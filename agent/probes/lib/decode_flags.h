@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Bit-flag and enum tables turned into names, for the event probes' records. */
+/* Flag and enum tables turned into names. */
 #ifndef LMP_DECODE_FLAGS_H
 #define LMP_DECODE_FLAGS_H
 
@@ -7,10 +7,10 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-/* One flag of a bit set; mask is usually a single bit but may span several (O_ACCMODE). */
+/* mask may span several bits (O_ACCMODE) */
 struct lmp_flag_name {
 	__u64 mask;
-	__u64 value; /* (v & mask) == value sets the flag; value 0 with a mask names a field */
+	__u64 value; /* (v & mask) == value */
 	const char *name;
 };
 
@@ -20,19 +20,16 @@ struct lmp_flag_name {
 	}
 
 /*
- * "O_WRONLY|O_CREAT|0x40000000": every table entry that matches the bits not yet explained,
- * in table order, then what is left in hex. A matching entry consumes its mask, so list
- * composites (O_SYNC before O_DSYNC) and zero-valued field entries (O_RDONLY in O_ACCMODE)
- * before what shares their bits. v = 0 with no entry for it prints "0". Always
- * NUL-terminates; returns the length it wanted (as snprintf does), to detect truncation.
+ * "O_WRONLY|O_CREAT|0x40000000". A match consumes its mask, so list composites (O_SYNC)
+ * and zero-valued fields (O_RDONLY) first. Returns the length wanted, as snprintf does.
  */
 size_t lmp_flags_format(const struct lmp_flag_name *t, size_t n, __u64 v, char *buf, size_t len);
 
-/* Exact-value names (an enum): NULL when v is not in the table. */
 struct lmp_enum_name {
 	__u64 value;
 	const char *name;
 };
+/* NULL when v is not in the table */
 const char *lmp_enum_name(const struct lmp_enum_name *t, size_t n, __u64 v);
 
 #endif /* LMP_DECODE_FLAGS_H */

@@ -1,9 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/*
- * The agent's single-threaded event loop: file descriptors and timers on one epoll set.
- * Everything (ring buffers, signals, HTTP, kubelet requests, interval work) runs from here,
- * so no module needs locks.
- */
+/* The agent's single-threaded epoll loop: everything runs from here, so no module locks. */
 #ifndef LMP_LOOP_H
 #define LMP_LOOP_H
 
@@ -12,7 +8,6 @@
 
 struct lmp_loop;
 
-/* events: the EPOLL* bits that fired */
 typedef void (*lmp_loop_fd_fn)(void *ctx, int fd, uint32_t events);
 typedef void (*lmp_loop_timer_fn)(void *ctx);
 
@@ -23,20 +18,17 @@ int lmp_loop_add_fd(struct lmp_loop *l, int fd, uint32_t events, lmp_loop_fd_fn 
 int lmp_loop_mod_fd(struct lmp_loop *l, int fd, uint32_t events);
 int lmp_loop_del_fd(struct lmp_loop *l, int fd);
 
-/*
- * A timer firing after ms milliseconds, again every ms when periodic. Returns a timer id
- * (> 0) for lmp_loop_del_timer / lmp_loop_set_timer, or -errno.
- */
+/* an id > 0, or -errno */
 int lmp_loop_add_timer(struct lmp_loop *l, uint64_t ms, bool periodic, lmp_loop_timer_fn cb,
 		       void *ctx);
-/* re-arm an existing timer (ms = 0 disarms it) */
+/* ms = 0 disarms */
 int lmp_loop_set_timer(struct lmp_loop *l, int id, uint64_t ms, bool periodic);
 int lmp_loop_del_timer(struct lmp_loop *l, int id);
 
-/* Called once per loop iteration after the callbacks ran (to flush output in batches). */
+/* after each iteration's callbacks */
 void lmp_loop_set_idle(struct lmp_loop *l, lmp_loop_timer_fn cb, void *ctx);
 
-/* Run until lmp_loop_stop(); returns 0 or -errno if epoll itself failed. */
+/* until lmp_loop_stop(); -errno if epoll failed */
 int lmp_loop_run(struct lmp_loop *l);
 void lmp_loop_stop(struct lmp_loop *l);
 

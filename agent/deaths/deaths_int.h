@@ -1,8 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/*
- * What deaths.c (collecting the records of one process, joining them, the API) and
- * deaths_render.c (a decided death in words and JSON) share.
- */
+/* Shared by deaths.c (joining) and deaths_render.c (words and JSON). */
 #ifndef LMP_DEATHS_INT_H
 #define LMP_DEATHS_INT_H
 
@@ -20,7 +17,7 @@
 
 struct lmp_out;
 
-/* One signal generated for a process, with what was known of its sender when it came. */
+/* with what was known of the sender when it came */
 struct sig_rec {
 	__u64 ts_ns;
 	__u64 sender_cgroup_id, target_cgroup_id;
@@ -34,7 +31,7 @@ struct sig_rec {
 
 struct pid_rec {
 	__u32 pid;  /* 0: free */
-	unsigned n; /* signals in sigs, oldest first */
+	unsigned n; /* oldest first */
 	__u64 last_ns;
 	struct sig_rec sigs[LMP_DEATHS_SIGS];
 };
@@ -47,21 +44,19 @@ struct oom_rec {
 	struct lmp_oompm pm;
 };
 
-/* what a death was, decided from the records joined */
 struct lmp_death_verdict {
 	const char *cause;
-	const struct sig_rec *fatal; /* the signal that ended it, when a sender is known */
-	const struct sig_rec *first; /* an earlier SIGTERM/SIGINT/SIGQUIT/SIGHUP, if any */
+	const struct sig_rec *fatal; /* when a sender is known */
+	const struct sig_rec *first; /* an earlier SIGTERM, SIGINT, ... */
 	const struct oom_rec *oom;
 };
 
-/* one line of plain words */
 void lmp_deaths_summary(char *buf, size_t len, const struct lmp_process_exit *e, bool main_process,
 			const struct lmp_death_verdict *v);
-/* the death's own fields (everything after the common ones), with line as its summary */
+/* the fields after the common ones */
 json_t *lmp_deaths_record(const struct lmp_process_exit *e, bool main_process,
 			  const struct lmp_death_verdict *v, const char *line);
-/* a JSON value as lmp_out calls (numbers: integers exact, reals as reals) */
+/* integers exact */
 void lmp_deaths_out_json(struct lmp_out *out, const char *key, json_t *v);
 
 #endif /* LMP_DEATHS_INT_H */

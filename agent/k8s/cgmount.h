@@ -7,17 +7,14 @@
 #include <linux/types.h>
 
 /*
- * Pure: pick the cgroup v2 mount from /proc/self/mountinfo or /proc/mounts text. A host
- * hierarchy bind-mounted into the agent's container (/host/sys/fs/cgroup[/unified]) beats
- * the container's own namespaced /sys/fs/cgroup; then /sys/fs/cgroup (pure v2), then
- * /sys/fs/cgroup/unified (hybrid), then any other. -ENOENT when there is none.
+ * From mountinfo text; a host hierarchy bind-mounted under /host beats the container's
+ * namespaced one. -ENOENT when there is none.
  */
 int lmp_cgroup_find_v2(const char *mounts, char *out, size_t len);
 
-/* lmp_cgroup_find_v2 on this process's /proc/self/mountinfo. */
 int lmp_cgroup_detect_v2(char *out, size_t len);
 
-/* The cgroup id of a v2 directory (its inode number). */
+/* its inode number */
 int lmp_cgroup_id_of(const char *dir, __u64 *id);
 
 #endif /* LMP_CGMOUNT_H */

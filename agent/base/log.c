@@ -78,7 +78,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if (lvl < min_level)
 		return 0;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	lmp_log(lvl, "libbpf: %s", buf);
+	/* libbpf's own warnings already start with "libbpf: "; the verifier's lines do not */
+	lmp_log(lvl, "%s%s", strncmp(buf, "libbpf: ", 8) ? "libbpf: " : "", buf);
 	return 0;
 }
 

@@ -140,8 +140,7 @@ static int llcstat_attach(struct lmp_probe *p, void *skel_, const struct lmp_con
 
 static int llcstat_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
-	p->priv = calloc(1, sizeof(struct lmp_cgroup_hist));
-	return p->priv ? 0 : -ENOMEM;
+	return lmp_cgroup_hist_alloc(p);
 }
 
 static __u64 llc_weight(const void *value)
@@ -183,13 +182,7 @@ static void llcstat_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt
 {
 	struct llcstat_bpf *skel = skel_;
 
-	lmp_cgroup_hist_report(p, rt, p->priv, bpf_map__fd(skel->maps.stats), &llc_ops);
-}
-
-static void llcstat_cleanup(struct lmp_probe *p)
-{
-	lmp_cgroup_hist_free(p->priv);
-	p->priv = NULL;
+	lmp_cgroup_hist_report(p, rt, bpf_map__fd(skel->maps.stats), &llc_ops);
 }
 
 const struct lmp_probe_desc lmp_probe_llcstat = {
@@ -201,5 +194,5 @@ const struct lmp_probe_desc lmp_probe_llcstat = {
 	.configure = llcstat_configure,
 	.attach = llcstat_attach,
 	.interval = llcstat_interval,
-	.cleanup = llcstat_cleanup,
+	.cleanup = lmp_cgroup_hist_cleanup,
 };

@@ -58,52 +58,20 @@ static int runqlat_configure(struct lmp_probe *p, void *skel_, const struct lmp_
 		if (!err)
 			err = lmp_task_local_as_hash(skel->maps.enq_ns);
 	}
-	if (err)
-		return err;
-	if (!p->priv)
-		p->priv = calloc(1, sizeof(struct lmp_cgroup_hist));
-	return p->priv ? 0 : -ENOMEM;
-}
-
-static __u64 runq_weight(const void *value)
-{
-	return ((const struct lmp_hist *)value)->count;
-}
-
-static void runq_metrics(struct lmp_rt *rt, __u64 cgroup_id, const void *value)
-{
-	struct lmp_identity id;
-
-	lmp_ident_lookup(rt->ident, cgroup_id, &id);
-	lmp_metrics_hist_add(rt->metrics, &runq_seconds, &id, NULL, value);
-}
-
-static void runq_summary(struct lmp_out *o, const void *value)
-{
-	const struct lmp_hist *h = value;
-
-	lmp_out_u64(o, "samples", h->count);
-	lmp_cgroup_hist_out_latency(o, "latency_hist_ns", h);
+	return err ? err : lmp_cgroup_hist_alloc(p);
 }
 
 static const struct lmp_cgroup_hist_ops runq_ops = {
 	.value_size = sizeof(struct lmp_hist),
-	.weight = runq_weight,
-	.metrics = runq_metrics,
-	.summary = runq_summary,
+	.hist_metric = &runq_seconds,
+	.hist_key = "latency_hist_ns",
 };
 
 static void runqlat_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt)
 {
 	struct runqlat_bpf *skel = skel_;
 
-	lmp_cgroup_hist_report(p, rt, p->priv, bpf_map__fd(skel->maps.hists), &runq_ops);
-}
-
-static void runqlat_cleanup(struct lmp_probe *p)
-{
-	lmp_cgroup_hist_free(p->priv);
-	p->priv = NULL;
+	lmp_cgroup_hist_report(p, rt, bpf_map__fd(skel->maps.hists), &runq_ops);
 }
 
 const struct lmp_probe_desc lmp_probe_runqlat = {
@@ -114,5 +82,5 @@ const struct lmp_probe_desc lmp_probe_runqlat = {
 	.n_hooks = ARRAY_SIZE(runqlat_hooks),
 	.configure = runqlat_configure,
 	.interval = runqlat_interval,
-	.cleanup = runqlat_cleanup,
+	.cleanup = lmp_cgroup_hist_cleanup,
 };

@@ -78,9 +78,9 @@ static int tcpconnlat_configure(struct lmp_probe *p, void *skel_, const struct l
 	struct tcpconnlat_bpf *skel = skel_;
 	int err;
 
-	p->priv = calloc(1, sizeof(struct lmp_cgroup_hist));
-	if (!p->priv)
-		return -ENOMEM;
+	err = lmp_cgroup_hist_alloc(p);
+	if (err)
+		return err;
 	for (size_t i = 0; i < ARRAY_SIZE(companions); i++) {
 		err = lmp_prog_autoload(p, skel->obj, companions[i].prog,
 					hook_chosen(p, companions[i].lead));
@@ -129,7 +129,7 @@ static void tcpconnlat_interval(struct lmp_probe *p, void *skel_, struct lmp_rt 
 {
 	struct tcpconnlat_bpf *skel = skel_;
 
-	lmp_cgroup_hist_report(p, rt, p->priv, bpf_map__fd(skel->maps.hists), &connect_ops);
+	lmp_cgroup_hist_report(p, rt, bpf_map__fd(skel->maps.hists), &connect_ops);
 }
 
 static void put_addr(struct lmp_out *o, const char *key, __u16 family, const __u8 *addr)
@@ -162,12 +162,6 @@ static const struct lmp_event_desc tcpconnlat_events[] = {
 				     ARRAY_SIZE(connect_fields), connect_extra },
 };
 
-static void tcpconnlat_cleanup(struct lmp_probe *p)
-{
-	lmp_cgroup_hist_free(p->priv);
-	p->priv = NULL;
-}
-
 const struct lmp_probe_desc lmp_probe_tcpconnlat = {
 	.name = "tcpconnlat",
 	.summary = "TCP connect latency histogram per cgroup; slow connects with both endpoints",
@@ -178,6 +172,6 @@ const struct lmp_probe_desc lmp_probe_tcpconnlat = {
 	.n_events = ARRAY_SIZE(tcpconnlat_events),
 	.configure = tcpconnlat_configure,
 	.interval = tcpconnlat_interval,
-	.cleanup = tcpconnlat_cleanup,
+	.cleanup = lmp_cgroup_hist_cleanup,
 	.options = LMP_OPTIONS(struct tcpconnlat_options, tcpconnlat_options),
 };

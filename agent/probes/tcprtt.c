@@ -38,49 +38,20 @@ static const struct lmp_metric_desc rtt_seconds = {
 
 static int tcprtt_configure(struct lmp_probe *p, void *skel, const struct lmp_config *cfg)
 {
-	p->priv = calloc(1, sizeof(struct lmp_cgroup_hist));
-	return p->priv ? 0 : -ENOMEM;
-}
-
-static __u64 rtt_weight(const void *value)
-{
-	return ((const struct lmp_hist *)value)->count;
-}
-
-static void rtt_metrics(struct lmp_rt *rt, __u64 cgroup_id, const void *value)
-{
-	struct lmp_identity id;
-
-	lmp_ident_lookup(rt->ident, cgroup_id, &id);
-	lmp_metrics_hist_add(rt->metrics, &rtt_seconds, &id, NULL, value);
-}
-
-static void rtt_summary(struct lmp_out *o, const void *value)
-{
-	const struct lmp_hist *h = value;
-
-	lmp_out_u64(o, "samples", h->count);
-	lmp_cgroup_hist_out_latency(o, "rtt_hist_ns", h);
+	return lmp_cgroup_hist_alloc(p);
 }
 
 static const struct lmp_cgroup_hist_ops rtt_ops = {
 	.value_size = sizeof(struct lmp_hist),
-	.weight = rtt_weight,
-	.metrics = rtt_metrics,
-	.summary = rtt_summary,
+	.hist_metric = &rtt_seconds,
+	.hist_key = "rtt_hist_ns",
 };
 
 static void tcprtt_interval(struct lmp_probe *p, void *skel_, struct lmp_rt *rt)
 {
 	struct tcprtt_bpf *skel = skel_;
 
-	lmp_cgroup_hist_report(p, rt, p->priv, bpf_map__fd(skel->maps.hists), &rtt_ops);
-}
-
-static void tcprtt_cleanup(struct lmp_probe *p)
-{
-	lmp_cgroup_hist_free(p->priv);
-	p->priv = NULL;
+	lmp_cgroup_hist_report(p, rt, bpf_map__fd(skel->maps.hists), &rtt_ops);
 }
 
 const struct lmp_probe_desc lmp_probe_tcprtt = {
@@ -91,5 +62,5 @@ const struct lmp_probe_desc lmp_probe_tcprtt = {
 	.n_hooks = ARRAY_SIZE(tcprtt_hooks),
 	.configure = tcprtt_configure,
 	.interval = tcprtt_interval,
-	.cleanup = tcprtt_cleanup,
+	.cleanup = lmp_cgroup_hist_cleanup,
 };

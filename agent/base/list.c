@@ -17,3 +17,8 @@ bool lmp_list_has(const char *list, const char *name)
 	}
 	return false;
 }
+
+bool lmp_list_selects(const char *list, const char *name)
+{
+	return strcmp(list, "all") == 0 || lmp_list_has(list, name);
+}

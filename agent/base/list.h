@@ -7,5 +7,7 @@
 
 /* is name one of the list's items (exactly, case-sensitive)? */
 bool lmp_list_has(const char *list, const char *name);
+/* the same, where the list "all" names everything (--probes, --disable-hooks) */
+bool lmp_list_selects(const char *list, const char *name);
 
 #endif /* LMP_LIST_H */

@@ -108,12 +108,6 @@ static const struct lmp_metric_desc m_hold_overflow = {
 	false,
 };
 
-/* is name in the comma list (or is the list "all")? */
-static bool list_has(const char *list, const char *name)
-{
-	return strcmp(list, "all") == 0 || lmp_list_has(list, name);
-}
-
 int lmp_agent_check_probes(const char *list, char *err, size_t len)
 {
 	if (strcmp(list, "all") == 0)
@@ -146,7 +140,7 @@ int lmp_agent_check_probes(const char *list, char *err, size_t len)
 static bool hook_usable(const struct lmp_config *cfg, const struct lmp_hook *h, const char **why)
 {
 	if (cfg->disable_hooks && *cfg->disable_hooks &&
-	    list_has(cfg->disable_hooks, lmp_hook_kind_name(h->kind))) {
+	    lmp_list_selects(cfg->disable_hooks, lmp_hook_kind_name(h->kind))) {
 		*why = "disabled by --disable-hooks";
 		return false;
 	}
@@ -642,7 +636,7 @@ static int start_probes(struct lmp_agent *a)
 	a->rb_ctxs = ctxs;
 	for (size_t i = 0; i < a->n_probes; i++) {
 		struct lmp_probe *p = &a->probes[i];
-		bool wanted = list_has(a->cfg->probes, p->name);
+		bool wanted = lmp_list_selects(a->cfg->probes, p->name);
 		bool all = strcmp(a->cfg->probes, "all") == 0;
 
 		if (!wanted) {

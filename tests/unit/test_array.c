@@ -52,6 +52,11 @@ static void test_list_has(void **state)
 	assert_false(lmp_list_has("", "a"));
 	assert_false(lmp_list_has(NULL, "a"));
 	assert_true(lmp_list_has("a,,b", "b"));
+	/* "all" selects every name; as an item it is a name like others */
+	assert_true(lmp_list_selects("all", "syscount"));
+	assert_true(lmp_list_selects("file,syscount", "syscount"));
+	assert_false(lmp_list_selects("file,syscount2", "syscount"));
+	assert_false(lmp_list_has("all", "syscount"));
 }
 
 int main(void)

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "core/config.h"
+#include "base/list.h"
 #include "probe/probe.h"
 #include "probes/lib/sysdisp.h"
 #include "probes/lib/tasklocal.h"
@@ -100,15 +101,7 @@ static void close_maps(void)
 /* is probe in the --probes selection ("all" or a comma list)? */
 static bool selected(const struct lmp_config *cfg, const char *probe)
 {
-	const char *s = cfg->probes ? cfg->probes : "all";
-	size_t n = strlen(probe);
-
-	if (!strcmp(s, "all"))
-		return true;
-	for (const char *c = s; (c = strstr(c, probe)); c += n)
-		if ((c == s || c[-1] == ',') && (c[n] == ',' || !c[n]))
-			return true;
-	return false;
+	return lmp_list_selects(cfg->probes ? cfg->probes : "all", probe);
 }
 
 static int size_maps(struct bpf_object *obj, const struct lmp_config *cfg)

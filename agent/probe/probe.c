@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -17,10 +16,7 @@
 
 #include "lmp/event.h"
 #include "core/config.h"
-#include "k8s/identity.h"
-#include "k8s/nsfilter.h"
 #include "base/log.h"
-#include "expose/out.h"
 #include "probe/probe.h"
 
 static const char *const state_names[] = {

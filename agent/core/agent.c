@@ -37,7 +37,6 @@
 #include "expose/metrics.h"
 #include "expose/out.h"
 #include "probe/probe.h"
-#include "probes/lib/sysdisp.h"
 
 /*
  * Ring buffers are drained on this period; BPF wakes the agent earlier only when a ring is
@@ -147,18 +146,22 @@ static bool hook_usable(const struct lmp_config *cfg, const struct lmp_hook *h, 
 	return lmp_feature_check(NULL, h, why);
 }
 
-/* also passes over a syscall-family probe's own tracepoint where the dispatcher's tail
- * serves it for less (probes/lib/sysdisp.h) */
+/* a row that works is deferred while a probe with its shared alternative is selected */
 static bool hook_check(void *ctx, const struct lmp_hook *h, const char **why)
 {
 	const struct lmp_config *cfg = ctx;
-	const char *no;
 
-	if (lmp_sys_prefers_tail(cfg, h) && hook_usable(cfg, &lmp_sys_tail_hook, &no)) {
-		*why = "the syscall dispatcher runs for syscall, syscount or file: its tail costs less";
+	if (!hook_usable(cfg, h, why))
 		return false;
+	for (size_t i = 0; h->defer_for && i < lmp_registry_len; i++) {
+		const char *name = lmp_registry[i].name;
+
+		if (lmp_list_has(h->defer_for, name) && lmp_list_selects(cfg->probes, name)) {
+			*why = lmp_hook_deferred;
+			return false;
+		}
 	}
-	return hook_usable(cfg, h, why);
+	return true;
 }
 
 static struct lmp_probe *probes_resolve(const struct lmp_config *cfg, size_t *n)

@@ -35,7 +35,16 @@ struct lmp_hook {
 	 * kernel's BTF pick one program per layout of a tracepoint that changed.
 	 */
 	unsigned args;
+	/*
+	 * Probes (a comma list) that run a cheaper shared alternative of this row: while one of
+	 * them is selected, the row is passed over for the rest of its group, and taken only
+	 * when nothing later in the group works (lmp_hooks_choose).
+	 */
+	const char *defer_for;
 };
+
+/* the reason a check gives for a row that works but is deferred (lmp_hook.defer_for) */
+extern const char lmp_hook_deferred[];
 
 /* false with a static or cached reason in *why; tests pass a fake */
 typedef bool (*lmp_hook_check_fn)(void *ctx, const struct lmp_hook *h, const char **why);

@@ -51,6 +51,8 @@ const char *lmp_errno_name(int err)
 	return err > 0 ? strerrorname_np(err) : NULL;
 }
 
+const char lmp_hook_deferred[] = "works, deferred to a shared alternative";
+
 int lmp_hooks_choose(const struct lmp_hook *hooks, size_t n, lmp_hook_check_fn check, void *ctx,
 		     const bool *failed, bool *chosen, char *why, size_t whylen)
 {
@@ -60,7 +62,7 @@ int lmp_hooks_choose(const struct lmp_hook *hooks, size_t n, lmp_hook_check_fn c
 		why[0] = 0;
 	while (i < n) {
 		const char *group = hooks[i].group;
-		size_t end = i, used, mark = whylen ? strlen(why) : 0;
+		size_t end = i, used, mark = whylen ? strlen(why) : 0, deferred = n;
 		bool found = false;
 
 		while (end < n && strcmp(hooks[end].group, group) == 0)
@@ -72,6 +74,8 @@ int lmp_hooks_choose(const struct lmp_hook *hooks, size_t n, lmp_hook_check_fn c
 			if (!found && !(failed && failed[k]) && check(ctx, &hooks[k], &reason)) {
 				chosen[k] = true;
 				found = true;
+			} else if (!found && reason == lmp_hook_deferred && deferred == n) {
+				deferred = k; /* works: the group's last resort */
 			} else if (!found && whylen && !(failed && failed[k])) {
 				used = strlen(why);
 				snprintf(why + used, whylen - used, "%s%s: %s: %s",
@@ -79,6 +83,8 @@ int lmp_hooks_choose(const struct lmp_hook *hooks, size_t n, lmp_hook_check_fn c
 					 reason);
 			}
 		}
+		if (!found && deferred < n)
+			chosen[deferred] = found = true;
 		if (!found)
 			return -ENOTSUP;
 		if (whylen)

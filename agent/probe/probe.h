@@ -64,15 +64,23 @@ struct lmp_skel_ops {
 	{                                                \
 		group, LMP_HOOK_KPROBE, "kprobe_" fn, fn \
 	}
-/* its own syscall tracepoints, else the shared dispatcher's (probes/lib/sysdisp.h) */
-#define LMP_HOOKS_SYSCALL(call)                                                                  \
-	{ "enter", LMP_HOOK_TRACEPOINT, "tp_sys_enter_" call, "syscalls/sys_enter_" call },      \
-		{ "enter", LMP_HOOK_TP_BTF, "tail_btf_enter", "sys_enter" },                     \
-		{ "enter", LMP_HOOK_RAW_TP, "tail_raw_enter", "sys_enter" },                     \
-		{ "exit", LMP_HOOK_TRACEPOINT, "tp_sys_exit_" call, "syscalls/sys_exit_" call }, \
-		{ "exit", LMP_HOOK_TP_BTF, "tail_btf_exit", "sys_exit" },                        \
-	{                                                                                        \
-		"exit", LMP_HOOK_RAW_TP, "tail_raw_exit", "sys_exit"                             \
+/*
+ * its own syscall tracepoints, else the shared dispatcher's tails (probes/lib/sysdisp.h).
+ * Alone, the tracepoints are cheapest (the dispatcher would run on every syscall); once the
+ * dispatcher runs for syscall, syscount or file, they only add the kernel's
+ * syscall-tracepoint handler to every call, so the tails come first then.
+ */
+#define LMP_SYSDISP_USERS "syscall,syscount,file"
+#define LMP_HOOKS_SYSCALL(call)                                                                \
+	{ "enter", LMP_HOOK_TRACEPOINT, "tp_sys_enter_" call, "syscalls/sys_enter_" call,      \
+	  0,	   LMP_SYSDISP_USERS },                                                        \
+		{ "enter", LMP_HOOK_TP_BTF, "tail_btf_enter", "sys_enter" },                   \
+		{ "enter", LMP_HOOK_RAW_TP, "tail_raw_enter", "sys_enter" },                   \
+		{ "exit", LMP_HOOK_TRACEPOINT, "tp_sys_exit_" call, "syscalls/sys_exit_" call, \
+		  0,	  LMP_SYSDISP_USERS },                                                 \
+		{ "exit", LMP_HOOK_TP_BTF, "tail_btf_exit", "sys_exit" },                      \
+	{                                                                                      \
+		"exit", LMP_HOOK_RAW_TP, "tail_raw_exit", "sys_exit"                           \
 	}
 
 enum lmp_probe_need {

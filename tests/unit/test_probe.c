@@ -106,6 +106,42 @@ static void test_choose_reason_truncates_safely(void **state)
 	assert_int_equal(strlen(why), sizeof(why) - 1);
 }
 
+/* a check that defers the tracepoint, as the agent does while a probe sharing its tail runs */
+static bool defer_tracepoint(void *ctx, const struct lmp_hook *h, const char **why)
+{
+	if (!fake_check(ctx, h, why))
+		return false;
+	if (h->kind != LMP_HOOK_TRACEPOINT)
+		return true;
+	*why = lmp_hook_deferred;
+	return false;
+}
+
+static void test_choose_deferred_last(void **state)
+{
+	static const struct lmp_hook sys[] = {
+		{ "enter", LMP_HOOK_TRACEPOINT, "tp_sys_enter_x", "syscalls/sys_enter_x", 0, "a" },
+		{ "enter", LMP_HOOK_TP_BTF, "tail_btf_enter", "sys_enter" },
+		{ "enter", LMP_HOOK_RAW_TP, "tail_raw_enter", "sys_enter" },
+	};
+	struct fake f = { .ok = { [LMP_HOOK_TRACEPOINT] = true, [LMP_HOOK_RAW_TP] = true } };
+	bool chosen[3];
+	char why[256];
+
+	/* a later alternative works: the deferred row gives way */
+	assert_int_equal(
+		lmp_hooks_choose(sys, 3, defer_tracepoint, &f, NULL, chosen, why, sizeof(why)), 0);
+	assert_false(chosen[0] || chosen[1]);
+	assert_true(chosen[2]);
+	/* none does: the deferred row is the group's last resort */
+	f.ok[LMP_HOOK_RAW_TP] = false;
+	assert_int_equal(
+		lmp_hooks_choose(sys, 3, defer_tracepoint, &f, NULL, chosen, why, sizeof(why)), 0);
+	assert_true(chosen[0]);
+	assert_false(chosen[1] || chosen[2]);
+	assert_string_equal(why, "");
+}
+
 static void test_choose_skips_failed_alternatives(void **state)
 {
 	/* fentry and tp_btf pass the checks but were refused at load: the next ones win */
@@ -502,6 +538,7 @@ int main(void)
 		cmocka_unit_test(test_choose_this_kernel),
 		cmocka_unit_test(test_choose_group_without_alternative),
 		cmocka_unit_test(test_choose_reason_truncates_safely),
+		cmocka_unit_test(test_choose_deferred_last),
 		cmocka_unit_test(test_choose_skips_failed_alternatives),
 		cmocka_unit_test(test_verifier_error_line),
 		cmocka_unit_test(test_decode_exec),

@@ -386,12 +386,3 @@ void lmp_sys_leave(struct lmp_probe *p)
 	if (!--share.n)
 		close_maps();
 }
-
-const struct lmp_hook lmp_sys_tail_hook = { "enter", LMP_HOOK_RAW_TP, "tail_raw_enter",
-					    "sys_enter" };
-
-bool lmp_sys_prefers_tail(const struct lmp_config *cfg, const struct lmp_hook *h)
-{
-	return h->kind == LMP_HOOK_TRACEPOINT && !strncmp(h->target, "syscalls/", 9) &&
-	       (selected(cfg, "syscall") || selected(cfg, "syscount") || selected(cfg, "file"));
-}

@@ -40,14 +40,6 @@ int lmp_sys_join(struct lmp_probe *p, struct bpf_object *obj, const struct lmp_c
 /* attaches all but the tails, installs the tails and routes want->nrs to them */
 int lmp_sys_attach(struct lmp_probe *p, void *skel, const struct lmp_config *cfg);
 
-/*
- * Whether a probe's own syscall tracepoint h should give way to the dispatcher's tail: yes
- * when syscall, syscount or file is selected, since the dispatcher then runs anyway and
- * the tails cost less. The caller checks that lmp_sys_tail_hook would be taken.
- */
-bool lmp_sys_prefers_tail(const struct lmp_config *cfg, const struct lmp_hook *h);
-extern const struct lmp_hook lmp_sys_tail_hook;
-
 /* the maps go with the last probe */
 void lmp_sys_leave(struct lmp_probe *p);
 
